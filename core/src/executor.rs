@@ -1,0 +1,495 @@
+//! The executor: a run queue that a driver polls, and the spawners that feed it.
+//!
+//! An [`Executor`] never blocks. A driver calls [`Executor::poll`], which runs every task that is
+//! ready and reports whether more became ready meanwhile (through the executor's [`Runner`], which
+//! stays on one thread); when none are, the driver waits in the
+//! OS (or in `wfi`) until a timer, an IO event, or the executor's *wake hook* says a task became
+//! ready from elsewhere.
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_core::{Executor, TaskPool};
+//!
+//! static EXECUTOR: Executor = Executor::new();
+//! static POOL: TaskPool<4> = TaskPool::new();
+//!
+//! let runner = EXECUTOR.runner().expect("nobody else runs this executor");
+//! let handle = runner.spawner().spawn(&POOL, async { 40 + 2 }).unwrap();
+//! // A real driver loops and waits; here one batch runs the task to completion.
+//! runner.poll();
+//! assert!(handle.is_finished());
+//! // Or let the runner drive its tasks until a future completes:
+//! assert_eq!(runner.run_until(handle, || {}), Ok(42));
+//! ```
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use crate::join::JoinHandle;
+use crate::loom::{AtomicBool, AtomicU32, Ordering};
+use crate::pool::TaskPool;
+use crate::raw::header::Header;
+use crate::raw::run_queue::RunQueue;
+use crate::raw::{task, waker};
+
+/// How many times a task may find a resource ready in one poll before it is made to yield.
+pub(crate) const BUDGET: u32 = 128;
+
+/// Runs tasks from static task pools; polled by a driver.
+///
+/// See the [module docs](self) for how a driver uses it.
+pub struct Executor {
+    run_queue: RunQueue,
+    /// Set while [`poll`](Executor::poll) runs; a wake during a poll needs no hook call, because
+    /// `poll` checks the queue again before it returns.
+    polling: AtomicBool,
+    /// What is left of the running task's cooperative budget (see [`crate::task::consume_budget`]).
+    budget: AtomicU32,
+    wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
+    /// Whether the executor's one [`Runner`] was handed out.
+    runner_taken: AtomicBool,
+    /// Set by the root waker of [`Runner::run_until`].
+    root_woken: AtomicBool,
+}
+
+impl Executor {
+    crate::loom_const_fn! {
+        /// An executor without a wake hook, for drivers that never sleep (or for tests).
+        pub fn new() -> Executor {
+            Executor {
+                run_queue: RunQueue::new(),
+                polling: AtomicBool::new(false),
+                budget: AtomicU32::new(BUDGET),
+                wake_hook: None,
+                runner_taken: AtomicBool::new(false),
+                root_woken: AtomicBool::new(false),
+            }
+        }
+    }
+
+    crate::loom_const_fn! {
+        /// An executor that calls `hook` whenever a task becomes ready while the executor is not
+        /// being polled, so that a sleeping driver wakes up (a `mio::Waker`, an event flag, `sev`).
+        ///
+        /// The hook may be called from any thread or interrupt handler, at most once per
+        /// transition of the run queue from empty to non-empty. It must be quick and must not
+        /// poll the executor.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use core::sync::atomic::{AtomicBool, Ordering};
+        /// use ebbtide_core::Executor;
+        ///
+        /// static READY: AtomicBool = AtomicBool::new(false);
+        /// fn on_wake() {
+        ///     READY.store(true, Ordering::Release);
+        /// }
+        /// static EXECUTOR: Executor = Executor::with_wake_hook(&on_wake);
+        /// ```
+        pub fn with_wake_hook(hook: &'static (dyn Fn() + Send + Sync)) -> Executor {
+            Executor {
+                run_queue: RunQueue::new(),
+                polling: AtomicBool::new(false),
+                budget: AtomicU32::new(BUDGET),
+                wake_hook: Some(hook),
+                runner_taken: AtomicBool::new(false),
+                root_woken: AtomicBool::new(false),
+            }
+        }
+    }
+
+    /// The one [`Runner`] of this executor: the handle that polls it, on one thread.
+    ///
+    /// Returns `None` if it was already taken. A `Runner` is `!Send`, so every poll (and every
+    /// task spawned through its [`Spawner`], which need not be `Send`) stays on the thread that
+    /// took it.
+    pub fn runner(&'static self) -> Option<Runner> {
+        if self.runner_taken.swap(true, Ordering::AcqRel) {
+            None
+        } else {
+            Some(Runner { executor: self, _not_send: PhantomData })
+        }
+    }
+
+    /// A spawner usable from any thread or interrupt handler, for `Send` futures.
+    pub fn send_spawner(&'static self) -> SendSpawner {
+        SendSpawner { executor: self }
+    }
+
+    /// See [`Runner::poll`].
+    ///
+    /// # Safety
+    ///
+    /// The caller is this executor's `Runner`: every call comes from the same thread.
+    unsafe fn poll(&'static self) -> bool {
+        self.polling.store(true, Ordering::SeqCst);
+
+        /// Puts the rest of the batch back if a task's poll unwinds.
+        struct Requeue<'a> {
+            executor: &'a Executor,
+            batch: crate::raw::run_queue::Batch,
+        }
+        impl Drop for Requeue<'_> {
+            fn drop(&mut self) {
+                for task in self.batch.by_ref() {
+                    // SAFETY: the task is still SCHEDULED and out of any queue.
+                    unsafe { self.executor.run_queue.push(task) };
+                }
+                self.executor.polling.store(false, Ordering::SeqCst);
+            }
+        }
+
+        let mut batch = Requeue { executor: self, batch: self.run_queue.take_all() };
+        while let Some(task) = batch.batch.next() {
+            self.budget.store(BUDGET, Ordering::Relaxed);
+            // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
+            unsafe { task::run(task) };
+        }
+        drop(batch);
+        // SeqCst, after clearing `polling`: pairs with `enqueue` (see there).
+        !self.run_queue.is_empty()
+    }
+
+    /// Whether a task is ready to run.
+    pub fn has_ready_tasks(&self) -> bool {
+        !self.run_queue.is_empty()
+    }
+
+    /// Pushes a task whose `SCHEDULED` bit the caller set.
+    ///
+    /// Calls the wake hook if the queue was empty and no `poll` is running. The push and the load
+    /// of `polling` are SeqCst, as are `poll`'s store of `polling = false` and its final check of
+    /// the queue: either `poll` sees this task, or this sees `polling == false` and calls the hook.
+    pub(crate) fn enqueue(&self, task: NonNull<Header>) {
+        // SAFETY: the caller set SCHEDULED (see `wake_task` and `spawn`).
+        let was_empty = unsafe { self.run_queue.push(task) };
+        if was_empty && !self.polling.load(Ordering::SeqCst) {
+            self.call_wake_hook();
+        }
+    }
+
+    /// Calls the wake hook, if any.
+    fn call_wake_hook(&self) {
+        if let Some(hook) = self.wake_hook {
+            hook();
+        }
+    }
+
+    /// Takes one unit of the running task's budget; `false` when it is spent.
+    pub(crate) fn consume_budget(&self) -> bool {
+        let left = self.budget.load(Ordering::Relaxed);
+        if left == 0 {
+            return false;
+        }
+        self.budget.store(left - 1, Ordering::Relaxed);
+        true
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new()
+    }
+}
+
+impl fmt::Debug for Executor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Executor")
+            .field("has_ready_tasks", &self.has_ready_tasks())
+            .field("has_wake_hook", &self.wake_hook.is_some())
+            .finish()
+    }
+}
+
+/// The handle that polls an [`Executor`], bound to one thread.
+///
+/// Get it once from [`Executor::runner`]. It is `!Send`: tasks spawned through its
+/// [`Spawner`] need not be `Send`, because they are always polled here.
+pub struct Runner {
+    executor: &'static Executor,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Runner {
+    /// Runs every task that is ready now, once each, in the order they were woken.
+    ///
+    /// Returns `true` if tasks became ready meanwhile (call `poll` again soon), `false` if the
+    /// run queue is empty (the driver may wait: the wake hook is called when a task becomes
+    /// ready).
+    ///
+    /// If a task panics, the panic propagates out of `poll` after the task is marked as panicked
+    /// (its `JoinHandle` yields [`JoinError::Panicked`](crate::JoinError::Panicked)) and the rest of
+    /// the batch is put back in the run queue, so a driver that catches the panic can go on.
+    pub fn poll(&self) -> bool {
+        // SAFETY: a `Runner` is unique per executor and `!Send`, so every call is on one thread.
+        unsafe { self.executor.poll() }
+    }
+
+    /// A spawner for this executor, for futures that need not be `Send`.
+    pub fn spawner(&self) -> Spawner {
+        Spawner { executor: self.executor, _not_send: PhantomData }
+    }
+
+    /// The executor this runner polls.
+    pub fn executor(&self) -> &'static Executor {
+        self.executor
+    }
+
+    /// Polls `future` and the executor's tasks until `future` completes; a small, portable loop for
+    /// tests and bare metal.
+    ///
+    /// `future` is polled when its waker fires, tasks when they are ready; when neither is, `idle`
+    /// is called: pass `|| {}` to spin, `cortex_m::asm::wfi` to sleep until an interrupt, or a
+    /// function that advances a mock clock. A real driver (ebbtide-std, ebbtide-wasi) waits in the
+    /// OS instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<2> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let task = runner.spawner().spawn(&POOL, async { 1 }).unwrap();
+    /// let sum = runner.run_until(async { task.await.unwrap() + 1 }, || {});
+    /// assert_eq!(sum, 2);
+    /// ```
+    pub fn run_until<F: Future>(&self, future: F, mut idle: impl FnMut()) -> F::Output {
+        let executor = self.executor;
+        let mut future = core::pin::pin!(future);
+        let waker = root_waker(executor);
+        let mut cx = Context::from_waker(&waker);
+        executor.root_woken.store(true, Ordering::Release);
+        loop {
+            if executor.root_woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            if !self.poll() && !executor.root_woken.load(Ordering::Acquire) {
+                idle();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner").field("executor", self.executor).finish()
+    }
+}
+
+static ROOT_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
+    |data| RawWaker::new(data, &ROOT_WAKER_VTABLE),
+    root_wake,
+    root_wake,
+    |_| {},
+);
+
+fn root_wake(data: *const ()) {
+    // SAFETY: root wakers are made by `root_waker` from an `&'static Executor`.
+    let executor = unsafe { &*(data as *const Executor) };
+    if !executor.root_woken.swap(true, Ordering::AcqRel) {
+        executor.call_wake_hook();
+    }
+}
+
+/// The waker of `run_until`'s future: it points at the (static) executor, so it may outlive the
+/// call harmlessly.
+fn root_waker(executor: &'static Executor) -> Waker {
+    let data = executor as *const Executor as *const ();
+    // SAFETY: the data is a `'static` executor and every vtable function is thread-safe.
+    unsafe { Waker::from_raw(RawWaker::new(data, &ROOT_WAKER_VTABLE)) }
+}
+
+/// Spawns tasks onto an executor from the thread that polls it.
+///
+/// `Spawner` is `Copy` and `!Send`: it accepts futures that are not `Send`. Get one from
+/// [`Runner::spawner`] or, inside a task, from [`Spawner::for_current_executor`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Executor, Spawner, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static POOL: TaskPool<8> = TaskPool::new();
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let handle = runner.spawner().spawn(&POOL, async {
+///     // Inside a task: spawn a sibling on the same executor.
+///     let spawner = Spawner::for_current_executor().await;
+///     let child = spawner.spawn(&POOL, async { 2 }).unwrap();
+///     child.await.unwrap() * 21
+/// }).unwrap();
+/// assert_eq!(runner.run_until(handle, || {}), Ok(42));
+/// ```
+#[derive(Clone, Copy)]
+pub struct Spawner {
+    executor: &'static Executor,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Spawner {
+    /// Spawns `future` as a task in `pool`, returning a handle to its output.
+    ///
+    /// Never allocates. Fails with [`SpawnError::PoolFull`] when every slot of `pool` holds a task
+    /// (the future is dropped without being polled). A future bigger than the pool's slots does
+    /// not compile.
+    pub fn spawn<F, const N: usize, const SIZE: usize>(
+        &self,
+        pool: &'static TaskPool<N, SIZE>,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + 'static,
+    {
+        pool.spawn_on(self.executor, future)
+    }
+
+    /// A `Send` spawner for the same executor.
+    pub fn make_send(&self) -> SendSpawner {
+        SendSpawner { executor: self.executor }
+    }
+
+    /// The executor this spawner feeds.
+    pub fn executor(&self) -> &'static Executor {
+        self.executor
+    }
+
+    /// The spawner of the executor running the current task.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside an ebbtide task (for example directly in [`block_on`](crate::block_on));
+    /// use [`Spawner::try_for_current_executor`] to get `None` instead.
+    pub async fn for_current_executor() -> Spawner {
+        match Self::try_for_current_executor().await {
+            Some(spawner) => spawner,
+            None => panic!(
+                "Spawner::for_current_executor() was awaited outside an ebbtide task; \
+                 pass a Spawner in, or use try_for_current_executor()"
+            ),
+        }
+    }
+
+    /// The spawner of the executor running the current task, or `None` outside an ebbtide task.
+    pub fn try_for_current_executor() -> impl Future<Output = Option<Spawner>> {
+        CurrentExecutor
+    }
+}
+
+impl fmt::Debug for Spawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spawner").finish_non_exhaustive()
+    }
+}
+
+struct CurrentExecutor;
+
+impl Future for CurrentExecutor {
+    type Output = Option<Spawner>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Spawner>> {
+        Poll::Ready(
+            current_executor(cx)
+                .map(|executor| Spawner { executor, _not_send: PhantomData }),
+        )
+    }
+}
+
+/// The executor of the task whose waker `cx` carries, if it is an ebbtide task.
+pub(crate) fn current_executor(cx: &Context<'_>) -> Option<&'static Executor> {
+    let header = waker::header_of(cx.waker())?;
+    // SAFETY: ground rule 1 of `raw`: the header is in a static slot; the executor was written at
+    // spawn, before the task was first polled (we are inside its poll).
+    let head = unsafe { crate::raw::header::slot_head(header) };
+    head.header.executor.with(|executor| {
+        // SAFETY: a claimed task's executor pointer comes from an `&'static Executor`.
+        unsafe { executor.read().as_ref() }
+    })
+}
+
+/// Spawns `Send` tasks onto an executor from any thread or interrupt handler.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Executor, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static POOL: TaskPool<4> = TaskPool::new();
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let spawner = EXECUTOR.send_spawner();
+/// let handle = std::thread::spawn(move || spawner.spawn(&POOL, async { 7 }).unwrap())
+///     .join()
+///     .unwrap();
+/// assert_eq!(runner.run_until(handle, || {}), Ok(7));
+/// ```
+#[derive(Clone, Copy)]
+pub struct SendSpawner {
+    executor: &'static Executor,
+}
+
+impl SendSpawner {
+    /// Spawns `future` as a task in `pool`; see [`Spawner::spawn`].
+    pub fn spawn<F, const N: usize, const SIZE: usize>(
+        &self,
+        pool: &'static TaskPool<N, SIZE>,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+    {
+        pool.spawn_on(self.executor, future)
+    }
+
+    /// The executor this spawner feeds.
+    pub fn executor(&self) -> &'static Executor {
+        self.executor
+    }
+}
+
+impl fmt::Debug for SendSpawner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendSpawner").finish_non_exhaustive()
+    }
+}
+
+/// Why a task could not be spawned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Every slot of the pool holds a task that is running, or finished with its `JoinHandle`
+    /// still alive.
+    PoolFull {
+        /// The pool's name (see [`TaskPool::named`]).
+        pool: &'static str,
+        /// How many tasks the pool holds.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::PoolFull { pool, capacity } => write!(
+                f,
+                "task pool `{pool}` is full ({capacity} tasks): wait for tasks to finish and drop \
+                 their JoinHandles, or raise N in TaskPool<N, SIZE>"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for SpawnError {}

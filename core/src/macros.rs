@@ -1,0 +1,1 @@
+//! Waiting for several futures at once: `join!`, `try_join!`, `select!`.

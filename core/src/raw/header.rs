@@ -1,0 +1,235 @@
+//! Task slots: the header every task starts with, and the storage its future lives in.
+//!
+//! A [`TaskSlot`] is `#[repr(C)]`: a [`Header`], the join waker, then `SIZE` bytes of storage that
+//! hold the future while it runs and its output once it is done. A task is named everywhere by a
+//! `NonNull<Header>` made from a pointer to the *whole slot*, so its provenance covers the join
+//! waker and the storage too; the storage is found at a fixed offset ([`STORAGE_OFFSET`]) that does
+//! not depend on `SIZE`.
+//!
+//! The future's type is erased behind a [`TaskVTable`], one `static` per future type.
+
+use core::future::Future;
+use core::marker::PhantomData;
+use core::mem::{offset_of, MaybeUninit};
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use core::task::{Context, Poll, Waker};
+
+use crate::executor::Executor;
+use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
+
+/// The part of a task slot the executor, wakers and the timer queue share.
+///
+/// On 32-bit targets it is 32 bytes: state (4), run-queue link (4), vtable (4), executor (4), and
+/// the intrusive timer link (deadline 8, two links 8).
+#[repr(C)]
+pub struct Header {
+    /// The state word; see [`super::state`].
+    pub(crate) state: AtomicU32,
+    /// The next task in the executor's run queue (an intrusive list).
+    pub(crate) run_next: AtomicPtr<Header>,
+    /// The future's vtable. Written at spawn while `SCHEDULED` keeps every waker out.
+    pub(crate) vtable: UnsafeCell<&'static TaskVTable>,
+    /// The executor that runs the task. Written at spawn, like `vtable`.
+    pub(crate) executor: UnsafeCell<*const Executor>,
+    /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
+    pub(crate) timer: TimerLink,
+}
+
+/// The intrusive timer-queue entry in every task header.
+///
+/// Every field is only read or written under the lock of the one timer queue of the program (the
+/// time driver's). A slot stays linked when its task finishes, and a new task in the slot inherits
+/// the entry: at worst it is woken once, spuriously.
+#[derive(Debug)]
+pub(crate) struct TimerLink {
+    /// The deadline in ticks; `u64::MAX` means "not in the queue".
+    pub(crate) expires_at: UnsafeCell<u64>,
+    pub(crate) prev: UnsafeCell<*const Header>,
+    pub(crate) next: UnsafeCell<*const Header>,
+}
+
+impl TimerLink {
+    crate::loom_const_fn! {
+        pub(crate) fn new() -> TimerLink {
+            TimerLink {
+                expires_at: UnsafeCell::new(u64::MAX),
+                prev: UnsafeCell::new(ptr::null()),
+                next: UnsafeCell::new(ptr::null()),
+            }
+        }
+    }
+}
+
+/// The type-erased operations on a task's future and output.
+pub(crate) struct TaskVTable {
+    /// Polls the future; on `Ready` drops it and moves the output into the storage.
+    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+    /// Drops the future in place.
+    pub(crate) drop_future: unsafe fn(NonNull<Header>),
+    /// Drops the output in place.
+    pub(crate) drop_output: unsafe fn(NonNull<Header>),
+}
+
+/// What a vtable points at before the first spawn: never called, because `CLAIMED` is clear.
+static UNUSED_VTABLE: TaskVTable = TaskVTable {
+    poll: |_, _| unreachable!("a free task slot was polled"),
+    drop_future: |_| unreachable!("a free task slot was dropped"),
+    drop_output: |_| unreachable!("a free task slot was dropped"),
+};
+
+/// The header and the join waker: the part of a slot whose layout is independent of `SIZE`.
+#[repr(C)]
+pub(crate) struct SlotHead {
+    pub(crate) header: Header,
+    /// The waker of whoever awaits the `JoinHandle`; see `JOIN_WAKER` in [`super::state`].
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// The storage for a future or its output, aligned for anything up to 8 bytes.
+#[repr(C, align(8))]
+pub(crate) struct Storage<const SIZE: usize>(core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>);
+
+/// The largest alignment a task's future or output may need.
+pub const MAX_TASK_ALIGN: usize = 8;
+
+/// Memory for one task: a header, a join waker and `SIZE` bytes for the future or its output.
+///
+/// Slots are never created alone: a [`TaskPool`](crate::TaskPool) holds an array of them.
+#[repr(C)]
+pub struct TaskSlot<const SIZE: usize> {
+    pub(crate) head: SlotHead,
+    pub(crate) storage: Storage<SIZE>,
+}
+
+/// Where the storage starts, counted from the header: the same for every `SIZE`.
+pub(crate) const STORAGE_OFFSET: usize = offset_of!(TaskSlot<8>, storage);
+
+// SAFETY: every field is an atomic or is guarded by the state word's protocol (see `state.rs`),
+// which hands each field to one owner at a time; futures that are not `Send` only enter a slot
+// through `Spawner`, which is `!Send`.
+unsafe impl<const SIZE: usize> Sync for TaskSlot<SIZE> {}
+// SAFETY: as for `Sync`.
+unsafe impl<const SIZE: usize> Send for TaskSlot<SIZE> {}
+
+impl<const SIZE: usize> TaskSlot<SIZE> {
+    crate::loom_const_fn! {
+        /// A free slot.
+        pub(crate) fn new() -> TaskSlot<SIZE> {
+            TaskSlot {
+                head: SlotHead {
+                    header: Header {
+                        state: AtomicU32::new(0),
+                        run_next: AtomicPtr::new(ptr::null_mut()),
+                        vtable: UnsafeCell::new(&UNUSED_VTABLE),
+                        executor: UnsafeCell::new(ptr::null()),
+                        timer: TimerLink::new(),
+                    },
+                    join_waker: UnsafeCell::new(None),
+                },
+                storage: Storage(core::cell::UnsafeCell::new(MaybeUninit::uninit())),
+            }
+        }
+    }
+
+    /// The task's name everywhere else: a pointer to the header whose provenance is the whole slot.
+    #[inline]
+    pub(crate) fn header_ptr(&'static self) -> NonNull<Header> {
+        NonNull::from(self).cast()
+    }
+}
+
+/// The storage of the task `header` belongs to.
+///
+/// # Safety
+///
+/// `header` must come from [`TaskSlot::header_ptr`].
+#[inline]
+pub(crate) unsafe fn storage(header: NonNull<Header>) -> *mut u8 {
+    // SAFETY: the caller's pointer has the provenance of the whole slot, and the storage lies
+    // `STORAGE_OFFSET` bytes after the start of the slot, inside it.
+    unsafe { header.cast::<u8>().as_ptr().add(STORAGE_OFFSET) }
+}
+
+/// The slot head `header` belongs to.
+///
+/// # Safety
+///
+/// `header` must come from [`TaskSlot::header_ptr`]; the reference must not outlive the slot
+/// (slots live in `'static` pools).
+#[inline]
+pub(crate) unsafe fn slot_head<'a>(header: NonNull<Header>) -> &'a SlotHead {
+    // SAFETY: `SlotHead` is the `#[repr(C)]` first field of the slot and `Header` its first field,
+    // so the pointers coincide; every field of it allows shared access (atomics and cells).
+    unsafe { header.cast::<SlotHead>().as_ref() }
+}
+
+/// Fails to compile (when instantiated) if `F` or its output does not fit a slot of `SIZE` bytes.
+pub(crate) struct AssertFits<F, const SIZE: usize>(PhantomData<F>);
+
+impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
+    pub(crate) const OK: () = {
+        assert!(
+            size_of::<F>() <= SIZE,
+            "this future does not fit the task pool's slots: raise SIZE in TaskPool<N, SIZE> \
+             (or box the future's large state)"
+        );
+        assert!(
+            size_of::<F::Output>() <= SIZE,
+            "this task's output does not fit the task pool's slots: raise SIZE in TaskPool<N, SIZE>"
+        );
+        assert!(
+            align_of::<F>() <= MAX_TASK_ALIGN && align_of::<F::Output>() <= MAX_TASK_ALIGN,
+            "this future or its output needs an alignment above 8 bytes, which task slots do not offer"
+        );
+    };
+}
+
+/// The future and output type of one task, behind its vtable.
+pub(crate) struct RawTask<F>(PhantomData<F>);
+
+impl<F: Future> RawTask<F> {
+    /// The vtable of tasks whose future is `F`.
+    pub(crate) const VTABLE: TaskVTable = TaskVTable {
+        poll: Self::poll,
+        drop_future: Self::drop_future,
+        drop_output: Self::drop_output,
+    };
+
+    /// # Safety
+    ///
+    /// The storage holds a live, pinned `F`, and the caller holds `RUNNING`.
+    unsafe fn poll(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: by the caller, the storage holds an `F` that nobody else touches while RUNNING;
+        // it never moves (the slot is static), so pinning it is sound.
+        let future = unsafe { Pin::new_unchecked(&mut *storage(header).cast::<F>()) };
+        match future.poll(cx) {
+            Poll::Ready(output) => {
+                // SAFETY: the future is done and is dropped once, here; the output then takes its
+                // place in the storage, which fits it by `FITS`.
+                unsafe {
+                    ptr::drop_in_place(storage(header).cast::<F>());
+                    ptr::write(storage(header).cast::<F::Output>(), output);
+                }
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// The storage holds a live `F` that is never used again.
+    unsafe fn drop_future(header: NonNull<Header>) {
+        // SAFETY: by the caller.
+        unsafe { ptr::drop_in_place(storage(header).cast::<F>()) }
+    }
+
+    /// # Safety
+    ///
+    /// The storage holds an output that is never used again.
+    unsafe fn drop_output(header: NonNull<Header>) {
+        // SAFETY: by the caller.
+        unsafe { ptr::drop_in_place(storage(header).cast::<F::Output>()) }
+    }
+}

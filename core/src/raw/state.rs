@@ -1,0 +1,91 @@
+//! The task state word.
+//!
+//! Every task slot has one `AtomicU32` whose bits say where the task is in its life. All
+//! transitions are compare-and-swap loops or single read-modify-writes on this word; the other
+//! fields of a slot are only touched by whoever a bit in this word makes their owner.
+//!
+//! ```text
+//!   free (0)
+//!     │ spawn: CAS 0 → CLAIMED|SCHEDULED|HANDLE; write executor, vtable, future; push to run queue
+//!     ▼
+//!   scheduled ──(executor dequeues: −SCHEDULED +RUNNING)──▶ running
+//!     ▲                                                       │  Pending: −RUNNING
+//!     └──────────────(wake: +SCHEDULED, push)─── idle ◀───────┤
+//!                                                             │  Ready, or CANCELLED seen:
+//!                                                             ▼  future dropped, +COMPLETE
+//!                                                          complete ──(output taken or dropped,
+//!                                                                      no HANDLE, not RUNNING)──▶ free
+//! ```
+//!
+//! Invariants:
+//! - `SCHEDULED` is set exactly while the task is in a run queue or about to be pushed by whoever
+//!   set it; only the thread that sets it may push. A wake that finds it set does nothing.
+//! - A wake never sets `SCHEDULED` on a slot without `CLAIMED` or with `COMPLETE`: stale wakers
+//!   are harmless. (A stale waker whose slot was reused wakes the new task: a spurious wake.)
+//! - `RUNNING` is held by the executor from dequeue until it is done with the storage; the slot is
+//!   never freed while `RUNNING` is set.
+//! - `JOIN_WAKER` set means the join waker field holds a waker that the completing executor may
+//!   take; while it is clear only the `JoinHandle` touches the field.
+
+use core::fmt;
+
+/// The slot holds a task (from spawn until the slot is released).
+pub(crate) const CLAIMED: u32 = 1 << 0;
+/// The task is in (or being pushed to) its executor's run queue.
+pub(crate) const SCHEDULED: u32 = 1 << 1;
+/// The executor is polling the task or finishing it.
+pub(crate) const RUNNING: u32 = 1 << 2;
+/// The future is gone: it returned `Ready`, was aborted, or panicked.
+pub(crate) const COMPLETE: u32 = 1 << 3;
+/// `abort()` was called: drop the future at the next scheduling point.
+pub(crate) const CANCELLED: u32 = 1 << 4;
+/// A `JoinHandle` for the task exists.
+pub(crate) const HANDLE: u32 = 1 << 5;
+/// The storage holds the task's output, not yet taken.
+pub(crate) const OUTPUT: u32 = 1 << 6;
+/// The join waker field holds a waker the executor may take (see module docs).
+pub(crate) const JOIN_WAKER: u32 = 1 << 7;
+/// The future panicked while being polled.
+pub(crate) const PANICKED: u32 = 1 << 8;
+
+/// A copy of a state word that prints its bits by name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State(pub(crate) u32);
+
+impl State {
+    #[inline]
+    pub(crate) fn has(self, bits: u32) -> bool {
+        self.0 & bits == bits
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(u32, &str); 9] = [
+            (CLAIMED, "CLAIMED"),
+            (SCHEDULED, "SCHEDULED"),
+            (RUNNING, "RUNNING"),
+            (COMPLETE, "COMPLETE"),
+            (CANCELLED, "CANCELLED"),
+            (HANDLE, "HANDLE"),
+            (OUTPUT, "OUTPUT"),
+            (JOIN_WAKER, "JOIN_WAKER"),
+            (PANICKED, "PANICKED"),
+        ];
+        if self.0 == 0 {
+            return f.write_str("State(free)");
+        }
+        f.write_str("State(")?;
+        let mut first = true;
+        for (bit, name) in NAMES {
+            if self.0 & bit != 0 {
+                if !first {
+                    f.write_str("|")?;
+                }
+                first = false;
+                f.write_str(name)?;
+            }
+        }
+        f.write_str(")")
+    }
+}

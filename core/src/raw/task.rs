@@ -1,0 +1,330 @@
+//! The life of a task: spawn, run, complete, join, abort, release. See [`super::state`].
+
+use core::future::Future;
+use core::mem::ManuallyDrop;
+use core::ptr::{self, NonNull};
+use core::task::{Context, Poll, Waker};
+
+use super::header::{slot_head, storage, AssertFits, Header, RawTask, SlotHead, TaskSlot};
+use super::state::*;
+use super::waker::{wake_task, waker_for};
+use crate::executor::Executor;
+use crate::loom::{AtomicUsize, Ordering};
+
+/// Claims a free slot in `slots`, starting the search at `*hint`, and starts `future` in it on
+/// `executor`. Gives the future back when every slot is taken.
+pub(crate) fn spawn<F: Future, const SIZE: usize>(
+    slots: &'static [TaskSlot<SIZE>],
+    hint: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<NonNull<Header>, F> {
+    #[allow(clippy::let_unit_value)]
+    let () = AssertFits::<F, SIZE>::OK;
+    let len = slots.len();
+    let start = hint.load(Ordering::Relaxed);
+    for offset in 0..len {
+        let index = (start + offset) % len;
+        let slot = &slots[index];
+        // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we
+        // have written its executor and vtable.
+        if slot
+            .head
+            .header
+            .state
+            .compare_exchange(
+                0,
+                CLAIMED | SCHEDULED | HANDLE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            hint.store((index + 1) % len, Ordering::Relaxed);
+            let header = slot.header_ptr();
+            // SAFETY: ground rule 2: between the claim and the push we own every field. The slot
+            // is free, so the storage holds nothing to drop and the join waker is `None`.
+            unsafe {
+                let head = slot_head(header);
+                head.header.vtable.with_mut(|v| *v = &RawTask::<F>::VTABLE);
+                head.header.executor.with_mut(|e| *e = executor);
+                ptr::write(storage(header).cast::<F>(), future);
+                executor.enqueue(header);
+            }
+            return Ok(header);
+        }
+    }
+    Err(future)
+}
+
+/// How a completed task ended, for the bits it leaves in the state word.
+#[derive(Clone, Copy)]
+enum Ending {
+    Output = OUTPUT as isize,
+    Cancelled = CANCELLED as isize,
+    Panicked = PANICKED as isize,
+}
+
+/// Runs one dequeued task: polls it, or drops it if it was aborted.
+///
+/// # Safety
+///
+/// `header` was taken from `executor`'s run queue (its `SCHEDULED` bit is set and the queue no
+/// longer holds it), and this is the thread that polls `executor`.
+pub(crate) unsafe fn run(header: NonNull<Header>) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    let previous = loop {
+        let next = (current & !SCHEDULED) | RUNNING;
+        match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(previous) => break previous,
+            Err(actual) => current = actual,
+        }
+    };
+    // SAFETY (for the rest): we hold RUNNING, which makes the storage ours (ground rule 2).
+    if previous & COMPLETE != 0 {
+        // Woken while it was finishing: it was queued once more; now let the slot go.
+        unsafe { release_running(header, head) };
+        return;
+    }
+    // SAFETY: the vtable was written at spawn, before the first push.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    if previous & CANCELLED != 0 {
+        unsafe { (vtable.drop_future)(header) };
+        unsafe { complete(header, head, Ending::Cancelled) };
+        return;
+    }
+
+    /// Marks the task as panicked if its `poll` unwinds. The future is leaked, not dropped: its
+    /// destructor could observe the state the panic left behind.
+    struct PanicGuard<'a>(NonNull<Header>, &'a SlotHead);
+    impl Drop for PanicGuard<'_> {
+        fn drop(&mut self) {
+            // SAFETY: we still hold RUNNING; the future is abandoned in place.
+            unsafe { complete(self.0, self.1, Ending::Panicked) };
+        }
+    }
+
+    // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
+    let waker = ManuallyDrop::new(unsafe { waker_for(header) });
+    let mut cx = Context::from_waker(&waker);
+    let guard = PanicGuard(header, head);
+    // SAFETY: RUNNING is ours and the storage holds the live future.
+    let poll = unsafe { (vtable.poll)(header, &mut cx) };
+    core::mem::forget(guard);
+    match poll {
+        Poll::Ready(()) => unsafe { complete(header, head, Ending::Output) },
+        Poll::Pending => {
+            state.fetch_and(!RUNNING, Ordering::Release);
+        }
+    }
+}
+
+/// Marks the task complete, wakes its joiner, and gives up `RUNNING`.
+///
+/// # Safety
+///
+/// The caller holds `RUNNING` and the future is gone (moved into the output, dropped or leaked).
+unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    let previous = head.header.state.fetch_or(COMPLETE | ending as u32, Ordering::AcqRel);
+    if previous & JOIN_WAKER != 0 {
+        // SAFETY: JOIN_WAKER was set and COMPLETE now is: the handle no longer touches the field
+        // (its CAS to clear JOIN_WAKER fails on COMPLETE), so the waker is ours to take.
+        let waker = head.join_waker.with_mut(|w| unsafe { (*w).take() });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+    // SAFETY: we still hold RUNNING.
+    unsafe { release_running(header, head) };
+}
+
+/// Gives up `RUNNING` on a complete task, freeing the slot if nothing else holds it.
+///
+/// # Safety
+///
+/// The caller holds `RUNNING` on a task whose state has `COMPLETE`.
+unsafe fn release_running(header: NonNull<Header>, head: &SlotHead) {
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        if current & (HANDLE | SCHEDULED) == 0 {
+            // Nobody else can reach the slot: no handle, not queued, and wakers refuse COMPLETE.
+            // SAFETY: we hold RUNNING, so the output (if any) is ours to drop.
+            unsafe { free(header, head, current) };
+            return;
+        }
+        match state.compare_exchange_weak(
+            current,
+            current & !RUNNING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// Drops the output (if still there) and returns the slot to the pool.
+///
+/// # Safety
+///
+/// The caller is the last owner of the complete task: no handle, not queued, and (if someone else
+/// could have held it) not running.
+unsafe fn free(header: NonNull<Header>, head: &SlotHead, current: u32) {
+    if current & OUTPUT != 0 {
+        // SAFETY: the output is in the storage and nobody else can reach it.
+        unsafe { head.header.vtable.with(|v| ((**v).drop_output)(header)) };
+    }
+    head.header.state.store(0, Ordering::Release);
+}
+
+/// What a `JoinHandle` finds when it looks at its task.
+pub(crate) enum JoinPoll<T> {
+    Output(T),
+    Cancelled,
+    Panicked,
+    Pending,
+}
+
+/// Polls the task for its output, registering `waker` to be woken when it completes.
+///
+/// # Safety
+///
+/// The caller is the task's `JoinHandle`, `T` is the task's output type, and the output has not
+/// been taken yet.
+pub(crate) unsafe fn poll_join<T>(header: NonNull<Header>, waker: &Waker) -> JoinPoll<T> {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    if current & COMPLETE != 0 {
+        // SAFETY: by the caller.
+        return unsafe { take_output(header, head, current) };
+    }
+    if current & JOIN_WAKER != 0 {
+        // A waker is registered. Take the field back by clearing JOIN_WAKER; this fails only
+        // when the task completes first, and then the output is ready.
+        loop {
+            match state.compare_exchange_weak(
+                current,
+                current & !JOIN_WAKER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) if actual & COMPLETE != 0 => {
+                    // SAFETY: by the caller.
+                    return unsafe { take_output(header, head, actual) };
+                }
+                Err(actual) => current = actual,
+            }
+        }
+    }
+    // JOIN_WAKER is clear: the field is ours.
+    // SAFETY: ground rule 2.
+    head.join_waker.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        if current & COMPLETE != 0 {
+            // The task finished before it could see our waker: drop it ourselves.
+            // SAFETY: JOIN_WAKER is still clear, so the field is still ours.
+            head.join_waker.with_mut(|w| unsafe { *w = None });
+            // SAFETY: by the caller.
+            return unsafe { take_output(header, head, current) };
+        }
+        match state.compare_exchange_weak(
+            current,
+            current | JOIN_WAKER,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return JoinPoll::Pending,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// # Safety
+///
+/// As for [`poll_join`], and `current` has `COMPLETE`.
+unsafe fn take_output<T>(header: NonNull<Header>, head: &SlotHead, current: u32) -> JoinPoll<T> {
+    if current & OUTPUT != 0 {
+        // Only the handle clears OUTPUT once COMPLETE is set, and the slot cannot be freed while
+        // HANDLE is set.
+        head.header.state.fetch_and(!OUTPUT, Ordering::AcqRel);
+        // SAFETY: the storage holds the task's output of type `T` (by the caller), and clearing
+        // OUTPUT made it ours.
+        JoinPoll::Output(unsafe { ptr::read(storage(header).cast::<T>()) })
+    } else if current & PANICKED != 0 {
+        JoinPoll::Panicked
+    } else {
+        JoinPoll::Cancelled
+    }
+}
+
+/// Whether the task has completed (returned, been aborted, or panicked).
+pub(crate) fn is_complete(header: NonNull<Header>) -> bool {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    head.header.state.load(Ordering::Acquire) & COMPLETE != 0
+}
+
+/// Asks the task to stop: its future is dropped the next time the executor reaches it.
+///
+/// # Safety
+///
+/// The caller is the task's `JoinHandle` (so the slot still belongs to this task).
+pub(crate) unsafe fn abort(header: NonNull<Header>) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        if current & (COMPLETE | CANCELLED) != 0 {
+            return;
+        }
+        match state.compare_exchange_weak(
+            current,
+            current | CANCELLED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => break,
+            Err(actual) => current = actual,
+        }
+    }
+    // SAFETY: ground rule 1.
+    unsafe { wake_task(header) };
+}
+
+/// Drops the task's `JoinHandle`: detaches a running task, or frees a finished one.
+///
+/// # Safety
+///
+/// The caller is the task's `JoinHandle`, giving up `HANDLE`.
+pub(crate) unsafe fn drop_handle(header: NonNull<Header>) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        let next = current & !(HANDLE | JOIN_WAKER);
+        match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(actual) => current = actual,
+        }
+    }
+    if current & JOIN_WAKER != 0 && current & COMPLETE == 0 {
+        // We cleared JOIN_WAKER before the executor set COMPLETE: the waker is ours to drop.
+        // SAFETY: ground rule 2.
+        head.join_waker.with_mut(|w| unsafe { *w = None });
+    }
+    if current & COMPLETE != 0 && current & (RUNNING | SCHEDULED) == 0 {
+        // SAFETY: complete, and we were the last holder.
+        unsafe { free(header, head, current & !(HANDLE | JOIN_WAKER)) };
+    }
+}

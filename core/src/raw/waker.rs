@@ -1,0 +1,82 @@
+//! The one waker vtable of ebbtide tasks.
+//!
+//! A task's waker is the header pointer with [`VTABLE`]: cloning copies the pointer, dropping does
+//! nothing (slots are static, so there is no count to keep), waking sets `SCHEDULED` and pushes
+//! the task onto its executor's run queue. Code that wants to know whether a waker belongs to an
+//! ebbtide task (the timer queue, the cooperative budget) compares vtable addresses.
+
+use core::ptr::NonNull;
+use core::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::header::{Header, SlotHead};
+use super::state::{CLAIMED, COMPLETE, SCHEDULED};
+use crate::loom::Ordering;
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: wakers with this vtable are only made by `waker_for`, from a header pointer of a
+    // static slot.
+    unsafe { wake_task(NonNull::new_unchecked(data as *mut Header)) }
+}
+
+unsafe fn drop(_: *const ()) {}
+
+/// The waker of the task `header`.
+///
+/// # Safety
+///
+/// `header` must come from `TaskSlot::header_ptr` of a slot in a `'static` pool.
+#[inline]
+pub(crate) unsafe fn waker_for(header: NonNull<Header>) -> Waker {
+    // SAFETY: the vtable's functions uphold the `RawWaker` contract for such a pointer: it stays
+    // valid forever and every operation is thread-safe.
+    unsafe { Waker::from_raw(RawWaker::new(header.as_ptr() as *const (), &VTABLE)) }
+}
+
+/// The task behind `waker`, if it is an ebbtide task waker.
+#[inline]
+pub(crate) fn header_of(waker: &Waker) -> Option<NonNull<Header>> {
+    if core::ptr::eq(waker.vtable(), &VTABLE) {
+        NonNull::new(waker.data() as *mut Header)
+    } else {
+        None
+    }
+}
+
+/// Schedules the task `header`, from any thread or interrupt handler.
+///
+/// Does nothing for a free slot, a finished task, or a task already scheduled.
+///
+/// # Safety
+///
+/// `header` must come from `TaskSlot::header_ptr` of a slot in a `'static` pool.
+pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
+    // SAFETY: by the caller, the slot lives forever.
+    let head: &SlotHead = unsafe { super::header::slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        if current & CLAIMED == 0 || current & (COMPLETE | SCHEDULED) != 0 {
+            return;
+        }
+        match state.compare_exchange_weak(
+            current,
+            current | SCHEDULED,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => break,
+            Err(actual) => current = actual,
+        }
+    }
+    // SAFETY: we set SCHEDULED on a claimed task, so its spawn (which wrote `executor` before
+    // releasing SCHEDULED) happened before our Acquire, and nobody writes `executor` until the slot
+    // is freed, which cannot happen while SCHEDULED is set.
+    let executor = head.header.executor.with(|executor| unsafe { &**executor });
+    executor.enqueue(header);
+}

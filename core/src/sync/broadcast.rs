@@ -1,0 +1,1 @@
+//! TODO(broadcast): being written.

@@ -1,0 +1,1 @@
+//! TODO(mpsc): being written.

@@ -1,0 +1,1 @@
+//! TODO(notify): being written.

@@ -1,0 +1,1 @@
+//! TODO(oneshot): being written.

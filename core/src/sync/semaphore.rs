@@ -1,0 +1,1 @@
+//! TODO(semaphore): being written.

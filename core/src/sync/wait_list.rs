@@ -1,0 +1,1 @@
+//! TODO: the intrusive waiter list shared by the sync primitives.

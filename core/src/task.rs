@@ -1,0 +1,73 @@
+//! Cooperation between tasks: yielding and the cooperative budget.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::executor::current_executor;
+
+/// Yields to the executor once: the task is woken at once and runs again after every task that
+/// was already ready.
+///
+/// # Examples
+///
+/// ```
+/// # ebbtide_core::block_on(async {
+/// ebbtide_core::task::yield_now().await;
+/// # });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Takes one unit of the current task's cooperative budget.
+///
+/// Each task may find resources ready 128 times per poll; after that this returns `Pending`
+/// (having woken the task), so a task that always finds its channel full of messages still lets
+/// the others run. Every ebbtide primitive calls this before it reports `Ready`; call it in your
+/// own leaf futures likewise. Outside an ebbtide task (a foreign executor or
+/// [`block_on`](crate::block_on)) there is no budget and this is always `Ready`.
+///
+/// # Examples
+///
+/// ```
+/// use core::task::{Context, Poll};
+///
+/// fn poll_next_item(cx: &mut Context<'_>) -> Poll<u32> {
+///     if ebbtide_core::task::poll_budget(cx).is_pending() {
+///         return Poll::Pending;
+///     }
+///     Poll::Ready(1)
+/// }
+/// # let _ = poll_next_item;
+/// ```
+#[inline]
+pub fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
+    match current_executor(cx) {
+        Some(executor) if !executor.consume_budget() => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        _ => Poll::Ready(()),
+    }
+}

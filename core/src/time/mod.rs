@@ -1,0 +1,1 @@
+//! Time: instants, durations, sleeping, timeouts, intervals, and the timer queue drivers use.

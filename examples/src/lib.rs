@@ -1,0 +1,1 @@
+//! Programs built on ebbtide. The binaries live in `src/bin/`.
