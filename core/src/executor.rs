@@ -45,9 +45,6 @@ pub(crate) const BUDGET: u32 = 128;
 /// See the [module docs](self) for how a driver uses it.
 pub struct Executor {
     run_queue: RunQueue,
-    /// Set while [`poll`](Executor::poll) runs; a wake during a poll needs no hook call, because
-    /// `poll` checks the queue again before it returns.
-    polling: AtomicBool,
     /// What is left of the running task's cooperative budget (see [`crate::task::consume_budget`]).
     budget: AtomicU32,
     wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
@@ -63,7 +60,6 @@ impl Executor {
         pub fn new() -> Executor {
             Executor {
                 run_queue: RunQueue::new(),
-                polling: AtomicBool::new(false),
                 budget: AtomicU32::new(BUDGET),
                 wake_hook: None,
                 runner_taken: AtomicBool::new(false),
@@ -76,9 +72,9 @@ impl Executor {
         /// An executor that calls `hook` whenever a task becomes ready while the executor is not
         /// being polled, so that a sleeping driver wakes up (a `mio::Waker`, an event flag, `sev`).
         ///
-        /// The hook may be called from any thread or interrupt handler, at most once per
-        /// transition of the run queue from empty to non-empty. It must be quick and must not
-        /// poll the executor.
+        /// The hook is called from whichever thread or interrupt handler wakes the task, once
+        /// per time [`Runner::poll`] returned `false` (plus once per wake of
+        /// [`Runner::run_until`]'s future). It must be quick and must not poll the executor.
         ///
         /// # Examples
         ///
@@ -95,7 +91,6 @@ impl Executor {
         pub fn with_wake_hook(hook: &'static (dyn Fn() + Send + Sync)) -> Executor {
             Executor {
                 run_queue: RunQueue::new(),
-                polling: AtomicBool::new(false),
                 budget: AtomicU32::new(BUDGET),
                 wake_hook: Some(hook),
                 runner_taken: AtomicBool::new(false),
@@ -128,8 +123,6 @@ impl Executor {
     ///
     /// The caller is this executor's `Runner`: every call comes from the same thread.
     unsafe fn poll(&'static self) -> bool {
-        self.polling.store(true, Ordering::SeqCst);
-
         /// Puts the rest of the batch back if a task's poll unwinds.
         struct Requeue<'a> {
             executor: &'a Executor,
@@ -141,7 +134,6 @@ impl Executor {
                     // SAFETY: the task is still SCHEDULED and out of any queue.
                     unsafe { self.executor.run_queue.push(task) };
                 }
-                self.executor.polling.store(false, Ordering::SeqCst);
             }
         }
 
@@ -152,24 +144,22 @@ impl Executor {
             unsafe { task::run(task) };
         }
         drop(batch);
-        // SeqCst, after clearing `polling`: pairs with `enqueue` (see there).
-        !self.run_queue.is_empty()
+        // From here on, a push calls the wake hook (see `RunQueue`).
+        !self.run_queue.try_sleep()
     }
 
     /// Whether a task is ready to run.
     pub fn has_ready_tasks(&self) -> bool {
-        !self.run_queue.is_empty()
+        self.run_queue.has_tasks()
     }
 
     /// Pushes a task whose `SCHEDULED` bit the caller set.
     ///
-    /// Calls the wake hook if the queue was empty and no `poll` is running. The push and the load
-    /// of `polling` are SeqCst, as are `poll`'s store of `polling = false` and its final check of
-    /// the queue: either `poll` sees this task, or this sees `polling == false` and calls the hook.
+    /// Calls the wake hook if the executor's last `poll` returned `false` and none ran since
+    /// (see `RunQueue` for why no wake-up is lost).
     pub(crate) fn enqueue(&self, task: NonNull<Header>) {
         // SAFETY: the caller set SCHEDULED (see `wake_task` and `spawn`).
-        let was_empty = unsafe { self.run_queue.push(task) };
-        if was_empty && !self.polling.load(Ordering::SeqCst) {
+        if unsafe { self.run_queue.push(task) } {
             self.call_wake_hook();
         }
     }
@@ -220,8 +210,8 @@ impl Runner {
     /// Runs every task that is ready now, once each, in the order they were woken.
     ///
     /// Returns `true` if tasks became ready meanwhile (call `poll` again soon), `false` if the
-    /// run queue is empty (the driver may wait: the wake hook is called when a task becomes
-    /// ready).
+    /// run queue is empty: the driver may wait, and the wake hook will be called as soon as a task
+    /// becomes ready (from any thread, or from a timer or IO event the driver dispatches itself).
     ///
     /// If a task panics, the panic propagates out of `poll` after the task is marked as panicked
     /// (its `JoinHandle` yields [`JoinError::Panicked`](crate::JoinError::Panicked)) and the rest of
