@@ -20,6 +20,8 @@
 
 pub(crate) mod header;
 pub(crate) mod run_queue;
+#[cfg(not(loom))]
+mod size_check;
 pub(crate) mod state;
 pub(crate) mod task;
 pub(crate) mod waker;

@@ -1,0 +1,77 @@
+//! A counting global allocator proves that the hot paths allocate nothing: spawn, poll, wake,
+//! yield, join, sleep, and channel send/recv.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to `System`, only counting.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations it made.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+use ebbtide_core::{task::yield_now, Executor, Spawner, TaskPool};
+
+#[test]
+fn spawn_poll_wake_yield_and_join_allocate_nothing() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<64, 256> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let count = allocations_in(|| {
+        for _ in 0..3 {
+            let root = spawner
+                .spawn(&POOL, async {
+                    let spawner = Spawner::for_current_executor().await;
+                    let mut sum = 0u64;
+                    for i in 0..32u64 {
+                        let child = spawner
+                            .spawn(&POOL, async move {
+                                for _ in 0..4 {
+                                    yield_now().await;
+                                }
+                                i
+                            })
+                            .unwrap();
+                        sum += child.await.unwrap();
+                    }
+                    sum
+                })
+                .unwrap();
+            assert_eq!(runner.run_until(root, || {}), Ok((0..32).sum()));
+        }
+    });
+    assert_eq!(count, 0, "the executor allocated");
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let count = allocations_in(|| drop(std::hint::black_box(Box::new(7u64))));
+    assert_eq!(count, 1, "the counting allocator must count, or the other tests prove nothing");
+}
