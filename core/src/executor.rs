@@ -108,7 +108,10 @@ impl Executor {
         if self.runner_taken.swap(true, Ordering::AcqRel) {
             None
         } else {
-            Some(Runner { executor: self, _not_send: PhantomData })
+            Some(Runner {
+                executor: self,
+                _not_send: PhantomData,
+            })
         }
     }
 
@@ -137,7 +140,10 @@ impl Executor {
             }
         }
 
-        let mut batch = Requeue { executor: self, batch: self.run_queue.take_all() };
+        let mut batch = Requeue {
+            executor: self,
+            batch: self.run_queue.take_all(),
+        };
         while let Some(task) = batch.batch.next() {
             self.budget.store(BUDGET, Ordering::Relaxed);
             // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
@@ -223,7 +229,10 @@ impl Runner {
 
     /// A spawner for this executor, for futures that need not be `Send`.
     pub fn spawner(&self) -> Spawner {
-        Spawner { executor: self.executor, _not_send: PhantomData }
+        Spawner {
+            executor: self.executor,
+            _not_send: PhantomData,
+        }
     }
 
     /// The executor this runner polls.
@@ -273,7 +282,9 @@ impl Runner {
 
 impl fmt::Debug for Runner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runner").field("executor", self.executor).finish()
+        f.debug_struct("Runner")
+            .field("executor", self.executor)
+            .finish()
     }
 }
 
@@ -347,7 +358,9 @@ impl Spawner {
 
     /// A `Send` spawner for the same executor.
     pub fn make_send(&self) -> SendSpawner {
-        SendSpawner { executor: self.executor }
+        SendSpawner {
+            executor: self.executor,
+        }
     }
 
     /// The executor this spawner feeds.
@@ -389,10 +402,10 @@ impl Future for CurrentExecutor {
     type Output = Option<Spawner>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Spawner>> {
-        Poll::Ready(
-            current_executor(cx)
-                .map(|executor| Spawner { executor, _not_send: PhantomData }),
-        )
+        Poll::Ready(current_executor(cx).map(|executor| Spawner {
+            executor,
+            _not_send: PhantomData,
+        }))
     }
 }
 

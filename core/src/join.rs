@@ -58,7 +58,11 @@ impl<T> JoinHandle<T> {
     ///
     /// `header` is a task just spawned with `HANDLE` set, whose output type is `T`.
     pub(crate) unsafe fn from_raw(header: NonNull<Header>) -> Self {
-        JoinHandle { header, taken: false, _output: PhantomData }
+        JoinHandle {
+            header,
+            taken: false,
+            _output: PhantomData,
+        }
     }
 
     /// Asks the task to stop. Its future is dropped the next time its executor reaches it (before
@@ -80,7 +84,10 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        assert!(!self.taken, "JoinHandle polled after it returned the task's output");
+        assert!(
+            !self.taken,
+            "JoinHandle polled after it returned the task's output"
+        );
         // SAFETY: we are the task's handle, `T` is its output type, and `taken` is false.
         let result = match unsafe { task::poll_join::<T>(self.header, cx.waker()) } {
             JoinPoll::Pending => return Poll::Pending,
@@ -102,7 +109,9 @@ impl<T> Drop for JoinHandle<T> {
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+        f.debug_struct("JoinHandle")
+            .field("finished", &self.is_finished())
+            .finish()
     }
 }
 

@@ -98,7 +98,10 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
             // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
             // `F::Output`.
             Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
-            Err(_future) => Err(SpawnError::PoolFull { pool: self.name, capacity: N }),
+            Err(_future) => Err(SpawnError::PoolFull {
+                pool: self.name,
+                capacity: N,
+            }),
         }
     }
 }

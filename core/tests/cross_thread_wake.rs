@@ -21,13 +21,16 @@ fn a_wake_from_another_thread_calls_the_hook_and_runs_the_task() {
     let runner = EXECUTOR.runner().unwrap();
     let handle = runner
         .spawner()
-        .spawn(&POOL, core::future::poll_fn(|cx| {
-            if GO.load(Ordering::SeqCst) == 1 {
-                return Poll::Ready("woken");
-            }
-            *WAKER.lock().unwrap() = Some(cx.waker().clone());
-            Poll::Pending
-        }))
+        .spawn(
+            &POOL,
+            core::future::poll_fn(|cx| {
+                if GO.load(Ordering::SeqCst) == 1 {
+                    return Poll::Ready("woken");
+                }
+                *WAKER.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            }),
+        )
         .unwrap();
     let calls_after_spawn = HOOK_CALLS.load(Ordering::SeqCst);
     assert!(!runner.poll(), "the task parked; nothing is ready");
@@ -61,14 +64,20 @@ fn many_threads_spawn_through_a_send_spawner() {
                 (0..8)
                     .map(|i| {
                         spawner
-                            .spawn(&POOL, async move { SUM.fetch_add(t * 8 + i, Ordering::SeqCst) })
+                            .spawn(
+                                &POOL,
+                                async move { SUM.fetch_add(t * 8 + i, Ordering::SeqCst) },
+                            )
                             .unwrap()
                     })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let handles: Vec<_> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let handles: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     runner.run_until(
         async {
             for h in handles {

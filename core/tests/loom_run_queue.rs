@@ -69,7 +69,13 @@ fn wake_from_another_thread_is_never_lost() {
         let waker = Arc::new(Mutex::new(None::<Waker>));
         let handle = runner
             .spawner()
-            .spawn(pool, WaitForFlag { ready: ready.clone(), waker: waker.clone() })
+            .spawn(
+                pool,
+                WaitForFlag {
+                    ready: ready.clone(),
+                    waker: waker.clone(),
+                },
+            )
             .unwrap();
 
         let waking = loom::thread::spawn(move || {
@@ -127,7 +133,13 @@ fn abort_races_with_completion_and_handle_drop() {
         let waker = Arc::new(Mutex::new(None::<Waker>));
         let handle = runner
             .spawner()
-            .spawn(pool, WaitForFlag { ready: ready.clone(), waker: waker.clone() })
+            .spawn(
+                pool,
+                WaitForFlag {
+                    ready: ready.clone(),
+                    waker: waker.clone(),
+                },
+            )
             .unwrap();
         runner.poll(); // parks, waker published
         let handle = Arc::new(Mutex::new(Some(handle)));
@@ -159,7 +171,10 @@ fn abort_races_with_completion_and_handle_drop() {
         aborter.join().unwrap();
         let h = handle.lock().unwrap().take().unwrap();
         let result = ebbtide_core::block_on(h);
-        assert!(matches!(result, Ok(7) | Err(ebbtide_core::JoinError::Cancelled)), "{result:?}");
+        assert!(
+            matches!(result, Ok(7) | Err(ebbtide_core::JoinError::Cancelled)),
+            "{result:?}"
+        );
         // A wake that raced with completion may leave the finished task queued once more; the
         // executor lets the slot go when it reaches it.
         runner.poll();

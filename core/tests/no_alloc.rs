@@ -81,5 +81,8 @@ fn spawn_poll_wake_yield_and_join_allocate_nothing() {
 #[test]
 fn the_counter_sees_allocations() {
     let count = allocations_in(|| drop(std::hint::black_box(Box::new(7u64))));
-    assert_eq!(count, 1, "the counting allocator must count, or the other tests prove nothing");
+    assert_eq!(
+        count, 1,
+        "the counting allocator must count, or the other tests prove nothing"
+    );
 }

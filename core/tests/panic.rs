@@ -13,9 +13,19 @@ fn a_panicking_task_is_reported_and_the_others_keep_running() {
     static POOL: TaskPool<4, 128> = TaskPool::new();
     let runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
-    let before = spawner.spawn(&POOL, async { yield_now().await; 1 }).unwrap();
+    let before = spawner
+        .spawn(&POOL, async {
+            yield_now().await;
+            1
+        })
+        .unwrap();
     let bad = spawner.spawn(&POOL, async { panic!("boom") }).unwrap();
-    let after = spawner.spawn(&POOL, async { yield_now().await; 2 }).unwrap();
+    let after = spawner
+        .spawn(&POOL, async {
+            yield_now().await;
+            2
+        })
+        .unwrap();
 
     let unwound = catch_unwind(AssertUnwindSafe(|| runner.poll()));
     assert!(unwound.is_err(), "the panic propagates out of poll");
@@ -25,7 +35,10 @@ fn a_panicking_task_is_reported_and_the_others_keep_running() {
     let results = runner.run_until(async { (before.await, bad.await, after.await) }, || {});
     assert_eq!(results, (Ok(1), Err(JoinError::Panicked), Ok(2)));
     assert!(JoinError::Panicked.is_panic());
-    assert!(POOL.is_empty(), "the panicked task's slot is released with its handle");
+    assert!(
+        POOL.is_empty(),
+        "the panicked task's slot is released with its handle"
+    );
 }
 
 #[test]
@@ -33,7 +46,12 @@ fn a_detached_panicking_task_frees_its_slot() {
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<1, 128> = TaskPool::new();
     let runner = EXECUTOR.runner().unwrap();
-    drop(runner.spawner().spawn(&POOL, async { panic!("detached boom") }).unwrap());
+    drop(
+        runner
+            .spawner()
+            .spawn(&POOL, async { panic!("detached boom") })
+            .unwrap(),
+    );
     assert!(catch_unwind(AssertUnwindSafe(|| runner.poll())).is_err());
     assert!(POOL.is_empty());
     let next = runner.spawner().spawn(&POOL, async { 5 }).unwrap();

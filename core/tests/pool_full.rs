@@ -11,7 +11,13 @@ fn full_pool_reports_which_pool_and_how_to_grow_it() {
     let a = spawner.spawn(&POOL, async { 1 }).unwrap();
     let b = spawner.spawn(&POOL, async { 2 }).unwrap();
     let err = spawner.spawn(&POOL, async { 3 }).unwrap_err();
-    assert_eq!(err, SpawnError::PoolFull { pool: "workers", capacity: 2 });
+    assert_eq!(
+        err,
+        SpawnError::PoolFull {
+            pool: "workers",
+            capacity: 2
+        }
+    );
     let message = err.to_string();
     assert!(message.contains("`workers`"), "{message}");
     assert!(message.contains("TaskPool<N, SIZE>"), "{message}");
@@ -20,7 +26,10 @@ fn full_pool_reports_which_pool_and_how_to_grow_it() {
     assert_eq!(runner.run_until(a, || {}), Ok(1));
     // `a`'s slot is free again now that its handle is gone.
     let c = spawner.spawn(&POOL, async { 3 }).unwrap();
-    assert_eq!(runner.run_until(async { (b.await, c.await) }, || {}), (Ok(2), Ok(3)));
+    assert_eq!(
+        runner.run_until(async { (b.await, c.await) }, || {}),
+        (Ok(2), Ok(3))
+    );
     assert!(POOL.is_empty());
 }
 
@@ -76,7 +85,11 @@ fn unread_outputs_are_dropped_exactly_once() {
     let kept = spawner.spawn(&POOL, async { Counted }).unwrap();
     let awaited = spawner.spawn(&POOL, async { Counted }).unwrap();
     while runner.poll() {}
-    assert_eq!(DROPS.load(Ordering::SeqCst), 1, "the detached output is dropped at completion");
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        1,
+        "the detached output is dropped at completion"
+    );
     let value = runner.run_until(awaited, || {}).unwrap();
     assert_eq!(DROPS.load(Ordering::SeqCst), 1);
     drop(value);

@@ -7,9 +7,15 @@ fn output_comes_back_through_the_handle() {
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<4> = TaskPool::new();
     let runner = EXECUTOR.runner().unwrap();
-    let handle = runner.spawner().spawn(&POOL, async { String::from("hi") }).unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(&POOL, async { String::from("hi") })
+        .unwrap();
     assert_eq!(runner.run_until(handle, || {}), Ok(String::from("hi")));
-    assert!(POOL.is_empty(), "slot must be freed once the handle is gone");
+    assert!(
+        POOL.is_empty(),
+        "slot must be freed once the handle is gone"
+    );
 }
 
 #[test]
@@ -43,7 +49,10 @@ fn tasks_run_in_spawn_order_and_interleave_on_yield() {
         || {},
     );
     assert_eq!(outputs, vec![0, 1, 2]);
-    assert_eq!(*LOG.lock().unwrap(), vec![(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]);
+    assert_eq!(
+        *LOG.lock().unwrap(),
+        vec![(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]
+    );
 }
 
 #[test]
@@ -57,7 +66,13 @@ fn nested_spawn_and_detach() {
         .spawn(&POOL, async {
             let spawner = Spawner::for_current_executor().await;
             // Detached: its handle is dropped at once.
-            drop(spawner.spawn(&POOL, async { DONE.store(true, std::sync::atomic::Ordering::SeqCst) }).unwrap());
+            drop(
+                spawner
+                    .spawn(&POOL, async {
+                        DONE.store(true, std::sync::atomic::Ordering::SeqCst)
+                    })
+                    .unwrap(),
+            );
             let child = spawner.spawn(&POOL, async { 5u64 }).unwrap();
             child.await.unwrap() + 1
         })

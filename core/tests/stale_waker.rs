@@ -27,7 +27,10 @@ fn waking_a_finished_task_does_nothing() {
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<1, 128> = TaskPool::new();
     let runner = EXECUTOR.runner().unwrap();
-    let handle = runner.spawner().spawn(&POOL, save_waker_then_finish()).unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(&POOL, save_waker_then_finish())
+        .unwrap();
     assert_eq!(runner.run_until(handle, || {}), Ok(1));
     let stale = SAVED.lock().unwrap().take().unwrap();
     // The slot is free: a stale wake must not schedule anything.
@@ -43,7 +46,11 @@ fn waking_a_finished_task_does_nothing() {
         .spawn(&POOL, async move {
             core::future::poll_fn(|_| {
                 polls.set(polls.get() + 1);
-                if polls.get() < 3 { Poll::Pending } else { Poll::Ready(()) }
+                if polls.get() < 3 {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
             })
             .await;
             "done"
@@ -66,11 +73,14 @@ fn wakers_of_a_task_compare_equal_and_clone_cheaply() {
     let runner = EXECUTOR.runner().unwrap();
     let handle = runner
         .spawner()
-        .spawn(&POOL, core::future::poll_fn(|cx| {
-            let a = cx.waker().clone();
-            let b = a.clone();
-            Poll::Ready(a.will_wake(&b) && a.will_wake(cx.waker()))
-        }))
+        .spawn(
+            &POOL,
+            core::future::poll_fn(|cx| {
+                let a = cx.waker().clone();
+                let b = a.clone();
+                Poll::Ready(a.will_wake(&b) && a.will_wake(cx.waker()))
+            }),
+        )
         .unwrap();
     assert_eq!(runner.run_until(handle, || {}), Ok(true));
 }

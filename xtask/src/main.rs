@@ -1,1 +1,62 @@
-fn main() { println!("xtask: TODO"); }
+//! The project's own commands, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! - `cargo xtask ci`: every check CI runs, in order; see [`ci`] for the stages.
+//! - `cargo xtask help`: usage and the list of stages.
+//!
+//! Standard library only, so that it builds in seconds on a machine that has just Rust.
+
+mod ci;
+mod cmd;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => match ci::Selection::parse(&args[1..]) {
+            Ok(selection) => ci::run(&workspace_root(), &selection),
+            Err(message) => usage_error(&message),
+        },
+        Some("help" | "-h" | "--help") | None => {
+            print_help();
+            ExitCode::SUCCESS
+        }
+        Some(other) => usage_error(&format!("unknown command `{other}`")),
+    }
+}
+
+/// The workspace root: the parent of this package's directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .expect("xtask/ lives inside the workspace root")
+        .to_path_buf()
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("xtask: {message}");
+    eprintln!("run `cargo xtask help` for usage");
+    ExitCode::from(2)
+}
+
+fn print_help() {
+    println!(
+        "\
+usage: cargo xtask <command>
+
+commands:
+  ci [--only <stage>]... [--skip <stage>]...
+        run the checks CI runs, in order; keeps going after a failed stage and exits
+        non-zero if any failed. --only and --skip take a stage name or a comma-separated
+        list and may be repeated.
+  help  print this message
+
+stages of `ci`, in order:"
+    );
+    for stage in ci::STAGES {
+        println!("  {:<12} {}", stage.name, stage.about);
+    }
+}

@@ -48,7 +48,11 @@ impl RunQueue {
         let next = unsafe { &task.as_ref().run_next };
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            let below = if head == SLEEPING { ptr::null_mut() } else { head };
+            let below = if head == SLEEPING {
+                ptr::null_mut()
+            } else {
+                head
+            };
             next.store(below, Ordering::Relaxed);
             // Release: the task's fields (and `run_next`) are visible to the executor's Acquire.
             match self.head.compare_exchange_weak(
@@ -74,7 +78,12 @@ impl RunQueue {
     #[inline]
     pub(crate) fn try_sleep(&self) -> bool {
         self.head
-            .compare_exchange(ptr::null_mut(), SLEEPING, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                ptr::null_mut(),
+                SLEEPING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok()
     }
 

@@ -128,7 +128,10 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
 ///
 /// The caller holds `RUNNING` and the future is gone (moved into the output, dropped or leaked).
 unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
-    let previous = head.header.state.fetch_or(COMPLETE | ending as u32, Ordering::AcqRel);
+    let previous = head
+        .header
+        .state
+        .fetch_or(COMPLETE | ending as u32, Ordering::AcqRel);
     if previous & JOIN_WAKER != 0 {
         // SAFETY: JOIN_WAKER was set and COMPLETE now is: the handle no longer touches the field
         // (its CAS to clear JOIN_WAKER fails on COMPLETE), so the waker is ours to take.
@@ -226,7 +229,8 @@ pub(crate) unsafe fn poll_join<T>(header: NonNull<Header>, waker: &Waker) -> Joi
     }
     // JOIN_WAKER is clear: the field is ours.
     // SAFETY: ground rule 2.
-    head.join_waker.with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    head.join_waker
+        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
     let mut current = state.load(Ordering::Acquire);
     loop {
         if current & COMPLETE != 0 {

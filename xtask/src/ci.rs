@@ -1,0 +1,313 @@
+//! `cargo xtask ci`: every check, in a fixed order, with a summary at the end.
+//!
+//! # Stages
+//!
+//! A stage is a row of [`STAGES`]: a name (what `--only` and `--skip` take), a one-line
+//! description (shown by `cargo xtask help`), and a function that runs it and returns `Err` with a
+//! short reason when it fails. To add a check, write a `fn(&Workspace) -> Result<(), String>` that
+//! runs its commands through [`Cmd`] (`Cmd::cargo("test --workspace").run(ws)?`: it prints the
+//! command and strips stray `RUSTFLAGS`), add a row after `setup`, and install anything it needs
+//! in [`setup`].
+//!
+//! Every selected stage runs even after one fails, so a single CI run shows every failure; the
+//! exit status is non-zero if any failed. The last line of output is always
+//! `xtask ci: N passed, M failed`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use crate::cmd::{Cmd, Workspace};
+use crate::setup;
+
+/// One step of `cargo xtask ci`.
+pub struct Stage {
+    /// The name used by `--only`, `--skip` and the summary.
+    pub name: &'static str,
+    /// What the stage checks, in a few words.
+    pub about: &'static str,
+    run: fn(&Workspace) -> Result<(), String>,
+}
+
+/// Every stage, in the order they run.
+#[rustfmt::skip]
+pub const STAGES: &[Stage] = &[
+    stage("setup",       "install rustup components, targets, nightly Miri",    setup::run),
+    stage("fmt",         "code is formatted by rustfmt",                        fmt),
+    stage("clippy",      "clippy on every target, warnings are errors",         clippy),
+    stage("test",        "unit, integration and doc tests of the workspace",    test),
+    stage("doc",         "rustdoc builds without warnings",                     doc),
+    stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M",         no_std),
+    stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
+    stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
+    stage("bench-build", "ebbtide-core's benchmarks compile",                   bench_build),
+];
+
+const fn stage(
+    name: &'static str,
+    about: &'static str,
+    run: fn(&Workspace) -> Result<(), String>,
+) -> Stage {
+    Stage { name, about, run }
+}
+
+fn fmt(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("fmt --all -- --check").run(ws)
+}
+
+fn clippy(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)
+}
+
+fn test(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("test --workspace").run(ws)
+}
+
+fn doc(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("doc --workspace --no-deps")
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run(ws)
+}
+
+/// Bare-metal targets: one without compare-and-swap (atomics through critical sections), one with.
+const NO_STD_TARGETS: &[&str] = &["thumbv6m-none-eabi", "thumbv7em-none-eabihf"];
+
+fn no_std(ws: &Workspace) -> Result<(), String> {
+    for target in NO_STD_TARGETS {
+        Cmd::cargo("build -p ebbtide-core --target")
+            .arg(target)
+            .run(ws)?;
+        Cmd::cargo("build -p ebbtide-core --release --target")
+            .arg(target)
+            .run(ws)?;
+    }
+    Ok(())
+}
+
+fn miri(ws: &Workspace) -> Result<(), String> {
+    // Set explicitly, so a developer's MIRIFLAGS cannot weaken the check. The tests need no host
+    // access, so isolation stays on.
+    Cmd::cargo("+nightly miri test -p ebbtide-core")
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+        .run(ws)
+}
+
+/// Where loom models live: every test target of ebbtide-core whose name starts with this.
+const LOOM_PREFIX: &str = "loom_";
+
+fn loom(ws: &Workspace) -> Result<(), String> {
+    let models = loom_models(ws)?;
+    if models.is_empty() {
+        return Err(format!(
+            "no loom models found: the project requires loom models in core/tests/{LOOM_PREFIX}*.rs"
+        ));
+    }
+    println!("loom models: {}", models.join(", "));
+    let mut cmd = Cmd::cargo("test -p ebbtide-core --release")
+        // `--cfg loom` swaps the atomics for loom's; a separate target folder keeps the changed
+        // flags from rebuilding the normal one.
+        .env("RUSTFLAGS", "--cfg loom")
+        .env("CARGO_TARGET_DIR", "target/loom");
+    for model in &models {
+        cmd = cmd.arg("--test").arg(model);
+    }
+    cmd.run(ws)
+}
+
+/// The names of ebbtide-core's loom test targets: `core/tests/loom_*.rs` and
+/// `core/tests/loom_*/main.rs`, sorted.
+fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
+    let dir = ws.path("core/tests");
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut models = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !name.starts_with(LOOM_PREFIX) {
+            continue;
+        }
+        if let Some(stem) = name.strip_suffix(".rs").filter(|_| path.is_file()) {
+            models.push(stem.to_string());
+        } else if path.join("main.rs").is_file() {
+            models.push(name.to_string());
+        }
+    }
+    models.sort();
+    Ok(models)
+}
+
+fn bench_build(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("bench -p ebbtide-core --no-run").run(ws)
+}
+
+/// Which stages to run, from `--only` and `--skip`.
+pub struct Selection {
+    only: Vec<&'static str>,
+    skip: Vec<&'static str>,
+}
+
+impl Selection {
+    /// Parses the arguments after `ci`: `--only <stages>` and `--skip <stages>`, repeatable, each a
+    /// name or a comma-separated list (`--only=fmt,clippy` works too).
+    pub fn parse(args: &[String]) -> Result<Selection, String> {
+        let mut selection = Selection {
+            only: Vec::new(),
+            skip: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag, Some(value.to_string())),
+                None => (arg.as_str(), None),
+            };
+            let list = match flag {
+                "--only" => &mut selection.only,
+                "--skip" => &mut selection.skip,
+                _ => return Err(format!("unknown argument `{arg}` to `ci`")),
+            };
+            let value = match inline.or_else(|| args.next().cloned()) {
+                Some(value) => value,
+                None => return Err(format!("{flag} needs a stage name")),
+            };
+            for name in value.split(',').filter(|name| !name.is_empty()) {
+                list.push(stage_named(name)?.name);
+            }
+        }
+        if !STAGES.iter().any(|stage| selection.includes(stage)) {
+            return Err("--only and --skip leave no stage to run".to_string());
+        }
+        Ok(selection)
+    }
+
+    fn includes(&self, stage: &Stage) -> bool {
+        (self.only.is_empty() || self.only.contains(&stage.name))
+            && !self.skip.contains(&stage.name)
+    }
+}
+
+fn stage_named(name: &str) -> Result<&'static Stage, String> {
+    STAGES
+        .iter()
+        .find(|stage| stage.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = STAGES.iter().map(|stage| stage.name).collect();
+            format!(
+                "no stage named `{name}`; the stages are: {}",
+                names.join(", ")
+            )
+        })
+}
+
+enum Outcome {
+    Passed(Duration),
+    Failed(Duration, String),
+    Skipped,
+}
+
+/// Runs the selected stages and prints the summary.
+pub fn run(root: &std::path::Path, selection: &Selection) -> ExitCode {
+    let ws = Workspace {
+        root: root.to_path_buf(),
+    };
+    let selected = STAGES
+        .iter()
+        .filter(|stage| selection.includes(stage))
+        .count();
+    println!(
+        "xtask ci: running {selected} of {} stages in {}",
+        STAGES.len(),
+        ws.root.display()
+    );
+
+    let started = Instant::now();
+    let mut outcomes = Vec::new();
+    let mut position = 0;
+    for stage in STAGES {
+        if !selection.includes(stage) {
+            outcomes.push(Outcome::Skipped);
+            continue;
+        }
+        position += 1;
+        println!();
+        println!(
+            "==== [{position}/{selected}] {}: {} ====",
+            stage.name, stage.about
+        );
+        let stage_started = Instant::now();
+        let result = (stage.run)(&ws);
+        let elapsed = stage_started.elapsed();
+        match result {
+            Ok(()) => {
+                println!(
+                    "==== {}: passed in {}",
+                    stage.name,
+                    format_duration(elapsed)
+                );
+                outcomes.push(Outcome::Passed(elapsed));
+            }
+            Err(reason) => {
+                println!(
+                    "==== {}: FAILED in {}: {reason}",
+                    stage.name,
+                    format_duration(elapsed)
+                );
+                outcomes.push(Outcome::Failed(elapsed, reason));
+            }
+        }
+    }
+
+    print_summary(&outcomes, started.elapsed())
+}
+
+fn print_summary(outcomes: &[Outcome], total: Duration) -> ExitCode {
+    let width = STAGES
+        .iter()
+        .map(|stage| stage.name.len())
+        .max()
+        .unwrap_or(0);
+    let (mut passed, mut failed) = (0, 0);
+    println!();
+    println!("==== summary ====");
+    println!("{:<width$}  {:<7}  {:>9}", "stage", "status", "duration");
+    for (stage, outcome) in STAGES.iter().zip(outcomes) {
+        let (status, duration, reason) = match outcome {
+            Outcome::Passed(elapsed) => {
+                passed += 1;
+                ("ok", format_duration(*elapsed), String::new())
+            }
+            Outcome::Failed(elapsed, reason) => {
+                failed += 1;
+                ("FAILED", format_duration(*elapsed), format!("  {reason}"))
+            }
+            Outcome::Skipped => ("skipped", "-".to_string(), String::new()),
+        };
+        println!("{:<width$}  {status:<7}  {duration:>9}{reason}", stage.name);
+    }
+    println!(
+        "{:<width$}  {:<7}  {:>9}",
+        "total",
+        "",
+        format_duration(total)
+    );
+    println!("xtask ci: {passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `4.2s`, or `3m07.5s` past a minute.
+fn format_duration(duration: Duration) -> String {
+    let tenths = (duration.as_secs_f64() * 10.0).round() as u64;
+    let (minutes, tenths) = (tenths / 600, tenths % 600);
+    if minutes == 0 {
+        format!("{}.{}s", tenths / 10, tenths % 10)
+    } else {
+        format!("{minutes}m{:02}.{}s", tenths / 10, tenths % 10)
+    }
+}

@@ -1,0 +1,163 @@
+//! Running external commands: printed before they run, from the workspace root, with the
+//! terminal's output streams, and with a clean set of compiler flags.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::setup;
+
+/// Variables that change how every crate compiles. A developer's shell may set them (a
+/// `RUSTFLAGS=-Ctarget-cpu=native`, say); CI must not depend on that, so every command runs without
+/// them unless it sets one itself with [`Cmd::env`] (loom sets `RUSTFLAGS`, doc sets
+/// `RUSTDOCFLAGS`).
+const COMPILER_FLAG_VARS: &[&str] = &[
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_ENCODED_RUSTDOCFLAGS",
+    "CARGO_BUILD_RUSTDOCFLAGS",
+];
+
+/// The workspace the commands run in.
+pub struct Workspace {
+    /// The directory of the root `Cargo.toml`; every command runs here.
+    pub root: PathBuf,
+}
+
+impl Workspace {
+    /// A path relative to the workspace root.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+}
+
+/// A command line: a program, its arguments, and the variables it sets.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Cmd {
+    /// A command from a line of words separated by spaces, the first one the program (looked up
+    /// on `PATH`, after `.tools/bin`): `Cmd::line("rustup target add wasm32-wasip1")`. Add an
+    /// argument that contains spaces with [`Cmd::arg`].
+    pub fn line(line: &str) -> Cmd {
+        let mut words = line.split_whitespace().map(str::to_string);
+        let program = words.next().expect("a command line names a program");
+        Cmd {
+            program,
+            args: words.collect(),
+            env: Vec::new(),
+        }
+    }
+
+    /// `cargo` with the arguments in `args`, separated by spaces: `Cmd::cargo("test --workspace")`.
+    pub fn cargo(args: &str) -> Cmd {
+        Cmd::line(&format!("cargo {args}"))
+    }
+
+    /// Appends one argument.
+    pub fn arg(mut self, arg: &str) -> Cmd {
+        self.args.push(arg.to_string());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args<'a>(mut self, args: impl IntoIterator<Item = &'a str>) -> Cmd {
+        self.args.extend(args.into_iter().map(str::to_string));
+        self
+    }
+
+    /// Sets an environment variable for this command (it is printed with the command).
+    pub fn env(mut self, key: &str, value: &str) -> Cmd {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Prints the command line, runs it with the inherited stdout and stderr, and fails unless it
+    /// exits with status 0.
+    pub fn run(&self, ws: &Workspace) -> Result<(), String> {
+        println!("$ {self}");
+        let status = self
+            .command(ws)
+            .status()
+            .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(match status.code() {
+                Some(code) => format!("`{}` exited with code {code}", self.short()),
+                None => format!("`{}` was killed by a signal", self.short()),
+            })
+        }
+    }
+
+    /// Runs the command with its output discarded and says whether it succeeded: a probe such as
+    /// `cargo +nightly miri --version`. Printed, so the log shows what was checked.
+    pub fn succeeds_quietly(&self, ws: &Workspace) -> bool {
+        println!("$ {self}  (probe, output hidden)");
+        let mut command = self.command(ws);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command.status().is_ok_and(|status| status.success())
+    }
+
+    fn command(&self, ws: &Workspace) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).current_dir(&ws.root);
+        for var in COMPILER_FLAG_VARS {
+            command.env_remove(var);
+        }
+        command.env("PATH", path_with_tools(ws));
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// The program and its first argument, for error messages (`cargo clippy`).
+    fn short(&self) -> String {
+        match self.args.iter().find(|arg| !arg.starts_with('+')) {
+            Some(first) => format!("{} {first}", self.program),
+            None => self.program.clone(),
+        }
+    }
+}
+
+/// Shows the command as a line one can paste into a shell.
+impl std::fmt::Display for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (key, value) in &self.env {
+            write!(f, "{key}={} ", shell_quote(value))?;
+        }
+        write!(f, "{}", shell_quote(&self.program))?;
+        for arg in &self.args {
+            write!(f, " {}", shell_quote(arg))?;
+        }
+        Ok(())
+    }
+}
+
+/// `PATH` with the workspace's tool cache in front, so tools that setup installed there are found.
+fn path_with_tools(ws: &Workspace) -> OsString {
+    let mut dirs = vec![setup::tools_bin_dir(ws)];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap_or_else(|_| std::env::var_os("PATH").unwrap_or_default())
+}
+
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:+,@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
