@@ -32,7 +32,7 @@ use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::join::JoinHandle;
 use crate::loom::{AtomicBool, AtomicU32, Ordering};
-use crate::pool::TaskPool;
+use crate::pool::Pool;
 use crate::raw::header::Header;
 use crate::raw::run_queue::RunQueue;
 use crate::raw::{task, waker};
@@ -345,13 +345,14 @@ impl Spawner {
     /// Never allocates. Fails with [`SpawnError::PoolFull`] when every slot of `pool` holds a task
     /// (the future is dropped without being polled). A future bigger than the pool's slots does
     /// not compile.
-    pub fn spawn<F, const N: usize, const SIZE: usize>(
+    pub fn spawn<F, P>(
         &self,
-        pool: &'static TaskPool<N, SIZE>,
+        pool: &'static P,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + 'static,
+        P: Pool,
     {
         pool.spawn_on(self.executor, future)
     }
@@ -445,14 +446,15 @@ pub struct SendSpawner {
 
 impl SendSpawner {
     /// Spawns `future` as a task in `pool`; see [`Spawner::spawn`].
-    pub fn spawn<F, const N: usize, const SIZE: usize>(
+    pub fn spawn<F, P>(
         &self,
-        pool: &'static TaskPool<N, SIZE>,
+        pool: &'static P,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + Send + 'static,
         F::Output: Send,
+        P: Pool,
     {
         pool.spawn_on(self.executor, future)
     }

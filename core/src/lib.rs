@@ -21,21 +21,23 @@
 //!
 //! let runner = EXECUTOR.runner().unwrap();
 //! let spawner = runner.spawner();
+//! // A channel hands out its ends once: clone the `Sender` for more producers.
+//! let (jobs, mut inbox) = JOBS.split();
 //! let sum = spawner
-//!     .spawn(&WORKERS, async {
+//!     .spawn(&WORKERS, async move {
 //!         let mut sum = 0;
-//!         while let Some(job) = JOBS.receiver().recv().await {
+//!         while let Some(job) = inbox.recv().await {
 //!             sum += job;
 //!         }
 //!         sum
 //!     })
 //!     .unwrap();
 //! spawner
-//!     .spawn(&WORKERS, async {
+//!     .spawn(&WORKERS, async move {
 //!         for job in 1..=4 {
-//!             JOBS.sender().send(job).await.unwrap();
+//!             jobs.send(job).await.unwrap();
 //!         }
-//!         JOBS.close();
+//!         // Dropping the last `Sender` closes the channel: `recv` drains it, then gives `None`.
 //!     })
 //!     .unwrap();
 //! // A driver's loop; here, a busy loop that also awaits `sum`.
@@ -74,8 +76,8 @@ extern crate std;
 
 mod loom;
 
-pub mod blocking_mutex;
 mod block_on;
+pub mod blocking_mutex;
 mod executor;
 mod join;
 mod macros;
@@ -88,10 +90,12 @@ pub mod time;
 pub use block_on::{block_on, block_on_with_idle};
 pub use executor::{Executor, Runner, SendSpawner, SpawnError, Spawner};
 pub use join::{JoinError, JoinHandle};
-pub use pool::{TaskPool, DEFAULT_TASK_SIZE};
+pub use pool::{Pool, SlicePool, TaskPool, DEFAULT_TASK_SIZE};
 pub use raw::{Header, TaskSlot, MAX_TASK_ALIGN};
 
 #[doc(hidden)]
 pub mod __private {
     pub use pin_utils::pin_mut;
+
+    pub use crate::macros::support::*;
 }

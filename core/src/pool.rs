@@ -1,4 +1,8 @@
-//! Static task pools.
+//! Task pools: where tasks live.
+//!
+//! A [`TaskPool`] is an array of slots sized at compile time, usually a `static`. A [`SlicePool`]
+//! is the same over a slice of slots made at run time (once: a std runtime reserves its task
+//! memory when it is built). Both implement [`Pool`], which is what spawners take.
 
 use core::fmt;
 use core::future::Future;
@@ -78,31 +82,12 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
 
     /// How many slots hold a task right now (a snapshot; other threads may change it).
     pub fn len(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|slot| slot.head.header.state.load(Ordering::Relaxed) & CLAIMED != 0)
-            .count()
+        count_claimed(&self.slots)
     }
 
     /// Whether no slot holds a task right now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    pub(crate) fn spawn_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        match task::spawn(&self.slots, &self.next, executor, future) {
-            // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
-            // `F::Output`.
-            Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
-            Err(_future) => Err(SpawnError::PoolFull {
-                pool: self.name,
-                capacity: N,
-            }),
-        }
     }
 }
 
@@ -117,6 +102,176 @@ impl<const N: usize, const SIZE: usize> fmt::Debug for TaskPool<N, SIZE> {
         f.debug_struct("TaskPool")
             .field("name", &self.name)
             .field("capacity", &N)
+            .field("slot_size", &SIZE)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {}
+
+impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
+    const SLOT_SIZE: usize = SIZE;
+
+    fn spawn_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        spawn_in(self.name, &self.slots, &self.next, executor, future)
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn capacity(&self) -> usize {
+        N
+    }
+
+    fn len(&self) -> usize {
+        TaskPool::len(self)
+    }
+}
+
+/// Spawns into `slots`, naming the pool `name` in errors.
+fn spawn_in<F: Future + 'static, const SIZE: usize>(
+    name: &'static str,
+    slots: &'static [TaskSlot<SIZE>],
+    next: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<JoinHandle<F::Output>, SpawnError> {
+    match task::spawn(slots, next, executor, future) {
+        // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
+        // `F::Output`.
+        Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
+        Err(_future) => Err(SpawnError::PoolFull {
+            pool: name,
+            capacity: slots.len(),
+        }),
+    }
+}
+
+fn count_claimed<const SIZE: usize>(slots: &[TaskSlot<SIZE>]) -> usize {
+    slots
+        .iter()
+        .filter(|slot| slot.head.header.state.load(Ordering::Relaxed) & CLAIMED != 0)
+        .count()
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Storage that tasks can be spawned into: a [`TaskPool`] or a [`SlicePool`].
+///
+/// This trait is sealed: ebbtide's pools are the only implementations.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Pool, TaskPool};
+///
+/// fn describe<P: Pool>(pool: &P) -> String {
+///     format!("{}: {}/{} tasks of up to {} bytes", pool.name(), pool.len(), pool.capacity(), P::SLOT_SIZE)
+/// }
+/// static POOL: TaskPool<8, 64> = TaskPool::named("io");
+/// assert_eq!(describe(&POOL), "io: 0/8 tasks of up to 64 bytes");
+/// ```
+pub trait Pool: sealed::Sealed + Sync + 'static {
+    /// The bytes each slot offers a future (and its output).
+    const SLOT_SIZE: usize;
+
+    /// Spawns `future` on `executor` in a free slot of this pool. Spawners call this.
+    #[doc(hidden)]
+    fn spawn_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+    /// The pool's name, as errors show it.
+    fn name(&self) -> &'static str;
+
+    /// How many tasks the pool can hold at once.
+    fn capacity(&self) -> usize;
+
+    /// How many slots hold a task right now (a snapshot).
+    fn len(&self) -> usize;
+
+    /// Whether no slot holds a task right now.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A pool over slots made at run time: how a std runtime reserves task memory once, when it is
+/// built, with a capacity chosen then.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Executor, Pool, SlicePool, TaskSlot};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// // Made once at start-up (a std program may allocate then, and leak it: slots live forever).
+/// let slots: &'static [TaskSlot<128>] =
+///     Box::leak((0..16).map(|_| TaskSlot::new()).collect::<Vec<_>>().into_boxed_slice());
+/// let pool: &'static SlicePool<128> = Box::leak(Box::new(SlicePool::new("runtime", slots)));
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let task = runner.spawner().spawn(pool, async { 3 }).unwrap();
+/// assert_eq!(runner.run_until(task, || {}), Ok(3));
+/// assert_eq!(pool.capacity(), 16);
+/// ```
+pub struct SlicePool<const SIZE: usize> {
+    name: &'static str,
+    next: AtomicUsize,
+    slots: &'static [TaskSlot<SIZE>],
+}
+
+impl<const SIZE: usize> SlicePool<SIZE> {
+    crate::loom_const_fn! {
+        /// A pool over `slots`, named `name` in errors. The slots must be free: fresh from
+        /// [`TaskSlot::new`], and given to no other pool.
+        pub fn new(name: &'static str, slots: &'static [TaskSlot<SIZE>]) -> SlicePool<SIZE> {
+            SlicePool { name, next: AtomicUsize::new(0), slots }
+        }
+    }
+}
+
+impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {}
+
+impl<const SIZE: usize> Pool for SlicePool<SIZE> {
+    const SLOT_SIZE: usize = SIZE;
+
+    fn spawn_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        spawn_in(self.name, self.slots, &self.next, executor, future)
+    }
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn len(&self) -> usize {
+        count_claimed(self.slots)
+    }
+}
+
+impl<const SIZE: usize> fmt::Debug for SlicePool<SIZE> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlicePool")
+            .field("name", &self.name)
+            .field("capacity", &self.slots.len())
             .field("slot_size", &SIZE)
             .field("len", &self.len())
             .finish()

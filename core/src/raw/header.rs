@@ -95,7 +95,8 @@ pub const MAX_TASK_ALIGN: usize = 8;
 
 /// Memory for one task: a header, a join waker and `SIZE` bytes for the future or its output.
 ///
-/// Slots are never created alone: a [`TaskPool`](crate::TaskPool) holds an array of them.
+/// A [`TaskPool`](crate::TaskPool) holds an array of them; a [`SlicePool`](crate::SlicePool) a
+/// slice made at run time.
 #[repr(C)]
 pub struct TaskSlot<const SIZE: usize> {
     pub(crate) head: SlotHead,
@@ -114,8 +115,8 @@ unsafe impl<const SIZE: usize> Send for TaskSlot<SIZE> {}
 
 impl<const SIZE: usize> TaskSlot<SIZE> {
     crate::loom_const_fn! {
-        /// A free slot.
-        pub(crate) fn new() -> TaskSlot<SIZE> {
+        /// A free slot, for a [`SlicePool`](crate::SlicePool) made at run time.
+        pub fn new() -> TaskSlot<SIZE> {
             TaskSlot {
                 head: SlotHead {
                     header: Header {
