@@ -144,7 +144,7 @@ impl Executor {
             executor: self,
             batch: self.run_queue.take_all(),
         };
-        while let Some(task) = batch.batch.next() {
+        for task in batch.batch.by_ref() {
             self.budget.store(BUDGET, Ordering::Relaxed);
             // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
             unsafe { task::run(task) };

@@ -110,7 +110,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("finished", &self.is_finished())
+            .field("state", &task::state_of(self.header))
             .finish()
     }
 }

@@ -140,6 +140,12 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
     }
 }
 
+impl<const SIZE: usize> Default for TaskSlot<SIZE> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The storage of the task `header` belongs to.
 ///
 /// # Safety

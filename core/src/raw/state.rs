@@ -52,13 +52,6 @@ pub(crate) const PANICKED: u32 = 1 << 8;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct State(pub(crate) u32);
 
-impl State {
-    #[inline]
-    pub(crate) fn has(self, bits: u32) -> bool {
-        self.0 & bits == bits
-    }
-}
-
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const NAMES: [(u32, &str); 9] = [

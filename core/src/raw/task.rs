@@ -83,16 +83,19 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
             Err(actual) => current = actual,
         }
     };
-    // SAFETY (for the rest): we hold RUNNING, which makes the storage ours (ground rule 2).
+    // From here on we hold RUNNING, which makes the storage ours (ground rule 2).
     if previous & COMPLETE != 0 {
         // Woken while it was finishing: it was queued once more; now let the slot go.
+        // SAFETY: we hold RUNNING on a complete task.
         unsafe { release_running(header, head) };
         return;
     }
     // SAFETY: the vtable was written at spawn, before the first push.
     let vtable = head.header.vtable.with(|v| unsafe { *v });
     if previous & CANCELLED != 0 {
+        // SAFETY: we hold RUNNING and the storage holds the live future, never used again.
         unsafe { (vtable.drop_future)(header) };
+        // SAFETY: we hold RUNNING and the future is gone.
         unsafe { complete(header, head, Ending::Cancelled) };
         return;
     }
@@ -115,6 +118,7 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     let poll = unsafe { (vtable.poll)(header, &mut cx) };
     core::mem::forget(guard);
     match poll {
+        // SAFETY: we hold RUNNING and the vtable's `poll` moved the output into the storage.
         Poll::Ready(()) => unsafe { complete(header, head, Ending::Output) },
         Poll::Pending => {
             state.fetch_and(!RUNNING, Ordering::Release);
@@ -180,7 +184,7 @@ unsafe fn release_running(header: NonNull<Header>, head: &SlotHead) {
 unsafe fn free(header: NonNull<Header>, head: &SlotHead, current: u32) {
     if current & OUTPUT != 0 {
         // SAFETY: the output is in the storage and nobody else can reach it.
-        unsafe { head.header.vtable.with(|v| ((**v).drop_output)(header)) };
+        unsafe { head.header.vtable.with(|v| ((*v).drop_output)(header)) };
     }
     head.header.state.store(0, Ordering::Release);
 }
@@ -268,6 +272,13 @@ unsafe fn take_output<T>(header: NonNull<Header>, head: &SlotHead, current: u32)
     } else {
         JoinPoll::Cancelled
     }
+}
+
+/// The task's state word, for `Debug` output.
+pub(crate) fn state_of(header: NonNull<Header>) -> State {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    State(head.header.state.load(Ordering::Acquire))
 }
 
 /// Whether the task has completed (returned, been aborted, or panicked).
