@@ -23,6 +23,7 @@
 //! assert_eq!(runner.run_until(handle, || {}), Ok(42));
 //! ```
 
+use core::cell::Cell;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
@@ -42,7 +43,7 @@ pub(crate) const BUDGET: u32 = 128;
 
 /// Runs tasks from static task pools; polled by a driver.
 ///
-/// See the [module docs](self) for how a driver uses it.
+/// A driver polls it through its [`Runner`]; see the [crate docs](crate) for a tour.
 pub struct Executor {
     run_queue: RunQueue,
     /// What is left of the running task's cooperative budget (see [`crate::task::consume_budget`]).
@@ -110,6 +111,7 @@ impl Executor {
         } else {
             Some(Runner {
                 executor: self,
+                in_poll: Cell::new(false),
                 _not_send: PhantomData,
             })
         }
@@ -209,6 +211,9 @@ impl fmt::Debug for Executor {
 /// [`Spawner`] need not be `Send`, because they are always polled here.
 pub struct Runner {
     executor: &'static Executor,
+    /// Set while `poll` runs, to refuse re-entrant polls (from a task that reached a leaked
+    /// `&'static Runner`), which would poll a running task again.
+    in_poll: Cell<bool>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -222,9 +227,71 @@ impl Runner {
     /// If a task panics, the panic propagates out of `poll` after the task is marked as panicked
     /// (its `JoinHandle` yields [`JoinError::Panicked`](crate::JoinError::Panicked)) and the rest of
     /// the batch is put back in the run queue, so a driver that catches the panic can go on.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside one of the executor's own tasks (through a leaked `&'static Runner`).
     pub fn poll(&self) -> bool {
-        // SAFETY: a `Runner` is unique per executor and `!Send`, so every call is on one thread.
+        let _guard = self.enter("poll");
+        // SAFETY: a `Runner` is unique per executor and `!Send`, so every call is on one thread,
+        // and `enter` refuses calls from inside a poll.
         unsafe { self.executor.poll() }
+    }
+
+    /// Marks the runner busy until the guard drops; panics if it already is.
+    fn enter(&self, what: &'static str) -> impl Drop + '_ {
+        struct Leave<'a>(&'a Cell<bool>);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        if self.in_poll.replace(true) {
+            panic!("Runner::{what} was called from inside one of the executor's tasks");
+        }
+        Leave(&self.in_poll)
+    }
+
+    /// Cancels every unfinished task in `pool`: how a runtime shuts down. Returns how many tasks
+    /// were cancelled.
+    ///
+    /// Idle tasks have their future dropped here, on the runner's thread; tasks that are already
+    /// queued are dropped, without being polled, by the next [`poll`](Runner::poll). Their
+    /// `JoinHandle`s yield [`JoinError::Cancelled`](crate::JoinError::Cancelled).
+    ///
+    /// # Safety
+    ///
+    /// Every task in `pool` must belong to this runner's executor: its futures may be `!Send`
+    /// and are dropped on this thread. (A pool private to one runtime meets this.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, JoinError, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<4> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let idle = runner.spawner().spawn(&POOL, core::future::pending::<()>()).unwrap();
+    /// runner.poll();
+    /// let queued = runner.spawner().spawn(&POOL, async { unreachable!("never polled") }).unwrap();
+    /// // SAFETY: only EXECUTOR spawns into POOL.
+    /// assert_eq!(unsafe { runner.cancel_all(&POOL) }, 2);
+    /// runner.poll();
+    /// assert_eq!(ebbtide_core::block_on(idle), Err(JoinError::Cancelled));
+    /// assert_eq!(ebbtide_core::block_on(queued), Err(JoinError::Cancelled));
+    /// assert!(POOL.is_empty());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If called from inside one of the executor's own tasks.
+    pub unsafe fn cancel_all<P: Pool>(&self, pool: &'static P) -> usize {
+        let _guard = self.enter("cancel_all");
+        // SAFETY: by our caller every task in `pool` is ours; we are the runner's thread, and not
+        // inside `poll`, whose only caller is this `Runner`.
+        unsafe { pool.cancel_all() }
     }
 
     /// A spawner for this executor, for futures that need not be `Send`.
@@ -478,7 +545,7 @@ pub enum SpawnError {
     /// Every slot of the pool holds a task that is running, or finished with its `JoinHandle`
     /// still alive.
     PoolFull {
-        /// The pool's name (see [`TaskPool::named`]).
+        /// The pool's name (see [`TaskPool::named`](crate::TaskPool::named)).
         pool: &'static str,
         /// How many tasks the pool holds.
         capacity: usize,

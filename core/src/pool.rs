@@ -121,6 +121,11 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
         spawn_in(self.name, &self.slots, &self.next, executor, future)
     }
 
+    unsafe fn cancel_all(&'static self) -> usize {
+        // SAFETY: by our caller.
+        unsafe { cancel_all_in(&self.slots) }
+    }
+
     fn name(&self) -> &'static str {
         self.name
     }
@@ -151,6 +156,20 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
             capacity: slots.len(),
         }),
     }
+}
+
+/// Cancels every unfinished task in `slots`; see [`Runner::cancel_all`](crate::Runner::cancel_all).
+///
+/// # Safety
+///
+/// As for [`Runner::cancel_all`](crate::Runner::cancel_all).
+unsafe fn cancel_all_in<const SIZE: usize>(slots: &'static [TaskSlot<SIZE>]) -> usize {
+    slots
+        .iter()
+        // SAFETY: the slot is `'static`; by the caller, every task in it belongs to the executor
+        // whose runner calls us, outside of its poll.
+        .filter(|slot| unsafe { task::cancel_now(slot.header_ptr()) })
+        .count()
 }
 
 fn count_claimed<const SIZE: usize>(slots: &[TaskSlot<SIZE>]) -> usize {
@@ -190,6 +209,14 @@ pub trait Pool: sealed::Sealed + Sync + 'static {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+    /// Cancels every unfinished task in this pool; see [`Runner::cancel_all`](crate::Runner::cancel_all).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Runner::cancel_all`](crate::Runner::cancel_all).
+    #[doc(hidden)]
+    unsafe fn cancel_all(&'static self) -> usize;
 
     /// The pool's name, as errors show it.
     fn name(&self) -> &'static str;
@@ -252,6 +279,11 @@ impl<const SIZE: usize> Pool for SlicePool<SIZE> {
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(self.name, self.slots, &self.next, executor, future)
+    }
+
+    unsafe fn cancel_all(&'static self) -> usize {
+        // SAFETY: by our caller.
+        unsafe { cancel_all_in(self.slots) }
     }
 
     fn name(&self) -> &'static str {

@@ -343,3 +343,43 @@ pub(crate) unsafe fn drop_handle(header: NonNull<Header>) {
         unsafe { free(header, head, current & !(HANDLE | JOIN_WAKER)) };
     }
 }
+
+/// Cancels the task in this slot, if any: an idle task's future is dropped now; a task in a run
+/// queue (or being spawned) is marked `CANCELLED`, and its executor drops it without polling it
+/// when it reaches it. Returns whether there was an unfinished task.
+///
+/// # Safety
+///
+/// `header` comes from a `'static` slot; the caller is the thread that polls the task's executor,
+/// not inside a poll (so the task is not RUNNING on its behalf).
+pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    let mut current = state.load(Ordering::Acquire);
+    loop {
+        if current & CLAIMED == 0 || current & (COMPLETE | RUNNING) != 0 {
+            return false;
+        }
+        // A queued task (or one being spawned: spawn claims with SCHEDULED) only gets the bit;
+        // touching its storage now could race with the spawner.
+        let next = if current & SCHEDULED != 0 {
+            current | CANCELLED
+        } else {
+            current | CANCELLED | RUNNING
+        };
+        match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) if current & SCHEDULED != 0 => return true,
+            Ok(_) => break,
+            Err(actual) => current = actual,
+        }
+    }
+    // SAFETY: we hold RUNNING on an idle task, so the storage holds its live future and the
+    // vtable was written at spawn.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    // SAFETY: as above; the future is never used again.
+    unsafe { (vtable.drop_future)(header) };
+    // SAFETY: we hold RUNNING and the future is gone.
+    unsafe { complete(header, head, Ending::Cancelled) };
+    true
+}
