@@ -18,8 +18,9 @@
 //!
 //! // A channel for tasks of one executor: no lock at all.
 //! let channel: mpsc::Channel<u32, 8, LocalRawMutex> = mpsc::Channel::with_mutex();
-//! channel.try_send(7).unwrap();
-//! assert_eq!(channel.try_recv(), Ok(7));
+//! let (tx, mut rx) = channel.split();
+//! tx.try_send(7).unwrap();
+//! assert_eq!(rx.try_recv(), Ok(7));
 //! ```
 
 use core::marker::PhantomData;
@@ -66,7 +67,10 @@ unsafe impl RawMutex for CriticalSectionRawMutex {
 
     #[cfg(loom)]
     fn init() -> Self {
-        CriticalSectionRawMutex { spin: SpinRawMutex::init(), _private: () }
+        CriticalSectionRawMutex {
+            spin: SpinRawMutex::init(),
+            _private: (),
+        }
     }
 
     #[inline]
@@ -97,11 +101,15 @@ pub struct SpinRawMutex {
 unsafe impl RawMutex for SpinRawMutex {
     #[cfg(not(loom))]
     #[allow(clippy::declare_interior_mutable_const)]
-    const INIT: Self = SpinRawMutex { locked: AtomicBool::new(false) };
+    const INIT: Self = SpinRawMutex {
+        locked: AtomicBool::new(false),
+    };
 
     #[cfg(loom)]
     fn init() -> Self {
-        SpinRawMutex { locked: AtomicBool::new(false) }
+        SpinRawMutex {
+            locked: AtomicBool::new(false),
+        }
     }
 
     #[inline]
@@ -138,11 +146,15 @@ pub struct LocalRawMutex {
 // ebbtide never calls `lock` re-entrantly on the same primitive.
 unsafe impl RawMutex for LocalRawMutex {
     #[cfg(not(loom))]
-    const INIT: Self = LocalRawMutex { _not_sync: PhantomData };
+    const INIT: Self = LocalRawMutex {
+        _not_sync: PhantomData,
+    };
 
     #[cfg(loom)]
     fn init() -> Self {
-        LocalRawMutex { _not_sync: PhantomData }
+        LocalRawMutex {
+            _not_sync: PhantomData,
+        }
     }
 
     #[inline]

@@ -41,12 +41,27 @@ fn idle_queued_and_finished_tasks_are_each_handled_once() {
 
     // SAFETY: only EXECUTOR spawns into POOL.
     let cancelled = unsafe { runner.cancel_all(&POOL) };
-    assert_eq!(cancelled, 3, "idle, yielding and the never-polled detached task");
-    assert_eq!(DROPS.load(Ordering::SeqCst), 1, "the idle task is dropped at once");
+    assert_eq!(
+        cancelled, 3,
+        "idle, yielding and the never-polled detached task"
+    );
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        1,
+        "the idle task is dropped at once"
+    );
     runner.poll();
-    assert_eq!(DROPS.load(Ordering::SeqCst), 2, "queued tasks are dropped, not polled, next poll");
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        2,
+        "queued tasks are dropped, not polled, next poll"
+    );
 
-    assert_eq!(ebbtide_core::block_on(finished), Ok(1), "finished outputs survive");
+    assert_eq!(
+        ebbtide_core::block_on(finished),
+        Ok(1),
+        "finished outputs survive"
+    );
     assert_eq!(ebbtide_core::block_on(idle), Err(JoinError::Cancelled));
     assert_eq!(ebbtide_core::block_on(yielding), Err(JoinError::Cancelled));
     assert!(POOL.is_empty());
@@ -65,5 +80,9 @@ fn a_task_cannot_poll_its_own_executor() {
             result.is_err()
         })
         .unwrap();
-    assert_eq!(runner.run_until(sneaky, || {}), Ok(true), "re-entrant poll must panic");
+    assert_eq!(
+        runner.run_until(sneaky, || {}),
+        Ok(true),
+        "re-entrant poll must panic"
+    );
 }

@@ -14,3 +14,7 @@ pub mod notify;
 pub mod oneshot;
 pub mod semaphore;
 pub mod watch;
+
+pub use mutex::{Mutex, MutexGuard};
+pub use notify::Notify;
+pub use semaphore::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};

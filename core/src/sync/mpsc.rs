@@ -1,1 +1,944 @@
-//! TODO(mpsc): being written.
+//! A bounded multi-producer, single-consumer channel in a fixed ring of `N` slots.
+//!
+//! A [`Channel`] holds the messages; it has a `const` constructor, so it can be a `static`, or it
+//! can live on the stack. [`Channel::split`] hands out its two ends once: a [`Sender`] (`Clone`,
+//! one per producer) and the one [`Receiver`]. The semantics are tokio's bounded `mpsc`:
+//!
+//! - [`Sender::send`] waits while the channel is full; waiting senders are served in FIFO order:
+//!   each slot the receiver frees is set aside for the oldest waiting sender, which puts its
+//!   message in when it is next polled. `try_send` never takes a slot set aside this way.
+//! - The channel **closes** when the receiver is dropped or [`close`](Receiver::close)d (or
+//!   [`Channel::close`] is called), or when the last `Sender` is dropped.
+//! - Once closed by the receiver side, `send` and `try_send` fail and hand the message back
+//!   ([`SendError`], [`TrySendError::Closed`]); messages already in the channel can still be
+//!   received (unless the receiver was dropped, which drops them).
+//! - [`Receiver::recv`] returns `None` once the channel is closed **and** drained.
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_core::sync::mpsc;
+//! use ebbtide_core::{Executor, TaskPool};
+//!
+//! static EXECUTOR: Executor = Executor::new();
+//! static POOL: TaskPool<2> = TaskPool::new();
+//! static EVENTS: mpsc::Channel<&str, 2> = mpsc::Channel::new();
+//!
+//! let runner = EXECUTOR.runner().unwrap();
+//! let (tx, mut rx) = EVENTS.split();
+//! runner
+//!     .spawner()
+//!     .spawn(&POOL, async move {
+//!         for event in ["a", "b", "c"] {
+//!             tx.send(event).await.unwrap(); // waits while 2 are queued
+//!         }
+//!     }) // `tx` is dropped here: the channel closes
+//!     .unwrap();
+//! let events = runner.run_until(
+//!     async move {
+//!         let mut seen = Vec::new();
+//!         while let Some(event) = rx.recv().await {
+//!             seen.push(event);
+//!         }
+//!         seen
+//!     },
+//!     || {},
+//! );
+//! assert_eq!(events, ["a", "b", "c"]);
+//! ```
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use heapless::Deque;
+
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+
+mod error;
+
+pub use error::{AlreadySplit, SendError, TryRecvError, TrySendError};
+
+/// A bounded channel of up to `N` messages of type `T`, guarded by the lock `M`.
+///
+/// Get its ends with [`split`](Channel::split). See the [module docs](self) for the semantics.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::Channel;
+///
+/// // On the stack, driven by hand.
+/// let channel: Channel<u8, 4> = Channel::new();
+/// let (tx, mut rx) = channel.split();
+/// tx.try_send(1).unwrap();
+/// assert_eq!(channel.len(), 1);
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    state: BlockingMutex<M, State<T, N>>,
+}
+
+struct State<T, const N: usize> {
+    queue: Deque<T, N>,
+    /// Whether `split` was called.
+    split: bool,
+    /// Live `Sender`s.
+    senders: usize,
+    /// Closed from the receiving side (`close`, or the `Receiver` dropped).
+    closed: bool,
+    /// Free slots promised to waiting senders that were granted one but have not yet been
+    /// polled to put their message in. `queue.len() + reserved <= N`.
+    reserved: usize,
+    /// The receiver's waker, while it waits for a message.
+    receiver: Option<Waker>,
+    /// Senders waiting for a slot, oldest first. Non-empty only while no slot is free.
+    senders_waiting: WaitList<Sending<T>>,
+}
+
+impl<T, const N: usize> State<T, N> {
+    fn is_closed(&self) -> bool {
+        self.closed || (self.split && self.senders == 0)
+    }
+
+    /// Whether a new message may take a slot now without jumping the queue.
+    fn has_free_slot(&self) -> bool {
+        self.queue.len() + self.reserved < N && self.senders_waiting.is_empty()
+    }
+
+    /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
+    /// returns its waker (to wake after unlocking).
+    fn grant_free_slot(&mut self) -> Option<Waker> {
+        if self.closed || self.queue.len() + self.reserved >= N {
+            return None;
+        }
+        let reserved = &mut self.reserved;
+        self.senders_waiting
+            .pop_front_with(|w| {
+                w.payload.phase = Phase::Granted;
+                *reserved += 1;
+                w.waker.take()
+            })
+            .flatten()
+    }
+}
+
+/// The payload of a `SendFuture`'s node.
+struct Sending<T> {
+    /// The message, until it goes into the queue (or back to the caller).
+    value: Option<T>,
+    phase: Phase,
+}
+
+/// A `SendFuture`'s life: `Idle` → (`Queued` → `Granted` →) `Done`; `close` sends `Queued` back
+/// to `Idle`, where the closed channel is noticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not linked: not yet polled, or unlinked by `close`.
+    Idle,
+    /// Linked, waiting for a slot.
+    Queued,
+    /// Unlinked by the receiver, which reserved a slot for this sender (counted in `reserved`).
+    Granted,
+    Done,
+}
+
+impl<T, const N: usize> Channel<T, N> {
+    crate::loom_const_fn! {
+        /// An empty channel guarded by a [`CriticalSectionRawMutex`]; see
+        /// [`Channel::with_mutex`] for another lock.
+        ///
+        /// # Panics
+        ///
+        /// If `N` is `0` (at compile time for a `static`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::sync::mpsc::Channel;
+        ///
+        /// static JOBS: Channel<u32, 8> = Channel::new();
+        /// assert_eq!(JOBS.capacity(), 8);
+        /// ```
+        pub fn new() -> Channel<T, N> {
+            Channel::with_mutex()
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
+    crate::loom_const_fn! {
+        /// An empty channel guarded by the lock `M`.
+        ///
+        /// # Panics
+        ///
+        /// If `N` is `0` (at compile time for a `static`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::blocking_mutex::LocalRawMutex;
+        /// use ebbtide_core::sync::mpsc::Channel;
+        ///
+        /// let channel = Channel::<u32, 8, LocalRawMutex>::with_mutex();
+        /// assert!(channel.is_empty());
+        /// ```
+        pub fn with_mutex() -> Channel<T, N, M> {
+            assert!(N > 0, "an mpsc::Channel needs a capacity N of at least 1");
+            Channel {
+                state: BlockingMutex::new(State {
+                    queue: Deque::new(),
+                    split: false,
+                    senders: 0,
+                    closed: false,
+                    reserved: 0,
+                    receiver: None,
+                    senders_waiting: WaitList::new(),
+                }),
+            }
+        }
+    }
+
+    /// The channel's two ends: the first [`Sender`] (clone it for more producers) and the
+    /// [`Receiver`].
+    ///
+    /// A channel is split once. When its ends are gone it stays closed for good.
+    ///
+    /// # Panics
+    ///
+    /// If the channel was split before; use [`try_split`](Channel::try_split) to get an error
+    /// instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// static CHANNEL: Channel<u32, 1> = Channel::new();
+    /// let (tx, mut rx) = CHANNEL.split();
+    /// let tx2 = tx.clone();
+    /// tx2.try_send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// # drop(tx);
+    /// ```
+    pub fn split(&self) -> (Sender<'_, T, N, M>, Receiver<'_, T, N, M>) {
+        match self.try_split() {
+            Ok(ends) => ends,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// The channel's two ends, or [`AlreadySplit`] if they were handed out before.
+    ///
+    /// # Errors
+    ///
+    /// [`AlreadySplit`] on every call after the first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let ends = channel.try_split();
+    /// assert!(ends.is_ok());
+    /// assert!(channel.try_split().is_err());
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn try_split(&self) -> Result<(Sender<'_, T, N, M>, Receiver<'_, T, N, M>), AlreadySplit> {
+        let first = self.state.lock(|state| {
+            let first = !state.split;
+            if first {
+                state.split = true;
+                state.senders = 1;
+            }
+            first
+        });
+        if first {
+            Ok((Sender { channel: self }, Receiver { channel: self }))
+        } else {
+            Err(AlreadySplit(()))
+        }
+    }
+
+    /// Closes the channel from the receiving side, as [`Receiver::close`] does: sends fail from
+    /// now on, and the receiver gets the messages already queued, then `None`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::{Channel, TrySendError};
+    ///
+    /// static CHANNEL: Channel<u32, 4> = Channel::new();
+    /// let (tx, mut rx) = CHANNEL.split();
+    /// tx.try_send(1).unwrap();
+    /// CHANNEL.close();
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
+    /// ebbtide_core::block_on(async {
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub fn close(&self) {
+        let mut receiver = None;
+        wake_in_batches(&self.state, |state, batch| {
+            state.closed = true;
+            if receiver.is_none() {
+                receiver = state.receiver.take();
+            }
+            while !batch.is_full() {
+                match state.senders_waiting.pop_front_with(|w| {
+                    w.payload.phase = Phase::Idle;
+                    w.waker.take()
+                }) {
+                    Some(waker) => batch.push(waker),
+                    None => return true,
+                }
+            }
+            false
+        });
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+    }
+
+    /// Whether the channel is closed: by the receiving side, or because every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let (tx, rx) = channel.split();
+    /// assert!(!channel.is_closed());
+    /// drop(tx);
+    /// assert!(channel.is_closed());
+    /// # drop(rx);
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.state.lock(|state| state.is_closed())
+    }
+
+    /// How many messages are queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, _rx) = channel.split();
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(channel.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.state.lock(|state| state.queue.len())
+    }
+
+    /// Whether no message is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// assert!(channel.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.state.lock(|state| state.queue.is_empty())
+    }
+
+    /// Whether no slot is free: a `send` would wait. (Slots promised to waiting senders count as
+    /// taken.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let (tx, _rx) = channel.split();
+    /// tx.try_send(1).unwrap();
+    /// assert!(channel.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.state
+            .lock(|state| state.queue.len() + state.reserved >= N)
+    }
+
+    /// The number of slots, `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 3> = Channel::new();
+    /// assert_eq!(channel.capacity(), 3);
+    /// ```
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Takes the oldest message and grants the freed slot to the oldest waiting sender.
+    /// Returns the message and that sender's waker (to wake after unlocking).
+    fn pop_locked(state: &mut State<T, N>) -> Option<(T, Option<Waker>)> {
+        let message = state.queue.pop_front()?;
+        Some((message, state.grant_free_slot()))
+    }
+}
+
+impl<T, const N: usize> Default for Channel<T, N> {
+    fn default() -> Self {
+        Channel::new()
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (len, closed) = self.state.lock(|s| (s.queue.len(), s.is_closed()));
+        f.debug_struct("Channel")
+            .field("len", &len)
+            .field("capacity", &N)
+            .field("closed", &closed)
+            .finish()
+    }
+}
+
+/// The sending end of a [`Channel`]; clone it for more producers.
+///
+/// When the last `Sender` is dropped the channel closes, and the receiver gets `None` once it has
+/// drained the queue.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::Channel;
+///
+/// let channel: Channel<u32, 4> = Channel::new();
+/// let (tx, mut rx) = channel.split();
+/// let tx2 = tx.clone();
+/// tx.try_send(1).unwrap();
+/// tx2.try_send(2).unwrap();
+/// drop((tx, tx2));
+/// ebbtide_core::block_on(async {
+///     assert_eq!(rx.recv().await, Some(1));
+///     assert_eq!(rx.recv().await, Some(2));
+///     assert_eq!(rx.recv().await, None);
+/// });
+/// ```
+pub struct Sender<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    channel: &'a Channel<T, N, M>,
+}
+
+impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
+    /// Sends `value`, waiting while the channel is full.
+    ///
+    /// Waiting senders are served in FIFO order.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`], carrying `value` back, if the channel is closed by the receiving side before
+    /// the message went in.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe in tokio's sense: if the future is dropped before it completes, the message
+    /// was not sent (it is dropped with the future). Its place in the queue of waiting senders is
+    /// given up, and a slot the receiver had already set aside for it goes to the next waiting
+    /// sender, so dropping a send never stalls the others.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let (tx, mut rx) = channel.split();
+    /// ebbtide_core::block_on(async {
+    ///     tx.send(1).await.unwrap();
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     drop(rx);
+    ///     assert_eq!(tx.send(2).await.unwrap_err().0, 2);
+    /// });
+    /// ```
+    pub fn send(&self, value: T) -> SendFuture<'_, T, N, M> {
+        SendFuture {
+            channel: self.channel,
+            node: Node::new(Sending {
+                value: Some(value),
+                phase: Phase::Idle,
+            }),
+        }
+    }
+
+    /// Sends `value` if a slot is free now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if the channel is full (or other senders wait),
+    /// [`TrySendError::Closed`] if it is closed by the receiving side; both carry `value` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::{Channel, TrySendError};
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let (tx, rx) = channel.split();
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let result = self.channel.state.lock(|state| {
+            if state.closed {
+                Err(TrySendError::Closed(value))
+            } else if !state.has_free_slot() {
+                Err(TrySendError::Full(value))
+            } else {
+                match state.queue.push_back(value) {
+                    Ok(()) => Ok(state.receiver.take()),
+                    Err(value) => Err(TrySendError::Full(value)),
+                }
+            }
+        });
+        result.map(|receiver| {
+            if let Some(waker) = receiver {
+                waker.wake();
+            }
+        })
+    }
+
+    /// Whether the channel is closed (sends would fail, or the receiver will get `None`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 1> = Channel::new();
+    /// let (tx, rx) = channel.split();
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.channel.is_closed()
+    }
+
+    /// The channel this sender feeds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, _rx) = channel.split();
+    /// assert_eq!(tx.channel().capacity(), 2);
+    /// ```
+    pub fn channel(&self) -> &'a Channel<T, N, M> {
+        self.channel
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> Clone for Sender<'_, T, N, M> {
+    fn clone(&self) -> Self {
+        self.channel.state.lock(|state| state.senders += 1);
+        Sender {
+            channel: self.channel,
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> Drop for Sender<'_, T, N, M> {
+    fn drop(&mut self) {
+        let receiver = self.channel.state.lock(|state| {
+            state.senders -= 1;
+            if state.senders == 0 {
+                state.receiver.take()
+            } else {
+                None
+            }
+        });
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for Sender<'_, T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("channel", self.channel)
+            .finish()
+    }
+}
+
+/// The future of [`Sender::send`].
+///
+/// See there for its semantics and cancel safety.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::{Channel, SendFuture};
+///
+/// let channel: Channel<u32, 1> = Channel::new();
+/// let (tx, _rx) = channel.split();
+/// let send: SendFuture<'_, u32, 1> = tx.send(1);
+/// ebbtide_core::block_on(send).unwrap();
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    channel: &'a Channel<T, N, M>,
+    node: Node<Sending<T>>,
+}
+
+impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if crate::task::poll_budget(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let this = &*self;
+        let node = &this.node;
+        let (result, receiver) = this.channel.state.lock(|state| {
+            let phase = node.with(&mut state.senders_waiting, |w| w.payload.phase);
+            match phase {
+                Phase::Done => panic!("`SendFuture` polled after it completed"),
+                Phase::Queued => {
+                    node.with(&mut state.senders_waiting, |w| match &w.waker {
+                        Some(old) if old.will_wake(cx.waker()) => {}
+                        _ => w.waker = Some(cx.waker().clone()),
+                    });
+                    (Poll::Pending, None)
+                }
+                Phase::Idle | Phase::Granted if state.closed => {
+                    if phase == Phase::Granted {
+                        state.reserved -= 1;
+                    }
+                    let value = node.with(&mut state.senders_waiting, |w| {
+                        w.payload.phase = Phase::Done;
+                        w.payload.value.take()
+                    });
+                    match value {
+                        Some(value) => (Poll::Ready(Err(SendError(value))), None),
+                        None => unreachable!("the message is in the node until the send is done"),
+                    }
+                }
+                Phase::Granted => {
+                    state.reserved -= 1;
+                    (Poll::Ready(Ok(())), Self::push_locked(state, node))
+                }
+                Phase::Idle if state.has_free_slot() => {
+                    (Poll::Ready(Ok(())), Self::push_locked(state, node))
+                }
+                Phase::Idle => {
+                    node.with(&mut state.senders_waiting, |w| {
+                        w.payload.phase = Phase::Queued;
+                        w.waker = Some(cx.waker().clone());
+                    });
+                    // SAFETY: `this` is pinned (polled through `Pin`), `Drop` removes the node
+                    // under this lock, and the node is only used with this list.
+                    unsafe { state.senders_waiting.push_back(node) };
+                    (Poll::Pending, None)
+                }
+            }
+        });
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        result
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
+    /// Moves the node's message into a free slot; returns the receiver's waker.
+    fn push_locked(state: &mut State<T, N>, node: &Node<Sending<T>>) -> Option<Waker> {
+        let value = node.with(&mut state.senders_waiting, |w| {
+            w.payload.phase = Phase::Done;
+            w.payload.value.take()
+        });
+        if let Some(value) = value {
+            if state.queue.push_back(value).is_err() {
+                unreachable!("a slot is free or reserved for this sender");
+            }
+        }
+        state.receiver.take()
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> Drop for SendFuture<'_, T, N, M> {
+    fn drop(&mut self) {
+        // An unsent message stays in the node and is dropped with it, after the lock.
+        let next = self.channel.state.lock(|state| {
+            state.senders_waiting.remove(&self.node);
+            let phase = self
+                .node
+                .with(&mut state.senders_waiting, |w| w.payload.phase);
+            if phase == Phase::Granted {
+                // The slot promised to us goes to the next waiting sender.
+                state.reserved -= 1;
+                state.grant_free_slot()
+            } else {
+                None
+            }
+        });
+        if let Some(waker) = next {
+            waker.wake();
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for SendFuture<'_, T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture").finish_non_exhaustive()
+    }
+}
+
+/// The receiving end of a [`Channel`].
+///
+/// Dropping it closes the channel and drops the messages still queued; waiting senders get their
+/// messages back in a [`SendError`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::Channel;
+///
+/// let channel: Channel<u32, 2> = Channel::new();
+/// let (tx, mut rx) = channel.split();
+/// tx.try_send(7).unwrap();
+/// assert_eq!(ebbtide_core::block_on(rx.recv()), Some(7));
+/// ```
+pub struct Receiver<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    channel: &'a Channel<T, N, M>,
+}
+
+impl<'a, T, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
+    /// Receives the next message, waiting while the channel is empty.
+    ///
+    /// Returns `None` once the channel is closed and every queued message was received.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped before it completes, no message was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, mut rx) = channel.split();
+    /// tx.try_send(1).unwrap();
+    /// drop(tx);
+    /// ebbtide_core::block_on(async {
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub fn recv(&mut self) -> RecvFuture<'_, T, N, M> {
+        RecvFuture {
+            channel: self.channel,
+        }
+    }
+
+    /// Polls for the next message: the poll-based form of [`recv`](Receiver::recv).
+    ///
+    /// `Ready(None)` once the channel is closed and drained. Only the waker of the latest call is
+    /// woken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::task::{Context, Poll, Waker};
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, mut rx) = channel.split();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+    /// tx.try_send(3).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(3)));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        poll_recv(self.channel, cx)
+    }
+
+    /// Takes a message if one is queued.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if none is queued, [`TryRecvError::Disconnected`] if none is queued
+    /// and the channel is closed (none ever will be).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::{Channel, TryRecvError};
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, mut rx) = channel.split();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.try_send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let popped = self
+            .channel
+            .state
+            .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
+                Some(popped) => Ok(popped),
+                None if state.is_closed() => Err(TryRecvError::Disconnected),
+                None => Err(TryRecvError::Empty),
+            });
+        popped.map(|(message, sender)| {
+            if let Some(waker) = sender {
+                waker.wake();
+            }
+            message
+        })
+    }
+
+    /// Closes the channel without dropping the receiver: sends fail from now on (waiting senders
+    /// get their messages back), and the messages already queued can still be received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, mut rx) = channel.split();
+    /// tx.try_send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(2).is_err());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn close(&mut self) {
+        self.channel.close();
+    }
+
+    /// Whether the channel is closed (by the receiving side, or because every sender is gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (tx, rx) = channel.split();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.channel.is_closed()
+    }
+
+    /// The channel this receiver drains.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::mpsc::Channel;
+    ///
+    /// let channel: Channel<u32, 2> = Channel::new();
+    /// let (_tx, rx) = channel.split();
+    /// assert!(rx.channel().is_empty());
+    /// ```
+    pub fn channel(&self) -> &'a Channel<T, N, M> {
+        self.channel
+    }
+}
+
+fn poll_recv<T, const N: usize, M: RawMutex>(
+    channel: &Channel<T, N, M>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<T>> {
+    if crate::task::poll_budget(cx).is_pending() {
+        return Poll::Pending;
+    }
+    let polled = channel
+        .state
+        .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
+            Some((message, sender)) => Poll::Ready(Some((message, sender))),
+            None if state.is_closed() => Poll::Ready(None),
+            None => {
+                match &state.receiver {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    _ => state.receiver = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        });
+    polled.map(|popped| {
+        popped.map(|(message, sender)| {
+            if let Some(waker) = sender {
+                waker.wake();
+            }
+            message
+        })
+    })
+}
+
+impl<T, const N: usize, M: RawMutex> Drop for Receiver<'_, T, N, M> {
+    fn drop(&mut self) {
+        self.channel.close();
+        // Drop the queued messages one at a time, each outside the lock.
+        while let Some(message) = self.channel.state.lock(|state| state.queue.pop_front()) {
+            drop(message);
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for Receiver<'_, T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("channel", self.channel)
+            .finish()
+    }
+}
+
+/// The future of [`Receiver::recv`].
+///
+/// See there for its semantics and cancel safety.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::{Channel, RecvFuture};
+///
+/// let channel: Channel<u32, 1> = Channel::new();
+/// let (tx, mut rx) = channel.split();
+/// tx.try_send(1).unwrap();
+/// let recv: RecvFuture<'_, u32, 1> = rx.recv();
+/// assert_eq!(ebbtide_core::block_on(recv), Some(1));
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct RecvFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    channel: &'a Channel<T, N, M>,
+}
+
+impl<T, const N: usize, M: RawMutex> Future for RecvFuture<'_, T, N, M> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        poll_recv(self.channel, cx)
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for RecvFuture<'_, T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}

@@ -1,1 +1,370 @@
-//! TODO(notify): being written.
+//! [`Notify`]: wake one task, or every waiting task, without sending data.
+//!
+//! The semantics are tokio's: [`Notify::notify_one`] wakes the oldest waiter, or stores one
+//! permit if nobody waits (the next [`Notify::notified`] then completes at once);
+//! [`Notify::notify_waiters`] wakes every waiter present at the call and stores nothing.
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_core::sync::Notify;
+//!
+//! static READY: Notify = Notify::new();
+//!
+//! ebbtide_core::block_on(async {
+//!     READY.notify_one(); // stored: nobody waits yet
+//!     READY.notified().await; // completes at once, using the permit
+//! });
+//! ```
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+
+/// Notifies one task, or all waiting tasks, of an event.
+///
+/// Waiters are served in FIFO order. Generic over the [`RawMutex`] that guards its state (see
+/// [`blocking_mutex`](crate::blocking_mutex)).
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::Notify;
+/// use ebbtide_core::{Executor, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static POOL: TaskPool<2> = TaskPool::new();
+/// static NOTIFY: Notify = Notify::new();
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let waiter = runner
+///     .spawner()
+///     .spawn(&POOL, async {
+///         NOTIFY.notified().await;
+///         "woken"
+///     })
+///     .unwrap();
+/// runner.poll(); // the task now waits
+/// NOTIFY.notify_one();
+/// assert_eq!(runner.run_until(waiter, || {}), Ok("woken"));
+/// ```
+pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
+    state: BlockingMutex<M, State>,
+}
+
+struct State {
+    /// A stored `notify_one` for the next waiter.
+    permit: bool,
+    /// Bumped by every `notify_waiters`: a `Notified` created before a bump is notified.
+    generation: usize,
+    waiters: WaitList<Waiting>,
+}
+
+/// The payload of a `Notified`'s node.
+#[derive(Debug)]
+struct Waiting {
+    /// `generation` when the `Notified` was created.
+    generation: usize,
+    phase: Phase,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not yet polled.
+    Init,
+    /// Linked in the list.
+    Waiting,
+    /// Unlinked by `notify_one`: owns that notification (passed on if dropped unused).
+    NotifiedOne,
+    /// Unlinked by `notify_waiters`.
+    NotifiedAll,
+    /// Returned `Ready`.
+    Done,
+}
+
+impl Notify {
+    crate::loom_const_fn! {
+        /// A `Notify` with no stored permit, guarded by a
+        /// [`CriticalSectionRawMutex`]; see [`Notify::with_mutex`] for another lock.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::sync::Notify;
+        ///
+        /// static NOTIFY: Notify = Notify::new();
+        /// let local = Notify::new();
+        /// local.notify_one();
+        /// # let _ = &NOTIFY;
+        /// ```
+        pub fn new() -> Notify {
+            Notify::with_mutex()
+        }
+    }
+}
+
+impl<M: RawMutex> Notify<M> {
+    crate::loom_const_fn! {
+        /// A `Notify` guarded by the lock `M`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::blocking_mutex::LocalRawMutex;
+        /// use ebbtide_core::sync::Notify;
+        ///
+        /// let notify: Notify<LocalRawMutex> = Notify::with_mutex();
+        /// notify.notify_one();
+        /// ebbtide_core::block_on(notify.notified());
+        /// ```
+        pub fn with_mutex() -> Notify<M> {
+            Notify {
+                state: BlockingMutex::new(State {
+                    permit: false,
+                    generation: 0,
+                    waiters: WaitList::new(),
+                }),
+            }
+        }
+    }
+
+    /// A future that completes when this `Notify` is notified.
+    ///
+    /// The future is notified by [`notify_waiters`](Notify::notify_waiters) from the moment it is
+    /// created, even before it is first polled. It takes part in
+    /// [`notify_one`](Notify::notify_one) (a stored permit, or its turn in the FIFO queue) once it
+    /// is polled.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future is safe. If it had been picked by `notify_one` but is dropped before it
+    /// completed, the notification passes on to the next waiter (or is stored as the permit), so
+    /// none is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::Notify;
+    ///
+    /// let notify = Notify::new();
+    /// let notified = notify.notified();
+    /// notify.notify_waiters(); // counts: `notified` exists already
+    /// ebbtide_core::block_on(notified);
+    /// ```
+    pub fn notified(&self) -> Notified<'_, M> {
+        let generation = self.state.lock(|state| state.generation);
+        Notified {
+            notify: self,
+            node: Node::new(Waiting {
+                generation,
+                phase: Phase::Init,
+            }),
+        }
+    }
+
+    /// Wakes the oldest waiter, or stores one permit if nobody waits.
+    ///
+    /// At most one permit is stored: calling this twice with nobody waiting lets only the next
+    /// `notified()` through.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::future::Future;
+    /// use core::pin::pin;
+    /// use core::task::{Context, Waker};
+    /// use ebbtide_core::sync::Notify;
+    ///
+    /// let notify = Notify::new();
+    /// notify.notify_one();
+    /// notify.notify_one(); // still one permit
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(pin!(notify.notified()).poll(&mut cx).is_ready());
+    /// assert!(pin!(notify.notified()).poll(&mut cx).is_pending());
+    /// ```
+    pub fn notify_one(&self) {
+        let waker = self.state.lock(notify_one_locked);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every task waiting now, without storing a permit.
+    ///
+    /// Every [`Notified`] that exists at the call (polled or not) completes; those created after
+    /// it wait for a later notification.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::future::Future;
+    /// use core::pin::pin;
+    /// use core::task::{Context, Waker};
+    /// use ebbtide_core::sync::Notify;
+    ///
+    /// let notify = Notify::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut a = pin!(notify.notified());
+    /// let mut b = pin!(notify.notified());
+    /// assert!(a.as_mut().poll(&mut cx).is_pending());
+    /// notify.notify_waiters();
+    /// assert!(a.poll(&mut cx).is_ready());
+    /// assert!(b.poll(&mut cx).is_ready());
+    /// // No permit was stored.
+    /// assert!(pin!(notify.notified()).poll(&mut cx).is_pending());
+    /// ```
+    pub fn notify_waiters(&self) {
+        let mut new_generation = None;
+        wake_in_batches(&self.state, |state, batch| {
+            let target = *new_generation.get_or_insert_with(|| {
+                state.generation = state.generation.wrapping_add(1);
+                state.generation
+            });
+            while !batch.is_full() {
+                // The list is ordered by generation; stop at the first waiter that came after us.
+                let before_us = state
+                    .waiters
+                    .with_front(|w| (target.wrapping_sub(w.payload.generation) as isize) > 0);
+                if before_us != Some(true) {
+                    return true;
+                }
+                let waker = state.waiters.pop_front_with(|w| {
+                    w.payload.phase = Phase::NotifiedAll;
+                    w.waker.take()
+                });
+                batch.push(waker.flatten());
+            }
+            false
+        });
+    }
+}
+
+/// Takes the oldest waiter's waker (marking it notified), or stores the permit.
+fn notify_one_locked(state: &mut State) -> Option<Waker> {
+    let popped = state.waiters.pop_front_with(|w| {
+        w.payload.phase = Phase::NotifiedOne;
+        w.waker.take()
+    });
+    match popped {
+        Some(waker) => waker,
+        None => {
+            state.permit = true;
+            None
+        }
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl<M: RawMutex> fmt::Debug for Notify<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (permit, waiting) = self.state.lock(|s| (s.permit, !s.waiters.is_empty()));
+        f.debug_struct("Notify")
+            .field("permit", &permit)
+            .field("has_waiters", &waiting)
+            .finish()
+    }
+}
+
+/// The future of [`Notify::notified`].
+///
+/// See there for its semantics and cancel safety.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::Notify;
+///
+/// let notify = Notify::new();
+/// notify.notify_one();
+/// let notified: ebbtide_core::sync::notify::Notified<'_> = notify.notified();
+/// ebbtide_core::block_on(notified);
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct Notified<'a, M: RawMutex = CriticalSectionRawMutex> {
+    notify: &'a Notify<M>,
+    node: Node<Waiting>,
+}
+
+impl<M: RawMutex> Future for Notified<'_, M> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if crate::task::poll_budget(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let this = &*self;
+        this.notify.state.lock(|state| {
+            let current = state.generation;
+            let phase = this.node.with(&mut state.waiters, |w| w.payload.phase);
+            let ready = match phase {
+                Phase::Init => {
+                    let created = this.node.with(&mut state.waiters, |w| w.payload.generation);
+                    if created != current {
+                        true
+                    } else if state.permit {
+                        state.permit = false;
+                        true
+                    } else {
+                        this.node.with(&mut state.waiters, |w| {
+                            w.payload.phase = Phase::Waiting;
+                            w.waker = Some(cx.waker().clone());
+                        });
+                        // SAFETY: `this` is pinned (we were polled through `Pin`), and `Drop`
+                        // removes the node under this lock; the node is only used with this list.
+                        unsafe { state.waiters.push_back(&this.node) };
+                        false
+                    }
+                }
+                Phase::Waiting => {
+                    this.node.with(&mut state.waiters, |w| match &w.waker {
+                        Some(old) if old.will_wake(cx.waker()) => {}
+                        _ => w.waker = Some(cx.waker().clone()),
+                    });
+                    false
+                }
+                Phase::NotifiedOne | Phase::NotifiedAll => true,
+                Phase::Done => panic!("`Notified` polled after it completed"),
+            };
+            if ready {
+                this.node
+                    .with(&mut state.waiters, |w| w.payload.phase = Phase::Done);
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+}
+
+impl<M: RawMutex> Drop for Notified<'_, M> {
+    fn drop(&mut self) {
+        let waker = self.notify.state.lock(|state| {
+            state.waiters.remove(&self.node);
+            let phase = self.node.with(&mut state.waiters, |w| w.payload.phase);
+            // A notification this future received but never reported passes on.
+            if phase == Phase::NotifiedOne {
+                notify_one_locked(state)
+            } else {
+                None
+            }
+        });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<M: RawMutex> fmt::Debug for Notified<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}

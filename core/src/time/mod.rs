@@ -1,1 +1,59 @@
 //! Time: instants, durations, sleeping, timeouts, intervals, and the timer queue drivers use.
+//!
+//! Time comes from the program's `embassy-time-driver`: [`Instant::now`] is
+//! `embassy_time_driver::now()`, counted in ticks of [`TICK_HZ`] per second (1 MHz by default, as
+//! in ebbtide's drivers). Every future here registers its deadline with
+//! `embassy_time_driver::schedule_wake`; ebbtide's drivers hand those to the timer queue in
+//! [`driver`], which keeps a task's timer inside the task itself, so any number of tasks can
+//! sleep at once without allocating. Because the contract is embassy's, embassy-time's own
+//! `Timer` and `Ticker` work on ebbtide tasks too, and ebbtide's timers work on any embassy time
+//! driver.
+//!
+//! - [`Instant`] and [`Duration`]: `u64` ticks, with arithmetic that saturates (a deadline of
+//!   [`Instant::MAX`] means "never") and conversions to and from [`core::time::Duration`].
+//! - [`sleep`], [`sleep_until`]: wait for a duration or an instant.
+//! - [`timeout`], [`timeout_at`]: give up on a future after a while.
+//! - [`interval`], [`interval_at`]: tick periodically, with a choice of [`MissedTickBehavior`].
+//! - [`driver`]: the timer queue, for authors of time drivers.
+//! - `mock` (crate feature `mock-time`): a clock that tests advance by hand.
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_core::time::{mock::MockDriver, sleep, timeout, Duration, Instant};
+//! use ebbtide_core::{Executor, TaskPool};
+//!
+//! static EXECUTOR: Executor = Executor::new();
+//! static POOL: TaskPool<4> = TaskPool::new();
+//!
+//! let runner = EXECUTOR.runner().unwrap();
+//! let task = runner
+//!     .spawner()
+//!     .spawn(&POOL, async {
+//!         sleep(Duration::from_millis(50)).await;
+//!         let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(1))).await;
+//!         (Instant::now(), slow.is_err())
+//!     })
+//!     .unwrap();
+//! // On the mock clock, idle time jumps straight to the next deadline.
+//! let output = runner.run_until(task, || assert!(MockDriver::advance_to_next_deadline()));
+//! assert_eq!(output, Ok((Instant::from_millis(60), true)));
+//! ```
+
+mod duration;
+mod instant;
+mod interval;
+mod sleep;
+mod timeout;
+mod wheel;
+
+pub mod driver;
+#[cfg(feature = "mock-time")]
+pub mod mock;
+
+pub use duration::Duration;
+pub use embassy_time_driver::TICK_HZ;
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

@@ -1,0 +1,340 @@
+//! [`interval`], [`interval_at`], [`Interval`] and [`MissedTickBehavior`].
+
+use core::future::{poll_fn, Future};
+use core::task::{Context, Poll};
+
+use super::sleep::{sleep_until, Sleep};
+use super::{Duration, Instant};
+
+/// A stream of ticks every `period`; the first tick completes at once.
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{interval, mock::MockDriver, Duration};
+///
+/// let mut ticks = interval(Duration::from_millis(10));
+/// let start = ebbtide_core::time::Instant::now();
+/// ebbtide_core::block_on_with_idle(
+///     async {
+///         assert_eq!(ticks.tick().await, start); // at once
+///         assert_eq!(ticks.tick().await, start + Duration::from_millis(10));
+///         assert_eq!(ticks.tick().await, start + Duration::from_millis(20));
+///     },
+///     || {
+///         MockDriver::advance_to_next_deadline();
+///     },
+/// );
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// A stream of ticks every `period`, the first at `start`.
+///
+/// # Panics
+///
+/// If `period` is zero.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{interval_at, mock::MockDriver, Duration, Instant};
+///
+/// let start = Instant::now() + Duration::from_millis(5);
+/// let mut ticks = interval_at(start, Duration::from_millis(10));
+/// let first = ebbtide_core::block_on_with_idle(ticks.tick(), || {
+///     MockDriver::advance_to_next_deadline();
+/// });
+/// assert_eq!(first, start);
+/// assert_eq!(Instant::now(), start);
+/// ```
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "an interval's period must be longer than zero"
+    );
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        behavior: MissedTickBehavior::Burst,
+    }
+}
+
+/// What an [`Interval`] does when ticks were missed because [`Interval::tick`] was called late.
+///
+/// Say a tick scheduled for `t` is returned at time `now` (`now >= t`), and `period` is `p`. If
+/// `now <= t + p`, the next tick was not missed: it is at `t + p`, whatever the behaviour, so a
+/// tick that is late by less than a period never shifts the schedule. Otherwise (`now > t + p`)
+/// one or more ticks were missed, and:
+///
+/// | behaviour | next tick | the ticks after |
+/// |---|---|---|
+/// | [`Burst`](Self::Burst) (default) | `t + p`, returned at once | `t + 2p`, `t + 3p`, ... each returned at once until caught up: every missed tick is delivered, late |
+/// | [`Delay`](Self::Delay) | `now + p` | `now + 2p`, ...: the missed ticks are dropped and the schedule restarts from `now` |
+/// | [`Skip`](Self::Skip) | the first `t + k·p` that is `>= now` | `t + (k+1)·p`, ...: the missed ticks are dropped, the schedule keeps its phase |
+///
+/// Every tick returns the instant it was scheduled for, not the time it was returned.
+///
+/// For example, with `p = 10`, ticks at 0, 10, 20, ... and a task that calls `tick()` at 0, then
+/// not until 35, then again at once and again: `Burst` yields 0, 10 (at 35), 20 (at 35),
+/// 30 (at 35), 40 (at 40); `Delay` yields 0, 10 (at 35), 45 (at 45), 55; `Skip` yields 0,
+/// 10 (at 35), 40 (at 40), 50.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
+///
+/// let mut ticks = interval(Duration::from_millis(10));
+/// ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+/// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Skip);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MissedTickBehavior {
+    /// Deliver every missed tick, one after the other at once, until the schedule is caught up.
+    #[default]
+    Burst,
+    /// Drop the missed ticks and restart the schedule one period after the late tick.
+    Delay,
+    /// Drop the missed ticks and resume at the next tick of the original schedule.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// The instant of the tick after the one scheduled for `tick`, returned at `now`.
+    fn next(self, tick: Instant, now: Instant, period: Duration) -> Instant {
+        let on_schedule = tick + period;
+        if now <= on_schedule {
+            return on_schedule;
+        }
+        match self {
+            MissedTickBehavior::Burst => on_schedule,
+            MissedTickBehavior::Delay => now + period,
+            MissedTickBehavior::Skip => {
+                let periods = (now - tick).as_ticks().div_ceil(period.as_ticks());
+                Instant::from_ticks(
+                    tick.as_ticks()
+                        .saturating_add(periods.saturating_mul(period.as_ticks())),
+                )
+            }
+        }
+    }
+}
+
+/// Ticks every period; made by [`interval`] or [`interval_at`].
+///
+/// A tick is due at its scheduled instant; [`tick`](Interval::tick) waits for the next due tick
+/// and returns its scheduled instant. See [`MissedTickBehavior`] for what happens when ticks are
+/// due faster than they are taken. Like [`Sleep`], an `Interval` holds no timer entry of its own
+/// and can be moved freely.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{interval, mock::MockDriver, Duration, Instant};
+///
+/// let mut ticks = interval(Duration::from_millis(100));
+/// assert_eq!(ticks.period(), Duration::from_millis(100));
+/// let count = ebbtide_core::block_on_with_idle(
+///     async {
+///         let mut count = 0;
+///         while ticks.tick().await < Instant::from_millis(500) {
+///             count += 1;
+///         }
+///         count
+///     },
+///     || {
+///         MockDriver::advance_to_next_deadline();
+///     },
+/// );
+/// assert_eq!(count, 5); // 0, 100, 200, 300 and 400 ms
+/// ```
+#[derive(Debug)]
+pub struct Interval {
+    /// Sleeps until the next tick.
+    sleep: Sleep,
+    period: Duration,
+    behavior: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was scheduled for.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the interval only moves on when a tick is returned, so a `tick()` dropped
+    /// before it completes loses no tick.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration, Instant};
+    ///
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// let first = ebbtide_core::block_on(ticks.tick());
+    /// assert_eq!(first, Instant::now());
+    /// ```
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick: the poll-based form of [`tick`](Interval::tick).
+    ///
+    /// # Cancel safety
+    ///
+    /// Nothing changes unless it returns `Ready`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::task::{Context, Poll, Waker};
+    /// use ebbtide_core::time::{interval, Duration};
+    ///
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(ticks.poll_tick(&mut cx).is_ready()); // the first tick is immediate
+    /// assert!(ticks.poll_tick(&mut cx).is_pending());
+    /// ```
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        let tick = self.sleep.deadline();
+        if core::pin::Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let next = self.behavior.next(tick, Instant::now(), self.period);
+        self.sleep.reset(next);
+        Poll::Ready(tick)
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration, Instant};
+    ///
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// ticks.reset();
+    /// assert_eq!(ticks.next_tick(), Instant::now() + Duration::from_secs(1));
+    /// ```
+    pub fn reset(&mut self) {
+        self.reset_at(Instant::now() + self.period);
+    }
+
+    /// Restarts the schedule with a tick due at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval_at, Duration, Instant};
+    ///
+    /// let mut ticks = interval_at(Instant::MAX, Duration::from_secs(1));
+    /// ticks.reset_immediately();
+    /// assert_eq!(ebbtide_core::block_on(ticks.tick()), Instant::now());
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick at `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration, Instant};
+    ///
+    /// let mut ticks = interval(Duration::from_secs(1));
+    /// ticks.reset_at(Instant::from_secs(60));
+    /// assert_eq!(ticks.next_tick(), Instant::from_secs(60));
+    /// ```
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep.reset(deadline);
+    }
+
+    /// When the next tick is scheduled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval_at, Duration, Instant};
+    /// let ticks = interval_at(Instant::from_secs(3), Duration::from_secs(1));
+    /// assert_eq!(ticks.next_tick(), Instant::from_secs(3));
+    /// ```
+    pub fn next_tick(&self) -> Instant {
+        self.sleep.deadline()
+    }
+
+    /// The time between ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration};
+    /// assert_eq!(interval(Duration::from_millis(5)).period(), Duration::from_millis(5));
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What the interval does about missed ticks (by default [`MissedTickBehavior::Burst`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
+    /// let ticks = interval(Duration::from_millis(5));
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+    /// ```
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.behavior
+    }
+
+    /// Sets what the interval does about missed ticks from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
+    /// let mut ticks = interval(Duration::from_millis(5));
+    /// ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Delay);
+    /// ```
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.behavior = behavior;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_tick_for_each_behavior() {
+        let at = Instant::from_ticks;
+        let p = Duration::from_ticks(10);
+        for b in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
+            assert_eq!(b.next(at(0), at(0), p), at(10));
+            assert_eq!(b.next(at(0), at(10), p), at(10));
+        }
+        assert_eq!(MissedTickBehavior::Burst.next(at(10), at(35), p), at(20));
+        assert_eq!(MissedTickBehavior::Delay.next(at(10), at(35), p), at(45));
+        assert_eq!(MissedTickBehavior::Skip.next(at(10), at(35), p), at(40));
+        assert_eq!(MissedTickBehavior::Skip.next(at(10), at(40), p), at(40));
+        assert_eq!(
+            MissedTickBehavior::Skip.next(at(10), Instant::MAX, p),
+            Instant::MAX
+        );
+        assert_eq!(
+            MissedTickBehavior::Delay.next(at(0), Instant::MAX, p),
+            Instant::MAX
+        );
+    }
+}

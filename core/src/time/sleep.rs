@@ -1,0 +1,151 @@
+//! [`sleep`], [`sleep_until`] and their future, [`Sleep`].
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{ready, Context, Poll};
+
+use super::{Duration, Instant};
+
+/// Waits until `duration` has passed (counted from this call, rounded up to a whole tick).
+///
+/// `sleep(Duration::MAX)` never completes. To wait until a point in time, use [`sleep_until`].
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping the future cancels the wait, at the cost of at most one spurious wake-up
+/// of the task later on.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{mock::MockDriver, sleep, Duration, Instant};
+///
+/// let start = Instant::now();
+/// ebbtide_core::block_on_with_idle(sleep(Duration::from_millis(10)), || {
+///     MockDriver::advance_to_next_deadline();
+/// });
+/// assert_eq!(start.elapsed(), Duration::from_millis(10));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(Instant::now() + duration)
+}
+
+/// Waits until `deadline`; completes at once if it has passed.
+///
+/// `sleep_until(Instant::MAX)` never completes, and registers no timer.
+///
+/// # Cancel safety
+///
+/// Cancel safe, like [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{mock::MockDriver, sleep_until, Instant};
+///
+/// let deadline = Instant::from_millis(250);
+/// ebbtide_core::block_on_with_idle(sleep_until(deadline), || {
+///     MockDriver::advance_to_next_deadline();
+/// });
+/// assert_eq!(Instant::now(), deadline);
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep { deadline }
+}
+
+/// The future of [`sleep`] and [`sleep_until`]: completes once the clock reads its deadline.
+///
+/// It holds nothing but the deadline: the timer entry lives in the task (or, for a foreign
+/// executor, in the time driver's queue), so a `Sleep` is small, `Unpin`, and may be moved,
+/// reset and polled again freely. Each poll before the deadline asks the time driver to wake the
+/// polling task at the deadline.
+///
+/// # Cancel safety
+///
+/// Cancel safe, like [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{mock::MockDriver, sleep, Duration, Instant};
+///
+/// let mut nap = sleep(Duration::from_secs(1));
+/// nap.reset(Instant::now() + Duration::from_millis(5));
+/// ebbtide_core::block_on_with_idle(&mut nap, || {
+///     MockDriver::advance_to_next_deadline();
+/// });
+/// assert!(nap.is_elapsed());
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{sleep_until, Instant};
+    /// assert_eq!(sleep_until(Instant::from_ticks(9)).deadline(), Instant::from_ticks(9));
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{sleep_until, Instant};
+    /// assert!(sleep_until(Instant::MIN).is_elapsed());
+    /// assert!(!sleep_until(Instant::MAX).is_elapsed());
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, whether or not the sleep has completed; the next poll waits for the
+    /// new one.
+    ///
+    /// The new deadline takes effect at that next poll (which is how a task awaiting the sleep,
+    /// e.g. in a `select!` loop, always uses it). A task already queued for an earlier deadline
+    /// is woken then, once, and re-registers for the new one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::{sleep, Duration, Instant};
+    ///
+    /// let mut timer = sleep(Duration::from_millis(100));
+    /// let later = Instant::now() + Duration::from_secs(1);
+    /// timer.reset(later);
+    /// assert_eq!(timer.deadline(), later);
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        ready!(poll_deadline(self.deadline, cx));
+        crate::task::poll_budget(cx)
+    }
+}
+
+/// `Ready` once `deadline` has passed; otherwise registers `cx`'s waker for it. Takes no budget.
+pub(crate) fn poll_deadline(deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+    if Instant::now() >= deadline {
+        return Poll::Ready(());
+    }
+    if deadline != Instant::MAX {
+        embassy_time_driver::schedule_wake(deadline.as_ticks(), cx.waker());
+    }
+    Poll::Pending
+}

@@ -1,0 +1,184 @@
+//! How an `mpsc` channel closes: receiver dropped, last sender dropped, `close()`, split twice.
+
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use ebbtide_core::sync::mpsc::{Channel, SendError, TryRecvError, TrySendError};
+use ebbtide_core::{Executor, TaskPool};
+
+fn poll_once<F: Future>(future: core::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn dropping_the_receiver_gives_senders_their_values_back() {
+    let channel: Channel<String, 1> = Channel::new();
+    let (tx, rx) = channel.split();
+    tx.try_send("queued".into()).unwrap();
+    let mut waiting = pin!(tx.send("waiting".into()));
+    assert!(
+        poll_once(waiting.as_mut()).is_pending(),
+        "the channel is full"
+    );
+    drop(rx);
+    assert!(channel.is_closed());
+    match poll_once(waiting) {
+        Poll::Ready(Err(SendError(value))) => assert_eq!(value, "waiting"),
+        _ => panic!("a waiting sender must get its value back"),
+    }
+    assert_eq!(
+        tx.try_send("late".into()),
+        Err(TrySendError::Closed("late".into()))
+    );
+    match ebbtide_core::block_on(tx.send("later".into())) {
+        Err(SendError(value)) => assert_eq!(value, "later"),
+        Ok(()) => panic!("send on a closed channel must fail"),
+    }
+}
+
+#[test]
+fn dropping_the_receiver_drops_queued_messages() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct Counted;
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, SeqCst);
+        }
+    }
+    let channel: Channel<Counted, 4> = Channel::new();
+    let (tx, rx) = channel.split();
+    for _ in 0..3 {
+        assert!(tx.try_send(Counted).is_ok());
+    }
+    drop(rx);
+    assert_eq!(DROPS.load(SeqCst), 3);
+    assert!(channel.is_empty());
+}
+
+#[test]
+fn last_sender_dropped_lets_the_receiver_drain_then_end() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<4> = TaskPool::new();
+    static CHANNEL: Channel<u32, 2> = Channel::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let (tx, mut rx) = CHANNEL.split();
+    let producers: Vec<_> = (0..3u32)
+        .map(|id| {
+            let tx = tx.clone();
+            runner
+                .spawner()
+                .spawn(&POOL, async move {
+                    for n in 0..4 {
+                        tx.send(id * 10 + n).await.unwrap();
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    drop(tx); // the clones keep the channel open
+    let received = runner.run_until(
+        async move {
+            let mut all = Vec::new();
+            while let Some(message) = rx.recv().await {
+                all.push(message);
+            }
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+            all
+        },
+        || {},
+    );
+    let mut sorted = received.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23]);
+    for id in 0..3 {
+        let mine: Vec<_> = received.iter().filter(|m| *m / 10 == id).collect();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "one sender's messages stay in order"
+        );
+    }
+    for p in producers {
+        assert!(p.is_finished());
+    }
+}
+
+#[test]
+fn receiver_waiting_on_an_empty_channel_sees_the_last_sender_go() {
+    let channel: Channel<u8, 1> = Channel::new();
+    let (tx, mut rx) = channel.split();
+    let mut recv = pin!(rx.recv());
+    assert!(poll_once(recv.as_mut()).is_pending());
+    drop(tx);
+    assert_eq!(poll_once(recv), Poll::Ready(None));
+}
+
+#[test]
+fn close_keeps_queued_messages_for_the_receiver() {
+    static CHANNEL: Channel<u32, 2> = Channel::new();
+    let (tx, mut rx) = CHANNEL.split();
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let mut waiting = pin!(tx.send(3));
+    assert!(poll_once(waiting.as_mut()).is_pending());
+    CHANNEL.close();
+    assert!(tx.is_closed() && rx.is_closed());
+    assert!(matches!(poll_once(waiting), Poll::Ready(Err(SendError(3)))));
+    assert_eq!(tx.try_send(4), Err(TrySendError::Closed(4)));
+    ebbtide_core::block_on(async {
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(rx.recv().await, Some(2));
+        assert_eq!(rx.recv().await, None);
+    });
+}
+
+#[test]
+fn close_wakes_a_waiting_receiver() {
+    struct Flag(AtomicUsize);
+    impl std::task::Wake for Flag {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let flag = std::sync::Arc::new(Flag(AtomicUsize::new(0)));
+    let waker = Waker::from(flag.clone());
+    let channel: Channel<u32, 2> = Channel::new();
+    let (_tx, mut rx) = channel.split();
+    assert_eq!(
+        rx.poll_recv(&mut Context::from_waker(&waker)),
+        Poll::Pending
+    );
+    channel.close();
+    assert_eq!(
+        flag.0.load(SeqCst),
+        1,
+        "the waiting receiver is woken to see the close"
+    );
+    assert_eq!(
+        rx.poll_recv(&mut Context::from_waker(&waker)),
+        Poll::Ready(None)
+    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn split_twice_is_an_error() {
+    let channel: Channel<u32, 1> = Channel::new();
+    let (tx, rx) = channel.split();
+    assert!(channel.try_split().is_err());
+    drop((tx, rx));
+    assert!(
+        channel.try_split().is_err(),
+        "a channel is split once, for good"
+    );
+    assert!(channel.is_closed());
+}
+
+#[test]
+#[should_panic(expected = "split was called twice")]
+fn split_twice_panics_with_a_clear_message() {
+    let channel: Channel<u32, 1> = Channel::new();
+    let _ends = channel.split();
+    let _again = channel.split();
+}

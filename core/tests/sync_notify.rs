@@ -1,0 +1,129 @@
+//! `Notify`: stored permit, FIFO wake-ups, `notify_waiters`, and cancellation passing a
+//! notification on.
+
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+use std::sync::Mutex as StdMutex;
+
+use ebbtide_core::sync::Notify;
+use ebbtide_core::{Executor, TaskPool};
+
+fn poll_once<F: Future>(future: core::pin::Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn notify_one_stores_at_most_one_permit() {
+    let notify = Notify::new();
+    notify.notify_one();
+    notify.notify_one();
+    assert!(poll_once(pin!(notify.notified())).is_ready());
+    assert!(poll_once(pin!(notify.notified())).is_pending());
+}
+
+#[test]
+fn waiters_are_woken_in_fifo_order() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<3> = TaskPool::new();
+    static NOTIFY: Notify = Notify::new();
+    static ORDER: StdMutex<Vec<u8>> = StdMutex::new(Vec::new());
+    let runner = EXECUTOR.runner().unwrap();
+    let tasks: Vec<_> = (0..3u8)
+        .map(|id| {
+            runner
+                .spawner()
+                .spawn(&POOL, async move {
+                    NOTIFY.notified().await;
+                    ORDER.lock().unwrap().push(id);
+                })
+                .unwrap()
+        })
+        .collect();
+    runner.poll(); // all three wait, in spawn order
+    for expected_len in 1..=3 {
+        NOTIFY.notify_one();
+        while runner.poll() {}
+        assert_eq!(
+            ORDER.lock().unwrap().len(),
+            expected_len,
+            "one notify_one wakes one task"
+        );
+    }
+    assert_eq!(*ORDER.lock().unwrap(), [0, 1, 2]);
+    runner.run_until(
+        async {
+            for t in tasks {
+                t.await.unwrap()
+            }
+        },
+        || {},
+    );
+}
+
+#[test]
+fn notify_waiters_wakes_current_waiters_only_and_stores_nothing() {
+    let notify = Notify::new();
+    // More waiters than one wake batch holds.
+    let count = if cfg!(miri) { 20 } else { 100 };
+    let mut waiters: Vec<_> = (0..count).map(|_| Box::pin(notify.notified())).collect();
+    let unpolled = pin!(notify.notified());
+    for waiter in &mut waiters {
+        assert!(poll_once(waiter.as_mut()).is_pending());
+    }
+    notify.notify_waiters();
+    let mut later = pin!(notify.notified());
+    for waiter in &mut waiters {
+        assert!(poll_once(waiter.as_mut()).is_ready());
+    }
+    assert!(
+        poll_once(unpolled).is_ready(),
+        "a Notified created before the call counts"
+    );
+    assert!(
+        poll_once(later.as_mut()).is_pending(),
+        "created after the call: not notified"
+    );
+    assert!(
+        poll_once(pin!(notify.notified())).is_pending(),
+        "no permit stored"
+    );
+    notify.notify_one();
+    assert!(poll_once(later).is_ready());
+}
+
+#[test]
+fn dropped_waiter_passes_its_notification_on() {
+    let notify = Notify::new();
+    let mut first = Box::pin(notify.notified());
+    let mut second = pin!(notify.notified());
+    assert!(poll_once(first.as_mut()).is_pending());
+    assert!(poll_once(second.as_mut()).is_pending());
+    notify.notify_one(); // picks `first`
+    drop(first); // ... which never completes: the notification goes to `second`
+    assert!(poll_once(second).is_ready());
+    // Nothing left over.
+    assert!(poll_once(pin!(notify.notified())).is_pending());
+}
+
+#[test]
+fn dropped_last_waiter_stores_its_notification() {
+    let notify = Notify::new();
+    let mut only = Box::pin(notify.notified());
+    assert!(poll_once(only.as_mut()).is_pending());
+    notify.notify_one();
+    drop(only);
+    assert!(poll_once(pin!(notify.notified())).is_ready());
+}
+
+#[test]
+fn dropped_waiting_future_leaves_the_queue() {
+    let notify = Notify::new();
+    let mut a = Box::pin(notify.notified());
+    let mut b = pin!(notify.notified());
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_once(b.as_mut()).is_pending());
+    drop(a); // never notified: nothing to pass on
+    notify.notify_one();
+    assert!(poll_once(b).is_ready());
+}

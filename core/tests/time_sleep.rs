@@ -1,0 +1,149 @@
+//! `sleep` and `sleep_until` on the mock clock: exact deadlines, many sleepers, reset.
+
+use core::future::{poll_fn, Future};
+use core::task::Poll;
+use std::sync::Mutex;
+
+use ebbtide_core::time::{mock::MockDriver, sleep, sleep_until, Duration, Instant};
+use ebbtide_core::{Executor, TaskPool};
+
+fn idle() {
+    assert!(
+        MockDriver::advance_to_next_deadline(),
+        "deadlock: no timer can wake the test"
+    );
+}
+
+#[test]
+fn sleep_fires_exactly_at_its_deadline_not_before() {
+    let _clock = MockDriver::lock_for_test();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(&POOL, async {
+            sleep(Duration::from_millis(10)).await;
+            Instant::now()
+        })
+        .unwrap();
+    runner.poll();
+    assert!(!handle.is_finished());
+    MockDriver::advance(Duration::from_micros(9_999));
+    while runner.poll() {}
+    assert!(!handle.is_finished(), "woke a tick early");
+    MockDriver::advance(Duration::from_ticks(1));
+    while runner.poll() {}
+    assert!(handle.is_finished(), "did not wake at its deadline");
+    assert_eq!(
+        runner.run_until(handle, || {}),
+        Ok(Instant::from_millis(10))
+    );
+}
+
+#[test]
+fn many_tasks_sleep_at_once() {
+    const N: usize = if cfg!(miri) { 20 } else { 2000 };
+    let _clock = MockDriver::lock_for_test();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<N> = TaskPool::new();
+    static WOKEN: Mutex<Vec<(usize, Instant, Instant)>> = Mutex::new(Vec::new());
+    let runner = EXECUTOR.runner().unwrap();
+    let handles: Vec<_> = (0..N)
+        .map(|i| {
+            runner
+                .spawner()
+                .spawn(&POOL, async move {
+                    // Several tasks share each deadline, from 1 µs to about 8 minutes.
+                    let deadline = Instant::from_ticks(1 + (i as u64 % 97).pow(5) / 16);
+                    sleep_until(deadline).await;
+                    WOKEN.lock().unwrap().push((i, deadline, Instant::now()));
+                })
+                .unwrap()
+        })
+        .collect();
+    runner.run_until(
+        async {
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        },
+        idle,
+    );
+    let woken = WOKEN.lock().unwrap();
+    assert_eq!(woken.len(), N);
+    for &(i, deadline, at) in woken.iter() {
+        assert_eq!(at, deadline, "task {i} woke at the wrong time");
+    }
+    assert!(
+        woken.windows(2).all(|w| w[0].2 <= w[1].2),
+        "tasks woke out of deadline order"
+    );
+    assert_eq!(ebbtide_core::time::driver::next_deadline(), None);
+    assert!(POOL.is_empty());
+}
+
+#[test]
+fn reset_to_an_earlier_or_later_deadline() {
+    let _clock = MockDriver::lock_for_test();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let earlier = runner
+        .spawner()
+        .spawn(&POOL, async {
+            let mut nap = sleep(Duration::from_millis(100));
+            nap.reset(Instant::now() + Duration::from_millis(10));
+            (&mut nap).await;
+            Instant::now()
+        })
+        .unwrap();
+    assert_eq!(
+        runner.run_until(earlier, idle),
+        Ok(Instant::from_millis(10))
+    );
+
+    let later = runner
+        .spawner()
+        .spawn(&POOL, async {
+            let start = Instant::now();
+            let mut nap = sleep(Duration::from_millis(10));
+            // Register the first deadline, then move it later: the wake-up at 10 ms is spurious.
+            poll_fn(|cx| {
+                assert!(core::pin::Pin::new(&mut nap).poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            nap.reset(start + Duration::from_millis(50));
+            assert_eq!(nap.deadline(), start + Duration::from_millis(50));
+            nap.await;
+            Instant::now() - start
+        })
+        .unwrap();
+    assert_eq!(runner.run_until(later, idle), Ok(Duration::from_millis(50)));
+}
+
+#[test]
+fn past_and_zero_deadlines_complete_at_once() {
+    let _clock = MockDriver::lock_for_test();
+    MockDriver::advance(Duration::from_secs(1));
+    let never_idle = || panic!("a due sleep waited");
+    ebbtide_core::block_on_with_idle(sleep(Duration::ZERO), never_idle);
+    ebbtide_core::block_on_with_idle(sleep_until(Instant::from_millis(5)), never_idle);
+    assert!(sleep_until(Instant::now()).is_elapsed());
+    assert_eq!(Instant::now(), Instant::from_secs(1));
+}
+
+#[test]
+fn sleep_works_on_a_foreign_executor() {
+    let _clock = MockDriver::lock_for_test();
+    let start = Instant::now();
+    ebbtide_core::block_on_with_idle(
+        async {
+            sleep(Duration::from_millis(3)).await;
+            sleep(Duration::from_millis(4)).await;
+        },
+        idle,
+    );
+    assert_eq!(start.elapsed(), Duration::from_millis(7));
+}
