@@ -1,7 +1,8 @@
 //! embassy-time's own `Timer` and `Ticker` run on ebbtide tasks, timed by the mock driver.
 
-use ebbtide_core::time::{mock::MockDriver, Duration, Instant};
+use ebbtide_core::time::{Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 fn idle() {
     assert!(

@@ -1,9 +1,8 @@
 //! `Duration::MAX` and `Instant::MAX`: no overflow, never fires, and other timers still fire.
 
-use ebbtide_core::time::{
-    driver, interval, mock::MockDriver, sleep, sleep_until, timeout, Duration, Instant,
-};
+use ebbtide_core::time::{driver, interval, sleep, sleep_until, timeout, Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 #[test]
 fn arithmetic_saturates_instead_of_overflowing() {

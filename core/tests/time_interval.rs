@@ -2,10 +2,9 @@
 
 use core::task::{Context, Poll, Waker};
 
-use ebbtide_core::time::{
-    interval, interval_at, mock::MockDriver, Duration, Instant, Interval, MissedTickBehavior,
-};
+use ebbtide_core::time::{interval, interval_at, Duration, Instant, Interval, MissedTickBehavior};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 const P: Duration = Duration::from_millis(10);
 

@@ -4,8 +4,9 @@ use core::future::{poll_fn, Future};
 use core::task::Poll;
 use std::sync::Mutex;
 
-use ebbtide_core::time::{mock::MockDriver, sleep, sleep_until, Duration, Instant};
+use ebbtide_core::time::{sleep, sleep_until, Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 fn idle() {
     assert!(

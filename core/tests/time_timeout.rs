@@ -2,10 +2,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ebbtide_core::time::{
-    mock::MockDriver, sleep, timeout, timeout_at, Duration, Elapsed, Instant,
-};
+use ebbtide_core::time::{sleep, timeout, timeout_at, Duration, Elapsed, Instant};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 fn idle() {
     assert!(

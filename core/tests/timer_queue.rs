@@ -7,8 +7,9 @@ use core::task::{Poll, RawWaker, RawWakerVTable, Waker};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use ebbtide_core::time::{driver, mock::MockDriver, sleep, sleep_until, Duration, Instant};
+use ebbtide_core::time::{driver, sleep, sleep_until, Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 fn idle() {
     assert!(

@@ -256,6 +256,7 @@ impl Batch {
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use ebbtide_core::time::driver;
 ///
 /// let waker = core::task::Waker::noop();
@@ -288,6 +289,7 @@ pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use ebbtide_core::time::driver;
 ///
 /// let now = embassy_time_driver::now();
@@ -307,6 +309,7 @@ pub fn next_deadline() -> Option<u64> {
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use std::task::{Wake, Waker};
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::sync::Arc;
@@ -355,9 +358,16 @@ pub fn wake_expired(now: u64) -> Option<u64> {
 
 /// Empties the queue, waking every waker in it (spuriously), and moves it to time `now`.
 ///
-/// For the mock clock, which may go back to zero between tests.
-#[cfg_attr(not(feature = "mock-time"), allow(dead_code))]
-pub(crate) fn reset(now: u64) {
+/// For a clock that may go back, like the mock clock of `ebbtide-mock-time` between tests. A
+/// driver whose clock only moves forward never needs it.
+///
+/// # Examples
+///
+/// ```
+/// ebbtide_core::time::driver::reset(0);
+/// assert_eq!(ebbtide_core::time::driver::next_deadline(), None);
+/// ```
+pub fn reset(now: u64) {
     loop {
         let mut batch = Batch::new();
         let done = with_queue(|queue| {

@@ -16,6 +16,7 @@ use super::Duration;
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use ebbtide_core::time::{Duration, Instant};
 ///
 /// let start = Instant::now();
@@ -54,6 +55,7 @@ impl Instant {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::Instant;
     /// let a = Instant::now();
     /// assert!(Instant::now() >= a);
@@ -213,7 +215,8 @@ impl Instant {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, Duration, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::{Duration, Instant};
     /// let start = Instant::now();
     /// MockDriver::advance(Duration::from_millis(3));
     /// assert_eq!(start.elapsed(), Duration::from_millis(3));

@@ -15,7 +15,8 @@ use super::{Duration, Instant};
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{interval, mock::MockDriver, Duration};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{interval, Duration};
 ///
 /// let mut ticks = interval(Duration::from_millis(10));
 /// let start = ebbtide_core::time::Instant::now();
@@ -43,7 +44,8 @@ pub fn interval(period: Duration) -> Interval {
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{interval_at, mock::MockDriver, Duration, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{interval_at, Duration, Instant};
 ///
 /// let start = Instant::now() + Duration::from_millis(5);
 /// let mut ticks = interval_at(start, Duration::from_millis(10));
@@ -88,6 +90,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
 ///
 /// let mut ticks = interval(Duration::from_millis(10));
@@ -136,7 +139,8 @@ impl MissedTickBehavior {
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{interval, mock::MockDriver, Duration, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{interval, Duration, Instant};
 ///
 /// let mut ticks = interval(Duration::from_millis(100));
 /// assert_eq!(ticks.period(), Duration::from_millis(100));
@@ -173,6 +177,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration, Instant};
     ///
     /// let mut ticks = interval(Duration::from_secs(1));
@@ -192,6 +197,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use core::task::{Context, Poll, Waker};
     /// use ebbtide_core::time::{interval, Duration};
     ///
@@ -215,6 +221,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration, Instant};
     ///
     /// let mut ticks = interval(Duration::from_secs(1));
@@ -230,6 +237,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval_at, Duration, Instant};
     ///
     /// let mut ticks = interval_at(Instant::MAX, Duration::from_secs(1));
@@ -245,6 +253,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration, Instant};
     ///
     /// let mut ticks = interval(Duration::from_secs(1));
@@ -273,6 +282,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration};
     /// assert_eq!(interval(Duration::from_millis(5)).period(), Duration::from_millis(5));
     /// ```
@@ -285,6 +295,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
     /// let ticks = interval(Duration::from_millis(5));
     /// assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
@@ -298,6 +309,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval, Duration, MissedTickBehavior};
     /// let mut ticks = interval(Duration::from_millis(5));
     /// ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);

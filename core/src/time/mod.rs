@@ -15,12 +15,13 @@
 //! - [`timeout`], [`timeout_at`]: give up on a future after a while.
 //! - [`interval`], [`interval_at`]: tick periodically, with a choice of [`MissedTickBehavior`].
 //! - [`driver`]: the timer queue, for authors of time drivers.
-//! - `mock` (crate feature `mock-time`): a clock that tests advance by hand.
+//! - A clock that tests advance by hand: the `ebbtide-mock-time` crate.
 //!
 //! # Examples
 //!
 //! ```
-//! use ebbtide_core::time::{mock::MockDriver, sleep, timeout, Duration, Instant};
+//! use ebbtide_mock_time::MockDriver;
+//! use ebbtide_core::time::{sleep, timeout, Duration, Instant};
 //! use ebbtide_core::{Executor, TaskPool};
 //!
 //! static EXECUTOR: Executor = Executor::new();
@@ -48,8 +49,6 @@ mod timeout;
 mod wheel;
 
 pub mod driver;
-#[cfg(feature = "mock-time")]
-pub mod mock;
 
 pub use duration::Duration;
 pub use embassy_time_driver::TICK_HZ;

@@ -18,7 +18,8 @@ use super::{Duration, Instant};
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, sleep, Duration, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{sleep, Duration, Instant};
 ///
 /// let start = Instant::now();
 /// ebbtide_core::block_on_with_idle(sleep(Duration::from_millis(10)), || {
@@ -41,7 +42,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, sleep_until, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{sleep_until, Instant};
 ///
 /// let deadline = Instant::from_millis(250);
 /// ebbtide_core::block_on_with_idle(sleep_until(deadline), || {
@@ -67,7 +69,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, sleep, Duration, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{sleep, Duration, Instant};
 ///
 /// let mut nap = sleep(Duration::from_secs(1));
 /// nap.reset(Instant::now() + Duration::from_millis(5));
@@ -100,6 +103,7 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{sleep_until, Instant};
     /// assert!(sleep_until(Instant::MIN).is_elapsed());
     /// assert!(!sleep_until(Instant::MAX).is_elapsed());
@@ -118,6 +122,7 @@ impl Sleep {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{sleep, Duration, Instant};
     ///
     /// let mut timer = sleep(Duration::from_millis(100));

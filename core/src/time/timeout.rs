@@ -22,7 +22,8 @@ use super::{Duration, Instant};
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, sleep, timeout, Duration, Elapsed};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{sleep, timeout, Duration, Elapsed};
 ///
 /// let idle = || {
 ///     MockDriver::advance_to_next_deadline();
@@ -46,7 +47,8 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, timeout_at, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{timeout_at, Instant};
 ///
 /// let never = timeout_at(Instant::from_millis(3), core::future::pending::<()>());
 /// let result = ebbtide_core::block_on_with_idle(never, || {
@@ -71,6 +73,7 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 /// # Examples
 ///
 /// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
 /// use ebbtide_core::time::{timeout, Duration};
 ///
 /// let mut t = timeout(Duration::from_secs(1), async { 1 });
@@ -104,6 +107,7 @@ impl<F> Timeout<F> {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{timeout, Duration};
     /// let t = timeout(Duration::from_secs(1), core::future::ready(3));
     /// let _inner: &core::future::Ready<i32> = t.get_ref();
@@ -117,6 +121,7 @@ impl<F> Timeout<F> {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{timeout, Duration};
     /// let mut t = timeout(Duration::from_secs(1), core::future::ready(3));
     /// let _inner: &mut core::future::Ready<i32> = t.get_mut();
@@ -130,6 +135,7 @@ impl<F> Timeout<F> {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{timeout, Duration};
     /// let t = timeout(Duration::from_secs(1), async { 5 });
     /// assert_eq!(ebbtide_core::block_on(t.into_inner()), 5);

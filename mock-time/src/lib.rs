@@ -1,16 +1,17 @@
-//! A hand-advanced clock: the [`MockDriver`] time driver, for tests (crate feature `mock-time`).
+//! A hand-advanced clock for testing ebbtide programs: the [`MockDriver`] time driver.
 //!
-//! With the feature enabled, ebbtide-core *is* the program's time driver: it registers
-//! [`MockDriver`] with `embassy_time_driver::time_driver_impl!`. **Only one time driver can
-//! exist in a binary** (the linker rejects a second), so never enable `mock-time` in a program
-//! that links a real driver (ebbtide-std, ebbtide-wasi, an embassy HAL's).
+//! Linking this crate makes it the program's time driver: it registers [`MockDriver`] with
+//! `embassy_time_driver::time_driver_impl!`. **Only one time driver can exist in a binary** (the
+//! linker rejects a second), so use it as a dev-dependency of tests that link no real driver
+//! (ebbtide-std, ebbtide-wasi, an embassy HAL's). A test binary links it only if it names it
+//! (`use ebbtide_mock_time::MockDriver;`).
 //!
 //! The clock starts at tick 0 and moves only when a test says so: [`MockDriver::advance`],
 //! [`MockDriver::advance_to`], or [`MockDriver::advance_to_next_deadline`], which fits the idle
-//! hook of [`Runner::run_until`](crate::Runner::run_until) and
-//! [`block_on_with_idle`](crate::block_on_with_idle): when nothing is ready, jump to the next
+//! hook of [`Runner::run_until`](ebbtide_core::Runner::run_until) and
+//! [`block_on_with_idle`](ebbtide_core::block_on_with_idle): when nothing is ready, jump to the next
 //! timer. Each move wakes the timers that have come due, through the
-//! [timer queue](super::driver).
+//! [timer queue](ebbtide_core::time::driver).
 //!
 //! The clock and the timer queue are global. Tests in one test binary run on parallel threads,
 //! so those that use the clock must take turns: each starts with
@@ -19,7 +20,8 @@
 //! # Examples
 //!
 //! ```
-//! use ebbtide_core::time::{mock::MockDriver, sleep, Duration, Instant};
+//! use ebbtide_mock_time::MockDriver;
+//! use ebbtide_core::time::{sleep, Duration, Instant};
 //! use ebbtide_core::{Executor, TaskPool};
 //!
 //! let _clock = MockDriver::lock_for_test();
@@ -39,12 +41,15 @@
 //! assert_eq!(woke_at, Ok(Instant::from_secs(3600)));
 //! ```
 
+#![no_std]
+#![warn(missing_docs)]
+
 use core::cell::Cell;
 use core::task::Waker;
 
 use critical_section::Mutex;
 
-use super::{driver, Duration, Instant};
+use ebbtide_core::time::{driver, Duration, Instant};
 
 /// The mock clock's time in ticks.
 static NOW: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
@@ -60,7 +65,8 @@ embassy_time_driver::time_driver_impl!(static DRIVER: MockDriver = MockDriver { 
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::{mock::MockDriver, Duration, Instant};
+/// use ebbtide_mock_time::MockDriver;
+/// use ebbtide_core::time::{Duration, Instant};
 ///
 /// let before = MockDriver::now();
 /// MockDriver::advance(Duration::from_millis(20));
@@ -93,7 +99,8 @@ impl MockDriver {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::Instant;
     /// assert_eq!(MockDriver::now(), Instant::now());
     /// ```
     pub fn now() -> Instant {
@@ -107,7 +114,8 @@ impl MockDriver {
     ///
     /// ```
     /// use core::future::Future;
-    /// use ebbtide_core::time::{mock::MockDriver, sleep, Duration};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::{sleep, Duration};
     ///
     /// let mut nap = core::pin::pin!(sleep(Duration::from_millis(5)));
     /// let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
@@ -125,7 +133,8 @@ impl MockDriver {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::Instant;
     ///
     /// MockDriver::advance_to(Instant::from_secs(10));
     /// MockDriver::advance_to(Instant::from_secs(5));
@@ -143,7 +152,7 @@ impl MockDriver {
     /// Jumps the clock to the next timer deadline (if it is in the future) and wakes what came
     /// due; returns `false`, leaving the clock alone, if no timer is queued.
     ///
-    /// Made for the idle hook of [`Runner::run_until`](crate::Runner::run_until): when no task
+    /// Made for the idle hook of [`Runner::run_until`](ebbtide_core::Runner::run_until): when no task
     /// is ready, time skips ahead to the next thing that can happen. The jump may stop short of
     /// a far deadline when the timer wheel moves that timer to a finer level; the next call goes
     /// on. Returning `false` while the awaited future is pending means nothing can ever wake it:
@@ -152,7 +161,8 @@ impl MockDriver {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, sleep_until, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::{sleep_until, Instant};
     ///
     /// assert!(!MockDriver::advance_to_next_deadline()); // nothing queued
     /// let at = Instant::from_millis(40);
@@ -177,7 +187,8 @@ impl MockDriver {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, Duration, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::{Duration, Instant};
     ///
     /// MockDriver::advance(Duration::from_secs(1));
     /// MockDriver::reset();
@@ -198,7 +209,8 @@ impl MockDriver {
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_core::time::{mock::MockDriver, Duration, Instant};
+    /// use ebbtide_mock_time::MockDriver;
+    /// use ebbtide_core::time::{Duration, Instant};
     ///
     /// let _clock = MockDriver::lock_for_test();
     /// assert_eq!(Instant::now(), Instant::MIN);
@@ -207,7 +219,7 @@ impl MockDriver {
     /// ```
     pub fn lock_for_test() -> MockClockGuard {
         while critical_section::with(|cs| TEST_LOCK.borrow(cs).replace(true)) {
-            crate::loom::spin_loop();
+            core::hint::spin_loop();
         }
         let guard = MockClockGuard { _private: () };
         Self::reset();
@@ -221,7 +233,7 @@ impl MockDriver {
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::time::mock::MockDriver;
+/// use ebbtide_mock_time::MockDriver;
 ///
 /// let clock = MockDriver::lock_for_test();
 /// drop(clock);
