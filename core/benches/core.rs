@@ -5,13 +5,23 @@
 //! benchmark crate (`cargo xtask bench`).
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static FIRED: AtomicUsize = AtomicUsize::new(0);
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use ebbtide_core::sync::{mpsc, oneshot};
+use ebbtide_core::time::{sleep, Duration};
 use ebbtide_core::{task::yield_now, Executor, Runner, Spawner, TaskPool};
+use ebbtide_mock_time::MockDriver;
 
 static EXECUTOR: Executor = Executor::new();
 static SMALL: TaskPool<10_240, 64> = TaskPool::named("bench-small");
 static ROOTS: TaskPool<4, 512> = TaskPool::named("bench-roots");
+static PING_TASKS: TaskPool<2_048, 256> = TaskPool::named("bench-ping");
+static TIMER_TASKS: TaskPool<100_000, 64> = TaskPool::named("bench-timers");
+static PINGS: [oneshot::Channel<u32>; 1_000] = [const { oneshot::Channel::new() }; 1_000];
+static PONGS: [oneshot::Channel<u32>; 1_000] = [const { oneshot::Channel::new() }; 1_000];
 
 fn runner() -> &'static Runner {
     use std::sync::OnceLock;
@@ -88,5 +98,111 @@ fn heapless_vec() -> Vec<ebbtide_core::JoinHandle<u32>> {
     Vec::with_capacity(1_000)
 }
 
-criterion_group!(benches, spawn_many);
+fn channels(c: &mut Criterion) {
+    let runner = runner();
+    let mut group = c.benchmark_group("sync");
+    // Tokio's ping_pong: 1,000 tasks, each spawning a child and trading two oneshot messages.
+    group.throughput(Throughput::Elements(1_000));
+    group.bench_function("ping_pong_1000", |b| {
+        b.iter(|| {
+            let spawner = runner.spawner();
+            let mut handles = Vec::with_capacity(1_000);
+            for i in 0..1_000 {
+                handles.push(
+                    spawner
+                        .spawn(&PING_TASKS, async move {
+                            let (ping_tx, ping_rx) = PINGS[i].split();
+                            let (pong_tx, pong_rx) = PONGS[i].split();
+                            let spawner = Spawner::for_current_executor().await;
+                            let child = spawner
+                                .spawn(&PING_TASKS, async move {
+                                    let value = ping_rx.await.unwrap();
+                                    pong_tx.send(value + 1).unwrap();
+                                })
+                                .unwrap();
+                            ping_tx.send(i as u32).unwrap();
+                            let pong = pong_rx.await.unwrap();
+                            child.await.unwrap();
+                            pong
+                        })
+                        .unwrap(),
+                );
+            }
+            runner.run_until(
+                async {
+                    for h in handles {
+                        black_box(h.await.unwrap());
+                    }
+                },
+                || {},
+            )
+        })
+    });
+    // Tokio's sync_mpsc uncontended: send 5,000, then receive 5,000 (capacity 5,000).
+    group.throughput(Throughput::Elements(5_000));
+    group.bench_function("mpsc_uncontended_5000", |b| {
+        b.iter(|| {
+            runner.run_until(
+                async {
+                    let channel: mpsc::Channel<usize, 5_000> = mpsc::Channel::new();
+                    let (tx, mut rx) = channel.split();
+                    for i in 0..5_000 {
+                        tx.send(i).await.unwrap();
+                    }
+                    for _ in 0..5_000 {
+                        black_box(rx.recv().await.unwrap());
+                    }
+                },
+                || {},
+            )
+        })
+    });
+    group.finish();
+}
+
+fn timers(c: &mut Criterion) {
+    let runner = runner();
+    let _clock = MockDriver::lock_for_test();
+    let mut group = c.benchmark_group("time");
+    group.sample_size(10);
+    // 100,000 tasks sleep 1 to 10 ms (distinct deadlines), on the mock clock: what is measured is
+    // registering each timer in the wheel and firing it, not waiting.
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function("sleep_register_and_fire_100000", |b| {
+        b.iter_batched(
+            || MockDriver::reset(),
+            |()| {
+                let spawner = runner.spawner();
+                for i in 0..100_000u64 {
+                    let micros = 1_000 + (i * 7_919) % 9_000;
+                    drop(
+                        spawner
+                            .spawn(&TIMER_TASKS, async move {
+                                sleep(Duration::from_micros(micros)).await;
+                                FIRED.fetch_add(1, Ordering::Relaxed);
+                            })
+                            .unwrap(),
+                    );
+                }
+                // Let every task register its timer, then jump from deadline to deadline.
+                runner.run_until(
+                    async {
+                        loop {
+                            yield_now().await;
+                            if !MockDriver::advance_to_next_deadline() {
+                                break;
+                            }
+                        }
+                    },
+                    || {},
+                );
+                assert_eq!(FIRED.swap(0, Ordering::Relaxed), 100_000);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, spawn_many, channels, timers);
 criterion_main!(benches);

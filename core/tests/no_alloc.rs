@@ -86,3 +86,64 @@ fn the_counter_sees_allocations() {
         "the counting allocator must count, or the other tests prove nothing"
     );
 }
+
+#[test]
+fn sleep_timeout_and_channels_allocate_nothing() {
+    use ebbtide_core::sync::{broadcast, mpsc, oneshot, Mutex, Notify, Semaphore};
+    use ebbtide_core::time::{sleep, timeout, Duration};
+    use ebbtide_mock_time::MockDriver;
+
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<8, 1024> = TaskPool::new();
+    static JOBS: mpsc::Channel<u32, 4> = mpsc::Channel::new();
+    static REPLY: oneshot::Channel<u32> = oneshot::Channel::new();
+    static NEWS: broadcast::Channel<u32, 4> = broadcast::Channel::new();
+    static LOCK: Mutex<u32> = Mutex::new(0);
+    static PERMITS: Semaphore = Semaphore::new(1);
+    static BELL: Notify = Notify::new();
+
+    let _clock = MockDriver::lock_for_test();
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    // Endpoints are made up front: what is measured is the traffic.
+    let (jobs_tx, mut jobs_rx) = JOBS.split();
+    let (reply_tx, reply_rx) = REPLY.split();
+    let news_tx = NEWS.sender();
+    let mut news_rx = NEWS.subscribe();
+
+    let count = allocations_in(|| {
+        let consumer = spawner
+            .spawn(&POOL, async move {
+                let mut sum = 0;
+                while let Some(job) = jobs_rx.recv().await {
+                    sum += job;
+                    *LOCK.lock().await += 1;
+                    let _permit = PERMITS.acquire().await.unwrap();
+                    sleep(Duration::from_millis(1)).await;
+                }
+                reply_tx.send(sum).unwrap();
+                BELL.notify_one();
+            })
+            .unwrap();
+        let producer = spawner
+            .spawn(&POOL, async move {
+                for job in 1..=20 {
+                    jobs_tx.send(job).await.unwrap();
+                    news_tx.send(job).unwrap();
+                    assert_eq!(news_rx.recv().await, Ok(job));
+                }
+                drop(jobs_tx);
+                assert!(timeout(Duration::from_secs(1), BELL.notified())
+                    .await
+                    .is_ok());
+                reply_rx.await.unwrap()
+            })
+            .unwrap();
+        let sum = runner.run_until(producer, || {
+            MockDriver::advance_to_next_deadline();
+        });
+        assert_eq!(sum, Ok(210));
+        assert_eq!(runner.run_until(consumer, || {}), Ok(()));
+    });
+    assert_eq!(count, 0, "time or sync allocated");
+}

@@ -1,46 +1,42 @@
-//! A first look at ebbtide: a static executor, a static task pool, tasks that pass messages and
-//! hand their results back through join handles.
+//! A first look at ebbtide: a static executor, a static task pool, tasks that pass messages over
+//! channels and hand their results back through join handles.
 //!
 //! ```text
 //! cargo run -p ebbtide-examples --bin hello
 //! ```
 //!
-//! A producer task posts jobs to a mailbox; two worker tasks take turns to square them and
-//! return their sums; the main future awaits every handle. Every task runs on one thread, taking
-//! turns at each `.await`, so the log below shows the workers interleaving.
-//!
-//! The mailbox is a `Mutex<VecDeque>` that workers poll with `yield_now`: a stand-in until
-//! `ebbtide_core::sync::mpsc` arrives, which parks a waiting task instead of spinning.
+//! A producer task deals jobs to two workers over bounded `mpsc` channels (capacity 2, so the
+//! producer waits whenever a worker falls behind); each worker squares its jobs and returns the
+//! sum; the main future awaits every handle. Every task runs on one thread, taking turns at each
+//! `.await`, so the log shows them interleaving. Nothing here allocates: tasks live in a static
+//! pool and channels in statics.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-use ebbtide_core::task::yield_now;
+use ebbtide_core::sync::mpsc;
 use ebbtide_core::{Executor, JoinHandle, SpawnError, Spawner, TaskPool};
 
 /// The executor: a run queue in static memory, polled by `main`'s thread.
 static EXECUTOR: Executor = Executor::new();
-/// Room for four tasks of up to 256 bytes each; spawning never allocates.
-static TASKS: TaskPool<4> = TaskPool::named("tasks");
-
-/// Jobs from the producer to the workers; `None` means "no more jobs".
-static MAILBOX: Mutex<VecDeque<Option<u32>>> = Mutex::new(VecDeque::new());
-
-const WORKERS: usize = 2;
+/// Room for three tasks of up to 256 bytes each; spawning never allocates.
+static TASKS: TaskPool<3> = TaskPool::named("tasks");
+/// One job queue per worker, two jobs deep.
+static QUEUES: [mpsc::Channel<u32, 2>; 2] = [const { mpsc::Channel::new() }; 2];
 
 fn main() {
     let runner = EXECUTOR.runner().expect("nobody else runs this executor");
     let spawner = runner.spawner();
 
-    let workers: Vec<JoinHandle<(usize, u32)>> = (1..=WORKERS)
-        .map(|id| {
+    let (first_tx, first_rx) = QUEUES[0].split();
+    let (second_tx, second_rx) = QUEUES[1].split();
+    let workers: Vec<JoinHandle<(usize, u32)>> = [(1, first_rx), (2, second_rx)]
+        .into_iter()
+        .map(|(id, jobs)| {
             spawner
-                .spawn(&TASKS, worker(id))
+                .spawn(&TASKS, worker(id, jobs))
                 .expect("the pool has room for the workers")
         })
         .collect();
     let producer = spawner
-        .spawn(&TASKS, producer(spawner))
+        .spawn(&TASKS, producer(spawner, [first_tx, second_tx]))
         .expect("the pool has room");
 
     // `run_until` polls the tasks and this future until the future completes. The closure is
@@ -66,43 +62,31 @@ fn main() {
     println!("a spawn into a full pool is an error, not a panic: {refused}");
 }
 
-/// Posts six jobs, two at a time, yielding after each pair so the workers run, then one stop
-/// message per worker.
+type JobSender = mpsc::Sender<'static, u32, 2>;
+type JobReceiver = mpsc::Receiver<'static, u32, 2>;
+
+/// Deals the jobs 1..=6 to the workers in turn, then closes both queues by dropping the senders.
 ///
 /// Returns the error it got from spawning into a pool with no free slot.
-async fn producer(spawner: Spawner) -> SpawnError {
-    for pair in [[1, 2], [3, 4], [5, 6]] {
-        println!("producer: posting {pair:?}");
-        MAILBOX.lock().unwrap().extend(pair.map(Some));
-        yield_now().await;
+async fn producer(spawner: Spawner, queues: [JobSender; 2]) -> SpawnError {
+    for job in 1..=6 {
+        let worker = (job as usize - 1) % 2;
+        println!("producer: job {job} to worker {}", worker + 1);
+        // Waits (parks the task) while that worker's queue is full.
+        queues[worker].send(job).await.expect("the worker is alive");
     }
-    MAILBOX.lock().unwrap().extend([None; WORKERS]);
-
-    // The pool has four slots: two workers, this task, and one left; fill it, then overflow it.
-    let filler = spawner
+    drop(queues); // the workers' `recv` returns `None` once their queue is drained
+    spawner
         .spawn(&TASKS, async {})
-        .expect("one slot is still free");
-    let refused = spawner
-        .spawn(&TASKS, async {})
-        .expect_err("every slot is taken");
-    drop(filler);
-    refused
+        .expect_err("the producer and the two workers fill the three slots")
 }
 
-/// Squares jobs until it receives a stop message, and returns the sum of the squares.
-async fn worker(id: usize) -> (usize, u32) {
+/// Squares every job it receives until its queue closes; returns its id and the sum.
+async fn worker(id: usize, mut jobs: JobReceiver) -> (usize, u32) {
     let mut sum = 0;
-    loop {
-        // Take the lock only between awaits: a task never holds it while others run.
-        let message = MAILBOX.lock().unwrap().pop_front();
-        match message {
-            Some(Some(job)) => {
-                println!("  worker {id}: {job} squared is {}", job * job);
-                sum += job * job;
-            }
-            Some(None) => return (id, sum),
-            None => {}
-        }
-        yield_now().await;
+    while let Some(job) = jobs.recv().await {
+        println!("  worker {id}: {job} squared is {}", job * job);
+        sum += job * job;
     }
+    (id, sum)
 }
