@@ -41,6 +41,20 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// assert!(err.to_string().contains("raise N"));
 /// # drop(first);
 /// ```
+///
+/// A future that does not fit its pool's slots is refused at compile time:
+///
+/// ```compile_fail
+/// use ebbtide_core::{Executor, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static SMALL: TaskPool<1, 64> = TaskPool::new();
+///
+/// let big = [0u8; 1024];
+/// let runner = EXECUTOR.runner().unwrap();
+/// // error: "this future does not fit the task pool's slots: raise SIZE in TaskPool<N, SIZE>"
+/// let _ = runner.spawner().spawn(&SMALL, async move { big.len() });
+/// ```
 pub struct TaskPool<const N: usize, const SIZE: usize = DEFAULT_TASK_SIZE> {
     name: &'static str,
     /// Where the next search for a free slot starts (one past the last slot taken).
@@ -239,13 +253,18 @@ pub trait Pool: sealed::Sealed + Sync + 'static {
 /// # Examples
 ///
 /// ```
+/// use std::sync::OnceLock;
 /// use ebbtide_core::{Executor, Pool, SlicePool, TaskSlot};
 ///
 /// static EXECUTOR: Executor = Executor::new();
-/// // Made once at start-up (a std program may allocate then, and leak it: slots live forever).
-/// let slots: &'static [TaskSlot<128>] =
-///     Box::leak((0..16).map(|_| TaskSlot::new()).collect::<Vec<_>>().into_boxed_slice());
-/// let pool: &'static SlicePool<128> = Box::leak(Box::new(SlicePool::new("runtime", slots)));
+/// static POOL: OnceLock<SlicePool<128>> = OnceLock::new();
+///
+/// // Made once at start-up: a std program may allocate then. Slots live forever, so the memory
+/// // is leaked on purpose (a runtime keeps it for the life of the process).
+/// let pool = POOL.get_or_init(|| {
+///     let slots = (0..16).map(|_| TaskSlot::new()).collect::<Vec<TaskSlot<128>>>();
+///     SlicePool::new("runtime", Vec::leak(slots))
+/// });
 ///
 /// let runner = EXECUTOR.runner().unwrap();
 /// let task = runner.spawner().spawn(pool, async { 3 }).unwrap();

@@ -1,0 +1,82 @@
+//! The cooperative budget: a task whose resources are always ready still lets others run.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use ebbtide_core::sync::{mpsc, Semaphore};
+use ebbtide_core::{Executor, TaskPool};
+
+#[test]
+fn an_always_ready_semaphore_loop_yields_to_other_tasks() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 256> = TaskPool::new();
+    static PERMITS: Semaphore = Semaphore::new(1);
+    static OTHER_RAN: AtomicBool = AtomicBool::new(false);
+    static SEEN_AFTER: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let greedy = spawner
+        .spawn(&POOL, async {
+            // Never waits: the permit is always there. Without a budget this loop would run to
+            // the end in one poll and the other task would only run afterwards.
+            for i in 0..10_000 {
+                drop(PERMITS.acquire().await.unwrap());
+                if OTHER_RAN.load(Ordering::SeqCst) {
+                    SEEN_AFTER.store(i, Ordering::SeqCst);
+                    return;
+                }
+            }
+        })
+        .unwrap();
+    let other = spawner
+        .spawn(&POOL, async { OTHER_RAN.store(true, Ordering::SeqCst) })
+        .unwrap();
+    runner.run_until(
+        async { (greedy.await.unwrap(), other.await.unwrap()) },
+        || {},
+    );
+    let seen = SEEN_AFTER.load(Ordering::SeqCst);
+    assert!(
+        seen <= 128,
+        "the other task ran only after {seen} ready acquisitions"
+    );
+}
+
+#[test]
+fn a_full_channel_drained_in_a_loop_yields_every_budget() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 256> = TaskPool::new();
+    static CHANNEL: mpsc::Channel<u32, 512> = mpsc::Channel::new();
+    static POLLS_OF_OTHER: AtomicUsize = AtomicUsize::new(0);
+    static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+
+    let (tx, mut rx) = CHANNEL.split();
+    for i in 0..512 {
+        tx.try_send(i).unwrap();
+    }
+    drop(tx);
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let drain = spawner
+        .spawn(&POOL, async move {
+            while rx.recv().await.is_some() {
+                RECEIVED.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    let ticker = spawner
+        .spawn(&POOL, async {
+            while RECEIVED.load(Ordering::SeqCst) < 512 {
+                POLLS_OF_OTHER.fetch_add(1, Ordering::SeqCst);
+                ebbtide_core::task::yield_now().await;
+            }
+        })
+        .unwrap();
+    runner.run_until(
+        async { (drain.await.unwrap(), ticker.await.unwrap()) },
+        || {},
+    );
+    // 512 messages at 128 per poll: the drain is made to yield after each 128, and the ticker
+    // runs in between: after 128, 256 and 384 messages (at 512 it sees the work done).
+    assert_eq!(POLLS_OF_OTHER.load(Ordering::SeqCst), 3);
+}
