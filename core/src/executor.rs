@@ -329,21 +329,56 @@ impl Runner {
     /// assert_eq!(sum, 2);
     /// ```
     pub fn run_until<F: Future>(&self, future: F, mut idle: impl FnMut()) -> F::Output {
-        let executor = self.executor;
         let mut future = core::pin::pin!(future);
-        let waker = root_waker(executor);
+        let waker = self.root_waker();
         let mut cx = Context::from_waker(&waker);
-        executor.root_woken.store(true, Ordering::Release);
+        self.executor.root_woken.store(true, Ordering::Release);
         loop {
-            if executor.root_woken.swap(false, Ordering::AcqRel) {
+            if self.take_root_wake() {
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
             }
-            if !self.poll() && !executor.root_woken.load(Ordering::Acquire) {
+            if !self.poll() && !self.executor.root_woken.load(Ordering::Acquire) {
                 idle();
             }
         }
+    }
+
+    /// The waker for a driver's own top-level future (its `block_on`), for drivers that write
+    /// their own loop instead of [`run_until`](Runner::run_until).
+    ///
+    /// Waking it raises a flag that [`take_root_wake`](Runner::take_root_wake) reads, and calls
+    /// the executor's wake hook, from any thread. It points at the (static) executor, so it may
+    /// outlive the loop harmlessly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::task::{Context, Poll};
+    /// use ebbtide_core::Executor;
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let waker = runner.root_waker();
+    /// assert!(!runner.take_root_wake());
+    /// waker.wake_by_ref();
+    /// assert!(runner.take_root_wake());
+    /// assert!(!runner.take_root_wake());
+    /// ```
+    pub fn root_waker(&self) -> Waker {
+        root_waker(self.executor)
+    }
+
+    /// Whether the [`root_waker`](Runner::root_waker) was woken since the last call (clearing
+    /// the flag).
+    pub fn take_root_wake(&self) -> bool {
+        self.executor.root_woken.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether the [`root_waker`](Runner::root_waker) was woken and not yet taken.
+    pub fn root_woken(&self) -> bool {
+        self.executor.root_woken.load(Ordering::Acquire)
     }
 }
 

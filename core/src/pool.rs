@@ -135,6 +135,14 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
         spawn_in(self.name, &self.slots, &self.next, executor, future)
     }
 
+    fn spawn_fitting_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        spawn_fitting_in(self.name, &self.slots, &self.next, executor, future)
+    }
+
     unsafe fn cancel_all(&'static self) -> usize {
         // SAFETY: by our caller.
         unsafe { cancel_all_in(&self.slots) }
@@ -164,6 +172,24 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
     match task::spawn(slots, next, executor, future) {
         // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
         // `F::Output`.
+        Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
+        Err(_future) => Err(SpawnError::PoolFull {
+            pool: name,
+            capacity: slots.len(),
+        }),
+    }
+}
+
+/// [`spawn_in`] with a run-time size check instead of the compile-time one.
+fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
+    name: &'static str,
+    slots: &'static [TaskSlot<SIZE>],
+    next: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<JoinHandle<F::Output>, SpawnError> {
+    match task::spawn_fitting(slots, next, executor, future) {
+        // SAFETY: as in `spawn_in`.
         Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
         Err(_future) => Err(SpawnError::PoolFull {
             pool: name,
@@ -219,6 +245,15 @@ pub trait Pool: sealed::Sealed + Sync + 'static {
     /// Spawns `future` on `executor` in a free slot of this pool. Spawners call this.
     #[doc(hidden)]
     fn spawn_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+    /// Like [`spawn_on`](Pool::spawn_on) without the compile-time size check; panics if `F` does
+    /// not fit. For drivers that pick a pool by `F`'s size in a `const` (size classes).
+    #[doc(hidden)]
+    fn spawn_fitting_on<F: Future + 'static>(
         &'static self,
         executor: &'static Executor,
         future: F,
@@ -298,6 +333,14 @@ impl<const SIZE: usize> Pool for SlicePool<SIZE> {
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(self.name, self.slots, &self.next, executor, future)
+    }
+
+    fn spawn_fitting_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        spawn_fitting_in(self.name, self.slots, &self.next, executor, future)
     }
 
     unsafe fn cancel_all(&'static self) -> usize {

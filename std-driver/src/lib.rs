@@ -1,9 +1,33 @@
-//! The Linux and macOS driver of ebbtide.
+//! The Linux and macOS driver of ebbtide: a runtime on mio (epoll, kqueue, or poll).
 //!
-//! **Not built yet.** This crate will hold the mio reactor (epoll, kqueue, poll), the `Runtime`,
-//! networking and the std time driver. Until then it only re-exports [`ebbtide_core`], so that
-//! programs can already depend on it by name.
+//! `ebbtide-std` is what a service uses instead of Tokio. One thread runs every task and waits in
+//! one OS call for IO and the next timer; memory for tasks and IO resources is reserved when the
+//! [`Runtime`] is built, and nothing allocates per spawn, per timer or per IO operation after
+//! that.
+//!
+//! ```
+//! use ebbtide_std::time::{sleep, Duration};
+//!
+//! let runtime = ebbtide_std::Runtime::new().unwrap();
+//! runtime.block_on(async {
+//!     let greeter = ebbtide_std::spawn(async {
+//!         sleep(Duration::from_millis(1)).await;
+//!         "hello"
+//!     })
+//!     .unwrap();
+//!     assert_eq!(greeter.await.unwrap(), "hello");
+//! });
+//! ```
 
-#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
-pub use ebbtide_core as core;
+mod context;
+pub mod reactor;
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+pub use ebbtide_core::{join, select, sync, try_join};
+pub use runtime::{Builder, Handle, Metrics, Runtime};
+pub use task::{spawn, spawn_local, JoinError, JoinHandle, SpawnError};

@@ -175,6 +175,14 @@ pub(crate) unsafe fn slot_head<'a>(header: NonNull<Header>) -> &'a SlotHead {
 pub(crate) struct AssertFits<F, const SIZE: usize>(PhantomData<F>);
 
 impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
+    /// Whether `F` and its output fit, as a value (no compile error).
+    pub(crate) const fn fits() -> bool {
+        size_of::<F>() <= SIZE
+            && size_of::<F::Output>() <= SIZE
+            && align_of::<F>() <= MAX_TASK_ALIGN
+            && align_of::<F::Output>() <= MAX_TASK_ALIGN
+    }
+
     pub(crate) const OK: () = {
         assert!(
             size_of::<F>() <= SIZE,

@@ -21,6 +21,26 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
 ) -> Result<NonNull<Header>, F> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
+    spawn_fitting(slots, hint, executor, future)
+}
+
+/// [`spawn`] without the compile-time size check, for callers that chose `SIZE` from `F`'s size
+/// at compile time themselves (a driver's size classes): every `match` arm is instantiated, and
+/// only the one that fits runs.
+///
+/// # Panics
+///
+/// If `F` or its output does not fit the slots (a bug in the caller's choice of pool).
+pub(crate) fn spawn_fitting<F: Future, const SIZE: usize>(
+    slots: &'static [TaskSlot<SIZE>],
+    hint: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<NonNull<Header>, F> {
+    assert!(
+        AssertFits::<F, SIZE>::fits(),
+        "a future was spawned into a pool whose slots are too small for it"
+    );
     let len = slots.len();
     let start = hint.load(Ordering::Relaxed);
     for offset in 0..len {

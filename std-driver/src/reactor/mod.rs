@@ -1,0 +1,117 @@
+//! The reactor: one `mio::Poll` per runtime, the table of registered resources, and the wait.
+//!
+//! The runtime's thread owns the [`Driver`] (the `Poll` and its event buffer) and is the only one
+//! that waits in it. Everything else ([`Shared`]: the registry, the waker, the resource table) is
+//! reachable from any thread: IO types register and deregister through it, and a wake from
+//! another thread interrupts the wait through the `mio::Waker`.
+
+mod registration;
+mod scheduled_io;
+mod slab;
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use registration::Registration;
+pub use scheduled_io::{Direction, ReadyEvent};
+
+use crate::time::Alarm;
+use slab::Slab;
+
+/// The token of the runtime's `mio::Waker`.
+const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+/// The token of the timer alarm (a timerfd on Linux).
+pub(crate) const ALARM_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
+
+/// The part of the reactor every thread may use.
+pub(crate) struct Shared {
+    registry: mio::Registry,
+    waker: mio::Waker,
+    slab: Slab,
+    /// How many times the driver returned from its wait (for the idle test and metrics).
+    turns: AtomicU64,
+}
+
+impl Shared {
+    /// Interrupts the driver's wait (from any thread).
+    pub(crate) fn wake(&self) {
+        // An error here means the waker's fd is gone: the runtime is shutting down.
+        let _ = self.waker.wake();
+    }
+
+    pub(crate) fn turns(&self) -> u64 {
+        self.turns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn io_in_use(&self) -> usize {
+        self.slab.len()
+    }
+
+    pub(crate) fn io_capacity(&self) -> usize {
+        self.slab.capacity()
+    }
+}
+
+/// The part of the reactor only the runtime's thread uses: the poll and its events.
+pub(crate) struct Driver {
+    poll: mio::Poll,
+    events: mio::Events,
+    alarm: Alarm,
+    shared: &'static Shared,
+}
+
+impl Driver {
+    /// A reactor with room for `events` events per wait and `io_capacity` resources. Leaks the
+    /// shared part: IO types and wakers may outlive the runtime and must find it still there.
+    pub(crate) fn new(events: usize, io_capacity: usize) -> io::Result<Driver> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let alarm = Alarm::new(poll.registry())?;
+        let shared = Box::leak(Box::new(Shared {
+            registry,
+            waker,
+            slab: Slab::new(io_capacity),
+            turns: AtomicU64::new(0),
+        }));
+        Ok(Driver {
+            poll,
+            events: mio::Events::with_capacity(events.max(1)),
+            alarm,
+            shared,
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &'static Shared {
+        self.shared
+    }
+
+    /// Waits for IO, a wake, or the timer deadline `deadline` (in clock ticks; `None` for no
+    /// timer), then dispatches what happened. Returns after one wait.
+    pub(crate) fn turn(&mut self, deadline: Option<u64>, block: bool) -> io::Result<()> {
+        let timeout = if block {
+            self.alarm.arm(deadline)
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.shared.turns.fetch_add(1, Ordering::Relaxed);
+        for event in self.events.iter() {
+            match event.token() {
+                WAKER_TOKEN => {}
+                ALARM_TOKEN => self.alarm.fired(),
+                token => {
+                    if let Some(io) = self.shared.slab.get(token) {
+                        io.set_readiness(event);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

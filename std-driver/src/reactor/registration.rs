@@ -1,0 +1,137 @@
+//! A resource registered with the reactor, and the loop every IO operation goes through.
+
+use std::io;
+use std::task::{Context, Poll};
+
+use mio::event::Source;
+use mio::Interest;
+
+use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
+use super::slab::SlotId;
+use super::Shared;
+
+/// A file descriptor (any `mio::event::Source`) registered with the current runtime's reactor.
+///
+/// This is the building block of every IO type in this crate and of [`AsyncFd`](crate::io::AsyncFd):
+/// it tells a task when to try an operation and parks it when the operation would block.
+/// Readiness is edge-triggered: after an operation says `WouldBlock`, the task waits until the OS
+/// reports the resource ready again.
+///
+/// Dropping a `Registration` gives its slot back; the owner deregisters the source first (see
+/// [`deregister`](Registration::deregister)) or closes it, which removes it from the OS's set.
+pub struct Registration {
+    shared: &'static Shared,
+    id: SlotId,
+}
+
+impl Registration {
+    /// Registers `source` with the current thread's runtime, for `interest`.
+    ///
+    /// Fails with `ErrorKind::Other` outside a runtime, and when the runtime's table of IO
+    /// resources is full (raise [`Builder::io_capacity`](crate::Builder::io_capacity)); with the
+    /// OS's error when it refuses the registration.
+    pub fn new<S: Source + ?Sized>(source: &mut S, interest: Interest) -> io::Result<Registration> {
+        let shared = crate::context::reactor()?;
+        Self::with_reactor(shared, source, interest)
+    }
+
+    pub(crate) fn with_reactor<S: Source + ?Sized>(
+        shared: &'static Shared,
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<Registration> {
+        let Some(id) = shared.slab.allocate() else {
+            return Err(io::Error::other(format!(
+                "the runtime's table of IO resources is full ({} in use): close some, or raise \
+                 Builder::io_capacity",
+                shared.slab.capacity()
+            )));
+        };
+        if let Err(e) = shared.registry.register(source, id.token(), interest) {
+            shared.slab.release(id);
+            return Err(e);
+        }
+        Ok(Registration { shared, id })
+    }
+
+    fn scheduled(&self) -> &ScheduledIo {
+        self.shared.slab.slot(self.id)
+    }
+
+    /// Ready to try an operation in `direction`, or `Pending` until the reactor says so.
+    ///
+    /// Takes one unit of the task's cooperative budget.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+        if ebbtide_core::task::poll_budget(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.scheduled().poll_ready(cx, direction)
+    }
+
+    /// Forgets the readiness `event` reported, after an operation said `WouldBlock`.
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        self.scheduled().clear_readiness(event)
+    }
+
+    /// Runs `op` when the resource is ready in `direction`, until it does not say `WouldBlock`.
+    ///
+    /// This is the loop behind every read, write, accept and send in this crate.
+    pub fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = match self.poll_ready(cx, direction) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Like [`poll_io`](Registration::poll_io), as a future.
+    pub async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+    }
+
+    /// Changes the interest of the registered `source`.
+    pub fn reregister<S: Source + ?Sized>(
+        &self,
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<()> {
+        self.shared
+            .registry
+            .reregister(source, self.id.token(), interest)
+    }
+
+    /// Removes `source` from the reactor; call it before closing the source.
+    pub fn deregister<S: Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
+        let result = self.shared.registry.deregister(source);
+        self.scheduled().wake_all();
+        result
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.shared.slab.release(self.id);
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("token", &self.id.token())
+            .finish()
+    }
+}

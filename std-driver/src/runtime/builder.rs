@@ -1,0 +1,82 @@
+//! Choosing a runtime's capacities.
+
+use std::io;
+
+use super::pools::{slots_per_class, SLOT_SIZES};
+use super::Runtime;
+
+/// Capacities of a [`Runtime`], chosen before it is built.
+///
+/// Everything here is reserved at build time; nothing grows later. Running out is an error value
+/// where it happens (`SpawnError::PoolFull`, an `io::Error` on registration), never a panic or a
+/// silent allocation.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::Runtime;
+///
+/// let runtime = Runtime::builder()
+///     .task_capacity(64)
+///     .event_capacity(256)
+///     .io_capacity(128)
+///     .build()
+///     .unwrap();
+/// assert_eq!(runtime.metrics().io_capacity(), 128);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Builder {
+    pub(crate) task_slots: [usize; 4],
+    pub(crate) event_capacity: usize,
+    pub(crate) io_capacity: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: 1,024 tasks, 1,024 events per wait, 4,096 IO resources.
+    pub fn new() -> Builder {
+        Builder {
+            task_slots: slots_per_class(1024),
+            event_capacity: 1024,
+            io_capacity: 4096,
+        }
+    }
+
+    /// How many tasks can be alive at once. Slots come in four size classes
+    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of the smallest, `n / 4` of 1 KiB,
+    /// `n / 16` of 4 KiB and `n / 64` of 16 KiB (at least a few of each). Use
+    /// [`task_slots`](Builder::task_slots) to set each class.
+    pub fn task_capacity(mut self, n: usize) -> Builder {
+        self.task_slots = slots_per_class(n);
+        self
+    }
+
+    /// Slots per size class, smallest first (see [`SLOT_SIZES`](crate::runtime::SLOT_SIZES)).
+    pub fn task_slots(mut self, per_class: [usize; 4]) -> Builder {
+        self.task_slots = per_class;
+        self
+    }
+
+    /// How many OS events one wait can return.
+    pub fn event_capacity(mut self, n: usize) -> Builder {
+        self.event_capacity = n;
+        self
+    }
+
+    /// How many IO resources (sockets, fds) can be registered at once.
+    pub fn io_capacity(mut self, n: usize) -> Builder {
+        self.io_capacity = n;
+        self
+    }
+
+    /// Reserves the memory and opens the OS's poller.
+    pub fn build(self) -> io::Result<Runtime> {
+        let _ = SLOT_SIZES;
+        Runtime::from_builder(&self)
+    }
+}
