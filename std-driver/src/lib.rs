@@ -29,5 +29,32 @@ pub mod task;
 pub mod time;
 
 pub use ebbtide_core::{join, select, sync, try_join};
+/// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
+///
+/// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`, and
+/// `crate = "path"` for a renamed dependency.
+///
+/// # Examples
+///
+/// ```
+/// #[ebbtide_std::main(task_capacity = 64)]
+/// async fn main() -> std::io::Result<()> {
+///     ebbtide_std::time::sleep(ebbtide_std::time::Duration::from_millis(1)).await;
+///     Ok(())
+/// }
+/// # fn _unused() {}
+/// ```
+pub use ebbtide_macros::main;
+/// Runs an `async fn` test on a fresh [`Runtime`], like `#[tokio::test]`.
+///
+/// # Examples
+///
+/// ```
+/// #[ebbtide_std::test]
+/// async fn spawns() {
+///     assert_eq!(ebbtide_std::spawn(async { 1 }).unwrap().await.unwrap(), 1);
+/// }
+/// ```
+pub use ebbtide_macros::test;
 pub use runtime::{Builder, Handle, Metrics, Runtime};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, SpawnError};
