@@ -37,6 +37,8 @@ pub const STAGES: &[Stage] = &[
     stage("test",        "unit, integration and doc tests of the workspace",    test),
     stage("doc",         "rustdoc builds without warnings",                     doc),
     stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M",         no_std),
+    stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
+    stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "ebbtide-core's benchmarks compile",                   bench_build),
@@ -79,6 +81,25 @@ fn no_std(ws: &Workspace) -> Result<(), String> {
         Cmd::cargo("build -p ebbtide-core --release --target")
             .arg(target)
             .run(ws)?;
+    }
+    Ok(())
+}
+
+/// The std driver's whole test suite on mio's poll(2) backend instead of epoll.
+fn std_poll(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("test -p ebbtide-std")
+        // A changed RUSTFLAGS rebuilds everything: give it a target folder of its own.
+        .env("RUSTFLAGS", "--cfg mio_unsupported_force_poll_poll")
+        .env("CARGO_TARGET_DIR", "target/poll")
+        .run(ws)
+}
+
+/// Targets ebbtide-std must compile for besides the host.
+const CROSS_TARGETS: &[&str] = &["x86_64-apple-darwin", "x86_64-unknown-freebsd"];
+
+fn cross(ws: &Workspace) -> Result<(), String> {
+    for target in CROSS_TARGETS {
+        Cmd::cargo("check -p ebbtide-std --target").arg(target).run(ws)?;
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ const TARGETS: &[&str] = &[
     "thumbv7em-none-eabihf",
     "thumbv7m-none-eabi",
     "wasm32-wasip1",
+    // cross-checks of ebbtide-std for the other Unix backends (kqueue)
+    "x86_64-apple-darwin",
+    "x86_64-unknown-freebsd",
 ];
 
 /// The tool cache's `bin/` folder, put first on `PATH` for every command.
