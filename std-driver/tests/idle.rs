@@ -13,7 +13,9 @@ fn an_idle_runtime_does_not_spin() {
         sleep(Duration::from_millis(300)).await;
         let turns = metrics.reactor_turns() - before;
         // One wait that the alarm ends (and perhaps one more for a spurious wake).
-        assert!(turns <= 3, "the runtime came back from the OS {turns} times in 300 ms of idling");
+        assert!(
+            turns <= 3,
+            "the runtime came back from the OS {turns} times in 300 ms of idling"
+        );
     });
 }
-

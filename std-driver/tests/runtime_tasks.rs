@@ -21,7 +21,10 @@ fn spawning_past_capacity_is_an_error_and_the_runtime_keeps_running() {
             );
         }
         let err = ebbtide_std::spawn(async { 99 }).unwrap_err();
-        assert!(matches!(err, SpawnError::PoolFull { capacity: 4, .. }), "{err}");
+        assert!(
+            matches!(err, SpawnError::PoolFull { capacity: 4, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("256 bytes"), "{err}");
         let mut sum = 0;
         for h in handles {
@@ -61,7 +64,9 @@ fn abort_cancels_a_sleeping_task() {
         let long = ebbtide_std::spawn(sleep(Duration::from_secs(3600))).unwrap();
         sleep(Duration::from_millis(1)).await;
         long.abort();
-        let result = timeout(Duration::from_secs(5), long).await.expect("abort is prompt");
+        let result = timeout(Duration::from_secs(5), long)
+            .await
+            .expect("abort is prompt");
         assert!(matches!(result, Err(JoinError::Cancelled)));
     });
 }
@@ -92,7 +97,11 @@ fn dropping_the_runtime_drops_every_task() {
         assert_eq!(dropped.load(Ordering::SeqCst), 0);
         assert_eq!(runtime.metrics().tasks(), 10);
     }
-    assert_eq!(dropped.load(Ordering::SeqCst), 10, "shutdown drops every task");
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        10,
+        "shutdown drops every task"
+    );
 }
 
 #[test]
@@ -103,7 +112,9 @@ fn spawn_from_another_thread_wakes_the_waiting_runtime() {
     let d = done.clone();
     let thread = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(20));
-        handle.spawn(async move { d.store(true, Ordering::SeqCst) }).unwrap()
+        handle
+            .spawn(async move { d.store(true, Ordering::SeqCst) })
+            .unwrap()
     });
     runtime.block_on(async {
         // Wait (in the OS) until the remote task has run; bounded.
