@@ -170,7 +170,7 @@ fn timers(c: &mut Criterion) {
     group.throughput(Throughput::Elements(100_000));
     group.bench_function("sleep_register_and_fire_100000", |b| {
         b.iter_batched(
-            || MockDriver::reset(),
+            MockDriver::reset,
             |()| {
                 let spawner = runner.spawner();
                 for i in 0..100_000u64 {

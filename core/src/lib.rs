@@ -55,6 +55,7 @@
 //! - [`time`]: `Instant`, `Duration`, `sleep`, `timeout`, `interval`, and the timer queue drivers use.
 //! - [`sync`]: `mpsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Mutex`, `Semaphore`.
 //! - [`blocking_mutex`]: the locks those primitives are generic over.
+//! - [`io`]: the async read/write traits drivers implement, helpers (`copy`, `BufReader`), `Pipe`.
 //! - [`join!`], [`try_join!`], [`select!`]: waiting for several futures at once.
 //! - `raw` (private): the unsafe engine, fenced in one module.
 //!
@@ -79,6 +80,7 @@ mod loom;
 mod block_on;
 pub mod blocking_mutex;
 mod executor;
+pub mod io;
 mod join;
 mod macros;
 mod pool;
