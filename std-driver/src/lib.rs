@@ -22,12 +22,18 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+pub mod blocking;
 mod context;
+pub mod fs;
+pub mod io;
+pub mod net;
 pub mod reactor;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 
+pub use blocking::spawn_blocking;
 pub use ebbtide_core::{join, select, sync, try_join};
 /// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
 ///

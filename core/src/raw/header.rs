@@ -86,12 +86,19 @@ pub(crate) struct SlotHead {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
 
-/// The storage for a future or its output, aligned for anything up to 8 bytes.
-#[repr(C, align(8))]
+/// The storage for a future or its output, aligned to [`MAX_TASK_ALIGN`].
+#[cfg_attr(target_pointer_width = "64", repr(C, align(16)))]
+#[cfg_attr(not(target_pointer_width = "64"), repr(C, align(8)))]
 pub(crate) struct Storage<const SIZE: usize>(core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>);
 
 /// The largest alignment a task's future or output may need.
-pub const MAX_TASK_ALIGN: usize = 8;
+///
+/// 16 bytes on 64-bit targets (where `u128` and SIMD types need it), 8 elsewhere.
+pub const MAX_TASK_ALIGN: usize = if cfg!(target_pointer_width = "64") {
+    16
+} else {
+    8
+};
 
 /// Memory for one task: a header, a join waker and `SIZE` bytes for the future or its output.
 ///
@@ -195,7 +202,7 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
         );
         assert!(
             align_of::<F>() <= MAX_TASK_ALIGN && align_of::<F::Output>() <= MAX_TASK_ALIGN,
-            "this future or its output needs an alignment above 8 bytes, which task slots do not offer"
+            "this future or its output needs more alignment than task slots offer (MAX_TASK_ALIGN)"
         );
     };
 }

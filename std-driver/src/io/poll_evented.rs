@@ -1,12 +1,15 @@
 //! A mio source together with its registration: the shared core of every IO type in this crate.
 
-use std::io;
+use std::io::{self, IoSlice, Read, Write};
 use std::task::{Context, Poll};
 
 use mio::event::Source;
 use mio::Interest;
 
 use crate::reactor::{Direction, Registration};
+
+/// The most buffers one vectored write hands to the OS; later ones wait for the next write.
+pub(crate) const MAX_IOV: usize = 64;
 
 /// A mio `Source` registered with the current runtime's reactor.
 ///
@@ -34,10 +37,6 @@ impl<E: Source> PollEvented<E> {
         self.io.as_ref().expect("the source is present until drop")
     }
 
-    pub(crate) fn registration(&self) -> &Registration {
-        &self.registration
-    }
-
     /// Runs `op` on the source when it is ready in `direction`, until `op` does not say
     /// `WouldBlock` (see [`Registration::poll_io`]).
     pub(crate) fn poll_io<R>(
@@ -50,13 +49,70 @@ impl<E: Source> PollEvented<E> {
         self.registration.poll_io(cx, direction, || op(io))
     }
 
-    /// Like [`poll_io`](PollEvented::poll_io), as a future.
-    pub(crate) async fn async_io<R>(
+    /// Reads into `buf` when the source is readable (an empty `buf` reads nothing, at once).
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a E: Read,
+    {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io(cx, Direction::Read, |mut io| io.read(buf))
+    }
+
+    /// Writes from `buf` when the source is writable (an empty `buf` writes nothing, at once).
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a E: Write,
+    {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io(cx, Direction::Write, |mut io| io.write(buf))
+    }
+
+    /// One `writev(2)` of up to [`MAX_IOV`] of the non-empty buffers in `bufs`, gathered on the
+    /// stack.
+    pub(crate) fn poll_write_vectored(
         &self,
-        direction: Direction,
-        mut op: impl FnMut(&E) -> io::Result<R>,
-    ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
+        cx: &mut Context<'_>,
+        bufs: &[&[u8]],
+    ) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a E: Write,
+    {
+        let mut slices = [IoSlice::new(&[]); MAX_IOV];
+        let mut count = 0;
+        for buf in bufs.iter().filter(|buf| !buf.is_empty()).take(MAX_IOV) {
+            slices[count] = IoSlice::new(buf);
+            count += 1;
+        }
+        if count == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let slices = &slices[..count];
+        self.poll_io(cx, Direction::Write, |mut io| io.write_vectored(slices))
+    }
+
+    /// Waits for a non-blocking connect to finish: the socket turns writable, then `state`
+    /// says `Ok(true)` (connected), `Ok(false)` (a spurious wake-up: wait again) or the error
+    /// that ended the attempt (`ConnectionRefused`, ...).
+    pub(crate) fn poll_connected(
+        &self,
+        cx: &mut Context<'_>,
+        state: impl Fn(&E) -> io::Result<bool>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let event = match self.registration.poll_ready(cx, Direction::Write) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Poll::Pending,
+            };
+            match state(self.get_ref()) {
+                Ok(true) => return Poll::Ready(Ok(())),
+                Ok(false) => self.registration.clear_readiness(event),
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
     }
 
     /// Deregisters the source and hands it back.

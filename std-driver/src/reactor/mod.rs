@@ -1,7 +1,7 @@
 //! The reactor: one `mio::Poll` per runtime, the table of registered resources, and the wait.
 //!
-//! The runtime's thread owns the [`Driver`] (the `Poll` and its event buffer) and is the only one
-//! that waits in it. Everything else ([`Shared`]: the registry, the waker, the resource table) is
+//! The runtime's thread owns the `Driver` (the `Poll` and its event buffer) and is the only one
+//! that waits in it. Everything else (`Shared`: the registry, the waker, the resource table) is
 //! reachable from any thread: IO types register and deregister through it, and a wake from
 //! another thread interrupts the wait through the `mio::Waker`.
 

@@ -20,7 +20,10 @@ pub(crate) const WRITABLE: usize = 1 << 1;
 pub(crate) const READ_CLOSED: usize = 1 << 2;
 /// The peer closed its reading side: writes will fail. Never cleared.
 pub(crate) const WRITE_CLOSED: usize = 1 << 3;
-/// The resource has an error pending; the next operation reports it. Never cleared.
+/// The resource has an error pending; the next operation reports it (and consumes it). Cleared
+/// with the direction's readiness when an operation says `WouldBlock`: the error is gone then,
+/// and a stale bit would make every later wait return at once (a UDP socket after an ICMP error
+/// would spin). A new error is a new event, which sets it again.
 pub(crate) const ERROR: usize = 1 << 4;
 
 const READINESS_MASK: usize = 0xff;
@@ -45,11 +48,11 @@ impl Direction {
         }
     }
 
-    /// The bit a `WouldBlock` clears.
+    /// The bits a `WouldBlock` clears.
     fn clearable(self) -> usize {
         match self {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
+            Direction::Read => READABLE | ERROR,
+            Direction::Write => WRITABLE | ERROR,
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Builder {
     pub(crate) task_slots: [usize; 4],
     pub(crate) event_capacity: usize,
     pub(crate) io_capacity: usize,
+    // Added with `blocking` (the blocking pool):
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_queue_capacity: usize,
 }
 
 impl Default for Builder {
@@ -44,12 +47,16 @@ impl Builder {
             task_slots: slots_per_class(1024),
             event_capacity: 1024,
             io_capacity: 4096,
+            // Added with `blocking` (the blocking pool):
+            max_blocking_threads: 16,
+            blocking_queue_capacity: 1024,
         }
     }
 
     /// How many tasks can be alive at once. Slots come in four size classes
-    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of the smallest, `n / 4` of 1 KiB,
-    /// `n / 16` of 4 KiB and `n / 64` of 16 KiB (at least a few of each). Use
+    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of 256 bytes, `n / 2` of 1 KiB,
+    /// `n / 4` of 4 KiB and `n / 16` of 16 KiB (at least a few of each): about 2.8 MiB for the
+    /// default of 1,024. Use
     /// [`task_slots`](Builder::task_slots) to set each class.
     pub fn task_capacity(mut self, n: usize) -> Builder {
         self.task_slots = slots_per_class(n);
@@ -71,6 +78,38 @@ impl Builder {
     /// How many IO resources (sockets, fds) can be registered at once.
     pub fn io_capacity(mut self, n: usize) -> Builder {
         self.io_capacity = n;
+        self
+    }
+
+    // Added with `blocking` (the blocking pool): the next two methods.
+
+    /// How many threads [`spawn_blocking`](crate::spawn_blocking) may run at once (16 by
+    /// default; at least 1). Threads start when needed and exit after
+    /// [`KEEP_ALIVE`](crate::blocking::KEEP_ALIVE) idle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().max_blocking_threads(2).build().unwrap();
+    /// assert_eq!(runtime.block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How many blocking jobs may wait for a thread before
+    /// [`try_spawn_blocking`](crate::blocking::try_spawn_blocking) refuses more (1,024 by
+    /// default, reserved at build time; see [`blocking`](crate::blocking)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().blocking_queue_capacity(64).build().unwrap();
+    /// assert_eq!(runtime.block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
+    /// ```
+    pub fn blocking_queue_capacity(mut self, n: usize) -> Builder {
+        self.blocking_queue_capacity = n;
         self
     }
 

@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) executor: &'static Executor,
     pub(crate) reactor: &'static reactor::Shared,
     pub(crate) pools: &'static pools::Pools,
+    /// Added with `blocking`: the runtime's blocking pool.
+    pub(crate) blocking: crate::blocking::Pool,
 }
 
 /// An ebbtide runtime: one thread runs every task, and waits in the OS (epoll, kqueue or poll)
@@ -87,6 +89,11 @@ impl Runtime {
             executor,
             reactor,
             pools,
+            // Added with `blocking`:
+            blocking: crate::blocking::Pool::new(
+                builder.max_blocking_threads,
+                builder.blocking_queue_capacity,
+            ),
         }));
         crate::context::register_runtime(shared);
         let runner = executor.runner().expect("a new executor has its runner");
@@ -168,16 +175,16 @@ impl Runtime {
 /// by `CatchUnwind`; a panic that escapes anyway (from a task spawned through ebbtide-core
 /// directly) is caught here so the runtime keeps serving the other tasks.
 fn poll_catching_panics(runner: &Runner) -> bool {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.poll())) {
-        Ok(more) => more,
-        Err(_) => true,
-    }
+    // After a panic, poll again: the rest of the batch was put back in the queue.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.poll())).unwrap_or(true)
 }
 
 impl Drop for Runtime {
     /// Shuts down: every task that has not finished is dropped, on this thread.
     fn drop(&mut self) {
         let _enter = crate::context::enter(self.shared);
+        // Added with `blocking`: idle pool threads exit; running jobs are detached, not awaited.
+        self.shared.blocking.shutdown();
         // SAFETY: the pools are this runtime's own: every task in them was spawned on its
         // executor, whose runner is ours, and we are not inside its poll.
         unsafe { self.shared.pools.cancel_all(&self.runner) };
@@ -208,7 +215,8 @@ impl fmt::Debug for Runtime {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Handle {
-    shared: &'static Shared,
+    // `pub(crate)` for `blocking` (`Handle::spawn_blocking`).
+    pub(crate) shared: &'static Shared,
 }
 
 impl Handle {

@@ -18,6 +18,11 @@ pub(crate) const fn class_of<F: Future>() -> usize {
     } else {
         size_of::<F::Output>()
     };
+    if align_of::<F>() > ebbtide_core::MAX_TASK_ALIGN
+        || align_of::<F::Output>() > ebbtide_core::MAX_TASK_ALIGN
+    {
+        panic!("this future (or its output) needs more alignment than task slots offer: box it");
+    }
     let mut class = 0;
     while class < SLOT_SIZES.len() {
         if size <= SLOT_SIZES[class] {

@@ -7,7 +7,7 @@
 //! that waits in the OS wakes up for the earliest deadline. There is no timer thread.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
-//! `Timer` and `Ticker` run on ebbtide-std as well as ebbtide's own [`sleep`](crate::time::sleep).
+//! `Timer` and `Ticker` run on ebbtide-std as well as ebbtide's own [`sleep`].
 
 #[cfg_attr(target_os = "linux", path = "alarm_timerfd.rs")]
 #[cfg_attr(not(target_os = "linux"), path = "alarm_timeout.rs")]

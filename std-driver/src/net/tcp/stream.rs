@@ -1,0 +1,456 @@
+//! A TCP connection.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use mio::Interest;
+
+use crate::io::{AsyncRead, AsyncWrite, ErrorType, PollEvented};
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::time::{timeout, Duration};
+
+/// A TCP connection, registered with the current runtime.
+///
+/// Reading and writing go through [`AsyncRead`] and [`AsyncWrite`] (bring
+/// [`AsyncReadExt`](crate::io::AsyncReadExt) and [`AsyncWriteExt`](crate::io::AsyncWriteExt)
+/// into scope for `read`, `write_all`, ...). The error type is `std::io::Error`: a peer that
+/// resets the connection gives `ErrorKind::ConnectionReset`; once the peer has closed its side,
+/// every read returns `Ok(0)`.
+///
+/// Nothing is buffered: a write that does not fit in the kernel's send buffer is `Pending` until
+/// the peer reads, so a peer that never reads holds a writer at a bounded cost.
+///
+/// Dropping the stream deregisters it and closes the socket.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+/// use ebbtide_std::net::{TcpListener, TcpStream};
+///
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (mut server, _) = listener.accept().await.unwrap();
+///     client.write_all(b"ping").await.unwrap();
+///     let mut buf = [0u8; 4];
+///     server.read_exact(&mut buf).await.unwrap();
+///     assert_eq!(&buf, b"ping");
+/// });
+/// ```
+pub struct TcpStream {
+    io: PollEvented<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`, trying each address it resolves to in turn.
+    ///
+    /// The connect is non-blocking: the task waits until the socket turns writable, then the
+    /// socket's pending error says whether the connection was made.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::ConnectionRefused` when nothing listens at the address (reported as soon as
+    /// the peer's reset arrives), other OS errors as they come, and an `io::Error` outside a
+    /// runtime or when its IO table is full. There is no timeout: an unreachable host can take
+    /// minutes to fail; use [`connect_timeout`](TcpStream::connect_timeout).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the connection attempt and closes the socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last = None;
+        for addr in addr.to_socket_addrs()? {
+            match TcpStream::connect_addr(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the address resolved to no socket address",
+            )
+        }))
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        poll_fn(|cx| stream.io.poll_connected(cx, connect_state)).await?;
+        Ok(stream)
+    }
+
+    /// [`connect`](TcpStream::connect), giving up after `limit` with `ErrorKind::TimedOut`.
+    ///
+    /// Built on [`time::timeout`](crate::time::timeout); `limit` covers resolving `addr` and
+    /// trying every address it resolves to, together.
+    ///
+    /// # Cancel safety
+    ///
+    /// Like [`connect`](TcpStream::connect): dropping the future abandons the attempt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    /// use ebbtide_std::time::Duration;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let stream = TcpStream::connect_timeout(addr, Duration::from_secs(5)).await.unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), addr);
+    /// });
+    /// ```
+    pub async fn connect_timeout(
+        addr: impl ToSocketAddrs,
+        limit: impl Into<Duration>,
+    ) -> io::Result<TcpStream> {
+        match timeout(limit.into(), TcpStream::connect(addr)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "connecting timed out",
+            )),
+        }
+    }
+
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollEvented::new(stream, Interest::READABLE | Interest::WRITABLE)?,
+        })
+    }
+
+    /// Registers a connected std stream with the current runtime (for a socket built with
+    /// options std does not offer). Sets it to non-blocking mode, which the runtime needs.
+    ///
+    /// # Errors
+    ///
+    /// If setting non-blocking mode fails, outside a runtime, or when its IO table is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::TcpStream;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    ///     let stream = TcpStream::from_std(std_stream).unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Deregisters the stream and returns it as a std stream, still in non-blocking mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let peer = stream.peer_addr().unwrap();
+    ///     let std_stream = stream.into_std().unwrap();
+    ///     assert_eq!(std_stream.peer_addr().unwrap(), peer);
+    /// });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        use std::os::fd::{FromRawFd, IntoRawFd};
+        let stream = self.io.into_inner()?;
+        // SAFETY: `into_raw_fd` gives up ownership of an open TCP socket, which the new std
+        // stream takes over; nothing else holds the fd.
+        Ok(unsafe { std::net::TcpStream::from_raw_fd(stream.into_raw_fd()) })
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address of the connection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert!(stream.local_addr().unwrap().ip().is_loopback());
+    /// });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Shuts down the read half, the write half, or both (like `std::net::TcpStream::shutdown`).
+    ///
+    /// After `Shutdown::Write` the peer reads end of stream, and this side can still read what
+    /// the peer sends. (This inherent method takes the direction; the async
+    /// [`AsyncWriteExt::shutdown`](crate::io::AsyncWriteExt::shutdown), which shuts the write
+    /// half, is reachable as `AsyncWriteExt::shutdown(&mut stream)`.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::net::Shutdown;
+    /// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     client.shutdown(Shutdown::Write).unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     assert_eq!(server.read(&mut buf).await.unwrap(), 0); // end of stream
+    ///     server.write_all(b"still").await.unwrap(); // the other way still works
+    ///     assert_eq!(client.read(&mut buf).await.unwrap(), 5);
+    /// });
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY`: send small writes at once instead of coalescing them (Nagle).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     stream.set_nodelay(true).unwrap();
+    ///     assert!(stream.nodelay().unwrap());
+    /// });
+    /// ```
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set; see [`set_nodelay`](TcpStream::set_nodelay).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert!(!stream.nodelay().unwrap());
+    /// });
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Borrows the stream as a read half and a write half, for reading and writing from two
+    /// futures at once (in one task, with `join!`/`select!`). Allocates nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::io::{copy, AsyncWriteExt};
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     client.write_all(b"echo").await.unwrap();
+    ///     client.shutdown(std::net::Shutdown::Write).unwrap();
+    ///     // The server echoes from its read half into its write half until end of stream.
+    ///     let (mut rx, mut tx) = server.split();
+    ///     let mut buf = [0u8; 64];
+    ///     assert_eq!(copy(&mut rx, &mut tx, &mut buf).await.unwrap(), 4);
+    /// });
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf::new(self), WriteHalf::new(self))
+    }
+
+    /// Splits the stream into owned halves, which can move to different tasks.
+    ///
+    /// The halves share the stream through an `Arc`: this **allocates once**, here (never per
+    /// read or write). The socket closes when both halves are dropped;
+    /// [`OwnedReadHalf::reunite`] puts the stream back together. Dropping the write half shuts
+    /// down the write direction, so the peer sees end of stream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     let (mut rx, mut tx) = client.into_split();
+    ///     let writer = ebbtide_std::spawn(async move { tx.write_all(b"hi").await.unwrap() })
+    ///         .unwrap();
+    ///     let mut buf = [0u8; 2];
+    ///     server.read_exact(&mut buf).await.unwrap();
+    ///     server.write_all(b"yo").await.unwrap();
+    ///     rx.read_exact(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf, b"yo");
+    ///     writer.await.unwrap();
+    /// });
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let shared = Arc::new(self);
+        (
+            OwnedReadHalf::new(Arc::clone(&shared)),
+            OwnedWriteHalf::new(shared),
+        )
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read(cx, buf)
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write(cx, buf)
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[&[u8]],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_vectored(cx, bufs)
+    }
+
+    pub(crate) fn shutdown_write(&self) -> Poll<io::Result<()>> {
+        match self.io.get_ref().shutdown(Shutdown::Write) {
+            // The peer already went away: the write half is as shut as it gets.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
+    }
+}
+
+/// Where a non-blocking connect stands once the socket turned writable.
+fn connect_state(stream: &mio::net::TcpStream) -> io::Result<bool> {
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    match stream.peer_addr() {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+impl ErrorType for TcpStream {
+    type Error = io::Error;
+}
+
+impl AsyncRead for TcpStream {
+    /// Reads what the kernel has received, up to `buf.len()` bytes; `Ok(0)` at end of stream
+    /// (and on every read after it).
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    /// One `writev(2)` of up to 64 of the non-empty buffers.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[&[u8]],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    /// Nothing to do: a TCP stream buffers nothing of its own.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the write half (`shutdown(SHUT_WR)`): the peer reads end of stream.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.shutdown_write()
+    }
+}
+
+impl std::os::fd::AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
