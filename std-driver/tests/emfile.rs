@@ -1,7 +1,9 @@
 //! The accept loop survives running out of file descriptors (EMFILE): it backs off, keeps serving
 //! the connections it has, and accepts again once descriptors are free.
 //!
-//! Alone in its test binary: it lowers the process's RLIMIT_NOFILE.
+//! Alone in its test binary: it lowers the process's RLIMIT_NOFILE. Linux only (it counts open
+//! descriptors in /proc).
+#![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,22 +15,28 @@ use ebbtide_std::time::{sleep, timeout, Duration};
 use ebbtide_std::Runtime;
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(64)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(64)
 }
 
 fn set_nofile_soft(limit: u64) -> u64 {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `rl` is a valid rlimit to fill, then to set.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl), 0);
         let old = rl.rlim_cur;
         rl.rlim_cur = limit as libc::rlim_t;
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rl), 0);
-        old as u64
+        #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+        let old = old as u64;
+        old
     }
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn accept_backs_off_on_emfile_and_recovers() {
     let runtime = Runtime::new().unwrap();
@@ -39,10 +47,12 @@ fn accept_backs_off_on_emfile_and_recovers() {
         let addr = listener.local_addr().unwrap();
 
         // Six clients connect while descriptors are plentiful; the kernel queues them.
-        let mut clients: Vec<std::net::TcpStream> =
-            (0..6).map(|_| std::net::TcpStream::connect(addr).unwrap()).collect();
+        let mut clients: Vec<std::net::TcpStream> = (0..6)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
         for c in &clients {
-            c.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
         }
         // Room for exactly two more descriptors: two accepts, then EMFILE.
         let old_limit = set_nofile_soft(open_fds() as u64 + 2);
@@ -103,5 +113,8 @@ fn accept_backs_off_on_emfile_and_recovers() {
         server.abort();
     });
     assert_eq!(served.load(Ordering::SeqCst), 6);
-    assert!(emfile_seen.load(Ordering::SeqCst) > 0, "the accept loop never ran out of fds");
+    assert!(
+        emfile_seen.load(Ordering::SeqCst) > 0,
+        "the accept loop never ran out of fds"
+    );
 }

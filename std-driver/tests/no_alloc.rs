@@ -47,24 +47,28 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn counted<T>(f: impl std::future::Future<Output = T>) -> impl std::future::Future<Output = (T, usize)> {
-    async move {
-        COUNTING.with(|on| on.set(true));
-        let before = ALLOCATIONS.with(Cell::get);
-        let out = f.await;
-        let n = ALLOCATIONS.with(Cell::get) - before;
-        COUNTING.with(|on| on.set(false));
-        (out, n)
-    }
+async fn counted<T>(f: impl std::future::Future<Output = T>) -> (T, usize) {
+    COUNTING.with(|on| on.set(true));
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f.await;
+    let n = ALLOCATIONS.with(Cell::get) - before;
+    COUNTING.with(|on| on.set(false));
+    (out, n)
 }
 
 #[test]
 fn the_counter_sees_allocations() {
     let runtime = Runtime::new().unwrap();
     let (_, n) = runtime.block_on(counted(async { drop(std::hint::black_box(vec![1u8; 16])) }));
-    assert_eq!(n, 1, "the counting allocator must count, or the other test proves nothing");
+    assert_eq!(
+        n, 1,
+        "the counting allocator must count, or the other test proves nothing"
+    );
 }
 
+// On mio's poll(2) backend, mio itself allocates for each registration (its fd table grows),
+// so this promise is made for epoll and kqueue only.
+#[cfg(not(mio_unsupported_force_poll_poll))]
 #[test]
 fn accept_connect_read_write_sleep_and_spawn_allocate_nothing() {
     let runtime = Runtime::new().unwrap();

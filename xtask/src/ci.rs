@@ -99,7 +99,9 @@ const CROSS_TARGETS: &[&str] = &["x86_64-apple-darwin", "x86_64-unknown-freebsd"
 
 fn cross(ws: &Workspace) -> Result<(), String> {
     for target in CROSS_TARGETS {
-        Cmd::cargo("check -p ebbtide-std --target").arg(target).run(ws)?;
+        Cmd::cargo("check -p ebbtide-std --target")
+            .arg(target)
+            .run(ws)?;
     }
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! runtime when it is created (so creating one outside [`Runtime::block_on`](crate::Runtime)
 //! or a task is an `io::Error`). Readiness is edge-triggered: an operation is tried when the
 //! reactor last said the socket was ready, and a task that finds it would block parks until the
-//! OS reports the socket ready again. No operation allocates; [`TcpStream::into_split`] is the
+//! OS reports the socket ready again. No operation allocates (with a `SocketAddr` as the
+//! address; resolving a string goes through std, which does); [`TcpStream::into_split`] is the
 //! one exception (one `Arc` per split, documented there).
 //!
 //! Streams implement [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite)

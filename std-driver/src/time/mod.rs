@@ -9,8 +9,17 @@
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
 //! `Timer` and `Ticker` run on ebbtide-std as well as ebbtide's own [`sleep`].
 
-#[cfg_attr(target_os = "linux", path = "alarm_timerfd.rs")]
-#[cfg_attr(not(target_os = "linux"), path = "alarm_timeout.rs")]
+// mio's poll(2) backend (`--cfg mio_unsupported_force_poll_poll`) drops an fd's interest after
+// each event until a mio IO type re-arms it, which a raw timerfd never does: the alarm would
+// fire once and never again. That backend waits with a timeout instead.
+#[cfg_attr(
+    all(target_os = "linux", not(mio_unsupported_force_poll_poll)),
+    path = "alarm_timerfd.rs"
+)]
+#[cfg_attr(
+    not(all(target_os = "linux", not(mio_unsupported_force_poll_poll))),
+    path = "alarm_timeout.rs"
+)]
 mod alarm;
 
 use std::task::Waker;

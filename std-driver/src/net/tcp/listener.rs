@@ -17,10 +17,10 @@ use crate::reactor::Direction;
 /// # Errors from `accept`, and backing off
 ///
 /// [`accept`](TcpListener::accept) reports every error the OS gives, as a value: running out of
-/// file descriptors (`EMFILE`/`ENFILE`, shown as `ErrorKind::Other` or
-/// `ErrorKind::QuotaExceeded` depending on the Rust version), out of memory (`ENOBUFS`), a
-/// connection that was reset before it was accepted (`ECONNABORTED`), or the runtime's own IO
-/// table being full. The pending connection stays in the kernel's queue, so accepting again at
+/// file descriptors (`EMFILE`/`ENFILE`: look at `raw_os_error()`, std gives them no stable
+/// `ErrorKind`), out of memory (`ENOBUFS`), a connection that was reset before it was accepted
+/// (`ECONNABORTED`), or the runtime's own IO table being full. Nothing panics and nothing
+/// retries behind your back. The pending connection stays in the kernel's queue, so accepting again at
 /// once would fail again at once: a server should log the error, **sleep a little**, and accept
 /// again, rather than loop hot or exit. A connection reset before it was accepted
 /// (`ErrorKind::ConnectionAborted`) concerns that connection only and can be retried at once.
@@ -141,11 +141,7 @@ impl TcpListener {
     /// });
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        use std::os::fd::{FromRawFd, IntoRawFd};
-        let listener = self.io.into_inner()?;
-        // SAFETY: `into_raw_fd` gives up ownership of an open listening socket, which the new
-        // std listener takes over; nothing else holds the fd.
-        Ok(unsafe { std::net::TcpListener::from_raw_fd(listener.into_raw_fd()) })
+        Ok(self.io.into_inner()?.into())
     }
 
     /// Accepts a connection: the new stream, registered with the current runtime, and the

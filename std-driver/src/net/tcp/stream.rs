@@ -178,11 +178,7 @@ impl TcpStream {
     /// });
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        use std::os::fd::{FromRawFd, IntoRawFd};
-        let stream = self.io.into_inner()?;
-        // SAFETY: `into_raw_fd` gives up ownership of an open TCP socket, which the new std
-        // stream takes over; nothing else holds the fd.
-        Ok(unsafe { std::net::TcpStream::from_raw_fd(stream.into_raw_fd()) })
+        Ok(self.io.into_inner()?.into())
     }
 
     /// The address of the peer.
