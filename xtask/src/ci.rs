@@ -41,7 +41,7 @@ pub const STAGES: &[Stage] = &[
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
-    stage("bench-build", "ebbtide-core's benchmarks compile",                   bench_build),
+    stage("bench-build", "the benchmarks compile",                              bench_build),
 ];
 
 const fn stage(
@@ -164,7 +164,7 @@ fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
 }
 
 fn bench_build(ws: &Workspace) -> Result<(), String> {
-    Cmd::cargo("bench -p ebbtide-core --no-run").run(ws)
+    Cmd::cargo("bench -p ebbtide-core -p ebbtide-std --no-run").run(ws)
 }
 
 /// Which stages to run, from `--only` and `--skip`.
