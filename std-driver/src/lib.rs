@@ -64,3 +64,8 @@ pub use ebbtide_macros::main;
 pub use ebbtide_macros::test;
 pub use runtime::{Builder, Handle, Metrics, Runtime};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, SpawnError};
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme_examples {}
