@@ -144,7 +144,14 @@ impl Runtime {
             .borrow_mut()
             .turn(deadline, block)
             .expect("the OS's wait for events failed");
-        ebbtide_core::time::driver::wake_expired(crate::time::now_ticks());
+        // Only a deadline that has come needs the queue's lock. A timer set meanwhile from another
+        // thread ended the wait through the waker; the next park waits for it.
+        if let Some(deadline) = deadline {
+            let now = crate::time::now_ticks();
+            if deadline <= now {
+                ebbtide_core::time::driver::wake_expired(now);
+            }
+        }
     }
 
     /// Spawns a task on this runtime; see [`spawn`](crate::spawn).
