@@ -42,6 +42,7 @@ pub const STAGES: &[Stage] = &[
     stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
+    stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),
 ];
 
 const fn stage(
@@ -165,6 +166,67 @@ fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
 
 fn bench_build(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("bench -p ebbtide-core -p ebbtide-std --no-run").run(ws)
+}
+
+/// The bare-metal demo: a crate of its own (excluded from the workspace) for `thumbv7m-none-eabi`.
+const BAREMETAL_DIR: &str = "examples/baremetal";
+/// Its ELF, in its own target folder.
+const BAREMETAL_ELF: &str =
+    "examples/baremetal/target/thumbv7m-none-eabi/release/ebbtide-baremetal";
+/// How its summary line starts when every check in it passed.
+const BAREMETAL_OK: &str = "ebbtide-baremetal: OK 10 messages";
+/// QEMU booting a Cortex-M3 board (the ELF path follows), its output through semihosting, killed
+/// if it hangs. The same line as the `runner` in `examples/baremetal/.cargo/config.toml`.
+const QEMU_CORTEX_M3: &[&str] = &[
+    "timeout",
+    "60",
+    "qemu-system-arm",
+    "-cpu",
+    "cortex-m3",
+    "-machine",
+    "lm3s6965evb",
+    "-nographic",
+    "-semihosting-config",
+    "enable=on,target=native",
+    "-kernel",
+];
+
+/// Builds examples/baremetal in release, boots it in QEMU, checks its exit code (0 only if every
+/// check in the program passed) and its summary line, and prints its size.
+fn baremetal(ws: &Workspace) -> Result<(), String> {
+    // Cargo reads `.cargo/config.toml` from the working directory (the workspace root here), not
+    // from the manifest's folder: pass the demo's own (target, linker script) explicitly.
+    Cmd::cargo("build --release --manifest-path")
+        .arg(&format!("{BAREMETAL_DIR}/Cargo.toml"))
+        .arg("--config")
+        .arg(&format!("{BAREMETAL_DIR}/.cargo/config.toml"))
+        .env("CARGO_TARGET_DIR", &format!("{BAREMETAL_DIR}/target"))
+        .run(ws)?;
+
+    // `Cmd` streams output; this one is captured, to look for the summary line.
+    println!("$ {} {BAREMETAL_ELF}", QEMU_CORTEX_M3.join(" "));
+    let output = std::process::Command::new(QEMU_CORTEX_M3[0])
+        .args(&QEMU_CORTEX_M3[1..])
+        .arg(BAREMETAL_ELF)
+        .current_dir(&ws.root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start `{}`: {e}", QEMU_CORTEX_M3[0]))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    match output.status.code() {
+        Some(0) => {}
+        Some(124) => return Err("QEMU did not exit within 60 s".to_string()),
+        Some(code) => return Err(format!("the program in QEMU exited with code {code}")),
+        None => return Err("QEMU was killed by a signal".to_string()),
+    }
+    if !stdout.lines().any(|line| line.starts_with(BAREMETAL_OK)) {
+        return Err(format!("no `{BAREMETAL_OK} ...` line in QEMU's output"));
+    }
+
+    // Flash is text + data, RAM is data + bss.
+    Cmd::line("arm-none-eabi-size").arg(BAREMETAL_ELF).run(ws)
 }
 
 /// Which stages to run, from `--only` and `--skip`.

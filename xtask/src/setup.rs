@@ -1,10 +1,12 @@
 //! The `setup` stage: install what the other stages need, quickly when it is already there.
 //!
 //! A fresh machine with only stable Rust (through rustup) must pass `cargo xtask ci`, so every
-//! tool a stage uses is installed here, and nowhere else. Two kinds of install:
+//! tool a stage uses is installed here, and nowhere else. Three kinds of install:
 //!
 //! - cheap and idempotent ones (`rustup component add`, `rustup target add`) simply run every time;
-//! - slow ones go through [`ensure`]: a quick probe first, the install only if the probe fails.
+//! - slow ones go through [`ensure`]: a quick probe first, the install only if the probe fails;
+//! - Debian packages (QEMU, binutils for Arm, wrk) go through [`ensure_debian_packages`]: the same,
+//!   probing for a program each package provides. To add one, add a row to [`DEBIAN_PACKAGES`].
 //!
 //! Tools that do not come from rustup (wasmtime, later) are downloaded into the tool cache
 //! [`TOOLS_DIR`] at the workspace root, which CI may cache between runs; every command xtask runs
@@ -33,6 +35,27 @@ const TARGETS: &[&str] = &[
     "x86_64-unknown-freebsd",
 ];
 
+/// A Debian package a stage needs, and a program it installs (probed on `PATH`).
+pub struct DebianPackage {
+    /// The package name, for `apt-get install`.
+    pub package: &'static str,
+    /// A program the package provides: if it is on `PATH`, the package counts as installed.
+    pub program: &'static str,
+}
+
+/// The Debian packages the stages need.
+const DEBIAN_PACKAGES: &[DebianPackage] = &[
+    // `baremetal`: boots examples/baremetal on an emulated Cortex-M3, and reports its size.
+    deb("qemu-system-arm", "qemu-system-arm"),
+    deb("binutils-arm-none-eabi", "arm-none-eabi-size"),
+    // HTTP load generator for the benchmarks.
+    deb("wrk", "wrk"),
+];
+
+const fn deb(package: &'static str, program: &'static str) -> DebianPackage {
+    DebianPackage { package, program }
+}
+
 /// The tool cache's `bin/` folder, put first on `PATH` for every command.
 pub fn tools_bin_dir(ws: &Workspace) -> PathBuf {
     ws.path(TOOLS_DIR).join("bin")
@@ -60,6 +83,51 @@ pub fn ensure(
     }
 }
 
+/// Installs, with `apt-get`, those of `packages` whose program is not on `PATH`.
+///
+/// Nothing runs when every program is there; otherwise one `apt-get update` and one
+/// `apt-get install -y` of the missing packages (which needs root, as in CI).
+pub fn ensure_debian_packages(ws: &Workspace, packages: &[DebianPackage]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|p| {
+            let present = on_path(ws, p.program);
+            if present {
+                println!("{} (Debian {}): already present", p.program, p.package);
+            }
+            !present
+        })
+        .map(|p| p.package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let what = format!("Debian packages {}", missing.join(", "));
+    let all_present = || {
+        packages
+            .iter()
+            .all(|p| !missing.contains(&p.package) || on_path(ws, p.program))
+    };
+    ensure(&what, all_present, || {
+        let hint = |e: String| format!("{e} (installing {what} needs root and apt-get)");
+        Cmd::line("apt-get update").run(ws).map_err(hint)?;
+        Cmd::line("apt-get install -y")
+            .args(missing.iter().copied())
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run(ws)
+            .map_err(hint)
+    })
+}
+
+/// Whether `program` is a file in a folder of `PATH` (or in the tool cache, which commands see
+/// first on theirs).
+fn on_path(ws: &Workspace, program: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::iter::once(tools_bin_dir(ws))
+        .chain(std::env::split_paths(&path))
+        .any(|dir| dir.join(program).is_file())
+}
+
 /// The `setup` stage.
 pub fn run(ws: &Workspace) -> Result<(), String> {
     std::fs::create_dir_all(tools_bin_dir(ws))
@@ -69,6 +137,8 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
     Cmd::line("rustup target add")
         .args(TARGETS.iter().copied())
         .run(ws)?;
+
+    ensure_debian_packages(ws, DEBIAN_PACKAGES)?;
 
     // RUSTUP_AUTO_INSTALL=0: a probe must not download a whole nightly without Miri.
     let miri_works = || {
