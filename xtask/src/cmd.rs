@@ -43,7 +43,7 @@ pub struct Cmd {
 
 impl Cmd {
     /// A command from a line of words separated by spaces, the first one the program (looked up
-    /// on `PATH`, after `.tools/bin`): `Cmd::line("rustup target add wasm32-wasip1")`. Add an
+    /// on `PATH`, after the tool cache's `bin/`): `Cmd::line("rustup target add wasm32-wasip1")`. Add an
     /// argument that contains spaces with [`Cmd::arg`].
     pub fn line(line: &str) -> Cmd {
         let mut words = line.split_whitespace().map(str::to_string);

@@ -8,20 +8,39 @@
 //! - Debian packages (QEMU, binutils for Arm, wrk) go through [`ensure_debian_packages`]: the same,
 //!   probing for a program each package provides. To add one, add a row to [`DEBIAN_PACKAGES`].
 //!
-//! Tools that do not come from rustup (wasmtime, later) are downloaded into the tool cache
-//! [`TOOLS_DIR`] at the workspace root, which CI may cache between runs; every command xtask runs
-//! finds `.tools/bin` first on its `PATH`.
+//! Tools that do not come from rustup or Debian (wasmtime) are built into the tool cache
+//! ([`tools_dir`]): a fixed folder outside the work tree, so a fresh clone (as CI uses) finds what
+//! an earlier run built there and skips the build. Every command xtask runs finds its `bin/` first
+//! on its `PATH`.
 
 use std::path::PathBuf;
 
 use crate::cmd::{Cmd, Workspace};
 
-/// The tool cache, relative to the workspace root (ignored by git).
+/// The tool cache: `$EBBTIDE_TOOLS_DIR`, or `~/.cache/ebbtide-tools`.
 ///
-/// Slow installs (wasmtime and other release binaries) go here, under `.tools/bin/`, and are
-/// skipped when already present: [`ensure`] with a probe that checks the file exists. Delete the
-/// folder to force a fresh install.
-pub const TOOLS_DIR: &str = ".tools";
+/// Slow installs go here and are skipped when already present: [`ensure`] with a probe that checks
+/// the binary runs. Delete the folder to force a fresh install. It is outside the work tree on
+/// purpose: CI runs in a fresh clone, and must not rebuild wasmtime (15 minutes) every time.
+pub fn tools_dir(_ws: &Workspace) -> PathBuf {
+    if let Some(dir) = std::env::var_os("EBBTIDE_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
+    PathBuf::from(home).join(".cache").join("ebbtide-tools")
+}
+
+/// The wasmtime CLI the WASI tests run under: the last release whose preview1 host can poll
+/// sockets (`-S preview2=n`), built from crates.io (see ../shared/WASI.md).
+pub const WASMTIME_VERSION: &str = "46.0.3";
+
+/// Where [`WASMTIME_VERSION`] is installed: `<tools>/wasmtime-<version>/bin/wasmtime`.
+pub fn wasmtime_path(ws: &Workspace) -> PathBuf {
+    tools_dir(ws)
+        .join(format!("wasmtime-{WASMTIME_VERSION}"))
+        .join("bin")
+        .join("wasmtime")
+}
 
 /// Cross-compilation targets the stages build for: bare metal with and without compare-and-swap,
 /// Cortex-M3, and WASI.
@@ -58,7 +77,7 @@ const fn deb(package: &'static str, program: &'static str) -> DebianPackage {
 
 /// The tool cache's `bin/` folder, put first on `PATH` for every command.
 pub fn tools_bin_dir(ws: &Workspace) -> PathBuf {
-    ws.path(TOOLS_DIR).join("bin")
+    tools_dir(ws).join("bin")
 }
 
 /// Installs `what` unless `is_present` says it is already there.
@@ -151,5 +170,29 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
             .run(ws)
     })?;
     // Builds Miri's standard library once; quick when it is already built.
-    Cmd::cargo("+nightly miri setup").run(ws)
+    Cmd::cargo("+nightly miri setup").run(ws)?;
+
+    // wasmtime-cli 46.0.3 for the WASI tests: about 15 minutes to build on 2 cores, once.
+    let wasmtime = wasmtime_path(ws);
+    let wasmtime_works = || {
+        std::process::Command::new(&wasmtime)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    let root = tools_dir(ws).join(format!("wasmtime-{WASMTIME_VERSION}"));
+    ensure(&format!("wasmtime-cli {WASMTIME_VERSION}"), wasmtime_works, || {
+        Cmd::cargo("install wasmtime-cli --locked --no-default-features")
+            .args(["--version", WASMTIME_VERSION])
+            .args(["--features", "run,cranelift,parallel-compilation"])
+            .arg("--root")
+            .arg(root.to_string_lossy().as_ref())
+            .run(ws)
+    })?;
+
+    // The newest wasmtime, from PyPI (prebuilt, seconds): a second WASI host for the tests.
+    let python_wasmtime = || Cmd::line("python3 -c").arg("import wasmtime").succeeds_quietly(ws);
+    ensure("wasmtime for Python (PyPI)", python_wasmtime, || {
+        Cmd::line("python3 -m pip install --quiet wasmtime").run(ws)
+    })
 }
