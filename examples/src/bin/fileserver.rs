@@ -1,0 +1,108 @@
+//! A static file server over HTTP/1.1: ebbtide's main demo.
+//!
+//! ```text
+//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT]
+//! ```
+//!
+//! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
+//! per connection on one thread. The protocol, the path checks and the limits are in the
+//! library's [`http`](ebbtide_examples::http) module; this file only reads the command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ebbtide_examples::http::{serve, Config, Shutdown};
+use ebbtide_std::net::TcpListener;
+
+const USAGE: &str = "\
+Usage: fileserver [DIR] [--addr HOST:PORT]
+
+Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
+
+Arguments:
+  DIR                 the folder to serve (default: the current folder)
+
+Options:
+  --addr HOST:PORT    the address to listen on (default: 127.0.0.1:8080)
+  -h, --help          print this help
+";
+
+/// What the command line asks for.
+struct Args {
+    dir: PathBuf,
+    addr: SocketAddr,
+}
+
+/// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
+/// whether it is an error.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, bool)> {
+    let mut dir = None;
+    let mut addr = SocketAddr::from(([127, 0, 0, 1], 8080));
+    while let Some(arg) = args.next() {
+        let addr_text = if arg == "--addr" {
+            Some(
+                args.next()
+                    .ok_or(("--addr needs HOST:PORT".to_owned(), true))?,
+            )
+        } else {
+            arg.strip_prefix("--addr=").map(str::to_owned)
+        };
+        if let Some(text) = addr_text {
+            addr = text
+                .parse()
+                .map_err(|e| (format!("bad --addr {text:?}: {e}"), true))?;
+        } else if arg == "-h" || arg == "--help" {
+            return Err((USAGE.to_owned(), false));
+        } else if arg.starts_with('-') {
+            return Err((format!("unknown option {arg:?}\n\n{USAGE}"), true));
+        } else if dir.is_some() {
+            return Err((format!("more than one DIR given\n\n{USAGE}"), true));
+        } else {
+            dir = Some(PathBuf::from(arg));
+        }
+    }
+    Ok(Args {
+        dir: dir.unwrap_or_else(|| PathBuf::from(".")),
+        addr,
+    })
+}
+
+// Room for 4,096 connection tasks (the task pool's size classes are reserved up front).
+#[ebbtide_std::main(task_capacity = 4096)]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err((message, false)) => {
+            print!("{message}");
+            return ExitCode::SUCCESS;
+        }
+        Err((message, true)) => {
+            eprintln!("fileserver: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::new(&args.dir) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("fileserver: cannot serve {}: {error}", args.dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("fileserver: cannot listen on {}: {error}", args.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = listener.local_addr().unwrap_or(args.addr);
+    println!("serving {} on http://{addr}", config.root().display());
+    match serve(listener, config, Shutdown::new()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fileserver: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The small command-line parser the proxy, echo and chat demos share: `--flag value` pairs,
+//! `--help`, and the error a binary prints above its usage.
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_examples::cli::{Flags, Parsed};
+//!
+//! let args = ["--addr", "127.0.0.1:7000", "--verbose"].map(String::from);
+//! let mut flags = Flags::new(args);
+//! let mut addr = None;
+//! let mut verbose = false;
+//! while let Some(flag) = flags.next_flag().unwrap() {
+//!     match flag.as_str() {
+//!         "--addr" => addr = Some(flags.addr(&flag).unwrap()),
+//!         "--verbose" => verbose = true,
+//!         other => panic!("unexpected {other}"),
+//!     }
+//! }
+//! assert_eq!(addr, Some("127.0.0.1:7000".parse().unwrap()));
+//! assert!(verbose);
+//!
+//! let mut flags = Flags::new(["--help".to_string()]);
+//! assert!(matches!(flags.next_flag(), Err(Parsed::Help)));
+//! ```
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use ebbtide_std::time::Duration;
+
+/// Why parsing stopped before a configuration was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// `--help` or `-h`: print the usage and exit successfully.
+    Help,
+    /// A bad command line: print this message and the usage, and exit with status 2.
+    Error(String),
+}
+
+impl fmt::Display for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Parsed::Help => f.write_str("help requested"),
+            Parsed::Error(message) => f.write_str(message),
+        }
+    }
+}
+
+/// The arguments after the program name, read flag by flag.
+#[derive(Debug)]
+pub struct Flags {
+    args: std::vec::IntoIter<String>,
+}
+
+impl Flags {
+    /// Reads `args` (without the program name).
+    pub fn new(args: impl IntoIterator<Item = String>) -> Flags {
+        Flags {
+            args: args.into_iter().collect::<Vec<_>>().into_iter(),
+        }
+    }
+
+    /// The next argument as it is, if any (for subcommands).
+    pub fn next_word(&mut self) -> Option<String> {
+        self.args.next()
+    }
+
+    /// The next flag, `None` when the arguments are used up.
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Help`] for `--help` or `-h`; [`Parsed::Error`] for an argument that is not a
+    /// flag.
+    pub fn next_flag(&mut self) -> Result<Option<String>, Parsed> {
+        match self.args.next() {
+            None => Ok(None),
+            Some(arg) if arg == "--help" || arg == "-h" => Err(Parsed::Help),
+            Some(arg) if arg.starts_with("--") => Ok(Some(arg)),
+            Some(arg) => Err(Parsed::Error(format!("unexpected argument `{arg}`"))),
+        }
+    }
+
+    /// The value after `flag`.
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Error`] if the arguments end here.
+    pub fn value(&mut self, flag: &str) -> Result<String, Parsed> {
+        self.args
+            .next()
+            .ok_or_else(|| Parsed::Error(format!("{flag} needs a value")))
+    }
+
+    /// The value after `flag`, as a socket address (`HOST:PORT`; a host name is resolved now).
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Error`] if the value is missing or does not resolve.
+    pub fn addr(&mut self, flag: &str) -> Result<SocketAddr, Parsed> {
+        let value = self.value(flag)?;
+        parse_addr(&value).map_err(|error| Parsed::Error(format!("{flag} {value}: {error}")))
+    }
+
+    /// The value after `flag`, as a number of milliseconds.
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Error`] if the value is missing or not a whole number.
+    pub fn millis(&mut self, flag: &str) -> Result<Duration, Parsed> {
+        let value = self.value(flag)?;
+        value
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| Parsed::Error(format!("{flag} {value}: not a number of milliseconds")))
+    }
+}
+
+/// `HOST:PORT` as a socket address: parsed if it is an IP address, else resolved (blocking).
+///
+/// # Errors
+///
+/// If the name does not resolve to any address.
+pub fn parse_addr(value: &str) -> std::io::Result<SocketAddr> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    value.to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolved to no socket address",
+        )
+    })
+}
+
+/// What a binary does with a parse that stopped: the exit code, after printing `usage` to
+/// stdout (`--help`) or the error and `usage` to stderr.
+pub fn finish(program: &str, stopped: Parsed, usage: &str) -> std::process::ExitCode {
+    match stopped {
+        Parsed::Help => {
+            print!("{usage}");
+            std::process::ExitCode::SUCCESS
+        }
+        Parsed::Error(message) => {
+            eprint!("{program}: {message}\n\n{usage}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The server's settings: where files come from and every limit a client can run into.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How a [`serve`](super::serve) call behaves: the folder it serves and its limits.
+///
+/// Every limit is a field so that tests can shrink it; [`Config::new`] gives the defaults a
+/// public server would use.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ebbtide_examples::http::Config;
+///
+/// let mut config = Config::new(".").unwrap();
+/// config.header_timeout = Duration::from_millis(500);
+/// assert_eq!(config.max_header_bytes, 8 * 1024);
+/// assert!(config.root().is_absolute());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The served folder, canonical (absolute, no symlinks): every file served resolves, after
+    /// symlinks, to a path under it.
+    root: PathBuf,
+    /// The most bytes a request head (request line and headers) may take; a larger one is
+    /// answered `431 Request Header Fields Too Large`. This is also the connection's read
+    /// buffer. Default 8 KiB.
+    pub max_header_bytes: usize,
+    /// How many requests one connection may make; the last is answered with
+    /// `Connection: close`. Default 1,000.
+    pub max_requests_per_connection: usize,
+    /// How long a kept-alive connection may wait between two requests before the server closes
+    /// it. Default 10 s.
+    pub idle_timeout: Duration,
+    /// How long a client has to send a whole request head, from its first byte (or, for the
+    /// first request, from the connection's accept). A client that trickles its headers
+    /// (slowloris) is disconnected when this runs out. Default 5 s.
+    pub header_timeout: Duration,
+    /// How long one chunk of a response may take to be written (a client that stops reading is
+    /// disconnected). Default 30 s.
+    pub write_timeout: Duration,
+    /// The size of the buffer a file is streamed through: a connection never holds more of a
+    /// file than this. Default 64 KiB.
+    pub chunk_size: usize,
+    /// How long the accept loop sleeps after an accept error such as `EMFILE` (out of file
+    /// descriptors) before it tries again. Default 100 ms.
+    pub accept_backoff: Duration,
+    /// The most entries a directory listing shows. Default 10,000.
+    pub max_listing_entries: usize,
+}
+
+impl Config {
+    /// The default settings, serving `root`.
+    ///
+    /// # Errors
+    ///
+    /// If `root` cannot be canonicalized (it does not exist, or is not readable), or is not a
+    /// folder.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<Config> {
+        let root = std::fs::canonicalize(root.as_ref())?;
+        if !root.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a folder", root.display()),
+            ));
+        }
+        Ok(Config {
+            root,
+            max_header_bytes: 8 * 1024,
+            max_requests_per_connection: 1000,
+            idle_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(30),
+            chunk_size: 64 * 1024,
+            accept_backoff: Duration::from_millis(100),
+            max_listing_entries: 10_000,
+        })
+    }
+
+    /// The served folder, canonical.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}

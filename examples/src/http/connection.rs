@@ -1,0 +1,203 @@
+//! One connection's task: read a request head, answer it, and again, within the limits of
+//! [`Config`].
+//!
+//! # Deadlines
+//!
+//! ```text
+//!  accept ──first byte ... head complete── answer ──(idle)── first byte ... head ── answer ...
+//!  |<────── header_timeout ──────────>|             |<idle>|<── header_timeout ──>|
+//! ```
+//!
+//! The first request's head must be complete within [`Config::header_timeout`] of the accept;
+//! each later one within `header_timeout` of its first byte, which must come within
+//! [`Config::idle_timeout`] of the previous answer. A client that runs out of either is
+//! disconnected without an answer: that is what stops a slowloris client, which trickles a
+//! header byte now and then to hold a connection forever. Only this connection's task waits; the
+//! others are served meanwhile.
+
+use std::io;
+use std::net::Shutdown;
+use std::sync::Arc;
+
+use ebbtide_std::io::AsyncReadExt;
+use ebbtide_std::net::TcpStream;
+use ebbtide_std::time::{timeout_at, Duration, Instant};
+
+use super::config::Config;
+use super::files::{self, send};
+use super::request::{self, Method, Request};
+use super::response::{self, Status};
+
+/// How long a closing connection keeps reading (and dropping) what the client still sends, so
+/// that the close does not turn into a reset that could destroy the last answer in flight.
+const LINGER: Duration = Duration::from_secs(1);
+/// The most bytes a closing connection reads and drops.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Serves the connection until it closes. Errors (a client that went away, a failed write) just
+/// end the connection.
+pub(crate) async fn run(stream: TcpStream, config: Arc<Config>) {
+    // Answers are written whole or in large chunks: Nagle's delay would only slow keep-alive.
+    let _ = stream.set_nodelay(true);
+    let mut connection = Connection {
+        stream,
+        buf: vec![0; config.max_header_bytes.max(64)],
+        filled: 0,
+        config,
+    };
+    if let Err(e) = connection.serve().await { eprintln!("DEBUGCONN {e:?}"); }
+}
+
+/// What [`Connection::read_head`] found.
+enum Head {
+    /// A request, and the length of its head in the buffer.
+    Request(Request, usize),
+    /// A head to refuse with this status (the connection is then closed).
+    Refused(Status),
+    /// The client closed the connection, or ran out of time: close without an answer.
+    Gone,
+}
+
+struct Connection {
+    stream: TcpStream,
+    config: Arc<Config>,
+    /// Bytes read and not yet used: `buf[..filled]`. Its size is the limit of a head.
+    buf: Vec<u8>,
+    filled: usize,
+}
+
+impl Connection {
+    async fn serve(&mut self) -> io::Result<()> {
+        let max_requests = self.config.max_requests_per_connection.max(1);
+        let mut served = 0;
+        loop {
+            let (request, head_len) = match self.read_head(served == 0).await? {
+                Head::Request(request, len) => (request, len),
+                Head::Gone => return Ok(()),
+                Head::Refused(status) => {
+                    send(
+                        &mut self.stream,
+                        &self.config,
+                        &response::error(status, false, false),
+                    )
+                    .await?;
+                    break;
+                }
+            };
+            served += 1;
+            let keep_alive = request.keep_alive && served < max_requests;
+            let keep = self.answer(&request, keep_alive).await?;
+            self.buf.copy_within(head_len..self.filled, 0);
+            self.filled -= head_len;
+            if !keep {
+                break;
+            }
+        }
+        self.linger().await;
+        Ok(())
+    }
+
+    /// Answers one request; returns whether the connection may go on.
+    async fn answer(&mut self, request: &Request, keep_alive: bool) -> io::Result<bool> {
+        let head_only = request.method == Method::Head;
+        // The server reads no request bodies: refuse what would leave one unread, and close.
+        let refusal = match request.method {
+            Method::Other => Some((Status::MethodNotAllowed, keep_alive && !request.has_body)),
+            _ if request.has_body => Some((Status::PayloadTooLarge, false)),
+            _ => None,
+        };
+        if let Some((status, keep)) = refusal {
+            let bytes = response::error(status, keep, head_only);
+            send(&mut self.stream, &self.config, &bytes).await?;
+            return Ok(keep);
+        }
+        files::answer(&mut self.stream, &self.config, request, keep_alive).await
+    }
+
+    /// Reads until the buffer holds a whole request head. `first`: this is the connection's
+    /// first request (see the [module docs](self) for the deadlines).
+    async fn read_head(&mut self, first: bool) -> io::Result<Head> {
+        let now = Instant::now();
+        let header_timeout: Duration = self.config.header_timeout.into();
+        let idle_timeout: Duration = self.config.idle_timeout.into();
+        // Before the first byte of the head.
+        let wait_deadline = now.saturating_add(if first { header_timeout } else { idle_timeout });
+        // After it. Bytes already here (a pipelined request) started the head now.
+        let mut head_deadline = if first {
+            wait_deadline
+        } else {
+            now.saturating_add(header_timeout)
+        };
+        loop {
+            if self.filled > 0 {
+                match request::parse(&self.buf[..self.filled]) {
+                    Ok(Some((request, len))) => return Ok(Head::Request(request, len)),
+                    Ok(None) if self.filled == self.buf.len() => {
+                        return Ok(Head::Refused(Status::HeaderFieldsTooLarge))
+                    }
+                    Ok(None) => {}
+                    Err(status) => return Ok(Head::Refused(status)),
+                }
+            }
+            let deadline = if self.filled == 0 {
+                wait_deadline
+            } else {
+                head_deadline
+            };
+            let read = timeout_at(deadline, self.stream.read(&mut self.buf[self.filled..])).await;
+            match read {
+                Err(_elapsed) => return Ok(Head::Gone),
+                Ok(Ok(0)) => return Ok(Head::Gone),
+                Ok(Ok(n)) => {
+                    if self.filled == 0 && !first {
+                        head_deadline = Instant::now().saturating_add(header_timeout);
+                    }
+                    self.filled += n;
+                }
+                Ok(Err(error)) => return Err(error),
+            }
+        }
+    }
+
+    /// Closes gracefully: shuts the sending side, then reads and drops what the client still
+    /// sends for a moment, so that unread bytes do not make the close a reset.
+    async fn linger(&mut self) {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now().saturating_add(LINGER);
+        let mut drained = 0;
+        while drained < LINGER_BYTES {
+            match timeout_at(deadline, self.stream.read(&mut self.buf)).await {
+                Ok(Ok(n)) if n > 0 => drained += n,
+                _ => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection's task goes in the runtime's 4 KiB slots (see
+    /// `ebbtide_std::runtime::SLOT_SIZES`): its buffers live on the heap, not in the future.
+    #[test]
+    fn a_connection_task_fits_in_four_kib() {
+        fn size_of_future<F: std::future::Future>(_: &F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        ebbtide_std::Runtime::new().unwrap().block_on(async {
+            let listener = ebbtide_std::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let config = Arc::new(Config::new(".").unwrap());
+            let size = size_of_future(&run(client, config));
+            println!("a connection task takes {size} bytes");
+            assert!(size <= 4096, "{size} bytes");
+        });
+    }
+}

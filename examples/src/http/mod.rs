@@ -1,0 +1,55 @@
+//! A static file server over HTTP/1.1, on `ebbtide-std`: the library behind the `fileserver`
+//! binary.
+//!
+//! [`serve`] accepts connections on a [`TcpListener`](ebbtide_std::net::TcpListener) and runs
+//! one task per connection, until a [`Shutdown`] is triggered. What it speaks:
+//!
+//! - `GET` and `HEAD`; anything else is `405`. Keep-alive by default in HTTP/1.1
+//!   (`Connection: close` honoured), in HTTP/1.0 only when asked for.
+//! - `Content-Length`, `Content-Type` from the extension, `Last-Modified`, and `304 Not
+//!   Modified` for an `If-Modified-Since` that is not older than the file.
+//! - A single `Range` (`bytes=a-b`, `a-`, `-n`) as `206` with `Content-Range`; an unsatisfiable
+//!   one as `416`; several ranges as the whole file.
+//! - A folder as its `index.html`, or as an HTML listing (names escaped, links
+//!   percent-encoded).
+//!
+//! # Security
+//!
+//! Every path is confined to the root (see the `path` module): `..` (plain or as `%2e%2e`), an
+//! encoded `/` (`%2f`), a `\`, `%00` and invalid UTF-8 are refused before the file system is
+//! touched, and what is left is canonicalized, symlinks followed, and must still lie under the
+//! canonical root.
+//!
+//! # Limits
+//!
+//! Every limit lives in [`Config`]: the size of a request head (`431` past it), the requests one
+//! connection may make, the idle time between requests, the time to send a head (against
+//! slowloris clients), and the time to write each chunk. Files are streamed through one buffer
+//! of [`Config::chunk_size`] per connection, never read whole.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use ebbtide_examples::http::{serve, Config, Shutdown};
+//! use ebbtide_std::net::TcpListener;
+//!
+//! #[ebbtide_std::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = TcpListener::bind("127.0.0.1:8080").await?;
+//!     serve(listener, Config::new(".")?, Shutdown::new()).await
+//! }
+//! ```
+
+mod config;
+mod connection;
+mod files;
+mod listing;
+mod mime;
+mod path;
+mod range;
+mod request;
+mod response;
+mod server;
+
+pub use config::Config;
+pub use server::{serve, Shutdown};

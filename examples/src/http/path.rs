@@ -1,0 +1,150 @@
+//! From a request target to a file under the root, refusing every way out of it.
+//!
+//! Two steps, each a wall of its own:
+//!
+//! 1. [`relative_path`] works on the text of the target: it splits the path on `/` *before*
+//!    percent-decoding, so an encoded slash (`%2f`) cannot make a new segment, and refuses any
+//!    segment that decodes to `..`, contains a `/` or a `\`, or holds `%00`. What is left is a
+//!    relative path of plain names: joined to the root, it cannot climb out of it lexically.
+//! 2. [`confine`] works on the file system: it canonicalizes the joined path (following every
+//!    symlink) and checks that the result still lies under the canonical root, so a symlink
+//!    that points outside is refused too.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::response::Status;
+
+/// Percent-decodes one path segment.
+///
+/// # Errors
+///
+/// `400 Bad Request` for a malformed escape (`%zz`, a lone `%`), `%00`, or bytes that are not
+/// UTF-8.
+pub(crate) fn percent_decode(segment: &str) -> Result<String, Status> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or(Status::BadRequest)?;
+            let value = (hex_value(hex[0]).ok_or(Status::BadRequest)? << 4)
+                | hex_value(hex[1]).ok_or(Status::BadRequest)?;
+            out.push(value);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    if out.contains(&0) {
+        return Err(Status::BadRequest);
+    }
+    String::from_utf8(out).map_err(|_| Status::BadRequest)
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The path of a request target, as a relative path of plain names, and whether the target
+/// ended with `/`.
+///
+/// The query (`?...`) is ignored. Empty and `.` segments are skipped, so `//etc/passwd` names
+/// `etc/passwd` under the root, never `/etc/passwd`.
+///
+/// # Errors
+///
+/// - `400 Bad Request`: a target that is not a path starting with `/` (the absolute form
+///   `http://host/...` and `*` are not served), or a bad escape (see [`percent_decode`]).
+/// - `403 Forbidden`: a `..` segment (plain or encoded), an encoded `/`, or a `\`.
+pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    if !path.starts_with('/') {
+        return Err(Status::BadRequest);
+    }
+    let mut relative = PathBuf::new();
+    for raw in path.split('/') {
+        let segment = percent_decode(raw)?;
+        match segment.as_str() {
+            "" | "." => continue,
+            ".." => return Err(Status::Forbidden),
+            _ if segment.contains(['/', '\\']) => return Err(Status::Forbidden),
+            _ => relative.push(segment),
+        }
+    }
+    Ok((relative, path.ends_with('/')))
+}
+
+/// Canonicalizes `root.join(relative)` and checks that it is still under `root` (which must be
+/// canonical). Blocking: call it on the blocking pool.
+///
+/// # Errors
+///
+/// `404 Not Found` if nothing is there, `403 Forbidden` if the path resolves outside the root
+/// or may not be read, `500` for any other error of the file system.
+pub(crate) fn confine(root: &Path, relative: &Path) -> Result<PathBuf, Status> {
+    let canonical = std::fs::canonicalize(root.join(relative)).map_err(status_of)?;
+    if canonical.starts_with(root) {
+        Ok(canonical)
+    } else {
+        Err(Status::Forbidden)
+    }
+}
+
+/// The status that answers a file-system error.
+pub(crate) fn status_of(error: io::Error) -> Status {
+    match error.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => Status::NotFound,
+        io::ErrorKind::PermissionDenied => Status::Forbidden,
+        _ => Status::InternalServerError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_become_relative_names() {
+        let (path, slash) = relative_path("/a/b%20c.txt?x=1").unwrap();
+        assert_eq!(path, PathBuf::from("a/b c.txt"));
+        assert!(!slash);
+        assert_eq!(relative_path("/").unwrap(), (PathBuf::new(), true));
+        assert_eq!(
+            relative_path("//etc/./passwd").unwrap().0,
+            PathBuf::from("etc/passwd")
+        );
+    }
+
+    #[test]
+    fn every_escape_is_refused() {
+        for target in ["/../x", "/a/../../x", "/%2e%2e/x", "/%2E%2e/x", "/.%2e/x"] {
+            assert_eq!(relative_path(target), Err(Status::Forbidden), "{target}");
+        }
+        for target in ["/%2fetc%2fpasswd", "/a%2F..%2F..%2Fx", "/a\\..\\x", "/%5c"] {
+            assert_eq!(relative_path(target), Err(Status::Forbidden), "{target}");
+        }
+    }
+
+    #[test]
+    fn malformed_targets_are_bad_requests() {
+        for target in [
+            "/a%00b",
+            "/%ff",
+            "/%zz",
+            "/abc%",
+            "/abc%4",
+            "x/y",
+            "http://h/x",
+            "*",
+        ] {
+            assert_eq!(relative_path(target), Err(Status::BadRequest), "{target}");
+        }
+    }
+}

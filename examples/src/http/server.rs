@@ -1,0 +1,125 @@
+//! The accept loop: a task per connection, until told to stop.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use ebbtide_std::net::TcpListener;
+use ebbtide_std::sync::Notify;
+use ebbtide_std::time::sleep;
+
+use super::config::Config;
+use super::connection;
+
+/// Tells a running [`serve`] to stop; clone it to keep one end in another thread.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::http::Shutdown;
+///
+/// let shutdown = Shutdown::new();
+/// let trigger = shutdown.clone();
+/// std::thread::spawn(move || trigger.trigger()).join().unwrap();
+/// assert!(shutdown.is_triggered());
+/// ebbtide_std::Runtime::new().unwrap().block_on(shutdown.wait()); // returns at once
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Shutdown {
+    inner: Arc<ShutdownInner>,
+}
+
+#[derive(Debug, Default)]
+struct ShutdownInner {
+    triggered: AtomicBool,
+    notify: Notify,
+}
+
+impl Shutdown {
+    /// A shutdown signal not yet triggered.
+    pub fn new() -> Shutdown {
+        Shutdown::default()
+    }
+
+    /// Triggers the signal, from any thread: every [`wait`](Shutdown::wait) returns.
+    pub fn trigger(&self) {
+        self.inner.triggered.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Whether [`trigger`](Shutdown::trigger) was called.
+    pub fn is_triggered(&self) -> bool {
+        self.inner.triggered.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the signal is triggered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only waits.
+    pub async fn wait(&self) {
+        loop {
+            // Made before the flag is read: a trigger in between still wakes it.
+            let notified = self.inner.notify.notified();
+            if self.is_triggered() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Serves files over HTTP/1.1 on `listener` as `config` says, one task per connection, until
+/// `shutdown` is triggered. Connections still open then are closed when the runtime is dropped.
+///
+/// A connection that finds the runtime's task pool full is closed at once, and the others go
+/// on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
+/// followed by a pause of [`Config::accept_backoff`], so the loop never spins.
+///
+/// # Errors
+///
+/// None yet: the `Result` leaves room for errors that should stop a server.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::http::{serve, Config, Shutdown};
+/// use ebbtide_std::net::TcpListener;
+///
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let shutdown = Shutdown::new();
+///     shutdown.trigger(); // a real server keeps it for later
+///     serve(listener, Config::new(".").unwrap(), shutdown).await.unwrap();
+/// });
+/// ```
+pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) -> io::Result<()> {
+    let config = Arc::new(config);
+    let refused = AtomicU64::new(0);
+    loop {
+        let accepted = ebbtide_std::select! {
+            biased;
+            () = shutdown.wait() => return Ok(()),
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
+                // Dropping the handle detaches the task; a refused task drops its future, and
+                // with it the stream: the connection is closed.
+                if let Err(error) = ebbtide_std::spawn(connection::run(stream, Arc::clone(&config)))
+                {
+                    let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
+                    // Once, then every 1,000th: a flood of refusals must not flood the log too.
+                    if count == 1 || count.is_multiple_of(1000) {
+                        eprintln!("fileserver: refused a connection ({count} so far): {error}");
+                    }
+                }
+            }
+            Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
+            Err(error) => {
+                eprintln!("fileserver: accept failed: {error}; backing off");
+                sleep(config.accept_backoff.into()).await;
+            }
+        }
+    }
+}

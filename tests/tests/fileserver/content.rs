@@ -1,0 +1,123 @@
+//! Files byte for byte, HEAD, content types, folders and errors.
+
+use crate::harness::{curl, fetch, pattern, Server, TempDir};
+
+#[test]
+fn a_small_file_and_a_large_one_come_back_byte_for_byte() {
+    let dir = TempDir::new();
+    dir.write("small.txt", b"hello, ebbtide\n");
+    // Several MB, not a multiple of the chunk size.
+    let big = pattern(5 * 1024 * 1024 + 12_345);
+    dir.write("sub/big.bin", &big);
+    let server = Server::start(&dir.path);
+
+    let small = fetch(&server.url("/small.txt"), &[]);
+    assert_eq!(small.status, 200);
+    assert_eq!(small.body, b"hello, ebbtide\n");
+    assert_eq!(small.header("content-length"), Some("15"));
+    assert_eq!(
+        small.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(small.header("last-modified").is_some());
+
+    let output = curl(&[&server.url("/sub/big.bin")]);
+    assert!(output.status.success());
+    assert!(output.stdout == big, "the large file differs");
+}
+
+#[test]
+fn head_sends_the_headers_of_get_without_a_body() {
+    let dir = TempDir::new();
+    dir.write("page.html", b"<p>hi</p>");
+    let server = Server::start(&dir.path);
+    let head = fetch(&server.url("/page.html"), &["-I"]);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("content-length"), Some("9"));
+    assert_eq!(
+        head.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(head.body.is_empty());
+}
+
+#[test]
+fn content_types_follow_the_extension() {
+    let dir = TempDir::new();
+    let cases = [
+        ("a.css", "text/css; charset=utf-8"),
+        ("a.js", "text/javascript; charset=utf-8"),
+        ("a.json", "application/json"),
+        ("a.png", "image/png"),
+        ("a.JPG", "image/jpeg"),
+        ("a.gif", "image/gif"),
+        ("a.svg", "image/svg+xml"),
+        ("a.wasm", "application/wasm"),
+        ("a.pdf", "application/pdf"),
+        ("a.unknown", "application/octet-stream"),
+        ("noext", "application/octet-stream"),
+    ];
+    for (name, _) in cases {
+        dir.write(name, b"x");
+    }
+    let server = Server::start(&dir.path);
+    for (name, media) in cases {
+        let head = fetch(&server.url(&format!("/{name}")), &["-I"]);
+        assert_eq!(head.header("content-type"), Some(media), "{name}");
+    }
+}
+
+#[test]
+fn missing_files_and_other_methods() {
+    let dir = TempDir::new();
+    dir.write("a.txt", b"a");
+    let server = Server::start(&dir.path);
+    let missing = fetch(&server.url("/nope.txt"), &[]);
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body, b"404 Not Found\n");
+    let post = fetch(&server.url("/a.txt"), &["-X", "DELETE"]);
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    let with_body = fetch(&server.url("/a.txt"), &["-X", "GET", "--data", "x=1"]);
+    assert_eq!(with_body.status, 413);
+    assert_eq!(with_body.header("connection"), Some("close"));
+}
+
+#[test]
+fn a_folder_is_listed_with_escaped_names_and_encoded_links() {
+    let dir = TempDir::new();
+    dir.write("docs/a <b>&c.txt", b"1");
+    dir.write("docs/plain.txt", b"22");
+    dir.write("docs/inner/x.txt", b"3");
+    let server = Server::start(&dir.path);
+
+    let page = fetch(&server.url("/docs/"), &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(
+        html.contains("<a href=\"a%20%3Cb%3E%26c.txt\">a &lt;b&gt;&amp;c.txt</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<a href=\"plain.txt\">plain.txt</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<a href=\"inner/\">inner/</a>"), "{html}");
+    // The link works.
+    let linked = fetch(&server.url("/docs/a%20%3Cb%3E%26c.txt"), &[]);
+    assert_eq!(linked.body, b"1");
+
+    // Without the slash, the client is sent to the URL with it.
+    let moved = fetch(&server.url("/docs"), &[]);
+    assert_eq!(moved.status, 301);
+    assert_eq!(moved.header("location"), Some("/docs/"));
+
+    // A folder with an index.html shows that instead.
+    dir.write("site/index.html", b"<h1>home</h1>");
+    let index = fetch(&server.url("/site/"), &[]);
+    assert_eq!(index.body, b"<h1>home</h1>");
+}
