@@ -1,0 +1,344 @@
+//! The reactor: which tasks wait for which file descriptor, and the one `poll_oneoff` call that
+//! waits for all of them and for the next timer.
+//!
+//! # How a wait is built
+//!
+//! Every IO object (stdin, a listener, a stream) holds a [`Registration`]: a slot in a table
+//! whose size is fixed when the runtime is built ([`Builder::io_capacity`]). A slot keeps, per
+//! direction (read, write), the waker of the task that found the fd not ready, and a *ready*
+//! flag. Before the runtime sleeps, [`Reactor::turn`] writes one fd subscription per waiting
+//! direction, plus one relative `CLOCKID_MONOTONIC` subscription for the next timer, into a
+//! buffer reserved at build time (nothing is allocated per wait), and calls `poll_oneoff` once.
+//!
+//! Every event that comes back is matched to its slot by its `userdata`, which encodes the slot
+//! index, the slot's generation (so an event for a slot that was freed and reused meanwhile is
+//! ignored) and the direction. The slot's direction is marked ready and its waker woken. An event
+//! whose `error` is non-zero is treated the same way: the IO call that follows reports the error.
+//!
+//! `poll_oneoff` is level-triggered: each call looks at the fds' current state, so a waker
+//! registered after a `WouldBlock` is never lost.
+//!
+//! [`Builder::io_capacity`]: crate::Builder::io_capacity
+
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::task::{Context, Poll, Waker};
+
+use crate::runtime::Error;
+use crate::sys;
+
+/// `userdata` of the clock subscription (no slot encodes to it: slot indices are below 2^31).
+const CLOCK_USERDATA: u64 = u64::MAX;
+
+/// A direction of readiness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read = 0,
+    Write = 1,
+}
+
+#[derive(Default)]
+struct Waiter {
+    waker: Option<Waker>,
+    ready: bool,
+}
+
+struct Slot {
+    fd: sys::Fd,
+    generation: u32,
+    in_use: bool,
+    /// A socket: the reason for a BADF from a host that cannot poll sockets.
+    socket: bool,
+    waiters: [Waiter; 2],
+}
+
+struct Inner {
+    slots: Vec<Slot>,
+    /// Indices of free slots (capacity reserved at build).
+    free: Vec<u32>,
+    /// The subscriptions of the next wait (capacity reserved at build: 2 per slot + 1 clock).
+    subscriptions: Vec<sys::Subscription>,
+    /// Where the host writes events (as long as `subscriptions` can be).
+    events: Vec<sys::Event>,
+}
+
+/// The fd table and wait buffers of one runtime. Single-threaded: WASI preview 1 has no threads.
+pub(crate) struct Reactor {
+    inner: RefCell<Inner>,
+}
+
+fn encode(index: u32, generation: u32, direction: Direction) -> u64 {
+    (u64::from(generation) << 32) | (u64::from(index) << 1) | direction as u64
+}
+
+fn decode(userdata: u64) -> (u32, u32, Direction) {
+    let direction = if userdata & 1 == 0 {
+        Direction::Read
+    } else {
+        Direction::Write
+    };
+    ((userdata as u32) >> 1, (userdata >> 32) as u32, direction)
+}
+
+impl Reactor {
+    /// A reactor for up to `capacity` registered fds (at most 2^31 - 1).
+    pub(crate) fn new(capacity: usize) -> Reactor {
+        let capacity = capacity.clamp(1, (u32::MAX >> 1) as usize);
+        let slots = (0..capacity)
+            .map(|_| Slot {
+                fd: 0,
+                generation: 0,
+                in_use: false,
+                socket: false,
+                waiters: Default::default(),
+            })
+            .collect();
+        let max_subscriptions = 2 * capacity + 1;
+        Reactor {
+            inner: RefCell::new(Inner {
+                slots,
+                free: (0..capacity as u32).rev().collect(),
+                subscriptions: Vec::with_capacity(max_subscriptions),
+                events: vec![sys::empty_event(); max_subscriptions],
+            }),
+        }
+    }
+
+    /// Registers `fd`; `socket` says whether it is a socket (for the error of hosts that cannot
+    /// poll them).
+    pub(crate) fn register(&'static self, fd: sys::Fd, socket: bool) -> io::Result<Registration> {
+        let mut inner = self.inner.borrow_mut();
+        let capacity = inner.slots.len();
+        let Some(index) = inner.free.pop() else {
+            return Err(io::Error::other(format!(
+                "the runtime's IO table is full ({capacity} fds): raise Builder::io_capacity"
+            )));
+        };
+        let slot = &mut inner.slots[index as usize];
+        slot.fd = fd;
+        slot.in_use = true;
+        slot.socket = socket;
+        Ok(Registration {
+            reactor: self,
+            index,
+            generation: slot.generation,
+        })
+    }
+
+    /// How many fds are registered.
+    pub(crate) fn len(&self) -> usize {
+        let inner = self.inner.borrow();
+        inner.slots.len() - inner.free.len()
+    }
+
+    /// How many fds can be registered.
+    pub(crate) fn capacity(&self) -> usize {
+        self.inner.borrow().slots.len()
+    }
+
+    /// Waits in `poll_oneoff` for the registered fds that a task waits on, and for `timeout_ns`
+    /// (`None`: no timer; `Some(0)`: only look), then wakes the tasks whose fds are ready.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Deadlock`] when there is nothing to wait for (no timer and no task waiting on an
+    /// fd); [`Error::HostCannotPollSockets`] when the host refuses a socket subscription;
+    /// [`Error::Wait`] for any other failure of `poll_oneoff`.
+    pub(crate) fn turn(&self, timeout_ns: Option<u64>) -> Result<(), Error> {
+        let mut inner = self.inner.borrow_mut();
+        let Inner {
+            slots,
+            subscriptions,
+            events,
+            ..
+        } = &mut *inner;
+        subscriptions.clear();
+        let mut sockets = false;
+        for (index, slot) in slots.iter().enumerate().filter(|(_, slot)| slot.in_use) {
+            for direction in [Direction::Read, Direction::Write] {
+                let waiter = &slot.waiters[direction as usize];
+                if waiter.waker.is_some() && !waiter.ready {
+                    let userdata = encode(index as u32, slot.generation, direction);
+                    subscriptions.push(sys::fd_subscription(
+                        userdata,
+                        slot.fd,
+                        direction == Direction::Write,
+                    ));
+                    sockets |= slot.socket;
+                }
+            }
+        }
+        if let Some(timeout_ns) = timeout_ns {
+            subscriptions.push(sys::clock_subscription(CLOCK_USERDATA, timeout_ns));
+        }
+        if subscriptions.is_empty() {
+            // poll_oneoff with no subscription is INVAL; nothing could ever wake us.
+            return Err(Error::Deadlock);
+        }
+        let n = match sys::poll(subscriptions, events) {
+            Ok(n) => n,
+            Err(e) if sockets && e.raw_os_error() == Some(sys::ERRNO_BADF) => {
+                return Err(Error::HostCannotPollSockets(e));
+            }
+            Err(e) => return Err(Error::Wait(e)),
+        };
+        // Mark first, wake after the borrow ends (a waker may be foreign and do anything).
+        let mut ready = 0;
+        for i in 0..n {
+            // An event with a non-zero `error` is "ready" too: the IO call reports the error.
+            let userdata = sys::event_userdata(&events[i]);
+            if userdata == CLOCK_USERDATA {
+                continue;
+            }
+            let (index, generation, direction) = decode(userdata);
+            if let Some(slot) = slots.get_mut(index as usize) {
+                if slot.in_use && slot.generation == generation {
+                    slot.waiters[direction as usize].ready = true;
+                    // Keep the event (its userdata) for the wake pass below.
+                    events[ready] = events[i];
+                    ready += 1;
+                }
+            }
+        }
+        drop(inner);
+        for i in 0..ready {
+            let waker = {
+                let mut inner = self.inner.borrow_mut();
+                let (index, _, direction) = decode(sys::event_userdata(&inner.events[i]));
+                inner.slots[index as usize].waiters[direction as usize]
+                    .waker
+                    .take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a task waits for an fd (so a wait without a timer is not a deadlock).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.inner.borrow().slots.iter().any(|slot| {
+            slot.in_use
+                && slot
+                    .waiters
+                    .iter()
+                    .any(|waiter| waiter.waker.is_some() && !waiter.ready)
+        })
+    }
+}
+
+impl fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reactor")
+            .field("registered", &self.len())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+/// An fd's place in the reactor; frees it on drop (the fd itself is closed by its owner).
+pub(crate) struct Registration {
+    reactor: &'static Reactor,
+    index: u32,
+    generation: u32,
+}
+
+// SAFETY: wasm32-wasip1 without the `atomics` target feature has exactly one thread, so a
+// `Registration` (and the `RefCell` it reaches) can never be used from two threads; `Send` only
+// lets IO objects live in tasks spawned with `spawn`, as on ebbtide-std. Elsewhere (the host
+// stub, or a threaded wasm) it stays `!Send`.
+#[cfg(all(target_os = "wasi", not(target_feature = "atomics")))]
+unsafe impl Send for Registration {}
+
+impl Registration {
+    /// The registered fd.
+    pub(crate) fn fd(&self) -> sys::Fd {
+        self.reactor.inner.borrow().slots[self.index as usize].fd
+    }
+
+    fn with_waiter<R>(&self, direction: Direction, f: impl FnOnce(&mut Waiter) -> R) -> R {
+        let mut inner = self.reactor.inner.borrow_mut();
+        let slot = &mut inner.slots[self.index as usize];
+        debug_assert_eq!(slot.generation, self.generation);
+        f(&mut slot.waiters[direction as usize])
+    }
+
+    /// `Ready` once the reactor saw `direction` ready since the last call (consuming the
+    /// readiness); otherwise registers `cx`'s waker for the next wait and returns `Pending`.
+    ///
+    /// For fds whose IO call must not be tried before readiness (stdin: `fd_read` blocks).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<()> {
+        self.with_waiter(direction, |waiter| {
+            if waiter.ready {
+                waiter.ready = false;
+                Poll::Ready(())
+            } else {
+                set_waker(&mut waiter.waker, cx.waker());
+                Poll::Pending
+            }
+        })
+    }
+
+    /// After an IO call answered `WouldBlock`: forgets any readiness and registers `cx`'s waker
+    /// for the next wait. Returns `Pending` for the caller to return.
+    pub(crate) fn wait<T>(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<T> {
+        self.with_waiter(direction, |waiter| {
+            waiter.ready = false;
+            set_waker(&mut waiter.waker, cx.waker());
+        });
+        Poll::Pending
+    }
+}
+
+fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(old) if old.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let wakers = {
+            let mut inner = self.reactor.inner.borrow_mut();
+            let slot = &mut inner.slots[self.index as usize];
+            slot.in_use = false;
+            slot.generation = slot.generation.wrapping_add(1);
+            let wakers = [slot.waiters[0].waker.take(), slot.waiters[1].waker.take()];
+            slot.waiters = Default::default();
+            inner.free.push(self.index);
+            wakers
+        };
+        // Dropped outside the borrow: dropping a waker may run arbitrary code.
+        drop(wakers);
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("index", &self.index)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userdata_round_trips() {
+        for (index, generation, direction) in [
+            (0, 0, Direction::Read),
+            (5, 7, Direction::Write),
+            ((u32::MAX >> 1) - 1, u32::MAX, Direction::Read),
+        ] {
+            let userdata = encode(index, generation, direction);
+            assert_ne!(userdata, CLOCK_USERDATA);
+            assert_eq!(decode(userdata), (index, generation, direction));
+        }
+    }
+}

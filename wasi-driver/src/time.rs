@@ -1,0 +1,54 @@
+//! Time on WASI: the clock, and the `embassy-time-driver` implementation.
+//!
+//! Ticks are microseconds of the host's `CLOCKID_MONOTONIC` (read with `clock_time_get`, which
+//! gives nanoseconds, rounded down). Timers live in ebbtide-core's timer queue
+//! ([`ebbtide_core::time::driver`]); the runtime ends each `poll_oneoff` wait at the queue's next
+//! deadline with a relative monotonic clock subscription, and wakes what is due afterwards.
+//!
+//! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
+//! `Timer` and `Ticker` run on ebbtide-wasi as well as ebbtide's own [`sleep`]. A program links
+//! one time driver: do not link ebbtide-std (or another driver) into the same binary.
+//!
+//! # Examples
+//!
+//! (Not run by `cargo test`: doctests cannot run on wasm32-wasip1.)
+//!
+//! ```no_run
+//! use ebbtide_wasi::time::{sleep, timeout, Duration, Instant};
+//!
+//! ebbtide_wasi::Runtime::new().unwrap().block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(10)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(10));
+//!     let late = timeout(Duration::from_millis(1), sleep(Duration::from_secs(1))).await;
+//!     assert!(late.is_err());
+//! });
+//! ```
+
+use std::task::Waker;
+
+pub use ebbtide_core::time::{
+    interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
+    Interval, MissedTickBehavior, Sleep, Timeout,
+};
+
+/// The monotonic clock, in microseconds (rounded down).
+pub(crate) fn now_ticks() -> u64 {
+    crate::sys::monotonic_ns() / 1_000
+}
+
+struct WasiTimeDriver;
+
+impl embassy_time_driver::Driver for WasiTimeDriver {
+    fn now(&self) -> u64 {
+        now_ticks()
+    }
+
+    fn schedule_wake(&self, at: u64, waker: &Waker) {
+        // One thread: the runtime computes its wait from the queue right before it waits, so a
+        // deadline that moved earlier needs no signal.
+        let _ = ebbtide_core::time::driver::schedule_wake(at, waker);
+    }
+}
+
+embassy_time_driver::time_driver_impl!(static DRIVER: WasiTimeDriver = WasiTimeDriver);
