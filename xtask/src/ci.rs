@@ -39,6 +39,7 @@ pub const STAGES: &[Stage] = &[
     stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M",         no_std),
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
+    stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
     stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
@@ -93,6 +94,19 @@ fn std_poll(ws: &Workspace) -> Result<(), String> {
         .env("RUSTFLAGS", "--cfg mio_unsupported_force_poll_poll")
         .env("CARGO_TARGET_DIR", "target/poll")
         .run(ws)
+}
+
+/// The WASI driver on real hosts: its tests under wasmtime 46.0.3's preview 1 host (the cargo
+/// runner's default) and under the newest wasmtime (PyPI's), then the host-side tests (a TCP echo
+/// under `-S tcplisten`, stdin lines with a timer running).
+fn wasi(ws: &Workspace) -> Result<(), String> {
+    Cmd::cargo("clippy -p ebbtide-wasi --target wasm32-wasip1 --all-targets -- -D warnings")
+        .run(ws)?;
+    Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1").run(ws)?;
+    Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1")
+        .env("EBBTIDE_WASI_HOST", "python3 tools/wasi_run.py")
+        .run(ws)?;
+    Cmd::cargo("test -p ebbtide-tests --test wasi_hosts -- --ignored").run(ws)
 }
 
 /// Targets ebbtide-std must compile for besides the host.
