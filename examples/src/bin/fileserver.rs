@@ -68,8 +68,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     })
 }
 
-// Room for 4,096 connection tasks (the task pool's size classes are reserved up front).
-#[ebbtide_std::main(task_capacity = 4096)]
+// Task slots are reserved up front, per size class; a connection's task takes a 1 or 4 KiB slot
+// (see `http::connection`), and 16,384 gives 1,024 of the 4 KiB class (16 MiB in all). A
+// connection that finds its class full is closed.
+#[ebbtide_std::main(task_capacity = 16384)]
 async fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,

@@ -45,7 +45,7 @@ pub(crate) async fn run(stream: TcpStream, config: Arc<Config>) {
         filled: 0,
         config,
     };
-    if let Err(e) = connection.serve().await { eprintln!("DEBUGCONN {e:?}"); }
+    let _ = connection.serve().await;
 }
 
 /// What [`Connection::read_head`] found.

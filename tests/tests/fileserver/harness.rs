@@ -44,6 +44,13 @@ impl Drop for TempDir {
     }
 }
 
+/// The runtime a test server runs on: 256 slots in the 4 KiB class, where connection tasks go
+/// (the default has 64, which `wrk -c64` plus one reconnect would fill: the extra connection is
+/// refused, and wrk counts a read error).
+pub fn runtime() -> ebbtide_std::Builder {
+    ebbtide_std::Runtime::builder().task_capacity(4096)
+}
+
 /// A server in a thread of its own; stopped (and joined) when dropped.
 pub struct Server {
     pub addr: SocketAddr,
@@ -54,7 +61,7 @@ pub struct Server {
 impl Server {
     /// Serves `root` with the default limits.
     pub fn start(root: &Path) -> Server {
-        Server::start_with(root, |_| {}, ebbtide_std::Runtime::builder())
+        Server::start_with(root, |_| {}, runtime())
     }
 
     /// Serves `root` with the limits `tweak` sets, on a runtime built by `runtime`.

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::harness::{
-    connect, curl, exchange_until_close, read_one_response, read_response, Server, TempDir,
+    connect, curl, exchange_until_close, read_one_response, read_response, runtime, Server, TempDir,
 };
 
 fn served_dir() -> TempDir {
@@ -81,7 +81,7 @@ fn a_connection_closes_after_its_last_allowed_request() {
     let server = Server::start_with(
         &dir.path,
         |config| config.max_requests_per_connection = 3,
-        ebbtide_std::Runtime::builder(),
+        runtime(),
     );
     let mut stream = connect(server.addr);
     for n in 1..=3 {
@@ -103,7 +103,7 @@ fn an_idle_connection_is_closed() {
     let server = Server::start_with(
         &dir.path,
         |config| config.idle_timeout = Duration::from_millis(300),
-        ebbtide_std::Runtime::builder(),
+        runtime(),
     );
     let mut stream = connect(server.addr);
     stream

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::harness::{connect, curl, fetch, Server, TempDir};
+use crate::harness::{connect, curl, fetch, runtime, Server, TempDir};
 
 #[test]
 fn a_head_over_the_limit_is_431() {
@@ -41,7 +41,7 @@ fn slowloris_clients_are_disconnected_while_others_are_served() {
     let server = Server::start_with(
         &dir.path,
         |config| config.header_timeout = DEADLINE,
-        ebbtide_std::Runtime::builder(),
+        runtime(),
     );
     let addr = server.addr;
     // Ten clients, each trickling a never-ending head, a byte every 100 ms.
