@@ -3,7 +3,9 @@
 //! A closed-loop client (one thread, raw mio) keeps N connections busy: each sends a message,
 //! waits for the whole echo, and sends again. The server under test runs on its own thread. For
 //! 1, 64 and 512 connections and 100-byte messages, prints requests per second for both servers
-//! and their ratio (ebbtide / raw mio: 1.0 means the runtime costs nothing).
+//! and their ratio (ebbtide / raw mio: 1.0 means the runtime costs nothing), and the server
+//! thread's CPU time per request (user + system), whose ratio (raw / ebbtide) says the same thing
+//! with less noise from whatever else the machine is doing.
 //!
 //! `cargo bench -p ebbtide-std --bench tcp_echo` (`-- --quick` for shorter runs)
 
@@ -19,8 +21,18 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 const MESSAGE: usize = 100;
 
+/// CPU time (user + system) the calling thread has used, in microseconds.
+fn thread_cpu_us() -> u64 {
+    // SAFETY: `rusage` is plain old data, for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid rusage to fill.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
 /// The floor: an echo server with no runtime at all, edge-triggered like ebbtide.
-fn raw_mio_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle<()>, Arc<Waker>) {
+fn raw_mio_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle<u64>, Arc<Waker>) {
     let mut poll = Poll::new().unwrap();
     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -31,6 +43,7 @@ fn raw_mio_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle
         .unwrap();
     let waker = Arc::new(Waker::new(poll.registry(), WAKE).unwrap());
     let thread = std::thread::spawn(move || {
+        let cpu_start = thread_cpu_us();
         let mut events = Events::with_capacity(1024);
         let mut conns: Vec<Option<(TcpStream, Vec<u8>)>> = Vec::new();
         let mut buf = [0u8; 64 * 1024];
@@ -94,14 +107,16 @@ fn raw_mio_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle
                 }
             }
         }
+        thread_cpu_us() - cpu_start
     });
     (addr, thread, waker)
 }
 
 /// The same service on ebbtide-std: a task per connection.
-fn ebbtide_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle<()>) {
+fn ebbtide_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle<u64>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
+        let cpu_start = thread_cpu_us();
         let runtime = ebbtide_std::Runtime::builder()
             .task_slots([64, 64, 1024, 16])
             .build()
@@ -131,6 +146,7 @@ fn ebbtide_server(stop: Arc<AtomicBool>) -> (SocketAddr, std::thread::JoinHandle
                 .unwrap();
             }
         });
+        thread_cpu_us() - cpu_start
     });
     (rx.recv().unwrap(), thread)
 }
@@ -211,12 +227,21 @@ fn main() {
     let rounds = if quick { 1 } else { 3 };
     println!("TCP echo, {MESSAGE}-byte messages, closed loop, {duration:?} per sample, {rounds} samples each (alternating)");
     println!(
-        "{:>11} {:>14} {:>14} {:>8}",
-        "connections", "raw mio req/s", "ebbtide req/s", "ratio"
+        "{:>11} {:>14} {:>14} {:>8} {:>12} {:>12} {:>9}",
+        "connections",
+        "raw mio req/s",
+        "ebbtide req/s",
+        "ratio",
+        "raw ns/req",
+        "ebb ns/req",
+        "cpu ratio"
     );
     for connections in [1, 64, 512] {
         let mut raw_samples = Vec::new();
         let mut ebb_samples = Vec::new();
+        // Server CPU time per request (ns): less sensitive to a busy machine than throughput.
+        let mut raw_cpu = Vec::new();
+        let mut ebb_cpu = Vec::new();
         for _ in 0..rounds {
             let stop = Arc::new(AtomicBool::new(false));
             let (addr, thread, waker) = raw_mio_server(stop.clone());
@@ -224,7 +249,7 @@ fn main() {
             raw_samples.push(trips as f64 / duration.as_secs_f64());
             stop.store(true, Ordering::Relaxed);
             waker.wake().unwrap();
-            thread.join().unwrap();
+            raw_cpu.push(thread.join().unwrap() as f64 * 1000.0 / trips as f64);
 
             let stop = Arc::new(AtomicBool::new(false));
             let (addr, thread) = ebbtide_server(stop.clone());
@@ -233,7 +258,7 @@ fn main() {
             stop.store(true, Ordering::Relaxed);
             // One more connection makes the accept loop see the stop flag.
             drop(std::net::TcpStream::connect(addr));
-            thread.join().unwrap();
+            ebb_cpu.push(thread.join().unwrap() as f64 * 1000.0 / trips as f64);
         }
         let median = |v: &mut Vec<f64>| {
             v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -241,9 +266,12 @@ fn main() {
         };
         let raw = median(&mut raw_samples);
         let ebb = median(&mut ebb_samples);
+        let raw_ns = median(&mut raw_cpu);
+        let ebb_ns = median(&mut ebb_cpu);
         println!(
-            "{connections:>11} {raw:>14.0} {ebb:>14.0} {:>8.3}",
-            ebb / raw
+            "{connections:>11} {raw:>14.0} {ebb:>14.0} {:>8.3} {raw_ns:>12.0} {ebb_ns:>12.0} {:>9.3}",
+            ebb / raw,
+            raw_ns / ebb_ns
         );
     }
 }
