@@ -1,10 +1,12 @@
 //! The project's own commands, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! - `cargo xtask ci`: every check CI runs, in order; see [`ci`] for the stages.
+//! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`bench`].
 //! - `cargo xtask help`: usage and the list of stages.
 //!
 //! Standard library only, so that it builds in seconds on a machine that has just Rust.
 
+mod bench;
 mod ci;
 mod cmd;
 mod setup;
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
             Ok(selection) => ci::run(&workspace_root(), &selection),
             Err(message) => usage_error(&message),
         },
+        Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -52,6 +55,10 @@ commands:
         run the checks CI runs, in order; keeps going after a failed stage and exits
         non-zero if any failed. --only and --skip take a stage name or a comma-separated
         list and may be repeated.
+  bench [--quick]
+        build the ebbtide-bench binaries in release and compare ebbtide with Tokio, smol and
+        Embassy; writes target/bench-report/report.md and SVG charts. --quick: under two
+        minutes. Not part of `ci` (slow and noisy).
   help  print this message
 
 stages of `ci`, in order:"

@@ -1,0 +1,115 @@
+//! Shared by the benchmark binaries: command-line parsing, timing and the JSON lines they print.
+//!
+//! Each binary runs one runtime. Invoked as `<binary> <workload> <samples>`, it runs the workload
+//! once to warm up, then `samples` times, printing one line per sample:
+//! `{"workload":"spawn_many_1000","runtime":"tokio-ct","ns":123456}` (plus `"late_ns"`, the mean
+//! wake lateness, for timer workloads). `<binary> list` prints the workloads it knows.
+//! `cargo xtask bench` runs every binary, alternating runtimes sample by sample, and writes the
+//! report. Nothing here depends on a runtime, so that each binary links only its own.
+
+use std::time::Instant;
+
+/// Sizes of the workloads (the same on every runtime).
+pub mod sizes {
+    /// Tasks spawned by `spawn_many_1000`.
+    pub const SPAWN_SMALL: usize = 1_000;
+    /// Tasks spawned by `spawn_many_10000`.
+    pub const SPAWN_LARGE: usize = 10_000;
+    /// Tasks of `yield_many`.
+    pub const YIELD_TASKS: usize = 200;
+    /// Yields per task of `yield_many`.
+    pub const YIELDS: usize = 1_000;
+    /// Parent tasks of `ping_pong`.
+    pub const PING_PONG: usize = 1_000;
+    /// Length of the chain of `chained_spawn`.
+    pub const CHAIN: usize = 1_000;
+    /// Messages of `mpsc_uncontended` (and its channel's capacity).
+    pub const UNCONTENDED: usize = 5_000;
+    /// Producers of `mpsc_contended`.
+    pub const PRODUCERS: usize = 5;
+    /// Messages per producer of `mpsc_contended`.
+    pub const PER_PRODUCER: usize = 1_000;
+    /// Capacity of the channel of `mpsc_contended`.
+    pub const CONTENDED_CAPACITY: usize = 100;
+    /// Round trips of `request_reply`.
+    pub const ROUND_TRIPS: usize = 1_000;
+    /// Capacity of the request channel of `request_reply`.
+    pub const REQUEST_CAPACITY: usize = 10;
+    /// Sleeping tasks of `timers`.
+    pub const TIMERS: usize = 10_000;
+}
+
+/// The sleep of timer task `i`: 1 to 10 ms, spread deterministically (distinct deadlines).
+pub fn timer_micros(i: usize) -> u64 {
+    1_000 + (i as u64 * 7_919) % 9_000
+}
+
+/// What one run of a workload measured.
+pub struct Sample {
+    /// Wall time of the whole workload.
+    pub ns: u128,
+    /// Mean wake lateness (timer workloads only).
+    pub late_ns: Option<u128>,
+}
+
+impl From<std::time::Duration> for Sample {
+    fn from(d: std::time::Duration) -> Sample {
+        Sample {
+            ns: d.as_nanos(),
+            late_ns: None,
+        }
+    }
+}
+
+/// Times `f` (which runs the whole workload once).
+pub fn time(f: impl FnOnce()) -> Sample {
+    let start = Instant::now();
+    f();
+    start.elapsed().into()
+}
+
+/// The entry point of a benchmark binary. `matrix` lists, per runtime variant the binary runs,
+/// the workloads it runs. Arguments: `list` prints `runtime workload` lines; `<runtime>
+/// <workload> <samples>` calls `run(runtime, workload)` once to warm up, then `samples` times,
+/// printing each sample as a JSON line.
+pub fn main(matrix: &[(&str, &[&str])], mut run: impl FnMut(&str, &str) -> Sample) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => list(matrix),
+        [list_cmd] if list_cmd == "list" => list(matrix),
+        [runtime, workload, rest @ ..] => {
+            let known = matrix
+                .iter()
+                .any(|(r, ws)| r == runtime && ws.contains(&workload.as_str()));
+            if !known {
+                eprintln!("unknown runtime/workload `{runtime} {workload}`");
+                std::process::exit(3);
+            }
+            let samples: usize = rest.first().and_then(|s| s.parse().ok()).unwrap_or(1);
+            run(runtime, workload);
+            for _ in 0..samples {
+                let sample = run(runtime, workload);
+                let late = match sample.late_ns {
+                    Some(late) => format!(",\"late_ns\":{late}"),
+                    None => String::new(),
+                };
+                println!(
+                    "{{\"workload\":\"{workload}\",\"runtime\":\"{runtime}\",\"ns\":{}{late}}}",
+                    sample.ns
+                );
+            }
+        }
+        _ => {
+            eprintln!("usage: <binary> list | <binary> <runtime> <workload> [samples]");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn list(matrix: &[(&str, &[&str])]) {
+    for (runtime, workloads) in matrix {
+        for w in *workloads {
+            println!("{runtime} {w}");
+        }
+    }
+}
