@@ -181,17 +181,25 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
             .is_ok_and(|out| out.status.success())
     };
     let root = tools_dir(ws).join(format!("wasmtime-{WASMTIME_VERSION}"));
-    ensure(&format!("wasmtime-cli {WASMTIME_VERSION}"), wasmtime_works, || {
-        Cmd::cargo("install wasmtime-cli --locked --no-default-features")
-            .args(["--version", WASMTIME_VERSION])
-            .args(["--features", "run,cranelift,parallel-compilation"])
-            .arg("--root")
-            .arg(root.to_string_lossy().as_ref())
-            .run(ws)
-    })?;
+    ensure(
+        &format!("wasmtime-cli {WASMTIME_VERSION}"),
+        wasmtime_works,
+        || {
+            Cmd::cargo("install wasmtime-cli --locked --no-default-features")
+                .args(["--version", WASMTIME_VERSION])
+                .args(["--features", "run,cranelift,parallel-compilation"])
+                .arg("--root")
+                .arg(root.to_string_lossy().as_ref())
+                .run(ws)
+        },
+    )?;
 
     // The newest wasmtime, from PyPI (prebuilt, seconds): a second WASI host for the tests.
-    let python_wasmtime = || Cmd::line("python3 -c").arg("import wasmtime").succeeds_quietly(ws);
+    let python_wasmtime = || {
+        Cmd::line("python3 -c")
+            .arg("import wasmtime")
+            .succeeds_quietly(ws)
+    };
     ensure("wasmtime for Python (PyPI)", python_wasmtime, || {
         Cmd::line("python3 -m pip install --quiet wasmtime").run(ws)
     })

@@ -54,6 +54,7 @@ use core::task::{Context, Poll, Waker};
 
 use heapless::Deque;
 
+use crate::loom::{AtomicBool, Ordering};
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
 
@@ -473,6 +474,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
                 value: Some(value),
                 phase: Phase::Idle,
             }),
+            linked: AtomicBool::new(false),
         }
     }
 
@@ -598,6 +600,10 @@ impl<T, const N: usize, M: RawMutex> fmt::Debug for Sender<'_, T, N, M> {
 pub struct SendFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
     channel: &'a Channel<T, N, M>,
     node: Node<Sending<T>>,
+    /// Whether the node was ever linked into the list of waiting senders. A send that never had
+    /// to wait (the common case) needs no lock when it is dropped: nothing else can reach its node.
+    /// (Only its owner touches it; atomic so that the future stays `Sync`.)
+    linked: AtomicBool,
 }
 
 impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
@@ -648,6 +654,7 @@ impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
                     // SAFETY: `this` is pinned (polled through `Pin`), `Drop` removes the node
                     // under this lock, and the node is only used with this list.
                     unsafe { state.senders_waiting.push_back(node) };
+                    this.linked.store(true, Ordering::Relaxed);
                     (Poll::Pending, None)
                 }
             }
@@ -677,6 +684,10 @@ impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
 
 impl<T, const N: usize, M: RawMutex> Drop for SendFuture<'_, T, N, M> {
     fn drop(&mut self) {
+        if !self.linked.load(Ordering::Relaxed) {
+            // Never waited: no other party knows the node (an unsent message drops with it).
+            return;
+        }
         // An unsent message stays in the node and is dropped with it, after the lock.
         let next = self.channel.state.lock(|state| {
             state.senders_waiting.remove(&self.node);
