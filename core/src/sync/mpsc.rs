@@ -54,8 +54,8 @@ use core::task::{Context, Poll, Waker};
 
 use heapless::Deque;
 
-use crate::loom::{AtomicBool, Ordering};
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::loom::{AtomicBool, Ordering};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
 
 mod error;
