@@ -67,7 +67,8 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
     // `baremetal`: boots examples/baremetal on an emulated Cortex-M3, and reports its size.
     deb("qemu-system-arm", "qemu-system-arm"),
     deb("binutils-arm-none-eabi", "arm-none-eabi-size"),
-    // HTTP load generator for the benchmarks.
+    // Real HTTP clients for the file server's tests: curl for content, wrk for load.
+    deb("curl", "curl"),
     deb("wrk", "wrk"),
 ];
 
