@@ -119,7 +119,15 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     let ws = Workspace {
         root: root.to_path_buf(),
     };
-    if let Err(e) = Cmd::cargo("build --release --package ebbtide-bench --bins").run(&ws) {
+    // Embassy's timers come from a crate outside the workspace (see its Cargo.toml), built into
+    // the same target folder.
+    let embassy_timers = Cmd::cargo(
+        "build --release --manifest-path bench/embassy-timers/Cargo.toml --target-dir target",
+    );
+    if let Err(e) = Cmd::cargo("build --release --package ebbtide-bench --bins")
+        .run(&ws)
+        .and_then(|()| embassy_timers.run(&ws))
+    {
         eprintln!("xtask bench: build failed: {e}");
         return ExitCode::FAILURE;
     }

@@ -1,7 +1,7 @@
 //! The project's own commands, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! - `cargo xtask ci`: every check CI runs, in order; see [`ci`] for the stages.
-//! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`bench`].
+//! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`mod@bench`].
 //! - `cargo xtask help`: usage and the list of stages.
 //!
 //! Standard library only, so that it builds in seconds on a machine that has just Rust.

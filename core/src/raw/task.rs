@@ -95,14 +95,10 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
     let state = &head.header.state;
-    let mut current = state.load(Ordering::Acquire);
-    let previous = loop {
-        let next = (current & !SCHEDULED) | RUNNING;
-        match state.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(previous) => break previous,
-            Err(actual) => current = actual,
-        }
-    };
+    // A dequeued task has SCHEDULED set and RUNNING clear (the executor clears RUNNING before it
+    // takes the next batch), so one XOR moves it from scheduled to running.
+    let previous = state.fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
+    debug_assert!(previous & SCHEDULED != 0 && previous & RUNNING == 0, "{:?}", State(previous));
     // From here on we hold RUNNING, which makes the storage ours (ground rule 2).
     if previous & COMPLETE != 0 {
         // Woken while it was finishing: it was queued once more; now let the slot go.
