@@ -98,7 +98,11 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // A dequeued task has SCHEDULED set and RUNNING clear (the executor clears RUNNING before it
     // takes the next batch), so one XOR moves it from scheduled to running.
     let previous = state.fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
-    debug_assert!(previous & SCHEDULED != 0 && previous & RUNNING == 0, "{:?}", State(previous));
+    debug_assert!(
+        previous & SCHEDULED != 0 && previous & RUNNING == 0,
+        "{:?}",
+        State(previous)
+    );
     // From here on we hold RUNNING, which makes the storage ours (ground rule 2).
     if previous & COMPLETE != 0 {
         // Woken while it was finishing: it was queued once more; now let the slot go.
