@@ -85,6 +85,7 @@ mod join;
 mod macros;
 mod pool;
 mod raw;
+pub mod size_classes;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -83,8 +83,7 @@ impl Runtime {
             }
         }));
         let executor: &'static Executor = Box::leak(Box::new(Executor::with_wake_hook(hook)));
-        let pools: &'static pools::Pools =
-            Box::leak(Box::new(pools::Pools::new(builder.task_slots)));
+        let pools: &'static pools::Pools = Box::leak(Box::new(pools::reserve(builder.task_slots)));
         let shared: &'static Shared = Box::leak(Box::new(Shared {
             executor,
             reactor,

@@ -49,8 +49,8 @@ impl Builder {
     }
 
     /// How many tasks can be alive at once. Slots come in four size classes
-    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of 256 bytes, `n / 4` of 1 KiB,
-    /// `n / 16` of 4 KiB and `n / 64` of 16 KiB (at least a few of each).
+    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of 256 bytes, `n / 2` of 1 KiB,
+    /// `n / 4` of 4 KiB and `n / 16` of 16 KiB (at least a few of each).
     ///
     /// # Examples
     ///

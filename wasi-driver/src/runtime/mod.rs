@@ -200,8 +200,7 @@ impl Runtime {
         // No wake hook: there is one thread, and it polls the executor before every wait.
         let executor: &'static Executor = Box::leak(Box::new(Executor::new()));
         let reactor: &'static Reactor = Box::leak(Box::new(Reactor::new(builder.io_capacity)));
-        let pools: &'static pools::Pools =
-            Box::leak(Box::new(pools::Pools::new(builder.task_slots)));
+        let pools: &'static pools::Pools = Box::leak(Box::new(pools::reserve(builder.task_slots)));
         let shared: &'static Shared = Box::leak(Box::new(Shared {
             executor,
             reactor,
