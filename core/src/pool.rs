@@ -10,6 +10,7 @@ use core::future::Future;
 use crate::executor::{Executor, SpawnError};
 use crate::join::JoinHandle;
 use crate::loom::{AtomicUsize, Ordering};
+use crate::raw::header::AssertFits;
 use crate::raw::state::CLAIMED;
 use crate::raw::{task, TaskSlot};
 
@@ -161,8 +162,23 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
     }
 }
 
-/// Spawns into `slots`, naming the pool `name` in errors.
+/// Spawns into `slots`, naming the pool `name` in errors; a future that does not fit the slots
+/// fails to compile.
 fn spawn_in<F: Future + 'static, const SIZE: usize>(
+    name: &'static str,
+    slots: &'static [TaskSlot<SIZE>],
+    next: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<JoinHandle<F::Output>, SpawnError> {
+    #[allow(clippy::let_unit_value)]
+    let () = AssertFits::<F, SIZE>::OK;
+    spawn_fitting_in(name, slots, next, executor, future)
+}
+
+/// [`spawn_in`] with a run-time size check (folded away by the compiler) instead of the
+/// compile-time one, for callers that chose the pool from `F`'s size themselves.
+fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
     name: &'static str,
     slots: &'static [TaskSlot<SIZE>],
     next: &AtomicUsize,
@@ -172,24 +188,6 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
     match task::spawn(slots, next, executor, future) {
         // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
         // `F::Output`.
-        Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
-        Err(_future) => Err(SpawnError::PoolFull {
-            pool: name,
-            capacity: slots.len(),
-        }),
-    }
-}
-
-/// [`spawn_in`] with a run-time size check instead of the compile-time one.
-fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
-    name: &'static str,
-    slots: &'static [TaskSlot<SIZE>],
-    next: &AtomicUsize,
-    executor: &'static Executor,
-    future: F,
-) -> Result<JoinHandle<F::Output>, SpawnError> {
-    match task::spawn_fitting(slots, next, executor, future) {
-        // SAFETY: as in `spawn_in`.
         Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
         Err(_future) => Err(SpawnError::PoolFull {
             pool: name,

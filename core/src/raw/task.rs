@@ -13,25 +13,15 @@ use crate::loom::{AtomicUsize, Ordering};
 
 /// Claims a free slot in `slots`, starting the search at `*hint`, and starts `future` in it on
 /// `executor`. Gives the future back when every slot is taken.
-pub(crate) fn spawn<F: Future, const SIZE: usize>(
-    slots: &'static [TaskSlot<SIZE>],
-    hint: &AtomicUsize,
-    executor: &'static Executor,
-    future: F,
-) -> Result<NonNull<Header>, F> {
-    #[allow(clippy::let_unit_value)]
-    let () = AssertFits::<F, SIZE>::OK;
-    spawn_fitting(slots, hint, executor, future)
-}
-
-/// [`spawn`] without the compile-time size check, for callers that chose `SIZE` from `F`'s size
-/// at compile time themselves (a driver's size classes): every `match` arm is instantiated, and
-/// only the one that fits runs.
+///
+/// The size check here is at run time (and folded away): pools check at compile time before they
+/// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
+/// themselves (every `match` arm is instantiated there; only the one that fits runs).
 ///
 /// # Panics
 ///
 /// If `F` or its output does not fit the slots (a bug in the caller's choice of pool).
-pub(crate) fn spawn_fitting<F: Future, const SIZE: usize>(
+pub(crate) fn spawn<F: Future, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
     hint: &AtomicUsize,
     executor: &'static Executor,
