@@ -105,7 +105,15 @@ fn a_full_queue_refuses_try_spawn_blocking() {
         .unwrap();
     runtime.block_on(async {
         let (release, gate) = mpsc::channel::<()>();
-        let busy = spawn_blocking(move || gate.recv().unwrap());
+        let (started, has_started) = mpsc::channel::<()>();
+        let busy = spawn_blocking(move || {
+            started.send(()).unwrap();
+            gate.recv().unwrap()
+        });
+        // The one thread holds `busy` before the queue is filled, so no slot frees meanwhile.
+        has_started
+            .recv_timeout(StdDuration::from_secs(10))
+            .unwrap();
         let mut queued = Vec::new();
         while let Ok(handle) = try_spawn_blocking(|| 1) {
             queued.push(handle);
