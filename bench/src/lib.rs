@@ -45,19 +45,41 @@ pub fn timer_micros(i: usize) -> u64 {
 }
 
 /// What one run of a workload measured.
+///
+/// `ns` is the workload's primary figure, lower is better: the wall time of the whole workload
+/// for executor workloads, the mean time per request for network workloads. Memory and idle
+/// workloads report their figure in `extra` (`bytes`, `per_sec`) and leave `ns` at 0.
 pub struct Sample {
-    /// Wall time of the whole workload.
+    /// Wall time of the whole workload (or per request, see above).
     pub ns: u128,
     /// Mean wake lateness (timer workloads only).
     pub late_ns: Option<u128>,
+    /// Further named figures printed as extra JSON keys, e.g. `("p99_ns", 41_000.0)`,
+    /// `("rps", 98_000.0)`, `("cpu_ns", 3_100.0)` (server CPU per request), `("bytes", 64.0)`,
+    /// `("per_sec", 0.0)`. Keys are plain identifiers; values are finite numbers.
+    pub extra: Vec<(&'static str, f64)>,
+}
+
+impl Sample {
+    /// A sample with only the primary figure.
+    pub fn ns(ns: u128) -> Sample {
+        Sample {
+            ns,
+            late_ns: None,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Adds a named figure (builder style).
+    pub fn with(mut self, key: &'static str, value: f64) -> Sample {
+        self.extra.push((key, value));
+        self
+    }
 }
 
 impl From<std::time::Duration> for Sample {
     fn from(d: std::time::Duration) -> Sample {
-        Sample {
-            ns: d.as_nanos(),
-            late_ns: None,
-        }
+        Sample::ns(d.as_nanos())
     }
 }
 
@@ -89,10 +111,13 @@ pub fn main(matrix: &[(&str, &[&str])], mut run: impl FnMut(&str, &str) -> Sampl
             run(runtime, workload);
             for _ in 0..samples {
                 let sample = run(runtime, workload);
-                let late = match sample.late_ns {
+                let mut late = match sample.late_ns {
                     Some(late) => format!(",\"late_ns\":{late}"),
                     None => String::new(),
                 };
+                for (key, value) in &sample.extra {
+                    late.push_str(&format!(",\"{key}\":{value}"));
+                }
                 println!(
                     "{{\"workload\":\"{workload}\",\"runtime\":\"{runtime}\",\"ns\":{}{late}}}",
                     sample.ns

@@ -60,6 +60,7 @@ fn main() {
             Sample {
                 ns: start.elapsed().as_nanos(),
                 late_ns: Some(u128::from(LATE_NS.load(Ordering::Relaxed)) / TIMERS as u128),
+                extra: Vec::new(),
             }
         },
     );
