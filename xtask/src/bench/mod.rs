@@ -1,0 +1,269 @@
+//! `cargo xtask bench [--quick] [--only <text>]`: ebbtide against Tokio, smol and Embassy, in one run.
+//!
+//! Builds the binaries of the `ebbtide-bench` crate (and Embassy's, which live outside the
+//! workspace) with the `bench-lto` profile (release, thin LTO, one codegen unit), asks each which
+//! runtime variants and workloads it runs (`<binary> list`), then runs them in rounds: in each
+//! round every workload runs on every runtime, one process per (runtime, workload), the runtimes'
+//! order rotating from round to round, so that drift on a shared machine falls on all of them
+//! alike. Each process warms up once and prints a few samples as JSON lines. Then it builds the
+//! same small bare-metal app with ebbtide-core and with embassy-executor and compares their sizes.
+//! Writes `target/bench-report/report.md` (medians, spread, ratio to the best peer), one SVG bar
+//! chart per workload and the raw samples (`samples.jsonl`), and prints the markdown.
+//!
+//! `--quick` runs fewer rounds and shorter network runs (the binaries see
+//! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
+//! whose name contains the text (and skips the size comparison unless the text is `size`).
+
+mod report;
+mod workloads;
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::cmd::{Cmd, Workspace};
+use workloads::{Kind, WORKLOADS};
+
+/// The benchmark binaries, each linking one runtime (and at most one time driver).
+const BINARIES: &[&str] = &[
+    "exec_ebbtide",
+    "exec_tokio",
+    "exec_smol",
+    "exec_embassy",
+    "timers_ebbtide",
+    "timers_peers",
+    "timers_embassy",
+    "net_ebbtide",
+    "net_tokio",
+    "net_mio",
+    "mem_ebbtide",
+    "mem_tokio",
+    "mem_smol",
+    "mem_embassy",
+];
+
+/// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in
+/// `bench/embassy-timers/Cargo.toml`): release with thin LTO and one codegen unit, as the peers'
+/// figures in `shared/BENCH.md` were taken.
+const PROFILE: &str = "bench-lto";
+
+struct Options {
+    quick: bool,
+    only: Option<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            quick: false,
+            only: None,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--only" => {
+                    let text = args
+                        .next()
+                        .ok_or("--only needs a workload name (or part of one)")?;
+                    options.only = Some(text.clone());
+                }
+                other => {
+                    return Err(format!(
+                        "unknown argument `{other}` (expected --quick or --only <text>)"
+                    ))
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    fn wants(&self, workload: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|text| workload.contains(text))
+    }
+}
+
+/// Entry point of `cargo xtask bench`.
+pub fn run(root: &Path, args: &[String]) -> ExitCode {
+    let options = match Options::parse(args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("xtask bench: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let ws = Workspace {
+        root: root.to_path_buf(),
+    };
+    match measure(&ws, &options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn measure(ws: &Workspace, options: &Options) -> Result<(), String> {
+    build(ws)?;
+    let bin_dir = ws.path(&format!("target/{PROFILE}"));
+    let mut jobs: Vec<Job> = Vec::new();
+    for bin in BINARIES {
+        let out = Command::new(bin_dir.join(bin))
+            .arg("list")
+            .output()
+            .map_err(|e| format!("running `{bin} list`: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("`{bin} list` failed"));
+        }
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((runtime, workload)) = line.split_once(' ') {
+                if options.wants(workload) {
+                    jobs.push(Job {
+                        binary: bin,
+                        runtime: runtime.to_string(),
+                        workload: workload.to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    let started = Instant::now();
+    let mut samples: Vec<report::Sample> = Vec::new();
+    let mut raw = String::new();
+    let max_rounds = WORKLOADS
+        .iter()
+        .map(|w| w.kind.rounds(options.quick).0)
+        .max()
+        .unwrap_or(1);
+    for round in 0..max_rounds {
+        eprintln!("xtask bench: round {}/{max_rounds}", round + 1);
+        for workload in WORKLOADS {
+            let (rounds, per_process) = workload.kind.rounds(options.quick);
+            if round >= rounds {
+                continue;
+            }
+            let mut these: Vec<&Job> = jobs
+                .iter()
+                .filter(|j| j.workload == workload.name)
+                .collect();
+            if these.is_empty() {
+                continue;
+            }
+            let shift = round % these.len();
+            these.rotate_left(shift);
+            for job in these {
+                let stdout = job.run(&bin_dir, per_process, options.quick)?;
+                for line in stdout.lines() {
+                    if let Some(s) = report::Sample::parse(line) {
+                        raw.push_str(line);
+                        raw.push('\n');
+                        samples.push(s);
+                    }
+                }
+            }
+        }
+    }
+    let measuring = started.elapsed().as_secs_f64();
+
+    let sizes = if options.only.as_deref().is_none_or(|t| t == "size") {
+        eprintln!(
+            "xtask bench: the same bare-metal app with ebbtide-core and with embassy-executor"
+        );
+        Some(size_section(ws)?)
+    } else {
+        None
+    };
+
+    let report = report::render(&report::Run {
+        samples: &samples,
+        sizes: sizes.as_deref(),
+        quick: options.quick,
+        only: options.only.as_deref(),
+        secs: measuring,
+    });
+    let dir = ws.path("target/bench-report");
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("report.md"), &report.markdown))
+        .and_then(|()| std::fs::write(dir.join("samples.jsonl"), &raw))
+        .and_then(|()| {
+            report
+                .charts
+                .iter()
+                .try_for_each(|(name, svg)| std::fs::write(dir.join(format!("{name}.svg")), svg))
+        });
+    written.map_err(|e| format!("writing {}: {e}", dir.display()))?;
+    println!("{}", report.markdown);
+    eprintln!("xtask bench: wrote {}", dir.join("report.md").display());
+    Ok(())
+}
+
+/// The bare-metal size comparison as a markdown section.
+fn size_section(_ws: &Workspace) -> Result<String, String> {
+    Ok(String::new())
+}
+
+/// Builds every benchmark binary with [`PROFILE`].
+fn build(ws: &Workspace) -> Result<(), String> {
+    // Embassy's timer and memory workloads come from a crate outside the workspace (see its
+    // Cargo.toml), built into the same target folder.
+    let workspace = format!("build --profile {PROFILE} --package ebbtide-bench --bins");
+    let embassy = format!(
+        "build --profile {PROFILE} --manifest-path bench/embassy-timers/Cargo.toml --target-dir target"
+    );
+    Cmd::cargo(&workspace)
+        .run(ws)
+        .and_then(|()| Cmd::cargo(&embassy).run(ws))
+        .map_err(|e| format!("build failed: {e}"))
+}
+
+/// One (binary, runtime, workload) to run.
+struct Job {
+    binary: &'static str,
+    runtime: String,
+    workload: String,
+}
+
+impl Job {
+    /// Runs the job's process for `samples` samples and returns what it printed.
+    fn run(&self, bin_dir: &Path, samples: usize, quick: bool) -> Result<String, String> {
+        let mut command = Command::new(bin_dir.join(self.binary));
+        command.args([&self.runtime, &self.workload, &samples.to_string()]);
+        if quick {
+            command.env("EBBTIDE_BENCH_QUICK", "1");
+        }
+        let out = command
+            .output()
+            .map_err(|e| format!("running {}: {e}", self.binary))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} {} {} failed: {}",
+                self.binary,
+                self.runtime,
+                self.workload,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Kind {
+    /// (rounds, samples per process) for workloads of this kind.
+    fn rounds(self, quick: bool) -> (usize, usize) {
+        match (self, quick) {
+            (Kind::Time, false) => (10, 4),
+            (Kind::Time, true) => (3, 2),
+            // Each sample runs for a fixed time (1.5 s, 0.3 s quick).
+            (Kind::PerRequest, false) => (3, 2),
+            (Kind::PerRequest, true) => (1, 1),
+            // Deterministic up to the allocator: one sample says it.
+            (Kind::Bytes, _) => (1, 1),
+            (Kind::PerSec, false) => (2, 1),
+            (Kind::PerSec, true) => (1, 1),
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! The report of `cargo xtask bench`: markdown tables per workload, a summary, SVG bar charts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::workloads::{
+    Kind, Workload, CHANNEL_WORKLOADS, FLOORS, NOTES, RUNTIME_ORDER, WORKLOADS,
+};
+
+/// One JSON line of a benchmark binary: `{"workload":"..","runtime":"..","ns":..,<key>:<number>..}`.
+pub struct Sample {
+    workload: String,
+    runtime: String,
+    /// Every numeric key (`ns`, `late_ns`, `rps`, `bytes`, ...).
+    figures: BTreeMap<String, f64>,
+}
+
+impl Sample {
+    /// Parses one line (flat JSON with string and number values, none containing a comma or a
+    /// colon: no JSON parser needed). Anything else is not a sample.
+    pub fn parse(line: &str) -> Option<Sample> {
+        let body = line.trim().strip_prefix('{')?.strip_suffix('}')?;
+        let mut workload = None;
+        let mut runtime = None;
+        let mut figures = BTreeMap::new();
+        for pair in body.split(',') {
+            let (key, value) = pair.split_once(':')?;
+            let key = key.trim().trim_matches('"');
+            let value = value.trim();
+            match key {
+                "workload" => workload = Some(value.trim_matches('"').to_string()),
+                "runtime" => runtime = Some(value.trim_matches('"').to_string()),
+                _ => {
+                    figures.insert(key.to_string(), value.parse().ok()?);
+                }
+            }
+        }
+        Some(Sample {
+            workload: workload?,
+            runtime: runtime?,
+            figures,
+        })
+    }
+}
+
+/// What one run of `cargo xtask bench` produced.
+pub struct Run<'a> {
+    pub samples: &'a [Sample],
+    /// The bare-metal size comparison, already rendered as a markdown section.
+    pub sizes: Option<&'a str>,
+    pub quick: bool,
+    pub only: Option<&'a str>,
+    /// Seconds spent measuring.
+    pub secs: f64,
+}
+
+/// The markdown and the charts (name, SVG).
+pub struct Report {
+    pub markdown: String,
+    pub charts: Vec<(String, String)>,
+}
+
+/// The figures of one runtime on one workload: the median of each key over its samples, and the
+/// spread of the primary one.
+struct Row<'a> {
+    runtime: &'a str,
+    medians: BTreeMap<&'a str, f64>,
+    min: f64,
+    max: f64,
+    n: usize,
+}
+
+impl Row<'_> {
+    fn get(&self, key: &str) -> Option<f64> {
+        self.medians.get(key).copied()
+    }
+}
+
+/// The key holding a workload's primary figure.
+fn primary(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Time | Kind::PerRequest => "ns",
+        Kind::Bytes => "bytes",
+        Kind::PerSec => "per_sec",
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn row<'a>(runtime: &'a str, samples: &[&'a Sample], primary: &str) -> Option<Row<'a>> {
+    let mut keys: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for s in samples {
+        for (k, v) in &s.figures {
+            keys.entry(k.as_str()).or_default().push(*v);
+        }
+    }
+    let mut values = keys.get(primary)?.clone();
+    values.sort_by(f64::total_cmp);
+    Some(Row {
+        runtime,
+        min: values[0],
+        max: values[values.len() - 1],
+        n: values.len(),
+        medians: keys
+            .into_iter()
+            .map(|(k, mut v)| (k, median(&mut v)))
+            .collect(),
+    })
+}
+
+fn is_ours(runtime: &str) -> bool {
+    runtime.starts_with("ebbtide")
+}
+
+fn is_peer(runtime: &str) -> bool {
+    !is_ours(runtime) && !FLOORS.contains(&runtime)
+}
+
+/// Single-executor flavour of a channel workload?
+fn is_local(runtime: &str, workload: &str) -> bool {
+    CHANNEL_WORKLOADS.contains(&workload) && (runtime == "ebbtide-local" || runtime == "embassy")
+}
+
+fn rank(runtime: &str) -> usize {
+    RUNTIME_ORDER
+        .iter()
+        .position(|r| *r == runtime)
+        .unwrap_or(RUNTIME_ORDER.len())
+}
+
+pub fn fmt_time(ns: f64) -> String {
+    if ns >= 10_000_000.0 {
+        format!("{:.1} ms", ns / 1e6)
+    } else if ns >= 10_000.0 {
+        format!("{:.0} µs", ns / 1e3)
+    } else if ns >= 1_000.0 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+pub fn fmt_bytes(bytes: f64) -> String {
+    if bytes >= 10.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+    } else if bytes >= 10.0 * 1024.0 {
+        format!("{:.1} KiB", bytes / 1024.0)
+    } else {
+        format!("{bytes:.0} B")
+    }
+}
+
+fn fmt_primary(kind: Kind, value: f64) -> String {
+    match kind {
+        Kind::Time | Kind::PerRequest => fmt_time(value),
+        Kind::Bytes => fmt_bytes(value),
+        Kind::PerSec => format!("{value:.1}/s"),
+    }
+}
+
+fn fmt_count(value: f64) -> String {
+    let whole = value.round() as u64;
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `a / b` to two places, or `-` when there is nothing to divide by.
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else if a == 0.0 {
+        "1.00".into()
+    } else {
+        "-".into()
+    }
+}
+
+/// Renders the whole report.
+pub fn render(run: &Run) -> Report {
+    let mut md = String::new();
+    let mut charts = Vec::new();
+    let mut summary = String::from(
+        "## Summary\n\n| workload | ebbtide | best peer (like for like) | ratio |\n|---|---:|---|---:|\n",
+    );
+    for workload in WORKLOADS {
+        let mut by_runtime: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+        for s in run.samples.iter().filter(|s| s.workload == workload.name) {
+            by_runtime.entry(s.runtime.as_str()).or_default().push(s);
+        }
+        let key = primary(workload.kind);
+        let mut rows: Vec<Row> = by_runtime
+            .iter()
+            .filter_map(|(r, s)| row(r, s, key))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        rows.sort_by_key(|r| rank(r.runtime));
+        section(&mut md, &mut summary, &mut charts, workload, &rows);
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "# ebbtide vs Tokio, smol and Embassy\n");
+    let (time_rounds, time_samples) = super::Kind::Time.rounds(run.quick);
+    let (net_rounds, net_samples) = super::Kind::PerRequest.rounds(run.quick);
+    let _ = writeln!(
+        out,
+        "`cargo xtask bench{}{}`: executor workloads {time_rounds} rounds x {time_samples} samples per \
+         runtime, network {net_rounds} x {net_samples} samples of {} each, memory once (after one warm-up \
+         run per process); runtimes alternating round by round; {:.0} s of measuring. Profile `bench-lto` \
+         (release, thin LTO, one codegen unit), one thread per runtime. Median, spread min-max, ratio to the \
+         best peer in the same run (below 1.00: ebbtide is better).\n",
+        if run.quick { " --quick" } else { "" },
+        run.only.map(|o| format!(" --only {o}")).unwrap_or_default(),
+        if run.quick { "0.3 s" } else { "1.5 s" },
+        run.secs
+    );
+    out.push_str(&summary);
+    out.push('\n');
+    out.push_str(&md);
+    if let Some(sizes) = run.sizes {
+        out.push_str(sizes);
+        out.push('\n');
+    }
+    out.push_str(NOTES);
+    Report {
+        markdown: out,
+        charts,
+    }
+}
+
+/// One workload's table and chart, and its line in the summary.
+fn section(
+    md: &mut String,
+    summary: &mut String,
+    charts: &mut Vec<(String, String)>,
+    workload: &Workload,
+    rows: &[Row],
+) {
+    let name = workload.name;
+    let kind = workload.kind;
+    let key = primary(kind);
+    let best_peer = |local: bool| -> Option<(&str, f64)> {
+        rows.iter()
+            .filter(|r| is_peer(r.runtime) && is_local(r.runtime, name) == local)
+            .filter_map(|r| Some((r.runtime, r.get(key)?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+    };
+    let floor = rows.iter().find(|r| FLOORS.contains(&r.runtime));
+    let _ = writeln!(md, "## {name}\n\n{}.\n", workload.about);
+    let timers = rows.iter().any(|r| r.get("late_ns").is_some());
+    match kind {
+        Kind::Time if timers => md.push_str(
+            "| runtime | median | spread (min-max) | mean lateness (median) | samples | ratio to best peer |\n|---|---:|---:|---:|---:|---:|\n",
+        ),
+        Kind::Time => md.push_str(
+            "| runtime | median | spread (min-max) | samples | ratio to best peer |\n|---|---:|---:|---:|---:|\n",
+        ),
+        Kind::PerRequest => md.push_str(
+            "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | throughput vs raw mio | CPU: raw mio / runtime |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        ),
+        Kind::Bytes => md.push_str(
+            "| runtime | bytes | other figures | ratio to best peer |\n|---|---:|---|---:|\n",
+        ),
+        Kind::PerSec => md.push_str(
+            "| runtime | wake-ups per second | samples | ratio to best peer |\n|---|---:|---:|---:|\n",
+        ),
+    }
+    for r in rows {
+        let Some(value) = r.get(key) else { continue };
+        let peer = best_peer(is_local(r.runtime, name));
+        let to_peer = peer
+            .filter(|_| !FLOORS.contains(&r.runtime))
+            .map(|(_, b)| ratio(value, b))
+            .unwrap_or_else(|| "-".into());
+        let label = if is_ours(r.runtime) {
+            format!("**{}**", r.runtime)
+        } else {
+            r.runtime.to_string()
+        };
+        let spread = format!(
+            "{} - {}",
+            fmt_primary(kind, r.min),
+            fmt_primary(kind, r.max)
+        );
+        match kind {
+            Kind::Time => {
+                let late = r
+                    .get("late_ns")
+                    .map(|l| format!(" {} |", fmt_time(l)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {spread} |{late} {} | {to_peer} |",
+                    fmt_time(value),
+                    r.n
+                );
+            }
+            Kind::PerRequest => {
+                let rps = r.get("rps").unwrap_or(1e9 / value);
+                let floor_rps = floor.and_then(|f| f.get("rps"));
+                let floor_cpu = floor.and_then(|f| f.get("cpu_ns"));
+                let vs_floor = match floor_rps {
+                    Some(f) if !FLOORS.contains(&r.runtime) => ratio(rps, f),
+                    _ => "-".into(),
+                };
+                let cpu_vs_floor = match (floor_cpu, r.get("cpu_ns")) {
+                    (Some(f), Some(c)) if !FLOORS.contains(&r.runtime) => ratio(f, c),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {vs_floor} | {cpu_vs_floor} |",
+                    fmt_count(rps),
+                    fmt_time(value),
+                    r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
+                    r.get("cpu_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
+                    r.n
+                );
+            }
+            Kind::Bytes => {
+                let others: Vec<String> = r
+                    .medians
+                    .iter()
+                    .filter(|(k, _)| **k != key && **k != "ns")
+                    .map(|(k, v)| {
+                        if k.ends_with("bytes") {
+                            format!("{k} {}", fmt_bytes(*v))
+                        } else {
+                            format!("{k} {}", fmt_count(*v))
+                        }
+                    })
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} | {to_peer} |",
+                    fmt_bytes(value),
+                    others.join(", ")
+                );
+            }
+            Kind::PerSec => {
+                let _ = writeln!(md, "| {label} | {value:.1} | {} | {to_peer} |", r.n);
+            }
+        }
+        if is_ours(r.runtime) {
+            if let Some((peer, b)) = peer {
+                let _ = writeln!(
+                    summary,
+                    "| {name} | {} ({}) | {} ({peer}) | {} |",
+                    fmt_primary(kind, value),
+                    r.runtime,
+                    fmt_primary(kind, b),
+                    ratio(value, b)
+                );
+            }
+        }
+    }
+    if timers {
+        let late: Vec<(&str, f64)> = rows
+            .iter()
+            .filter_map(|r| Some((r.runtime, r.get("late_ns")?)))
+            .collect();
+        charts.push((
+            format!("{name}_lateness"),
+            svg(&format!("{name}: mean wake lateness"), &late, Kind::Time),
+        ));
+        let _ = writeln!(md, "\n![{name} lateness]({name}_lateness.svg)");
+    }
+    let (title, bars): (String, Vec<(&str, f64)>) = match kind {
+        Kind::PerRequest => (
+            format!("{name}: requests per second (higher is better)"),
+            rows.iter()
+                .filter_map(|r| Some((r.runtime, r.get("rps")?)))
+                .collect(),
+        ),
+        _ => (
+            format!("{name}: {}", describe(kind)),
+            rows.iter()
+                .filter_map(|r| Some((r.runtime, r.get(key)?)))
+                .collect(),
+        ),
+    };
+    charts.push((name.to_string(), svg(&title, &bars, kind)));
+    let _ = writeln!(md, "\n![{name}]({name}.svg)\n");
+}
+
+fn describe(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Time => "median time",
+        Kind::PerRequest => "requests per second",
+        Kind::Bytes => "bytes",
+        Kind::PerSec => "wake-ups per second",
+    }
+}
+
+/// A horizontal bar chart: one bar per runtime, ebbtide's in another colour, labelled with the value.
+fn svg(title: &str, bars: &[(&str, f64)], kind: Kind) -> String {
+    let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1.0);
+    let (label_w, bar_w, row_h, top) = (120.0, 420.0, 26.0, 34.0);
+    let height = top + row_h * bars.len() as f64 + 10.0;
+    let width = label_w + bar_w + 120.0;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         font-family=\"sans-serif\" font-size=\"13\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"10\" y=\"20\" font-weight=\"bold\">{}</text>\n",
+        escape(title)
+    );
+    for (i, (runtime, value)) in bars.iter().enumerate() {
+        let y = top + row_h * i as f64;
+        let w = (value / max * bar_w).max(1.0);
+        let colour = if is_ours(runtime) {
+            "#1f77b4"
+        } else {
+            "#aaaaaa"
+        };
+        let label = match kind {
+            Kind::PerRequest => format!("{} req/s", fmt_count(*value)),
+            _ => fmt_primary(kind, *value),
+        };
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n\
+             <rect x=\"{label_w}\" y=\"{}\" width=\"{w:.1}\" height=\"{}\" fill=\"{colour}\"/>\n\
+             <text x=\"{}\" y=\"{}\">{}</text>",
+            label_w - 6.0,
+            y + 16.0,
+            escape(runtime),
+            y + 3.0,
+            row_h - 6.0,
+            label_w + w + 6.0,
+            y + 16.0,
+            escape(&label),
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

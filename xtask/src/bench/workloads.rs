@@ -1,0 +1,157 @@
+//! What `cargo xtask bench` measures: the workloads in report order, what each one does and how
+//! its figure reads, and the notes on how the runtimes differ.
+
+/// How a workload's primary figure reads. Lower is better for every kind.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// Wall time of the whole workload (`ns`), and for timers the mean lateness (`late_ns`).
+    Time,
+    /// A network load for a fixed time: mean time per request (`ns`), with `rps`, `p99_ns` and the
+    /// server's CPU time per request (`cpu_ns`).
+    PerRequest,
+    /// Memory (`bytes`), with workload-specific figures beside it.
+    Bytes,
+    /// Wake-ups per second of an idle runtime (`per_sec`).
+    PerSec,
+}
+
+/// One workload.
+pub struct Workload {
+    /// The name the binaries know it by.
+    pub name: &'static str,
+    /// What it does, for the report.
+    pub about: &'static str,
+    /// How its figure reads.
+    pub kind: Kind,
+}
+
+const fn w(name: &'static str, kind: Kind, about: &'static str) -> Workload {
+    Workload { name, about, kind }
+}
+
+/// Workloads in report order.
+pub const WORKLOADS: &[Workload] = &[
+    w("spawn_many_1000", Kind::Time, "spawn 1,000 empty tasks from a task, await all"),
+    w("spawn_many_10000", Kind::Time, "spawn 10,000 empty tasks from a task, await all"),
+    w("yield_many", Kind::Time, "200 tasks x 1,000 `yield_now`"),
+    w(
+        "ping_pong",
+        Kind::Time,
+        "1,000 tasks, each spawning a child and trading two oneshot messages with it",
+    ),
+    w("chained_spawn", Kind::Time, "a chain of 1,000 tasks, each spawning the next"),
+    w(
+        "mpsc_uncontended",
+        Kind::Time,
+        "send 5,000 then receive 5,000 (capacity 5,000)",
+    ),
+    w(
+        "mpsc_contended",
+        Kind::Time,
+        "5 producer tasks x 1,000 messages, capacity 100, one consumer",
+    ),
+    w(
+        "request_reply",
+        Kind::Time,
+        "1,000 round trips: a oneshot sent over an mpsc of capacity 10",
+    ),
+    w(
+        "timers",
+        Kind::Time,
+        "10,000 tasks sleeping 1-10 ms (distinct), real clock: total time",
+    ),
+    w("tcp_echo_1x100", Kind::PerRequest, "TCP echo on loopback, 1 connection, 100-byte messages, closed loop"),
+    w("tcp_echo_64x100", Kind::PerRequest, "TCP echo, 64 connections, 100-byte messages"),
+    w("tcp_echo_512x100", Kind::PerRequest, "TCP echo, 512 connections, 100-byte messages"),
+    w("tcp_echo_1x1k", Kind::PerRequest, "TCP echo, 1 connection, 1 KiB messages"),
+    w("tcp_echo_64x1k", Kind::PerRequest, "TCP echo, 64 connections, 1 KiB messages"),
+    w("tcp_echo_512x1k", Kind::PerRequest, "TCP echo, 512 connections, 1 KiB messages"),
+    w(
+        "http_plaintext_64",
+        Kind::PerRequest,
+        "HTTP/1.1 plaintext (`Hello, World!`, keep-alive), `wrk -t1 -c64`, the same httparse handler on every server",
+    ),
+    w(
+        "http_plaintext_256",
+        Kind::PerRequest,
+        "HTTP/1.1 plaintext, `wrk -t1 -c256`",
+    ),
+    w(
+        "task_bytes",
+        Kind::Bytes,
+        "runtime memory per spawned task beyond the future itself (the same small future everywhere)",
+    ),
+    w(
+        "timer_bytes",
+        Kind::Bytes,
+        "extra memory per sleeping timer (10,000 tasks each awaiting a 60 s sleep, against the same tasks awaiting a never-ready future)",
+    ),
+    w(
+        "rss_10k_idle",
+        Kind::Bytes,
+        "peak RSS of a server holding 10,000 idle TCP connections on loopback (clients in another process), one task per connection parked in read",
+    ),
+    w(
+        "idle_wakeups",
+        Kind::PerSec,
+        "wake-ups per second of an idle runtime: one task sleeping 60 s and one listener waiting in accept; context switches of every thread",
+    ),
+];
+
+/// Workloads whose channels come in a single-executor flavour (`ebbtide-local`, `embassy` with
+/// `NoopRawMutex`) and a thread-safe one (everything else): ratios compare like with like.
+pub const CHANNEL_WORKLOADS: &[&str] = &[
+    "ping_pong",
+    "mpsc_uncontended",
+    "mpsc_contended",
+    "request_reply",
+];
+
+/// Runtimes that are neither ebbtide nor a peer: the floor a runtime's cost is measured against.
+pub const FLOORS: &[&str] = &["mio"];
+
+/// Runtime display order.
+pub const RUNTIME_ORDER: &[&str] = &[
+    "ebbtide",
+    "ebbtide-local",
+    "ebbtide-std",
+    "tokio-ct",
+    "tokio-mt1",
+    "smol",
+    "embassy",
+    "embassy-cs",
+    "mio",
+];
+
+/// The notes at the end of the report.
+pub const NOTES: &str = "\
+## How the runtimes differ
+
+- **ebbtide** (executor workloads): ebbtide-core's `Executor` with static `TaskPool`s and one `Runner` on the
+  benchmark thread, no IO or time driver; channels with the default `CriticalSectionRawMutex`
+  (thread-safe). **ebbtide-local**: the same with `LocalRawMutex` channels (single-executor, `!Sync`).
+  Timers, network, memory and idle: ebbtide-std (mio) on the real clock. A channel (`mpsc`) is split once,
+  so a fresh one is allocated per run before the clock starts; oneshots are reused (split again per exchange).
+- **tokio-ct**: `current_thread` runtime. **tokio-mt1**: `multi_thread` with one worker: the root future
+  runs on the benchmark thread and the tasks on the worker, so wakes cross threads. Tokio's
+  `yield_now` defers the wake until the IO/time driver has been polled, where ebbtide and Embassy requeue
+  at once (ebbtide instead polls IO at least every 61 scheduler batches and bounds every task by a budget of
+  128 polls). Tokio rounds sleeps up to whole milliseconds, hence its lateness.
+- **smol**: async-executor 1.x `Executor` driven by `futures_lite::future::block_on` on one thread
+  (timers and network: `async_io::block_on`, `async_io::Timer`, `Async<TcpStream>`); async-channel, with
+  `bounded(1)` standing in for a oneshot (smol has none).
+- **embassy**: embassy-executor 0.10 (`platform-std`, `executor-thread`), embassy-sync 0.8 with
+  `NoopRawMutex` (single-executor); **embassy-cs**: the channel workloads with `CriticalSectionRawMutex`.
+  Tasks return `()`: results come back through an embassy-sync `Channel`, and a `Signal` stands in for a
+  oneshot. A spawn scans the task's static pool from the start for a free slot (filling a pool of N costs
+  about N^2/2 claims). Timers: embassy-time 0.5 `std` driver (an alarm thread rescanning its queue), in a
+  binary of their own (one time driver per binary). No std networking: absent from the network workloads.
+- **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
+  it say what the runtime costs.
+- Network workloads: the server under test on one thread, the load (a closed-loop raw-mio client, or `wrk -t1`)
+  on the other core; every server sets `TCP_NODELAY`. Figures are medians of samples of a fixed duration.
+- Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
+  means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
+  (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
+  embassy-cs) with each other.
+";
