@@ -217,30 +217,17 @@ fn baremetal(ws: &Workspace) -> Result<(), String> {
         .env("CARGO_TARGET_DIR", &format!("{BAREMETAL_DIR}/target"))
         .run(ws)?;
 
-    // `Cmd` streams output; this one is captured, to look for the summary line.
-    println!("$ {} {BAREMETAL_ELF}", QEMU_CORTEX_M3.join(" "));
-    let output = std::process::Command::new(QEMU_CORTEX_M3[0])
-        .args(&QEMU_CORTEX_M3[1..])
-        .arg(BAREMETAL_ELF)
-        .current_dir(&ws.root)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("could not start `{}`: {e}", QEMU_CORTEX_M3[0]))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    match output.status.code() {
-        Some(0) => {}
-        Some(124) => return Err("QEMU did not exit within 60 s".to_string()),
-        Some(code) => return Err(format!("the program in QEMU exited with code {code}")),
-        None => return Err("QEMU was killed by a signal".to_string()),
-    }
+    let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M3, BAREMETAL_ELF)?;
     if !stdout.lines().any(|line| line.starts_with(BAREMETAL_OK)) {
         return Err(format!("no `{BAREMETAL_OK} ...` line in QEMU's output"));
     }
 
     // Flash is text + data, RAM is data + bss.
-    Cmd::line("arm-none-eabi-size").arg(BAREMETAL_ELF).run(ws)
+    Cmd::line("arm-none-eabi-size").arg(BAREMETAL_ELF).run(ws)?;
+
+    // The size benchmark's two apps (ebbtide-core and embassy-executor, Cortex-M4F): they must
+    // keep building, running and agreeing, or `cargo xtask bench` compares nothing.
+    crate::size::run_qemu(ws)
 }
 
 /// Which stages to run, from `--only` and `--skip`.

@@ -161,3 +161,30 @@ fn shell_quote(word: &str) -> String {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
+
+/// Boots `elf` in QEMU (`qemu`: the command line before the ELF's path, starting with `timeout
+/// <seconds>`), prints and returns what the program wrote on stdout, and fails unless it exited
+/// with code 0.
+pub fn run_in_qemu(ws: &Workspace, qemu: &[&str], elf: &str) -> Result<String, String> {
+    // `Cmd` streams output; this one is captured, for the caller to check.
+    println!("$ {} {elf}", qemu.join(" "));
+    let output = Command::new(qemu[0])
+        .args(&qemu[1..])
+        .arg(elf)
+        .current_dir(&ws.root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start `{}`: {e}", qemu[0]))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    let limit = qemu.get(1).copied().unwrap_or("?");
+    match output.status.code() {
+        Some(0) => Ok(stdout),
+        Some(124) => Err(format!("{elf}: QEMU did not exit within {limit} s")),
+        Some(code) => Err(format!(
+            "{elf}: the program in QEMU exited with code {code}"
+        )),
+        None => Err(format!("{elf}: QEMU was killed by a signal")),
+    }
+}

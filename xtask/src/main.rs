@@ -10,6 +10,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod setup;
+mod size;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

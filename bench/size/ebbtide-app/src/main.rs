@@ -1,0 +1,89 @@
+//! The size benchmark's app on ebbtide-core; `embassy-app` is the same app on embassy.
+//!
+//! - `producer` sleeps 10 ms and sends a counter (1, 2, ...) over a channel of capacity 4,
+//!   [`MESSAGES`] times;
+//! - `consumer` receives them, sums them, and after the last one reports and exits QEMU;
+//! - `ticker` counts [`TICKS`] ticks of a 25 ms interval (the first one period after start).
+//!
+//! Three tasks in one static pool on a static `Executor`, `mpsc::Channel` with its default
+//! `CriticalSectionRawMutex`, `time::sleep` and `time::interval_at`, the board's SysTick driver.
+//! The main loop is `Runner::run_until`, sleeping in `wfi` when no task is ready.
+
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m_rt::entry;
+use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
+use ebbtide_core::time::{interval_at, sleep, Duration, Instant};
+use ebbtide_core::{Executor, TaskPool};
+use size_bench_board::{finish, CAPACITY, MESSAGES, PERIOD_MS, TICKS, TICK_MS};
+// The critical-section implementation (`critical-section-single-core`) lives in cortex-m.
+use cortex_m as _;
+
+/// Slot size of the pool: the largest of the three futures (checked at compile time).
+const TASK_SIZE: usize = 72;
+
+static EXECUTOR: Executor = Executor::new();
+static TASKS: TaskPool<3, TASK_SIZE> = TaskPool::new();
+static CHANNEL: Channel<u32, CAPACITY> = Channel::new();
+static TICKED: AtomicU32 = AtomicU32::new(0);
+
+#[entry]
+fn main() -> ! {
+    let peripherals = cortex_m::Peripherals::take().unwrap();
+    size_bench_board::start(peripherals.SYST);
+    let start = Instant::now();
+
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let (tx, rx) = CHANNEL.split();
+    spawner.spawn(&TASKS, producer(tx)).unwrap();
+    spawner.spawn(&TASKS, consumer(rx, start)).unwrap();
+    spawner.spawn(&TASKS, ticker()).unwrap();
+
+    // The consumer exits QEMU; this future never completes.
+    runner.run_until(core::future::pending::<()>(), idle);
+    unreachable!()
+}
+
+async fn producer(tx: Sender<'static, u32, CAPACITY>) {
+    for counter in 1..=MESSAGES {
+        sleep(Duration::from_millis(PERIOD_MS)).await;
+        if tx.send(counter).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn consumer(mut rx: Receiver<'static, u32, CAPACITY>, start: Instant) {
+    let mut sum = 0u32;
+    for _ in 0..MESSAGES {
+        sum += rx.recv().await.unwrap_or(0);
+    }
+    finish(
+        sum,
+        TICKED.load(Ordering::Relaxed),
+        start.elapsed().as_millis(),
+    )
+}
+
+async fn ticker() {
+    let period = Duration::from_millis(TICK_MS);
+    let mut ticks = interval_at(Instant::now() + period, period);
+    for _ in 0..TICKS {
+        ticks.tick().await;
+        TICKED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Sleeps until an interrupt, unless a task is ready. With interrupts masked, a wake between
+/// the check and `wfi` leaves its interrupt pending, which ends `wfi`.
+fn idle() {
+    cortex_m::interrupt::free(|_| {
+        if !EXECUTOR.has_ready_tasks() {
+            cortex_m::asm::wfi();
+        }
+    });
+}

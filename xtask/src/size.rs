@@ -1,0 +1,453 @@
+//! Flash and RAM of the same small app built on ebbtide-core and on embassy-executor.
+//!
+//! `bench/size/ebbtide-app` and `bench/size/embassy-app` are one program twice: a producer task
+//! sends a counter every 10 ms over a channel of capacity 4, a consumer sums 50 of them, a third
+//! task counts 8 ticks of a 25 ms interval, then the consumer prints `size-app: sum 1275 ticks 8 OK`
+//! through semihosting and exits. Both link the same board crate (`bench/size/systick-driver`:
+//! memory map, SysTick embassy-time-driver, output without `core::fmt`, panic handler), the same
+//! critical-section implementation and the same release profile (`opt-level = "z"`, fat LTO, one
+//! codegen unit, `panic = "abort"`), for `thumbv7em-none-eabihf`. Only the runtime differs.
+//!
+//! - [`measure`] builds both (in `target/size`), reads the sections with `arm-none-eabi-size -A`
+//!   and attributes the symbols of `arm-none-eabi-nm` to crates.
+//! - [`run_qemu`] boots both on QEMU's `mps2-an386` (Cortex-M4F) and checks they print the same
+//!   line and exit with code 0.
+//! - [`markdown`] renders the measurements as a table.
+//!
+//! Flash is `.vector_table + .text + .rodata + .data` (the initial values of `.data` are stored
+//! in flash), RAM is `.data + .bss`; the stack is not counted (cortex-m-rt puts it at the top of
+//! RAM, outside any section).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::cmd::{Cmd, Workspace};
+
+/// The target both apps are built for.
+const TARGET: &str = "thumbv7em-none-eabihf";
+/// Their target directory (relative to the workspace root), apart from the workspace's own.
+const TARGET_DIR: &str = "target/size";
+/// QEMU booting the Cortex-M4F board whose memory map `bench/size/systick-driver/memory.x`
+/// declares (the ELF path follows), killed if it hangs.
+const QEMU_CORTEX_M4: &[&str] = &[
+    "timeout",
+    "20",
+    "qemu-system-arm",
+    "-machine",
+    "mps2-an386",
+    "-nographic",
+    "-semihosting-config",
+    "enable=on,target=native",
+    "-kernel",
+];
+/// The line both apps print when the run checked out.
+const OK_LINE: &str = "size-app: sum 1275 ticks 8 OK";
+
+/// One of the two apps.
+struct App {
+    /// "ebbtide" or "embassy".
+    runtime: &'static str,
+    /// Its folder, relative to the workspace root.
+    dir: &'static str,
+    /// Its package (and binary) name.
+    package: &'static str,
+    /// The crates that make up its runtime (as symbol path prefixes).
+    runtime_crates: &'static [&'static str],
+}
+
+const APPS: &[App] = &[
+    App {
+        runtime: "ebbtide",
+        dir: "bench/size/ebbtide-app",
+        package: "size-ebbtide-app",
+        runtime_crates: &[
+            "ebbtide_core",
+            "heapless",
+            "pin_utils",
+            "portable_atomic",
+            "embedded_io",
+            "embedded_io_async",
+        ],
+    },
+    App {
+        runtime: "embassy",
+        dir: "bench/size/embassy-app",
+        package: "size-embassy-app",
+        runtime_crates: &[
+            "embassy_executor",
+            "embassy_executor_timer_queue",
+            "embassy_sync",
+            "embassy_time",
+            "embassy_time_queue_utils",
+            "cordyceps",
+            "heapless",
+        ],
+    },
+];
+
+/// The sizes of one app, in bytes.
+#[derive(Clone, Debug)]
+pub struct AppSize {
+    /// "ebbtide" or "embassy".
+    pub runtime: &'static str,
+    /// `.vector_table` (1 KiB on a Cortex-M4: 16 exceptions and 240 interrupts).
+    pub vector_table: u64,
+    /// `.text`: code.
+    pub text: u64,
+    /// `.rodata`: constants.
+    pub rodata: u64,
+    /// `.data`: statics with non-zero initial values (in RAM, and their image in flash).
+    pub data: u64,
+    /// `.bss` (and `.uninit`): zero-initialised statics.
+    pub bss: u64,
+    /// `vector_table + text + rodata + data`.
+    pub flash: u64,
+    /// `data + bss`; the stack is not counted.
+    pub ram: u64,
+    /// Bytes per crate, from the symbol table, largest flash first. Symbols without a crate path
+    /// are attributed by name (`SysTick` and `_embassy_time_*` to the board crate, whose driver
+    /// inlines the runtime's timer queue; `memcpy`, `__aeabi_*` to `compiler_builtins`; the vector
+    /// table and `Reset` to `cortex_m_rt`); `(unattributed)` is padding and unnamed bytes.
+    pub crates: Vec<CrateSize>,
+    /// Flash of the runtime's crates (see `App::runtime_crates`).
+    pub runtime_flash: u64,
+    /// RAM of the runtime's crates. The task storage is a static of the app in both apps (an
+    /// ebbtide `TaskPool`, embassy's per-task `POOL`s) and counts as the app's.
+    pub runtime_ram: u64,
+}
+
+/// The bytes one crate contributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrateSize {
+    /// The crate's name as it appears in symbol paths (`ebbtide_core`), or a `(label)`.
+    pub name: String,
+    /// Code, constants and initial values of `.data`.
+    pub flash: u64,
+    /// `.data` and `.bss`.
+    pub ram: u64,
+}
+
+/// Builds both apps in release and measures them.
+pub fn measure(ws: &Workspace) -> Result<Vec<AppSize>, String> {
+    let mut sizes = Vec::new();
+    for app in APPS {
+        build(ws, app)?;
+        sizes.push(measure_elf(ws, app)?);
+    }
+    Ok(sizes)
+}
+
+/// Builds both apps, boots each in QEMU (`mps2-an386`, Cortex-M4F), and checks that each exits
+/// with code 0 having printed the expected line, and that both printed the same output.
+pub fn run_qemu(ws: &Workspace) -> Result<(), String> {
+    let mut outputs: Vec<(&str, String)> = Vec::new();
+    for app in APPS {
+        build(ws, app)?;
+        let elf = elf_path(ws, app);
+        let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M4, &elf.to_string_lossy())?;
+        if !stdout.lines().any(|line| line == OK_LINE) {
+            return Err(format!(
+                "{}: no `{OK_LINE}` line in QEMU's output",
+                app.package
+            ));
+        }
+        outputs.push((app.package, stdout));
+    }
+    if let [(first, a), (second, b)] = outputs.as_slice() {
+        if a != b {
+            return Err(format!("{first} and {second} printed different output"));
+        }
+    }
+    Ok(())
+}
+
+/// A markdown table of the sizes, then one of the largest crates of each app.
+pub fn markdown(sizes: &[AppSize]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| runtime | flash | RAM | .vector_table | .text | .rodata | .data | .bss | \
+         runtime crates: flash | runtime crates: RAM |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for s in sizes {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            s.runtime,
+            s.flash,
+            s.ram,
+            s.vector_table,
+            s.text,
+            s.rodata,
+            s.data,
+            s.bss,
+            s.runtime_flash,
+            s.runtime_ram
+        ));
+    }
+    for s in sizes {
+        out.push_str(&format!(
+            "\n{} by crate (bytes):\n\n| crate | flash | RAM |\n|---|---:|---:|\n",
+            s.runtime
+        ));
+        for c in &s.crates {
+            out.push_str(&format!("| {} | {} | {} |\n", c.name, c.flash, c.ram));
+        }
+    }
+    out
+}
+
+fn build(ws: &Workspace, app: &App) -> Result<(), String> {
+    // The linker script comes from each app's build.rs and its memory.x from the board crate's,
+    // so no `.cargo/config.toml` is needed from the workspace root.
+    Cmd::cargo("build --release --manifest-path")
+        .arg(&format!("{}/Cargo.toml", app.dir))
+        .args(["--target", TARGET, "--target-dir", TARGET_DIR])
+        .run(ws)
+}
+
+fn elf_path(ws: &Workspace, app: &App) -> PathBuf {
+    ws.path(&format!("{TARGET_DIR}/{TARGET}/release/{}", app.package))
+}
+
+fn measure_elf(ws: &Workspace, app: &App) -> Result<AppSize, String> {
+    let elf = elf_path(ws, app);
+    let elf_arg = elf.to_string_lossy().into_owned();
+
+    let sections = captured(ws, "arm-none-eabi-size", &["-A", &elf_arg])?;
+    let section = |name: &str| -> u64 {
+        sections
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                let (n, size) = (words.next()?, words.next()?);
+                (n == name).then(|| size.parse::<u64>().ok()).flatten()
+            })
+            .sum()
+    };
+    let vector_table = section(".vector_table");
+    let text = section(".text");
+    let rodata = section(".rodata");
+    let data = section(".data");
+    let bss = section(".bss") + section(".uninit");
+    if text == 0 {
+        return Err(format!(
+            "no .text in `arm-none-eabi-size -A {elf_arg}`:\n{sections}"
+        ));
+    }
+
+    let symbols = captured(
+        ws,
+        "arm-none-eabi-nm",
+        &["--size-sort", "-S", "--demangle", &elf_arg],
+    )?;
+    let mut crates: Vec<CrateSize> = Vec::new();
+    let (mut named_flash, mut named_ram) = (0, 0);
+    for line in symbols.lines() {
+        let Some((size, kind, name)) = parse_nm_line(line) else {
+            continue;
+        };
+        let (flash, ram) = match kind {
+            't' | 'T' | 'r' | 'R' => (size, 0),
+            'd' | 'D' => (size, size),
+            'b' | 'B' => (0, size),
+            _ => continue,
+        };
+        named_flash += flash;
+        named_ram += ram;
+        add(&mut crates, &crate_of(name), flash, ram);
+    }
+    let flash = vector_table + text + rodata + data;
+    let ram = data + bss;
+    add(
+        &mut crates,
+        "(unattributed)",
+        flash.saturating_sub(named_flash),
+        ram.saturating_sub(named_ram),
+    );
+    crates.sort_by(|a, b| b.flash.cmp(&a.flash).then(b.ram.cmp(&a.ram)));
+    let runtime = crates
+        .iter()
+        .filter(|c| app.runtime_crates.contains(&c.name.as_str()));
+    let runtime_flash = runtime.clone().map(|c| c.flash).sum();
+    let runtime_ram = runtime.map(|c| c.ram).sum();
+
+    Ok(AppSize {
+        runtime: app.runtime,
+        vector_table,
+        text,
+        rodata,
+        data,
+        bss,
+        flash,
+        ram,
+        crates,
+        runtime_flash,
+        runtime_ram,
+    })
+}
+
+/// Runs a tool and returns its stdout; the command is printed like [`Cmd`]'s.
+fn captured(ws: &Workspace, program: &str, args: &[&str]) -> Result<String, String> {
+    println!("$ {program} {}", args.join(" "));
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(&ws.root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| {
+            format!(
+                "could not start `{program}`: {e} (Debian: apt-get install binutils-arm-none-eabi)"
+            )
+        })?;
+    if !output.status.success() {
+        return Err(format!("`{program}` failed: {}", output.status));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `20000178 00000858 d ebbtide_core::time::driver::QUEUE` -> (size, kind, name). The name may
+/// contain spaces (`<A as B>::f`).
+fn parse_nm_line(line: &str) -> Option<(u64, char, &str)> {
+    let mut rest = line.trim_start();
+    let mut next_word = || {
+        let end = rest.find(char::is_whitespace)?;
+        let word = &rest[..end];
+        rest = rest[end..].trim_start();
+        Some(word)
+    };
+    let _address = next_word()?;
+    let size = u64::from_str_radix(next_word()?, 16).ok()?;
+    let kind = next_word()?.chars().next()?;
+    let name = rest.trim_end();
+    (!name.is_empty()).then_some((size, kind, name))
+}
+
+fn add(crates: &mut Vec<CrateSize>, name: &str, flash: u64, ram: u64) {
+    if flash == 0 && ram == 0 {
+        return;
+    }
+    match crates.iter_mut().find(|c| c.name == name) {
+        Some(c) => {
+            c.flash += flash;
+            c.ram += ram;
+        }
+        None => crates.push(CrateSize {
+            name: name.to_string(),
+            flash,
+            ram,
+        }),
+    }
+}
+
+/// The crate a demangled symbol belongs to: the first segment of its path, looking through
+/// `<T as Trait>::f` (T's crate) and `core::ptr::drop_in_place<T>` (T's crate: the drop glue of
+/// a type is its crate's code); symbols without a path by name.
+fn crate_of(symbol: &str) -> String {
+    let mut s = symbol;
+    loop {
+        s = s.trim_start_matches(['<', '&', '*', '(', '[']);
+        if let Some(inner) = ["mut ", "const ", "dyn "]
+            .iter()
+            .find_map(|prefix| s.strip_prefix(prefix))
+        {
+            s = inner;
+        } else if let Some(inner) = s.strip_prefix("core::ptr::drop_in_place<") {
+            s = inner;
+        } else {
+            break;
+        }
+    }
+    if let Some((first, _)) = s.split_once("::") {
+        return match first {
+            // `#[panic_handler]` is exported as `__rustc::rust_begin_unwind`: the board's.
+            "__rustc" => "size_bench_board".to_string(),
+            _ => first.to_string(),
+        };
+    }
+    let name = match s {
+        // The board's time driver (`time_driver_impl!` and its SysTick handler): they inline the
+        // runtime's timer queue (ebbtide's wheel, embassy's integrated queue).
+        "SysTick" | "_embassy_time_now" | "_embassy_time_schedule_wake" => "size_bench_board",
+        "__embassy_time_queue_item_from_waker" => "embassy_executor",
+        "Reset"
+        | "main"
+        | "DefaultHandler_"
+        | "DefaultPreInit"
+        | "HardFault_"
+        | "HardFaultTrampoline"
+        | "__pre_init"
+        | "__INTERRUPTS"
+        | "__EXCEPTIONS"
+        | "__RESET_VECTOR" => "cortex_m_rt",
+        _ if s.starts_with("OUTLINED_FUNCTION_") => "(outlined by LLVM)",
+        _ if s.starts_with("__") || s.starts_with("mem") => "compiler_builtins",
+        _ => "(other)",
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crates_of_symbols() {
+        assert_eq!(
+            crate_of("ebbtide_core::time::driver::QUEUE"),
+            "ebbtide_core"
+        );
+        assert_eq!(
+            crate_of("<ebbtide_core::time::sleep::Sleep as core::future::future::Future>::poll"),
+            "ebbtide_core"
+        );
+        assert_eq!(
+            crate_of("core::ptr::drop_in_place<size_ebbtide_app::consumer::{{closure}}>"),
+            "size_ebbtide_app"
+        );
+        assert_eq!(
+            crate_of("core::ptr::drop_in_place<&mut embassy_sync::channel::Channel<u32>>"),
+            "embassy_sync"
+        );
+        assert_eq!(crate_of("core::panicking::panic_fmt"), "core");
+        assert_eq!(crate_of("SysTick"), "size_bench_board");
+        assert_eq!(crate_of("__rustc::rust_begin_unwind"), "size_bench_board");
+        assert_eq!(crate_of("__aeabi_memcpy4"), "compiler_builtins");
+        assert_eq!(crate_of("memcpy"), "compiler_builtins");
+        assert_eq!(crate_of("__INTERRUPTS"), "cortex_m_rt");
+        assert_eq!(crate_of("OUTLINED_FUNCTION_0"), "(outlined by LLVM)");
+    }
+
+    #[test]
+    fn nm_lines() {
+        assert_eq!(
+            parse_nm_line("20000178 00000858 d ebbtide_core::time::driver::QUEUE"),
+            Some((0x858, 'd', "ebbtide_core::time::driver::QUEUE"))
+        );
+        assert_eq!(
+            parse_nm_line("00001528 00000060 t <A as core::future::future::Future>::poll"),
+            Some((0x60, 't', "<A as core::future::future::Future>::poll"))
+        );
+        assert_eq!(parse_nm_line("         U foo"), None);
+    }
+
+    /// Builds, measures and runs both apps: `cargo test -p xtask -- --ignored size --nocapture`.
+    /// Needs the `thumbv7em-none-eabihf` target, binutils-arm-none-eabi and qemu-system-arm.
+    #[test]
+    #[ignore = "builds two firmware images and boots them in QEMU"]
+    fn size_measure_and_run() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask/ lives inside the workspace root")
+            .to_path_buf();
+        let ws = Workspace { root };
+        let sizes = measure(&ws).unwrap();
+        println!("{}", markdown(&sizes));
+        assert_eq!(sizes.len(), 2);
+        for s in &sizes {
+            assert!(s.runtime_flash > 0, "{}: no runtime symbols", s.runtime);
+            assert_eq!(s.crates.iter().map(|c| c.flash).sum::<u64>(), s.flash);
+        }
+        run_qemu(&ws).unwrap();
+    }
+}
