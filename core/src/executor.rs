@@ -180,6 +180,7 @@ impl Executor {
     }
 
     /// Takes one unit of the running task's budget; `false` when it is spent.
+    #[inline]
     pub(crate) fn consume_budget(&self) -> bool {
         let left = self.budget.load(Ordering::Relaxed);
         if left == 0 {
@@ -513,6 +514,7 @@ impl Future for CurrentExecutor {
 }
 
 /// The executor of the task whose waker `cx` carries, if it is an ebbtide task.
+#[inline]
 pub(crate) fn current_executor(cx: &Context<'_>) -> Option<&'static Executor> {
     let header = waker::header_of(cx.waker())?;
     // SAFETY: ground rule 1 of `raw`: the header is in a static slot; the executor was written at

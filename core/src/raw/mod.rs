@@ -9,7 +9,8 @@
 //!    valid forever, even after its task finished: stale wakers and stale timer entries are
 //!    harmless by design (they find `CLAIMED` clear or `COMPLETE` set, or wake a new task once).
 //! 2. **The state word hands out the other fields.** Whoever sets `SCHEDULED` owns `run_next` and
-//!    may push; whoever holds `RUNNING` owns the storage; the `JoinHandle` owns the join waker
+//!    may push; the executor's thread owns the storage of a live task (not `COMPLETE`), and
+//!    whoever holds `RUNNING` owns it once `COMPLETE` is set; the `JoinHandle` owns the join waker
 //!    while `JOIN_WAKER` is clear; spawn owns everything between claiming a free slot and pushing
 //!    it. See [`state`] for the diagram.
 //! 3. **Pointers carry the whole slot's provenance.** A header pointer is made from a reference to

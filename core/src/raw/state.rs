@@ -8,22 +8,32 @@
 //!   free (0)
 //!     │ spawn: CAS 0 → CLAIMED|SCHEDULED|HANDLE; write executor, vtable, future; push to run queue
 //!     ▼
-//!   scheduled ──(executor dequeues: −SCHEDULED +RUNNING)──▶ running
-//!     ▲                                                       │  Pending: −RUNNING
-//!     └──────────────(wake: +SCHEDULED, push)─── idle ◀───────┤
-//!                                                             │  Ready, or CANCELLED seen:
-//!                                                             ▼  future dropped, +COMPLETE
-//!                                                          complete ──(output taken or dropped,
-//!                                                                      no HANDLE, not RUNNING)──▶ free
+//!   scheduled ──(executor dequeues: −SCHEDULED)──▶ polled
+//!     ▲                                              │  Pending: (no change)
+//!     └──────────(wake: +SCHEDULED, push)─── idle ◀──┤
+//!                                                    │  Ready, or CANCELLED seen: future
+//!                                                    ▼  dropped, +COMPLETE+RUNNING (one step)
+//!                                                 complete ──(−RUNNING; output taken or dropped,
+//!                                                             no HANDLE, not RUNNING)──▶ free
 //! ```
+//!
+//! A poll that returns `Pending` costs one read-modify-write (clearing `SCHEDULED`): while a task
+//! is live, nobody but its executor's thread touches its storage, so polling it needs no bit.
+//! `RUNNING` only guards the end of a task's life, when the `JoinHandle` may free the slot.
 //!
 //! Invariants:
 //! - `SCHEDULED` is set exactly while the task is in a run queue or about to be pushed by whoever
 //!   set it; only the thread that sets it may push. A wake that finds it set does nothing.
 //! - A wake never sets `SCHEDULED` on a slot without `CLAIMED` or with `COMPLETE`: stale wakers
 //!   are harmless. (A stale waker whose slot was reused wakes the new task: a spurious wake.)
-//! - `RUNNING` is held by the executor from dequeue until it is done with the storage; the slot is
-//!   never freed while `RUNNING` is set.
+//! - A live task's storage (not `COMPLETE`) belongs to its executor's thread: it is written at
+//!   spawn before the first push, then only touched by the polls of that executor and by
+//!   `cancel_now` on that thread outside a poll. Other threads only look at it once `COMPLETE`
+//!   is set.
+//! - `RUNNING` is set with `COMPLETE` (or by `cancel_now` before it drops an idle task) and held
+//!   until the executor is done with the storage; the slot is never freed while `RUNNING` is set.
+//!   If the complete task is still queued (woken before it completed), `RUNNING` stays set until
+//!   the executor dequeues it and lets the slot go.
 //! - `JOIN_WAKER` set means the join waker field holds a waker that the completing executor may
 //!   take; while it is clear only the `JoinHandle` touches the field.
 
@@ -33,7 +43,7 @@ use core::fmt;
 pub(crate) const CLAIMED: u32 = 1 << 0;
 /// The task is in (or being pushed to) its executor's run queue.
 pub(crate) const SCHEDULED: u32 = 1 << 1;
-/// The executor is polling the task or finishing it.
+/// The executor is finishing the task: set with `COMPLETE`, cleared when it is done with the slot.
 pub(crate) const RUNNING: u32 = 1 << 2;
 /// The future is gone: it returned `Ready`, was aborted, or panicked.
 pub(crate) const COMPLETE: u32 = 1 << 3;

@@ -3,7 +3,7 @@
 use core::future::Future;
 use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Waker};
 
 use super::header::{slot_head, storage, AssertFits, Header, RawTask, SlotHead, TaskSlot};
 use super::state::*;
@@ -77,75 +77,106 @@ enum Ending {
 
 /// Runs one dequeued task: polls it, or drops it if it was aborted.
 ///
+/// A poll that returns `Pending` costs one atomic read-modify-write on the state word (clearing
+/// `SCHEDULED`); `RUNNING` is only taken when the task completes (see [`super::state`]).
+///
 /// # Safety
 ///
 /// `header` was taken from `executor`'s run queue (its `SCHEDULED` bit is set and the queue no
 /// longer holds it), and this is the thread that polls `executor`.
+#[inline]
 pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
     let state = &head.header.state;
-    // A dequeued task has SCHEDULED set and RUNNING clear (the executor clears RUNNING before it
-    // takes the next batch), so one XOR moves it from scheduled to running.
-    let previous = state.fetch_xor(SCHEDULED | RUNNING, Ordering::AcqRel);
+    // Leave the queue: from here on a wake pushes the task again, for the next batch. The result
+    // is only looked at by the debug check, so in release builds this is one `lock and` (a
+    // result-using `fetch_*` is a compare-and-swap loop on x86).
+    let previous = state.fetch_and(!SCHEDULED, Ordering::AcqRel);
     debug_assert!(
-        previous & SCHEDULED != 0 && previous & RUNNING == 0,
+        previous & SCHEDULED != 0 && (previous & RUNNING == 0 || previous & COMPLETE != 0),
         "{:?}",
         State(previous)
     );
-    // From here on we hold RUNNING, which makes the storage ours (ground rule 2).
-    if previous & COMPLETE != 0 {
-        // Woken while it was finishing: it was queued once more; now let the slot go.
-        // SAFETY: we hold RUNNING on a complete task.
-        unsafe { release_running(header, head) };
+    // A load after our read-modify-write of the same word sees every bit set before it: a
+    // `CANCELLED` that `abort` set before we cleared `SCHEDULED` (one set after it comes with a
+    // wake that queues the task again), and `COMPLETE`, which only this thread sets.
+    let current = state.load(Ordering::Acquire);
+    if current & (COMPLETE | CANCELLED) != 0 {
+        // SAFETY: by our caller.
+        unsafe { run_finishing(header, head, current) };
         return;
     }
-    // SAFETY: the vtable was written at spawn, before the first push.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
-    if previous & CANCELLED != 0 {
-        // SAFETY: we hold RUNNING and the storage holds the live future, never used again.
-        unsafe { (vtable.drop_future)(header) };
-        // SAFETY: we hold RUNNING and the future is gone.
-        unsafe { complete(header, head, Ending::Cancelled) };
-        return;
-    }
+    // The task is live and not complete: its storage is this thread's (ground rule 2), and no
+    // other party touches it until `complete` sets COMPLETE.
 
     /// Marks the task as panicked if its `poll` unwinds. The future is leaked, not dropped: its
     /// destructor could observe the state the panic left behind.
     struct PanicGuard<'a>(NonNull<Header>, &'a SlotHead);
     impl Drop for PanicGuard<'_> {
         fn drop(&mut self) {
-            // SAFETY: we still hold RUNNING; the future is abandoned in place.
+            // SAFETY: we run the live task on its executor's thread; the future is abandoned in
+            // place.
             unsafe { complete(self.0, self.1, Ending::Panicked) };
         }
     }
 
+    // SAFETY: the vtable was written at spawn, before the first push.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
     // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
     let waker = ManuallyDrop::new(unsafe { waker_for(header) });
     let mut cx = Context::from_waker(&waker);
     let guard = PanicGuard(header, head);
-    // SAFETY: RUNNING is ours and the storage holds the live future.
+    // SAFETY: the storage holds the live future and is ours (see above).
     let poll = unsafe { (vtable.poll)(header, &mut cx) };
     core::mem::forget(guard);
-    match poll {
-        // SAFETY: we hold RUNNING and the vtable's `poll` moved the output into the storage.
-        Poll::Ready(()) => unsafe { complete(header, head, Ending::Output) },
-        Poll::Pending => {
-            state.fetch_and(!RUNNING, Ordering::Release);
-        }
+    if poll.is_ready() {
+        // SAFETY: the vtable's `poll` moved the output into the storage.
+        unsafe { complete(header, head, Ending::Output) };
     }
 }
 
-/// Marks the task complete, wakes its joiner, and gives up `RUNNING`.
+/// The rare cases of [`run`]: a task aborted before this poll, or a complete task that was woken
+/// before it completed and so was still queued.
 ///
 /// # Safety
 ///
-/// The caller holds `RUNNING` and the future is gone (moved into the output, dropped or leaked).
+/// As for [`run`], after it cleared `SCHEDULED`; `current` was read after that and has
+/// `COMPLETE` or `CANCELLED`.
+#[cold]
+#[inline(never)]
+unsafe fn run_finishing(header: NonNull<Header>, head: &SlotHead, current: u32) {
+    if current & COMPLETE != 0 {
+        // `complete` found the task queued and left RUNNING set for this queue entry (see
+        // `release_running`): now let the slot go.
+        debug_assert!(current & RUNNING != 0, "{:?}", State(current));
+        // SAFETY: we hold RUNNING on a complete task.
+        unsafe { release_running(header, head) };
+        return;
+    }
+    // SAFETY: the vtable was written at spawn, before the first push.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    // SAFETY: the task is live and not complete, on its executor's thread: the storage holds the
+    // live future, which is never used again.
+    unsafe { (vtable.drop_future)(header) };
+    // SAFETY: as above, and the future is gone.
+    unsafe { complete(header, head, Ending::Cancelled) };
+}
+
+/// Marks the task complete (taking `RUNNING` with it), wakes its joiner, and gives up `RUNNING`.
+///
+/// # Safety
+///
+/// The future is gone (moved into the output, dropped or leaked), and the caller is the thread
+/// of the task's executor, which owned the live task's storage until now: [`run`] (which holds no
+/// `RUNNING` for a poll) or [`cancel_now`] (which took `RUNNING` to drop an idle task).
 unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    // RUNNING goes up with COMPLETE, in one step: nobody frees a slot without COMPLETE, and with
+    // it they see RUNNING too and leave the slot (and the output) to us.
     let previous = head
         .header
         .state
-        .fetch_or(COMPLETE | ending as u32, Ordering::AcqRel);
+        .fetch_or(COMPLETE | RUNNING | ending as u32, Ordering::AcqRel);
     if previous & JOIN_WAKER != 0 {
         // SAFETY: JOIN_WAKER was set and COMPLETE now is: the handle no longer touches the field
         // (its CAS to clear JOIN_WAKER fails on COMPLETE), so the waker is ours to take.
@@ -154,11 +185,15 @@ unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
             waker.wake();
         }
     }
-    // SAFETY: we still hold RUNNING.
+    // SAFETY: we hold RUNNING.
     unsafe { release_running(header, head) };
 }
 
 /// Gives up `RUNNING` on a complete task, freeing the slot if nothing else holds it.
+///
+/// If the task is still queued (it was woken before it completed), `RUNNING` stays set and passes
+/// to that queue entry: the executor calls this again when it dequeues the task. Nothing can queue
+/// a complete task, and only that dequeue clears `SCHEDULED`, so the hand-over is stable.
 ///
 /// # Safety
 ///
@@ -167,7 +202,10 @@ unsafe fn release_running(header: NonNull<Header>, head: &SlotHead) {
     let state = &head.header.state;
     let mut current = state.load(Ordering::Acquire);
     loop {
-        if current & (HANDLE | SCHEDULED) == 0 {
+        if current & SCHEDULED != 0 {
+            return;
+        }
+        if current & HANDLE == 0 {
             // Nobody else can reach the slot: no handle, not queued, and wakers refuse COMPLETE.
             // SAFETY: we hold RUNNING, so the output (if any) is ours to drop.
             unsafe { free(header, head, current) };
@@ -361,7 +399,8 @@ pub(crate) unsafe fn drop_handle(header: NonNull<Header>) {
 /// # Safety
 ///
 /// `header` comes from a `'static` slot; the caller is the thread that polls the task's executor,
-/// not inside a poll (so the task is not RUNNING on its behalf).
+/// not inside a poll (so its executor is not polling the task now: the storage of an idle task
+/// is this thread's).
 pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
@@ -384,8 +423,8 @@ pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
             Err(actual) => current = actual,
         }
     }
-    // SAFETY: we hold RUNNING on an idle task, so the storage holds its live future and the
-    // vtable was written at spawn.
+    // SAFETY: we hold RUNNING on an idle task on its executor's thread, outside its poll, so the
+    // storage holds its live future and the vtable was written at spawn.
     let vtable = head.header.vtable.with(|v| unsafe { *v });
     // SAFETY: as above; the future is never used again.
     unsafe { (vtable.drop_future)(header) };

@@ -105,14 +105,24 @@ impl<T, const N: usize> State<T, N> {
     }
 
     /// Whether a new message may take a slot now without jumping the queue.
+    #[inline]
     fn has_free_slot(&self) -> bool {
-        self.queue.len() + self.reserved < N && self.senders_waiting.is_empty()
+        // `Deque::len` is a few branches; with no slot reserved (the common case) the deque's
+        // `full` flag says the same in one load.
+        self.senders_waiting.is_empty()
+            && if self.reserved == 0 {
+                !self.queue.is_full()
+            } else {
+                self.queue.len() + self.reserved < N
+            }
     }
 
     /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
     /// returns its waker (to wake after unlocking).
+    #[inline]
     fn grant_free_slot(&mut self) -> Option<Waker> {
-        if self.closed || self.queue.len() + self.reserved >= N {
+        // No sender waits (the common case): nothing to grant, and no need to count the queue.
+        if self.senders_waiting.is_empty() || self.closed || self.queue.len() + self.reserved >= N {
             return None;
         }
         let reserved = &mut self.reserved;
@@ -683,11 +693,20 @@ impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
 }
 
 impl<T, const N: usize, M: RawMutex> Drop for SendFuture<'_, T, N, M> {
+    #[inline]
     fn drop(&mut self) {
-        if !self.linked.load(Ordering::Relaxed) {
-            // Never waited: no other party knows the node (an unsent message drops with it).
-            return;
+        // Never waited (the common case): no other party knows the node (an unsent message drops
+        // with it), so there is nothing to undo and no lock to take.
+        if self.linked.load(Ordering::Relaxed) {
+            self.unlink();
         }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
+    /// The slow half of `drop`: takes the node out of the list of waiting senders.
+    #[cold]
+    fn unlink(&mut self) {
         // An unsent message stays in the node and is dropped with it, after the lock.
         let next = self.channel.state.lock(|state| {
             state.senders_waiting.remove(&self.node);
