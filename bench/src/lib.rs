@@ -9,6 +9,11 @@
 
 use std::time::Instant;
 
+pub mod mem;
+
+pub mod http;
+pub mod net;
+
 /// Sizes of the workloads (the same on every runtime).
 pub mod sizes {
     /// Tasks spawned by `spawn_many_1000`.
