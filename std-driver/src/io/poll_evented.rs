@@ -11,6 +11,25 @@ use crate::reactor::{Direction, Registration};
 /// The most buffers one vectored write hands to the OS; later ones wait for the next write.
 pub(crate) const MAX_IOV: usize = 64;
 
+/// Whether a read or write that moved fewer bytes than asked proves the socket drained (or its
+/// send buffer full), so that its readiness can be cleared without another call that would say
+/// `WouldBlock`. True for the edge-triggered pollers (epoll, kqueue): any later change raises a
+/// new event. Not for mio's `poll(2)` backend, which only re-arms an fd after `WouldBlock`
+/// (Tokio makes the same distinction, tokio-rs/tokio#5866).
+const SHORT_TRANSFER_DRAINS: bool = cfg!(all(
+    not(mio_unsupported_force_poll_poll),
+    any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd",
+        target_os = "dragonfly",
+    )
+));
+
 /// A mio `Source` registered with the current runtime's reactor.
 ///
 /// Dropping it deregisters the source *before* the source (and its fd) is dropped, then gives
@@ -49,6 +68,36 @@ impl<E: Source> PollEvented<E> {
         self.registration.poll_io(cx, direction, || op(io))
     }
 
+    /// Like [`poll_io`](Self::poll_io) for a stream transfer of `len` bytes (`len > 0`): when
+    /// fewer moved, the readiness is cleared at once (see [`SHORT_TRANSFER_DRAINS`]), which
+    /// saves the next operation a system call that would only say `WouldBlock` (one `recv` per
+    /// request in an echo server).
+    fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        loop {
+            let event = match self.registration.poll_ready(cx, direction) {
+                Poll::Ready(event) => event,
+                Poll::Pending => return Poll::Pending,
+            };
+            match op(io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event)
+                }
+                Ok(n) if SHORT_TRANSFER_DRAINS && 0 < n && n < len => {
+                    self.registration.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Reads into `buf` when the source is readable (an empty `buf` reads nothing, at once).
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
     where
@@ -57,7 +106,8 @@ impl<E: Source> PollEvented<E> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.poll_io(cx, Direction::Read, |mut io| io.read(buf))
+        let len = buf.len();
+        self.poll_transfer(cx, Direction::Read, len, |mut io| io.read(buf))
     }
 
     /// Writes from `buf` when the source is writable (an empty `buf` writes nothing, at once).
@@ -68,7 +118,7 @@ impl<E: Source> PollEvented<E> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.poll_io(cx, Direction::Write, |mut io| io.write(buf))
+        self.poll_transfer(cx, Direction::Write, buf.len(), |mut io| io.write(buf))
     }
 
     /// One `writev(2)` of up to [`MAX_IOV`] of the non-empty buffers in `bufs`, gathered on the
@@ -91,7 +141,10 @@ impl<E: Source> PollEvented<E> {
             return Poll::Ready(Ok(0));
         }
         let slices = &slices[..count];
-        self.poll_io(cx, Direction::Write, |mut io| io.write_vectored(slices))
+        let len = slices.iter().map(|s| s.len()).sum();
+        self.poll_transfer(cx, Direction::Write, len, |mut io| {
+            io.write_vectored(slices)
+        })
     }
 
     /// Waits for a non-blocking connect to finish: the socket turns writable, then `state`
