@@ -14,6 +14,9 @@ use crate::raw::header::AssertFits;
 use crate::raw::state::CLAIMED;
 use crate::raw::{task, TaskSlot};
 
+/// The name of a pool made without one.
+const UNNAMED: &str = "unnamed";
+
 /// The slot size of a [`TaskPool`] when none is given: room for a future (or output) of 256 bytes.
 pub const DEFAULT_TASK_SIZE: usize = 256;
 
@@ -26,6 +29,11 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 ///
 /// Each slot costs `SIZE` bytes plus a header of 32 bytes and a join waker of 8 bytes on 32-bit
 /// targets (56 + 16 on 64-bit).
+///
+/// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
+/// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool
+/// goes to `.data`, whose initial image is also stored in flash: prefer `new` where flash is
+/// scarce.
 ///
 /// # Examples
 ///
@@ -57,7 +65,9 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// let _ = runner.spawner().spawn(&SMALL, async move { big.len() });
 /// ```
 pub struct TaskPool<const N: usize, const SIZE: usize = DEFAULT_TASK_SIZE> {
-    name: &'static str,
+    /// The name; `None` for "unnamed", so that a pool made by [`new`](TaskPool::new) is all
+    /// zeros (a `static` one then goes to `.bss` and costs no flash).
+    name: Option<&'static str>,
     /// Where the next search for a free slot starts (one past the last slot taken).
     next: AtomicUsize,
     slots: [TaskSlot<SIZE>; N],
@@ -67,7 +77,14 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
     crate::loom_const_fn! {
         /// An empty pool, named "unnamed" in errors.
         pub fn new() -> TaskPool<N, SIZE> {
-            Self::named("unnamed")
+            TaskPool {
+                name: None,
+                next: AtomicUsize::new(0),
+                #[cfg(not(loom))]
+                slots: [const { TaskSlot::new() }; N],
+                #[cfg(loom)]
+                slots: core::array::from_fn(|_| TaskSlot::new()),
+            }
         }
     }
 
@@ -75,7 +92,7 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
         /// An empty pool whose name appears in [`SpawnError`] messages.
         pub fn named(name: &'static str) -> TaskPool<N, SIZE> {
             TaskPool {
-                name,
+                name: Some(name),
                 next: AtomicUsize::new(0),
                 #[cfg(not(loom))]
                 slots: [const { TaskSlot::new() }; N],
@@ -87,7 +104,7 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
 
     /// The pool's name.
     pub fn name(&self) -> &'static str {
-        self.name
+        self.name.unwrap_or(UNNAMED)
     }
 
     /// How many tasks the pool can hold at once.
@@ -115,7 +132,7 @@ impl<const N: usize, const SIZE: usize> Default for TaskPool<N, SIZE> {
 impl<const N: usize, const SIZE: usize> fmt::Debug for TaskPool<N, SIZE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskPool")
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("capacity", &N)
             .field("slot_size", &SIZE)
             .field("len", &self.len())
@@ -133,7 +150,7 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_in(self.name, &self.slots, &self.next, executor, future)
+        spawn_in(self.name(), &self.slots, &self.next, executor, future)
     }
 
     fn spawn_fitting_on<F: Future + 'static>(
@@ -141,7 +158,7 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(self.name, &self.slots, &self.next, executor, future)
+        spawn_fitting_in(self.name(), &self.slots, &self.next, executor, future)
     }
 
     unsafe fn cancel_all(&'static self) -> usize {
@@ -150,7 +167,7 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
     }
 
     fn name(&self) -> &'static str {
-        self.name
+        TaskPool::name(self)
     }
 
     fn capacity(&self) -> usize {

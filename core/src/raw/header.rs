@@ -29,7 +29,7 @@ pub struct Header {
     /// The next task in the executor's run queue (an intrusive list).
     pub(crate) run_next: AtomicPtr<Header>,
     /// The future's vtable. Written at spawn while `SCHEDULED` keeps every waker out.
-    pub(crate) vtable: UnsafeCell<&'static TaskVTable>,
+    pub(crate) vtable: VTableCell,
     /// The executor that runs the task. Written at spawn, like `vtable`.
     pub(crate) executor: UnsafeCell<*const Executor>,
     /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
@@ -43,7 +43,9 @@ pub struct Header {
 /// the entry: at worst it is woken once, spuriously.
 #[derive(Debug)]
 pub(crate) struct TimerLink {
-    /// The deadline in ticks; `u64::MAX` means "not in the queue".
+    /// The deadline in ticks, stored inverted (`!deadline`): the deadline `u64::MAX`, which means
+    /// "not in the queue", is stored as 0, so that a free slot is all zeros (a `static` pool then
+    /// goes to `.bss` and costs no flash). Only the timer queue reads it, through its accessors.
     pub(crate) expires_at: UnsafeCell<u64>,
     pub(crate) prev: UnsafeCell<*const Header>,
     pub(crate) next: UnsafeCell<*const Header>,
@@ -53,7 +55,8 @@ impl TimerLink {
     crate::loom_const_fn! {
         pub(crate) fn new() -> TimerLink {
             TimerLink {
-                expires_at: UnsafeCell::new(u64::MAX),
+                // `!u64::MAX`: not in the queue.
+                expires_at: UnsafeCell::new(0),
                 prev: UnsafeCell::new(ptr::null()),
                 next: UnsafeCell::new(ptr::null()),
             }
@@ -71,12 +74,38 @@ pub(crate) struct TaskVTable {
     pub(crate) drop_output: unsafe fn(NonNull<Header>),
 }
 
-/// What a vtable points at before the first spawn: never called, because `CLAIMED` is clear.
-static UNUSED_VTABLE: TaskVTable = TaskVTable {
-    poll: |_, _| unreachable!("a free task slot was polled"),
-    drop_future: |_| unreachable!("a free task slot was dropped"),
-    drop_output: |_| unreachable!("a free task slot was dropped"),
-};
+/// The vtable field of a header: null until the slot's first spawn writes it, so that a free slot
+/// is all zeros (a `static` pool then goes to `.bss` and costs no flash).
+///
+/// It offers the `with` and `with_mut` of an `UnsafeCell<&'static TaskVTable>`; the reference they
+/// point to may only be read once a spawn has written it (which the state word already demands:
+/// nothing reads the vtable of a slot whose `CLAIMED` was never set).
+#[repr(transparent)]
+pub(crate) struct VTableCell(UnsafeCell<Option<&'static TaskVTable>>);
+
+impl VTableCell {
+    crate::loom_const_fn! {
+        /// Null: no task was ever spawned in the slot.
+        pub(crate) fn new() -> VTableCell {
+            VTableCell(UnsafeCell::new(None))
+        }
+    }
+
+    /// Runs `f` with a shared raw pointer to the vtable reference.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const &'static TaskVTable) -> R) -> R {
+        // `Option<&T>` has the layout of `&T` (`None` is null), so the pointer may be cast; the
+        // caller only reads through it after spawn stored a `Some`.
+        self.0.with(|p| f(p.cast()))
+    }
+
+    /// Runs `f` with a mutable raw pointer to the vtable reference.
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut &'static TaskVTable) -> R) -> R {
+        // As in `with`; writing a `&T` there stores `Some`.
+        self.0.with_mut(|p| f(p.cast()))
+    }
+}
 
 /// The header and the join waker: the part of a slot whose layout is independent of `SIZE`.
 #[repr(C)]
@@ -129,7 +158,7 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                     header: Header {
                         state: AtomicU32::new(0),
                         run_next: AtomicPtr::new(ptr::null_mut()),
-                        vtable: UnsafeCell::new(&UNUSED_VTABLE),
+                        vtable: VTableCell::new(),
                         executor: UnsafeCell::new(ptr::null()),
                         timer: TimerLink::new(),
                     },
@@ -220,9 +249,10 @@ impl<F: Future> RawTask<F> {
 
     /// # Safety
     ///
-    /// The storage holds a live, pinned `F`, and the caller holds `RUNNING`.
+    /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
+    /// (which owns a live task's storage; see [`super::state`]).
     unsafe fn poll(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: by the caller, the storage holds an `F` that nobody else touches while RUNNING;
+        // SAFETY: by the caller, the storage holds an `F` that nobody else touches meanwhile;
         // it never moves (the slot is static), so pinning it is sound.
         let future = unsafe { Pin::new_unchecked(&mut *storage(header).cast::<F>()) };
         match future.poll(cx) {

@@ -30,6 +30,11 @@
 //!   *earlier* of the two deadlines, and a later deadline is re-registered by the future when its
 //!   task is woken (this is also how embassy's integrated timer queue behaves, and what
 //!   embassy-time's `Timer` expects).
+//! - With the **`small-timer-queue`** feature (for small targets with a handful of tasks), the
+//!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
+//!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
+//!   `static` shrinks from about 1.6 KB to 16 bytes (on 32-bit targets) plus the foreign-waker
+//!   table, which has 4 entries instead of 32. Everything else on this page holds as written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
@@ -79,37 +84,50 @@ use core::task::Waker;
 
 use critical_section::Mutex;
 
-use super::wheel::{Scheduled, Wheel};
+#[cfg(feature = "small-timer-queue")]
+use super::list::SortedList as Timers;
+#[cfg(not(feature = "small-timer-queue"))]
+use super::wheel::Wheel as Timers;
+use super::wheel::{Deadline, Scheduled};
 use crate::raw::header::Header;
 use crate::raw::waker::{header_of, wake_task};
 
-/// How many foreign (non-ebbtide) wakers the queue holds at once; see the
-/// [module docs](self) for what happens beyond.
+/// How many foreign (non-ebbtide) wakers the queue holds at once: 32, or 4 with the
+/// `small-timer-queue` feature; see the [module docs](self) for what happens beyond.
 ///
 /// # Examples
 ///
 /// ```
-/// assert_eq!(ebbtide_core::time::driver::FOREIGN_WAKER_CAPACITY, 32);
+/// let capacity = ebbtide_core::time::driver::FOREIGN_WAKER_CAPACITY;
+/// assert_eq!(capacity, if cfg!(feature = "small-timer-queue") { 4 } else { 32 });
 /// ```
-pub const FOREIGN_WAKER_CAPACITY: usize = 32;
+pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "small-timer-queue") {
+    4
+} else {
+    32
+};
 
 /// How many wakers are taken out of the queue per lock, in [`wake_expired`].
 const TASK_BATCH: usize = 16;
 const FOREIGN_BATCH: usize = 4;
 
 /// The one timer queue of the program.
+///
+/// Its initial value is all zeros (no `u64::MAX` in it: `armed` is kept inverted), so the static
+/// lives in `.bss` and costs no flash.
 struct Queue {
-    wheel: Wheel,
+    /// The task timers: the timing wheel, or the sorted list of `small-timer-queue`.
+    wheel: Timers,
     foreign: [Option<(u64, Waker)>; FOREIGN_WAKER_CAPACITY],
     /// The deadline the driver was last told to wake up at (`u64::MAX`: none). It is never later
     /// than any queued deadline: every earlier insertion lowers it and reports `true`.
-    armed: u64,
+    armed: Deadline,
 }
 
 static QUEUE: Mutex<RefCell<Queue>> = Mutex::new(RefCell::new(Queue {
-    wheel: Wheel::new(),
+    wheel: Timers::new(),
     foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
-    armed: u64::MAX,
+    armed: Deadline::NONE,
 }));
 
 /// Runs `f` under the queue's lock. Never wake a waker inside `f`.
@@ -128,8 +146,8 @@ enum Outcome {
 impl Queue {
     /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
     fn arm(&mut self, at: u64) -> bool {
-        if at < self.armed {
-            self.armed = at;
+        if at < self.armed.get() {
+            self.armed = Deadline::new(at);
             true
         } else {
             false
@@ -199,12 +217,12 @@ struct Batch {
 }
 
 impl Batch {
-    fn new() -> Batch {
-        Batch {
-            tasks: [None; TASK_BATCH],
-            foreign: [const { None }; FOREIGN_BATCH],
-        }
-    }
+    /// An empty batch. A constant rather than a function: an array built at run time is
+    /// built on the side and then copied (a `memcpy` call); a constant is simply zeroed.
+    const EMPTY: Batch = Batch {
+        tasks: [None; TASK_BATCH],
+        foreign: [const { None }; FOREIGN_BATCH],
+    };
 
     /// Fills the batch from `tasks` and `foreign`; `true` if both ran dry before it was full.
     fn fill(
@@ -227,14 +245,16 @@ impl Batch {
         self.tasks[TASK_BATCH - 1].is_none() && self.foreign[FOREIGN_BATCH - 1].is_none()
     }
 
-    /// Wakes everything in the batch. Call without the queue's lock.
-    fn wake(self) {
-        for task in self.tasks.into_iter().flatten() {
+    /// Wakes everything in the batch, emptying it. Call without the queue's lock.
+    ///
+    /// By reference, not by value: moving the batch would copy it (a `memcpy` call).
+    fn wake(&mut self) {
+        for task in self.tasks.iter_mut().filter_map(Option::take) {
             // SAFETY: only headers of ebbtide task wakers enter the wheel, and those come from
             // `'static` task slots.
             unsafe { wake_task(task) };
         }
-        for waker in self.foreign.into_iter().flatten() {
+        for waker in self.foreign.iter_mut().filter_map(Option::take) {
             waker.wake();
         }
     }
@@ -332,8 +352,9 @@ pub fn next_deadline() -> Option<u64> {
 /// assert!(flag.0.load(Ordering::SeqCst));
 /// ```
 pub fn wake_expired(now: u64) -> Option<u64> {
+    // Made once: `wake` empties it.
+    let mut batch = Batch::EMPTY;
     loop {
-        let mut batch = Batch::new();
         let done = with_queue(|queue| {
             queue.wheel.advance(now);
             let elapsed = queue.wheel.elapsed();
@@ -346,7 +367,7 @@ pub fn wake_expired(now: u64) -> Option<u64> {
                 return None;
             }
             let next = queue.next_deadline();
-            queue.armed = next.unwrap_or(u64::MAX);
+            queue.armed = next.map_or(Deadline::NONE, Deadline::new);
             Some(next)
         });
         batch.wake();
@@ -368,14 +389,14 @@ pub fn wake_expired(now: u64) -> Option<u64> {
 /// assert_eq!(ebbtide_core::time::driver::next_deadline(), None);
 /// ```
 pub fn reset(now: u64) {
+    let mut batch = Batch::EMPTY;
     loop {
-        let mut batch = Batch::new();
         let done = with_queue(|queue| {
             let Queue { wheel, foreign, .. } = queue;
             let dry = batch.fill(|| wheel.pop_any(), || Queue::take_foreign(foreign, 0, true));
             if dry {
                 queue.wheel.reset(now);
-                queue.armed = u64::MAX;
+                queue.armed = Deadline::NONE;
             }
             dry
         });

@@ -119,13 +119,41 @@ impl MissedTickBehavior {
             MissedTickBehavior::Burst => on_schedule,
             MissedTickBehavior::Delay => now + period,
             MissedTickBehavior::Skip => {
-                let periods = (now - tick).as_ticks().div_ceil(period.as_ticks());
-                Instant::from_ticks(
-                    tick.as_ticks()
-                        .saturating_add(periods.saturating_mul(period.as_ticks())),
-                )
+                // The first `tick + k·period >= now` is `now` plus what is left of the period
+                // that `now` falls in.
+                let period = period.as_ticks();
+                let into_period = remainder((now - tick).as_ticks(), period);
+                let wait = if into_period == 0 {
+                    0
+                } else {
+                    period - into_period
+                };
+                Instant::from_ticks(now.as_ticks().saturating_add(wait))
             }
         }
+    }
+}
+
+/// `n % d` for `d > 0`, by shifts and subtractions (at most 64 of each): `%` on `u64` would link
+/// a 64-bit division routine of about 900 bytes on 32-bit targets, for a rarely used path.
+#[inline(never)]
+fn remainder(mut n: u64, d: u64) -> u64 {
+    debug_assert!(d > 0);
+    // The largest `d << s` that is `<= n` (no overflow: `divisor <= n / 2` before each doubling).
+    let mut divisor = d;
+    while divisor <= n >> 1 {
+        divisor <<= 1;
+    }
+    // Long division, keeping only the remainder; the low bits of `divisor` are zeros, so the
+    // shifts bring it back to exactly `d`.
+    loop {
+        if n >= divisor {
+            n -= divisor;
+        }
+        if divisor == d {
+            return n;
+        }
+        divisor >>= 1;
     }
 }
 
@@ -348,5 +376,45 @@ mod tests {
             MissedTickBehavior::Delay.next(at(0), Instant::MAX, p),
             Instant::MAX
         );
+    }
+
+    #[test]
+    fn skip_matches_division() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let rounds = if cfg!(miri) { 200 } else { 100_000 };
+        for i in 0..rounds {
+            let bits = [4, 16, 33, 63, 64][i % 5];
+            let n = rand() >> (64 - bits);
+            let d = (rand() >> (64 - [1, 8, 32, 64][i % 4])).max(1);
+            assert_eq!(remainder(n, d), n % d, "{n} % {d}");
+            let tick = rand() >> (64 - bits);
+            let (tick, now) = (tick.min(n), tick.max(n));
+            let period = Duration::from_ticks(d);
+            let on_schedule = tick.saturating_add(d);
+            let expected = if now <= on_schedule {
+                on_schedule
+            } else {
+                tick.saturating_add((now - tick).div_ceil(d).saturating_mul(d))
+            };
+            assert_eq!(
+                MissedTickBehavior::Skip.next(
+                    Instant::from_ticks(tick),
+                    Instant::from_ticks(now),
+                    period
+                ),
+                Instant::from_ticks(expected),
+            );
+        }
+        assert_eq!(remainder(u64::MAX, 1), 0);
+        assert_eq!(remainder(u64::MAX, u64::MAX), 0);
+        assert_eq!(remainder(u64::MAX - 1, u64::MAX), u64::MAX - 1);
+        assert_eq!(remainder(u64::MAX, 1 << 63), (1 << 63) - 1);
+        assert_eq!(remainder(0, 7), 0);
     }
 }

@@ -46,6 +46,11 @@ mod instant;
 mod interval;
 mod sleep;
 mod timeout;
+// The driver's queue is the wheel, or the sorted list with the `small-timer-queue` feature; both
+// are always built (and unit-tested), the one not in use is dead code.
+#[cfg_attr(not(feature = "small-timer-queue"), allow(dead_code))]
+mod list;
+#[cfg_attr(feature = "small-timer-queue", allow(dead_code))]
 mod wheel;
 
 pub mod driver;

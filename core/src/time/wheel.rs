@@ -36,6 +36,9 @@
 //!
 //! [`Wheel::check_invariants`] checks all of this (tests only).
 //!
+//! With the `small-timer-queue` feature the driver uses the sorted list of the `list` source file
+//! instead; it shares this file's link accessors.
+//!
 //! ## Ground rules for the pointers
 //!
 //! Every header put into a wheel comes from a `'static` task slot (ebbtide's ground rule 1), so
@@ -79,6 +82,27 @@ fn position(elapsed: u64, when: u64) -> Position {
     Position::Slot { level, slot }
 }
 
+/// A deadline kept inverted (`!deadline`), so that "none" (`u64::MAX`) is stored as 0: a `static`
+/// whose deadlines are all "none" is then all zeros, and goes to `.bss` instead of costing its
+/// initial image in flash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Deadline(u64);
+
+impl Deadline {
+    /// No deadline (`u64::MAX`).
+    pub(super) const NONE: Deadline = Deadline(0);
+
+    #[inline]
+    pub(super) const fn new(at: u64) -> Deadline {
+        Deadline(!at)
+    }
+
+    #[inline]
+    pub(super) const fn get(self) -> u64 {
+        !self.0
+    }
+}
+
 /// The timer link of `header`.
 ///
 /// # Safety
@@ -91,29 +115,32 @@ unsafe fn link<'a>(header: NonNull<Header>) -> &'a TimerLink {
     unsafe { &(*header.as_ptr()).timer }
 }
 
+/// The deadline of `header`'s timer entry; `u64::MAX` if it is not queued. (The link stores it
+/// inverted, so that a fresh slot is all zeros; see [`TimerLink`].)
+///
 /// # Safety
 ///
 /// `header` comes from a `'static` slot and the caller holds the queue lock.
 #[inline]
-unsafe fn expires_at(header: NonNull<Header>) -> u64 {
+pub(super) unsafe fn expires_at(header: NonNull<Header>) -> u64 {
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).expires_at.with(|p| *p) }
+    unsafe { !link(header).expires_at.with(|p| *p) }
 }
 
 /// # Safety
 ///
 /// As for [`expires_at`].
 #[inline]
-unsafe fn set_expires_at(header: NonNull<Header>, when: u64) {
+pub(super) unsafe fn set_expires_at(header: NonNull<Header>, when: u64) {
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).expires_at.with_mut(|p| *p = when) }
+    unsafe { link(header).expires_at.with_mut(|p| *p = !when) }
 }
 
 /// # Safety
 ///
 /// As for [`expires_at`].
 #[inline]
-unsafe fn next(header: NonNull<Header>) -> Option<NonNull<Header>> {
+pub(super) unsafe fn next(header: NonNull<Header>) -> Option<NonNull<Header>> {
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
     unsafe { link(header).next.with(|p| NonNull::new(*p as *mut Header)) }
 }
@@ -122,7 +149,7 @@ unsafe fn next(header: NonNull<Header>) -> Option<NonNull<Header>> {
 ///
 /// As for [`expires_at`].
 #[inline]
-unsafe fn set_next(header: NonNull<Header>, next: Option<NonNull<Header>>) {
+pub(super) unsafe fn set_next(header: NonNull<Header>, next: Option<NonNull<Header>>) {
     let next = next.map_or(ptr::null(), |n| n.as_ptr() as *const Header);
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
     unsafe { link(header).next.with_mut(|p| *p = next) }
@@ -263,7 +290,7 @@ pub(crate) struct Wheel {
     /// Entries in later epochs than `elapsed`, unsorted.
     overflow: List,
     /// At most the smallest deadline in `overflow`; `u64::MAX` when it is empty.
-    overflow_min: u64,
+    overflow_min: Deadline,
     /// Entries whose deadline has passed, in deadline order, waiting to be woken.
     pending: List,
 }
@@ -280,7 +307,7 @@ impl Wheel {
             occupied: [0; LEVELS],
             slots: [[List::EMPTY; SLOTS]; LEVELS],
             overflow: List::EMPTY,
-            overflow_min: u64::MAX,
+            overflow_min: Deadline::NONE,
             pending: List::EMPTY,
         }
     }
@@ -333,7 +360,7 @@ impl Wheel {
                 }
                 Position::Overflow => {
                     self.overflow.push_back(task);
-                    self.overflow_min = self.overflow_min.min(when);
+                    self.overflow_min = Deadline::new(self.overflow_min.get().min(when));
                 }
             }
         }
@@ -396,7 +423,7 @@ impl Wheel {
         if self.overflow.is_empty() {
             return None;
         }
-        let deadline = self.overflow_min & !(HORIZON - 1);
+        let deadline = self.overflow_min.get() & !(HORIZON - 1);
         debug_assert!(deadline > self.elapsed);
         Some(Expiration {
             position: Position::Overflow,
@@ -436,7 +463,7 @@ impl Wheel {
                 core::mem::replace(&mut self.slots[level][slot], List::EMPTY)
             }
             Position::Overflow => {
-                self.overflow_min = u64::MAX;
+                self.overflow_min = Deadline::NONE;
                 core::mem::replace(&mut self.overflow, List::EMPTY)
             }
         };
@@ -495,7 +522,7 @@ impl Wheel {
     pub(crate) fn reset(&mut self, elapsed: u64) {
         debug_assert!(self.is_empty());
         self.elapsed = elapsed;
-        self.overflow_min = u64::MAX;
+        self.overflow_min = Deadline::NONE;
     }
 
     /// Whether no entry is queued.
@@ -544,7 +571,7 @@ impl Wheel {
                 Position::Overflow,
                 "overflow entry in reach"
             );
-            assert!(self.overflow_min <= when, "overflow_min is too late");
+            assert!(self.overflow_min.get() <= when, "overflow_min is too late");
         });
         for level in 0..LEVELS {
             for slot in 0..SLOTS {

@@ -4,9 +4,10 @@
 //! parameters of the workload, the report (semihosting, no `core::fmt`) and the panic handler.
 //!
 //! The driver keeps a clock and one software alarm. The timer queue behind it is the runtime's:
-//! feature `ebbtide` hands deadlines to `ebbtide_core::time::driver` (its timing wheel), feature
-//! `embassy` to `embassy_time_queue_utils::Queue` (embassy's integrated queue, whose entries live
-//! in embassy-executor's task headers). Those two adapters are the only runtime-specific lines.
+//! feature `ebbtide` hands deadlines to `ebbtide_core::time::driver` (its timer queue; the app
+//! enables `small-timer-queue`, a sorted list through the task headers), feature `embassy` to
+//! `embassy_time_queue_utils::Queue` (embassy's integrated queue, whose entries live in
+//! embassy-executor's task headers). Those two adapters are the only runtime-specific lines.
 
 #![no_std]
 
@@ -61,7 +62,8 @@ pub fn start(mut syst: SYST) {
     syst.enable_counter();
 }
 
-/// ebbtide's timer queue: the timing wheel (and foreign-waker table) in `ebbtide_core`.
+/// ebbtide's timer queue in `ebbtide_core` (the app enables `small-timer-queue`: a sorted list
+/// through the task headers, and a small foreign-waker table).
 #[cfg(feature = "ebbtide")]
 mod queue {
     use super::*;
