@@ -46,7 +46,9 @@ pub(crate) const BUDGET: u32 = 128;
 /// A driver polls it through its [`Runner`]; see the [crate docs](crate) for a tour.
 pub struct Executor {
     run_queue: RunQueue,
-    /// What is left of the running task's cooperative budget (see [`crate::task::consume_budget`]).
+    /// What is left of the running task's cooperative budget (see [`crate::task::poll_budget`]).
+    /// 64-bit targets keep it in the task's header instead.
+    #[cfg(not(target_pointer_width = "64"))]
     budget: AtomicU32,
     wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
     /// Whether the executor's one [`Runner`] was handed out.
@@ -61,6 +63,7 @@ impl Executor {
         pub fn new() -> Executor {
             Executor {
                 run_queue: RunQueue::new(),
+                #[cfg(not(target_pointer_width = "64"))]
                 budget: AtomicU32::new(BUDGET),
                 wake_hook: None,
                 runner_taken: AtomicBool::new(false),
@@ -92,6 +95,7 @@ impl Executor {
         pub fn with_wake_hook(hook: &'static (dyn Fn() + Send + Sync)) -> Executor {
             Executor {
                 run_queue: RunQueue::new(),
+                #[cfg(not(target_pointer_width = "64"))]
                 budget: AtomicU32::new(BUDGET),
                 wake_hook: Some(hook),
                 runner_taken: AtomicBool::new(false),
@@ -147,6 +151,8 @@ impl Executor {
             batch: self.run_queue.take_all(),
         };
         for task in batch.batch.by_ref() {
+            // On 64-bit targets `task::run` resets the budget in the task's header instead.
+            #[cfg(not(target_pointer_width = "64"))]
             self.budget.store(BUDGET, Ordering::Relaxed);
             // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
             unsafe { task::run(task) };
@@ -179,15 +185,11 @@ impl Executor {
         }
     }
 
-    /// Takes one unit of the running task's budget; `false` when it is spent.
+    /// The running task's budget counter (32-bit targets; 64-bit ones keep it in the header).
+    #[cfg(not(target_pointer_width = "64"))]
     #[inline]
-    pub(crate) fn consume_budget(&self) -> bool {
-        let left = self.budget.load(Ordering::Relaxed);
-        if left == 0 {
-            return false;
-        }
-        self.budget.store(left - 1, Ordering::Relaxed);
-        true
+    pub(crate) fn budget(&self) -> &AtomicU32 {
+        &self.budget
     }
 }
 
@@ -510,6 +512,24 @@ impl Future for CurrentExecutor {
             executor,
             _not_send: PhantomData,
         }))
+    }
+}
+
+/// The cooperative budget counter of the task polled with `cx`, if it is an ebbtide task.
+///
+/// On 64-bit targets it is in the task's header (no executor load); elsewhere in its executor.
+#[inline]
+pub(crate) fn current_budget(cx: &Context<'_>) -> Option<&'static AtomicU32> {
+    #[cfg(target_pointer_width = "64")]
+    {
+        let header = waker::header_of(cx.waker())?;
+        // SAFETY: ground rule 1 of `raw`: the header is in a static slot. The counter is an atomic
+        // (relaxed loads and stores, plain moves), so sharing it is sound whoever touches it.
+        Some(unsafe { &header.as_ref().budget })
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        current_executor(cx).map(Executor::budget)
     }
 }
 

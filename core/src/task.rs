@@ -4,7 +4,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::executor::current_executor;
+use crate::executor::current_budget;
+use crate::loom::Ordering;
 
 /// Yields to the executor once: the task is woken at once and runs again after every task that
 /// was already ready.
@@ -64,11 +65,14 @@ impl Future for YieldNow {
 /// ```
 #[inline]
 pub fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
-    match current_executor(cx) {
-        Some(executor) if !executor.consume_budget() => {
+    // Only the thread that polls the task touches its counter: plain load and store.
+    if let Some(budget) = current_budget(cx) {
+        let left = budget.load(Ordering::Relaxed);
+        if left == 0 {
             cx.waker().wake_by_ref();
-            Poll::Pending
+            return Poll::Pending;
         }
-        _ => Poll::Ready(()),
+        budget.store(left - 1, Ordering::Relaxed);
     }
+    Poll::Ready(())
 }

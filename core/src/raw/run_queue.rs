@@ -6,12 +6,17 @@
 //! in one batch, so every batch ends.
 //!
 //! The head also tells pushers whether the executor went to sleep. When a batch ends with the
-//! queue empty, the executor swaps `null` for the [`SLEEPING`] mark with one compare-and-swap;
-//! a push that replaces the mark learns that the executor may be waiting and must be woken (its
-//! driver's wake hook). Because both sides are read-modify-writes of the same word, one of them
-//! always sees the other: either the executor's CAS fails (a task arrived; it polls again) or the
-//! pusher sees the mark (it calls the hook). No wake-up is lost, and none is sent while the
-//! executor is busy.
+//! queue empty, the executor swaps the [`AWAKE`] mark for `null` (asleep) with one
+//! compare-and-swap; a push that finds `null` below it learns that the executor may be waiting and
+//! must be woken (its driver's wake hook). Because both sides are read-modify-writes of the same
+//! word, one of them always sees the other: either the executor's CAS fails (a task arrived; it
+//! polls again) or the pusher sees `null` (it calls the hook). No wake-up is lost, and none is sent
+//! while the executor is busy.
+//!
+//! `null` means asleep (rather than awake-and-empty) so that a push links the old head as it is
+//! and tests it for `null`: no mapping of a mark to "end of stack". Both marks end a stack, and
+//! both are at or below `AWAKE`'s address, which no (aligned, non-null) header can be, so the
+//! executor finds the end of a taken stack with one compare. A new queue is asleep (all-zero).
 
 use core::ptr::{self, NonNull};
 
@@ -19,20 +24,27 @@ use super::header::Header;
 use crate::loom::{AtomicPtr, Ordering};
 
 pub(crate) struct RunQueue {
-    /// `null`: empty, executor awake; [`SLEEPING`]: empty, executor may be waiting; else the
-    /// most recently pushed task.
+    /// `null`: empty, executor may be asleep; [`AWAKE`]: empty, executor awake; else the most
+    /// recently pushed task, whose `run_next` chain ends in `null` or `AWAKE`.
     head: AtomicPtr<Header>,
 }
 
-/// The head's value when the queue is empty and its executor may be asleep. Only compared, never
-/// dereferenced: it is the dangling (aligned, non-null) address of `Header`, which no real task
-/// slot occupies.
-const SLEEPING: *mut Header = NonNull::<Header>::dangling().as_ptr();
+/// The head's value when the queue is empty and its executor is awake (inside `poll`). Only
+/// compared, never dereferenced: it is the dangling (aligned, non-null) address of `Header`,
+/// which no real task slot occupies.
+const AWAKE: *mut Header = NonNull::<Header>::dangling().as_ptr();
+
+/// Whether `head` (or a `run_next` link) is a task rather than one of the two end marks.
+#[inline(always)]
+fn is_task(head: *mut Header) -> bool {
+    // `null` and `AWAKE` are the only values at or below `AWAKE`: a header is aligned and not null.
+    head.addr() > AWAKE.addr()
+}
 
 impl RunQueue {
     crate::loom_const_fn! {
         pub(crate) fn new() -> RunQueue {
-            RunQueue { head: AtomicPtr::new(SLEEPING) }
+            RunQueue { head: AtomicPtr::new(ptr::null_mut()) }
         }
     }
 
@@ -48,12 +60,8 @@ impl RunQueue {
         let next = unsafe { &task.as_ref().run_next };
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
-            let below = if head == SLEEPING {
-                ptr::null_mut()
-            } else {
-                head
-            };
-            next.store(below, Ordering::Relaxed);
+            // The old head as it is: a task, or a mark that ends the stack.
+            next.store(head, Ordering::Relaxed);
             // Release: the task's fields (and `run_next`) are visible to the executor's Acquire.
             match self.head.compare_exchange_weak(
                 head,
@@ -61,7 +69,7 @@ impl RunQueue {
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return head == SLEEPING,
+                Ok(_) => return head.is_null(),
                 Err(actual) => head = actual,
             }
         }
@@ -70,38 +78,30 @@ impl RunQueue {
     /// Whether the queue holds a task.
     #[inline]
     pub(crate) fn has_tasks(&self) -> bool {
-        let head = self.head.load(Ordering::Acquire);
-        !head.is_null() && head != SLEEPING
+        is_task(self.head.load(Ordering::Acquire))
     }
 
     /// Marks the executor asleep if the queue is empty; returns `false` if tasks arrived instead.
     #[inline]
     pub(crate) fn try_sleep(&self) -> bool {
         self.head
-            .compare_exchange(
-                ptr::null_mut(),
-                SLEEPING,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
+            .compare_exchange(AWAKE, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
     }
 
-    /// Takes every queued task, oldest first.
+    /// Takes every queued task, oldest first, and marks the executor awake.
     pub(crate) fn take_all(&self) -> Batch {
-        let mut stack = self.head.swap(ptr::null_mut(), Ordering::AcqRel);
-        if stack == SLEEPING {
-            stack = ptr::null_mut();
-        }
+        let mut stack = self.head.swap(AWAKE, Ordering::AcqRel);
         // Reverse the stack into wake order.
         let mut fifo: *mut Header = ptr::null_mut();
-        while let Some(task) = NonNull::new(stack) {
+        while is_task(stack) {
             // SAFETY: tasks in a taken stack are valid headers whose `run_next` is owned by the
             // taker until the task is run (SCHEDULED is still set, so nobody pushes them).
-            let link = unsafe { &task.as_ref().run_next };
-            stack = link.load(Ordering::Relaxed);
+            let link = unsafe { &(*stack).run_next };
+            let below = link.load(Ordering::Relaxed);
             link.store(fifo, Ordering::Relaxed);
-            fifo = task.as_ptr();
+            fifo = stack;
+            stack = below;
         }
         Batch { next: fifo }
     }

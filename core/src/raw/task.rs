@@ -126,6 +126,11 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
     let waker = ManuallyDrop::new(unsafe { waker_for(header) });
     let mut cx = Context::from_waker(&waker);
+    // A fresh cooperative budget for this poll (64-bit: in the header; else the executor resets it).
+    #[cfg(target_pointer_width = "64")]
+    head.header
+        .budget
+        .store(crate::executor::BUDGET, Ordering::Relaxed);
     let guard = PanicGuard(header, head);
     // SAFETY: the storage holds the live future and is ours (see above).
     let poll = unsafe { (vtable.poll)(header, &mut cx) };

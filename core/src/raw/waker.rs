@@ -42,7 +42,10 @@ pub(crate) unsafe fn waker_for(header: NonNull<Header>) -> Waker {
 #[inline]
 pub(crate) fn header_of(waker: &Waker) -> Option<NonNull<Header>> {
     if core::ptr::eq(waker.vtable(), &VTABLE) {
-        NonNull::new(waker.data() as *mut Header)
+        // SAFETY: wakers with this vtable are only made by `waker_for` (and `clone`, which copies
+        // its data), from a `NonNull` header pointer. Skipping the null test saves a compare and
+        // branch on every `poll_budget`.
+        Some(unsafe { NonNull::new_unchecked(waker.data() as *mut Header) })
     } else {
         None
     }

@@ -55,12 +55,13 @@ use core::task::{Context, Poll, Waker};
 use heapless::Deque;
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
-use crate::loom::{AtomicBool, Ordering};
-use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::wait_list::{wake_in_batches, WaitList};
 
 mod error;
+mod send;
 
 pub use error::{AlreadySplit, SendError, TryRecvError, TrySendError};
+pub use send::SendFuture;
 
 /// A bounded channel of up to `N` messages of type `T`, guarded by the lock `M`.
 ///
@@ -96,7 +97,7 @@ struct State<T, const N: usize> {
     /// The receiver's waker, while it waits for a message.
     receiver: Option<Waker>,
     /// Senders waiting for a slot, oldest first. Non-empty only while no slot is free.
-    senders_waiting: WaitList<Sending<T>>,
+    senders_waiting: WaitList<Turn>,
 }
 
 impl<T, const N: usize> State<T, N> {
@@ -128,7 +129,7 @@ impl<T, const N: usize> State<T, N> {
         let reserved = &mut self.reserved;
         self.senders_waiting
             .pop_front_with(|w| {
-                w.payload.phase = Phase::Granted;
+                w.payload = Turn::Granted;
                 *reserved += 1;
                 w.waker.take()
             })
@@ -136,24 +137,16 @@ impl<T, const N: usize> State<T, N> {
     }
 }
 
-/// The payload of a `SendFuture`'s node.
-struct Sending<T> {
-    /// The message, until it goes into the queue (or back to the caller).
-    value: Option<T>,
-    phase: Phase,
-}
-
-/// A `SendFuture`'s life: `Idle` → (`Queued` → `Granted` →) `Done`; `close` sends `Queued` back
-/// to `Idle`, where the closed channel is noticed.
+/// What the channel tells a waiting sender, in its node: `Queued` → `Granted` or `Closed`. Written
+/// under the lock by whoever unlinks the node (the receiver granting a slot, or `close`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Not linked: not yet polled, or unlinked by `close`.
-    Idle,
+enum Turn {
     /// Linked, waiting for a slot.
     Queued,
     /// Unlinked by the receiver, which reserved a slot for this sender (counted in `reserved`).
     Granted,
-    Done,
+    /// Unlinked by `close`: the send fails.
+    Closed,
 }
 
 impl<T, const N: usize> Channel<T, N> {
@@ -301,7 +294,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
             }
             while !batch.is_full() {
                 match state.senders_waiting.pop_front_with(|w| {
-                    w.payload.phase = Phase::Idle;
+                    w.payload = Turn::Closed;
                     w.waker.take()
                 }) {
                     Some(waker) => batch.push(waker),
@@ -478,14 +471,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     /// });
     /// ```
     pub fn send(&self, value: T) -> SendFuture<'_, T, N, M> {
-        SendFuture {
-            channel: self.channel,
-            node: Node::new(Sending {
-                value: Some(value),
-                phase: Phase::Idle,
-            }),
-            linked: AtomicBool::new(false),
-        }
+        SendFuture::new(self.channel, value)
     }
 
     /// Sends `value` if a slot is free now.
@@ -589,147 +575,6 @@ impl<T, const N: usize, M: RawMutex> fmt::Debug for Sender<'_, T, N, M> {
         f.debug_struct("Sender")
             .field("channel", self.channel)
             .finish()
-    }
-}
-
-/// The future of [`Sender::send`].
-///
-/// See there for its semantics and cancel safety.
-///
-/// # Examples
-///
-/// ```
-/// use ebbtide_core::sync::mpsc::{Channel, SendFuture};
-///
-/// let channel: Channel<u32, 1> = Channel::new();
-/// let (tx, _rx) = channel.split();
-/// let send: SendFuture<'_, u32, 1> = tx.send(1);
-/// ebbtide_core::block_on(send).unwrap();
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct SendFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    channel: &'a Channel<T, N, M>,
-    node: Node<Sending<T>>,
-    /// Whether the node was ever linked into the list of waiting senders. A send that never had
-    /// to wait (the common case) needs no lock when it is dropped: nothing else can reach its node.
-    /// (Only its owner touches it; atomic so that the future stays `Sync`.)
-    linked: AtomicBool,
-}
-
-impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
-    type Output = Result<(), SendError<T>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if crate::task::poll_budget(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let this = &*self;
-        let node = &this.node;
-        let (result, receiver) = this.channel.state.lock(|state| {
-            let phase = node.with(&mut state.senders_waiting, |w| w.payload.phase);
-            match phase {
-                Phase::Done => panic!("`SendFuture` polled after it completed"),
-                Phase::Queued => {
-                    node.with(&mut state.senders_waiting, |w| match &w.waker {
-                        Some(old) if old.will_wake(cx.waker()) => {}
-                        _ => w.waker = Some(cx.waker().clone()),
-                    });
-                    (Poll::Pending, None)
-                }
-                Phase::Idle | Phase::Granted if state.closed => {
-                    if phase == Phase::Granted {
-                        state.reserved -= 1;
-                    }
-                    let value = node.with(&mut state.senders_waiting, |w| {
-                        w.payload.phase = Phase::Done;
-                        w.payload.value.take()
-                    });
-                    match value {
-                        Some(value) => (Poll::Ready(Err(SendError(value))), None),
-                        None => unreachable!("the message is in the node until the send is done"),
-                    }
-                }
-                Phase::Granted => {
-                    state.reserved -= 1;
-                    (Poll::Ready(Ok(())), Self::push_locked(state, node))
-                }
-                Phase::Idle if state.has_free_slot() => {
-                    (Poll::Ready(Ok(())), Self::push_locked(state, node))
-                }
-                Phase::Idle => {
-                    node.with(&mut state.senders_waiting, |w| {
-                        w.payload.phase = Phase::Queued;
-                        w.waker = Some(cx.waker().clone());
-                    });
-                    // SAFETY: `this` is pinned (polled through `Pin`), `Drop` removes the node
-                    // under this lock, and the node is only used with this list.
-                    unsafe { state.senders_waiting.push_back(node) };
-                    this.linked.store(true, Ordering::Relaxed);
-                    (Poll::Pending, None)
-                }
-            }
-        });
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
-        result
-    }
-}
-
-impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
-    /// Moves the node's message into a free slot; returns the receiver's waker.
-    fn push_locked(state: &mut State<T, N>, node: &Node<Sending<T>>) -> Option<Waker> {
-        let value = node.with(&mut state.senders_waiting, |w| {
-            w.payload.phase = Phase::Done;
-            w.payload.value.take()
-        });
-        if let Some(value) = value {
-            if state.queue.push_back(value).is_err() {
-                unreachable!("a slot is free or reserved for this sender");
-            }
-        }
-        state.receiver.take()
-    }
-}
-
-impl<T, const N: usize, M: RawMutex> Drop for SendFuture<'_, T, N, M> {
-    #[inline]
-    fn drop(&mut self) {
-        // Never waited (the common case): no other party knows the node (an unsent message drops
-        // with it), so there is nothing to undo and no lock to take.
-        if self.linked.load(Ordering::Relaxed) {
-            self.unlink();
-        }
-    }
-}
-
-impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
-    /// The slow half of `drop`: takes the node out of the list of waiting senders.
-    #[cold]
-    fn unlink(&mut self) {
-        // An unsent message stays in the node and is dropped with it, after the lock.
-        let next = self.channel.state.lock(|state| {
-            state.senders_waiting.remove(&self.node);
-            let phase = self
-                .node
-                .with(&mut state.senders_waiting, |w| w.payload.phase);
-            if phase == Phase::Granted {
-                // The slot promised to us goes to the next waiting sender.
-                state.reserved -= 1;
-                state.grant_free_slot()
-            } else {
-                None
-            }
-        });
-        if let Some(waker) = next {
-            waker.wake();
-        }
-    }
-}
-
-impl<T, const N: usize, M: RawMutex> fmt::Debug for SendFuture<'_, T, N, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendFuture").finish_non_exhaustive()
     }
 }
 

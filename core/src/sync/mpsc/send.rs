@@ -1,0 +1,276 @@
+//! [`SendFuture`]: a send whose wait-list node is written only when the sender has to wait.
+//!
+//! *Here be `unsafe`*: the future's pin projection and its lazily initialised [`Node`] live in
+//! this file and nowhere else in `mpsc`.
+//!
+//! A send that finds a free slot (the common case) touches three fields: the channel, the
+//! message and the phase; the node stays uninitialised memory. Only a sender that must wait writes
+//! its node ([`Phase::Waiting`]) and links it into the channel's list of waiting senders.
+//!
+//! # Pin invariants
+//!
+//! - `node` is structurally pinned: it is written in place (while uninitialised), used in place,
+//!   and dropped in place; it is never moved out of and never overwritten while initialised.
+//! - `node` is written only in phase `Idle` (uninitialised), and is initialised while the phase is
+//!   `Waiting`. While it may be linked, the future's `Drop` locks the channel and unlinks it
+//!   before the memory goes (wait-list ground rule 3). It is dropped in place only once it is
+//!   unlinked, right after the phase left `Waiting` for `Done` (if that drop is skipped by a panic,
+//!   an unlinked node is leaked, which is safe).
+//! - `message` is initialised exactly while `phase != Phase::Done`: every path that completes
+//!   the send writes `Done` before it reads the message out, and `Drop` drops it otherwise.
+//! - `message`, `channel` and `phase` are not pinned: they are moved and overwritten freely.
+
+use core::fmt;
+use core::future::Future;
+use core::mem::MaybeUninit;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+
+use super::{Channel, SendError, State, Turn};
+use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
+use crate::sync::wait_list::Node;
+
+/// The future of [`Sender::send`](super::Sender::send).
+///
+/// See there for its semantics and cancel safety.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::sync::mpsc::{Channel, SendFuture};
+///
+/// let channel: Channel<u32, 1> = Channel::new();
+/// let (tx, _rx) = channel.split();
+/// let send: SendFuture<'_, u32, 1> = tx.send(1);
+/// ebbtide_core::block_on(send).unwrap();
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct SendFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
+    channel: &'a Channel<T, N, M>,
+    /// The message, until it goes into the queue (or back to the caller): initialised exactly
+    /// while `phase != Phase::Done` (see the [module docs](self)).
+    message: Message<T>,
+    phase: Phase,
+    /// Initialised while `phase == Phase::Waiting` (see the [module docs](self)).
+    node: MaybeUninit<Node<Turn>>,
+}
+
+/// The sender's own view of its life: `Idle` → (`Waiting` →) `Done`. Only the owner reads and
+/// writes it; what the receiver tells a waiting sender is the node's [`Turn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Not polled yet; the node is uninitialised.
+    Idle,
+    /// The node is initialised (and linked, until the receiver or `close` unlinks it).
+    Waiting,
+    /// Completed (or completing): the message is gone, and the node is (about to be) dropped.
+    Done,
+}
+
+/// A `MaybeUninit<T>` that is `Sync` when `T` is `Send`: it is only reached through `&mut` (the
+/// future's `poll` and `drop`), never through a shared reference, so sharing `&SendFuture` shares
+/// no `T`. This keeps `SendFuture`'s auto traits what they were when the message lived in the node.
+struct Message<T>(MaybeUninit<T>);
+
+// SAFETY: no method reaches the contents through `&Message` (see the type's docs), so a shared
+// reference to it gives no access to `T` from another thread.
+unsafe impl<T: Send> Sync for Message<T> {}
+
+impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
+    /// A send of `value` on `channel` that has not been polled yet.
+    #[inline]
+    pub(super) fn new(channel: &'a Channel<T, N, M>, value: T) -> Self {
+        SendFuture {
+            channel,
+            message: Message(MaybeUninit::new(value)),
+            phase: Phase::Idle,
+            node: MaybeUninit::uninit(),
+        }
+    }
+
+    /// First poll: send at once if a slot is free, else link the node and wait.
+    #[inline]
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        let message = &mut self.message.0;
+        let node = &mut self.node;
+        let phase = &mut self.phase;
+        let (result, receiver) = self.channel.state.lock(|state| {
+            if state.closed {
+                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
+                return (
+                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                    None,
+                );
+            }
+            if state.has_free_slot() {
+                // SAFETY: as above.
+                let value = unsafe { take(phase, message) };
+                return (Poll::Ready(Ok(())), push_locked(state, value));
+            }
+            Self::wait(state, node, cx);
+            *phase = Phase::Waiting;
+            (Poll::Pending, None)
+        });
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        result
+    }
+
+    /// The slow half of the first poll: writes the node and links it at the tail.
+    #[cold]
+    fn wait(state: &mut State<T, N>, node: &mut MaybeUninit<Node<Turn>>, cx: &Context<'_>) {
+        // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
+        let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
+        node.with(&mut state.senders_waiting, |w| {
+            w.waker = Some(cx.waker().clone());
+        });
+        // SAFETY: the node lives in a pinned future (we are called from `poll` through `Pin`) and
+        // stays where it is (pin invariants in the module docs); the caller sets the phase to
+        // `Waiting`, so `Drop` removes the node under this lock before it goes; it is used with
+        // this channel's list only.
+        unsafe { state.senders_waiting.push_back(node) };
+    }
+
+    /// Later polls: see whether the receiver granted a slot or `close` sent us away.
+    #[cold]
+    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        // SAFETY: phase `Waiting`: the node is initialised.
+        let node = unsafe { self.node.assume_init_ref() };
+        let message = &mut self.message.0;
+        let phase = &mut self.phase;
+        let (result, receiver) = self.channel.state.lock(|state| {
+            let turn = node.with(&mut state.senders_waiting, |w| {
+                if w.payload == Turn::Queued {
+                    match &w.waker {
+                        Some(old) if old.will_wake(cx.waker()) => {}
+                        _ => w.waker = Some(cx.waker().clone()),
+                    }
+                }
+                w.payload
+            });
+            match turn {
+                Turn::Queued => (Poll::Pending, None),
+                Turn::Granted => {
+                    state.reserved -= 1;
+                    // SAFETY: phase `Waiting`, now `Done`: the message is there, and read once.
+                    let value = unsafe { take(phase, message) };
+                    if state.closed {
+                        (Poll::Ready(Err(SendError(value))), None)
+                    } else {
+                        (Poll::Ready(Ok(())), push_locked(state, value))
+                    }
+                }
+                // SAFETY: as above.
+                Turn::Closed => (
+                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                    None,
+                ),
+            }
+        });
+        if result.is_ready() {
+            // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
+            // line and `Drop` in phase `Waiting` drop it); `Granted` and `Closed` were set by
+            // whoever unlinked it, under the lock, so no list reaches it. It is dropped in place,
+            // as the pin guarantee asks, and the phase (now `Done`) says it is gone.
+            unsafe { self.node.assume_init_drop() };
+        }
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        result
+    }
+
+    /// The slow half of `drop`: takes the node out of the list of waiting senders.
+    #[cold]
+    fn unlink(&mut self) {
+        // SAFETY: phase `Waiting`: the node is initialised.
+        let node = unsafe { self.node.assume_init_ref() };
+        // An unsent message stays in the future and is dropped with it, after the lock.
+        let next = self.channel.state.lock(|state| {
+            state.senders_waiting.remove(node);
+            if node.with(&mut state.senders_waiting, |w| w.payload) == Turn::Granted {
+                // The slot promised to us goes to the next waiting sender.
+                state.reserved -= 1;
+                state.grant_free_slot()
+            } else {
+                None
+            }
+        });
+        self.phase = Phase::Done;
+        // SAFETY: phase was `Waiting`, so the node is initialised; we unlinked it under the
+        // channel's lock, so no list points at it. Dropping it in place is what the pin guarantee
+        // asks for, and the phase (now `Done`) says it is gone. The message is still there
+        // (phase was not `Done`): it is dropped here, once.
+        unsafe {
+            self.node.assume_init_drop();
+            self.message.0.assume_init_drop();
+        }
+        if let Some(waker) = next {
+            waker.wake();
+        }
+    }
+}
+
+/// Marks the send `Done` and moves the message out.
+///
+/// # Safety
+///
+/// `*phase` is not `Done` (so `message` is initialised, by the module's invariant).
+#[inline]
+unsafe fn take<T>(phase: &mut Phase, message: &mut MaybeUninit<T>) -> T {
+    debug_assert_ne!(*phase, Phase::Done);
+    // First the phase, so that no path (not even an unwinding one) can drop the message again.
+    *phase = Phase::Done;
+    // SAFETY: by the caller the message is initialised; the phase now says it is gone.
+    unsafe { message.assume_init_read() }
+}
+
+/// Puts `value` into a free (or reserved) slot; returns the receiver's waker.
+#[inline]
+fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<Waker> {
+    if state.queue.push_back(value).is_err() {
+        unreachable!("a slot is free or reserved for this sender");
+    }
+    state.receiver.take()
+}
+
+impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
+    type Output = Result<(), SendError<T>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if crate::task::poll_budget(cx).is_pending() {
+            return Poll::Pending;
+        }
+        // SAFETY: the pin projection of the module docs: `node` is only written, used and dropped
+        // in place by the methods below; nothing moves out of it.
+        let this = unsafe { self.get_unchecked_mut() };
+        match this.phase {
+            Phase::Idle => this.poll_idle(cx),
+            Phase::Waiting => this.poll_waiting(cx),
+            Phase::Done => panic!("`SendFuture` polled after it completed"),
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> Drop for SendFuture<'_, T, N, M> {
+    #[inline]
+    fn drop(&mut self) {
+        match self.phase {
+            // Completed (the common case): nothing left to drop, no lock to take.
+            Phase::Done => {}
+            // Never waited: the node was never written and no other party knows the future.
+            // SAFETY: phase `Idle`: the message is initialised; it is dropped once, with us.
+            Phase::Idle => unsafe { self.message.0.assume_init_drop() },
+            // Linked (or unlinked but not yet seen by `poll`): unlink under the lock.
+            Phase::Waiting => self.unlink(),
+        }
+    }
+}
+
+impl<T, const N: usize, M: RawMutex> fmt::Debug for SendFuture<'_, T, N, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture").finish_non_exhaustive()
+    }
+}
