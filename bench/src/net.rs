@@ -13,6 +13,14 @@
 //!   process against a server answering every request with the same small response (see
 //!   [`crate::http`]); `S` is [`wrk_secs`] (1 s quick, else 2 s: wrk takes whole seconds only).
 //!
+//! # Placement
+//!
+//! On a machine with at least two CPUs, the server's thread is pinned to CPU 0 (threads it starts,
+//! such as `tokio-mt1`'s worker, inherit that) and the client's thread to CPU 1 (wrk, started
+//! from it, inherits that too), with `sched_setaffinity`. Unpinned, the scheduler sometimes put
+//! both on one CPU for a whole process, and every runtime's samples fell into two modes about
+//! 40% apart, which no number of samples averaged out.
+//!
 //! # Figures of a sample
 //!
 //! - `ns`: mean wall time per request, `1e9 / rps`, lower is better.
@@ -228,6 +236,26 @@ impl Server {
     }
 }
 
+/// The CPU of the server's thread (see [Placement](self#placement)).
+pub const SERVER_CPU: usize = 0;
+/// The CPU of the client's thread.
+pub const CLIENT_CPU: usize = 1;
+
+/// Pins the calling thread to `cpu`, if the machine has more than one CPU and `cpu` exists;
+/// otherwise (or if the OS refuses) leaves it where it is.
+pub fn pin_to_cpu(cpu: usize) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 || cpu >= cpus {
+        return;
+    }
+    // SAFETY: `cpu_set_t` is plain old data, for which all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below the number of CPUs, which is below `CPU_SETSIZE` here.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a valid set of the size passed; 0 is the calling thread.
+    let _ = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+}
+
 /// Binds a listener on `127.0.0.1:0` (non-blocking, backlog 1,024) and runs `serve` with it on a
 /// thread of its own, named `name`. `serve` runs until the [`StopFlag`] is set and a connection
 /// arrives after it (which [`Server::stop`] makes).
@@ -244,7 +272,10 @@ where
     let flag = stop.clone();
     let thread = std::thread::Builder::new()
         .name(name.to_owned())
-        .spawn(move || serve(listener, flag))
+        .spawn(move || {
+            pin_to_cpu(SERVER_CPU);
+            serve(listener, flag)
+        })
         .expect("spawn the server thread");
     Server { addr, stop, thread }
 }
@@ -432,6 +463,8 @@ pub type Serve = fn(Service, std::net::TcpListener, StopFlag);
 /// fails (wrk reported errors).
 pub fn main(runtimes: &[(&'static str, Serve)]) {
     let matrix: Vec<(&str, &[&str])> = runtimes.iter().map(|(r, _)| (*r, WORKLOADS)).collect();
+    // The client runs on this thread (and wrk, a child of it, inherits the CPU).
+    pin_to_cpu(CLIENT_CPU);
     let mut server: Option<Server> = None;
     crate::main(&matrix, |runtime, name| {
         let workload = Workload::parse(name).expect("a workload of WORKLOADS");

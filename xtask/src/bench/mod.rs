@@ -276,7 +276,7 @@ impl Kind {
             (Kind::Time, false) => (10, 4),
             (Kind::Time, true) => (3, 2),
             // Each sample runs for a fixed time (1.5 s, 0.3 s quick).
-            (Kind::PerRequest, false) => (3, 2),
+            (Kind::PerRequest, false) => (5, 2),
             (Kind::PerRequest, true) => (1, 1),
             // Deterministic up to the allocator: one sample says it.
             (Kind::Bytes, _) => (1, 1),

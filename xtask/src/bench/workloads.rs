@@ -148,10 +148,18 @@ pub const NOTES: &str = "\
   binary of their own (one time driver per binary). No std networking: absent from the network workloads.
 - **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
   it say what the runtime costs.
-- Network workloads: the server under test on one thread, the load (a closed-loop raw-mio client, or `wrk -t1`)
-  on the other core; every server sets `TCP_NODELAY`. Figures are medians of samples of a fixed duration.
+- Network workloads: the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
+  client, or `wrk -t1`) pinned to CPU 1; every server sets `TCP_NODELAY` and uses a 4 KiB buffer per
+  connection. Figures are medians of samples of a fixed duration. On a shared VM the throughput of every
+  runtime (the floor included) moves by up to 40% between processes; the server CPU per request is steadier.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
-  embassy-cs) with each other.
+  embassy-cs) with each other; for `task_bytes` the static pools (ebbtide-core's `TaskPool`, Embassy's)
+  with each other and the run-time ones (ebbtide-std's size classes, Tokio's and smol's heap) with each other.
+- Memory: `task_bytes` counts what a runtime adds to the future: the header, join state and queue links, and
+  for ebbtide-std the rounding up to its smallest size class (256 bytes), which dominates for a 16-byte future.
+  Tokio and smol: live heap bytes per spawned task (counting allocator); ebbtide and Embassy: static slot size
+  minus the future. `rss_10k_idle`: ebbtide-std reserves its task slots when the runtime is built
+  (`reserved_bytes`), so its figure barely moves with the connections (`per_conn_bytes`).
 ";
