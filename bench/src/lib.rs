@@ -7,6 +7,9 @@
 //! `cargo xtask bench` runs every binary, alternating runtimes sample by sample, and writes the
 //! report. Nothing here depends on a runtime, so that each binary links only its own.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 pub mod mem;
@@ -42,6 +45,82 @@ pub mod sizes {
     pub const REQUEST_CAPACITY: usize = 10;
     /// Sleeping tasks of `timers`.
     pub const TIMERS: usize = 10_000;
+    /// Tasks of `timers_fire_100k`.
+    pub const FIRE_TASKS: usize = 100;
+    /// Timers each task of `timers_fire_100k` awaits together (see [`join_timers`](crate::join_timers)).
+    pub const FIRE_PER_TASK: usize = 1_000;
+    /// Timers registered and cancelled by `timers_cancel_100k`.
+    pub const CANCELS: usize = 100_000;
+}
+
+/// The sleep of timer `k` of task `task` in `timers_fire_100k`: [`timer_micros`] of its index
+/// among all 100,000, so 1 to 10 ms, each task's spread over the whole range.
+pub fn fire_micros(task: usize, k: usize) -> u64 {
+    timer_micros(task * sizes::FIRE_PER_TASK + k)
+}
+
+/// The sleep of timer `i` of `timers_cancel_100k`: 1 s and [`timer_micros`], so it never fires
+/// before it is dropped.
+pub fn cancel_micros(i: usize) -> u64 {
+    1_000_000 + timer_micros(i)
+}
+
+/// Awaits every timer of `timers` together in the current task (the shape of
+/// `timers_fire_100k`, the same on every runtime): each poll polls every timer still pending, in
+/// turn, so each one registers with the runtime's timer queue through the task's own waker. A
+/// timer is `(future, micros)`, `micros` its sleep counted from `begin`. Returns the sum of the
+/// timers' lateness in ns (when this join saw each one complete, past `begin + micros`).
+///
+/// Hand-written rather than a `FuturesUnordered`-like join that polls only the woken timers:
+/// Embassy's and ebbtide's timer queues keep one entry per task, found from the task's waker, so
+/// the timers must see the task's own waker.
+pub fn join_timers<F: Future + Unpin>(
+    begin: Instant,
+    timers: Vec<(F, u64)>,
+) -> impl Future<Output = u64> {
+    JoinTimers {
+        begin,
+        timers,
+        late_ns: 0,
+    }
+}
+
+struct JoinTimers<F> {
+    begin: Instant,
+    timers: Vec<(F, u64)>,
+    late_ns: u64,
+}
+
+impl<F: Future + Unpin> Future for JoinTimers<F> {
+    type Output = u64;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+        let this = self.get_mut();
+        let mut i = 0;
+        while i < this.timers.len() {
+            let (timer, micros) = &mut this.timers[i];
+            if Pin::new(timer).poll(cx).is_ready() {
+                let late = (this.begin.elapsed().as_nanos() as u64).saturating_sub(*micros * 1_000);
+                this.late_ns += late;
+                this.timers.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        if this.timers.is_empty() {
+            Poll::Ready(this.late_ns)
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Polls `future` once with the current task's context, then drops it (the shape of
+/// `timers_cancel_100k`: a timer polled once is registered with the runtime's queue, and
+/// dropping it cancels it). Returns whether it was ready.
+pub async fn poll_once_and_drop<F: Future>(future: F) -> bool {
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_ready())).await
 }
 
 /// The sleep of timer task `i`: 1 to 10 ms, spread deterministically (distinct deadlines).

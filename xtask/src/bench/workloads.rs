@@ -60,6 +60,16 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::Time,
         "10,000 tasks sleeping 1-10 ms (distinct), real clock: total time",
     ),
+    w(
+        "timers_fire_100k",
+        Kind::Time,
+        "100,000 timers registered and fired: 100 tasks each awaiting 1,000 sleeps of 1-10 ms together (a hand-written join polling every pending sleep), real clock: total time",
+    ),
+    w(
+        "timers_cancel_100k",
+        Kind::Time,
+        "100,000 timers registered and cancelled: one task creates 100,000 sleeps of about 1 s, polls each once and drops it: total time",
+    ),
     w("tcp_echo_1x100", Kind::PerRequest, "TCP echo on loopback, 1 connection, 100-byte messages, closed loop"),
     w("tcp_echo_64x100", Kind::PerRequest, "TCP echo, 64 connections, 100-byte messages"),
     w("tcp_echo_512x100", Kind::PerRequest, "TCP echo, 512 connections, 100-byte messages"),
