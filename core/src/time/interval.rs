@@ -380,13 +380,7 @@ mod tests {
 
     #[test]
     fn skip_matches_division() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = crate::time::test_rng();
         let rounds = if cfg!(miri) { 200 } else { 100_000 };
         for i in 0..rounds {
             let bits = [4, 16, 33, 63, 64][i % 5];

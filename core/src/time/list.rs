@@ -250,13 +250,7 @@ mod tests {
         let tasks: Vec<_> = SLOTS.iter().map(TaskSlot::header_ptr).collect();
         let mut list = SortedList::new();
         let mut model: Vec<u64> = std::vec![u64::MAX; N];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = crate::time::test_rng();
         let rounds = if cfg!(miri) { 60 } else { 5000 };
         for _ in 0..rounds {
             let r = rand();

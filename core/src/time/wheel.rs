@@ -687,13 +687,7 @@ mod tests {
         let tasks = headers(&SLOTS);
         let mut wheel = Wheel::new();
         let mut model: Vec<u64> = std::vec![u64::MAX; n];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rand = crate::time::test_rng();
         let rounds = if cfg!(miri) { 40 } else { 3000 };
         for _ in 0..rounds {
             if wheel.elapsed() > 1 << 62 {
