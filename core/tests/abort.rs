@@ -5,11 +5,12 @@ use std::task::Poll;
 
 use ebbtide_core::{task::yield_now, Executor, JoinError, TaskPool};
 
-static DROPS: AtomicUsize = AtomicUsize::new(0);
-struct CountDrop;
+/// Counts its drops in the counter it is given: one counter per test, since the tests of this
+/// file run in parallel and would otherwise see each other's drops.
+struct CountDrop(&'static AtomicUsize);
 impl Drop for CountDrop {
     fn drop(&mut self) {
-        DROPS.fetch_add(1, Ordering::SeqCst);
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -36,11 +37,12 @@ fn abort_of_a_yielding_task_stops_it_at_its_next_poll() {
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<1, 128> = TaskPool::new();
     static POLLS: AtomicUsize = AtomicUsize::new(0);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
     let runner = EXECUTOR.runner().unwrap();
     let handle = runner
         .spawner()
         .spawn(&POOL, async {
-            let _guard = CountDrop;
+            let _guard = CountDrop(&DROPS);
             loop {
                 POLLS.fetch_add(1, Ordering::SeqCst);
                 yield_now().await;
@@ -80,11 +82,12 @@ fn abort_from_inside_the_task_itself() {
     static POOL: TaskPool<2, 256> = TaskPool::new();
     static SLOT: std::sync::Mutex<Option<ebbtide_core::JoinHandle<()>>> =
         std::sync::Mutex::new(None);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
     let runner = EXECUTOR.runner().unwrap();
     let handle = runner
         .spawner()
         .spawn(&POOL, async {
-            let _guard = CountDrop;
+            let _guard = CountDrop(&DROPS);
             yield_now().await; // let main store our handle
             SLOT.lock().unwrap().as_ref().unwrap().abort();
             // Still running this poll; dropped before the next one.
@@ -103,11 +106,12 @@ fn abort_from_inside_the_task_itself() {
 fn abort_from_another_thread() {
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<1, 128> = TaskPool::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
     let runner = EXECUTOR.runner().unwrap();
     let handle = runner
         .spawner()
         .spawn(&POOL, async {
-            let _guard = CountDrop;
+            let _guard = CountDrop(&DROPS);
             core::future::pending::<()>().await
         })
         .unwrap();
@@ -119,5 +123,10 @@ fn abort_from_another_thread() {
     .join()
     .unwrap();
     assert_eq!(runner.run_until(handle, || {}), Err(JoinError::Cancelled));
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        1,
+        "the future is dropped once"
+    );
     assert!(POOL.is_empty());
 }
