@@ -17,6 +17,27 @@ pub mod mem;
 pub mod http;
 pub mod net;
 
+/// The executor and channel workloads every `exec_*` binary runs, in report order.
+pub const EXECUTOR_WORKLOADS: &[&str] = &[
+    "spawn_many_1000",
+    "spawn_many_10000",
+    "yield_many",
+    "ping_pong",
+    "chained_spawn",
+    "mpsc_uncontended",
+    "mpsc_contended",
+    "request_reply",
+];
+
+/// The workloads of [`EXECUTOR_WORKLOADS`] that use channels: the ones a runtime's second flavour
+/// of channel lock (`ebbtide-local`, `embassy-cs`) runs.
+pub const CHANNEL_WORKLOADS: &[&str] = &[
+    "ping_pong",
+    "mpsc_uncontended",
+    "mpsc_contended",
+    "request_reply",
+];
+
 /// Sizes of the workloads (the same on every runtime).
 pub mod sizes {
     /// Tasks spawned by `spawn_many_1000`.

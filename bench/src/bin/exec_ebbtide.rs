@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use ebbtide_bench::{sizes::*, time, Sample};
+use ebbtide_bench::{sizes::*, time, Sample, CHANNEL_WORKLOADS, EXECUTOR_WORKLOADS};
 use ebbtide_core::blocking_mutex::{CriticalSectionRawMutex, LocalRawMutex, RawMutex};
 use ebbtide_core::sync::{mpsc, oneshot};
 use ebbtide_core::task::yield_now;
@@ -17,23 +17,6 @@ static EXECUTOR: Executor = Executor::new();
 static SMALL: TaskPool<10_240, 64> = TaskPool::named("bench-small");
 static ROOTS: TaskPool<8, 512> = TaskPool::named("bench-roots");
 static MID: TaskPool<2_048, 256> = TaskPool::named("bench-mid");
-
-const EXECUTOR_WORKLOADS: &[&str] = &[
-    "spawn_many_1000",
-    "spawn_many_10000",
-    "yield_many",
-    "ping_pong",
-    "chained_spawn",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
-const CHANNEL_WORKLOADS: &[&str] = &[
-    "ping_pong",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
 
 fn main() {
     let runner = EXECUTOR.runner().expect("the only runner");

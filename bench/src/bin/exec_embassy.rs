@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ebbtide_bench::{sizes::*, time};
+use ebbtide_bench::{sizes::*, time, CHANNEL_WORKLOADS, EXECUTOR_WORKLOADS};
 use embassy_executor::{Executor, Spawner};
 use embassy_sync::blocking_mutex::raw::{CriticalSectionRawMutex, NoopRawMutex};
 use embassy_sync::channel::Channel;
@@ -21,23 +21,6 @@ use embassy_sync::signal::Signal;
 use futures_lite::future::yield_now;
 
 static FINISHED: AtomicBool = AtomicBool::new(false);
-
-const EXECUTOR_WORKLOADS: &[&str] = &[
-    "spawn_many_1000",
-    "spawn_many_10000",
-    "yield_many",
-    "ping_pong",
-    "chained_spawn",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
-const CHANNEL_WORKLOADS: &[&str] = &[
-    "ping_pong",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
 
 macro_rules! variant {
     ($name:ident, $mutex:ty) => {

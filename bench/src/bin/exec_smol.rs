@@ -6,25 +6,14 @@ use std::hint::black_box;
 
 use async_channel::{bounded, Sender};
 use async_executor::Executor;
-use ebbtide_bench::{sizes::*, time};
+use ebbtide_bench::{sizes::*, time, EXECUTOR_WORKLOADS};
 use futures_lite::future;
-
-const WORKLOADS: &[&str] = &[
-    "spawn_many_1000",
-    "spawn_many_10000",
-    "yield_many",
-    "ping_pong",
-    "chained_spawn",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
 
 type Ex = &'static Executor<'static>;
 
 fn main() {
     let ex: Ex = Box::leak(Box::new(Executor::new()));
-    ebbtide_bench::main(&[("smol", WORKLOADS)], |_, workload| {
+    ebbtide_bench::main(&[("smol", EXECUTOR_WORKLOADS)], |_, workload| {
         time(|| future::block_on(ex.run(run(ex, workload))))
     });
 }

@@ -4,20 +4,9 @@
 
 use std::hint::black_box;
 
-use ebbtide_bench::{sizes::*, time};
+use ebbtide_bench::{sizes::*, time, EXECUTOR_WORKLOADS};
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::{mpsc, oneshot};
-
-const WORKLOADS: &[&str] = &[
-    "spawn_many_1000",
-    "spawn_many_10000",
-    "yield_many",
-    "ping_pong",
-    "chained_spawn",
-    "mpsc_uncontended",
-    "mpsc_contended",
-    "request_reply",
-];
 
 fn main() {
     let ct = Builder::new_current_thread().build().unwrap();
@@ -26,7 +15,10 @@ fn main() {
         .build()
         .unwrap();
     ebbtide_bench::main(
-        &[("tokio-ct", WORKLOADS), ("tokio-mt1", WORKLOADS)],
+        &[
+            ("tokio-ct", EXECUTOR_WORKLOADS),
+            ("tokio-mt1", EXECUTOR_WORKLOADS),
+        ],
         |runtime, workload| {
             let rt = if runtime == "tokio-ct" { &ct } else { &mt };
             time(|| run(rt, workload))
