@@ -12,7 +12,7 @@ static FIRED: AtomicUsize = AtomicUsize::new(0);
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ebbtide_core::sync::{mpsc, oneshot};
 use ebbtide_core::time::{sleep, Duration};
-use ebbtide_core::{task::yield_now, Executor, Runner, Spawner, TaskPool};
+use ebbtide_core::{task::yield_now, Executor, Runner, SendSpawner, TaskPool};
 use ebbtide_mock_time::MockDriver;
 
 static EXECUTOR: Executor = Executor::new();
@@ -45,7 +45,7 @@ fn spawn_many(c: &mut Criterion) {
             let root = runner
                 .spawner()
                 .spawn(&ROOTS, async {
-                    let spawner = Spawner::for_current_executor().await;
+                    let spawner = SendSpawner::for_current_executor().await;
                     let mut handles = heapless_vec();
                     for i in 0..1_000u32 {
                         handles.push(spawner.spawn(&SMALL, async move { black_box(i) }).unwrap());
@@ -113,7 +113,7 @@ fn channels(c: &mut Criterion) {
                         .spawn(&PING_TASKS, async move {
                             let (ping_tx, ping_rx) = PINGS[i].split();
                             let (pong_tx, pong_rx) = PONGS[i].split();
-                            let spawner = Spawner::for_current_executor().await;
+                            let spawner = SendSpawner::for_current_executor().await;
                             let child = spawner
                                 .spawn(&PING_TASKS, async move {
                                     let value = ping_rx.await.unwrap();

@@ -418,25 +418,38 @@ fn root_waker(executor: &'static Executor) -> Waker {
 
 /// Spawns tasks onto an executor from the thread that polls it.
 ///
-/// `Spawner` is `Copy` and `!Send`: it accepts futures that are not `Send`. Get one from
-/// [`Runner::spawner`] or, inside a task, from [`Spawner::for_current_executor`].
+/// `Spawner` is `Copy` and `!Send`: it accepts futures that are not `Send`, because it only
+/// exists on the thread that polls its executor. Get one from [`Runner::spawner`] and pass it
+/// to the tasks that spawn (inside a task, [`SendSpawner::for_current_executor`] gives a spawner
+/// for `Send` futures).
 ///
 /// # Examples
 ///
 /// ```
-/// use ebbtide_core::{Executor, Spawner, TaskPool};
+/// use ebbtide_core::{Executor, TaskPool};
 ///
 /// static EXECUTOR: Executor = Executor::new();
 /// static POOL: TaskPool<8> = TaskPool::new();
 ///
 /// let runner = EXECUTOR.runner().unwrap();
-/// let handle = runner.spawner().spawn(&POOL, async {
+/// let spawner = runner.spawner();
+/// let handle = spawner.spawn(&POOL, async move {
 ///     // Inside a task: spawn a sibling on the same executor.
-///     let spawner = Spawner::for_current_executor().await;
 ///     let child = spawner.spawn(&POOL, async { 2 }).unwrap();
 ///     child.await.unwrap() * 21
 /// }).unwrap();
 /// assert_eq!(runner.run_until(handle, || {}), Ok(42));
+/// ```
+///
+/// A `Spawner` cannot reach another thread, where it would put `!Send` futures on an executor
+/// it does not run:
+///
+/// ```compile_fail,E0277
+/// use ebbtide_core::Executor;
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// let spawner = EXECUTOR.runner().unwrap().spawner();
+/// std::thread::spawn(move || drop(spawner));
 /// ```
 #[derive(Clone, Copy)]
 pub struct Spawner {
@@ -476,12 +489,30 @@ impl Spawner {
 
     /// The spawner of the executor running the current task.
     ///
+    /// # Safety
+    ///
+    /// The caller must await this on the thread that polls the current task's executor: directly
+    /// in the task, not in a future that the task hands to another thread. The executor is found
+    /// through the waker in the `Context`, which any thread can be lent; a `Spawner` obtained on
+    /// another thread would put `!Send` futures on an executor that this thread does not run.
+    /// (Embassy's `Spawner::for_current_executor` is `unsafe` for the same reason.) Safe code
+    /// uses [`SendSpawner::for_current_executor`], or is given a `Spawner` by its caller.
+    ///
+    /// Calling it without `unsafe` does not compile:
+    ///
+    /// ```compile_fail,E0133
+    /// # async fn f() {
+    /// let spawner = ebbtide_core::Spawner::for_current_executor().await;
+    /// # }
+    /// ```
+    ///
     /// # Panics
     ///
     /// When awaited outside an ebbtide task (for example directly in [`block_on`](crate::block_on));
     /// use [`Spawner::try_for_current_executor`] to get `None` instead.
-    pub async fn for_current_executor() -> Spawner {
-        match Self::try_for_current_executor().await {
+    pub async unsafe fn for_current_executor() -> Spawner {
+        // SAFETY: by our caller.
+        match unsafe { Self::try_for_current_executor() }.await {
             Some(spawner) => spawner,
             None => panic!(
                 "Spawner::for_current_executor() was awaited outside an ebbtide task; \
@@ -491,7 +522,11 @@ impl Spawner {
     }
 
     /// The spawner of the executor running the current task, or `None` outside an ebbtide task.
-    pub fn try_for_current_executor() -> impl Future<Output = Option<Spawner>> {
+    ///
+    /// # Safety
+    ///
+    /// As for [`Spawner::for_current_executor`].
+    pub unsafe fn try_for_current_executor() -> impl Future<Output = Option<Spawner>> {
         CurrentExecutor
     }
 }
@@ -569,6 +604,47 @@ pub struct SendSpawner {
 }
 
 impl SendSpawner {
+    /// The spawner (for `Send` futures) of the executor running the current task.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside an ebbtide task (for example directly in [`block_on`](crate::block_on));
+    /// use [`SendSpawner::try_for_current_executor`] to get `None` instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, SendSpawner, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<8> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let handle = runner.spawner().spawn(&POOL, async {
+    ///     let spawner = SendSpawner::for_current_executor().await;
+    ///     let child = spawner.spawn(&POOL, async { 2 }).unwrap();
+    ///     child.await.unwrap() * 21
+    /// }).unwrap();
+    /// assert_eq!(runner.run_until(handle, || {}), Ok(42));
+    /// ```
+    pub async fn for_current_executor() -> SendSpawner {
+        match Self::try_for_current_executor().await {
+            Some(spawner) => spawner,
+            None => panic!(
+                "SendSpawner::for_current_executor() was awaited outside an ebbtide task; \
+                 pass a SendSpawner in, or use try_for_current_executor()"
+            ),
+        }
+    }
+
+    /// The spawner (for `Send` futures) of the executor running the current task, or `None`
+    /// outside an ebbtide task.
+    pub fn try_for_current_executor() -> impl Future<Output = Option<SendSpawner>> {
+        core::future::poll_fn(|cx| {
+            Poll::Ready(current_executor(cx).map(|executor| SendSpawner { executor }))
+        })
+    }
+
     /// Spawns `future` as a task in `pool`; see [`Spawner::spawn`].
     pub fn spawn<F, P>(
         &self,

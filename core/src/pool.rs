@@ -140,11 +140,7 @@ impl<const N: usize, const SIZE: usize> fmt::Debug for TaskPool<N, SIZE> {
     }
 }
 
-impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {}
-
-impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
-    const SLOT_SIZE: usize = SIZE;
-
+impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
     fn spawn_on<F: Future + 'static>(
         &'static self,
         executor: &'static Executor,
@@ -165,6 +161,10 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
         // SAFETY: by our caller.
         unsafe { cancel_all_in(&self.slots) }
     }
+}
+
+impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
+    const SLOT_SIZE: usize = SIZE;
 
     fn name(&self) -> &'static str {
         TaskPool::name(self)
@@ -234,8 +234,46 @@ fn count_claimed<const SIZE: usize>(slots: &[TaskSlot<SIZE>]) -> usize {
         .count()
 }
 
-mod sealed {
-    pub trait Sealed {}
+/// The spawning side of [`Pool`], private to this crate: it takes any future, `Send` or not, so
+/// only the spawners (which carry the `Send` bound their executor needs) may call it.
+pub(crate) mod sealed {
+    use core::future::Future;
+
+    use crate::executor::{Executor, SpawnError};
+    use crate::join::JoinHandle;
+
+    /// Implemented by ebbtide's pools only; not nameable outside the crate, so neither is any
+    /// of its methods (safe code outside could otherwise spawn a `!Send` future onto an executor
+    /// that another thread polls).
+    pub trait Sealed {
+        /// Spawns `future` on `executor` in a free slot of this pool.
+        ///
+        /// The caller must make sure `F` may be polled (and dropped) on the thread that polls
+        /// `executor`: either `F: Send`, or the caller is that thread (a [`Spawner`]).
+        ///
+        /// [`Spawner`]: crate::Spawner
+        fn spawn_on<F: Future + 'static>(
+            &'static self,
+            executor: &'static Executor,
+            future: F,
+        ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+        /// Like [`spawn_on`](Sealed::spawn_on) without the compile-time size check; panics if
+        /// `F` does not fit. For size classes, which pick a pool by `F`'s size in a `const`.
+        fn spawn_fitting_on<F: Future + 'static>(
+            &'static self,
+            executor: &'static Executor,
+            future: F,
+        ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+        /// Cancels every unfinished task in this pool; see
+        /// [`Runner::cancel_all`](crate::Runner::cancel_all).
+        ///
+        /// # Safety
+        ///
+        /// As for [`Runner::cancel_all`](crate::Runner::cancel_all).
+        unsafe fn cancel_all(&'static self) -> usize;
+    }
 }
 
 /// Storage that tasks can be spawned into: a [`TaskPool`] or a [`SlicePool`].
@@ -253,34 +291,26 @@ mod sealed {
 /// static POOL: TaskPool<8, 64> = TaskPool::named("io");
 /// assert_eq!(describe(&POOL), "io: 0/8 tasks of up to 64 bytes");
 /// ```
+///
+/// Spawning goes through a [`Spawner`](crate::Spawner) (futures that need not be `Send`, on the
+/// executor's own thread) or a [`SendSpawner`](crate::SendSpawner) (`Send` futures, from
+/// anywhere); the pool's own spawning side is private, so no safe call can put a `!Send` future
+/// on an executor that another thread polls:
+///
+/// ```compile_fail,E0599
+/// use std::rc::Rc;
+/// use ebbtide_core::{Executor, Pool, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static POOL: TaskPool<1> = TaskPool::new();
+///
+/// let not_send = Rc::new(1);
+/// // error[E0599]: no method named `spawn_on` found
+/// let _ = POOL.spawn_on(&EXECUTOR, async move { *not_send });
+/// ```
 pub trait Pool: sealed::Sealed + Sync + 'static {
     /// The bytes each slot offers a future (and its output).
     const SLOT_SIZE: usize;
-
-    /// Spawns `future` on `executor` in a free slot of this pool. Spawners call this.
-    #[doc(hidden)]
-    fn spawn_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>;
-
-    /// Like [`spawn_on`](Pool::spawn_on) without the compile-time size check; panics if `F` does
-    /// not fit. For drivers that pick a pool by `F`'s size in a `const` (size classes).
-    #[doc(hidden)]
-    fn spawn_fitting_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>;
-
-    /// Cancels every unfinished task in this pool; see [`Runner::cancel_all`](crate::Runner::cancel_all).
-    ///
-    /// # Safety
-    ///
-    /// As for [`Runner::cancel_all`](crate::Runner::cancel_all).
-    #[doc(hidden)]
-    unsafe fn cancel_all(&'static self) -> usize;
 
     /// The pool's name, as errors show it.
     fn name(&self) -> &'static str;
@@ -337,11 +367,7 @@ impl<const SIZE: usize> SlicePool<SIZE> {
     }
 }
 
-impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {}
-
-impl<const SIZE: usize> Pool for SlicePool<SIZE> {
-    const SLOT_SIZE: usize = SIZE;
-
+impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
     fn spawn_on<F: Future + 'static>(
         &'static self,
         executor: &'static Executor,
@@ -362,6 +388,10 @@ impl<const SIZE: usize> Pool for SlicePool<SIZE> {
         // SAFETY: by our caller.
         unsafe { cancel_all_in(self.slots) }
     }
+}
+
+impl<const SIZE: usize> Pool for SlicePool<SIZE> {
+    const SLOT_SIZE: usize = SIZE;
 
     fn name(&self) -> &'static str {
         self.name

@@ -37,6 +37,7 @@
 
 use core::future::Future;
 
+use crate::pool::sealed::Sealed as _;
 use crate::{Executor, JoinHandle, Pool, Runner, SlicePool, SpawnError, TaskSlot, MAX_TASK_ALIGN};
 
 /// The slot sizes of the classes, in bytes.
@@ -111,12 +112,61 @@ impl SizeClassPools {
         }
     }
 
-    /// Spawns `future` on `executor` in the class that fits it.
+    /// Spawns `future` on `executor` in the class that fits it, from any thread.
     ///
     /// # Errors
     ///
     /// [`SpawnError::PoolFull`] naming that class when it is full.
-    pub fn spawn<F: Future + 'static>(
+    ///
+    /// A future that is not `Send` is refused (another thread may poll `executor`; see
+    /// [`spawn_local`](SizeClassPools::spawn_local)):
+    ///
+    /// ```compile_fail,E0277
+    /// use std::rc::Rc;
+    /// use ebbtide_core::size_classes::SizeClassPools;
+    /// use ebbtide_core::Executor;
+    ///
+    /// fn spawn_rc(pools: &'static SizeClassPools, executor: &'static Executor) {
+    ///     let not_send = Rc::new(1);
+    ///     let _ = pools.spawn(executor, async move { *not_send });
+    /// }
+    /// ```
+    pub fn spawn<F>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+    {
+        // SAFETY: `F` and its output are `Send`, so any thread may poll and drop them.
+        unsafe { self.spawn_unchecked(executor, future) }
+    }
+
+    /// Spawns a future that need not be `Send` on `executor`, in the class that fits it.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread is the one that polls `executor` (holds its [`Runner`]), and stays so
+    /// for as long as the task lives: a driver calls this from its runtime's thread only.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](SizeClassPools::spawn).
+    pub unsafe fn spawn_local<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        // SAFETY: by our caller, the task is polled and dropped on this thread.
+        unsafe { self.spawn_unchecked(executor, future) }
+    }
+
+    /// # Safety
+    ///
+    /// `F` may be polled and dropped on the thread that polls `executor`.
+    unsafe fn spawn_unchecked<F: Future + 'static>(
         &'static self,
         executor: &'static Executor,
         future: F,

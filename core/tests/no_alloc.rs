@@ -44,7 +44,7 @@ fn allocations_in(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
-use ebbtide_core::{task::yield_now, Executor, Spawner, TaskPool};
+use ebbtide_core::{task::yield_now, Executor, SendSpawner, TaskPool};
 
 #[test]
 fn spawn_poll_wake_yield_and_join_allocate_nothing() {
@@ -56,7 +56,7 @@ fn spawn_poll_wake_yield_and_join_allocate_nothing() {
         for _ in 0..3 {
             let root = spawner
                 .spawn(&POOL, async {
-                    let spawner = Spawner::for_current_executor().await;
+                    let spawner = SendSpawner::for_current_executor().await;
                     let mut sum = 0u64;
                     for i in 0..32u64 {
                         let child = spawner

@@ -29,6 +29,10 @@ fn a_panicking_task_is_reported_and_the_others_keep_running() {
 
     let unwound = catch_unwind(AssertUnwindSafe(|| runner.poll()));
     assert!(unwound.is_err(), "the panic propagates out of poll");
+    // The panicked future is dropped by the next poll, outside the unwinding (never leaked:
+    // its slot is reused only after its destructor ran); then the task is finished.
+    assert!(!bad.is_finished());
+    assert!(runner.poll());
     assert!(bad.is_finished());
 
     // The rest of the batch was re-queued: everything else still completes.
@@ -53,6 +57,12 @@ fn a_detached_panicking_task_frees_its_slot() {
             .unwrap(),
     );
     assert!(catch_unwind(AssertUnwindSafe(|| runner.poll())).is_err());
+    assert!(
+        !POOL.is_empty(),
+        "the slot stays taken until the panicked future is dropped"
+    );
+    // The next poll drops the future (outside the unwinding) and frees the slot.
+    runner.poll();
     assert!(POOL.is_empty());
     let next = runner.spawner().spawn(&POOL, async { 5 }).unwrap();
     assert_eq!(runner.run_until(next, || {}), Ok(5));

@@ -1,6 +1,6 @@
 //! Spawning tasks and awaiting their output through `JoinHandle`.
 
-use ebbtide_core::{task::yield_now, Executor, JoinError, Spawner, TaskPool};
+use ebbtide_core::{task::yield_now, Executor, JoinError, SendSpawner, TaskPool};
 
 #[test]
 fn output_comes_back_through_the_handle() {
@@ -64,7 +64,7 @@ fn nested_spawn_and_detach() {
     let h = runner
         .spawner()
         .spawn(&POOL, async {
-            let spawner = Spawner::for_current_executor().await;
+            let spawner = SendSpawner::for_current_executor().await;
             // Detached: its handle is dropped at once.
             drop(
                 spawner

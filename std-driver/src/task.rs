@@ -96,10 +96,15 @@ where
 {
     let shared = crate::context::current()
         .expect("ebbtide_std::spawn_local must be called inside an ebbtide runtime");
-    shared
-        .pools
-        .spawn(shared.executor, CatchUnwind::new(future))
-        .map(JoinHandle::new)
+    // SAFETY: `context::current()` is only set while this thread runs the runtime (inside
+    // `Runtime::block_on` or its `Drop`, on the thread that owns the runtime's `!Send` runner),
+    // so this thread polls `shared.executor` for as long as the task lives.
+    unsafe {
+        shared
+            .pools
+            .spawn_local(shared.executor, CatchUnwind::new(future))
+    }
+    .map(JoinHandle::new)
 }
 
 /// An owned permission to await a task's output; see `ebbtide_core::JoinHandle`, plus panics.

@@ -78,10 +78,10 @@ where
     F::Output: 'static,
 {
     let shared = current();
-    shared
-        .pools
-        .spawn(shared.executor, future)
-        .map(JoinHandle::new)
+    // SAFETY: the current runtime is only set while this thread runs it (inside
+    // `Runtime::block_on` or its `Drop`, on the thread that owns the runtime's `!Send` runner),
+    // so this thread polls `shared.executor` for as long as the task lives.
+    unsafe { shared.pools.spawn_local(shared.executor, future) }.map(JoinHandle::new)
 }
 
 /// An owned permission to await a task's output.

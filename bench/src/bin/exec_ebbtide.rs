@@ -11,7 +11,7 @@ use ebbtide_bench::{sizes::*, time, Sample, CHANNEL_WORKLOADS, EXECUTOR_WORKLOAD
 use ebbtide_core::blocking_mutex::{CriticalSectionRawMutex, LocalRawMutex, RawMutex};
 use ebbtide_core::sync::{mpsc, oneshot};
 use ebbtide_core::task::yield_now;
-use ebbtide_core::{Executor, JoinHandle, Runner, Spawner, TaskPool};
+use ebbtide_core::{Executor, JoinHandle, Runner, SendSpawner, Spawner, TaskPool};
 
 static EXECUTOR: Executor = Executor::new();
 static SMALL: TaskPool<10_240, 64> = TaskPool::named("bench-small");
@@ -108,7 +108,7 @@ fn spawn_many(runner: &Runner, n: usize) {
     let root = runner
         .spawner()
         .spawn(&ROOTS, async move {
-            let spawner = Spawner::for_current_executor().await;
+            let spawner = SendSpawner::for_current_executor().await;
             let mut handles: Vec<JoinHandle<usize>> = Vec::with_capacity(n);
             for i in 0..n {
                 handles.push(spawner.spawn(&SMALL, async move { black_box(i) }).unwrap());
@@ -127,7 +127,7 @@ fn yield_many(runner: &Runner) {
     let root = runner
         .spawner()
         .spawn(&ROOTS, async move {
-            let spawner = Spawner::for_current_executor().await;
+            let spawner = SendSpawner::for_current_executor().await;
             let mut handles = Vec::with_capacity(YIELD_TASKS);
             for _ in 0..YIELD_TASKS {
                 handles.push(
@@ -149,10 +149,11 @@ fn yield_many(runner: &Runner) {
 }
 
 fn ping_pong<M: RawMutex + 'static>(runner: &Runner, oneshots: &'static Oneshots<M>) {
-    let root = runner
-        .spawner()
+    // The oneshots may use `LocalRawMutex` (not `Sync`), so these tasks are not `Send`: they
+    // are spawned through the runner's own (thread-bound) `Spawner`.
+    let spawner = runner.spawner();
+    let root = spawner
         .spawn(&ROOTS, async move {
-            let spawner = Spawner::for_current_executor().await;
             let mut handles = Vec::with_capacity(PING_PONG);
             for i in 0..PING_PONG {
                 handles.push(
@@ -160,7 +161,6 @@ fn ping_pong<M: RawMutex + 'static>(runner: &Runner, oneshots: &'static Oneshots
                         .spawn(&MID, async move {
                             let (ping_tx, ping_rx) = oneshots.pings[i].split();
                             let (pong_tx, pong_rx) = oneshots.pongs[i].split();
-                            let spawner = Spawner::for_current_executor().await;
                             let child = spawner
                                 .spawn(&MID, async move {
                                     let value = ping_rx.await.unwrap();

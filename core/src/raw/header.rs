@@ -73,8 +73,11 @@ impl TimerLink {
 
 /// The type-erased operations on a task's future and output.
 pub(crate) struct TaskVTable {
-    /// Polls the future; on `Ready` drops it and moves the output into the storage.
-    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+    /// Polls the future; on `Ready` drops it and moves the output into the storage. Clears the
+    /// flag it is given right before it drops the future: if the call unwinds with the flag still
+    /// set, the future is live (its `poll` panicked); if clear, its destructor panicked and the
+    /// future must not be dropped again.
+    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>, &mut bool) -> Poll<()>,
     /// Drops the future in place.
     pub(crate) drop_future: unsafe fn(NonNull<Header>),
     /// Drops the output in place.
@@ -120,6 +123,11 @@ pub(crate) struct SlotHead {
     pub(crate) header: Header,
     /// The waker of whoever awaits the `JoinHandle`; see `JOIN_WAKER` in [`super::state`].
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// Under loom, a cell that stands for the storage: every access to the storage goes through
+    /// [`storage_mut`], which touches it, so loom checks that the state word really hands the
+    /// storage to one owner at a time (the storage itself is raw bytes loom cannot see).
+    #[cfg(loom)]
+    pub(crate) storage_tracker: UnsafeCell<()>,
 }
 
 /// The storage for a future or its output, aligned to [`MAX_TASK_ALIGN`].
@@ -172,6 +180,8 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                         timer: TimerLink::new(),
                     },
                     join_waker: UnsafeCell::new(None),
+                    #[cfg(loom)]
+                    storage_tracker: UnsafeCell::new(()),
                 },
                 storage: Storage(core::cell::UnsafeCell::new(MaybeUninit::uninit())),
             }
@@ -201,6 +211,23 @@ pub(crate) unsafe fn storage(header: NonNull<Header>) -> *mut u8 {
     // SAFETY: the caller's pointer has the provenance of the whole slot, and the storage lies
     // `STORAGE_OFFSET` bytes after the start of the slot, inside it.
     unsafe { header.cast::<u8>().as_ptr().add(STORAGE_OFFSET) }
+}
+
+/// The storage of the task `header` belongs to, for a caller that owns it now (by the state
+/// word's rules). Under loom the access is recorded, so a model sees two owners that overlap.
+///
+/// # Safety
+///
+/// As for [`storage`].
+#[inline]
+pub(crate) unsafe fn storage_mut(header: NonNull<Header>) -> *mut u8 {
+    #[cfg(loom)]
+    // SAFETY: by the caller.
+    unsafe { slot_head(header) }
+        .storage_tracker
+        .with_mut(|_| ());
+    // SAFETY: by the caller.
+    unsafe { storage(header) }
 }
 
 /// The slot head `header` belongs to.
@@ -259,18 +286,25 @@ impl<F: Future> RawTask<F> {
     /// # Safety
     ///
     /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
-    /// (which owns a live task's storage; see [`super::state`]).
-    unsafe fn poll(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+    /// (which owns a live task's storage; see [`super::state`]). `future_live` is `true`.
+    unsafe fn poll(
+        header: NonNull<Header>,
+        cx: &mut Context<'_>,
+        future_live: &mut bool,
+    ) -> Poll<()> {
         // SAFETY: by the caller, the storage holds an `F` that nobody else touches meanwhile;
         // it never moves (the slot is static), so pinning it is sound.
-        let future = unsafe { Pin::new_unchecked(&mut *storage(header).cast::<F>()) };
+        let future = unsafe { Pin::new_unchecked(&mut *storage_mut(header).cast::<F>()) };
         match future.poll(cx) {
             Poll::Ready(output) => {
+                // From here the future is being dropped: if its destructor unwinds, the caller
+                // must not drop it again.
+                *future_live = false;
                 // SAFETY: the future is done and is dropped once, here; the output then takes its
                 // place in the storage, which fits it by `FITS`.
                 unsafe {
-                    ptr::drop_in_place(storage(header).cast::<F>());
-                    ptr::write(storage(header).cast::<F::Output>(), output);
+                    ptr::drop_in_place(storage_mut(header).cast::<F>());
+                    ptr::write(storage_mut(header).cast::<F::Output>(), output);
                 }
                 Poll::Ready(())
             }
@@ -283,7 +317,7 @@ impl<F: Future> RawTask<F> {
     /// The storage holds a live `F` that is never used again.
     unsafe fn drop_future(header: NonNull<Header>) {
         // SAFETY: by the caller.
-        unsafe { ptr::drop_in_place(storage(header).cast::<F>()) }
+        unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) }
     }
 
     /// # Safety
@@ -291,6 +325,6 @@ impl<F: Future> RawTask<F> {
     /// The storage holds an output that is never used again.
     unsafe fn drop_output(header: NonNull<Header>) {
         // SAFETY: by the caller.
-        unsafe { ptr::drop_in_place(storage(header).cast::<F::Output>()) }
+        unsafe { ptr::drop_in_place(storage_mut(header).cast::<F::Output>()) }
     }
 }

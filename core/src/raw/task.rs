@@ -5,7 +5,7 @@ use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
 use core::task::{Context, Waker};
 
-use super::header::{slot_head, storage, AssertFits, Header, RawTask, SlotHead, TaskSlot};
+use super::header::{slot_head, storage_mut, AssertFits, Header, RawTask, SlotHead, TaskSlot};
 use super::state::*;
 use super::waker::{wake_task, waker_for};
 use crate::executor::Executor;
@@ -58,7 +58,7 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
                 let head = slot_head(header);
                 head.header.vtable.with_mut(|v| *v = &RawTask::<F>::VTABLE);
                 head.header.executor.with_mut(|e| *e = executor);
-                ptr::write(storage(header).cast::<F>(), future);
+                ptr::write(storage_mut(header).cast::<F>(), future);
                 executor.enqueue(header);
             }
             return Ok(header);
@@ -110,14 +110,17 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // The task is live and not complete: its storage is this thread's (ground rule 2), and no
     // other party touches it until `complete` sets COMPLETE.
 
-    /// Marks the task as panicked if its `poll` unwinds. The future is leaked, not dropped: its
-    /// destructor could observe the state the panic left behind.
-    struct PanicGuard<'a>(NonNull<Header>, &'a SlotHead);
+    /// What happens to the task if its `poll` unwinds (see [`poll_unwound`]).
+    struct PanicGuard<'a> {
+        header: NonNull<Header>,
+        head: &'a SlotHead,
+        /// Cleared by the vtable's `poll` right before it drops a finished future.
+        future_live: bool,
+    }
     impl Drop for PanicGuard<'_> {
         fn drop(&mut self) {
-            // SAFETY: we run the live task on its executor's thread; the future is abandoned in
-            // place.
-            unsafe { complete(self.0, self.1, Ending::Panicked) };
+            // SAFETY: we run the live task on its executor's thread, and its poll unwound.
+            unsafe { poll_unwound(self.header, self.head, self.future_live) };
         }
     }
 
@@ -131,9 +134,13 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     head.header
         .budget
         .store(crate::executor::BUDGET, Ordering::Relaxed);
-    let guard = PanicGuard(header, head);
+    let mut guard = PanicGuard {
+        header,
+        head,
+        future_live: true,
+    };
     // SAFETY: the storage holds the live future and is ours (see above).
-    let poll = unsafe { (vtable.poll)(header, &mut cx) };
+    let poll = unsafe { (vtable.poll)(header, &mut cx, &mut guard.future_live) };
     core::mem::forget(guard);
     if poll.is_ready() {
         // SAFETY: the vtable's `poll` moved the output into the storage.
@@ -141,8 +148,42 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     }
 }
 
-/// The rare cases of [`run`]: a task aborted before this poll, or a complete task that was woken
-/// before it completed and so was still queued.
+/// A task's `poll` unwound (a panic, on targets where panics unwind).
+///
+/// If the future itself panicked (`future_live`), it is not dropped here, inside the unwinding
+/// (a destructor that panicked too would abort the process), nor leaked (its slot would be reused
+/// while pinned parts of it, such as a node in a wait list, are still reachable: that breaks the
+/// `Pin` guarantee). It is marked `CANCELLED | PANICKED` and queued, like an aborted task: the
+/// executor's next poll drops it, outside any unwinding, and then completes the task as
+/// panicked. If instead the destructor of a finished future unwound, the future is gone (a
+/// destructor runs once, even if it panics) and the task completes now.
+///
+/// # Safety
+///
+/// As for [`run`]: the caller polled the live task on its executor's thread, and that poll
+/// unwound; if `future_live` is false the future's destructor has run.
+#[cold]
+unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead, future_live: bool) {
+    if !future_live {
+        // SAFETY: by our caller, the future is gone, and we are the thread that polled it.
+        unsafe { complete(header, head, Ending::Panicked) };
+        return;
+    }
+    let previous = head
+        .header
+        .state
+        .fetch_or(CANCELLED | PANICKED | SCHEDULED, Ordering::AcqRel);
+    if previous & SCHEDULED == 0 {
+        // We set SCHEDULED, so the push is ours (a wake during the poll would have pushed it
+        // already, and then its queue entry serves).
+        // SAFETY: the executor was written at spawn, before the first poll.
+        let executor = head.header.executor.with(|e| unsafe { &**e });
+        executor.enqueue(header);
+    }
+}
+
+/// The rare cases of [`run`]: a task aborted (or whose poll panicked) before this poll, or a
+/// complete task that was woken before it completed and so was still queued.
 ///
 /// # Safety
 ///
@@ -159,13 +200,52 @@ unsafe fn run_finishing(header: NonNull<Header>, head: &SlotHead, current: u32) 
         unsafe { release_running(header, head) };
         return;
     }
+    // SAFETY: the task is live and not complete, on its executor's thread (by our caller): the
+    // storage holds the live future, which is never used again, and completing it is ours.
+    unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };
+}
+
+/// How a task that is `CANCELLED` before it completed ends: `Panicked` if the cancellation came
+/// from a panic in its poll (see [`poll_unwound`]), else `Cancelled`.
+fn ending_of_cancelled(current: u32) -> Ending {
+    if current & PANICKED != 0 {
+        Ending::Panicked
+    } else {
+        Ending::Cancelled
+    }
+}
+
+/// Drops the live future, then completes the task as `ending`, even if the destructor unwinds:
+/// a destructor runs once, panicking or not, so the task must never be dropped again.
+///
+/// # Safety
+///
+/// The storage holds the task's live future, which is never used again, and the caller may
+/// [`complete`] the task (it is the executor's thread, outside a poll of this task, or holds
+/// `RUNNING` on an idle task).
+unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    /// Completes the task when dropped: after the destructor returned, or while it unwinds.
+    struct Complete<'a> {
+        header: NonNull<Header>,
+        head: &'a SlotHead,
+        ending: Ending,
+    }
+    impl Drop for Complete<'_> {
+        fn drop(&mut self) {
+            // SAFETY: the future's destructor ran (or unwound, which also ends it), and by the
+            // caller of `drop_then_complete` completing the task is ours.
+            unsafe { complete(self.header, self.head, self.ending) };
+        }
+    }
+    let _complete = Complete {
+        header,
+        head,
+        ending,
+    };
     // SAFETY: the vtable was written at spawn, before the first push.
     let vtable = head.header.vtable.with(|v| unsafe { *v });
-    // SAFETY: the task is live and not complete, on its executor's thread: the storage holds the
-    // live future, which is never used again.
+    // SAFETY: by our caller, the storage holds the live future, never used again.
     unsafe { (vtable.drop_future)(header) };
-    // SAFETY: as above, and the future is gone.
-    unsafe { complete(header, head, Ending::Cancelled) };
 }
 
 /// Marks the task complete (taking `RUNNING` with it), wakes its joiner, and gives up `RUNNING`.
@@ -319,7 +399,7 @@ unsafe fn take_output<T>(header: NonNull<Header>, head: &SlotHead, current: u32)
         head.header.state.fetch_and(!OUTPUT, Ordering::AcqRel);
         // SAFETY: the storage holds the task's output of type `T` (by the caller), and clearing
         // OUTPUT made it ours.
-        JoinPoll::Output(unsafe { ptr::read(storage(header).cast::<T>()) })
+        JoinPoll::Output(unsafe { ptr::read(storage_mut(header).cast::<T>()) })
     } else if current & PANICKED != 0 {
         JoinPoll::Panicked
     } else {
@@ -429,11 +509,7 @@ pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
         }
     }
     // SAFETY: we hold RUNNING on an idle task on its executor's thread, outside its poll, so the
-    // storage holds its live future and the vtable was written at spawn.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
-    // SAFETY: as above; the future is never used again.
-    unsafe { (vtable.drop_future)(header) };
-    // SAFETY: we hold RUNNING and the future is gone.
-    unsafe { complete(header, head, Ending::Cancelled) };
+    // storage holds its live future, never used again, and completing it is ours.
+    unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };
     true
 }

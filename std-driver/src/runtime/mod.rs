@@ -185,17 +185,32 @@ fn poll_catching_panics(runner: &Runner) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.poll())).unwrap_or(true)
 }
 
+/// Drops every task of `pools` that has not finished, on this thread: idle ones in `cancel_all`,
+/// queued ones by the polls after it. A destructor that panics is caught (the task still counts
+/// as dropped: a destructor runs once, even if it unwinds) and the shutdown goes on with the
+/// rest, so a runtime's `Drop` never unwinds and never leaves a task behind.
+pub(crate) fn shutdown_tasks(pools: &'static pools::Pools, runner: &Runner) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    loop {
+        // Each panic completes the task whose destructor unwound, so every round makes progress.
+        // SAFETY: the pools are this runtime's own: every task in them was spawned on its
+        // executor, whose runner is ours, and we are not inside its poll.
+        while catch_unwind(AssertUnwindSafe(|| unsafe { pools.cancel_all(runner) })).is_err() {}
+        // Tasks that were queued (or whose poll panicked) are dropped, not polled, by this poll;
+        // a task spawned meanwhile (by a destructor) is cancelled by the next round.
+        if !poll_catching_panics(runner) {
+            break;
+        }
+    }
+}
+
 impl Drop for Runtime {
     /// Shuts down: every task that has not finished is dropped, on this thread.
     fn drop(&mut self) {
         let _enter = crate::context::enter(self.shared);
         // Added with `blocking`: idle pool threads exit; running jobs are detached, not awaited.
         self.shared.blocking.shutdown();
-        // SAFETY: the pools are this runtime's own: every task in them was spawned on its
-        // executor, whose runner is ours, and we are not inside its poll.
-        unsafe { self.shared.pools.cancel_all(&self.runner) };
-        // Tasks that were queued are dropped (not polled) by this poll.
-        poll_catching_panics(&self.runner);
+        shutdown_tasks(self.shared.pools, &self.runner);
     }
 }
 
