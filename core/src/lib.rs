@@ -63,10 +63,42 @@
 //!
 //! `ebbtide-core` cannot catch a panic (`no_std` has no `catch_unwind`). On bare metal a panic
 //! goes to the program's panic handler, which usually halts or resets. Where panics unwind (tests,
-//! std), a task that panics is marked as panicked (its [`JoinHandle`] yields
-//! [`JoinError::Panicked`]), its future is leaked rather than dropped, and the panic propagates
-//! out of [`Runner::poll`] with the rest of the batch re-queued; ebbtide-std catches it there and
-//! keeps running.
+//! std), a task whose poll panics is marked as panicked, the panic propagates out of
+//! [`Runner::poll`] with the rest of the batch re-queued (ebbtide-std catches it there and keeps
+//! running), and the executor's next poll drops the panicked future, outside the unwinding;
+//! then its [`JoinHandle`] yields [`JoinError::Panicked`]. A destructor that panics (while a task
+//! is aborted, cancelled, or finishing) runs once: the task completes all the same.
+//!
+//! # Soundness
+//!
+//! Safe code can never cause undefined behaviour through this crate. The invariants that promise
+//! rests on, which every new primitive and driver must keep:
+//!
+//! - **No user code under a lock.** A primitive's state sits in a
+//!   [`blocking_mutex`] lock held for a few instructions. Nothing that can run user code runs
+//!   inside: no closure of the caller's, no `T::clone` or `T::drop`, no waker's `clone`, `wake`
+//!   or `drop` (a foreign waker is user code). Wakers are cloned before locking, swapped in under
+//!   the lock, and dropped or woken after unlocking. Where the API itself hands a closure the
+//!   locked value (`watch`'s `with` and `send_modify`), re-entering the same primitive from the
+//!   closure panics cleanly instead of aliasing the state. The timer queue follows the same rule.
+//! - **A future is dropped exactly once, and before its memory is reused.** Every path that drops
+//!   a future (abort, shutdown, completion) completes the task even if the destructor unwinds, so
+//!   nothing drops it again; a future whose poll panicked is dropped (not leaked) before its slot
+//!   is handed to another task, so a pinned node inside it (a wait-list entry) never outlives its
+//!   destructor. Task slots themselves are never freed, so a stale waker or timer entry only
+//!   finds a free slot or wakes a newer task once, spuriously.
+//! - **`!Send` futures stay on their executor's thread.** A [`Runner`] and a [`Spawner`] are
+//!   `!Send`: they exist only on the thread that polls the executor, and only they take futures
+//!   that are not `Send`. Everything reachable from another thread ([`SendSpawner`],
+//!   [`size_classes::SizeClassPools::spawn`], [`Executor::send_spawner`]) requires `Send` futures
+//!   and outputs; a pool's own spawning side is private. Finding "the current executor" through a
+//!   `Context`'s waker proves nothing about the thread, so [`Spawner::for_current_executor`] is
+//!   `unsafe` and [`SendSpawner::for_current_executor`] is the safe way.
+//! - **Unsafe code lives in `raw`**, where a task's state word hands each field of its slot to
+//!   one owner at a time (see the `raw` module's ground rules). Under `--cfg loom` every atomic,
+//!   cell and task's storage goes through loom's checked types, and the models in
+//!   `core/tests/loom_*.rs` check the cross-thread paths; the `soundness_*` tests are the
+//!   adversarial cases of each rule above, run under Miri with several seeds.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]

@@ -34,6 +34,10 @@
 //!   until the executor is done with the storage; the slot is never freed while `RUNNING` is set.
 //!   If the complete task is still queued (woken before it completed), `RUNNING` stays set until
 //!   the executor dequeues it and lets the slot go.
+//! - A future is dropped once, by whoever completes the task, and `COMPLETE` is set even if its
+//!   destructor unwinds, so no later wake or shutdown drops it again. A future whose poll
+//!   unwound is not leaked: it is marked `CANCELLED | PANICKED` and queued, and the next poll
+//!   drops it, so its slot (and any pinned node in it) is only reused after its destructor ran.
 //! - `JOIN_WAKER` set means the join waker field holds a waker that the completing executor may
 //!   take; while it is clear only the `JoinHandle` touches the field.
 
@@ -55,7 +59,10 @@ pub(crate) const HANDLE: u32 = 1 << 5;
 pub(crate) const OUTPUT: u32 = 1 << 6;
 /// The join waker field holds a waker the executor may take (see module docs).
 pub(crate) const JOIN_WAKER: u32 = 1 << 7;
-/// The future panicked while being polled.
+/// The future panicked while being polled. Set with `CANCELLED` (and a push to the run queue)
+/// while the future is still live, so that the next poll drops it, outside the unwinding, and
+/// completes the task as panicked; or set with `COMPLETE` when a finished future's destructor
+/// panicked (it is gone: a destructor runs once).
 pub(crate) const PANICKED: u32 = 1 << 8;
 
 /// A copy of a state word that prints its bits by name.

@@ -252,7 +252,7 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
 ///
 /// # Safety
 ///
-/// The future is gone (moved into the output, dropped or leaked), and the caller is the thread
+/// The future is gone (moved into the output, dropped, or its destructor unwound), and the caller is the thread
 /// of the task's executor, which owned the live task's storage until now: [`run`] (which holds no
 /// `RUNNING` for a poll) or [`cancel_now`] (which took `RUNNING` to drop an idle task).
 unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
