@@ -74,6 +74,11 @@ where
 /// Spawns a future that is not `Send` on the current thread's runtime; it always runs on this
 /// thread.
 ///
+/// # Errors
+///
+/// [`SpawnError::PoolFull`] when the task's size class is full; [`SpawnError::Shutdown`] while
+/// the runtime drops (from the destructor of a task it cancels).
+///
 /// # Panics
 ///
 /// Outside a runtime.
@@ -96,6 +101,9 @@ where
 {
     let shared = crate::context::current()
         .expect("ebbtide_std::spawn_local must be called inside an ebbtide runtime");
+    // Refused while the runtime drops (from a task's destructor): a `!Send` task must not
+    // outlive the cancellation, or the next runtime, maybe on another thread, would poll it.
+    let _gate = shared.enter_spawn(shared.reactor.generation())?;
     shared
         .pools
         .spawn(shared.executor, CatchUnwind::new(future))
