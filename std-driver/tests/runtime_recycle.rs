@@ -7,7 +7,7 @@
 //! The tests take one lock: they measure the whole process.
 #![cfg(target_os = "linux")]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
@@ -159,4 +159,60 @@ fn a_stale_io_object_errors_and_leaves_the_new_runtime_alone() {
     });
     drop(stale);
     drop(new);
+}
+
+#[test]
+fn spawns_racing_a_drop_never_run_on_the_next_runtime() {
+    let _serial = serial();
+    // Which runtime (by number) the main thread runs now.
+    static RUNNING: AtomicUsize = AtomicUsize::new(usize::MAX);
+    static MISPLACED: AtomicUsize = AtomicUsize::new(0);
+    static RAN: AtomicUsize = AtomicUsize::new(0);
+    let latest: Arc<Mutex<Option<(usize, ebbtide_std::Handle)>>> = Arc::new(Mutex::new(None));
+    let done = Arc::new(AtomicBool::new(false));
+    let spawner = {
+        let (latest, done) = (latest.clone(), done.clone());
+        std::thread::spawn(move || {
+            let (mut spawned, mut refused) = (0, 0);
+            while !done.load(Ordering::SeqCst) {
+                let Some((number, handle)) = *latest.lock().unwrap() else {
+                    std::thread::yield_now();
+                    continue;
+                };
+                let task = async move {
+                    RAN.fetch_add(1, Ordering::SeqCst);
+                    if RUNNING.load(Ordering::SeqCst) != number {
+                        MISPLACED.fetch_add(1, Ordering::SeqCst);
+                    }
+                };
+                match handle.spawn(task) {
+                    Ok(_) => spawned += 1,
+                    Err(SpawnError::Shutdown) => refused += 1,
+                    Err(SpawnError::PoolFull { .. }) => std::thread::yield_now(),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            (spawned, refused)
+        })
+    };
+    for number in 0..200 {
+        let runtime = Runtime::new().unwrap();
+        RUNNING.store(number, Ordering::SeqCst);
+        *latest.lock().unwrap() = Some((number, runtime.handle()));
+        runtime.block_on(async { sleep(Duration::from_micros(300)).await });
+        // The handle stays published while the runtime drops, and after.
+        drop(runtime);
+    }
+    done.store(true, Ordering::SeqCst);
+    let (spawned, refused) = spawner.join().unwrap();
+    assert!(
+        spawned > 0 && refused > 0,
+        "{spawned} spawned, {refused} refused"
+    );
+    assert!(RAN.load(Ordering::SeqCst) > 0);
+    assert_eq!(
+        MISPLACED.load(Ordering::SeqCst),
+        0,
+        "a task spawned on a dropped runtime ran on a later one"
+    );
 }

@@ -84,7 +84,10 @@ pub(crate) struct Parts {
 // on the old runtime's thread), and no new task can be spawned onto the executor until a new
 // runtime, on the thread that takes the parts, reopens the spawn gate: ebbtide-std spawns only
 // through the gate and never hands out a core `Spawner` (or `&Executor`) for its executors, and
-// `Spawner::for_current_executor` (the one door core offers to a task) is `unsafe`. What stays
+// `Spawner::for_current_executor`, the one door core offers to a task, is `unsafe` (its contract
+// forbids using the spawner after the task's runtime is gone: a task that kept it and spawned a
+// `!Send` future through it later would have the future polled by the next runtime, maybe on
+// another thread). What stays
 // of the old tasks is complete slots whose outputs belong to their `JoinHandle`s, which are
 // `!Send` for `!Send` outputs, and which the new runner never touches.
 unsafe impl Send for Parts {}
