@@ -113,7 +113,9 @@ impl Drop for SpawnGuard<'_> {
 /// for IO and the next timer in one wait.
 ///
 /// Memory for tasks and IO resources is reserved when the runtime is built; spawning, sleeping
-/// and IO allocate nothing after that.
+/// and IO allocate nothing after that. Dropping the runtime cancels its tasks and keeps that
+/// memory and the OS's poller for the next runtime with the same capacities (see
+/// [`runtime`](crate::runtime)).
 ///
 /// # Examples
 ///
