@@ -683,6 +683,9 @@ pub enum SpawnError {
         /// How many tasks the pool holds.
         capacity: usize,
     },
+    /// The runtime the spawner (a driver's handle) belongs to has shut down: its tasks were
+    /// cancelled and it runs no new ones.
+    Shutdown,
 }
 
 impl fmt::Display for SpawnError {
@@ -692,6 +695,9 @@ impl fmt::Display for SpawnError {
                 f,
                 "task pool `{pool}` is full ({capacity} tasks): wait for tasks to finish and drop \
                  their JoinHandles, or raise N in TaskPool<N, SIZE>"
+            ),
+            SpawnError::Shutdown => f.write_str(
+                "the runtime has shut down: a handle that outlived its runtime cannot spawn",
             ),
         }
     }

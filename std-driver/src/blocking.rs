@@ -138,7 +138,13 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
-        self.shared.blocking.submit(packet.clone(), Submit::Always);
+        match self.enter_spawn() {
+            Ok(_gate) => {
+                self.shared.blocking.submit(packet.clone(), Submit::Always);
+            }
+            // The handle outlived its runtime: the job never runs.
+            Err(_) => packet.abandon(None),
+        }
         BlockingHandle { packet }
     }
 
@@ -162,6 +168,11 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
+        let Ok(_gate) = self.enter_spawn() else {
+            // The handle outlived its runtime: the job never runs.
+            packet.abandon(None);
+            return Ok(BlockingHandle { packet });
+        };
         if self.shared.blocking.submit(packet.clone(), Submit::IfRoom) {
             Ok(BlockingHandle { packet })
         } else {
@@ -562,6 +573,13 @@ impl Pool {
     pub(crate) fn shutdown(&self) {
         self.lock().shutdown = true;
         self.work.notify_all();
+    }
+
+    /// A new runtime reuses the pool after [`shutdown`](Pool::shutdown) (see
+    /// `runtime::recycle`): jobs are taken again. Threads still busy with the old runtime's jobs
+    /// stay and serve the new one; the thread count never passes `max_threads`.
+    pub(crate) fn reopen(&self) {
+        self.lock().shutdown = false;
     }
 
     /// Threads alive (busy or idle).

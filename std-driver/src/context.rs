@@ -12,8 +12,9 @@ thread_local! {
     static CURRENT: Cell<Option<&'static Shared>> = const { Cell::new(None) };
 }
 
-/// Every runtime built in this process (a few pointers each, kept for the life of the process:
-/// runtimes leak their shared parts, see `Runtime`).
+/// Every runtime of this process that is alive (built, not yet dropped). A dropped runtime
+/// leaves the list; its parts wait in the bin (see `runtime::recycle`), and come back to the list
+/// when a new runtime reuses them.
 static RUNTIMES: Mutex<Vec<&'static Shared>> = Mutex::new(Vec::new());
 
 pub(crate) fn register_runtime(shared: &'static Shared) {
@@ -21,6 +22,14 @@ pub(crate) fn register_runtime(shared: &'static Shared) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(shared);
+}
+
+/// Takes a dropped runtime off the list, so that `deadline_moved_earlier` no longer wakes it.
+pub(crate) fn unregister_runtime(shared: &'static Shared) {
+    RUNTIMES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|&live| !std::ptr::eq(live, shared));
 }
 
 /// The runtime the current thread is running, if any.

@@ -74,6 +74,11 @@ where
 /// Spawns a future that is not `Send` on the current thread's runtime; it always runs on this
 /// thread.
 ///
+/// # Errors
+///
+/// [`SpawnError::PoolFull`] when the task's size class is full; [`SpawnError::Shutdown`] while
+/// the runtime drops (from the destructor of a task it cancels).
+///
 /// # Panics
 ///
 /// Outside a runtime.
@@ -96,9 +101,13 @@ where
 {
     let shared = crate::context::current()
         .expect("ebbtide_std::spawn_local must be called inside an ebbtide runtime");
+    // Refused while the runtime drops (from a task's destructor): a `!Send` task must not
+    // outlive the cancellation, or the next runtime, maybe on another thread, would poll it.
+    let _gate = shared.enter_spawn(shared.reactor.generation())?;
     // SAFETY: `context::current()` is only set while this thread runs the runtime (inside
     // `Runtime::block_on` or its `Drop`, on the thread that owns the runtime's `!Send` runner),
-    // so this thread polls `shared.executor` for as long as the task lives.
+    // and the runtime is not dropping (the gate is open), so this thread polls `shared.executor`
+    // for as long as the task lives.
     unsafe {
         shared
             .pools

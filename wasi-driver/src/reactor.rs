@@ -18,9 +18,14 @@
 //! `poll_oneoff` is level-triggered: each call looks at the fds' current state, so a waker
 //! registered after a `WouldBlock` is never lost.
 //!
+//! A reactor outlives its runtime: a dropped runtime's reactor waits in the runtime's bin for
+//! the next runtime (see `runtime`). Its *epoch* tells the runtimes apart: a [`Registration`]
+//! made under an earlier epoch fails (its slot stays its own until it drops, so it never touches
+//! another IO object's).
+//!
 //! [`Builder::io_capacity`]: crate::Builder::io_capacity
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::task::{Context, Poll, Waker};
@@ -66,6 +71,10 @@ struct Inner {
 /// The fd table and wait buffers of one runtime. Single-threaded: WASI preview 1 has no threads.
 pub(crate) struct Reactor {
     inner: RefCell<Inner>,
+    /// Which runtime owns the reactor: moves on when a runtime drops (see [`close`]).
+    ///
+    /// [`close`]: Reactor::close
+    epoch: Cell<u64>,
 }
 
 fn encode(index: u32, generation: u32, direction: Direction) -> u64 {
@@ -102,7 +111,27 @@ impl Reactor {
                 subscriptions: Vec::with_capacity(max_subscriptions),
                 events: vec![sys::empty_event(); max_subscriptions],
             }),
+            epoch: Cell::new(0),
         }
+    }
+
+    /// The runtime is dropping (after it cancelled its tasks): registrations made so far fail
+    /// from now on, and their waiters are forgotten, so that the next runtime does not wait for
+    /// them (their slots stay taken until the IO objects drop).
+    pub(crate) fn close(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+        let mut wakers = Vec::new();
+        {
+            let mut inner = self.inner.borrow_mut();
+            for slot in inner.slots.iter_mut().filter(|slot| slot.in_use) {
+                for waiter in &mut slot.waiters {
+                    wakers.extend(waiter.waker.take());
+                    waiter.ready = false;
+                }
+            }
+        }
+        // Dropped outside the borrow: dropping a waker may run arbitrary code.
+        drop(wakers);
     }
 
     /// Registers `fd`; `socket` says whether it is a socket (for the error of hosts that cannot
@@ -123,6 +152,7 @@ impl Reactor {
             reactor: self,
             index,
             generation: slot.generation,
+            epoch: self.epoch.get(),
         })
     }
 
@@ -243,6 +273,8 @@ pub(crate) struct Registration {
     reactor: &'static Reactor,
     index: u32,
     generation: u32,
+    /// The reactor's epoch when this was registered.
+    epoch: u64,
 }
 
 // SAFETY: wasm32-wasip1 without the `atomics` target feature has exactly one thread, so a
@@ -265,15 +297,35 @@ impl Registration {
         f(&mut slot.waiters[direction as usize])
     }
 
+    /// Fails if the runtime this was registered with is gone.
+    fn check_live(&self) -> io::Result<()> {
+        if self.reactor.epoch.get() == self.epoch {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "the ebbtide runtime this IO object was registered with has shut down: create IO \
+                 objects again in the new runtime",
+            ))
+        }
+    }
+
     /// `Ready` once the reactor saw `direction` ready since the last call (consuming the
     /// readiness); otherwise registers `cx`'s waker for the next wait and returns `Pending`.
+    /// An error once the runtime the fd was registered with has been dropped.
     ///
     /// For fds whose IO call must not be tried before readiness (stdin: `fd_read` blocks).
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<()> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        if let Err(e) = self.check_live() {
+            return Poll::Ready(Err(e));
+        }
         self.with_waiter(direction, |waiter| {
             if waiter.ready {
                 waiter.ready = false;
-                Poll::Ready(())
+                Poll::Ready(Ok(()))
             } else {
                 set_waker(&mut waiter.waker, cx.waker());
                 Poll::Pending
@@ -282,8 +334,16 @@ impl Registration {
     }
 
     /// After an IO call answered `WouldBlock`: forgets any readiness and registers `cx`'s waker
-    /// for the next wait. Returns `Pending` for the caller to return.
-    pub(crate) fn wait<T>(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<T> {
+    /// for the next wait. Returns `Pending` for the caller to return, or an error once the
+    /// runtime the fd was registered with has been dropped.
+    pub(crate) fn wait<T>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<T>> {
+        if let Err(e) = self.check_live() {
+            return Poll::Ready(Err(e));
+        }
         self.with_waiter(direction, |waiter| {
             waiter.ready = false;
             set_waker(&mut waiter.waker, cx.waker());

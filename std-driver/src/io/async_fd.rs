@@ -249,7 +249,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     ///
-    /// None today; the `Result` leaves room for a runtime that shuts down.
+    /// `ErrorKind::Other` once the runtime the fd was registered with has been dropped.
     ///
     /// # Cancel safety
     ///
@@ -279,7 +279,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     ///
-    /// None today; the `Result` leaves room for a runtime that shuts down.
+    /// `ErrorKind::Other` once the runtime the fd was registered with has been dropped.
     ///
     /// # Cancel safety
     ///
@@ -308,7 +308,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     ///
-    /// None today.
+    /// `ErrorKind::Other` once the runtime the fd was registered with has been dropped.
     ///
     /// # Cancel safety
     ///
@@ -331,7 +331,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// });
     /// ```
     pub async fn readable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = poll_fn(|cx| self.registration.poll_ready(cx, Direction::Read)).await;
+        let event = poll_fn(|cx| self.registration.poll_ready(cx, Direction::Read)).await?;
         Ok(AsyncFdReadyMutGuard {
             fd: self,
             event: Some(event),
@@ -342,7 +342,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     ///
-    /// None today.
+    /// `ErrorKind::Other` once the runtime the fd was registered with has been dropped.
     ///
     /// # Cancel safety
     ///
@@ -363,7 +363,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// });
     /// ```
     pub async fn writable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = poll_fn(|cx| self.registration.poll_ready(cx, Direction::Write)).await;
+        let event = poll_fn(|cx| self.registration.poll_ready(cx, Direction::Write)).await?;
         Ok(AsyncFdReadyMutGuard {
             fd: self,
             event: Some(event),
@@ -395,11 +395,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         self.registration
             .poll_ready(cx, Direction::Read)
-            .map(|event| {
-                Ok(AsyncFdReadyGuard {
-                    fd: self,
-                    event: Some(event),
-                })
+            .map_ok(|event| AsyncFdReadyGuard {
+                fd: self,
+                event: Some(event),
             })
     }
 
@@ -424,11 +422,9 @@ impl<T: AsRawFd> AsyncFd<T> {
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         self.registration
             .poll_ready(cx, Direction::Write)
-            .map(|event| {
-                Ok(AsyncFdReadyGuard {
-                    fd: self,
-                    event: Some(event),
-                })
+            .map_ok(|event| AsyncFdReadyGuard {
+                fd: self,
+                event: Some(event),
             })
     }
 
@@ -463,7 +459,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     ) -> io::Result<R> {
         poll_fn(|cx| loop {
             let event = match self.registration.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op(self.get_ref()) {

@@ -82,7 +82,8 @@ impl<E: Source> PollEvented<E> {
         let io = self.get_ref();
         loop {
             let event = match self.registration.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op(io) {
@@ -157,7 +158,8 @@ impl<E: Source> PollEvented<E> {
     ) -> Poll<io::Result<()>> {
         loop {
             let event = match self.registration.poll_ready(cx, Direction::Write) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match state(self.get_ref()) {

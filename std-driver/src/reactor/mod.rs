@@ -4,6 +4,12 @@
 //! that waits in it. Everything else (`Shared`: the registry, the waker, the resource table) is
 //! reachable from any thread: IO types register and deregister through it, and a wake from
 //! another thread interrupts the wait through the `mio::Waker`.
+//!
+//! A reactor outlives its runtime: when the runtime drops, its reactor (the `Poll`, the registry
+//! and the waker with their file descriptors, and the resource table) waits in the runtime's bin
+//! for the next runtime (see `runtime::recycle`). Its *generation* tells the runtimes apart: a
+//! [`Registration`] remembers the generation it was made in, and fails every operation once the
+//! runtime that made it is gone.
 
 mod registration;
 mod scheduled_io;
@@ -31,6 +37,9 @@ pub(crate) struct Shared {
     slab: Slab,
     /// How many times the driver returned from its wait (for the idle test and metrics).
     turns: AtomicU64,
+    /// Which runtime owns the reactor: even while one runs, odd (closed) from the moment it
+    /// starts to drop until the next runtime reuses the reactor. Only ever grows.
+    generation: AtomicU64,
 }
 
 impl Shared {
@@ -51,6 +60,37 @@ impl Shared {
     pub(crate) fn io_capacity(&self) -> usize {
         self.slab.capacity()
     }
+
+    /// The current generation (see `generation`).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether the runtime of `generation` is the one that owns the reactor now, and runs.
+    pub(crate) fn is_live(&self, generation: u64) -> bool {
+        generation & 1 == 0 && self.generation() == generation
+    }
+
+    /// The runtime is dropping: from now on its registrations fail, and no new one is made.
+    pub(crate) fn close(&self) {
+        let previous = self.generation.fetch_add(1, Ordering::AcqRel);
+        debug_assert!(previous & 1 == 0, "a reactor was closed twice");
+    }
+
+    /// A new runtime takes the reactor over (after [`close`](Shared::close)).
+    pub(crate) fn reopen(&self) {
+        self.turns.store(0, Ordering::Relaxed);
+        let previous = self.generation.fetch_add(1, Ordering::AcqRel);
+        debug_assert!(previous & 1 == 1, "a reactor was reopened while open");
+    }
+}
+
+/// The error of an operation on an IO resource whose runtime was dropped.
+pub(crate) fn shut_down_error() -> io::Error {
+    io::Error::other(
+        "the ebbtide runtime this IO resource was registered with has shut down: create IO \
+         objects again in the new runtime",
+    )
 }
 
 /// The part of the reactor only the runtime's thread uses: the poll and its events.
@@ -74,6 +114,7 @@ impl Driver {
             waker,
             slab: Slab::new(io_capacity),
             turns: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }));
         Ok(Driver {
             poll,
@@ -85,6 +126,14 @@ impl Driver {
 
     pub(crate) fn shared(&self) -> &'static Shared {
         self.shared
+    }
+
+    /// Room for `events` events per wait (for a reused driver; the buffer is not leaked).
+    pub(crate) fn set_event_capacity(&mut self, events: usize) {
+        let events = events.max(1);
+        if self.events.capacity() != events {
+            self.events = mio::Events::with_capacity(events);
+        }
     }
 
     /// Waits for IO, a wake, or the timer deadline `deadline` (in clock ticks; `None` for no

@@ -19,9 +19,16 @@ use super::Shared;
 ///
 /// Dropping a `Registration` gives its slot back; the owner deregisters the source first (see
 /// [`deregister`](Registration::deregister)) or closes it, which removes it from the OS's set.
+///
+/// A registration belongs to the runtime it was made in. Once that runtime is dropped, waiting
+/// for readiness and [`reregister`](Registration::reregister) fail with `ErrorKind::Other`
+/// (the reactor may serve a new runtime by then; the registration keeps its own slot of the
+/// resource table until it drops, so it never touches another resource's).
 pub struct Registration {
     shared: &'static Shared,
     id: SlotId,
+    /// The reactor's generation when the registration was made (see `reactor::Shared`).
+    generation: u64,
 }
 
 impl Registration {
@@ -40,6 +47,11 @@ impl Registration {
         source: &mut S,
         interest: Interest,
     ) -> io::Result<Registration> {
+        let generation = shared.generation();
+        if generation & 1 != 0 {
+            // The runtime is dropping (a task's destructor made an IO object).
+            return Err(super::shut_down_error());
+        }
         let Some(id) = shared.slab.allocate() else {
             return Err(io::Error::other(format!(
                 "the runtime's table of IO resources is full ({} in use): close some, or raise \
@@ -51,7 +63,20 @@ impl Registration {
             shared.slab.release(id);
             return Err(e);
         }
-        Ok(Registration { shared, id })
+        Ok(Registration {
+            shared,
+            id,
+            generation,
+        })
+    }
+
+    /// Fails if the runtime this was registered with is gone.
+    fn check_live(&self) -> io::Result<()> {
+        if self.shared.is_live(self.generation) {
+            Ok(())
+        } else {
+            Err(super::shut_down_error())
+        }
     }
 
     fn scheduled(&self) -> &ScheduledIo {
@@ -61,11 +86,24 @@ impl Registration {
     /// Ready to try an operation in `direction`, or `Pending` until the reactor says so.
     ///
     /// Takes one unit of the task's cooperative budget.
-    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Other` once the runtime the resource was registered with has been dropped.
+    pub fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if ebbtide_core::task::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
-        self.scheduled().poll_ready(cx, direction)
+        if let Err(e) = self.check_live() {
+            return Poll::Ready(Err(e));
+        }
+        // A runtime that drops right after the check cannot hurt: the slot stays ours until we
+        // drop, whichever runtime the reactor serves; the next call fails.
+        self.scheduled().poll_ready(cx, direction).map(Ok)
     }
 
     /// Forgets the readiness `event` reported, after an operation said `WouldBlock`.
@@ -84,7 +122,8 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.poll_ready(cx, direction) {
-                Poll::Ready(event) => event,
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
             match op() {
@@ -104,17 +143,26 @@ impl Registration {
     }
 
     /// Changes the interest of the registered `source`.
+    ///
+    /// # Errors
+    ///
+    /// The OS's error; `ErrorKind::Other` once the runtime the resource was registered with has
+    /// been dropped.
     pub fn reregister<S: Source + ?Sized>(
         &self,
         source: &mut S,
         interest: Interest,
     ) -> io::Result<()> {
+        self.check_live()?;
         self.shared
             .registry
             .reregister(source, self.id.token(), interest)
     }
 
     /// Removes `source` from the reactor; call it before closing the source.
+    ///
+    /// Works after the runtime was dropped too: the source is still in the (reused) poller's
+    /// set until it is removed or closed, and removing our own source touches nobody else's.
     pub fn deregister<S: Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
         let result = self.shared.registry.deregister(source);
         self.scheduled().wake_all();

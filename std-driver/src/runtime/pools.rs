@@ -7,7 +7,8 @@
 pub use ebbtide_core::size_classes::{slots_per_class, SizeClassPools as Pools, SLOT_SIZES};
 use ebbtide_core::TaskSlot;
 
-/// `n` fresh slots, leaked: slots must outlive every waker that points at them.
+/// `n` fresh slots, leaked: slots must outlive every waker that points at them. (A dropped
+/// runtime's slots are reused by the next runtime instead: see `runtime::recycle`.)
 fn slots<const SIZE: usize>(n: usize) -> &'static [TaskSlot<SIZE>] {
     Vec::leak((0..n).map(|_| TaskSlot::new()).collect())
 }

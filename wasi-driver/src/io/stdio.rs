@@ -86,10 +86,11 @@ impl AsyncRead for Stdin {
             self.registration = Some(reactor.register(STDIN, false)?);
         }
         let registration = self.registration.as_ref().expect("registered above");
-        if registration.poll_ready(cx, Direction::Read).is_pending() {
-            return Poll::Pending;
+        match registration.poll_ready(cx, Direction::Read) {
+            Poll::Ready(Ok(())) => Poll::Ready(sys::fd_read(STDIN, buf)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Ready(sys::fd_read(STDIN, buf))
     }
 }
 

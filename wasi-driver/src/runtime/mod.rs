@@ -1,12 +1,25 @@
 //! The runtime: an executor, a reactor and task memory, driven by `poll_oneoff`.
+//!
+//! # Dropping a runtime
+//!
+//! Dropping a [`Runtime`] cancels every task and puts its parts (the executor and its runner,
+//! the reactor, the task slots) in a bin, which the next [`Runtime::new`] / [`Builder::build`]
+//! with the same capacities on the same thread takes them from instead of allocating: a program
+//! (or a test binary) that builds and drops runtimes one after another keeps its memory flat.
+//! The parts cannot be freed: a waker of a finished task or an IO object may outlive the runtime
+//! and still point at them. The bin is per thread (wasm32-wasip1 has one), so a runner never
+//! changes threads. An IO object of a dropped runtime fails (the reactor's epoch moved on), an
+//! old task's `JoinHandle` yields its output or `Cancelled`, and an old waker at most wakes a new
+//! task once (a spurious wake-up).
 
 mod builder;
 pub(crate) mod pools;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
@@ -168,7 +181,27 @@ impl From<Error> for io::Error {
 /// ```
 pub struct Runtime {
     shared: &'static Shared,
-    runner: Runner,
+    /// Taken out when the runtime drops, to go to the bin with the rest.
+    runner: ManuallyDrop<Runner>,
+    /// The capacities, to find the parts again in the bin.
+    key: Key,
+}
+
+/// The capacities a dropped runtime's parts were built with.
+#[derive(Clone, PartialEq, Eq)]
+struct Key {
+    task_slots: [usize; 4],
+    io_capacity: usize,
+}
+
+/// The most sets of parts the bin keeps; more are leaked (as every runtime's were before the
+/// bin), which only happens when more runtimes with the same capacities were alive at once.
+const BIN_CAPACITY: usize = 16;
+
+thread_local! {
+    /// Dropped runtimes' parts, for the next runtime on this thread. Every task in their pools
+    /// is complete (see `Drop for Runtime`); the runner stays on the thread that took it.
+    static BIN: RefCell<Vec<(Key, &'static Shared, Runner)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Runtime {
@@ -197,6 +230,24 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
+        let key = Key {
+            task_slots: builder.task_slots,
+            io_capacity: builder.io_capacity,
+        };
+        let reused = BIN.with_borrow_mut(|bin| {
+            let index = bin.iter().rposition(|(k, ..)| *k == key)?;
+            let (_, shared, runner) = bin.swap_remove(index);
+            Some((shared, runner))
+        });
+        if let Some((shared, runner)) = reused {
+            // A stale root waker may have been woken meanwhile.
+            runner.take_root_wake();
+            return Ok(Runtime {
+                shared,
+                runner: ManuallyDrop::new(runner),
+                key,
+            });
+        }
         // No wake hook: there is one thread, and it polls the executor before every wait.
         let executor: &'static Executor = Box::leak(Box::new(Executor::new()));
         let reactor: &'static Reactor = Box::leak(Box::new(Reactor::new(builder.io_capacity)));
@@ -207,7 +258,11 @@ impl Runtime {
             pools,
         }));
         let runner = executor.runner().expect("a new executor has its runner");
-        Ok(Runtime { shared, runner })
+        Ok(Runtime {
+            shared,
+            runner: ManuallyDrop::new(runner),
+            key,
+        })
     }
 
     /// Runs `future` to completion, running spawned tasks, IO and timers meanwhile; returns its
@@ -362,14 +417,40 @@ impl Runtime {
     }
 }
 
+/// How many rounds of cancelling and polling a dropping runtime tries before it gives up on
+/// reusing its parts (one finishes every task; no task can be spawned onto a dropping runtime).
+const SHUTDOWN_ROUNDS: usize = 8;
+
 impl Drop for Runtime {
-    /// Shuts down: every task that has not finished is dropped.
+    /// Shuts down: every task that has not finished is dropped; then the parts go to the bin
+    /// (see the [module docs](self)).
     fn drop(&mut self) {
-        // SAFETY: the pools are this runtime's own: every task in them was spawned on its
-        // executor, whose runner is ours, and we are not inside its poll.
-        unsafe { self.shared.pools.cancel_all(&self.runner) };
-        // Tasks that were queued are dropped (not polled) by this poll.
-        self.runner.poll();
+        let mut finished = false;
+        for _ in 0..SHUTDOWN_ROUNDS {
+            // SAFETY: the pools are this runtime's own: every task in them was spawned on its
+            // executor, whose runner is ours, and we are not inside its poll.
+            let cancelled = unsafe { self.shared.pools.cancel_all(&self.runner) };
+            // Tasks that were queued are dropped (not polled) by these polls.
+            while self.runner.poll() {}
+            if cancelled == 0 {
+                // Every task is complete: no future is left, only outputs for `JoinHandle`s.
+                finished = true;
+                break;
+            }
+        }
+        self.shared.reactor.close();
+        // SAFETY: the runner is not used again: this is the end of `drop`.
+        let runner = unsafe { ManuallyDrop::take(&mut self.runner) };
+        if finished {
+            let parts = (self.key.clone(), self.shared, runner);
+            // The bin is gone while the thread exits: the parts are leaked then.
+            let _ = BIN.try_with(|bin| {
+                let mut bin = bin.borrow_mut();
+                if bin.len() < BIN_CAPACITY {
+                    bin.push(parts);
+                }
+            });
+        }
     }
 }
 
