@@ -495,7 +495,10 @@ impl Spawner {
     /// in the task, not in a future that the task hands to another thread. The executor is found
     /// through the waker in the `Context`, which any thread can be lent; a `Spawner` obtained on
     /// another thread would put `!Send` futures on an executor that this thread does not run.
-    /// (Embassy's `Spawner::for_current_executor` is `unsafe` for the same reason.) Safe code
+    /// The same holds later: the `Spawner` may only be used while this thread still polls that
+    /// executor (a driver may hand a finished runtime's executor to another thread, as
+    /// ebbtide-std recycles a dropped runtime's parts; do not keep the `Spawner` past the end of
+    /// the runtime that ran the task). (Embassy's `Spawner::for_current_executor` is `unsafe` for the same reason.) Safe code
     /// uses [`SendSpawner::for_current_executor`], or is given a `Spawner` by its caller.
     ///
     /// Calling it without `unsafe` does not compile:
