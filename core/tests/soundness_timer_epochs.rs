@@ -56,12 +56,14 @@ fn a_removed_far_timer_leaves_no_deadline_in_the_past() {
         (5 * EPOCH + 3, 7 * EPOCH + EPOCH / 2, 9 * EPOCH + 1),
         (u64::MAX - 1, (1 << 62) + 17, (1 << 62) + 3 * EPOCH),
     ];
-    for (removed, idle_until, new) in cases {
+    // An executor has one runner, ever: one executor per case (statics, not leaked boxes, which
+    // Miri would report).
+    static EXECUTORS: [Executor; 4] = [const { Executor::new() }; 4];
+    static POOLS: [TaskPool<1>; 4] = [const { TaskPool::new() }; 4];
+    for (i, (removed, idle_until, new)) in cases.into_iter().enumerate() {
         let _clock = MockDriver::lock_for_test();
-        // An executor has one runner, ever: one executor per case.
-        let executor: &'static Executor = Box::leak(Box::new(Executor::new()));
-        let pool: &'static TaskPool<1> = Box::leak(Box::new(TaskPool::new()));
-        let runner = executor.runner().unwrap();
+        let pool = &POOLS[i];
+        let runner = EXECUTORS[i].runner().unwrap();
 
         let first = runner
             .spawner()
