@@ -44,8 +44,10 @@
 //!   wake-up (its future polls again and finds its deadline not yet reached), never a panic and
 //!   never a lost wake-up.
 //!
-//! Wakers are always woken outside the queue's lock. The lock is a `critical-section`, so all of
-//! this may be called from any thread or interrupt handler.
+//! The lock is a `critical-section`, so all of this may be called from any thread or interrupt
+//! handler. No user code runs while it is held: a foreign waker is cloned before the lock is
+//! taken, and woken or dropped after it is released, so a waker's `clone`, `wake` and `drop` may
+//! call back into this module.
 //!
 //! # Examples
 //!
@@ -78,17 +80,15 @@
 //! # let _ = (MyDriver, after_waiting);
 //! ```
 
-use core::cell::RefCell;
 use core::ptr::NonNull;
 use core::task::Waker;
-
-use critical_section::Mutex;
 
 #[cfg(feature = "small-timer-queue")]
 use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
 use super::wheel::Wheel as Timers;
 use super::wheel::{Deadline, Scheduled};
+use crate::loom::global_lock;
 use crate::raw::header::Header;
 use crate::raw::waker::{header_of, wake_task};
 
@@ -124,15 +124,18 @@ struct Queue {
     armed: Deadline,
 }
 
-static QUEUE: Mutex<RefCell<Queue>> = Mutex::new(RefCell::new(Queue {
-    wheel: Timers::new(),
-    foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
-    armed: Deadline::NONE,
-}));
+global_lock! {
+    static QUEUE: Queue = Queue {
+        wheel: Timers::new(),
+        foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
+        armed: Deadline::NONE,
+    };
+}
 
-/// Runs `f` under the queue's lock. Never wake a waker inside `f`.
+/// Runs `f` under the queue's lock. No user code may run inside `f`: never clone, wake or drop a
+/// foreign waker there (it could use the queue again).
 fn with_queue<R>(f: impl FnOnce(&mut Queue) -> R) -> R {
-    critical_section::with(|cs| f(&mut QUEUE.borrow_ref_mut(cs)))
+    QUEUE.lock(f)
 }
 
 /// What to do after the lock is released.
@@ -141,6 +144,8 @@ enum Outcome {
     Queued(bool),
     /// The deadline has passed (or the foreign table is full): wake now.
     WakeNow,
+    /// A foreign waker needs a new entry: clone it outside the lock, then try again.
+    NeedsClone,
 }
 
 impl Queue {
@@ -164,7 +169,10 @@ impl Queue {
         }
     }
 
-    fn schedule_foreign(&mut self, at: u64, waker: &Waker) -> Outcome {
+    /// Queues the foreign `waker` for `at`. A new entry takes the clone in `clone`; without one,
+    /// [`Outcome::NeedsClone`] asks the caller to make it outside the lock. A clone left in
+    /// `clone` is the caller's to drop, after the lock.
+    fn schedule_foreign(&mut self, at: u64, waker: &Waker, clone: &mut Option<Waker>) -> Outcome {
         if at <= self.wheel.elapsed() {
             return Outcome::WakeNow;
         }
@@ -181,7 +189,11 @@ impl Queue {
             }
             *deadline = at;
         } else if let Some(free) = self.foreign.iter_mut().find(|e| e.is_none()) {
-            *free = Some((at, waker.clone()));
+            let Some(clone) = clone.take() else {
+                return Outcome::NeedsClone;
+            };
+            // `free` is `None`: nothing is dropped here.
+            *free = Some((at, clone));
         } else {
             return Outcome::WakeNow;
         }
@@ -225,6 +237,9 @@ impl Batch {
     };
 
     /// Fills the batch from `tasks` and `foreign`; `true` if both ran dry before it was full.
+    ///
+    /// Called under the queue's lock, on an empty batch (as [`wake`](Batch::wake) leaves it),
+    /// so no waker is dropped here.
     fn fill(
         &mut self,
         mut tasks: impl FnMut() -> Option<NonNull<Header>>,
@@ -237,6 +252,7 @@ impl Batch {
             }
         }
         for entry in self.foreign.iter_mut() {
+            debug_assert!(entry.is_none());
             *entry = foreign();
             if entry.is_none() {
                 break;
@@ -289,16 +305,29 @@ pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
     if at == u64::MAX {
         return false;
     }
+    // A foreign waker's clone, if one was made and the queue did not keep it; dropped (user
+    // code) only after the lock is released.
+    let mut clone = None;
     let outcome = match header_of(waker) {
         Some(task) => with_queue(|queue| queue.schedule_task(task, at)),
-        None => with_queue(|queue| queue.schedule_foreign(at, waker)),
+        None => loop {
+            match with_queue(|queue| queue.schedule_foreign(at, waker, &mut clone)) {
+                // The clone is user code: made outside the lock, then the queue is looked at
+                // afresh (the clone may have changed it). The second round has a clone, so it
+                // never asks again.
+                Outcome::NeedsClone => clone = Some(waker.clone()),
+                outcome => break outcome,
+            }
+        },
     };
+    drop(clone);
     match outcome {
         Outcome::Queued(earlier) => earlier,
         Outcome::WakeNow => {
             waker.wake_by_ref();
             false
         }
+        Outcome::NeedsClone => unreachable!("handled above"),
     }
 }
 

@@ -31,8 +31,13 @@
 //!    true.
 //! 3. Lists are doubly linked with a `null`-terminated `next`; the head's `prev` points to the
 //!    tail (so a list is one pointer and still appends in O(1)); bit `s` of `occupied[L]` is set
-//!    iff slot `s` of level `L` is non-empty. `overflow_min` is at most every deadline in
-//!    `overflow` (it may be stale-early after a removal, which only costs an early walk).
+//!    iff slot `s` of level `L` is non-empty.
+//! 4. `overflow_min` is `u64::MAX` iff `overflow` is empty. Otherwise it is at most every
+//!    deadline in `overflow` (it may be stale-early after a removal, which only costs an early
+//!    walk) and lies in a later epoch than `elapsed`, so the start of its epoch, where the walk
+//!    happens, is always in the future. An empty `overflow` must not keep an old value: time may
+//!    then pass that value's epoch without a walk, and a later far timer would inherit a
+//!    deadline in the past (the wheel would report it, and walk at it, moving `elapsed` back).
 //!
 //! [`Wheel::check_invariants`] checks all of this (tests only).
 //!
@@ -359,8 +364,15 @@ impl Wheel {
                     self.occupied[level] |= 1 << slot;
                 }
                 Position::Overflow => {
+                    // Invariant 4: a minimum is only kept while the list is non-empty (and `when`
+                    // is in a later epoch than `elapsed`, so the minimum stays in one).
+                    let min = if self.overflow.is_empty() {
+                        when
+                    } else {
+                        self.overflow_min.get().min(when)
+                    };
                     self.overflow.push_back(task);
-                    self.overflow_min = Deadline::new(self.overflow_min.get().min(when));
+                    self.overflow_min = Deadline::new(min);
                 }
             }
         }
@@ -385,11 +397,22 @@ impl Wheel {
                             self.occupied[level] &= !(1 << slot);
                         }
                     }
-                    // `overflow_min` may now be early; that only costs an early walk.
-                    Position::Overflow => self.overflow.remove(task),
+                    Position::Overflow => {
+                        self.overflow.remove(task);
+                        self.forget_overflow_min_if_empty();
+                    }
                 }
             }
             set_expires_at(task, u64::MAX);
+        }
+    }
+
+    /// Keeps invariant 4 after an entry left `overflow`: if it is empty now, its minimum goes.
+    /// (If not, the minimum may be early, which only costs an early walk.)
+    #[inline]
+    fn forget_overflow_min_if_empty(&mut self) {
+        if self.overflow.is_empty() {
+            self.overflow_min = Deadline::NONE;
         }
     }
 
@@ -423,6 +446,7 @@ impl Wheel {
         if self.overflow.is_empty() {
             return None;
         }
+        // Invariant 4: `overflow_min` is in a later epoch than `elapsed`, so this is after it.
         let deadline = self.overflow_min.get() & !(HORIZON - 1);
         debug_assert!(deadline > self.elapsed);
         Some(Expiration {
@@ -468,7 +492,9 @@ impl Wheel {
             }
         };
         debug_assert!(expiration.deadline >= self.elapsed);
-        self.elapsed = expiration.deadline;
+        // Never back, even if an invariant were broken: the entries below are placed relative to
+        // whatever `elapsed` is, so this stays correct, and time seen by callers stays monotonic.
+        self.elapsed = self.elapsed.max(expiration.deadline);
         let mut cursor = list.head;
         while let Some(entry) = cursor {
             // SAFETY: the entry was linked in this wheel, so it obeys the module ground rules;
@@ -510,8 +536,12 @@ impl Wheel {
                 }
                 task
             }
-            // SAFETY: as above.
-            None => unsafe { self.overflow.pop_front() },
+            None => {
+                // SAFETY: as above.
+                let task = unsafe { self.overflow.pop_front() };
+                self.forget_overflow_min_if_empty();
+                task
+            }
         }?;
         // SAFETY: as above; the task is unlinked now.
         unsafe { set_expires_at(task, u64::MAX) };
@@ -561,6 +591,19 @@ impl Wheel {
             assert!(when >= last, "pending entries out of order");
             last = when;
         });
+        if self.overflow.is_empty() {
+            assert_eq!(
+                self.overflow_min,
+                Deadline::NONE,
+                "an empty overflow list keeps a minimum"
+            );
+        } else {
+            let min = self.overflow_min.get();
+            assert!(
+                min > self.elapsed && position(self.elapsed, min) == Position::Overflow,
+                "overflow_min is not in a later epoch than elapsed"
+            );
+        }
         total += walk(&self.overflow, &mut |when| {
             assert!(
                 when > self.elapsed && when != u64::MAX,
@@ -677,6 +720,44 @@ mod tests {
         let late = unsafe { wheel.schedule(tasks[0], 4000) };
         assert_eq!(late, Scheduled::Expired);
         assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn a_removed_far_timer_leaves_no_stale_overflow_minimum() {
+        static SLOTS: [TaskSlot<8>; 2] = [const { TaskSlot::new() }; 2];
+        let tasks = headers(&SLOTS);
+        let mut wheel = Wheel::new();
+        // SAFETY: leaked slots, used by this wheel only.
+        unsafe {
+            // A far timer (epoch 1), then moved near: the overflow list is empty again.
+            assert_eq!(wheel.schedule(tasks[0], HORIZON + 1_000), Scheduled::Queued);
+            assert_eq!(wheel.schedule(tasks[0], 500), Scheduled::Queued);
+        }
+        wheel.check_invariants();
+        wheel.advance(500);
+        assert_eq!(drain(&mut wheel), [tasks[0]]);
+        // Idle for two epochs, past the removed timer's, then a new far timer.
+        wheel.advance(2 * HORIZON + 123);
+        // SAFETY: as above.
+        let queued = unsafe { wheel.schedule(tasks[1], 3 * HORIZON + 77) };
+        assert_eq!(queued, Scheduled::Queued);
+        wheel.check_invariants();
+        let mut elapsed = wheel.elapsed();
+        while wheel.pending.is_empty() {
+            let next = wheel.next_deadline().unwrap();
+            assert!(
+                next > elapsed,
+                "next deadline {next} is not after {elapsed}"
+            );
+            assert!(next <= 3 * HORIZON + 77);
+            wheel.advance(next);
+            assert!(wheel.elapsed() >= elapsed, "elapsed moved back");
+            elapsed = wheel.elapsed();
+            wheel.check_invariants();
+        }
+        assert_eq!(elapsed, 3 * HORIZON + 77);
+        assert_eq!(drain(&mut wheel), [tasks[1]]);
+        assert_eq!(wheel.next_deadline(), None);
     }
 
     #[test]
