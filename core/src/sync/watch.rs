@@ -69,6 +69,7 @@ use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::waker::lock_registering;
 
 /// A value of type `T` that receivers can watch for changes, guarded by the lock `M`.
 ///
@@ -591,8 +592,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
     {
         let seen = &mut self.seen;
         self.watch.state.lock(|state| {
+            // First the clone (user code, which may panic), then mark the version seen.
+            let value = state.value.clone();
             *seen = state.version;
-            state.value.clone()
+            value
         })
     }
 
@@ -696,7 +699,8 @@ impl<T, M: RawMutex> Future for Changed<'_, '_, T, M> {
         }
         let this = &*self;
         let node = &this.node;
-        let (poll, stale) = this.receiver.watch.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        lock_registering(&this.receiver.watch.state, cx.waker(), |state, waker| {
             let version = state.version;
             let seen = node.with(&mut state.waiters, |w| w.payload.seen);
             let ready = if seen != version {
@@ -705,24 +709,18 @@ impl<T, M: RawMutex> Future for Changed<'_, '_, T, M> {
             } else if state.closed {
                 Err(RecvError(()))
             } else {
-                let stale = node.with(&mut state.waiters, |w| match &w.waker {
-                    Some(old) if old.will_wake(cx.waker()) => None,
-                    _ => w.waker.replace(cx.waker().clone()),
-                });
+                node.with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
                 if !node.is_linked(&state.waiters) {
                     // SAFETY: `this` is pinned (polled through `Pin`), its `Drop` removes the
                     // node under this lock, and the node is only used with this list.
                     unsafe { state.waiters.push_back(node) };
                 }
-                return (Poll::Pending, stale);
+                return Ok(Poll::Pending);
             };
             // Done waiting: leave the list if a send has not unlinked us yet.
             state.waiters.remove(node);
-            (Poll::Ready(ready), None)
-        });
-        // A replaced waker is dropped outside the lock.
-        drop(stale);
-        poll
+            Ok(Poll::Ready(ready))
+        })
     }
 }
 
