@@ -1,4 +1,7 @@
 //! In-memory streams: a one-way [`Pipe`] and a two-way [`Duplex`], with no allocation.
+//!
+//! No user code runs under a pipe's lock: wakers are cloned before it is taken and dropped or
+//! woken after it is released, so a foreign waker may use the pipe again.
 
 use core::fmt;
 use core::pin::Pin;

@@ -27,10 +27,14 @@
 //!
 //! # Locking
 //!
-//! The state is behind one short lock. `T::clone` runs inside it (a receiver that is not the
-//! last one of a message clones it there), so keep `clone` cheap (`Copy` data, `&'static`
-//! references, reference-counted handles) and do not touch the channel from it. Messages are
-//! dropped outside the lock.
+//! The state is behind one short lock. Wakers are cloned before it is taken and dropped or woken
+//! after it is released, and messages are dropped outside it, so user code there may use the
+//! channel again. `T::clone` does run inside it (a receiver that is not the last one of a message
+//! clones it there, since a send may overwrite the slot at any time), so keep `clone` cheap
+//! (`Copy` data, `&'static` references, reference-counted handles; on a microcontroller it runs
+//! with interrupts masked) and do not use the channel from it: such a call **panics** (or, with a
+//! [`SpinRawMutex`](crate::blocking_mutex::SpinRawMutex), spins forever). A receive whose clone
+//! panicked took nothing: the receiver still has that message to read.
 //!
 //! # Examples
 //!
@@ -592,6 +596,10 @@ impl<'a, T: Clone, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
     /// Cancel safe: if the future is dropped before it completes, no message was taken (the
     /// receiver's position is unchanged).
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this channel (see [Locking](self#locking)), when the future is polled; nothing is received.
+    ///
     /// # Examples
     ///
     /// ```
@@ -627,6 +635,10 @@ impl<'a, T: Clone, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
     ///
     /// [`TryRecvError::Empty`] if there is no new message, [`TryRecvError::Lagged`] as for
     /// [`recv`](Receiver::recv), [`TryRecvError::Closed`] if there is none and none will come.
+    ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this channel (see [Locking](self#locking)); nothing is received.
     ///
     /// # Examples
     ///

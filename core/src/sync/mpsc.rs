@@ -14,6 +14,10 @@
 //!   received (unless the receiver was dropped, which drops them).
 //! - [`Receiver::recv`] returns `None` once the channel is closed **and** drained.
 //!
+//! No user code runs under the channel's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, and messages are dropped outside it, so a foreign waker or a
+//! message's `Drop` may use the channel again.
+//!
 //! # Examples
 //!
 //! ```

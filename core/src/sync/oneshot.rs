@@ -11,6 +11,10 @@
 //!   the sender was dropped without sending.
 //! - [`Sender::closed`] lets a producer notice that nobody wants its answer any more.
 //!
+//! No user code runs under the channel's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, and an unreceived value is dropped outside it, so a foreign
+//! waker or the value's `Drop` may use the channel again.
+//!
 //! # Reuse
 //!
 //! A channel is **reusable**: once *both* ends of a pair are dropped, [`split`](Channel::split)

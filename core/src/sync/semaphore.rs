@@ -7,6 +7,9 @@
 //!
 //! Invariant: while any task waits, [`Semaphore::available_permits`] is `0`.
 //!
+//! No user code runs under the semaphore's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, so a foreign waker may use the semaphore again.
+//!
 //! # Examples
 //!
 //! ```

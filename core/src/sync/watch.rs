@@ -27,9 +27,17 @@
 //!
 //! # Locking
 //!
-//! The state is behind one short lock, which `T::clone` (in `get`) and the closures of `with`,
-//! `send_modify` and `send_if_modified` run inside: keep them short and do not touch the watch
-//! from them. Replaced values are dropped outside the lock.
+//! The state is behind one short lock. Wakers are cloned before it is taken and dropped or woken
+//! after it is released, and replaced values are dropped outside it, so that user code may use
+//! the watch again. Four kinds of user code do run inside it, because the value lives there:
+//! `T::clone` (in [`get`](Watch::get), [`Receiver::get`], [`Receiver::get_and_update`]), `T`'s
+//! `Debug` (in the watch's), and the closures of [`with`](Watch::with), [`Receiver::with`],
+//! [`send_modify`](Sender::send_modify) and [`send_if_modified`](Sender::send_if_modified).
+//! Keep them short (on a microcontroller they run with interrupts masked), and do not use the
+//! same watch from them: such a call **panics** (or, with a
+//! [`SpinRawMutex`](crate::blocking_mutex::SpinRawMutex), spins forever), the outer call
+//! publishes nothing and marks nothing seen, and the watch works as before. Tokio's `watch`
+//! holds its lock there too (where re-entering deadlocks).
 //!
 //! # Examples
 //!
@@ -198,6 +206,10 @@ impl<T, M: RawMutex> Watch<T, M> {
 
     /// A copy of the current value.
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); the watch is unchanged.
+    ///
     /// # Examples
     ///
     /// ```
@@ -214,6 +226,10 @@ impl<T, M: RawMutex> Watch<T, M> {
     }
 
     /// Runs `f` on the current value, under the lock (keep it short).
+    ///
+    /// # Panics
+    ///
+    /// If `f` uses this watch (see [Locking](self#locking)); the watch is unchanged.
     ///
     /// # Examples
     ///
@@ -285,6 +301,7 @@ impl<T: Default> Default for Watch<T> {
     }
 }
 
+/// Formats the value under the lock: `T`'s `Debug` must not use the watch (it would panic).
 impl<T: fmt::Debug, M: RawMutex> fmt::Debug for Watch<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.state.lock(|state| {
@@ -353,7 +370,12 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
     }
 
     /// Changes the value in place with `modify` (run under the lock: keep it short), then wakes
-    /// every receiver waiting for a change.
+    /// every receiver waiting for a change. If `modify` panics, nobody is told of a change (what
+    /// it changed before panicking stays).
+    ///
+    /// # Panics
+    ///
+    /// If `modify` uses this watch (see [Locking](self#locking)); no change is published.
     ///
     /// # Examples
     ///
@@ -374,6 +396,10 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
     /// Changes the value in place with `modify` (run under the lock: keep it short); only if
     /// `modify` returns `true` is it a change that receivers are told about. Returns what
     /// `modify` returned.
+    ///
+    /// # Panics
+    ///
+    /// If `modify` uses this watch (see [Locking](self#locking)); no change is published.
     ///
     /// # Examples
     ///
@@ -556,6 +582,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
 
     /// A copy of the current value (without marking it seen).
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); the watch is unchanged.
+    ///
     /// # Examples
     ///
     /// ```
@@ -573,6 +603,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
     }
 
     /// A copy of the current value, marking it seen.
+    ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); nothing is marked seen.
     ///
     /// # Examples
     ///
@@ -600,6 +634,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
     }
 
     /// Runs `f` on the current value (without marking it seen), under the lock (keep it short).
+    ///
+    /// # Panics
+    ///
+    /// If `f` uses this watch (see [Locking](self#locking)); the watch is unchanged.
     ///
     /// # Examples
     ///
