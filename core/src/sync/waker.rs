@@ -35,16 +35,16 @@ pub(crate) struct NeedsClone;
 #[derive(Debug)]
 pub(crate) struct Registration<'a> {
     waker: &'a Waker,
-    /// A clone made with the lock released, for a waker whose clone may run user code.
-    spare: Option<Waker>,
-    /// The waker a slot held before, dropped after unlocking.
-    replaced: Option<Waker>,
+    /// Before `store`: a clone made with the lock released, for a waker whose clone may run
+    /// user code. After `store`: the waker the slot held before. Dropped after unlocking.
+    held: Option<Waker>,
 }
 
 impl Registration<'_> {
     /// Puts the polling task's waker into `slot`, unless the waker there already wakes it.
     ///
-    /// At most one `store` per run of the closure of [`lock_registering`].
+    /// At most one `store` (or [`clone_waker`](Registration::clone_waker)) per run of the closure
+    /// of [`lock_registering`].
     ///
     /// # Errors
     ///
@@ -57,8 +57,8 @@ impl Registration<'_> {
             }
         }
         let new = self.clone_waker()?;
-        debug_assert!(self.replaced.is_none(), "one `store` per locked closure");
-        self.replaced = slot.replace(new);
+        // `held` is empty now (its clone, if any, was just taken): it takes the old waker.
+        self.held = slot.replace(new);
         Ok(())
     }
 
@@ -69,7 +69,7 @@ impl Registration<'_> {
     /// [`NeedsClone`], as for [`store`](Registration::store).
     #[inline]
     pub(crate) fn clone_waker(&mut self) -> Result<Waker, NeedsClone> {
-        match self.spare.take() {
+        match self.held.take() {
             Some(spare) => Ok(spare),
             None if clone_runs_no_user_code(self.waker) => Ok(self.waker.clone()),
             None => Err(NeedsClone),
@@ -88,25 +88,37 @@ fn clone_runs_no_user_code(waker: &Waker) -> bool {
 /// Runs `f` under `mutex`'s lock with a [`Registration`] of `waker`; if `f` returns
 /// [`NeedsClone`], clones `waker` with the lock released and runs `f` again.
 ///
-/// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. Wakers
-/// replaced by `store` and unused clones are dropped after unlocking.
-#[inline]
+/// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. The waker
+/// that `store` replaced, or an unused clone, is dropped after unlocking.
+#[inline(always)]
 pub(crate) fn lock_registering<M: RawMutex, S, R>(
     mutex: &BlockingMutex<M, S>,
     waker: &Waker,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
 ) -> R {
-    let mut registration = Registration {
-        waker,
-        spare: None,
-        replaced: None,
-    };
+    let mut registration = Registration { waker, held: None };
+    match mutex.lock(|state| f(state, &mut registration)) {
+        // `registration` (a replaced waker) is dropped on return, unlocked.
+        Ok(out) => out,
+        Err(NeedsClone) => retry_with_clone(mutex, registration, f),
+    }
+}
+
+/// The slow path of [`lock_registering`]: a foreign waker's clone, made unlocked.
+#[cold]
+#[inline(never)]
+fn retry_with_clone<M: RawMutex, S, R>(
+    mutex: &BlockingMutex<M, S>,
+    mut registration: Registration<'_>,
+    mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
+) -> R {
     loop {
-        match mutex.lock(|state| f(state, &mut registration)) {
-            // `registration` (a replaced waker, an unused spare) is dropped here, unlocked.
-            Ok(out) => return out,
-            // Unlocked: the clone may run any code, even code that uses this primitive.
-            Err(NeedsClone) => registration.spare = Some(waker.clone()),
+        // Unlocked: the clone may run any code, even code that uses this primitive. (It replaces
+        // nothing: `f` failed before any `store`, or took the previous clone and failed again.)
+        registration.held = Some(registration.waker.clone());
+        if let Ok(out) = mutex.lock(|state| f(state, &mut registration)) {
+            // `registration` (an unused clone, a replaced waker) is dropped on return, unlocked.
+            return out;
         }
     }
 }
