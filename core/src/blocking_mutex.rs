@@ -105,7 +105,9 @@ unsafe impl RawMutex for CriticalSectionRawMutex {
 /// A spin lock on one atomic flag: safe between threads, cheapest when threads rarely collide.
 ///
 /// Do not use it for a primitive that an interrupt handler touches on a single-core machine: the
-/// handler would spin forever on a lock its own core holds.
+/// handler would spin forever on a lock its own core holds. For the same reason it does not nest:
+/// user code that re-enters a primitive from inside its lock (see
+/// [Re-entrancy](self#re-entrancy)) spins forever instead of panicking.
 #[derive(Debug)]
 pub struct SpinRawMutex {
     locked: AtomicBool,
@@ -232,7 +234,7 @@ fn reentered() -> ! {
     panic!(
         "ebbtide: a sync primitive was used from inside its own critical section, e.g. from the \
          closure of `Watch::with` or `send_modify`, from `T::clone` in `Watch::get` or a broadcast \
-         receive, or from `T: Debug`"
+         receive, or from `T: Debug` (see `ebbtide_core::blocking_mutex`, Re-entrancy)"
     )
 }
 
@@ -262,14 +264,14 @@ impl<M: RawMutex, T> BlockingMutex<M, T> {
             // SAFETY: the raw lock is held, so no other context reads or writes the flag; a
             // nested `lock` from inside `f` (same context) reads it through the raw pointer too,
             // and no reference to it lives across `f`.
-            let nested = self
-                .busy
-                .with_mut(|busy| unsafe { core::mem::replace(&mut *busy, true) });
-            if nested {
-                // The outer `lock` owns the flag and the data: touch neither. Its `Busy` guard
-                // clears the flag when this panic unwinds through it.
+            if self.busy.with(|busy| unsafe { *busy }) {
+                // Nested inside a running closure of this mutex, which owns the flag and the
+                // data: touch neither. Its `Busy` guard clears the flag when this panic unwinds
+                // through it.
                 reentered();
             }
+            // SAFETY: as above.
+            self.busy.with_mut(|busy| unsafe { *busy = true });
             let _busy = Busy(&self.busy);
             // SAFETY: `raw` excludes every other context's `lock` while the closure runs, and the
             // flag (just set, cleared by `_busy` after `f`) turns a nested `lock` from inside `f`
