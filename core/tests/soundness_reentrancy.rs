@@ -178,6 +178,7 @@ fn assert_reentry_panics<R>(f: impl FnOnce() -> R) {
 // ---------------------------------------------------------------------------------------------
 // Closures run under the lock: a clean panic, and the primitive stays usable.
 
+/// Door: `Watch::with` / `Receiver::with` closure that sends (frees the value it borrows).
 #[test]
 fn watch_with_closure_that_sends() {
     let watch: Watch<String> = Watch::new(String::from("old value"));
@@ -204,6 +205,7 @@ fn watch_with_closure_that_sends() {
     assert_eq!(rx.with(|v| v.clone()), "after");
 }
 
+/// Door: the same with `LocalRawMutex`, which has no lock at all.
 #[test]
 fn watch_with_closure_that_sends_local_raw_mutex() {
     let watch: Watch<String, LocalRawMutex> = Watch::with_mutex(String::from("old value"));
@@ -219,6 +221,7 @@ fn watch_with_closure_that_sends_local_raw_mutex() {
     assert_eq!(watch.get(), "after");
 }
 
+/// Door: `send_modify` / `send_if_modified` closures that use the watch.
 #[test]
 fn watch_send_modify_closure_that_reenters() {
     let watch: Watch<String> = Watch::new(String::from("old value"));
@@ -279,6 +282,8 @@ impl std::fmt::Debug for WatchSendsOnClone {
     }
 }
 
+/// Door: `T::clone` in `Watch::get`, `Receiver::get`, `get_and_update`, and `T: Debug` in the
+/// watch's `Debug`, each sending into the watch while the value is borrowed.
 #[test]
 fn watch_value_clone_or_debug_that_reenters() {
     let tx = CLONE_WATCH.sender();
@@ -321,6 +326,8 @@ impl Clone for BroadcastSendsOnClone {
     }
 }
 
+/// Door: `T::clone` in a broadcast receive (`try_recv`, the `recv` future) that sends, overwriting
+/// the message being cloned.
 #[test]
 fn broadcast_message_clone_that_reenters() {
     let tx = CLONE_BROADCAST.sender();
@@ -359,6 +366,8 @@ fn broadcast_message_clone_that_reenters() {
 // ---------------------------------------------------------------------------------------------
 // Foreign wakers whose clone/drop re-enter: they run outside the lock now, so this just works.
 
+/// Door: a foreign waker's clone (first registration) and drop (re-registration, dropped future)
+/// that notify.
 #[test]
 fn notify_foreign_waker_reenters() {
     static NOTIFY: Notify = Notify::new();
@@ -391,6 +400,7 @@ fn notify_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that add permits while `acquire` registers.
 #[test]
 fn semaphore_foreign_waker_reenters() {
     static SEMAPHORE: Semaphore = Semaphore::new(0);
@@ -422,6 +432,7 @@ fn semaphore_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that unlock the `Mutex` while `lock` registers.
 #[test]
 fn mutex_foreign_waker_reenters() {
     static MUTEX: Mutex<u32> = Mutex::new(0);
@@ -459,6 +470,7 @@ fn mutex_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that send while `recv` registers.
 #[test]
 fn mpsc_receiver_foreign_waker_reenters() {
     static CHANNEL: mpsc::Channel<u32, 1> = mpsc::Channel::new();
@@ -491,6 +503,8 @@ fn mpsc_receiver_foreign_waker_reenters() {
     drop(tx);
 }
 
+/// Door: a foreign waker's clone and drop that receive (free a slot) while a full `send` registers,
+/// and the drop of a waiting send's node.
 #[test]
 fn mpsc_sender_foreign_waker_reenters() {
     static CHANNEL: mpsc::Channel<u32, 1> = mpsc::Channel::new();
@@ -534,6 +548,8 @@ fn mpsc_sender_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that send while the `Receiver` registers, and a clone
+/// that drops the receiver while `poll_closed` registers.
 #[test]
 fn oneshot_foreign_waker_reenters() {
     static FIRST: oneshot::Channel<u32> = oneshot::Channel::new();
@@ -575,6 +591,8 @@ fn oneshot_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that send while `changed` registers, and the drop of a
+/// waiting `changed` future.
 #[test]
 fn watch_changed_foreign_waker_reenters() {
     static WATCH: Watch<u32> = Watch::new(0);
@@ -616,6 +634,7 @@ fn watch_changed_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that send while `recv` registers.
 #[test]
 fn broadcast_recv_foreign_waker_reenters() {
     static CHANNEL: broadcast::Channel<u32, 2> = broadcast::Channel::new();
@@ -653,6 +672,7 @@ fn broadcast_recv_foreign_waker_reenters() {
     assert!(a.balanced() && b.balanced());
 }
 
+/// Door: a foreign waker's clone and drop that write while a read of an empty pipe registers.
 #[test]
 fn pipe_foreign_waker_reenters() {
     static PIPE: Pipe<4> = Pipe::new();
