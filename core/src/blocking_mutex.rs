@@ -10,6 +10,17 @@
 //! | [`SpinRawMutex`] | threads (not interrupts on the same core) | one compare-and-swap | several threads, no interrupt handlers |
 //! | [`LocalRawMutex`] | nothing: the primitive is `!Sync` | free | every user runs on one executor |
 //!
+//! # Re-entrancy
+//!
+//! No waker is cloned, woken or dropped while a primitive's lock is held, and no message is
+//! dropped there, so a foreign waker or a `Drop` may use the primitive again. A few methods do run
+//! user code under the lock, because the value they read lives there: the closures of
+//! `Watch::with` and `send_modify`, `T::clone` in `Watch::get` and broadcast receives, and `T`'s
+//! `Debug`. If that code uses the same primitive again, the inner call panics (with
+//! [`CriticalSectionRawMutex`] and [`LocalRawMutex`], whose locks nest) or spins forever (with
+//! [`SpinRawMutex`]); either way the state is never reached twice, and after the panic the
+//! primitive works as before.
+//!
 //! # Examples
 //!
 //! ```
@@ -32,8 +43,13 @@ use crate::loom::{AtomicBool, Ordering, UnsafeCell};
 /// # Safety
 ///
 /// An implementation must guarantee that no two calls of [`lock`](RawMutex::lock) on the same
-/// value run their closures at the same time, among every context that can reach the value
-/// (threads if the implementation is `Sync`, interrupt handlers if it claims to cover them).
+/// value from different contexts run their closures at the same time, among every context that
+/// can reach the value (threads if the implementation is `Sync`, interrupt handlers if it claims
+/// to cover them), and that each closure sees the writes of the closures that ran before it.
+///
+/// A call made from inside a running closure (same context, same value) may nest, as
+/// [`CriticalSectionRawMutex`] and [`LocalRawMutex`] do: the primitives check for that
+/// themselves and panic rather than touch their state twice.
 pub unsafe trait RawMutex {
     /// An unlocked mutex, for `const` constructors.
     #[cfg(not(loom))]
@@ -89,7 +105,9 @@ unsafe impl RawMutex for CriticalSectionRawMutex {
 /// A spin lock on one atomic flag: safe between threads, cheapest when threads rarely collide.
 ///
 /// Do not use it for a primitive that an interrupt handler touches on a single-core machine: the
-/// handler would spin forever on a lock its own core holds.
+/// handler would spin forever on a lock its own core holds. For the same reason it does not nest:
+/// user code that re-enters a primitive from inside its lock (see
+/// [Re-entrancy](self#re-entrancy)) spins forever instead of panicking.
 #[derive(Debug)]
 pub struct SpinRawMutex {
     locked: AtomicBool,
@@ -142,8 +160,9 @@ pub struct LocalRawMutex {
     _not_sync: PhantomData<*mut ()>,
 }
 
-// SAFETY: `LocalRawMutex` is `!Sync`, so a value is only ever reached from one thread, and
-// ebbtide never calls `lock` re-entrantly on the same primitive.
+// SAFETY: `LocalRawMutex` is `!Sync`, so a value is only ever reached from one thread: two
+// closures can only overlap by nesting, and `BlockingMutex`'s re-entrancy flag turns a nested
+// `lock` into a panic before it reaches the data.
 unsafe impl RawMutex for LocalRawMutex {
     #[cfg(not(loom))]
     const INIT: Self = LocalRawMutex {
@@ -168,20 +187,56 @@ unsafe impl Send for LocalRawMutex {}
 
 /// Data behind a [`RawMutex`], reached only inside [`lock`](BlockingMutex::lock).
 ///
-/// Crate-private: ebbtide never locks the same `BlockingMutex` again inside the closure (that
-/// would alias the `&mut T`), and never calls a `Waker` inside it (a foreign waker could re-enter
-/// the primitive). Primitives take wakers out under the lock and wake them after.
+/// Crate-private. `lock` hands the closure `&mut T`, so a second `lock` of the same mutex while
+/// the first closure runs would alias it. [`CriticalSectionRawMutex`] nests (critical-section's std
+/// implementation lets the holding thread in again; on single-core bare metal a nested section
+/// just restores the interrupt state) and [`LocalRawMutex`] has no lock at all, so the raw lock
+/// alone does not prevent that. Two rules do:
+///
+/// - Primitives run no user code under the lock where they can avoid it: wakers are cloned before
+///   locking and dropped or woken after unlocking (see `sync::waker`), values are dropped after
+///   unlocking. What is left (the closures of `Watch::with` and `send_modify`, `T::clone` in
+///   `Watch::get` and broadcast receives, `T: Debug`) is documented on each method.
+/// - A re-entrancy flag, set while a closure runs, makes a nested `lock` of the same mutex panic
+///   (before it touches the data) instead of aliasing. This makes every safe call sequence sound,
+///   whatever user code does. With [`SpinRawMutex`] a nested `lock` spins forever before it
+///   reaches the flag: a hang, not undefined behaviour.
 #[derive(Debug)]
 pub(crate) struct BlockingMutex<M, T> {
     raw: M,
+    /// Whether a closure of `lock` runs now. Read and written only with `raw` held, never through
+    /// a reference that lives across the closure.
+    busy: UnsafeCell<bool>,
     data: UnsafeCell<T>,
 }
 
-// SAFETY: access to `data` is serialised by `raw`; `M: Sync` says the lock works across threads,
-// and `T: Send` because the data is handed from thread to thread.
+// SAFETY: access to `data` and `busy` is serialised by `raw`; `M: Sync` says the lock works
+// across threads, and `T: Send` because the data is handed from thread to thread.
 unsafe impl<M: RawMutex + Sync, T: Send> Sync for BlockingMutex<M, T> {}
 // SAFETY: moving the mutex moves the data.
 unsafe impl<M: RawMutex + Send, T: Send> Send for BlockingMutex<M, T> {}
+
+/// Clears the re-entrancy flag when the closure returns or unwinds (still under the raw lock).
+struct Busy<'a>(&'a UnsafeCell<bool>);
+
+impl Drop for Busy<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: dropped inside `raw.lock`'s closure, so the raw lock is held; no reference to
+        // the flag exists, only this short write through the raw pointer.
+        self.0.with_mut(|busy| unsafe { *busy = false });
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn reentered() -> ! {
+    panic!(
+        "ebbtide: a sync primitive was used from inside its own critical section, e.g. from the \
+         closure of `Watch::with` or `send_modify`, from `T::clone` in `Watch::get` or a broadcast \
+         receive, or from `T: Debug` (see `ebbtide_core::blocking_mutex`, Re-entrancy)"
+    )
+}
 
 impl<M: RawMutex, T> BlockingMutex<M, T> {
     crate::loom_const_fn! {
@@ -191,17 +246,36 @@ impl<M: RawMutex, T> BlockingMutex<M, T> {
                 raw: M::INIT,
                 #[cfg(loom)]
                 raw: M::init(),
+                busy: UnsafeCell::new(false),
                 data: UnsafeCell::new(data),
             }
         }
     }
 
     /// Runs `f` with exclusive access to the data.
+    ///
+    /// # Panics
+    ///
+    /// If called again for the same mutex from inside `f` (user code that `f` runs re-entered
+    /// the primitive); the outer `lock` is left usable once the panic unwinds out of it.
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         self.raw.lock(|| {
-            // SAFETY: `raw` excludes every other `lock` of this mutex while the closure runs, and
-            // ebbtide never nests a `lock` of the same mutex, so this is the only reference.
+            // SAFETY: the raw lock is held, so no other context reads or writes the flag; a
+            // nested `lock` from inside `f` (same context) reads it through the raw pointer too,
+            // and no reference to it lives across `f`.
+            if self.busy.with(|busy| unsafe { *busy }) {
+                // Nested inside a running closure of this mutex, which owns the flag and the
+                // data: touch neither. Its `Busy` guard clears the flag when this panic unwinds
+                // through it.
+                reentered();
+            }
+            // SAFETY: as above.
+            self.busy.with_mut(|busy| unsafe { *busy = true });
+            let _busy = Busy(&self.busy);
+            // SAFETY: `raw` excludes every other context's `lock` while the closure runs, and the
+            // flag (just set, cleared by `_busy` after `f`) turns a nested `lock` from inside `f`
+            // into a panic before it reaches the data, so this is the only reference.
             self.data.with_mut(|data| f(unsafe { &mut *data }))
         })
     }

@@ -1,4 +1,7 @@
 //! In-memory streams: a one-way [`Pipe`] and a two-way [`Duplex`], with no allocation.
+//!
+//! No user code runs under a pipe's lock: wakers are cloned before it is taken and dropped or
+//! woken after it is released, so a foreign waker may use the pipe again.
 
 use core::fmt;
 use core::pin::Pin;
@@ -6,6 +9,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::{AsyncRead, AsyncWrite, ErrorKind, ErrorType};
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::sync::waker::lock_registering;
 
 /// A one-way in-memory byte stream with an `N`-byte ring buffer, guarded by the lock `M`.
 ///
@@ -62,17 +66,6 @@ struct State<const N: usize> {
     reader_waker: Option<Waker>,
     /// The writer's waker, while it waits for room.
     writer_waker: Option<Waker>,
-}
-
-impl<const N: usize> State<N> {
-    /// Stores `waker` in `slot` unless it is already there; returns the waker it replaced, to be
-    /// dropped after unlocking.
-    fn register(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
-        match slot {
-            Some(old) if old.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
-        }
-    }
 }
 
 impl<const N: usize> Pipe<N> {
@@ -294,13 +287,14 @@ impl<const N: usize, M: RawMutex> AsyncRead for PipeReader<'_, N, M> {
         if crate::task::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
-        let (poll, wake, old) = self.pipe.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        let (poll, wake) = lock_registering(&self.pipe.state, cx.waker(), |state, waker| {
             if state.len == 0 {
                 if state.write_closed {
-                    return (Poll::Ready(Ok(0)), None, None);
+                    return Ok((Poll::Ready(Ok(0)), None));
                 }
-                let old = State::<N>::register(&mut state.reader_waker, cx.waker());
-                return (Poll::Pending, None, old);
+                waker.store(&mut state.reader_waker)?;
+                return Ok((Poll::Pending, None));
             }
             let n = buf.len().min(state.len);
             // The unread bytes may wrap: copy up to the end of the array, then from its start.
@@ -309,9 +303,8 @@ impl<const N: usize, M: RawMutex> AsyncRead for PipeReader<'_, N, M> {
             buf[first..n].copy_from_slice(&state.buf[..n - first]);
             state.head = (state.head + n) % N;
             state.len -= n;
-            (Poll::Ready(Ok(n)), state.writer_waker.take(), None)
+            Ok((Poll::Ready(Ok(n)), state.writer_waker.take()))
         });
-        drop(old);
         if let Some(waker) = wake {
             waker.wake();
         }
@@ -331,14 +324,15 @@ impl<const N: usize, M: RawMutex> AsyncWrite for PipeWriter<'_, N, M> {
         if crate::task::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
-        let (poll, wake, old) = self.pipe.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        let (poll, wake) = lock_registering(&self.pipe.state, cx.waker(), |state, waker| {
             if !state.reader || state.write_closed {
-                return (Poll::Ready(Err(ErrorKind::BrokenPipe)), None, None);
+                return Ok((Poll::Ready(Err(ErrorKind::BrokenPipe)), None));
             }
             let room = N - state.len;
             if room == 0 {
-                let old = State::<N>::register(&mut state.writer_waker, cx.waker());
-                return (Poll::Pending, None, old);
+                waker.store(&mut state.writer_waker)?;
+                return Ok((Poll::Pending, None));
             }
             let n = buf.len().min(room);
             // Free space starts at `tail` and may wrap, as the unread bytes do.
@@ -347,9 +341,8 @@ impl<const N: usize, M: RawMutex> AsyncWrite for PipeWriter<'_, N, M> {
             state.buf[tail..tail + first].copy_from_slice(&buf[..first]);
             state.buf[..n - first].copy_from_slice(&buf[first..n]);
             state.len += n;
-            (Poll::Ready(Ok(n)), state.reader_waker.take(), None)
+            Ok((Poll::Ready(Ok(n)), state.reader_waker.take()))
         });
-        drop(old);
         if let Some(waker) = wake {
             waker.wake();
         }

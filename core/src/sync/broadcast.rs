@@ -27,10 +27,14 @@
 //!
 //! # Locking
 //!
-//! The state is behind one short lock. `T::clone` runs inside it (a receiver that is not the
-//! last one of a message clones it there), so keep `clone` cheap (`Copy` data, `&'static`
-//! references, reference-counted handles) and do not touch the channel from it. Messages are
-//! dropped outside the lock.
+//! The state is behind one short lock. Wakers are cloned before it is taken and dropped or woken
+//! after it is released, and messages are dropped outside it, so user code there may use the
+//! channel again. `T::clone` does run inside it (a receiver that is not the last one of a message
+//! clones it there, since a send may overwrite the slot at any time), so keep `clone` cheap
+//! (`Copy` data, `&'static` references, reference-counted handles; on a microcontroller it runs
+//! with interrupts masked) and do not use the channel from it: such a call **panics** (or, with a
+//! [`SpinRawMutex`](crate::blocking_mutex::SpinRawMutex), spins forever). A receive whose clone
+//! panicked took nothing: the receiver still has that message to read.
 //!
 //! # Examples
 //!
@@ -72,6 +76,7 @@ use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::waker::lock_registering;
 
 /// A broadcast channel keeping the last `N` messages of type `T`, guarded by the lock `M`.
 ///
@@ -156,15 +161,17 @@ impl<T: Clone, const N: usize> State<T, N> {
             return Err(TryRecvError::Lagged(missed));
         }
         let position = *next;
-        *next += 1;
         let slot = self.slot(position);
         debug_assert_eq!(slot.position, position);
-        slot.remaining -= 1;
-        let value = if slot.remaining == 0 {
+        // The clone (user code, which may panic) comes before any change, so a panic leaves the
+        // message unread by this receiver and the counts right.
+        let value = if slot.remaining == 1 {
             slot.value.take()
         } else {
             slot.value.clone()
         };
+        slot.remaining -= 1;
+        *next += 1;
         Ok(value.expect("a message is kept until every receiver counted for it has read it"))
     }
 
@@ -589,6 +596,10 @@ impl<'a, T: Clone, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
     /// Cancel safe: if the future is dropped before it completes, no message was taken (the
     /// receiver's position is unchanged).
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this channel (see [Locking](self#locking)), when the future is polled; nothing is received.
+    ///
     /// # Examples
     ///
     /// ```
@@ -624,6 +635,10 @@ impl<'a, T: Clone, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
     ///
     /// [`TryRecvError::Empty`] if there is no new message, [`TryRecvError::Lagged`] as for
     /// [`recv`](Receiver::recv), [`TryRecvError::Closed`] if there is none and none will come.
+    ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this channel (see [Locking](self#locking)); nothing is received.
     ///
     /// # Examples
     ///
@@ -757,8 +772,10 @@ impl<T: Clone, const N: usize, M: RawMutex> Future for RecvFuture<'_, '_, T, N, 
         }
         let this = &*self;
         let node = &this.node;
-        let (poll, stale) = this.receiver.channel.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        lock_registering(&this.receiver.channel.state, cx.waker(), |state, waker| {
             let mut next = node.with(&mut state.waiters, |w| w.payload.next);
+            // `recv` changes nothing if `T::clone` panics, and nothing when it finds no message.
             let received = state.recv(&mut next);
             node.with(&mut state.waiters, |w| w.payload.next = next);
             let ready = match received {
@@ -767,28 +784,23 @@ impl<T: Clone, const N: usize, M: RawMutex> Future for RecvFuture<'_, '_, T, N, 
                 Err(TryRecvError::Closed) => Err(RecvError::Closed),
                 Err(TryRecvError::Empty) => {
                     let tail = state.tail;
-                    let stale = node.with(&mut state.waiters, |w| {
+                    node.with(&mut state.waiters, |w| {
+                        waker.store(&mut w.waker)?;
                         w.payload.waits_for = tail;
-                        match &w.waker {
-                            Some(old) if old.will_wake(cx.waker()) => None,
-                            _ => w.waker.replace(cx.waker().clone()),
-                        }
-                    });
+                        Ok(())
+                    })?;
                     if !node.is_linked(&state.waiters) {
                         // SAFETY: `this` is pinned (polled through `Pin`), its `Drop` removes the
                         // node under this lock, and the node is only used with this list.
                         unsafe { state.waiters.push_back(node) };
                     }
-                    return (Poll::Pending, stale);
+                    return Ok(Poll::Pending);
                 }
             };
             // Done waiting: leave the list if a send has not unlinked us yet.
             state.waiters.remove(node);
-            (Poll::Ready(ready), None)
-        });
-        // A replaced waker is dropped outside the lock.
-        drop(stale);
-        poll
+            Ok(Poll::Ready(ready))
+        })
     }
 }
 

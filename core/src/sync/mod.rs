@@ -6,6 +6,7 @@
 //! they work under any executor, ebbtide's or not.
 
 pub(crate) mod wait_list;
+pub(crate) mod waker;
 
 pub mod broadcast;
 pub mod mpsc;

@@ -14,6 +14,10 @@
 //!   received (unless the receiver was dropped, which drops them).
 //! - [`Receiver::recv`] returns `None` once the channel is closed **and** drained.
 //!
+//! No user code runs under the channel's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, and messages are dropped outside it, so a foreign waker or a
+//! message's `Drop` may use the channel again.
+//!
 //! # Examples
 //!
 //! ```
@@ -56,6 +60,7 @@ use heapless::Deque;
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList};
+use crate::sync::waker::lock_registering;
 
 mod error;
 mod send;
@@ -743,19 +748,16 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
     if crate::task::poll_budget(cx).is_pending() {
         return Poll::Pending;
     }
-    let polled = channel
-        .state
-        .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
+    let polled = lock_registering(&channel.state, cx.waker(), |state, waker| {
+        Ok(match Channel::<T, N, M>::pop_locked(state) {
             Some((message, sender)) => Poll::Ready(Some((message, sender))),
             None if state.is_closed() => Poll::Ready(None),
             None => {
-                match &state.receiver {
-                    Some(old) if old.will_wake(cx.waker()) => {}
-                    _ => state.receiver = Some(cx.waker().clone()),
-                }
+                waker.store(&mut state.receiver)?;
                 Poll::Pending
             }
-        });
+        })
+    });
     polled.map(|popped| {
         popped.map(|(message, sender)| {
             if let Some(waker) = sender {

@@ -6,6 +6,10 @@
 //! Prefer a [`blocking_mutex`](crate::blocking_mutex) lock (or no lock) when the guard is never
 //! held across an `.await`; this one is for when it is.
 //!
+//! No user code runs under the lock of the semaphore's queue (wakers are cloned before it is
+//! taken and dropped after), so a foreign waker may use the mutex again. The `T` itself is only
+//! reached through a [`MutexGuard`], never under that lock.
+//!
 //! # Examples
 //!
 //! ```

@@ -4,6 +4,10 @@
 //! permit if nobody waits (the next [`Notify::notified`] then completes at once);
 //! [`Notify::notify_waiters`] wakes every waiter present at the call and stores nothing.
 //!
+//! No user code runs under the `Notify`'s lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, so a foreign waker may use the `Notify` from its `clone`,
+//! `wake` or `drop`.
+//!
 //! # Examples
 //!
 //! ```
@@ -24,6 +28,7 @@ use core::task::{Context, Poll, Waker};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::waker::lock_registering;
 
 /// Notifies one task, or all waiting tasks, of an event.
 ///
@@ -302,7 +307,7 @@ impl<M: RawMutex> Future for Notified<'_, M> {
             return Poll::Pending;
         }
         let this = &*self;
-        this.notify.state.lock(|state| {
+        lock_registering(&this.notify.state, cx.waker(), |state, waker| {
             let current = state.generation;
             let phase = this.node.with(&mut state.waiters, |w| w.payload.phase);
             let ready = match phase {
@@ -314,10 +319,11 @@ impl<M: RawMutex> Future for Notified<'_, M> {
                         state.permit = false;
                         true
                     } else {
-                        this.node.with(&mut state.waiters, |w| {
-                            w.payload.phase = Phase::Waiting;
-                            w.waker = Some(cx.waker().clone());
-                        });
+                        // First the waker (it may send us round again), then the state.
+                        this.node
+                            .with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
+                        this.node
+                            .with(&mut state.waiters, |w| w.payload.phase = Phase::Waiting);
                         // SAFETY: `this` is pinned (we were polled through `Pin`), and `Drop`
                         // removes the node under this lock; the node is only used with this list.
                         unsafe { state.waiters.push_back(&this.node) };
@@ -325,10 +331,8 @@ impl<M: RawMutex> Future for Notified<'_, M> {
                     }
                 }
                 Phase::Waiting => {
-                    this.node.with(&mut state.waiters, |w| match &w.waker {
-                        Some(old) if old.will_wake(cx.waker()) => {}
-                        _ => w.waker = Some(cx.waker().clone()),
-                    });
+                    this.node
+                        .with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
                     false
                 }
                 Phase::NotifiedOne | Phase::NotifiedAll => true,
@@ -337,9 +341,9 @@ impl<M: RawMutex> Future for Notified<'_, M> {
             if ready {
                 this.node
                     .with(&mut state.waiters, |w| w.payload.phase = Phase::Done);
-                Poll::Ready(())
+                Ok(Poll::Ready(()))
             } else {
-                Poll::Pending
+                Ok(Poll::Pending)
             }
         })
     }

@@ -11,6 +11,10 @@
 //!   the sender was dropped without sending.
 //! - [`Sender::closed`] lets a producer notice that nobody wants its answer any more.
 //!
+//! No user code runs under the channel's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, and an unreceived value is dropped outside it, so a foreign
+//! waker or the value's `Drop` may use the channel again.
+//!
 //! # Reuse
 //!
 //! A channel is **reusable**: once *both* ends of a pair are dropped, [`split`](Channel::split)
@@ -65,6 +69,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::sync::waker::lock_registering;
 
 /// A one-shot channel for one value of type `T` at a time, guarded by the lock `M`.
 ///
@@ -386,21 +391,14 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
         if crate::task::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
-        let (poll, old) = self.channel.state.lock(|state| {
-            if state.closed {
-                return (Poll::Ready(()), None);
-            }
-            match &state.sender_waker {
-                Some(old) if old.will_wake(cx.waker()) => (Poll::Pending, None),
-                _ => (
-                    Poll::Pending,
-                    state.sender_waker.replace(cx.waker().clone()),
-                ),
-            }
-        });
         // A replaced waker is dropped outside the lock.
-        drop(old);
-        poll
+        lock_registering(&self.channel.state, cx.waker(), |state, waker| {
+            if state.closed {
+                return Ok(Poll::Ready(()));
+            }
+            waker.store(&mut state.sender_waker)?;
+            Ok(Poll::Pending)
+        })
     }
 }
 
@@ -546,23 +544,17 @@ impl<T, M: RawMutex> Future for Receiver<'_, T, M> {
         if crate::task::poll_budget(cx).is_pending() {
             return Poll::Pending;
         }
-        let (poll, old) = self.channel.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        lock_registering(&self.channel.state, cx.waker(), |state, waker| {
             if let Some(value) = state.value.take() {
-                return (Poll::Ready(Ok(value)), None);
+                return Ok(Poll::Ready(Ok(value)));
             }
             if !state.sender || state.closed {
-                return (Poll::Ready(Err(RecvError(()))), None);
+                return Ok(Poll::Ready(Err(RecvError(()))));
             }
-            match &state.receiver_waker {
-                Some(old) if old.will_wake(cx.waker()) => (Poll::Pending, None),
-                _ => (
-                    Poll::Pending,
-                    state.receiver_waker.replace(cx.waker().clone()),
-                ),
-            }
-        });
-        drop(old);
-        poll
+            waker.store(&mut state.receiver_waker)?;
+            Ok(Poll::Pending)
+        })
     }
 }
 

@@ -7,6 +7,9 @@
 //!
 //! Invariant: while any task waits, [`Semaphore::available_permits`] is `0`.
 //!
+//! No user code runs under the semaphore's lock: wakers are cloned before it is taken and dropped
+//! or woken after it is released, so a foreign waker may use the semaphore again.
+//!
 //! # Examples
 //!
 //! ```
@@ -30,6 +33,7 @@ use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::waker::lock_registering;
 
 /// A counting semaphore with fair (FIFO) acquisition.
 ///
@@ -399,7 +403,7 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
         let this = &*self;
         let semaphore = this.semaphore;
         let wanted = this.wanted;
-        semaphore.state.lock(|state| {
+        lock_registering(&semaphore.state, cx.waker(), |state, waker| {
             let State {
                 permits,
                 closed,
@@ -416,6 +420,8 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
                         *permits -= wanted;
                         Poll::Ready(Ok(()))
                     } else {
+                        // First the waker (it may send us round again), then the state.
+                        this.node.with(waiters, |w| waker.store(&mut w.waker))?;
                         // Only reached with an empty queue or no free permits (the invariant), so
                         // taking what is free now does not jump the queue.
                         let take = *permits;
@@ -423,7 +429,6 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
                         this.node.with(waiters, |w| {
                             w.payload.remaining = wanted - take;
                             w.payload.phase = Phase::Queued;
-                            w.waker = Some(cx.waker().clone());
                         });
                         // SAFETY: `this` is pinned (polled through `Pin`), `Drop` removes the node
                         // under this lock, and the node is only used with this list.
@@ -440,10 +445,7 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
                     Poll::Ready(Err(AcquireError(())))
                 }
                 Phase::Queued => {
-                    this.node.with(waiters, |w| match &w.waker {
-                        Some(old) if old.will_wake(cx.waker()) => {}
-                        _ => w.waker = Some(cx.waker().clone()),
-                    });
+                    this.node.with(waiters, |w| waker.store(&mut w.waker))?;
                     Poll::Pending
                 }
                 Phase::Done => panic!("`Acquire` polled after it completed"),
@@ -451,10 +453,10 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
             if result.is_ready() {
                 this.node.with(waiters, |w| w.payload.phase = Phase::Done);
             }
-            result.map_ok(|()| SemaphorePermit {
+            Ok(result.map_ok(|()| SemaphorePermit {
                 semaphore,
                 permits: wanted,
-            })
+            }))
         })
     }
 }

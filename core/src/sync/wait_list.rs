@@ -23,6 +23,8 @@
 //!   and lets the caller take its waker and update its payload; [`WaitList::for_each`] visits all.
 //! - [`Node::with`] gives the owning future its own [`Waiter`] (waker and payload), and
 //!   [`Node::is_linked`] says whether it still waits in the list.
+//! - Wakers are stored through [`lock_registering`](crate::sync::waker::lock_registering), which
+//!   clones them outside the lock (a foreign waker's clone and drop are user code).
 //! - [`WakeBatch`] and [`wake_in_batches`]: wakers must never be called under the lock, and a
 //!   no-alloc primitive cannot collect an unbounded number of them, so a primitive that wakes many
 //!   waiters (close, `notify_waiters`, a big `add_permits`) takes up to [`WakeBatch::CAPACITY`] of
@@ -45,17 +47,19 @@
 //! # Example (what a waiting future does)
 //!
 //! ```ignore
-//! // poll, with `self.node: Node<Payload>`:
-//! let ready = self.primitive.state.lock(|state| {
+//! // poll, with `self.node: Node<Payload>` (the waker is cloned and dropped outside the lock,
+//! // see `sync::waker`):
+//! let ready = lock_registering(&self.primitive.state, cx.waker(), |state, waker| {
 //!     if self.node.with(&mut state.waiters, |w| w.payload.done) {
-//!         return true;
+//!         return Ok(true);
 //!     }
-//!     self.node.with(&mut state.waiters, |w| w.waker = Some(cx.waker().clone()));
+//!     // Before any change: it may return `NeedsClone`, and the closure runs again.
+//!     self.node.with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
 //!     if !self.node.is_linked(&state.waiters) {
 //!         // SAFETY: `self` is pinned, and its `Drop` removes the node under this lock.
 //!         unsafe { state.waiters.push_back(&self.node) };
 //!     }
-//!     false
+//!     Ok(false)
 //! });
 //! // Drop:
 //! self.primitive.state.lock(|state| state.waiters.remove(&self.node));

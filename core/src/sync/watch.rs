@@ -27,9 +27,17 @@
 //!
 //! # Locking
 //!
-//! The state is behind one short lock, which `T::clone` (in `get`) and the closures of `with`,
-//! `send_modify` and `send_if_modified` run inside: keep them short and do not touch the watch
-//! from them. Replaced values are dropped outside the lock.
+//! The state is behind one short lock. Wakers are cloned before it is taken and dropped or woken
+//! after it is released, and replaced values are dropped outside it, so that user code may use
+//! the watch again. Four kinds of user code do run inside it, because the value lives there:
+//! `T::clone` (in [`get`](Watch::get), [`Receiver::get`], [`Receiver::get_and_update`]), `T`'s
+//! `Debug` (in the watch's), and the closures of [`with`](Watch::with), [`Receiver::with`],
+//! [`send_modify`](Sender::send_modify) and [`send_if_modified`](Sender::send_if_modified).
+//! Keep them short (on a microcontroller they run with interrupts masked), and do not use the
+//! same watch from them: such a call **panics** (or, with a
+//! [`SpinRawMutex`](crate::blocking_mutex::SpinRawMutex), spins forever), the outer call
+//! publishes nothing and marks nothing seen, and the watch works as before. Tokio's `watch`
+//! holds its lock there too (where re-entering deadlocks).
 //!
 //! # Examples
 //!
@@ -69,6 +77,7 @@ use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
+use crate::sync::waker::lock_registering;
 
 /// A value of type `T` that receivers can watch for changes, guarded by the lock `M`.
 ///
@@ -197,6 +206,10 @@ impl<T, M: RawMutex> Watch<T, M> {
 
     /// A copy of the current value.
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); the watch is unchanged.
+    ///
     /// # Examples
     ///
     /// ```
@@ -213,6 +226,10 @@ impl<T, M: RawMutex> Watch<T, M> {
     }
 
     /// Runs `f` on the current value, under the lock (keep it short).
+    ///
+    /// # Panics
+    ///
+    /// If `f` uses this watch (see [Locking](self#locking)); the watch is unchanged.
     ///
     /// # Examples
     ///
@@ -284,6 +301,7 @@ impl<T: Default> Default for Watch<T> {
     }
 }
 
+/// Formats the value under the lock: `T`'s `Debug` must not use the watch (it would panic).
 impl<T: fmt::Debug, M: RawMutex> fmt::Debug for Watch<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.state.lock(|state| {
@@ -352,7 +370,12 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
     }
 
     /// Changes the value in place with `modify` (run under the lock: keep it short), then wakes
-    /// every receiver waiting for a change.
+    /// every receiver waiting for a change. If `modify` panics, nobody is told of a change (what
+    /// it changed before panicking stays).
+    ///
+    /// # Panics
+    ///
+    /// If `modify` uses this watch (see [Locking](self#locking)); no change is published.
     ///
     /// # Examples
     ///
@@ -373,6 +396,10 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
     /// Changes the value in place with `modify` (run under the lock: keep it short); only if
     /// `modify` returns `true` is it a change that receivers are told about. Returns what
     /// `modify` returned.
+    ///
+    /// # Panics
+    ///
+    /// If `modify` uses this watch (see [Locking](self#locking)); no change is published.
     ///
     /// # Examples
     ///
@@ -555,6 +582,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
 
     /// A copy of the current value (without marking it seen).
     ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); the watch is unchanged.
+    ///
     /// # Examples
     ///
     /// ```
@@ -572,6 +603,10 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
     }
 
     /// A copy of the current value, marking it seen.
+    ///
+    /// # Panics
+    ///
+    /// If `T::clone` uses this watch (see [Locking](self#locking)); nothing is marked seen.
     ///
     /// # Examples
     ///
@@ -591,12 +626,18 @@ impl<'a, T, M: RawMutex> Receiver<'a, T, M> {
     {
         let seen = &mut self.seen;
         self.watch.state.lock(|state| {
+            // First the clone (user code, which may panic), then mark the version seen.
+            let value = state.value.clone();
             *seen = state.version;
-            state.value.clone()
+            value
         })
     }
 
     /// Runs `f` on the current value (without marking it seen), under the lock (keep it short).
+    ///
+    /// # Panics
+    ///
+    /// If `f` uses this watch (see [Locking](self#locking)); the watch is unchanged.
     ///
     /// # Examples
     ///
@@ -696,7 +737,8 @@ impl<T, M: RawMutex> Future for Changed<'_, '_, T, M> {
         }
         let this = &*self;
         let node = &this.node;
-        let (poll, stale) = this.receiver.watch.state.lock(|state| {
+        // A replaced waker is dropped outside the lock.
+        lock_registering(&this.receiver.watch.state, cx.waker(), |state, waker| {
             let version = state.version;
             let seen = node.with(&mut state.waiters, |w| w.payload.seen);
             let ready = if seen != version {
@@ -705,24 +747,18 @@ impl<T, M: RawMutex> Future for Changed<'_, '_, T, M> {
             } else if state.closed {
                 Err(RecvError(()))
             } else {
-                let stale = node.with(&mut state.waiters, |w| match &w.waker {
-                    Some(old) if old.will_wake(cx.waker()) => None,
-                    _ => w.waker.replace(cx.waker().clone()),
-                });
+                node.with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
                 if !node.is_linked(&state.waiters) {
                     // SAFETY: `this` is pinned (polled through `Pin`), its `Drop` removes the
                     // node under this lock, and the node is only used with this list.
                     unsafe { state.waiters.push_back(node) };
                 }
-                return (Poll::Pending, stale);
+                return Ok(Poll::Pending);
             };
             // Done waiting: leave the list if a send has not unlinked us yet.
             state.waiters.remove(node);
-            (Poll::Ready(ready), None)
-        });
-        // A replaced waker is dropped outside the lock.
-        drop(stale);
-        poll
+            Ok(Poll::Ready(ready))
+        })
     }
 }
 

@@ -29,6 +29,7 @@ use core::task::{Context, Poll, Waker};
 use super::{Channel, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
+use crate::sync::waker::{lock_registering, NeedsClone, Registration};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -94,23 +95,24 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let message = &mut self.message.0;
         let node = &mut self.node;
         let phase = &mut self.phase;
-        let (result, receiver) = self.channel.state.lock(|state| {
-            if state.closed {
-                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
-                return (
-                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                    None,
-                );
-            }
-            if state.has_free_slot() {
-                // SAFETY: as above.
-                let value = unsafe { take(phase, message) };
-                return (Poll::Ready(Ok(())), push_locked(state, value));
-            }
-            Self::wait(state, node, cx);
-            *phase = Phase::Waiting;
-            (Poll::Pending, None)
-        });
+        let (result, receiver) =
+            lock_registering(&self.channel.state, cx.waker(), |state, waker| {
+                if state.closed {
+                    // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
+                    return Ok((
+                        Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                        None,
+                    ));
+                }
+                if state.has_free_slot() {
+                    // SAFETY: as above.
+                    let value = unsafe { take(phase, message) };
+                    return Ok((Poll::Ready(Ok(())), push_locked(state, value)));
+                }
+                Self::wait(state, node, waker)?;
+                *phase = Phase::Waiting;
+                Ok((Poll::Pending, None))
+            });
         if let Some(waker) = receiver {
             waker.wake();
         }
@@ -119,17 +121,22 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
 
     /// The slow half of the first poll: writes the node and links it at the tail.
     #[cold]
-    fn wait(state: &mut State<T, N>, node: &mut MaybeUninit<Node<Turn>>, cx: &Context<'_>) {
+    fn wait(
+        state: &mut State<T, N>,
+        node: &mut MaybeUninit<Node<Turn>>,
+        waker: &mut Registration<'_>,
+    ) -> Result<(), NeedsClone> {
+        // First the waker (it may send us round again, before anything changed), then the node.
+        let waker = waker.clone_waker()?;
         // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
         let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
-        node.with(&mut state.senders_waiting, |w| {
-            w.waker = Some(cx.waker().clone());
-        });
+        node.with(&mut state.senders_waiting, |w| w.waker = Some(waker));
         // SAFETY: the node lives in a pinned future (we are called from `poll` through `Pin`) and
         // stays where it is (pin invariants in the module docs); the caller sets the phase to
         // `Waiting`, so `Drop` removes the node under this lock before it goes; it is used with
         // this channel's list only.
         unsafe { state.senders_waiting.push_back(node) };
+        Ok(())
     }
 
     /// Later polls: see whether the receiver granted a slot or `close` sent us away.
@@ -139,35 +146,33 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let node = unsafe { self.node.assume_init_ref() };
         let message = &mut self.message.0;
         let phase = &mut self.phase;
-        let (result, receiver) = self.channel.state.lock(|state| {
-            let turn = node.with(&mut state.senders_waiting, |w| {
-                if w.payload == Turn::Queued {
-                    match &w.waker {
-                        Some(old) if old.will_wake(cx.waker()) => {}
-                        _ => w.waker = Some(cx.waker().clone()),
+        let (result, receiver) =
+            lock_registering(&self.channel.state, cx.waker(), |state, waker| {
+                let turn = node.with(&mut state.senders_waiting, |w| {
+                    if w.payload == Turn::Queued {
+                        waker.store(&mut w.waker)?;
                     }
-                }
-                w.payload
+                    Ok(w.payload)
+                })?;
+                Ok(match turn {
+                    Turn::Queued => (Poll::Pending, None),
+                    Turn::Granted => {
+                        state.reserved -= 1;
+                        // SAFETY: phase `Waiting`, now `Done`: the message is there, and read once.
+                        let value = unsafe { take(phase, message) };
+                        if state.closed {
+                            (Poll::Ready(Err(SendError(value))), None)
+                        } else {
+                            (Poll::Ready(Ok(())), push_locked(state, value))
+                        }
+                    }
+                    // SAFETY: as above.
+                    Turn::Closed => (
+                        Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                        None,
+                    ),
+                })
             });
-            match turn {
-                Turn::Queued => (Poll::Pending, None),
-                Turn::Granted => {
-                    state.reserved -= 1;
-                    // SAFETY: phase `Waiting`, now `Done`: the message is there, and read once.
-                    let value = unsafe { take(phase, message) };
-                    if state.closed {
-                        (Poll::Ready(Err(SendError(value))), None)
-                    } else {
-                        (Poll::Ready(Ok(())), push_locked(state, value))
-                    }
-                }
-                // SAFETY: as above.
-                Turn::Closed => (
-                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                    None,
-                ),
-            }
-        });
         if result.is_ready() {
             // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
             // line and `Drop` in phase `Waiting` drop it); `Granted` and `Closed` were set by

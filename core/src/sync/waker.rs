@@ -1,0 +1,124 @@
+//! Storing a task's waker in a primitive without running waker code under the primitive's lock.
+//!
+//! Cloning and dropping a [`Waker`] call into its vtable, which for a foreign waker is user code,
+//! and user code must not run while a primitive's lock is held (it could use the primitive again:
+//! see [`blocking_mutex`](crate::blocking_mutex#re-entrancy)). A waiting future therefore stores
+//! its waker through a [`Registration`]:
+//!
+//! - [`lock_registering`] locks the primitive and runs the future's closure, which calls
+//!   [`Registration::store`] where it used to write `slot = Some(cx.waker().clone())`.
+//! - `store` keeps the stored waker if it [`will_wake`](Waker::will_wake) the new one (the common
+//!   re-poll; `will_wake` only compares pointers). Otherwise it needs a clone. The wakers of
+//!   ebbtide tasks and [`Waker::noop`] are cloned on the spot: their clone copies a pointer and
+//!   their drop does nothing, so no user code runs. Any other waker is not cloned under the lock:
+//!   `store` returns [`NeedsClone`], the closure returns it (with `?`) **before changing any
+//!   state**, and `lock_registering` unlocks, clones the waker, and runs the closure again with
+//!   the clone in hand (the state may have changed meanwhile; the closure decides afresh).
+//! - The waker that `store` replaced, and a clone that turned out not to be needed, are dropped
+//!   after unlocking.
+//!
+//! So an ebbtide task pays nothing extra, and a foreign waker pays one more lock round trip only
+//! when its clone is actually needed.
+
+use core::task::Waker;
+
+use crate::blocking_mutex::{BlockingMutex, RawMutex};
+
+/// [`Registration::store`] needs a clone of a foreign waker, which must not be made under the
+/// lock: return it from the locked closure (before changing any state) to get one.
+#[derive(Debug)]
+pub(crate) struct NeedsClone;
+
+/// The waker of the task that polls, on its way into a primitive's waker slot.
+///
+/// See the [module docs](self).
+#[derive(Debug)]
+pub(crate) struct Registration<'a> {
+    waker: &'a Waker,
+    /// Before `store`: a clone made with the lock released, for a waker whose clone may run
+    /// user code. After `store`: the waker the slot held before. Dropped after unlocking.
+    held: Option<Waker>,
+}
+
+impl Registration<'_> {
+    /// Puts the polling task's waker into `slot`, unless the waker there already wakes it.
+    ///
+    /// At most one `store` (or [`clone_waker`](Registration::clone_waker)) per run of the closure
+    /// of [`lock_registering`].
+    ///
+    /// # Errors
+    ///
+    /// [`NeedsClone`] if a foreign waker must be cloned first; `slot` is unchanged.
+    #[inline]
+    pub(crate) fn store(&mut self, slot: &mut Option<Waker>) -> Result<(), NeedsClone> {
+        if let Some(old) = slot {
+            if old.will_wake(self.waker) {
+                return Ok(());
+            }
+        }
+        let new = self.clone_waker()?;
+        // `held` is empty now (its clone, if any, was just taken): it takes the old waker.
+        self.held = slot.replace(new);
+        Ok(())
+    }
+
+    /// A clone of the polling task's waker, for a slot known to be empty (a fresh node).
+    ///
+    /// # Errors
+    ///
+    /// [`NeedsClone`], as for [`store`](Registration::store).
+    #[inline]
+    pub(crate) fn clone_waker(&mut self) -> Result<Waker, NeedsClone> {
+        match self.held.take() {
+            Some(spare) => Ok(spare),
+            None if clone_runs_no_user_code(self.waker) => Ok(self.waker.clone()),
+            None => Err(NeedsClone),
+        }
+    }
+}
+
+/// Whether cloning and dropping `waker` runs no user code: an ebbtide task's waker (clone copies
+/// the header pointer, drop does nothing) or [`Waker::noop`]'s.
+#[inline]
+fn clone_runs_no_user_code(waker: &Waker) -> bool {
+    crate::raw::waker::header_of(waker).is_some()
+        || core::ptr::eq(waker.vtable(), Waker::noop().vtable())
+}
+
+/// Runs `f` under `mutex`'s lock with a [`Registration`] of `waker`; if `f` returns
+/// [`NeedsClone`], clones `waker` with the lock released and runs `f` again.
+///
+/// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. The waker
+/// that `store` replaced, or an unused clone, is dropped after unlocking.
+#[inline(always)]
+pub(crate) fn lock_registering<M: RawMutex, S, R>(
+    mutex: &BlockingMutex<M, S>,
+    waker: &Waker,
+    mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
+) -> R {
+    let mut registration = Registration { waker, held: None };
+    match mutex.lock(|state| f(state, &mut registration)) {
+        // `registration` (a replaced waker) is dropped on return, unlocked.
+        Ok(out) => out,
+        Err(NeedsClone) => retry_with_clone(mutex, registration, f),
+    }
+}
+
+/// The slow path of [`lock_registering`]: a foreign waker's clone, made unlocked.
+#[cold]
+#[inline(never)]
+fn retry_with_clone<M: RawMutex, S, R>(
+    mutex: &BlockingMutex<M, S>,
+    mut registration: Registration<'_>,
+    mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
+) -> R {
+    loop {
+        // Unlocked: the clone may run any code, even code that uses this primitive. (It replaces
+        // nothing: `f` failed before any `store`, or took the previous clone and failed again.)
+        registration.held = Some(registration.waker.clone());
+        if let Ok(out) = mutex.lock(|state| f(state, &mut registration)) {
+            // `registration` (an unused clone, a replaced waker) is dropped on return, unlocked.
+            return out;
+        }
+    }
+}
