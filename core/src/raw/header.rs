@@ -73,11 +73,9 @@ impl TimerLink {
 
 /// The type-erased operations on a task's future and output.
 pub(crate) struct TaskVTable {
-    /// Polls the future; on `Ready` drops it and moves the output into the storage. Clears the
-    /// flag it is given right before it drops the future: if the call unwinds with the flag still
-    /// set, the future is live (its `poll` panicked); if clear, its destructor panicked and the
-    /// future must not be dropped again.
-    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>, &mut bool) -> Poll<()>,
+    /// Polls the future; on `Ready` drops it and moves the output into the storage. If the
+    /// future's destructor unwinds there, the slot's vtable is [`GONE`] afterwards.
+    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
     /// Drops the future in place.
     pub(crate) drop_future: unsafe fn(NonNull<Header>),
     /// Drops the output in place.
@@ -272,6 +270,30 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
     };
 }
 
+/// The vtable of a task whose future's destructor unwound after it returned `Ready`: the future
+/// is gone and no output was stored, so there is nothing left to drop (and nothing to poll: the
+/// task is `CANCELLED` before anyone could).
+pub(crate) static GONE: TaskVTable = TaskVTable {
+    poll: |_, _| Poll::Pending,
+    drop_future: |_| {},
+    drop_output: |_| {},
+};
+
+/// Points a slot's vtable at [`GONE`] when dropped: the guard of a finished future's drop.
+struct PointAtGone(NonNull<Header>);
+
+impl Drop for PointAtGone {
+    fn drop(&mut self) {
+        // SAFETY: only made in `RawTask::poll`, which the task's executor runs while it owns the
+        // live task's fields (the vtable among them, see `super::state`); the slot is static.
+        let head = unsafe { slot_head(self.0) };
+        head.header.vtable.with_mut(|v| {
+            // SAFETY: as above: nobody else reads or writes the field now.
+            unsafe { *v = &GONE }
+        });
+    }
+}
+
 /// The future and output type of one task, behind its vtable.
 pub(crate) struct RawTask<F>(PhantomData<F>);
 
@@ -286,26 +308,23 @@ impl<F: Future> RawTask<F> {
     /// # Safety
     ///
     /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
-    /// (which owns a live task's storage; see [`super::state`]). `future_live` is `true`.
-    unsafe fn poll(
-        header: NonNull<Header>,
-        cx: &mut Context<'_>,
-        future_live: &mut bool,
-    ) -> Poll<()> {
+    /// (which owns a live task's storage; see [`super::state`]).
+    unsafe fn poll(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: by the caller, the storage holds an `F` that nobody else touches meanwhile;
         // it never moves (the slot is static), so pinning it is sound.
         let future = unsafe { Pin::new_unchecked(&mut *storage_mut(header).cast::<F>()) };
         match future.poll(cx) {
             Poll::Ready(output) => {
-                // From here the future is being dropped: if its destructor unwinds, the caller
-                // must not drop it again.
-                *future_live = false;
+                // If the future's destructor unwinds, the future is gone all the same (a
+                // destructor runs once): the guard points the slot at `GONE`, so that finishing
+                // the task (see `task::poll_unwound`) does not drop it again.
+                let gone = PointAtGone(header);
                 // SAFETY: the future is done and is dropped once, here; the output then takes its
                 // place in the storage, which fits it by `FITS`.
-                unsafe {
-                    ptr::drop_in_place(storage_mut(header).cast::<F>());
-                    ptr::write(storage_mut(header).cast::<F::Output>(), output);
-                }
+                unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) };
+                core::mem::forget(gone);
+                // SAFETY: as above.
+                unsafe { ptr::write(storage_mut(header).cast::<F::Output>(), output) };
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,

@@ -61,8 +61,8 @@ pub(crate) const OUTPUT: u32 = 1 << 6;
 pub(crate) const JOIN_WAKER: u32 = 1 << 7;
 /// The future panicked while being polled. Set with `CANCELLED` (and a push to the run queue)
 /// while the future is still live, so that the next poll drops it, outside the unwinding, and
-/// completes the task as panicked; or set with `COMPLETE` when a finished future's destructor
-/// panicked (it is gone: a destructor runs once).
+/// completes the task as panicked. (When the destructor of a finished future is what unwound,
+/// the slot's vtable was pointed at one whose drop does nothing: a destructor runs once.)
 pub(crate) const PANICKED: u32 = 1 << 8;
 
 /// A copy of a state word that prints its bits by name.

@@ -111,16 +111,11 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // other party touches it until `complete` sets COMPLETE.
 
     /// What happens to the task if its `poll` unwinds (see [`poll_unwound`]).
-    struct PanicGuard<'a> {
-        header: NonNull<Header>,
-        head: &'a SlotHead,
-        /// Cleared by the vtable's `poll` right before it drops a finished future.
-        future_live: bool,
-    }
+    struct PanicGuard<'a>(NonNull<Header>, &'a SlotHead);
     impl Drop for PanicGuard<'_> {
         fn drop(&mut self) {
             // SAFETY: we run the live task on its executor's thread, and its poll unwound.
-            unsafe { poll_unwound(self.header, self.head, self.future_live) };
+            unsafe { poll_unwound(self.0, self.1) };
         }
     }
 
@@ -134,13 +129,9 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     head.header
         .budget
         .store(crate::executor::BUDGET, Ordering::Relaxed);
-    let mut guard = PanicGuard {
-        header,
-        head,
-        future_live: true,
-    };
+    let guard = PanicGuard(header, head);
     // SAFETY: the storage holds the live future and is ours (see above).
-    let poll = unsafe { (vtable.poll)(header, &mut cx, &mut guard.future_live) };
+    let poll = unsafe { (vtable.poll)(header, &mut cx) };
     core::mem::forget(guard);
     if poll.is_ready() {
         // SAFETY: the vtable's `poll` moved the output into the storage.
@@ -150,25 +141,20 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
 
 /// A task's `poll` unwound (a panic, on targets where panics unwind).
 ///
-/// If the future itself panicked (`future_live`), it is not dropped here, inside the unwinding
-/// (a destructor that panicked too would abort the process), nor leaked (its slot would be reused
-/// while pinned parts of it, such as a node in a wait list, are still reachable: that breaks the
-/// `Pin` guarantee). It is marked `CANCELLED | PANICKED` and queued, like an aborted task: the
-/// executor's next poll drops it, outside any unwinding, and then completes the task as
-/// panicked. If instead the destructor of a finished future unwound, the future is gone (a
-/// destructor runs once, even if it panics) and the task completes now.
+/// The future is not dropped here, inside the unwinding (a destructor that panicked too would
+/// abort the process), nor leaked (its slot would be reused while pinned parts of it, such as a
+/// node in a wait list, are still reachable: that breaks the `Pin` guarantee). It is marked
+/// `CANCELLED | PANICKED` and queued, like an aborted task: the executor's next poll drops it,
+/// outside any unwinding, and then completes the task as panicked. (If it was the destructor of a
+/// finished future that unwound, the future is gone and the vtable's `poll` pointed the slot at
+/// the `GONE` vtable, whose drop does nothing: the task is finished the same way.)
 ///
 /// # Safety
 ///
 /// As for [`run`]: the caller polled the live task on its executor's thread, and that poll
-/// unwound; if `future_live` is false the future's destructor has run.
+/// unwound.
 #[cold]
-unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead, future_live: bool) {
-    if !future_live {
-        // SAFETY: by our caller, the future is gone, and we are the thread that polled it.
-        unsafe { complete(header, head, Ending::Panicked) };
-        return;
-    }
+unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
     let previous = head
         .header
         .state
