@@ -201,8 +201,15 @@ unsafe impl Send for LocalRawMutex {}
 ///   (before it touches the data) instead of aliasing. This makes every safe call sequence sound,
 ///   whatever user code does. With [`SpinRawMutex`] a nested `lock` spins forever before it
 ///   reaches the flag: a hang, not undefined behaviour.
+///
+/// The flag is on by default (`USER_CODE = true`). A primitive none of whose `lock` closures
+/// can run user code (no closure or `T` method of the caller's, no waker's vtable, no drop of a
+/// `T`) may name its mutex `BlockingMutex<M, T, false>` to skip the flag on its hot paths: then
+/// only ebbtide's own code runs inside, which never nests a `lock` of the same mutex. Choosing
+/// `false` is a promise about every closure the primitive passes to `lock`, checked in review
+/// like an `unsafe` block: say so where the field is declared.
 #[derive(Debug)]
-pub(crate) struct BlockingMutex<M, T> {
+pub(crate) struct BlockingMutex<M, T, const USER_CODE: bool = true> {
     raw: M,
     /// Whether a closure of `lock` runs now. Read and written only with `raw` held, never through
     /// a reference that lives across the closure.
@@ -212,9 +219,9 @@ pub(crate) struct BlockingMutex<M, T> {
 
 // SAFETY: access to `data` and `busy` is serialised by `raw`; `M: Sync` says the lock works
 // across threads, and `T: Send` because the data is handed from thread to thread.
-unsafe impl<M: RawMutex + Sync, T: Send> Sync for BlockingMutex<M, T> {}
+unsafe impl<M: RawMutex + Sync, T: Send, const U: bool> Sync for BlockingMutex<M, T, U> {}
 // SAFETY: moving the mutex moves the data.
-unsafe impl<M: RawMutex + Send, T: Send> Send for BlockingMutex<M, T> {}
+unsafe impl<M: RawMutex + Send, T: Send, const U: bool> Send for BlockingMutex<M, T, U> {}
 
 /// Clears the re-entrancy flag when the closure returns or unwinds (still under the raw lock).
 struct Busy<'a>(&'a UnsafeCell<bool>);
@@ -238,9 +245,9 @@ fn reentered() -> ! {
     )
 }
 
-impl<M: RawMutex, T> BlockingMutex<M, T> {
+impl<M: RawMutex, T, const USER_CODE: bool> BlockingMutex<M, T, USER_CODE> {
     crate::loom_const_fn! {
-        pub(crate) fn new(data: T) -> BlockingMutex<M, T> {
+        pub(crate) fn new(data: T) -> BlockingMutex<M, T, USER_CODE> {
             BlockingMutex {
                 #[cfg(not(loom))]
                 raw: M::INIT,
@@ -260,6 +267,15 @@ impl<M: RawMutex, T> BlockingMutex<M, T> {
     /// the primitive); the outer `lock` is left usable once the panic unwinds out of it.
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        if !USER_CODE {
+            return self.raw.lock(|| {
+                // SAFETY: `raw` excludes every other context's `lock` while the closure runs, and
+                // no closure of this mutex runs user code (the promise of `USER_CODE = false`,
+                // see the type's docs), so nothing nests a `lock` of it: this is the only
+                // reference.
+                self.data.with_mut(|data| f(unsafe { &mut *data }))
+            });
+        }
         self.raw.lock(|| {
             // SAFETY: the raw lock is held, so no other context reads or writes the flag; a
             // nested `lock` from inside `f` (same context) reads it through the raw pointer too,

@@ -43,7 +43,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(runner.run_until(writer, || {}), Ok(Ok(())));
 /// ```
 pub struct Pipe<const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    state: BlockingMutex<M, State<N>>,
+    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // outside it, and no `T` is dropped inside): see `BlockingMutex`.
+    state: BlockingMutex<M, State<N>, false>,
 }
 
 /// The pipe's state.

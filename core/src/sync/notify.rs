@@ -58,7 +58,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(runner.run_until(waiter, || {}), Ok("woken"));
 /// ```
 pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
-    state: BlockingMutex<M, State>,
+    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // outside it, and no `T` is dropped inside): see `BlockingMutex`.
+    state: BlockingMutex<M, State, false>,
 }
 
 struct State {

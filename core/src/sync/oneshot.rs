@@ -89,7 +89,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(rx.try_recv(), Ok("done"));
 /// ```
 pub struct Channel<T, M: RawMutex = CriticalSectionRawMutex> {
-    state: BlockingMutex<M, State<T>>,
+    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // outside it, and no `T` is dropped inside): see `BlockingMutex`.
+    state: BlockingMutex<M, State<T>, false>,
 }
 
 /// The channel's state.

@@ -395,8 +395,8 @@ impl fmt::Debug for WakeBatch {
 /// whose turn came into the batch, stops when the batch [is full](WakeBatch::is_full), and returns
 /// `true` once it has nothing more to do. After each call the lock is released and the batch woken;
 /// `fill` is called again (the state may have changed in between) until it returns `true`.
-pub(crate) fn wake_in_batches<M: RawMutex, S>(
-    mutex: &BlockingMutex<M, S>,
+pub(crate) fn wake_in_batches<M: RawMutex, S, const U: bool>(
+    mutex: &BlockingMutex<M, S, U>,
     mut fill: impl FnMut(&mut S, &mut WakeBatch) -> bool,
 ) {
     loop {

@@ -91,8 +91,8 @@ fn clone_runs_no_user_code(waker: &Waker) -> bool {
 /// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. The waker
 /// that `store` replaced, or an unused clone, is dropped after unlocking.
 #[inline(always)]
-pub(crate) fn lock_registering<M: RawMutex, S, R>(
-    mutex: &BlockingMutex<M, S>,
+pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
+    mutex: &BlockingMutex<M, S, U>,
     waker: &Waker,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
 ) -> R {
@@ -107,8 +107,8 @@ pub(crate) fn lock_registering<M: RawMutex, S, R>(
 /// The slow path of [`lock_registering`]: a foreign waker's clone, made unlocked.
 #[cold]
 #[inline(never)]
-fn retry_with_clone<M: RawMutex, S, R>(
-    mutex: &BlockingMutex<M, S>,
+fn retry_with_clone<M: RawMutex, S, R, const U: bool>(
+    mutex: &BlockingMutex<M, S, U>,
     mut registration: Registration<'_>,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
 ) -> R {
