@@ -40,7 +40,7 @@ pub const STAGES: &[Stage] = &[
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
-    stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
+    stage("miri",        "core and std-driver tests under Miri, the raw task layer under many seeds", miri),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
     stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),
@@ -124,19 +124,92 @@ fn cross(ws: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
+/// Miri's flags for every run. Set explicitly, so a developer's `MIRIFLAGS` cannot weaken the
+/// check. No run needs host access (files, sockets, the real clock), so isolation stays on: Miri's
+/// clock is then its own and the runs are reproducible.
+const MIRI_FLAGS: &str = "-Zmiri-strict-provenance";
+
+/// How many seeds the raw task layer's tests run under ([`CORE_RAW_TESTS`]). A seed picks Miri's
+/// thread schedule, which weak-memory value a load sees and which weak compare-exchange fails
+/// spuriously, so each one is another interleaving of the cross-thread tests. One seed of those
+/// tests takes about 10 s on 2 cores (`budget` most of it).
+const MIRI_SEEDS: u32 = 16;
+
+/// ebbtide-core's tests of the raw task layer (task lifecycle, wakers, abort, panics, cross-thread
+/// wakes, shutdown, full pools, the poll budget), run under [`MIRI_SEEDS`] seeds with every
+/// `core/tests/soundness_*.rs`.
+const CORE_RAW_TESTS: &[&str] = &[
+    "spawn_join",
+    "abort",
+    "stale_waker",
+    "panic",
+    "cross_thread_wake",
+    "shutdown",
+    "pool_full",
+    "budget",
+];
+
+/// ebbtide-std's tests that run under Miri, with every `std-driver/tests/soundness_*.rs`. Miri
+/// emulates epoll, eventfd, threads and the monotonic clock, so runtimes, tasks, timers and
+/// `spawn_blocking` run on the real reactor (with the timeout alarm: Miri has no timerfd). The
+/// other test files need sockets (which Miri does not emulate), the file system or signals, and
+/// Miri stops a whole test binary at the first call it does not support. The library's unit tests
+/// (the blocking pool's) leak their pools on purpose, which Miri reports; `spawn_blocking` covers
+/// the pool instead.
+const STD_MIRI_TESTS: &[&str] = &["runtime_tasks", "runtime_time", "spawn_blocking"];
+
+/// Where soundness regression tests live: every test target of ebbtide-core and ebbtide-std whose
+/// name starts with this runs under Miri.
+const SOUNDNESS_PREFIX: &str = "soundness_";
+
+/// ebbtide-core's and ebbtide-std's tests under Miri: the core's whole suite under one seed, the
+/// raw task layer's tests under many, and the std driver's tests that Miri can run.
+///
+/// The WASI driver does not run under Miri: its system layer (`wasi-driver/src/sys/wasi.rs`, where
+/// all of its `unsafe` calls are) calls WASI preview 1 imports (`poll_oneoff`, `fd_read`, ...)
+/// that Miri does not implement, and on the host its tests are compiled out (they need a WASI
+/// host); the rest of the driver is safe code over ebbtide-core's executor, which runs here.
 fn miri(ws: &Workspace) -> Result<(), String> {
-    // Set explicitly, so a developer's MIRIFLAGS cannot weaken the check. The tests need no host
-    // access, so isolation stays on.
-    Cmd::cargo("+nightly miri test -p ebbtide-core")
-        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
-        .run(ws)
+    let core_raw = test_targets(ws, "core/tests", SOUNDNESS_PREFIX)?;
+    let std_tests = test_targets(ws, "std-driver/tests", SOUNDNESS_PREFIX)?;
+    let core_raw = CORE_RAW_TESTS
+        .iter()
+        .copied()
+        .chain(core_raw.iter().map(String::as_str));
+    let std_tests = STD_MIRI_TESTS
+        .iter()
+        .copied()
+        .chain(std_tests.iter().map(String::as_str));
+    let runs = [
+        Cmd::cargo("+nightly miri test -p ebbtide-core").env("MIRIFLAGS", MIRI_FLAGS),
+        Cmd::cargo("+nightly miri test -p ebbtide-core")
+            .env(
+                "MIRIFLAGS",
+                &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
+            )
+            .args(core_raw.flat_map(|name| ["--test", name])),
+        Cmd::cargo("+nightly miri test -p ebbtide-std")
+            .env("MIRIFLAGS", MIRI_FLAGS)
+            .args(std_tests.flat_map(|name| ["--test", name])),
+    ];
+    run_each(ws, &runs)
+}
+
+/// Runs every command, even after one fails, so that one run of the stage shows every failure.
+fn run_each(ws: &Workspace, cmds: &[Cmd]) -> Result<(), String> {
+    let failures: Vec<String> = cmds.iter().filter_map(|cmd| cmd.run(ws).err()).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 /// Where loom models live: every test target of ebbtide-core whose name starts with this.
 const LOOM_PREFIX: &str = "loom_";
 
 fn loom(ws: &Workspace) -> Result<(), String> {
-    let models = loom_models(ws)?;
+    let models = test_targets(ws, "core/tests", LOOM_PREFIX)?;
     if models.is_empty() {
         return Err(format!(
             "no loom models found: the project requires loom models in core/tests/{LOOM_PREFIX}*.rs"
@@ -154,13 +227,13 @@ fn loom(ws: &Workspace) -> Result<(), String> {
     cmd.run(ws)
 }
 
-/// The names of ebbtide-core's loom test targets: `core/tests/loom_*.rs` and
-/// `core/tests/loom_*/main.rs`, sorted.
-fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
-    let dir = ws.path("core/tests");
+/// The names of the test targets in `dir` (a crate's `tests` folder, relative to the workspace
+/// root) whose name starts with `prefix`: `<prefix>*.rs` and `<prefix>*/main.rs`, sorted.
+fn test_targets(ws: &Workspace, dir: &str, prefix: &str) -> Result<Vec<String>, String> {
+    let dir = ws.path(dir);
     let entries =
         std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    let mut models = Vec::new();
+    let mut targets = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
@@ -168,17 +241,17 @@ fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if !name.starts_with(LOOM_PREFIX) {
+        if !name.starts_with(prefix) {
             continue;
         }
         if let Some(stem) = name.strip_suffix(".rs").filter(|_| path.is_file()) {
-            models.push(stem.to_string());
+            targets.push(stem.to_string());
         } else if path.join("main.rs").is_file() {
-            models.push(name.to_string());
+            targets.push(name.to_string());
         }
     }
-    models.sort();
-    Ok(models)
+    targets.sort();
+    Ok(targets)
 }
 
 fn bench_build(ws: &Workspace) -> Result<(), String> {
