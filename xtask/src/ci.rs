@@ -31,7 +31,7 @@ pub struct Stage {
 /// Every stage, in the order they run.
 #[rustfmt::skip]
 pub const STAGES: &[Stage] = &[
-    stage("setup",       "install rustup components, targets, nightly Miri",    setup::run),
+    stage("setup",       "install rustup components, targets, nightly Miri and rust-src", setup::run),
     stage("fmt",         "code is formatted by rustfmt",                        fmt),
     stage("clippy",      "clippy on every target, warnings are errors",         clippy),
     stage("test",        "unit, integration and doc tests of the workspace",    test),
@@ -41,6 +41,7 @@ pub const STAGES: &[Stage] = &[
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
     stage("miri",        "core and std-driver tests under Miri, the raw task layer under many seeds", miri),
+    stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
     stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),
@@ -159,7 +160,7 @@ const CORE_RAW_TESTS: &[&str] = &[
 const STD_MIRI_TESTS: &[&str] = &["runtime_tasks", "runtime_time", "spawn_blocking"];
 
 /// Where soundness regression tests live: every test target of ebbtide-core and ebbtide-std whose
-/// name starts with this runs under Miri.
+/// name starts with this runs under Miri (and the sanitizers, with the rest of the tests).
 const SOUNDNESS_PREFIX: &str = "soundness_";
 
 /// ebbtide-core's and ebbtide-std's tests under Miri: the core's whole suite under one seed, the
@@ -203,6 +204,49 @@ fn run_each(ws: &Workspace, cmds: &[Cmd]) -> Result<(), String> {
     } else {
         Err(failures.join("; "))
     }
+}
+
+/// The target the sanitizers build for: the CI machine's. `-Zbuild-std` needs an explicit one.
+const SANITIZER_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// LeakSanitizer's suppressions: tests that leak on purpose, each with its reason.
+const LSAN_SUPPRESSIONS: &str = ".ci/lsan-suppressions.txt";
+
+/// ebbtide-core's and ebbtide-std's unit and integration tests under AddressSanitizer (with its
+/// leak checker), then under ThreadSanitizer: use after free, out-of-bounds accesses, leaked
+/// tasks and data races in the real runtime on real threads and sockets, which Miri cannot run.
+///
+/// Both rebuild the standard library with the sanitizer (`-Zbuild-std`): ThreadSanitizer must see
+/// std's own locks and atomics, or every hand-over through them is a race, and the sanitizer flag
+/// must match across every crate of a binary. Each has a target folder of its own, since the flags
+/// differ. Doctests do not run (`--lib --tests`): rustdoc would need the flags too, and they
+/// test examples, not the runtime.
+fn sanitizers(ws: &Workspace) -> Result<(), String> {
+    let suppressions = ws.path(LSAN_SUPPRESSIONS);
+    let runs = [
+        sanitized("address", "target/asan").env(
+            "LSAN_OPTIONS",
+            &format!("suppressions={}", suppressions.display()),
+        ),
+        sanitized("thread", "target/tsan"),
+    ];
+    run_each(ws, &runs)
+}
+
+/// The tests of ebbtide-core and ebbtide-std, built with `-Zsanitizer=<sanitizer>` into
+/// `target_dir`. `--no-fail-fast`: a finding in one test binary does not hide the others'.
+fn sanitized(sanitizer: &str, target_dir: &str) -> Cmd {
+    Cmd::cargo("+nightly test -Zbuild-std --lib --tests --no-fail-fast")
+        .args([
+            "-p",
+            "ebbtide-core",
+            "-p",
+            "ebbtide-std",
+            "--target",
+            SANITIZER_TARGET,
+        ])
+        .env("RUSTFLAGS", &format!("-Zsanitizer={sanitizer}"))
+        .env("CARGO_TARGET_DIR", target_dir)
 }
 
 /// Where loom models live: every test target of ebbtide-core whose name starts with this.
