@@ -40,7 +40,7 @@ pub const STAGES: &[Stage] = &[
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
-    stage("miri",        "core and std-driver tests under Miri, the raw task layer under many seeds", miri),
+    stage("miri",        "core, std and WASI driver tests under Miri, the raw task layer's under many seeds", miri),
     stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
@@ -159,17 +159,23 @@ const CORE_RAW_TESTS: &[&str] = &[
 /// the pool instead.
 const STD_MIRI_TESTS: &[&str] = &["runtime_tasks", "runtime_time", "spawn_blocking"];
 
+/// ebbtide-wasi's tests that run on the host under Miri, on the driver's host stub
+/// (`wasi-driver/src/sys/unsupported.rs`): it waits for timers with a thread sleep and fails every
+/// fd call, so the runtime, tasks, timers and channels run there, and nothing of WASI's IO does.
+const WASI_MIRI_TESTS: &[&str] = &["tasks", "deadlock", "sync", "timers"];
+
 /// Where soundness regression tests live: every test target of ebbtide-core and ebbtide-std whose
 /// name starts with this runs under Miri (and the sanitizers, with the rest of the tests).
 const SOUNDNESS_PREFIX: &str = "soundness_";
 
-/// ebbtide-core's and ebbtide-std's tests under Miri: the core's whole suite under one seed, the
-/// raw task layer's tests under many, and the std driver's tests that Miri can run.
+/// The tests under Miri: ebbtide-core's whole suite under one seed, its raw task layer's tests
+/// under many, and the drivers' tests that Miri can run.
 ///
-/// The WASI driver does not run under Miri: its system layer (`wasi-driver/src/sys/wasi.rs`, where
-/// all of its `unsafe` calls are) calls WASI preview 1 imports (`poll_oneoff`, `fd_read`, ...)
-/// that Miri does not implement, and on the host its tests are compiled out (they need a WASI
-/// host); the rest of the driver is safe code over ebbtide-core's executor, which runs here.
+/// The WASI driver's system layer (`wasi-driver/src/sys/wasi.rs`, where its `unsafe` calls are)
+/// calls WASI preview 1 imports (`poll_oneoff`, `fd_read`, ...) that Miri does not implement, so
+/// its tests run on the host stub instead ([`WASI_MIRI_TESTS`]): everything above that layer, the
+/// runtime's task pools and their shutdown included. `-Zmiri-ignore-leaks` for them: a WASI
+/// runtime leaks its executor, reactor and pools (`Box::leak` in `Runtime::from_builder`).
 fn miri(ws: &Workspace) -> Result<(), String> {
     let core_raw = test_targets(ws, "core/tests", SOUNDNESS_PREFIX)?;
     let std_tests = test_targets(ws, "std-driver/tests", SOUNDNESS_PREFIX)?;
@@ -192,6 +198,9 @@ fn miri(ws: &Workspace) -> Result<(), String> {
         Cmd::cargo("+nightly miri test -p ebbtide-std")
             .env("MIRIFLAGS", MIRI_FLAGS)
             .args(std_tests.flat_map(|name| ["--test", name])),
+        Cmd::cargo("+nightly miri test -p ebbtide-wasi")
+            .env("MIRIFLAGS", &format!("{MIRI_FLAGS} -Zmiri-ignore-leaks"))
+            .args(WASI_MIRI_TESTS.iter().flat_map(|&name| ["--test", name])),
     ];
     run_each(ws, &runs)
 }
