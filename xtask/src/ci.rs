@@ -526,3 +526,29 @@ fn format_duration(duration: Duration) -> String {
         format!("{minutes}m{:02}.{}s", tenths / 10, tenths % 10)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_targets_are_the_prefixed_files_and_folders_with_a_main() {
+        let root = std::env::temp_dir().join(format!("xtask-test-targets-{}", std::process::id()));
+        let tests = root.join("tests");
+        std::fs::create_dir_all(tests.join("soundness_folder")).unwrap();
+        std::fs::create_dir_all(tests.join("soundness_no_main")).unwrap();
+        for file in [
+            "soundness_waker.rs",
+            "soundness_folder/main.rs",
+            "soundness_no_main/helper.rs",
+            "soundness_notes.md",
+            "spawn_join.rs",
+        ] {
+            std::fs::write(tests.join(file), "").unwrap();
+        }
+        let ws = Workspace { root: root.clone() };
+        let found = test_targets(&ws, "tests", SOUNDNESS_PREFIX);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(found.unwrap(), ["soundness_folder", "soundness_waker"]);
+    }
+}
