@@ -31,7 +31,7 @@ pub struct Stage {
 /// Every stage, in the order they run.
 #[rustfmt::skip]
 pub const STAGES: &[Stage] = &[
-    stage("setup",       "install rustup components, targets, nightly Miri",    setup::run),
+    stage("setup",       "install rustup components, targets, nightly Miri and rust-src", setup::run),
     stage("fmt",         "code is formatted by rustfmt",                        fmt),
     stage("clippy",      "clippy on every target, warnings are errors",         clippy),
     stage("test",        "unit, integration and doc tests of the workspace",    test),
@@ -40,7 +40,8 @@ pub const STAGES: &[Stage] = &[
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
-    stage("miri",        "ebbtide-core's tests under Miri (strict provenance)", miri),
+    stage("miri",        "core, std and WASI driver tests under Miri, the raw task layer's under many seeds", miri),
+    stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
     stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),
@@ -124,19 +125,152 @@ fn cross(ws: &Workspace) -> Result<(), String> {
     Ok(())
 }
 
+/// Miri's flags for every run. Set explicitly, so a developer's `MIRIFLAGS` cannot weaken the
+/// check. No run needs host access (files, sockets, the real clock), so isolation stays on: Miri's
+/// clock is then its own and the runs are reproducible.
+const MIRI_FLAGS: &str = "-Zmiri-strict-provenance";
+
+/// How many seeds the raw task layer's tests run under ([`CORE_RAW_TESTS`]). A seed picks Miri's
+/// thread schedule, which weak-memory value a load sees and which weak compare-exchange fails
+/// spuriously, so each one is another interleaving of the cross-thread tests. One seed of those
+/// tests takes about 10 s (`budget` most of it); Miri runs the seeds on every core, and 16 of them
+/// take about 70 s on 2.
+const MIRI_SEEDS: u32 = 16;
+
+/// ebbtide-core's tests of the raw task layer (task lifecycle, wakers, abort, panics, cross-thread
+/// wakes, shutdown, full pools, the poll budget), run under [`MIRI_SEEDS`] seeds with every
+/// `core/tests/soundness_*.rs`.
+const CORE_RAW_TESTS: &[&str] = &[
+    "spawn_join",
+    "abort",
+    "stale_waker",
+    "panic",
+    "cross_thread_wake",
+    "shutdown",
+    "pool_full",
+    "budget",
+];
+
+/// ebbtide-std's tests that run under Miri, with every `std-driver/tests/soundness_*.rs`. Miri
+/// emulates epoll, eventfd, threads and the monotonic clock, so runtimes, tasks, timers and
+/// `spawn_blocking` run on the real reactor (with the timeout alarm: Miri has no timerfd). The
+/// other test files need sockets (which Miri does not emulate), the file system or signals, and
+/// Miri stops a whole test binary at the first call it does not support: a soundness test that
+/// needs one is marked `#[cfg_attr(miri, ignore = "why")]`. The library's unit tests (the blocking
+/// pool's) leak their pools on purpose, which Miri reports; `spawn_blocking` covers the pool
+/// instead.
+const STD_MIRI_TESTS: &[&str] = &["runtime_tasks", "runtime_time", "spawn_blocking"];
+
+/// ebbtide-wasi's tests that run on the host under Miri, on the driver's host stub
+/// (`wasi-driver/src/sys/unsupported.rs`): it waits for timers with a thread sleep and fails every
+/// fd call, so the runtime, tasks, timers and channels run there, and nothing of WASI's IO does.
+const WASI_MIRI_TESTS: &[&str] = &["tasks", "deadlock", "sync", "timers"];
+
+/// Where soundness regression tests live: every test target of ebbtide-core and ebbtide-std whose
+/// name starts with this runs under Miri (and the sanitizers, with the rest of the tests).
+const SOUNDNESS_PREFIX: &str = "soundness_";
+
+/// The tests under Miri: ebbtide-core's whole suite under one seed, its raw task layer's tests
+/// under many, and the drivers' tests that Miri can run. About 5 minutes on 2 cores from a cold
+/// target folder (the core's suite 2, the seeds 1, the std driver's tests 1.5).
+///
+/// The WASI driver's system layer (`wasi-driver/src/sys/wasi.rs`, where its `unsafe` calls are)
+/// calls WASI preview 1 imports (`poll_oneoff`, `fd_read`, ...) that Miri does not implement, so
+/// its tests run on the host stub instead ([`WASI_MIRI_TESTS`]): everything above that layer, the
+/// runtime's task pools and their shutdown included. `-Zmiri-ignore-leaks` for them: a WASI
+/// runtime leaks its executor, reactor and pools (`Box::leak` in `Runtime::from_builder`).
 fn miri(ws: &Workspace) -> Result<(), String> {
-    // Set explicitly, so a developer's MIRIFLAGS cannot weaken the check. The tests need no host
-    // access, so isolation stays on.
-    Cmd::cargo("+nightly miri test -p ebbtide-core")
-        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
-        .run(ws)
+    let core_raw = test_targets(ws, "core/tests", SOUNDNESS_PREFIX)?;
+    let std_tests = test_targets(ws, "std-driver/tests", SOUNDNESS_PREFIX)?;
+    let core_raw = CORE_RAW_TESTS
+        .iter()
+        .copied()
+        .chain(core_raw.iter().map(String::as_str));
+    let std_tests = STD_MIRI_TESTS
+        .iter()
+        .copied()
+        .chain(std_tests.iter().map(String::as_str));
+    let runs = [
+        Cmd::cargo("+nightly miri test -p ebbtide-core").env("MIRIFLAGS", MIRI_FLAGS),
+        Cmd::cargo("+nightly miri test -p ebbtide-core")
+            .env(
+                "MIRIFLAGS",
+                &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
+            )
+            .args(core_raw.flat_map(|name| ["--test", name])),
+        Cmd::cargo("+nightly miri test -p ebbtide-std")
+            .env("MIRIFLAGS", MIRI_FLAGS)
+            .args(std_tests.flat_map(|name| ["--test", name])),
+        Cmd::cargo("+nightly miri test -p ebbtide-wasi")
+            .env("MIRIFLAGS", &format!("{MIRI_FLAGS} -Zmiri-ignore-leaks"))
+            .args(WASI_MIRI_TESTS.iter().flat_map(|&name| ["--test", name])),
+    ];
+    run_each(ws, &runs)
+}
+
+/// Runs every command, even after one fails, so that one run of the stage shows every failure.
+fn run_each(ws: &Workspace, cmds: &[Cmd]) -> Result<(), String> {
+    let failures: Vec<String> = cmds.iter().filter_map(|cmd| cmd.run(ws).err()).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// The target the sanitizers build for: the CI machine's. `-Zbuild-std` needs an explicit one.
+const SANITIZER_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// LeakSanitizer's suppressions: tests that leak on purpose, each with its reason.
+const LSAN_SUPPRESSIONS: &str = ".ci/lsan-suppressions.txt";
+
+/// ebbtide-core's and ebbtide-std's unit and integration tests under AddressSanitizer (with its
+/// leak checker), then under ThreadSanitizer: use after free, out-of-bounds accesses, leaked
+/// tasks and data races in the real runtime on real threads and sockets, which Miri cannot run.
+///
+/// Both rebuild the standard library with the sanitizer (`-Zbuild-std`): ThreadSanitizer must see
+/// std's own locks and atomics, or every hand-over through them is a race, and the sanitizer flag
+/// must match across every crate of a binary. Each has a target folder of its own, since the flags
+/// differ. Doctests do not run (`--lib --tests`): rustdoc would need the flags too, and they
+/// test examples, not the runtime. About 3.5 minutes on 2 cores from cold target folders (most of
+/// it building std twice), 1 minute warm.
+///
+/// ThreadSanitizer does not understand standalone fences; there are none in either crate
+/// (`critical-section`'s std implementation is a `Mutex`, and `portable-atomic` on x86-64 is
+/// std's atomics).
+fn sanitizers(ws: &Workspace) -> Result<(), String> {
+    let suppressions = ws.path(LSAN_SUPPRESSIONS);
+    let runs = [
+        sanitized("address", "target/asan").env(
+            "LSAN_OPTIONS",
+            &format!("suppressions={}", suppressions.display()),
+        ),
+        sanitized("thread", "target/tsan"),
+    ];
+    run_each(ws, &runs)
+}
+
+/// The tests of ebbtide-core and ebbtide-std, built with `-Zsanitizer=<sanitizer>` into
+/// `target_dir`. `--no-fail-fast`: a finding in one test binary does not hide the others'.
+fn sanitized(sanitizer: &str, target_dir: &str) -> Cmd {
+    Cmd::cargo("+nightly test -Zbuild-std --lib --tests --no-fail-fast")
+        .args([
+            "-p",
+            "ebbtide-core",
+            "-p",
+            "ebbtide-std",
+            "--target",
+            SANITIZER_TARGET,
+        ])
+        .env("RUSTFLAGS", &format!("-Zsanitizer={sanitizer}"))
+        .env("CARGO_TARGET_DIR", target_dir)
 }
 
 /// Where loom models live: every test target of ebbtide-core whose name starts with this.
 const LOOM_PREFIX: &str = "loom_";
 
 fn loom(ws: &Workspace) -> Result<(), String> {
-    let models = loom_models(ws)?;
+    let models = test_targets(ws, "core/tests", LOOM_PREFIX)?;
     if models.is_empty() {
         return Err(format!(
             "no loom models found: the project requires loom models in core/tests/{LOOM_PREFIX}*.rs"
@@ -154,13 +288,13 @@ fn loom(ws: &Workspace) -> Result<(), String> {
     cmd.run(ws)
 }
 
-/// The names of ebbtide-core's loom test targets: `core/tests/loom_*.rs` and
-/// `core/tests/loom_*/main.rs`, sorted.
-fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
-    let dir = ws.path("core/tests");
+/// The names of the test targets in `dir` (a crate's `tests` folder, relative to the workspace
+/// root) whose name starts with `prefix`: `<prefix>*.rs` and `<prefix>*/main.rs`, sorted.
+fn test_targets(ws: &Workspace, dir: &str, prefix: &str) -> Result<Vec<String>, String> {
+    let dir = ws.path(dir);
     let entries =
         std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-    let mut models = Vec::new();
+    let mut targets = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
@@ -168,17 +302,17 @@ fn loom_models(ws: &Workspace) -> Result<Vec<String>, String> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if !name.starts_with(LOOM_PREFIX) {
+        if !name.starts_with(prefix) {
             continue;
         }
         if let Some(stem) = name.strip_suffix(".rs").filter(|_| path.is_file()) {
-            models.push(stem.to_string());
+            targets.push(stem.to_string());
         } else if path.join("main.rs").is_file() {
-            models.push(name.to_string());
+            targets.push(name.to_string());
         }
     }
-    models.sort();
-    Ok(models)
+    targets.sort();
+    Ok(targets)
 }
 
 fn bench_build(ws: &Workspace) -> Result<(), String> {
@@ -398,5 +532,31 @@ fn format_duration(duration: Duration) -> String {
         format!("{}.{}s", tenths / 10, tenths % 10)
     } else {
         format!("{minutes}m{:02}.{}s", tenths / 10, tenths % 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_targets_are_the_prefixed_files_and_folders_with_a_main() {
+        let root = std::env::temp_dir().join(format!("xtask-test-targets-{}", std::process::id()));
+        let tests = root.join("tests");
+        std::fs::create_dir_all(tests.join("soundness_folder")).unwrap();
+        std::fs::create_dir_all(tests.join("soundness_no_main")).unwrap();
+        for file in [
+            "soundness_waker.rs",
+            "soundness_folder/main.rs",
+            "soundness_no_main/helper.rs",
+            "soundness_notes.md",
+            "spawn_join.rs",
+        ] {
+            std::fs::write(tests.join(file), "").unwrap();
+        }
+        let ws = Workspace { root: root.clone() };
+        let found = test_targets(&ws, "tests", SOUNDNESS_PREFIX);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(found.unwrap(), ["soundness_folder", "soundness_waker"]);
     }
 }

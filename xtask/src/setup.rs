@@ -170,6 +170,9 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
         Cmd::line("rustup toolchain install nightly --profile minimal --component miri,rust-src")
             .run(ws)
     })?;
+    // The standard library's source: Miri builds its own std from it, and the sanitizers
+    // rebuild std with their instrumentation (`-Zbuild-std`).
+    Cmd::line("rustup component add --toolchain nightly rust-src").run(ws)?;
     // Builds Miri's standard library once; quick when it is already built.
     Cmd::cargo("+nightly miri setup").run(ws)?;
 

@@ -11,13 +11,14 @@
 
 // mio's poll(2) backend (`--cfg mio_unsupported_force_poll_poll`) drops an fd's interest after
 // each event until a mio IO type re-arms it, which a raw timerfd never does: the alarm would
-// fire once and never again. That backend waits with a timeout instead.
+// fire once and never again. That backend waits with a timeout instead, and so does the driver
+// under Miri, which emulates epoll and eventfd but not timerfd.
 #[cfg_attr(
-    all(target_os = "linux", not(mio_unsupported_force_poll_poll)),
+    all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)),
     path = "alarm_timerfd.rs"
 )]
 #[cfg_attr(
-    not(all(target_os = "linux", not(mio_unsupported_force_poll_poll))),
+    not(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri))),
     path = "alarm_timeout.rs"
 )]
 mod alarm;
