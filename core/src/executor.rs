@@ -408,6 +408,12 @@ fn root_wake(data: *const ()) {
     }
 }
 
+/// Whether `waker` is a [`Runner::root_waker`] (whose clone and drop run no user code).
+#[inline]
+pub(crate) fn is_root_waker(waker: &Waker) -> bool {
+    core::ptr::eq(waker.vtable(), &ROOT_WAKER_VTABLE)
+}
+
 /// The waker of `run_until`'s future: it points at the (static) executor, so it may outlive the
 /// call harmlessly.
 fn root_waker(executor: &'static Executor) -> Waker {

@@ -60,7 +60,7 @@ use heapless::Deque;
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList};
-use crate::sync::waker::lock_registering;
+use crate::sync::waker::{clone_runs_no_user_code, lock_registering, store_pure};
 
 mod error;
 mod send;
@@ -85,7 +85,10 @@ pub use send::SendFuture;
 /// assert_eq!(rx.try_recv(), Ok(1));
 /// ```
 pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    state: BlockingMutex<M, State<T, N>>,
+    // `false`: no closure of this lock runs user code (wakers are cloned only when their clone
+    // runs no user code, and dropped and woken outside it; no `T` is dropped inside): see
+    // `BlockingMutex`.
+    state: BlockingMutex<M, State<T, N>, false>,
 }
 
 struct State<T, const N: usize> {
@@ -748,22 +751,65 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
     if crate::task::poll_budget(cx).is_pending() {
         return Poll::Pending;
     }
-    let polled = lock_registering(&channel.state, cx.waker(), |state, waker| {
-        Ok(match Channel::<T, N, M>::pop_locked(state) {
-            Some((message, sender)) => Poll::Ready(Some((message, sender))),
-            None if state.is_closed() => Poll::Ready(None),
-            None => {
-                waker.store(&mut state.receiver)?;
-                Poll::Pending
+    let waker = cx.waker();
+    // One lock on the hot path. Registering needs a clone of the waker, which is only made under
+    // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round through
+    // `poll_recv_foreign`. The waker `store_pure` replaced (maybe foreign) is dropped unlocked.
+    let step = channel
+        .state
+        .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
+            Some(popped) => RecvStep::Ready(Some(popped)),
+            None if state.is_closed() => RecvStep::Ready(None),
+            None if clone_runs_no_user_code(waker) => {
+                RecvStep::Pending(store_pure(&mut state.receiver, waker))
             }
-        })
-    });
+            None => RecvStep::Foreign,
+        });
+    let polled = match step {
+        RecvStep::Ready(popped) => Poll::Ready(popped),
+        RecvStep::Pending(replaced) => {
+            drop(replaced);
+            Poll::Pending
+        }
+        RecvStep::Foreign => poll_recv_foreign(channel, waker),
+    };
     polled.map(|popped| {
         popped.map(|(message, sender)| {
             if let Some(waker) = sender {
                 waker.wake();
             }
             message
+        })
+    })
+}
+
+/// What [`poll_recv`]'s lock found.
+enum RecvStep<T> {
+    /// A message (and the waker of a sender granted a slot), or `None`: closed and drained.
+    Ready(Option<(T, Option<Waker>)>),
+    /// Nothing yet; the receiver's waker is registered. Holds the waker it replaced, to drop
+    /// after unlocking.
+    Pending(Option<Waker>),
+    /// Nothing yet, and the waker must be cloned outside the lock.
+    Foreign,
+}
+
+/// [`poll_recv`] for a receiver polled with a foreign waker, whose clone may run user code: it
+/// is cloned outside the lock (see `sync::waker`).
+#[cold]
+#[inline(never)]
+fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
+    channel: &Channel<T, N, M>,
+    waker: &Waker,
+) -> Poll<Option<(T, Option<Waker>)>> {
+    lock_registering(&channel.state, waker, |state, waker| {
+        Ok(match Channel::<T, N, M>::pop_locked(state) {
+            Some(popped) => Poll::Ready(Some(popped)),
+            None if state.is_closed() => Poll::Ready(None),
+            None => {
+                waker.store(&mut state.receiver)?;
+                Poll::Pending
+            }
         })
     })
 }

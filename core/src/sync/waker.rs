@@ -77,11 +77,29 @@ impl Registration<'_> {
     }
 }
 
-/// Whether cloning and dropping `waker` runs no user code: an ebbtide task's waker (clone copies
-/// the header pointer, drop does nothing) or [`Waker::noop`]'s.
+/// Puts `waker` into `slot` under a lock, for the hot paths of primitives that check
+/// [`clone_runs_no_user_code`] first (so they need no [`Registration`] and no retry): keeps the
+/// stored waker if it already wakes the same task, else stores a clone and returns the waker it
+/// replaced, which the caller drops **after unlocking** (it may be a foreign waker).
+///
+/// `waker`'s clone must run no user code (checked in debug builds).
 #[inline]
-fn clone_runs_no_user_code(waker: &Waker) -> bool {
+#[must_use = "the replaced waker must be dropped after unlocking"]
+pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+    debug_assert!(clone_runs_no_user_code(waker));
+    match slot {
+        Some(old) if old.will_wake(waker) => None,
+        _ => slot.replace(waker.clone()),
+    }
+}
+
+/// Whether cloning and dropping `waker` runs no user code: an ebbtide task's waker (clone copies
+/// the header pointer, drop does nothing), a runner's root waker (the same, for the future of
+/// `run_until` or a driver's `block_on`) or [`Waker::noop`]'s.
+#[inline]
+pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
     crate::raw::waker::header_of(waker).is_some()
+        || crate::executor::is_root_waker(waker)
         || core::ptr::eq(waker.vtable(), Waker::noop().vtable())
 }
 

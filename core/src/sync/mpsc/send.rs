@@ -29,7 +29,7 @@ use core::task::{Context, Poll, Waker};
 use super::{Channel, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
-use crate::sync::waker::{lock_registering, NeedsClone, Registration};
+use crate::sync::waker::{clone_runs_no_user_code, lock_registering};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -92,27 +92,69 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     /// First poll: send at once if a slot is free, else link the node and wait.
     #[inline]
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+        let waker = cx.waker();
+        // One lock on the hot path: waiting needs a clone of the waker, which is only made under
+        // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round
+        // through `poll_idle_foreign`.
         let message = &mut self.message.0;
         let node = &mut self.node;
         let phase = &mut self.phase;
-        let (result, receiver) =
-            lock_registering(&self.channel.state, cx.waker(), |state, waker| {
-                if state.closed {
-                    // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
-                    return Ok((
-                        Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                        None,
-                    ));
-                }
-                if state.has_free_slot() {
-                    // SAFETY: as above.
-                    let value = unsafe { take(phase, message) };
-                    return Ok((Poll::Ready(Ok(())), push_locked(state, value)));
-                }
-                Self::wait(state, node, waker)?;
-                *phase = Phase::Waiting;
-                Ok((Poll::Pending, None))
-            });
+        let polled = self.channel.state.lock(|state| {
+            if state.closed {
+                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
+                return Some((
+                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                    None,
+                ));
+            }
+            if state.has_free_slot() {
+                // SAFETY: as above.
+                let value = unsafe { take(phase, message) };
+                return Some((Poll::Ready(Ok(())), push_locked(state, value)));
+            }
+            if !clone_runs_no_user_code(waker) {
+                return None;
+            }
+            Self::wait(state, node, waker.clone());
+            *phase = Phase::Waiting;
+            Some((Poll::Pending, None))
+        });
+        let Some((result, receiver)) = polled else {
+            return self.poll_idle_foreign(waker);
+        };
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        result
+    }
+
+    /// [`poll_idle`](Self::poll_idle) for a foreign waker, whose clone may run user code: it is
+    /// cloned outside the lock (see `sync::waker`).
+    #[cold]
+    #[inline(never)]
+    fn poll_idle_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
+        let message = &mut self.message.0;
+        let node = &mut self.node;
+        let phase = &mut self.phase;
+        let (result, receiver) = lock_registering(&self.channel.state, waker, |state, waker| {
+            if state.closed {
+                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
+                return Ok((
+                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                    None,
+                ));
+            }
+            if state.has_free_slot() {
+                // SAFETY: as above.
+                let value = unsafe { take(phase, message) };
+                return Ok((Poll::Ready(Ok(())), push_locked(state, value)));
+            }
+            // First the waker (it may send us round again, before anything changed).
+            let waker = waker.clone_waker()?;
+            Self::wait(state, node, waker);
+            *phase = Phase::Waiting;
+            Ok((Poll::Pending, None))
+        });
         if let Some(waker) = receiver {
             waker.wake();
         }
@@ -121,13 +163,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
 
     /// The slow half of the first poll: writes the node and links it at the tail.
     #[cold]
-    fn wait(
-        state: &mut State<T, N>,
-        node: &mut MaybeUninit<Node<Turn>>,
-        waker: &mut Registration<'_>,
-    ) -> Result<(), NeedsClone> {
-        // First the waker (it may send us round again, before anything changed), then the node.
-        let waker = waker.clone_waker()?;
+    fn wait(state: &mut State<T, N>, node: &mut MaybeUninit<Node<Turn>>, waker: Waker) {
         // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
         let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
         node.with(&mut state.senders_waiting, |w| w.waker = Some(waker));
@@ -136,7 +172,6 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         // `Waiting`, so `Drop` removes the node under this lock before it goes; it is used with
         // this channel's list only.
         unsafe { state.senders_waiting.push_back(node) };
-        Ok(())
     }
 
     /// Later polls: see whether the receiver granted a slot or `close` sent us away.
