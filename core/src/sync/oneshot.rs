@@ -312,18 +312,21 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
     pub fn send(self, value: T) -> Result<(), T> {
         // `send` releases the sender itself, in the same lock that stores the value.
         let this = ManuallyDrop::new(self);
-        let (result, own) = this.channel.state.lock(|state| {
+        let (result, own, stale) = this.channel.state.lock(|state| {
             state.sender = false;
             let own = state.sender_waker.take();
             if state.closed {
-                (Err(value), own)
+                (Err(value), own, None)
             } else {
-                state.value = Some(value);
-                (Ok(state.receiver_waker.take()), own)
+                // The slot is empty (one send per split, and `try_split` empties it); should it
+                // ever not be, the old value is dropped after unlocking, not here.
+                let stale = state.value.replace(value);
+                (Ok(state.receiver_waker.take()), own, stale)
             }
         });
-        // Our own waker (from `closed()`) is dropped outside the lock.
+        // Our own waker (from `closed()`) and any stale value are dropped outside the lock.
         drop(own);
+        drop(stale);
         result.map(|receiver| {
             if let Some(waker) = receiver {
                 waker.wake();
