@@ -121,7 +121,7 @@ impl SizeClassPools {
     /// A future that is not `Send` is refused (another thread may poll `executor`; see
     /// [`spawn_local`](SizeClassPools::spawn_local)):
     ///
-    /// ```compile_fail,E0277
+    /// ```compile_fail
     /// use std::rc::Rc;
     /// use ebbtide_core::size_classes::SizeClassPools;
     /// use ebbtide_core::Executor;
