@@ -755,23 +755,25 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
     // One lock on the hot path. Registering needs a clone of the waker, which is only made under
     // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round through
     // `poll_recv_foreign`. The waker `store_pure` replaced (maybe foreign) is dropped unlocked.
+    // `Err` is "nothing yet", with the waker that registering replaced (dropped unlocked).
     let step = channel
         .state
         .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
-            Some(popped) => RecvStep::Ready(Some(popped)),
-            None if state.is_closed() => RecvStep::Ready(None),
-            None if clone_runs_no_user_code(waker) => {
-                RecvStep::Pending(store_pure(&mut state.receiver, waker))
-            }
-            None => RecvStep::Foreign,
+            Some(popped) => Ok(Some(popped)),
+            None if state.is_closed() => Ok(None),
+            None if clone_runs_no_user_code(waker) => Err(store_pure(&mut state.receiver, waker)),
+            None => Err(None),
         });
     let polled = match step {
-        RecvStep::Ready(popped) => Poll::Ready(popped),
-        RecvStep::Pending(replaced) => {
+        Ok(popped) => Poll::Ready(popped),
+        Err(replaced) => {
             drop(replaced);
-            Poll::Pending
+            if clone_runs_no_user_code(waker) {
+                Poll::Pending
+            } else {
+                poll_recv_foreign(channel, waker)
+            }
         }
-        RecvStep::Foreign => poll_recv_foreign(channel, waker),
     };
     polled.map(|popped| {
         popped.map(|(message, sender)| {
@@ -781,17 +783,6 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
             message
         })
     })
-}
-
-/// What [`poll_recv`]'s lock found.
-enum RecvStep<T> {
-    /// A message (and the waker of a sender granted a slot), or `None`: closed and drained.
-    Ready(Option<(T, Option<Waker>)>),
-    /// Nothing yet; the receiver's waker is registered. Holds the waker it replaced, to drop
-    /// after unlocking.
-    Pending(Option<Waker>),
-    /// Nothing yet, and the waker must be cloned outside the lock.
-    Foreign,
 }
 
 /// [`poll_recv`] for a receiver polled with a foreign waker, whose clone may run user code: it
