@@ -29,7 +29,7 @@ use core::task::{Context, Poll, Waker};
 use super::{Channel, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
-use crate::sync::waker::{clone_runs_no_user_code, lock_registering};
+use crate::sync::waker::{clone_runs_no_user_code, lock_registering, NeedsClone};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -96,28 +96,14 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         // One lock on the hot path: waiting needs a clone of the waker, which is only made under
         // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round
         // through `poll_idle_foreign`.
-        let message = &mut self.message.0;
-        let node = &mut self.node;
-        let phase = &mut self.phase;
         let polled = self.channel.state.lock(|state| {
-            if state.closed {
-                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
-                return Some((
-                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                    None,
-                ));
-            }
-            if state.has_free_slot() {
-                // SAFETY: as above.
-                let value = unsafe { take(phase, message) };
-                return Some((Poll::Ready(Ok(())), push_locked(state, value)));
-            }
-            if !clone_runs_no_user_code(waker) {
-                return None;
-            }
-            Self::wait(state, node, waker.clone());
-            *phase = Phase::Waiting;
-            Some((Poll::Pending, None))
+            Self::idle_locked(
+                state,
+                &mut self.phase,
+                &mut self.message,
+                &mut self.node,
+                || clone_runs_no_user_code(waker).then(|| waker.clone()),
+            )
         });
         let Some((result, receiver)) = polled else {
             return self.poll_idle_foreign(waker);
@@ -133,32 +119,50 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     #[cold]
     #[inline(never)]
     fn poll_idle_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
-        let message = &mut self.message.0;
-        let node = &mut self.node;
-        let phase = &mut self.phase;
         let (result, receiver) = lock_registering(&self.channel.state, waker, |state, waker| {
-            if state.closed {
-                // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
-                return Ok((
-                    Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                    None,
-                ));
-            }
-            if state.has_free_slot() {
-                // SAFETY: as above.
-                let value = unsafe { take(phase, message) };
-                return Ok((Poll::Ready(Ok(())), push_locked(state, value)));
-            }
-            // First the waker (it may send us round again, before anything changed).
-            let waker = waker.clone_waker()?;
-            Self::wait(state, node, waker);
-            *phase = Phase::Waiting;
-            Ok((Poll::Pending, None))
+            Self::idle_locked(
+                state,
+                &mut self.phase,
+                &mut self.message,
+                &mut self.node,
+                || waker.clone_waker().ok(),
+            )
+            .ok_or(NeedsClone)
         });
         if let Some(waker) = receiver {
             waker.wake();
         }
         result
+    }
+
+    /// The first poll under the lock: the result and the receiver to wake, or `None` (with
+    /// nothing changed) when the sender must wait and `clone_waker` cannot clone its waker here.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn idle_locked(
+        state: &mut State<T, N>,
+        phase: &mut Phase,
+        message: &mut Message<T>,
+        node: &mut MaybeUninit<Node<Turn>>,
+        clone_waker: impl FnOnce() -> Option<Waker>,
+    ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Waker>)> {
+        let message = &mut message.0;
+        if state.closed {
+            // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
+            return Some((
+                Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
+                None,
+            ));
+        }
+        if state.has_free_slot() {
+            // SAFETY: as above.
+            let value = unsafe { take(phase, message) };
+            return Some((Poll::Ready(Ok(())), push_locked(state, value)));
+        }
+        // First the waker (without one we change nothing), then the node.
+        Self::wait(state, node, clone_waker()?);
+        *phase = Phase::Waiting;
+        Some((Poll::Pending, None))
     }
 
     /// The slow half of the first poll: writes the node and links it at the tail.
