@@ -275,3 +275,79 @@ fn a_panic_in_the_destructor_after_ready_is_not_dropped_again() {
     assert_eq!(runner.run_until(handle, || {}), Err(JoinError::Panicked));
     assert!(POOL.is_empty());
 }
+
+/// Polls pending once (publishing its waker), then panics on its next poll.
+struct PanicOnSecondPoll {
+    _guard: PanickyGuard,
+    kept: &'static Mutex<Option<Waker>>,
+    polled: bool,
+}
+
+impl Future for PanicOnSecondPoll {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.polled {
+            panic!("a poll that panics while another thread wakes the task");
+        }
+        self.polled = true;
+        *self.kept.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+#[test]
+fn wakes_from_another_thread_race_a_panicking_poll_and_its_deferred_drop() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 128> = TaskPool::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static NEVER: AtomicBool = AtomicBool::new(false);
+    static KEPT: Mutex<Option<Waker>> = Mutex::new(None);
+    static STOP: AtomicBool = AtomicBool::new(false);
+
+    let runner = EXECUTOR.runner().unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(
+            &POOL,
+            PanicOnSecondPoll {
+                _guard: PanickyGuard {
+                    drops: &DROPS,
+                    panic_once: &NEVER,
+                    _heap: Box::new(5),
+                },
+                kept: &KEPT,
+                polled: false,
+            },
+        )
+        .unwrap();
+    assert!(!runner.poll());
+    let waker = KEPT.lock().unwrap().take().unwrap();
+    // Another thread wakes the task over and over: while it waits, while its poll panics, while
+    // the panicked future waits in the queue to be dropped, and after it completed.
+    let waking = std::thread::spawn(move || {
+        let rounds = if cfg!(miri) { 20 } else { 10_000 };
+        for _ in 0..rounds {
+            if STOP.load(Ordering::SeqCst) {
+                break;
+            }
+            waker.wake_by_ref();
+            std::thread::yield_now();
+        }
+        waker.wake();
+    });
+    while !handle.is_finished() {
+        // The poll that panics unwinds out of `poll`; the ones around it do not.
+        let _ = catch_unwind(AssertUnwindSafe(|| runner.poll()));
+        std::thread::yield_now();
+    }
+    STOP.store(true, Ordering::SeqCst);
+    waking.join().unwrap();
+    while runner.poll() {}
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        1,
+        "dropped once, however the wakes fell"
+    );
+    assert_eq!(runner.run_until(handle, || {}), Err(JoinError::Panicked));
+    assert!(POOL.is_empty());
+}
