@@ -74,13 +74,15 @@
 //! Safe code can never cause undefined behaviour through this crate. The invariants that promise
 //! rests on, which every new primitive and driver must keep:
 //!
-//! - **No user code under a lock.** A primitive's state sits in a
-//!   [`blocking_mutex`] lock held for a few instructions. Nothing that can run user code runs
-//!   inside: no closure of the caller's, no `T::clone` or `T::drop`, no waker's `clone`, `wake`
-//!   or `drop` (a foreign waker is user code). Wakers are cloned before locking, swapped in under
-//!   the lock, and dropped or woken after unlocking. Where the API itself hands a closure the
-//!   locked value (`watch`'s `with` and `send_modify`), re-entering the same primitive from the
-//!   closure panics cleanly instead of aliasing the state. The timer queue follows the same rule.
+//! - **No user code under a lock, except where the API says so.** A primitive's state sits in a
+//!   [`blocking_mutex`] lock held for a few instructions. No waker's `clone`, `wake` or `drop`
+//!   runs inside (a foreign waker is user code): wakers are cloned before locking (or in place
+//!   when they are ebbtide's own, whose clone runs no user code), swapped in under the lock, and
+//!   dropped or woken after unlocking; no message is dropped inside either. What is left is
+//!   where the value itself lives under the lock: the closures of `watch`'s `with` and
+//!   `send_modify`, `T::clone` in `watch`'s `get` and `broadcast`'s receives, `T: Debug`. There a
+//!   re-entrancy flag makes a nested use of the same primitive panic cleanly instead of aliasing
+//!   its state (each method's `# Panics` says so). The timer queue follows the same rule.
 //! - **A future is dropped exactly once, and before its memory is reused.** Every path that drops
 //!   a future (abort, shutdown, completion) completes the task even if the destructor unwinds, so
 //!   nothing drops it again; a future whose poll panicked is dropped (not leaked) before its slot
