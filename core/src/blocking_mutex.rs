@@ -12,8 +12,9 @@
 //!
 //! # Re-entrancy
 //!
-//! No waker is cloned, woken or dropped while a primitive's lock is held, and no message is
-//! dropped there, so a foreign waker or a `Drop` may use the primitive again. A few methods do run
+//! No foreign waker is cloned, woken or dropped while a primitive's lock is held (only ebbtide's
+//! own wakers are cloned in place: their clone copies a pointer), and no message is dropped
+//! there, so a foreign waker or a `Drop` may use the primitive again. A few methods do run
 //! user code under the lock, because the value they read lives there: the closures of
 //! `Watch::with` and `send_modify`, `T::clone` in `Watch::get` and broadcast receives, and `T`'s
 //! `Debug`. If that code uses the same primitive again, the inner call panics (with

@@ -9,7 +9,7 @@
 //!   [`Registration::store`] where it used to write `slot = Some(cx.waker().clone())`.
 //! - `store` keeps the stored waker if it [`will_wake`](Waker::will_wake) the new one (the common
 //!   re-poll; `will_wake` only compares pointers). Otherwise it needs a clone. The wakers of
-//!   ebbtide tasks and [`Waker::noop`] are cloned on the spot: their clone copies a pointer and
+//!   ebbtide tasks, a runner's root waker and [`Waker::noop`] are cloned on the spot: their clone copies a pointer and
 //!   their drop does nothing, so no user code runs. Any other waker is not cloned under the lock:
 //!   `store` returns [`NeedsClone`], the closure returns it (with `?`) **before changing any
 //!   state**, and `lock_registering` unlocks, clones the waker, and runs the closure again with
@@ -18,7 +18,9 @@
 //!   after unlocking.
 //!
 //! So an ebbtide task pays nothing extra, and a foreign waker pays one more lock round trip only
-//! when its clone is actually needed.
+//! when its clone is actually needed. The hottest paths (mpsc's send and receive) skip the
+//! `Registration` for the common case: they check [`clone_runs_no_user_code`] and use
+//! [`store_pure`] under one plain lock, and fall back to [`lock_registering`] for a foreign waker.
 
 use core::task::Waker;
 
