@@ -315,8 +315,10 @@ impl Runner {
     ///
     /// `future` is polled when its waker fires, tasks when they are ready; when neither is, `idle`
     /// is called: pass `|| {}` to spin, `cortex_m::asm::wfi` to sleep until an interrupt, or a
-    /// function that advances a mock clock. A real driver (ebbtide-std, ebbtide-wasi) waits in the
-    /// OS instead.
+    /// function that advances a mock clock. It is [`driver::block_on`](crate::driver::block_on)
+    /// with `idle` as the wait and no timer glue (time moves through the program's own time
+    /// driver); a real driver (ebbtide-std, ebbtide-wasi) implements
+    /// [`Park`](crate::driver::Park) to wait in the OS instead.
     ///
     /// # Examples
     ///
@@ -331,20 +333,10 @@ impl Runner {
     /// let sum = runner.run_until(async { task.await.unwrap() + 1 }, || {});
     /// assert_eq!(sum, 2);
     /// ```
-    pub fn run_until<F: Future>(&self, future: F, mut idle: impl FnMut()) -> F::Output {
-        let mut future = core::pin::pin!(future);
-        let waker = self.root_waker();
-        let mut cx = Context::from_waker(&waker);
-        self.executor.root_woken.store(true, Ordering::Release);
-        loop {
-            if self.take_root_wake() {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
-                }
-            }
-            if !self.poll() && !self.executor.root_woken.load(Ordering::Acquire) {
-                idle();
-            }
+    pub fn run_until<F: Future>(&self, future: F, idle: impl FnMut()) -> F::Output {
+        match crate::driver::block_on(self, &mut crate::driver::Idle(idle), future) {
+            Ok(output) => output,
+            Err(never) => match never {},
         }
     }
 

@@ -51,6 +51,8 @@
 //! # Crate layout
 //!
 //! - [`Executor`], [`Runner`], [`Spawner`], [`SendSpawner`], [`TaskPool`], [`JoinHandle`]: tasks.
+//! - [`driver`]: how to write a driver: the [`Park`](driver::Park) contract and the one run loop
+//!   every driver uses.
 //! - [`task`]: `yield_now` and the cooperative budget.
 //! - [`time`]: `Instant`, `Duration`, `sleep`, `timeout`, `interval`, and the timer queue drivers use.
 //! - [`sync`]: `mpsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Mutex`, `Semaphore`.
@@ -113,6 +115,7 @@ mod loom;
 
 mod block_on;
 pub mod blocking_mutex;
+pub mod driver;
 mod executor;
 pub mod io;
 mod join;

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
-use ebbtide_core::time::driver;
+use ebbtide_core::time::queue;
 use ebbtide_core::{Executor, TaskPool};
 use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::thread;
@@ -43,13 +43,13 @@ fn a_foreign_timer_racing_with_wake_expired_is_woken_once() {
         RUNS.fetch_add(1, SeqCst);
         let counter = Arc::new(Counter(AtomicUsize::new(0)));
         let waker = Waker::from(counter.clone());
-        let alarm = thread::spawn(|| driver::wake_expired(AT));
+        let alarm = thread::spawn(|| queue::wake_expired(AT));
         // Queued (and woken by the alarm), or judged due (the alarm ran first) and woken at once.
-        driver::schedule_wake(AT, &waker);
+        queue::schedule_wake(AT, &waker);
         let next = alarm.join().unwrap();
         assert_eq!(next, None, "nothing is left for later");
         assert_eq!(counter.0.load(SeqCst), 1, "woken exactly once");
-        assert_eq!(driver::next_deadline(), None);
+        assert_eq!(queue::next_deadline(), None);
         drop(waker);
         assert_eq!(Arc::strong_count(&counter), 1, "the queue keeps no clone");
     });
@@ -78,7 +78,7 @@ fn a_task_timer_racing_with_wake_expired_is_never_lost() {
                 pool,
                 poll_fn(move |cx| {
                     if polls.fetch_add(1, SeqCst) == 0 {
-                        driver::schedule_wake(AT, cx.waker());
+                        queue::schedule_wake(AT, cx.waker());
                         Poll::Pending
                     } else {
                         Poll::Ready(())
@@ -87,7 +87,7 @@ fn a_task_timer_racing_with_wake_expired_is_never_lost() {
             )
             .unwrap();
 
-        let alarm = thread::spawn(|| driver::wake_expired(AT));
+        let alarm = thread::spawn(|| queue::wake_expired(AT));
         // The driver loop: poll; when nothing is ready, "sleep" until the hook fires. A lost
         // wake-up would leave it here forever, which loom reports.
         loop {
@@ -104,8 +104,8 @@ fn a_task_timer_racing_with_wake_expired_is_never_lost() {
         }
         assert_eq!(alarm.join().unwrap(), None);
         assert_eq!(polls.load(SeqCst), 2, "one wake-up, no spurious one");
-        assert_eq!(driver::next_deadline(), None);
-        assert_eq!(driver::check_invariants(), 0, "the wheel is empty");
+        assert_eq!(queue::next_deadline(), None);
+        assert_eq!(queue::check_invariants(), 0, "the wheel is empty");
     });
     let runs = RUNS.load(SeqCst);
     println!("explored {runs} interleavings");

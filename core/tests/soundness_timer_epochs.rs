@@ -8,7 +8,7 @@ use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;
 
-use ebbtide_core::time::{driver, sleep_until, Instant};
+use ebbtide_core::time::{queue, sleep_until, Instant};
 use ebbtide_core::{Executor, TaskPool};
 use ebbtide_mock_time::MockDriver;
 
@@ -19,12 +19,12 @@ const EPOCH: u64 = 1 << 36;
 /// once `wake_expired` has run for the current time), then jumps the clock to it.
 fn idle_checked() {
     let now = Instant::now().as_ticks();
-    let next = driver::next_deadline().expect("deadlock: no timer can wake the test");
+    let next = queue::next_deadline().expect("deadlock: no timer can wake the test");
     assert!(
         next > now,
         "the timer queue asks to be woken at {next}, but wake_expired({now}) already ran"
     );
-    driver::check_invariants();
+    queue::check_invariants();
     MockDriver::advance_to(Instant::from_ticks(next));
 }
 
@@ -76,11 +76,11 @@ fn a_removed_far_timer_leaves_no_deadline_in_the_past() {
             runner.run_until(first, idle_checked),
             Ok(Instant::from_ticks(500))
         );
-        assert_eq!(driver::next_deadline(), None, "nothing is queued any more");
+        assert_eq!(queue::next_deadline(), None, "nothing is queued any more");
 
         // Idle with nothing queued, past the epoch of the removed timer.
         MockDriver::advance_to(Instant::from_ticks(idle_until));
-        assert_eq!(driver::next_deadline(), None);
+        assert_eq!(queue::next_deadline(), None);
 
         let new = Instant::from_ticks(new);
         let second = runner
@@ -91,8 +91,8 @@ fn a_removed_far_timer_leaves_no_deadline_in_the_past() {
             })
             .unwrap();
         assert_eq!(runner.run_until(second, idle_checked), Ok(new));
-        assert_eq!(driver::next_deadline(), None);
-        assert_eq!(driver::check_invariants(), 0);
+        assert_eq!(queue::next_deadline(), None);
+        assert_eq!(queue::check_invariants(), 0);
     }
 }
 
@@ -123,12 +123,12 @@ fn a_far_timer_outlives_the_removal_of_an_earlier_one() {
         runner.run_until(moved, idle_checked),
         Ok(Instant::from_ticks(500))
     );
-    assert_eq!(driver::check_invariants(), 1);
+    assert_eq!(queue::check_invariants(), 1);
     // Idle past the removed timer's epoch; the kept one is still queued.
     MockDriver::advance_to(Instant::from_ticks(2 * EPOCH + 1));
     assert!(!stays.is_finished());
     assert_eq!(runner.run_until(stays, idle_checked), Ok(kept));
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }
 
 /// The whole lifetime of a `u64` clock in a few jumps: far timers queued, removed and fired
@@ -169,5 +169,5 @@ fn far_timers_across_many_epochs() {
             .unwrap();
         assert_eq!(runner.run_until(handle, idle_checked), Ok(at));
     }
-    assert_eq!(driver::check_invariants(), 0);
+    assert_eq!(queue::check_invariants(), 0);
 }

@@ -6,7 +6,7 @@ use core::mem::ManuallyDrop;
 use core::task::{RawWaker, RawWakerVTable, Waker};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 
-use ebbtide_core::time::{driver, Instant};
+use ebbtide_core::time::{queue, Instant};
 use ebbtide_mock_time::MockDriver;
 
 /// A foreign waker that uses the timer queue from inside its `clone`, `drop` and `wake`.
@@ -16,7 +16,7 @@ struct Adversary {
     /// Wakes by value (each also releases a waker) and by reference.
     wakes: AtomicUsize,
     wakes_by_ref: AtomicUsize,
-    /// What `driver::next_deadline` said from inside the last `clone`, `drop` or `wake`
+    /// What `queue::next_deadline` said from inside the last `clone`, `drop` or `wake`
     /// (`u64::MAX`: `None`; `NOT_YET`: not called yet).
     seen: AtomicU64,
     /// If not 0, the next `clone` also registers this same waker for that deadline.
@@ -52,7 +52,7 @@ impl Adversary {
 
     /// Re-enters the timer queue, as user code may.
     fn use_the_queue(&self) {
-        let next = driver::next_deadline().unwrap_or(u64::MAX);
+        let next = queue::next_deadline().unwrap_or(u64::MAX);
         self.seen.store(next, SeqCst);
     }
 
@@ -86,7 +86,7 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
     adversary.use_the_queue();
     let at = adversary.register_on_clone.swap(0, SeqCst);
     if at != 0 {
-        driver::schedule_wake(at, &adversary.waker());
+        queue::schedule_wake(at, &adversary.waker());
     }
     raw(adversary)
 }
@@ -118,10 +118,7 @@ fn a_foreign_wakers_clone_may_use_the_timer_queue() {
     let _clock = MockDriver::lock_for_test();
     static ADVERSARY: Adversary = Adversary::new();
     let waker = ADVERSARY.waker();
-    assert!(
-        driver::schedule_wake(100, &waker),
-        "the first deadline arms"
-    );
+    assert!(queue::schedule_wake(100, &waker), "the first deadline arms");
     assert_eq!(ADVERSARY.clones.load(SeqCst), 1);
     assert_eq!(
         ADVERSARY.seen(),
@@ -129,12 +126,12 @@ fn a_foreign_wakers_clone_may_use_the_timer_queue() {
         "the clone ran before anything was queued"
     );
     assert_eq!(ADVERSARY.held(), 1);
-    assert_eq!(driver::next_deadline(), Some(100));
+    assert_eq!(queue::next_deadline(), Some(100));
 
     // An earlier deadline for the same waker: the entry is reused.
-    assert!(driver::schedule_wake(60, &waker));
+    assert!(queue::schedule_wake(60, &waker));
     assert_eq!(ADVERSARY.held(), 1);
-    assert_eq!(driver::next_deadline(), Some(60));
+    assert_eq!(queue::next_deadline(), Some(60));
 
     MockDriver::advance_to(Instant::from_ticks(60));
     assert_eq!(ADVERSARY.wakes.load(SeqCst), 1, "woken once, by value");
@@ -144,7 +141,7 @@ fn a_foreign_wakers_clone_may_use_the_timer_queue() {
         "woken after its entry left the queue"
     );
     assert_eq!(ADVERSARY.held(), 0);
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }
 
 /// The clone registers the same waker first (re-entering `schedule_wake`), so the queue already
@@ -157,7 +154,7 @@ fn a_foreign_wakers_drop_may_use_the_timer_queue() {
     let waker = ADVERSARY.waker();
     ADVERSARY.register_on_clone.store(40, SeqCst);
     assert!(
-        !driver::schedule_wake(100, &waker),
+        !queue::schedule_wake(100, &waker),
         "the clone's own registration (40) armed earlier"
     );
     assert_eq!(
@@ -172,12 +169,12 @@ fn a_foreign_wakers_drop_may_use_the_timer_queue() {
         "the drop ran after the clone's registration"
     );
     assert_eq!(ADVERSARY.held(), 1);
-    assert_eq!(driver::next_deadline(), Some(40));
+    assert_eq!(queue::next_deadline(), Some(40));
 
     MockDriver::advance_to(Instant::from_ticks(40));
     assert_eq!(ADVERSARY.wakes.load(SeqCst), 1);
     assert_eq!(ADVERSARY.held(), 0);
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }
 
 /// A deadline that has passed wakes at once, by reference, and the table being full does too:
@@ -185,21 +182,21 @@ fn a_foreign_wakers_drop_may_use_the_timer_queue() {
 #[test]
 fn a_foreign_waker_woken_at_once_may_use_the_timer_queue() {
     let _clock = MockDriver::lock_for_test();
-    static ADVERSARIES: [Adversary; driver::FOREIGN_WAKER_CAPACITY + 1] =
-        [const { Adversary::new() }; driver::FOREIGN_WAKER_CAPACITY + 1];
+    static ADVERSARIES: [Adversary; queue::FOREIGN_WAKER_CAPACITY + 1] =
+        [const { Adversary::new() }; queue::FOREIGN_WAKER_CAPACITY + 1];
     MockDriver::advance_to(Instant::from_ticks(1_000));
     let (last, rest) = ADVERSARIES.split_last().unwrap();
 
-    assert!(!driver::schedule_wake(999, &last.waker()));
+    assert!(!queue::schedule_wake(999, &last.waker()));
     assert_eq!(last.wakes_by_ref.load(SeqCst), 1);
     assert_eq!(last.held(), 0);
     assert_eq!(last.seen(), None);
 
     for (i, adversary) in rest.iter().enumerate() {
-        driver::schedule_wake(2_000 + i as u64, &adversary.waker());
+        queue::schedule_wake(2_000 + i as u64, &adversary.waker());
         assert_eq!(adversary.held(), 1);
     }
-    assert!(!driver::schedule_wake(1_500, &last.waker()), "no room");
+    assert!(!queue::schedule_wake(1_500, &last.waker()), "no room");
     assert_eq!(last.wakes_by_ref.load(SeqCst), 2);
     assert_eq!(last.held(), 0, "a waker that did not fit is not kept");
     assert_eq!(last.seen(), Some(2_000));
@@ -210,5 +207,5 @@ fn a_foreign_waker_woken_at_once_may_use_the_timer_queue() {
         assert_eq!(adversary.wakes.load(SeqCst), 1);
         assert_eq!(adversary.held(), 0);
     }
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }

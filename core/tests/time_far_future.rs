@@ -1,6 +1,6 @@
 //! `Duration::MAX` and `Instant::MAX`: no overflow, never fires, and other timers still fire.
 
-use ebbtide_core::time::{driver, interval, sleep, sleep_until, timeout, Duration, Instant};
+use ebbtide_core::time::{interval, queue, sleep, sleep_until, timeout, Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
 use ebbtide_mock_time::MockDriver;
 
@@ -42,7 +42,7 @@ fn sleeping_forever_never_fires_and_others_still_do() {
         Ok(Instant::from_millis(10))
     );
     // Nothing else is queued: a deadline of `Instant::MAX` is never registered.
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
     MockDriver::advance_to(Instant::from_ticks(u64::MAX - 1));
     while runner.poll() {}
     assert!(!forever.is_finished() && !never.is_finished());
@@ -85,7 +85,7 @@ fn the_farthest_finite_deadline_fires_exactly() {
     assert_eq!(runner.run_until(far, &mut idle), Ok(last));
     // A far timer moves through the wheel's levels, never tick by tick.
     assert!(jumps < 30, "took {jumps} jumps of the clock");
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }
 
 #[test]

@@ -80,7 +80,7 @@ fn many_tasks_sleep_at_once() {
         woken.windows(2).all(|w| w[0].2 <= w[1].2),
         "tasks woke out of deadline order"
     );
-    assert_eq!(ebbtide_core::time::driver::next_deadline(), None);
+    assert_eq!(ebbtide_core::time::queue::next_deadline(), None);
     assert!(POOL.is_empty());
 }
 

@@ -7,7 +7,7 @@ use core::task::{Poll, RawWaker, RawWakerVTable, Waker};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use ebbtide_core::time::{driver, sleep, sleep_until, Duration, Instant};
+use ebbtide_core::time::{queue, sleep, sleep_until, Duration, Instant};
 use ebbtide_core::{Executor, TaskPool};
 use ebbtide_mock_time::MockDriver;
 
@@ -41,7 +41,7 @@ fn thousands_of_tasks_fire_in_deadline_order() {
         })
         .collect();
     runner.poll();
-    assert_eq!(driver::check_invariants(), N);
+    assert_eq!(queue::check_invariants(), N);
     let mut idles = 0;
     runner.run_until(
         async {
@@ -53,7 +53,7 @@ fn thousands_of_tasks_fire_in_deadline_order() {
             idle();
             idles += 1;
             if idles % 64 == 0 {
-                driver::check_invariants();
+                queue::check_invariants();
             }
         },
     );
@@ -66,7 +66,7 @@ fn thousands_of_tasks_fire_in_deadline_order() {
         fired.windows(2).all(|w| w[0].0 < w[1].0),
         "timers fired out of deadline order"
     );
-    assert_eq!(driver::check_invariants(), 0);
+    assert_eq!(queue::check_invariants(), 0);
 }
 
 #[test]
@@ -84,16 +84,16 @@ fn a_task_rescheduled_earlier_fires_at_the_earlier_time() {
                 Poll::Ready(())
             })
             .await;
-            assert_eq!(driver::check_invariants(), 1);
-            assert!(driver::next_deadline().unwrap() <= Instant::from_millis(100).as_ticks());
+            assert_eq!(queue::check_invariants(), 1);
+            assert!(queue::next_deadline().unwrap() <= Instant::from_millis(100).as_ticks());
             sleep(Duration::from_millis(10)).await;
             Instant::now()
         })
         .unwrap();
     assert_eq!(runner.run_until(handle, idle), Ok(Instant::from_millis(10)));
     // The task was queued once: moving it to 10 ms took it away from 100 ms.
-    assert_eq!(driver::next_deadline(), None);
-    assert_eq!(driver::check_invariants(), 0);
+    assert_eq!(queue::next_deadline(), None);
+    assert_eq!(queue::check_invariants(), 0);
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn a_task_keeps_its_earlier_deadline() {
 }
 
 /// Wake-up counters for foreign wakers, one per waker.
-struct Counters([AtomicUsize; driver::FOREIGN_WAKER_CAPACITY + 1]);
+struct Counters([AtomicUsize; queue::FOREIGN_WAKER_CAPACITY + 1]);
 
 /// A foreign waker whose data is a counter. The vtable is a `static`, so its address is unique
 /// and `Waker::will_wake` recognises clones (also under Miri, where promoted constants may be
@@ -172,16 +172,16 @@ fn count(counter: &AtomicUsize) -> usize {
 fn foreign_wakers_beyond_capacity_are_woken_at_once() {
     let _clock = MockDriver::lock_for_test();
     static COUNTERS: Counters =
-        Counters([const { AtomicUsize::new(0) }; driver::FOREIGN_WAKER_CAPACITY + 1]);
+        Counters([const { AtomicUsize::new(0) }; queue::FOREIGN_WAKER_CAPACITY + 1]);
     let wakers = counters(&COUNTERS);
     let (overflow, rest) = wakers.split_last().unwrap();
     for (i, (_, waker)) in rest.iter().enumerate() {
-        let earlier = driver::schedule_wake(100 + i as u64, waker);
+        let earlier = queue::schedule_wake(100 + i as u64, waker);
         assert_eq!(earlier, i == 0, "only the first deadline is the earliest");
     }
     assert!(rest.iter().all(|(c, _)| count(c) == 0));
     assert!(
-        !driver::schedule_wake(50, &overflow.1),
+        !queue::schedule_wake(50, &overflow.1),
         "a full table cannot queue it"
     );
     assert_eq!(
@@ -189,13 +189,13 @@ fn foreign_wakers_beyond_capacity_are_woken_at_once() {
         1,
         "the waker that did not fit must be woken at once"
     );
-    assert_eq!(driver::next_deadline(), Some(100));
+    assert_eq!(queue::next_deadline(), Some(100));
     MockDriver::advance_to(Instant::from_ticks(99 + rest.len() as u64));
     assert!(
         rest.iter().all(|(c, _)| count(c) == 1),
         "every queued foreign waker fires once"
     );
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
     assert_eq!(count(overflow.0), 1);
 }
 
@@ -203,27 +203,27 @@ fn foreign_wakers_beyond_capacity_are_woken_at_once() {
 fn a_foreign_waker_is_queued_once_with_its_earliest_deadline() {
     let _clock = MockDriver::lock_for_test();
     static COUNTERS: Counters =
-        Counters([const { AtomicUsize::new(0) }; driver::FOREIGN_WAKER_CAPACITY + 1]);
+        Counters([const { AtomicUsize::new(0) }; queue::FOREIGN_WAKER_CAPACITY + 1]);
     let wakers = counters(&COUNTERS);
     let (counter, waker) = &wakers[0];
-    assert!(driver::schedule_wake(80, waker));
+    assert!(queue::schedule_wake(80, waker));
     assert!(
-        driver::schedule_wake(50, waker),
+        queue::schedule_wake(50, waker),
         "an earlier deadline must re-arm the driver"
     );
     assert!(
-        !driver::schedule_wake(90, &waker.clone()),
+        !queue::schedule_wake(90, &waker.clone()),
         "a later one changes nothing"
     );
-    assert_eq!(driver::next_deadline(), Some(50));
-    assert_eq!(driver::wake_expired(49), Some(50));
+    assert_eq!(queue::next_deadline(), Some(50));
+    assert_eq!(queue::wake_expired(49), Some(50));
     assert_eq!(count(counter), 0);
-    assert_eq!(driver::wake_expired(50), None);
+    assert_eq!(queue::wake_expired(50), None);
     assert_eq!(count(counter), 1);
     // A deadline that has already passed wakes at once and queues nothing.
-    assert!(!driver::schedule_wake(10, waker));
+    assert!(!queue::schedule_wake(10, waker));
     assert_eq!(count(counter), 2);
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::next_deadline(), None);
 }
 
 #[test]
@@ -250,7 +250,7 @@ fn a_finished_tasks_stale_entry_is_harmless_after_its_slot_is_reused() {
         .unwrap();
     assert!(POOL.is_empty());
     assert_eq!(
-        driver::check_invariants(),
+        queue::check_invariants(),
         1,
         "the finished task's entry stays queued"
     );
@@ -278,6 +278,6 @@ fn a_finished_tasks_stale_entry_is_harmless_after_its_slot_is_reused() {
         "at most one spurious wake-up, got {} polls",
         polls
     );
-    assert_eq!(driver::check_invariants(), 0);
-    assert_eq!(driver::next_deadline(), None);
+    assert_eq!(queue::check_invariants(), 0);
+    assert_eq!(queue::next_deadline(), None);
 }

@@ -11,7 +11,7 @@
 //! hook of [`Runner::run_until`](ebbtide_core::Runner::run_until) and
 //! [`block_on_with_idle`](ebbtide_core::block_on_with_idle): when nothing is ready, jump to the next
 //! timer. Each move wakes the timers that have come due, through the
-//! [timer queue](ebbtide_core::time::driver).
+//! [timer queue](ebbtide_core::time::queue).
 //!
 //! The clock and the timer queue are global. Tests in one test binary run on parallel threads,
 //! so those that use the clock must take turns: each starts with
@@ -49,7 +49,7 @@ use core::task::Waker;
 
 use critical_section::Mutex;
 
-use ebbtide_core::time::{driver, Duration, Instant};
+use ebbtide_core::time::{queue, Duration, Instant};
 
 /// The mock clock's time in ticks.
 static NOW: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
@@ -83,12 +83,12 @@ impl embassy_time_driver::Driver for MockDriver {
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
-        driver::schedule_wake(at, waker);
+        queue::schedule_wake(at, waker);
         // The queue judges "already due" by the last advance; if the clock moved since (another
         // thread is advancing it right now), make sure nothing due is left waiting.
         let now = embassy_time_driver::Driver::now(self);
         if at <= now {
-            driver::wake_expired(now);
+            queue::wake_expired(now);
         }
     }
 }
@@ -146,7 +146,7 @@ impl MockDriver {
             now.set(now.get().max(instant.as_ticks()));
             now.get()
         });
-        driver::wake_expired(now);
+        queue::wake_expired(now);
     }
 
     /// Jumps the clock to the next timer deadline (if it is in the future) and wakes what came
@@ -172,7 +172,7 @@ impl MockDriver {
     /// assert_eq!(Instant::now(), at);
     /// ```
     pub fn advance_to_next_deadline() -> bool {
-        match driver::next_deadline() {
+        match queue::next_deadline() {
             Some(deadline) => {
                 Self::advance_to(Instant::from_ticks(deadline));
                 true
@@ -196,7 +196,7 @@ impl MockDriver {
     /// ```
     pub fn reset() {
         critical_section::with(|cs| NOW.borrow(cs).set(0));
-        driver::reset(0);
+        queue::reset(0);
     }
 
     /// Waits until no other holder of the guard is left, then [`reset`](MockDriver::reset)s the

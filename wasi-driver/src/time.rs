@@ -2,7 +2,7 @@
 //!
 //! Ticks are microseconds of the host's `CLOCKID_MONOTONIC` (read with `clock_time_get`, which
 //! gives nanoseconds, rounded down). Timers live in ebbtide-core's timer queue
-//! ([`ebbtide_core::time::driver`]); the runtime ends each `poll_oneoff` wait at the queue's next
+//! ([`ebbtide_core::time::queue`]); the runtime ends each `poll_oneoff` wait at the queue's next
 //! deadline with a relative monotonic clock subscription, and wakes what is due afterwards.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
@@ -47,7 +47,7 @@ impl embassy_time_driver::Driver for WasiTimeDriver {
     fn schedule_wake(&self, at: u64, waker: &Waker) {
         // One thread: the runtime computes its wait from the queue right before it waits, so a
         // deadline that moved earlier needs no signal.
-        let _ = ebbtide_core::time::driver::schedule_wake(at, waker);
+        let _ = ebbtide_core::time::queue::schedule_wake(at, waker);
     }
 }
 

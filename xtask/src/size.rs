@@ -306,7 +306,7 @@ fn captured(ws: &Workspace, program: &str, args: &[&str]) -> Result<String, Stri
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// `20000178 00000858 d ebbtide_core::time::driver::QUEUE` -> (size, kind, name). The name may
+/// `20000178 00000858 d ebbtide_core::time::queue::QUEUE` -> (size, kind, name). The name may
 /// contain spaces (`<A as B>::f`).
 fn parse_nm_line(line: &str) -> Option<(u64, char, &str)> {
     let mut rest = line.trim_start();
@@ -393,10 +393,7 @@ mod tests {
 
     #[test]
     fn crates_of_symbols() {
-        assert_eq!(
-            crate_of("ebbtide_core::time::driver::QUEUE"),
-            "ebbtide_core"
-        );
+        assert_eq!(crate_of("ebbtide_core::time::queue::QUEUE"), "ebbtide_core");
         assert_eq!(
             crate_of("<ebbtide_core::time::sleep::Sleep as core::future::future::Future>::poll"),
             "ebbtide_core"
@@ -421,8 +418,8 @@ mod tests {
     #[test]
     fn nm_lines() {
         assert_eq!(
-            parse_nm_line("20000178 00000858 d ebbtide_core::time::driver::QUEUE"),
-            Some((0x858, 'd', "ebbtide_core::time::driver::QUEUE"))
+            parse_nm_line("20000178 00000858 d ebbtide_core::time::queue::QUEUE"),
+            Some((0x858, 'd', "ebbtide_core::time::queue::QUEUE"))
         );
         assert_eq!(
             parse_nm_line("00001528 00000060 t <A as core::future::future::Future>::poll"),

@@ -4,7 +4,7 @@
 //! `embassy_time_driver::now()`, counted in ticks of [`TICK_HZ`] per second (1 MHz by default, as
 //! in ebbtide's drivers). Every future here registers its deadline with
 //! `embassy_time_driver::schedule_wake`; ebbtide's drivers hand those to the timer queue in
-//! [`driver`], which keeps a task's timer inside the task itself, so any number of tasks can
+//! [`queue`], which keeps a task's timer inside the task itself, so any number of tasks can
 //! sleep at once without allocating. Because the contract is embassy's, embassy-time's own
 //! `Timer` and `Ticker` work on ebbtide tasks too, and ebbtide's timers work on any embassy time
 //! driver.
@@ -14,7 +14,7 @@
 //! - [`sleep`], [`sleep_until`]: wait for a duration or an instant.
 //! - [`timeout`], [`timeout_at`]: give up on a future after a while.
 //! - [`interval`], [`interval_at`]: tick periodically, with a choice of [`MissedTickBehavior`].
-//! - [`driver`]: the timer queue, for authors of time drivers.
+//! - [`queue`]: the timer queue, for authors of drivers (see [`crate::driver`]).
 //! - A clock that tests advance by hand: the `ebbtide-mock-time` crate.
 //!
 //! # Examples
@@ -66,7 +66,7 @@ mod list;
 #[cfg_attr(feature = "small-timer-queue", allow(dead_code))]
 mod wheel;
 
-pub mod driver;
+pub mod queue;
 
 pub use duration::Duration;
 pub use embassy_time_driver::TICK_HZ;

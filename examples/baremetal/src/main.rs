@@ -12,7 +12,9 @@
 //!   summary line and exits QEMU through semihosting: code 0 if every check passed, 1 otherwise
 //!   (a panic exits with 1 too, through panic-semihosting).
 //!
-//! The main loop is `Runner::run_until`, sleeping in `wfi` between SysTick interrupts.
+//! The main loop is ebbtide-core's driver loop (`driver::block_on`) over [`Wfi`], this board's
+//! whole driver: it sleeps in `wfi` between interrupts, and the SysTick interrupt fires the
+//! timers itself.
 
 #![no_std]
 #![no_main]
@@ -25,6 +27,7 @@ use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hprintln;
 use ebbtide_core::sync::{mpsc, Notify};
 use ebbtide_core::time::{interval, sleep_until, timeout, Duration, Instant};
+use ebbtide_core::driver::{self, Park, Wait};
 use ebbtide_core::{join, select, Executor, JoinHandle, TaskPool};
 // The critical-section implementation (from `critical-section-single-core`) lives in cortex-m.
 use cortex_m as _;
@@ -170,7 +173,7 @@ fn main() -> ! {
         .unwrap();
 
     // `report` exits QEMU itself; reaching the end of the run is a failure.
-    let _ = runner.run_until(reporter, idle);
+    let _ = driver::block_on(&runner, &mut Wfi, reporter);
     hprintln!("ebbtide-baremetal: FAILED: the reporter ended without exiting");
     exit(false)
 }
@@ -251,17 +254,34 @@ async fn report(
     exit(true)
 }
 
-/// Sleeps until an interrupt, unless a task is ready.
+/// The driver: sleeps until an interrupt, unless a task is ready.
 ///
 /// With interrupts masked, a wake that comes between the check and `wfi` leaves its interrupt
 /// pending, and a pending interrupt ends `wfi` even while masked; it is taken when the critical
-/// section ends. (A plain `wfi` would work too: it would only be late by up to one SysTick.)
-fn idle() {
-    cortex_m::interrupt::free(|_| {
-        if !EXECUTOR.has_ready_tasks() {
-            asm::wfi();
+/// section ends (the contract's rule 1: a wake-up is latched). (A plain `wfi` would work too: it
+/// would only be late by up to one SysTick.) The executor needs no wake hook: every wake-up
+/// comes from an interrupt, which ends `wfi` by itself.
+struct Wfi;
+
+impl Park for Wfi {
+    type Error = core::convert::Infallible;
+    /// The SysTick handler fires the timers (see [`time_driver`]).
+    const FIRES_TIMERS: bool = false;
+
+    fn now(&self) -> u64 {
+        unreachable!("only called when FIRES_TIMERS")
+    }
+
+    fn park(&mut self, wait: Wait) -> Result<(), Self::Error> {
+        if wait != Wait::Poll {
+            cortex_m::interrupt::free(|_| {
+                if !EXECUTOR.has_ready_tasks() {
+                    asm::wfi();
+                }
+            });
         }
-    });
+        Ok(())
+    }
 }
 
 /// Ends the program: QEMU exits with code 0 (`ok`) or 1.

@@ -2,7 +2,7 @@
 //! (the crate's `tick-hz-1_000` feature), and wakes the timers of `ebbtide_core`'s queue when the
 //! earliest deadline has come.
 //!
-//! The "hardware alarm" that `ebbtide_core::time::driver` asks a microcontroller driver to keep
+//! The "hardware alarm" that `ebbtide_core::time::queue` asks a microcontroller driver to keep
 //! is a variable here, [`ALARM`], compared on every tick: it holds the value `wake_expired`
 //! returned last, and `schedule_wake` lowers it when the queue's earliest deadline moves earlier.
 
@@ -13,7 +13,7 @@ use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
 use cortex_m_rt::exception;
 use critical_section::Mutex;
-use ebbtide_core::time::driver;
+use ebbtide_core::time::queue;
 
 /// The core clock of the LM3S6965 in QEMU.
 const CORE_HZ: u32 = 12_000_000;
@@ -26,7 +26,7 @@ const _: () = assert!(TICK_HZ as u64 == embassy_time_driver::TICK_HZ);
 /// section: only the SysTick handler writes it, so readers just need a consistent pair of words.
 static TICKS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 
-/// When to call `driver::wake_expired` next (`u64::MAX`: no timer queued). Never later than the
+/// When to call `queue::wake_expired` next (`u64::MAX`: no timer queued). Never later than the
 /// earliest deadline of the queue.
 static ALARM: Mutex<Cell<u64>> = Mutex::new(Cell::new(u64::MAX));
 
@@ -50,7 +50,7 @@ impl embassy_time_driver::Driver for SysTickDriver {
         // One critical section around both steps, so the SysTick handler cannot run between
         // the queue's answer and the alarm's update.
         critical_section::with(|cs| {
-            if driver::schedule_wake(at, waker) {
+            if queue::schedule_wake(at, waker) {
                 let alarm = ALARM.borrow(cs);
                 alarm.set(alarm.get().min(at));
             }
@@ -72,7 +72,7 @@ fn SysTick() {
         // Wakes the tasks whose deadline has come (they run once the handler returns and the
         // main loop's `wfi` ends) and arms the next alarm. The handler cannot be preempted by
         // `schedule_wake` (thread mode), so nothing can lower the alarm in between.
-        let next = driver::wake_expired(now);
+        let next = queue::wake_expired(now);
         critical_section::with(|cs| ALARM.borrow(cs).set(next.unwrap_or(u64::MAX)));
     }
 }

@@ -241,7 +241,7 @@ impl Runtime {
 
     /// Waits in the OS (or only looks, if `!block`), then fires due timers.
     fn park(&self, block: bool) {
-        let deadline = ebbtide_core::time::driver::next_deadline();
+        let deadline = ebbtide_core::time::queue::next_deadline();
         self.driver
             .borrow_mut()
             .turn(deadline, block)
@@ -251,7 +251,7 @@ impl Runtime {
         if let Some(deadline) = deadline {
             let now = crate::time::now_ticks();
             if deadline <= now {
-                ebbtide_core::time::driver::wake_expired(now);
+                ebbtide_core::time::queue::wake_expired(now);
             }
         }
     }

@@ -3,7 +3,7 @@
 //!
 //! Ticks are microseconds of the OS's monotonic clock (`CLOCK_MONOTONIC`), so that a deadline can
 //! be handed to the kernel as it is. Timers live in ebbtide-core's timer queue
-//! ([`ebbtide_core::time::driver`]); this module only supplies `now()`, and makes sure a runtime
+//! ([`ebbtide_core::time::queue`]); this module only supplies `now()`, and makes sure a runtime
 //! that waits in the OS wakes up for the earliest deadline. There is no timer thread.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
@@ -51,7 +51,7 @@ impl embassy_time_driver::Driver for StdTimeDriver {
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
-        if ebbtide_core::time::driver::schedule_wake(at, waker) {
+        if ebbtide_core::time::queue::schedule_wake(at, waker) {
             // The earliest deadline moved earlier. A runtime thread recomputes its wait before it
             // blocks, so only a timer set from elsewhere must interrupt the runtimes' waits.
             crate::context::deadline_moved_earlier();

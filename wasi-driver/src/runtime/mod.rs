@@ -26,7 +26,7 @@ use std::task::{Context, Poll};
 pub use builder::Builder;
 pub use pools::SLOT_SIZES;
 
-use ebbtide_core::time::driver;
+use ebbtide_core::time::queue;
 use ebbtide_core::{Executor, Runner};
 
 use crate::reactor::Reactor;
@@ -337,7 +337,7 @@ impl Runtime {
     /// Waits in `poll_oneoff` (or only looks, if `!block`), then fires due timers.
     fn park(&self, block: bool) -> Result<(), Error> {
         let timeout_ns = if block {
-            driver::next_deadline().map(|deadline| {
+            queue::next_deadline().map(|deadline| {
                 // Ticks are whole µs and `now` is rounded down, so this never ends early.
                 let now = crate::time::now_ticks();
                 deadline
@@ -352,7 +352,7 @@ impl Runtime {
             return Err(Error::Deadlock);
         }
         self.shared.reactor.turn(timeout_ns)?;
-        driver::wake_expired(crate::time::now_ticks());
+        queue::wake_expired(crate::time::now_ticks());
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! parameters of the workload, the report (semihosting, no `core::fmt`) and the panic handler.
 //!
 //! The driver keeps a clock and one software alarm. The timer queue behind it is the runtime's:
-//! feature `ebbtide` hands deadlines to `ebbtide_core::time::driver` (its timer queue; the app
+//! feature `ebbtide` hands deadlines to `ebbtide_core::time::queue` (its timer queue; the app
 //! enables `small-timer-queue`, a sorted list through the task headers), feature `embassy` to
 //! `embassy_time_queue_utils::Queue` (embassy's integrated queue, whose entries live in
 //! embassy-executor's task headers). Those two adapters are the only runtime-specific lines.
@@ -67,16 +67,16 @@ pub fn start(mut syst: SYST) {
 #[cfg(feature = "ebbtide")]
 mod queue {
     use super::*;
-    use ebbtide_core::time::driver;
+    use ebbtide_core::time::queue;
 
     /// Queues `waker` at `at`; `true` if the alarm must come no later than `at`.
     pub fn schedule_wake(_cs: CriticalSection<'_>, at: u64, waker: &Waker) -> bool {
-        driver::schedule_wake(at, waker)
+        queue::schedule_wake(at, waker)
     }
 
     /// Wakes what is due at `now`; returns the next deadline (`u64::MAX`: none).
     pub fn wake_expired(now: u64) -> u64 {
-        driver::wake_expired(now).unwrap_or(u64::MAX)
+        queue::wake_expired(now).unwrap_or(u64::MAX)
     }
 }
 

@@ -55,7 +55,7 @@
 //!
 //! ```
 //! use core::task::Waker;
-//! use ebbtide_core::time::driver;
+//! use ebbtide_core::time::queue;
 //!
 //! struct MyDriver;
 //!
@@ -65,7 +65,7 @@
 //!         // read the clock
 //!     }
 //!     fn schedule_wake(&self, at: u64, waker: &Waker) {
-//!         if driver::schedule_wake(at, waker) {
+//!         if queue::schedule_wake(at, waker) {
 //!             // The earliest deadline moved earlier: wake the waiting loop, or lower the alarm.
 //!         }
 //!     }
@@ -75,7 +75,7 @@
 //!
 //! fn after_waiting(now: u64) -> Option<u64> {
 //!     // Wake what is due; the return value is when to wake up next.
-//!     driver::wake_expired(now)
+//!     queue::wake_expired(now)
 //! }
 //! # let _ = (MyDriver, after_waiting);
 //! ```
@@ -98,7 +98,7 @@ use crate::raw::waker::{header_of, wake_task};
 /// # Examples
 ///
 /// ```
-/// let capacity = ebbtide_core::time::driver::FOREIGN_WAKER_CAPACITY;
+/// let capacity = ebbtide_core::time::queue::FOREIGN_WAKER_CAPACITY;
 /// assert_eq!(capacity, if cfg!(feature = "small-timer-queue") { 4 } else { 32 });
 /// ```
 pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "small-timer-queue") {
@@ -293,13 +293,13 @@ impl Batch {
 ///
 /// ```
 /// # use ebbtide_mock_time as _; // the clock these examples run on
-/// use ebbtide_core::time::driver;
+/// use ebbtide_core::time::queue;
 ///
 /// let waker = core::task::Waker::noop();
 /// let now = embassy_time_driver::now();
-/// driver::schedule_wake(now + 1000, waker);
-/// assert!(driver::next_deadline().unwrap() <= now + 1000);
-/// driver::schedule_wake(u64::MAX, waker); // never: not queued
+/// queue::schedule_wake(now + 1000, waker);
+/// assert!(queue::next_deadline().unwrap() <= now + 1000);
+/// queue::schedule_wake(u64::MAX, waker); // never: not queued
 /// ```
 pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
     if at == u64::MAX {
@@ -339,11 +339,11 @@ pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
 ///
 /// ```
 /// # use ebbtide_mock_time as _; // the clock these examples run on
-/// use ebbtide_core::time::driver;
+/// use ebbtide_core::time::queue;
 ///
 /// let now = embassy_time_driver::now();
-/// driver::schedule_wake(now + 5, core::task::Waker::noop());
-/// assert_eq!(driver::next_deadline(), Some(now + 5));
+/// queue::schedule_wake(now + 5, core::task::Waker::noop());
+/// assert_eq!(queue::next_deadline(), Some(now + 5));
 /// ```
 pub fn next_deadline() -> Option<u64> {
     with_queue(|queue| queue.next_deadline())
@@ -362,7 +362,7 @@ pub fn next_deadline() -> Option<u64> {
 /// use std::task::{Wake, Waker};
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::sync::Arc;
-/// use ebbtide_core::time::driver;
+/// use ebbtide_core::time::queue;
 ///
 /// struct Flag(AtomicBool);
 /// impl Wake for Flag {
@@ -374,10 +374,10 @@ pub fn next_deadline() -> Option<u64> {
 /// let waker = Waker::from(flag.clone());
 ///
 /// let now = embassy_time_driver::now();
-/// driver::schedule_wake(now + 10, &waker);
-/// assert_eq!(driver::wake_expired(now + 9), Some(now + 10));
+/// queue::schedule_wake(now + 10, &waker);
+/// assert_eq!(queue::wake_expired(now + 9), Some(now + 10));
 /// assert!(!flag.0.load(Ordering::SeqCst));
-/// assert_eq!(driver::wake_expired(now + 10), None);
+/// assert_eq!(queue::wake_expired(now + 10), None);
 /// assert!(flag.0.load(Ordering::SeqCst));
 /// ```
 pub fn wake_expired(now: u64) -> Option<u64> {
@@ -414,8 +414,8 @@ pub fn wake_expired(now: u64) -> Option<u64> {
 /// # Examples
 ///
 /// ```
-/// ebbtide_core::time::driver::reset(0);
-/// assert_eq!(ebbtide_core::time::driver::next_deadline(), None);
+/// ebbtide_core::time::queue::reset(0);
+/// assert_eq!(ebbtide_core::time::queue::next_deadline(), None);
 /// ```
 pub fn reset(now: u64) {
     let mut batch = Batch::EMPTY;
