@@ -138,9 +138,11 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
-        match self.enter_spawn() {
+        match self.inner.enter_spawn() {
             Ok(_gate) => {
-                self.shared.blocking.submit(packet.clone(), Submit::Always);
+                self.driver()
+                    .blocking
+                    .submit(packet.clone(), Submit::Always);
             }
             // The handle outlived its runtime: the job never runs.
             Err(_) => packet.abandon(None),
@@ -168,12 +170,16 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
-        let Ok(_gate) = self.enter_spawn() else {
+        let Ok(_gate) = self.inner.enter_spawn() else {
             // The handle outlived its runtime: the job never runs.
             packet.abandon(None);
             return Ok(BlockingHandle { packet });
         };
-        if self.shared.blocking.submit(packet.clone(), Submit::IfRoom) {
+        if self
+            .driver()
+            .blocking
+            .submit(packet.clone(), Submit::IfRoom)
+        {
             Ok(BlockingHandle { packet })
         } else {
             let f = packet.take_job().expect("a refused job was never run");
@@ -435,7 +441,7 @@ enum Submit {
     IfRoom,
 }
 
-/// A runtime's blocking pool (one per runtime, in `runtime::Shared`).
+/// A runtime's blocking pool (one per runtime, in its driver's shared part).
 pub(crate) struct Pool {
     state: Mutex<PoolState>,
     /// Idle threads wait here for a job (or for the shutdown).
@@ -576,10 +582,15 @@ impl Pool {
     }
 
     /// A new runtime reuses the pool after [`shutdown`](Pool::shutdown) (see
-    /// `runtime::recycle`): jobs are taken again. Threads still busy with the old runtime's jobs
+    /// `ebbtide_host::runtime`): jobs are taken again. Threads still busy with the old runtime's jobs
     /// stay and serve the new one; the thread count never passes `max_threads`.
     pub(crate) fn reopen(&self) {
         self.lock().shutdown = false;
+    }
+
+    /// Whether the pool was built by `Pool::new(max_threads, queue_capacity)`.
+    pub(crate) fn has_capacities(&self, max_threads: usize, queue_capacity: usize) -> bool {
+        self.max_threads == max_threads.max(1) && self.queue_capacity == queue_capacity
     }
 
     /// Threads alive (busy or idle).

@@ -2,8 +2,7 @@
 
 use std::io;
 
-use super::pools::{slots_per_class, SLOT_SIZES};
-use super::Runtime;
+use super::{DriverOptions, Runtime};
 
 /// Capacities of a [`Runtime`], chosen before it is built.
 ///
@@ -26,12 +25,9 @@ use super::Runtime;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
-    pub(crate) task_slots: [usize; 4],
-    pub(crate) event_capacity: usize,
-    pub(crate) io_capacity: usize,
-    // Added with `blocking` (the blocking pool):
-    pub(crate) max_blocking_threads: usize,
-    pub(crate) blocking_queue_capacity: usize,
+    /// Task memory, the part every host driver shares.
+    pub(crate) tasks: ebbtide_host::Options,
+    pub(crate) driver: DriverOptions,
 }
 
 impl Default for Builder {
@@ -44,12 +40,13 @@ impl Builder {
     /// The defaults: 1,024 tasks, 1,024 events per wait, 4,096 IO resources.
     pub fn new() -> Builder {
         Builder {
-            task_slots: slots_per_class(1024),
-            event_capacity: 1024,
-            io_capacity: 4096,
-            // Added with `blocking` (the blocking pool):
-            max_blocking_threads: 16,
-            blocking_queue_capacity: 1024,
+            tasks: ebbtide_host::Options::new(1024),
+            driver: DriverOptions {
+                event_capacity: 1024,
+                io_capacity: 4096,
+                max_blocking_threads: 16,
+                blocking_queue_capacity: 1024,
+            },
         }
     }
 
@@ -59,29 +56,27 @@ impl Builder {
     /// default of 1,024. Use
     /// [`task_slots`](Builder::task_slots) to set each class.
     pub fn task_capacity(mut self, n: usize) -> Builder {
-        self.task_slots = slots_per_class(n);
+        self.tasks = self.tasks.task_capacity(n);
         self
     }
 
     /// Slots per size class, smallest first (see [`SLOT_SIZES`](crate::runtime::SLOT_SIZES)).
     pub fn task_slots(mut self, per_class: [usize; 4]) -> Builder {
-        self.task_slots = per_class;
+        self.tasks = self.tasks.task_slots(per_class);
         self
     }
 
     /// How many OS events one wait can return.
     pub fn event_capacity(mut self, n: usize) -> Builder {
-        self.event_capacity = n;
+        self.driver.event_capacity = n;
         self
     }
 
     /// How many IO resources (sockets, fds) can be registered at once.
     pub fn io_capacity(mut self, n: usize) -> Builder {
-        self.io_capacity = n;
+        self.driver.io_capacity = n;
         self
     }
-
-    // Added with `blocking` (the blocking pool): the next two methods.
 
     /// How many threads [`spawn_blocking`](crate::spawn_blocking) may run at once (16 by
     /// default; at least 1). Threads start when needed and exit after
@@ -94,7 +89,7 @@ impl Builder {
     /// assert_eq!(runtime.block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
     /// ```
     pub fn max_blocking_threads(mut self, n: usize) -> Builder {
-        self.max_blocking_threads = n;
+        self.driver.max_blocking_threads = n;
         self
     }
 
@@ -109,13 +104,12 @@ impl Builder {
     /// assert_eq!(runtime.block_on(runtime.spawn_blocking(|| 1)).unwrap(), 1);
     /// ```
     pub fn blocking_queue_capacity(mut self, n: usize) -> Builder {
-        self.blocking_queue_capacity = n;
+        self.driver.blocking_queue_capacity = n;
         self
     }
 
     /// Reserves the memory and opens the OS's poller.
     pub fn build(self) -> io::Result<Runtime> {
-        let _ = SLOT_SIZES;
         Runtime::from_builder(&self)
     }
 }

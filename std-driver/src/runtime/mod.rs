@@ -16,97 +16,124 @@
 //! the handle yields [`JoinError::Cancelled`](crate::JoinError::Cancelled), an IO object's
 //! operations fail with `ErrorKind::Other`, an old task's `JoinHandle` yields its output or
 //! `Cancelled`, and an old waker at most wakes a new task once (a spurious wake-up, which every
-//! future tolerates). See `recycle` for the rules that make the reuse sound.
+//! future tolerates). The shell that does this for every host driver is
+//! [`ebbtide_host::runtime`]; this module adds the std driver to it: the reactor (mio) and the
+//! blocking pool.
 
 mod builder;
-pub(crate) mod pools;
-mod recycle;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::mem::ManuallyDrop;
-use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 
 pub use builder::Builder;
-pub use pools::SLOT_SIZES;
+pub use ebbtide_host::memory::SLOT_SIZES;
 
-use ebbtide_core::{Executor, Runner};
+use ebbtide_core::driver::{Park, Wait};
+use ebbtide_host::HostDriver;
 
-use crate::reactor::{self, Driver};
-use crate::task::{CatchUnwind, JoinHandle, SpawnError};
+use crate::blocking;
+use crate::reactor;
+use crate::task::{JoinHandle, SpawnError};
 
-/// How many executor batches run between two non-blocking looks at the OS while tasks keep the
-/// runtime busy, so that IO and timers are never starved by ready tasks.
-const BATCHES_BETWEEN_IO: u32 = 61;
+/// The std driver's settings, from the [`Builder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DriverOptions {
+    pub(crate) event_capacity: usize,
+    pub(crate) io_capacity: usize,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_queue_capacity: usize,
+}
 
-/// What every thread may reach of a runtime. Leaked when the runtime is built: wakers and IO
-/// objects may outlive the `Runtime` and must find this still there. A dropped runtime's
-/// `Shared` is reused by a later runtime (see `recycle`); its reactor's generation tells them
-/// apart.
-pub(crate) struct Shared {
-    pub(crate) executor: &'static Executor,
+/// What every thread may reach of a runtime's std driver: the reactor's shared half and the
+/// blocking pool. Leaked with the driver, reused with it.
+pub(crate) struct DriverShared {
     pub(crate) reactor: &'static reactor::Shared,
-    pub(crate) pools: &'static pools::Pools,
-    /// Added with `blocking`: the runtime's blocking pool.
-    pub(crate) blocking: crate::blocking::Pool,
-    /// Spawns in flight (times two) and [`GATE_CLOSED`]: a dropping runtime closes the gate, then
-    /// waits for the spawns that got in before it cancels every task, so that no task lands in
-    /// the pools after the cancellation (where the next runtime would run it).
-    spawn_gate: AtomicUsize,
+    pub(crate) blocking: blocking::Pool,
 }
 
-/// The bit of `Shared::spawn_gate` that refuses spawns.
-const GATE_CLOSED: usize = 1;
-/// One spawn in flight, in `Shared::spawn_gate`.
-const GATE_SPAWN: usize = 2;
+/// The std driver: mio's poll and its events on the runtime's thread, and the shared half.
+pub(crate) struct StdDriver {
+    reactor: reactor::Driver,
+    shared: &'static DriverShared,
+}
 
-impl Shared {
-    /// Lets one spawn in (until the guard drops) if the runtime of `generation` is alive.
-    pub(crate) fn enter_spawn(&self, generation: u64) -> Result<SpawnGuard<'_>, SpawnError> {
-        let previous = self.spawn_gate.fetch_add(GATE_SPAWN, Ordering::AcqRel);
-        let guard = SpawnGuard {
-            gate: &self.spawn_gate,
-        };
-        // A gate reopened for a new runtime was reopened after the generation moved on (and the
-        // `fetch_add` reads the reopening or later), so a stale handle sees the new generation.
-        if previous & GATE_CLOSED != 0 || !self.reactor.is_live(generation) {
-            return Err(SpawnError::Shutdown);
-        }
-        Ok(guard)
+impl Park for StdDriver {
+    type Error = io::Error;
+
+    #[inline]
+    fn now(&self) -> u64 {
+        crate::time::now_ticks()
     }
 
-    /// Refuses new spawns, then waits until the ones in flight are done.
-    fn close_spawns(&self) {
-        self.spawn_gate.fetch_or(GATE_CLOSED, Ordering::AcqRel);
-        // Spawns in flight only claim a slot and queue the task (or drop the future when the
-        // pool is full); stale handles that knock meanwhile leave at once.
-        while self.spawn_gate.load(Ordering::Acquire) >= GATE_SPAWN {
-            std::thread::yield_now();
+    /// One wait in the OS (epoll, kqueue or poll), which the reactor's `mio::Waker` ends.
+    fn park(&mut self, wait: Wait) -> io::Result<()> {
+        match wait {
+            Wait::Poll => self.reactor.turn(None, false),
+            Wait::Until(deadline) => self.reactor.turn(Some(deadline), true),
+            Wait::Forever => self.reactor.turn(None, true),
         }
     }
+}
 
-    /// Makes the parts of a dropped runtime serve a new one: a new generation, then the
-    /// blocking pool and the gate open again.
-    fn reopen(&self) {
-        self.reactor.reopen();
-        self.blocking.reopen();
-        self.spawn_gate.fetch_and(!GATE_CLOSED, Ordering::AcqRel);
+impl HostDriver for StdDriver {
+    type Shared = DriverShared;
+    type Options = DriverOptions;
+
+    fn new(options: &DriverOptions) -> io::Result<StdDriver> {
+        let reactor = reactor::Driver::new(options.event_capacity, options.io_capacity)?;
+        let shared = Box::leak(Box::new(DriverShared {
+            reactor: reactor.shared(),
+            blocking: blocking::Pool::new(
+                options.max_blocking_threads,
+                options.blocking_queue_capacity,
+            ),
+        }));
+        Ok(StdDriver { reactor, shared })
+    }
+
+    fn shared(&self) -> &'static DriverShared {
+        self.shared
+    }
+
+    fn unpark(shared: &DriverShared) {
+        shared.reactor.wake();
+    }
+
+    /// IO objects fail from now on; idle blocking threads exit, running jobs are detached.
+    fn close(shared: &DriverShared) {
+        shared.reactor.close();
+        shared.blocking.shutdown();
+    }
+
+    /// The IO table and the blocking queue were reserved with the capacities; the event buffer is
+    /// not leaked, so a reused driver gets a new one when its size differs.
+    fn can_reuse(&self, options: &DriverOptions) -> bool {
+        self.shared.reactor.io_capacity() == options.io_capacity
+            && self.shared.blocking.has_capacities(
+                options.max_blocking_threads,
+                options.blocking_queue_capacity,
+            )
+    }
+
+    fn reopen(&mut self, options: &DriverOptions) -> io::Result<()> {
+        self.reactor.set_event_capacity(options.event_capacity);
+        self.shared.reactor.reopen();
+        self.shared.blocking.reopen();
+        Ok(())
     }
 }
 
-/// A spawn let in by [`Shared::enter_spawn`].
-pub(crate) struct SpawnGuard<'a> {
-    gate: &'a AtomicUsize,
-}
-
-impl Drop for SpawnGuard<'_> {
-    fn drop(&mut self) {
-        self.gate.fetch_sub(GATE_SPAWN, Ordering::AcqRel);
-    }
+/// The current thread's runtime's driver, or an error that says there is none.
+pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
+    ebbtide_host::Handle::try_current()
+        .and_then(|handle| handle.driver::<DriverShared>())
+        .ok_or_else(|| {
+            io::Error::other(
+                "no ebbtide runtime on this thread: create IO objects inside Runtime::block_on or \
+                 a task it runs",
+            )
+        })
 }
 
 /// An ebbtide runtime: one thread runs every task, and waits in the OS (epoll, kqueue or poll)
@@ -134,12 +161,7 @@ impl Drop for SpawnGuard<'_> {
 /// assert_eq!(answer, 42);
 /// ```
 pub struct Runtime {
-    shared: &'static Shared,
-    /// Taken out when the runtime drops, to go to the bin with the rest.
-    runner: ManuallyDrop<Runner>,
-    driver: ManuallyDrop<RefCell<Driver>>,
-    /// The capacities, to find this runtime's parts again in the bin.
-    key: recycle::Key,
+    inner: ebbtide_host::Runtime<StdDriver>,
 }
 
 impl Runtime {
@@ -154,55 +176,8 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        let key = recycle::Key::of(builder);
-        if let Some(parts) = recycle::take(&key) {
-            let recycle::Parts {
-                shared,
-                runner,
-                mut driver,
-            } = parts;
-            driver.set_event_capacity(builder.event_capacity);
-            // A stale root waker may have been woken meanwhile.
-            runner.take_root_wake();
-            shared.reopen();
-            crate::context::register_runtime(shared);
-            return Ok(Runtime {
-                shared,
-                runner: ManuallyDrop::new(runner),
-                driver: ManuallyDrop::new(RefCell::new(driver)),
-                key,
-            });
-        }
-        let driver = Driver::new(builder.event_capacity, builder.io_capacity)?;
-        let reactor = driver.shared();
-        // The hook runs on whichever thread wakes a task while the runtime waits. On the
-        // runtime's own thread it has nothing to do: that thread polls the executor again before
-        // it waits.
-        let hook: &'static (dyn Fn() + Send + Sync) = Box::leak(Box::new(move || {
-            if !crate::context::is_current_reactor(reactor) {
-                reactor.wake();
-            }
-        }));
-        let executor: &'static Executor = Box::leak(Box::new(Executor::with_wake_hook(hook)));
-        let pools: &'static pools::Pools = Box::leak(Box::new(pools::reserve(builder.task_slots)));
-        let shared: &'static Shared = Box::leak(Box::new(Shared {
-            executor,
-            reactor,
-            pools,
-            // Added with `blocking`:
-            blocking: crate::blocking::Pool::new(
-                builder.max_blocking_threads,
-                builder.blocking_queue_capacity,
-            ),
-            spawn_gate: AtomicUsize::new(0),
-        }));
-        crate::context::register_runtime(shared);
-        let runner = executor.runner().expect("a new executor has its runner");
         Ok(Runtime {
-            shared,
-            runner: ManuallyDrop::new(runner),
-            driver: ManuallyDrop::new(RefCell::new(driver)),
-            key,
+            inner: ebbtide_host::Runtime::new(&builder.tasks, &builder.driver)?,
         })
     }
 
@@ -213,47 +188,9 @@ impl Runtime {
     ///
     /// If called from inside a runtime (await the future instead), or if the OS's wait fails.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _enter = crate::context::enter(self.shared);
-        let mut future = pin!(future);
-        let waker = self.runner.root_waker();
-        let mut cx = Context::from_waker(&waker);
-        waker.wake_by_ref();
-        let mut busy_batches = 0;
-        loop {
-            if self.runner.take_root_wake() {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
-                }
-            }
-            let more = poll_catching_panics(&self.runner);
-            if !more && !self.runner.root_woken() {
-                self.park(true);
-                busy_batches = 0;
-            } else {
-                busy_batches += 1;
-                if busy_batches >= BATCHES_BETWEEN_IO {
-                    self.park(false);
-                    busy_batches = 0;
-                }
-            }
-        }
-    }
-
-    /// Waits in the OS (or only looks, if `!block`), then fires due timers.
-    fn park(&self, block: bool) {
-        let deadline = ebbtide_core::time::queue::next_deadline();
-        self.driver
-            .borrow_mut()
-            .turn(deadline, block)
-            .expect("the OS's wait for events failed");
-        // Only a deadline that has come needs the queue's lock. A timer set meanwhile from another
-        // thread ended the wait through the waker; the next park waits for it.
-        if let Some(deadline) = deadline {
-            let now = crate::time::now_ticks();
-            if deadline <= now {
-                ebbtide_core::time::queue::wake_expired(now);
-            }
-        }
+        self.inner
+            .block_on(future)
+            .expect("the OS's wait for events failed")
     }
 
     /// Spawns a task on this runtime; see [`spawn`](crate::spawn).
@@ -268,94 +205,13 @@ impl Runtime {
     /// A handle to this runtime, for other threads.
     pub fn handle(&self) -> Handle {
         Handle {
-            shared: self.shared,
-            generation: self.shared.reactor.generation(),
+            inner: self.inner.handle(),
         }
     }
 
     /// Counters that describe the runtime's work.
     pub fn metrics(&self) -> Metrics {
-        Metrics {
-            shared: self.shared,
-        }
-    }
-}
-
-/// Polls the executor. A panic from a task has already been turned into its `JoinHandle`'s error
-/// by `CatchUnwind`; a panic that escapes anyway (from a task spawned through ebbtide-core
-/// directly) is caught here so the runtime keeps serving the other tasks.
-fn poll_catching_panics(runner: &Runner) -> bool {
-    // After a panic, poll again: the rest of the batch was put back in the queue.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.poll())).unwrap_or(true)
-}
-
-/// How many rounds of cancelling and polling a dropping runtime tries before it gives up on
-/// reusing its parts (each round finishes every task there is; only tasks spawned while the
-/// runtime drops, which the spawn gate refuses, could need another).
-const SHUTDOWN_ROUNDS: usize = 8;
-
-/// Cancels every unfinished task of `pools` (see `Runner::cancel_all`), on this thread. A
-/// destructor that panics is caught: its task still counts as dropped (a destructor runs once,
-/// even if it unwinds, and the task completes all the same), and the rest are cancelled, so a
-/// runtime's `Drop` never unwinds and never leaves a task behind. Returns how many tasks were
-/// unfinished.
-fn cancel_all_catching_panics(pools: &'static pools::Pools, runner: &Runner) -> usize {
-    use std::panic::{catch_unwind, AssertUnwindSafe};
-    let mut cancelled = 0;
-    loop {
-        // SAFETY: the pools are this runtime's own (our caller's): every task in them was spawned
-        // on its executor, whose runner is ours, and we are not inside its poll.
-        match catch_unwind(AssertUnwindSafe(|| unsafe { pools.cancel_all(runner) })) {
-            Ok(count) => return cancelled + count,
-            // That task completed although its destructor unwound: go on with the others.
-            Err(_) => cancelled += 1,
-        }
-    }
-}
-
-impl Drop for Runtime {
-    /// Shuts down: every task that has not finished is dropped, on this thread; then the parts
-    /// go to the bin for the next runtime (see the [module docs](self)).
-    fn drop(&mut self) {
-        let enter = crate::context::enter(self.shared);
-        // From here on the runtime's IO objects fail, its handles cannot spawn and a task's
-        // destructor cannot make new IO objects or tasks.
-        self.shared.reactor.close();
-        self.shared.close_spawns();
-        crate::context::unregister_runtime(self.shared);
-        // Added with `blocking`: idle pool threads exit; running jobs are detached, not awaited.
-        self.shared.blocking.shutdown();
-        let mut finished = false;
-        for _ in 0..SHUTDOWN_ROUNDS {
-            let cancelled = cancel_all_catching_panics(self.shared.pools, &self.runner);
-            // Tasks that were queued (or whose poll panicked) are dropped, not polled, by these
-            // polls.
-            while poll_catching_panics(&self.runner) {}
-            if cancelled == 0 {
-                // Every task in the pools is complete: no future is left, only outputs that
-                // wait for their `JoinHandle`s.
-                finished = true;
-                break;
-            }
-        }
-        drop(enter);
-        // SAFETY: neither field is used again: this is the end of `drop`.
-        let (runner, driver) = unsafe {
-            (
-                ManuallyDrop::take(&mut self.runner),
-                ManuallyDrop::take(&mut self.driver).into_inner(),
-            )
-        };
-        if finished {
-            // SAFETY: every task of this runtime is complete (`finished`), its futures dropped on
-            // this thread, and no new one can be spawned into its pools: the spawn gate stays
-            // closed until the parts are reused, and ebbtide-std never hands out a core `Spawner`
-            // for its executors. See `recycle::Parts`.
-            let parts = unsafe { recycle::Parts::new(self.shared, runner, driver) };
-            recycle::put(self.key.clone(), parts);
-        }
-        // Otherwise the parts are leaked as they are, the runner and driver dropped here (which
-        // frees nothing a waker may point at).
+        self.handle().metrics()
     }
 }
 
@@ -384,10 +240,7 @@ impl fmt::Debug for Runtime {
 /// [`SpawnError::Shutdown`], also when a new runtime reuses the old one's parts.
 #[derive(Clone, Copy)]
 pub struct Handle {
-    // `pub(crate)` for `blocking` (`Handle::spawn_blocking`).
-    pub(crate) shared: &'static Shared,
-    /// The reactor's generation while the handle's runtime runs.
-    generation: u64,
+    pub(crate) inner: ebbtide_host::Handle,
 }
 
 impl Handle {
@@ -397,23 +250,14 @@ impl Handle {
     ///
     /// Outside a runtime; see [`try_current`](Handle::try_current).
     pub fn current() -> Handle {
-        Self::try_current().expect(
-            "there is no ebbtide runtime on this thread: call this inside Runtime::block_on or a \
-             task, or pass a Handle in",
-        )
+        Handle {
+            inner: ebbtide_host::Handle::current(),
+        }
     }
 
     /// The handle of the runtime the current thread is running, if any.
     pub fn try_current() -> Option<Handle> {
-        crate::context::current().map(|shared| Handle {
-            shared,
-            generation: shared.reactor.generation(),
-        })
-    }
-
-    /// Lets a spawn in (see [`Shared::enter_spawn`]).
-    pub(crate) fn enter_spawn(&self) -> Result<SpawnGuard<'static>, SpawnError> {
-        self.shared.enter_spawn(self.generation)
+        ebbtide_host::Handle::try_current().map(|inner| Handle { inner })
     }
 
     /// Spawns a `Send` task on the runtime, from any thread.
@@ -427,18 +271,19 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _gate = self.enter_spawn()?;
-        self.shared
-            .pools
-            .spawn(self.shared.executor, CatchUnwind::new(future))
-            .map(JoinHandle::new)
+        self.inner.spawn(future)
+    }
+
+    /// The std driver's shared part.
+    pub(crate) fn driver(&self) -> &'static DriverShared {
+        self.inner
+            .driver::<DriverShared>()
+            .expect("an ebbtide-std handle belongs to a runtime of the std driver")
     }
 
     /// Counters that describe the runtime's work.
     pub fn metrics(&self) -> Metrics {
-        Metrics {
-            shared: self.shared,
-        }
+        Metrics { handle: *self }
     }
 }
 
@@ -451,34 +296,34 @@ impl fmt::Debug for Handle {
 /// Counters that describe a runtime's work (snapshots; other threads may change them).
 #[derive(Clone, Copy)]
 pub struct Metrics {
-    shared: &'static Shared,
+    handle: Handle,
 }
 
 impl Metrics {
     /// How many times the runtime's thread came back from the OS's wait (or looked at it without
     /// waiting). An idle runtime does not turn: this stays still while nothing happens.
     pub fn reactor_turns(&self) -> u64 {
-        self.shared.reactor.turns()
+        self.handle.driver().reactor.turns()
     }
 
     /// Tasks alive (running, waiting, or finished with a live `JoinHandle`).
     pub fn tasks(&self) -> usize {
-        self.shared.pools.len()
+        self.handle.inner.tasks()
     }
 
     /// Task slots, over every size class.
     pub fn task_capacity(&self) -> usize {
-        self.shared.pools.capacity()
+        self.handle.inner.task_capacity()
     }
 
     /// Registered IO resources.
     pub fn io_resources(&self) -> usize {
-        self.shared.reactor.io_in_use()
+        self.handle.driver().reactor.io_in_use()
     }
 
     /// The most IO resources that can be registered at once.
     pub fn io_capacity(&self) -> usize {
-        self.shared.reactor.io_capacity()
+        self.handle.driver().reactor.io_capacity()
     }
 }
 

@@ -54,7 +54,7 @@ impl embassy_time_driver::Driver for StdTimeDriver {
         if ebbtide_core::time::queue::schedule_wake(at, waker) {
             // The earliest deadline moved earlier. A runtime thread recomputes its wait before it
             // blocks, so only a timer set from elsewhere must interrupt the runtimes' waits.
-            crate::context::deadline_moved_earlier();
+            ebbtide_host::deadline_moved_earlier();
         }
     }
 }

@@ -1,0 +1,42 @@
+//! The runtime shell that ebbtide's OS drivers share.
+//!
+//! `ebbtide-host` is what ebbtide-std (Linux, macOS) and ebbtide-wasi (wasm32-wasip1) have in
+//! common above ebbtide-core: the [`Runtime`] shell (the current runtime of a thread, spawning,
+//! the run loop with panic catching, shutdown, reuse of a dropped runtime's parts), task memory in
+//! size classes, and one [`JoinHandle`], [`JoinError`] and [`SpawnError`]. A service uses it
+//! through its driver's re-exports (`ebbtide_std::JoinError` is `ebbtide_host::JoinError`), so
+//! the same source builds for both. A driver author implements [`HostDriver`], which is
+//! [`ebbtide_core::driver::Park`] (how to wait) plus how to build, wake, close and reuse the
+//! driver, and wraps [`Runtime<D>`] in a `Runtime` of its own.
+//!
+//! # Examples
+//!
+//! Through ebbtide-std:
+//!
+//! ```
+//! let runtime = ebbtide_std::Runtime::new().unwrap();
+//! let error = runtime.block_on(async {
+//!     let task = ebbtide_std::spawn(std::future::pending::<()>()).unwrap();
+//!     task.abort();
+//!     task.await.unwrap_err()
+//! });
+//! // The same type on every host driver.
+//! let error: ebbtide_host::JoinError = error;
+//! assert!(error.is_cancelled());
+//! ```
+//!
+//! See [`HostDriver`] for a whole driver, and `host/tests/thread_driver.rs` for one running
+//! tasks and timers.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+
+mod context;
+pub mod memory;
+mod recycle;
+pub mod runtime;
+pub mod task;
+
+pub use context::deadline_moved_earlier;
+pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
+pub use task::{spawn, spawn_local, JoinError, JoinHandle, PanicPayload, SpawnError};
