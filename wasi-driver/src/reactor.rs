@@ -25,9 +25,10 @@
 //!
 //! [`Builder::io_capacity`]: crate::Builder::io_capacity
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::runtime::Error;
@@ -68,13 +69,18 @@ struct Inner {
     events: Vec<sys::Event>,
 }
 
-/// The fd table and wait buffers of one runtime. Single-threaded: WASI preview 1 has no threads.
+/// The fd table and wait buffers of one runtime.
+///
+/// WASI preview 1 has one thread, so the lock is never contended; it makes the reactor `Sync`
+/// (as the host shell asks of a driver's shared part) for the host-stub builds, where tests run
+/// on many threads. No user code runs under it: wakers are cloned before it is taken, and woken
+/// or dropped after it is released.
 pub(crate) struct Reactor {
-    inner: RefCell<Inner>,
+    inner: Mutex<Inner>,
     /// Which runtime owns the reactor: moves on when a runtime drops (see [`close`]).
     ///
     /// [`close`]: Reactor::close
-    epoch: Cell<u64>,
+    epoch: AtomicU64,
 }
 
 fn encode(index: u32, generation: u32, direction: Direction) -> u64 {
@@ -105,24 +111,28 @@ impl Reactor {
             .collect();
         let max_subscriptions = 2 * capacity + 1;
         Reactor {
-            inner: RefCell::new(Inner {
+            inner: Mutex::new(Inner {
                 slots,
                 free: (0..capacity as u32).rev().collect(),
                 subscriptions: Vec::with_capacity(max_subscriptions),
                 events: vec![sys::empty_event(); max_subscriptions],
             }),
-            epoch: Cell::new(0),
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The runtime is dropping (after it cancelled its tasks): registrations made so far fail
     /// from now on, and their waiters are forgotten, so that the next runtime does not wait for
     /// them (their slots stay taken until the IO objects drop).
     pub(crate) fn close(&self) {
-        self.epoch.set(self.epoch.get() + 1);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
         let mut wakers = Vec::new();
         {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = self.lock();
             for slot in inner.slots.iter_mut().filter(|slot| slot.in_use) {
                 for waiter in &mut slot.waiters {
                     wakers.extend(waiter.waker.take());
@@ -130,14 +140,14 @@ impl Reactor {
                 }
             }
         }
-        // Dropped outside the borrow: dropping a waker may run arbitrary code.
+        // Dropped outside the lock: dropping a waker may run arbitrary code.
         drop(wakers);
     }
 
     /// Registers `fd`; `socket` says whether it is a socket (for the error of hosts that cannot
     /// poll them).
     pub(crate) fn register(&'static self, fd: sys::Fd, socket: bool) -> io::Result<Registration> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.lock();
         let capacity = inner.slots.len();
         let Some(index) = inner.free.pop() else {
             return Err(io::Error::other(format!(
@@ -152,19 +162,19 @@ impl Reactor {
             reactor: self,
             index,
             generation: slot.generation,
-            epoch: self.epoch.get(),
+            epoch: self.epoch.load(Ordering::Acquire),
         })
     }
 
     /// How many fds are registered.
     pub(crate) fn len(&self) -> usize {
-        let inner = self.inner.borrow();
+        let inner = self.lock();
         inner.slots.len() - inner.free.len()
     }
 
     /// How many fds can be registered.
     pub(crate) fn capacity(&self) -> usize {
-        self.inner.borrow().slots.len()
+        self.lock().slots.len()
     }
 
     /// Waits in `poll_oneoff` for the registered fds that a task waits on, and for `timeout_ns`
@@ -176,7 +186,7 @@ impl Reactor {
     /// fd); [`Error::HostCannotPollSockets`] when the host refuses a socket subscription;
     /// [`Error::Wait`] for any other failure of `poll_oneoff`.
     pub(crate) fn turn(&self, timeout_ns: Option<u64>) -> Result<(), Error> {
-        let mut inner = self.inner.borrow_mut();
+        let mut inner = self.lock();
         let Inner {
             slots,
             subscriptions,
@@ -213,7 +223,7 @@ impl Reactor {
             }
             Err(e) => return Err(Error::Wait(e)),
         };
-        // Mark first, wake after the borrow ends (a waker may be foreign and do anything).
+        // Mark first, wake after the lock is released (a waker may be foreign and do anything).
         let mut ready = 0;
         for i in 0..n {
             // An event with a non-zero `error` is "ready" too: the IO call reports the error.
@@ -234,7 +244,7 @@ impl Reactor {
         drop(inner);
         for i in 0..ready {
             let waker = {
-                let mut inner = self.inner.borrow_mut();
+                let mut inner = self.lock();
                 let (index, _, direction) = decode(sys::event_userdata(&inner.events[i]));
                 inner.slots[index as usize].waiters[direction as usize]
                     .waker
@@ -249,7 +259,7 @@ impl Reactor {
 
     /// Whether a task waits for an fd (so a wait without a timer is not a deadlock).
     pub(crate) fn has_waiters(&self) -> bool {
-        self.inner.borrow().slots.iter().any(|slot| {
+        self.lock().slots.iter().any(|slot| {
             slot.in_use
                 && slot
                     .waiters
@@ -277,21 +287,14 @@ pub(crate) struct Registration {
     epoch: u64,
 }
 
-// SAFETY: wasm32-wasip1 without the `atomics` target feature has exactly one thread, so a
-// `Registration` (and the `RefCell` it reaches) can never be used from two threads; `Send` only
-// lets IO objects live in tasks spawned with `spawn`, as on ebbtide-std. Elsewhere (the host
-// stub, or a threaded wasm) it stays `!Send`.
-#[cfg(all(target_os = "wasi", not(target_feature = "atomics")))]
-unsafe impl Send for Registration {}
-
 impl Registration {
     /// The registered fd.
     pub(crate) fn fd(&self) -> sys::Fd {
-        self.reactor.inner.borrow().slots[self.index as usize].fd
+        self.reactor.lock().slots[self.index as usize].fd
     }
 
     fn with_waiter<R>(&self, direction: Direction, f: impl FnOnce(&mut Waiter) -> R) -> R {
-        let mut inner = self.reactor.inner.borrow_mut();
+        let mut inner = self.reactor.lock();
         let slot = &mut inner.slots[self.index as usize];
         debug_assert_eq!(slot.generation, self.generation);
         f(&mut slot.waiters[direction as usize])
@@ -299,7 +302,7 @@ impl Registration {
 
     /// Fails if the runtime this was registered with is gone.
     fn check_live(&self) -> io::Result<()> {
-        if self.reactor.epoch.get() == self.epoch {
+        if self.reactor.epoch.load(Ordering::Acquire) == self.epoch {
             Ok(())
         } else {
             Err(io::Error::other(
@@ -322,15 +325,18 @@ impl Registration {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
         }
-        self.with_waiter(direction, |waiter| {
+        let waker = cx.waker().clone();
+        let (poll, replaced) = self.with_waiter(direction, |waiter| {
             if waiter.ready {
                 waiter.ready = false;
-                Poll::Ready(Ok(()))
+                (Poll::Ready(Ok(())), Some(waker))
             } else {
-                set_waker(&mut waiter.waker, cx.waker());
-                Poll::Pending
+                (Poll::Pending, waiter.waker.replace(waker))
             }
-        })
+        });
+        // Dropped outside the lock: dropping a waker may run arbitrary code.
+        drop(replaced);
+        poll
     }
 
     /// After an IO call answered `WouldBlock`: forgets any readiness and registers `cx`'s waker
@@ -344,25 +350,21 @@ impl Registration {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
         }
-        self.with_waiter(direction, |waiter| {
+        let waker = cx.waker().clone();
+        let replaced = self.with_waiter(direction, |waiter| {
             waiter.ready = false;
-            set_waker(&mut waiter.waker, cx.waker());
+            waiter.waker.replace(waker)
         });
+        // Dropped outside the lock: dropping a waker may run arbitrary code.
+        drop(replaced);
         Poll::Pending
-    }
-}
-
-fn set_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(old) if old.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         let wakers = {
-            let mut inner = self.reactor.inner.borrow_mut();
+            let mut inner = self.reactor.lock();
             let slot = &mut inner.slots[self.index as usize];
             slot.in_use = false;
             slot.generation = slot.generation.wrapping_add(1);
@@ -371,7 +373,7 @@ impl Drop for Registration {
             inner.free.push(self.index);
             wakers
         };
-        // Dropped outside the borrow: dropping a waker may run arbitrary code.
+        // Dropped outside the lock: dropping a waker may run arbitrary code.
         drop(wakers);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::io;
 
-use super::pools::slots_per_class;
 use super::Runtime;
 
 /// Capacities of a [`Runtime`], chosen before it is built.
@@ -22,7 +21,8 @@ use super::Runtime;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Builder {
-    pub(crate) task_slots: [usize; 4],
+    /// Task memory, the part every host driver shares.
+    pub(crate) tasks: ebbtide_host::Options,
     pub(crate) io_capacity: usize,
 }
 
@@ -43,7 +43,7 @@ impl Builder {
     /// ```
     pub fn new() -> Builder {
         Builder {
-            task_slots: slots_per_class(256),
+            tasks: ebbtide_host::Options::new(256),
             io_capacity: 64,
         }
     }
@@ -59,7 +59,7 @@ impl Builder {
     /// # let _ = runtime;
     /// ```
     pub fn task_capacity(mut self, n: usize) -> Builder {
-        self.task_slots = slots_per_class(n);
+        self.tasks = self.tasks.task_capacity(n);
         self
     }
 
@@ -72,7 +72,7 @@ impl Builder {
     /// assert_eq!(runtime.task_capacity(), 15);
     /// ```
     pub fn task_slots(mut self, per_class: [usize; 4]) -> Builder {
-        self.task_slots = per_class;
+        self.tasks = self.tasks.task_slots(per_class);
         self
     }
 

@@ -1,95 +1,107 @@
-//! The runtime: an executor, a reactor and task memory, driven by `poll_oneoff`.
+//! The runtime: the WASI driver (a reactor that waits in `poll_oneoff`) in ebbtide-host's shell.
 //!
 //! # Dropping a runtime
 //!
 //! Dropping a [`Runtime`] cancels every task and puts its parts (the executor and its runner,
-//! the reactor, the task slots) in a bin, which the next [`Runtime::new`] / [`Builder::build`]
-//! with the same capacities on the same thread takes them from instead of allocating: a program
+//! the reactor, the task slots) in the process's bin, which the next [`Runtime::new`] /
+//! [`Builder::build`] with the same capacities takes them from instead of allocating: a program
 //! (or a test binary) that builds and drops runtimes one after another keeps its memory flat.
 //! The parts cannot be freed: a waker of a finished task or an IO object may outlive the runtime
-//! and still point at them. The bin is per thread (wasm32-wasip1 has one), so a runner never
-//! changes threads. An IO object of a dropped runtime fails (the reactor's epoch moved on), an
-//! old task's `JoinHandle` yields its output or `Cancelled`, and an old waker at most wakes a new
-//! task once (a spurious wake-up).
+//! and still point at them. An IO object of a dropped runtime fails (the reactor's epoch moved
+//! on), an old task's `JoinHandle` yields its output or `Cancelled`, and an old waker at most
+//! wakes a new task once (a spurious wake-up). The shell that does this for every host driver is
+//! [`ebbtide_host::runtime`].
 
 mod builder;
-pub(crate) mod pools;
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::mem::ManuallyDrop;
-use std::pin::pin;
-use std::task::{Context, Poll};
 
 pub use builder::Builder;
-pub use pools::SLOT_SIZES;
+pub use ebbtide_host::memory::SLOT_SIZES;
 
-use ebbtide_core::time::queue;
-use ebbtide_core::{Executor, Runner};
+use ebbtide_core::driver::{Park, Wait};
+use ebbtide_host::HostDriver;
 
 use crate::reactor::Reactor;
 use crate::task::{JoinHandle, SpawnError};
-
-/// How many executor batches run between two non-blocking looks at the host while tasks keep the
-/// runtime busy, so that IO and timers are never starved by ready tasks.
-const BATCHES_BETWEEN_IO: u32 = 61;
 
 /// The longest single wait, in nanoseconds (one day). A timer further away is waited for in
 /// several waits (an early wake-up only costs a look at the timer queue); this keeps the host
 /// from overflowing `now + timeout`.
 const MAX_WAIT_NS: u64 = 86_400 * 1_000_000_000;
 
-/// What the tasks of a runtime may reach. Leaked when the runtime is built: wakers and IO objects
-/// may outlive the `Runtime` and must find this still there.
-pub(crate) struct Shared {
-    pub(crate) executor: &'static Executor,
-    pub(crate) reactor: &'static Reactor,
-    pub(crate) pools: &'static pools::Pools,
+/// The WASI driver: the reactor, shared by the runtime's IO objects.
+pub(crate) struct WasiDriver {
+    reactor: &'static Reactor,
 }
 
-thread_local! {
-    /// The runtime whose `block_on` is running, if any. (wasm32-wasip1 has one thread.)
-    static CURRENT: Cell<Option<&'static Shared>> = const { Cell::new(None) };
+impl Park for WasiDriver {
+    type Error = Error;
+
+    #[inline]
+    fn now(&self) -> u64 {
+        crate::time::now_ticks()
+    }
+
+    /// One `poll_oneoff` call: a relative clock subscription for the deadline, plus one fd
+    /// subscription per task waiting on an fd.
+    fn park(&mut self, wait: Wait) -> Result<(), Error> {
+        let timeout_ns = match wait {
+            Wait::Poll => Some(0),
+            Wait::Until(deadline) => Some(
+                // Ticks are whole µs and `now` is rounded down, so this never ends early.
+                deadline
+                    .saturating_sub(self.now())
+                    .saturating_mul(1_000)
+                    .min(MAX_WAIT_NS),
+            ),
+            Wait::Forever if !self.reactor.has_waiters() => return Err(Error::Deadlock),
+            Wait::Forever => None,
+        };
+        self.reactor.turn(timeout_ns)
+    }
 }
 
-/// The runtime that is running, if any.
-pub(crate) fn current() -> Option<&'static Shared> {
-    CURRENT.with(Cell::get)
+impl HostDriver for WasiDriver {
+    type Shared = Reactor;
+    /// The IO capacity.
+    type Options = usize;
+
+    fn new(io_capacity: &usize) -> io::Result<WasiDriver> {
+        Ok(WasiDriver {
+            reactor: Box::leak(Box::new(Reactor::new(*io_capacity))),
+        })
+    }
+
+    fn shared(&self) -> &'static Reactor {
+        self.reactor
+    }
+
+    /// Nothing to do: there is one thread, and it polls the executor before every wait.
+    fn unpark(_: &Reactor) {}
+
+    /// IO objects fail from now on, and their waiters are forgotten.
+    fn close(reactor: &Reactor) {
+        reactor.close();
+    }
+
+    fn can_reuse(&self, io_capacity: &usize) -> bool {
+        self.reactor.capacity() == (*io_capacity).max(1)
+    }
 }
 
 /// The running runtime's reactor, or an error that says there is none.
 pub(crate) fn current_reactor() -> io::Result<&'static Reactor> {
-    current().map(|shared| shared.reactor).ok_or_else(|| {
-        io::Error::other(
-            "no ebbtide runtime is running: use IO objects inside Runtime::block_on or a task it \
-             runs",
-        )
-    })
-}
-
-struct Enter;
-
-impl Enter {
-    fn new(shared: &'static Shared) -> Enter {
-        CURRENT.with(|current| {
-            if current.get().is_some() {
-                panic!(
-                    "Cannot start an ebbtide runtime from within a runtime: block_on was called \
-                     inside block_on (await the future instead)"
-                );
-            }
-            current.set(Some(shared));
-        });
-        Enter
-    }
-}
-
-impl Drop for Enter {
-    fn drop(&mut self) {
-        CURRENT.with(|current| current.set(None));
-    }
+    ebbtide_host::Handle::try_current()
+        .and_then(|handle| handle.driver::<Reactor>())
+        .ok_or_else(|| {
+            io::Error::other(
+                "no ebbtide runtime is running: use IO objects inside Runtime::block_on or a task \
+                 it runs",
+            )
+        })
 }
 
 /// Why [`Runtime::try_block_on`] gave up.
@@ -180,28 +192,7 @@ impl From<Error> for io::Error {
 /// assert_eq!(answer, 42);
 /// ```
 pub struct Runtime {
-    shared: &'static Shared,
-    /// Taken out when the runtime drops, to go to the bin with the rest.
-    runner: ManuallyDrop<Runner>,
-    /// The capacities, to find the parts again in the bin.
-    key: Key,
-}
-
-/// The capacities a dropped runtime's parts were built with.
-#[derive(Clone, PartialEq, Eq)]
-struct Key {
-    task_slots: [usize; 4],
-    io_capacity: usize,
-}
-
-/// The most sets of parts the bin keeps; more are leaked (as every runtime's were before the
-/// bin), which only happens when more runtimes with the same capacities were alive at once.
-const BIN_CAPACITY: usize = 16;
-
-thread_local! {
-    /// Dropped runtimes' parts, for the next runtime on this thread. Every task in their pools
-    /// is complete (see `Drop for Runtime`); the runner stays on the thread that took it.
-    static BIN: RefCell<Vec<(Key, &'static Shared, Runner)>> = const { RefCell::new(Vec::new()) };
+    inner: ebbtide_host::Runtime<WasiDriver>,
 }
 
 impl Runtime {
@@ -230,38 +221,8 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        let key = Key {
-            task_slots: builder.task_slots,
-            io_capacity: builder.io_capacity,
-        };
-        let reused = BIN.with_borrow_mut(|bin| {
-            let index = bin.iter().rposition(|(k, ..)| *k == key)?;
-            let (_, shared, runner) = bin.swap_remove(index);
-            Some((shared, runner))
-        });
-        if let Some((shared, runner)) = reused {
-            // A stale root waker may have been woken meanwhile.
-            runner.take_root_wake();
-            return Ok(Runtime {
-                shared,
-                runner: ManuallyDrop::new(runner),
-                key,
-            });
-        }
-        // No wake hook: there is one thread, and it polls the executor before every wait.
-        let executor: &'static Executor = Box::leak(Box::new(Executor::new()));
-        let reactor: &'static Reactor = Box::leak(Box::new(Reactor::new(builder.io_capacity)));
-        let pools: &'static pools::Pools = Box::leak(Box::new(pools::reserve(builder.task_slots)));
-        let shared: &'static Shared = Box::leak(Box::new(Shared {
-            executor,
-            reactor,
-            pools,
-        }));
-        let runner = executor.runner().expect("a new executor has its runner");
         Ok(Runtime {
-            shared,
-            runner: ManuallyDrop::new(runner),
-            key,
+            inner: ebbtide_host::Runtime::new(&builder.tasks, &builder.io_capacity)?,
         })
     }
 
@@ -308,52 +269,7 @@ impl Runtime {
     /// assert!(matches!(stuck, Err(Error::Deadlock)));
     /// ```
     pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
-        let _enter = Enter::new(self.shared);
-        let mut future = pin!(future);
-        let waker = self.runner.root_waker();
-        let mut cx = Context::from_waker(&waker);
-        waker.wake_by_ref();
-        let mut busy_batches = 0;
-        loop {
-            if self.runner.take_root_wake() {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return Ok(output);
-                }
-            }
-            let more = self.runner.poll();
-            if !more && !self.runner.root_woken() {
-                self.park(true)?;
-                busy_batches = 0;
-            } else {
-                busy_batches += 1;
-                if busy_batches >= BATCHES_BETWEEN_IO {
-                    self.park(false)?;
-                    busy_batches = 0;
-                }
-            }
-        }
-    }
-
-    /// Waits in `poll_oneoff` (or only looks, if `!block`), then fires due timers.
-    fn park(&self, block: bool) -> Result<(), Error> {
-        let timeout_ns = if block {
-            queue::next_deadline().map(|deadline| {
-                // Ticks are whole µs and `now` is rounded down, so this never ends early.
-                let now = crate::time::now_ticks();
-                deadline
-                    .saturating_sub(now)
-                    .saturating_mul(1_000)
-                    .min(MAX_WAIT_NS)
-            })
-        } else {
-            Some(0)
-        };
-        if timeout_ns.is_none() && !self.shared.reactor.has_waiters() {
-            return Err(Error::Deadlock);
-        }
-        self.shared.reactor.turn(timeout_ns)?;
-        queue::wake_expired(crate::time::now_ticks());
-        Ok(())
+        self.inner.block_on(future)
     }
 
     /// Spawns a task on this runtime; see [`spawn`](crate::spawn).
@@ -374,10 +290,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared
-            .pools
-            .spawn(self.shared.executor, future)
-            .map(JoinHandle::new)
+        self.inner.handle().spawn(future)
     }
 
     /// Tasks alive right now, all size classes together.
@@ -389,7 +302,7 @@ impl Runtime {
     /// assert_eq!(runtime.task_count(), 0);
     /// ```
     pub fn task_count(&self) -> usize {
-        self.shared.pools.len()
+        self.inner.handle().tasks()
     }
 
     /// Task slots, all size classes together.
@@ -401,7 +314,7 @@ impl Runtime {
     /// assert!(runtime.task_capacity() >= 64);
     /// ```
     pub fn task_capacity(&self) -> usize {
-        self.shared.pools.capacity()
+        self.inner.handle().task_capacity()
     }
 
     /// How many file descriptors the reactor can hold (see [`Builder::io_capacity`]).
@@ -413,44 +326,7 @@ impl Runtime {
     /// assert_eq!(runtime.io_capacity(), 8);
     /// ```
     pub fn io_capacity(&self) -> usize {
-        self.shared.reactor.capacity()
-    }
-}
-
-/// How many rounds of cancelling and polling a dropping runtime tries before it gives up on
-/// reusing its parts (one finishes every task; no task can be spawned onto a dropping runtime).
-const SHUTDOWN_ROUNDS: usize = 8;
-
-impl Drop for Runtime {
-    /// Shuts down: every task that has not finished is dropped; then the parts go to the bin
-    /// (see the [module docs](self)).
-    fn drop(&mut self) {
-        let mut finished = false;
-        for _ in 0..SHUTDOWN_ROUNDS {
-            // SAFETY: the pools are this runtime's own: every task in them was spawned on its
-            // executor, whose runner is ours, and we are not inside its poll.
-            let cancelled = unsafe { self.shared.pools.cancel_all(&self.runner) };
-            // Tasks that were queued are dropped (not polled) by these polls.
-            while self.runner.poll() {}
-            if cancelled == 0 {
-                // Every task is complete: no future is left, only outputs for `JoinHandle`s.
-                finished = true;
-                break;
-            }
-        }
-        self.shared.reactor.close();
-        // SAFETY: the runner is not used again: this is the end of `drop`.
-        let runner = unsafe { ManuallyDrop::take(&mut self.runner) };
-        if finished {
-            let parts = (self.key.clone(), self.shared, runner);
-            // The bin is gone while the thread exits: the parts are leaked then.
-            let _ = BIN.try_with(|bin| {
-                let mut bin = bin.borrow_mut();
-                if bin.len() < BIN_CAPACITY {
-                    bin.push(parts);
-                }
-            });
-        }
+        self.inner.driver_shared().capacity()
     }
 }
 
@@ -459,7 +335,7 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("tasks", &self.task_count())
             .field("task_capacity", &self.task_capacity())
-            .field("reactor", self.shared.reactor)
+            .field("reactor", self.inner.driver_shared())
             .finish()
     }
 }
