@@ -30,6 +30,7 @@ pub mod net;
 pub mod reactor;
 pub mod runtime;
 pub mod signal;
+mod sys;
 pub mod task;
 pub mod time;
 

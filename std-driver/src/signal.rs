@@ -36,18 +36,18 @@
 //! });
 //! ```
 
+use std::ffi::c_int;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io::{self, Read};
-use std::os::unix::net::UnixStream as StdUnixStream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use mio::net::UnixStream;
-use mio::Interest;
-use signal_hook::SigId;
 
+use crate::io::Interest;
 use crate::reactor::{Direction, Registration};
+use crate::sys::signal as sys;
 
 /// Completes when the process receives SIGINT (Ctrl-C in a terminal).
 ///
@@ -65,8 +65,7 @@ use crate::reactor::{Direction, Registration};
 /// ```
 /// ebbtide_std::Runtime::new().unwrap().block_on(async {
 ///     let shutdown = ebbtide_std::signal::ctrl_c(); // the handler is in place from here
-///     // SAFETY: sending a signal to our own process; a handler for it is installed.
-///     unsafe { libc::kill(libc::getpid(), libc::SIGINT) };
+///     signal_hook::low_level::raise(signal_hook::consts::SIGINT).unwrap();
 ///     shutdown.await.unwrap(); // and the process is still alive
 /// });
 /// ```
@@ -127,12 +126,13 @@ impl fmt::Debug for CtrlC {
 ///
 /// ```
 /// use ebbtide_std::signal::SignalKind;
+/// use signal_hook::consts::{SIGTERM, SIGWINCH};
 ///
-/// assert_eq!(SignalKind::terminate().as_raw(), libc::SIGTERM);
-/// assert_eq!(SignalKind::from_raw(libc::SIGWINCH).as_raw(), libc::SIGWINCH);
+/// assert_eq!(SignalKind::terminate().as_raw(), SIGTERM);
+/// assert_eq!(SignalKind::from_raw(SIGWINCH).as_raw(), SIGWINCH);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SignalKind(libc::c_int);
+pub struct SignalKind(c_int);
 
 impl SignalKind {
     /// SIGINT: Ctrl-C in a terminal.
@@ -140,10 +140,12 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::interrupt().as_raw(), libc::SIGINT);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::interrupt().as_raw(), signal_hook::consts::SIGINT);
     /// ```
     pub const fn interrupt() -> SignalKind {
-        SignalKind(libc::SIGINT)
+        SignalKind(sys::SIGINT)
     }
 
     /// SIGTERM: the polite request to stop (`kill`, systemd, Kubernetes).
@@ -151,10 +153,12 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::terminate().as_raw(), libc::SIGTERM);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::terminate().as_raw(), signal_hook::consts::SIGTERM);
     /// ```
     pub const fn terminate() -> SignalKind {
-        SignalKind(libc::SIGTERM)
+        SignalKind(sys::SIGTERM)
     }
 
     /// SIGHUP: the terminal closed; daemons take it as "reload the configuration".
@@ -162,10 +166,12 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::hangup().as_raw(), libc::SIGHUP);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::hangup().as_raw(), signal_hook::consts::SIGHUP);
     /// ```
     pub const fn hangup() -> SignalKind {
-        SignalKind(libc::SIGHUP)
+        SignalKind(sys::SIGHUP)
     }
 
     /// SIGQUIT: Ctrl-\ in a terminal.
@@ -173,10 +179,12 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::quit().as_raw(), libc::SIGQUIT);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::quit().as_raw(), signal_hook::consts::SIGQUIT);
     /// ```
     pub const fn quit() -> SignalKind {
-        SignalKind(libc::SIGQUIT)
+        SignalKind(sys::SIGQUIT)
     }
 
     /// SIGUSR1, for the application's own use.
@@ -184,10 +192,12 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::user_defined1().as_raw(), libc::SIGUSR1);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::user_defined1().as_raw(), signal_hook::consts::SIGUSR1);
     /// ```
     pub const fn user_defined1() -> SignalKind {
-        SignalKind(libc::SIGUSR1)
+        SignalKind(sys::SIGUSR1)
     }
 
     /// SIGUSR2, for the application's own use.
@@ -195,21 +205,25 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::user_defined2().as_raw(), libc::SIGUSR2);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::user_defined2().as_raw(), signal_hook::consts::SIGUSR2);
     /// ```
     pub const fn user_defined2() -> SignalKind {
-        SignalKind(libc::SIGUSR2)
+        SignalKind(sys::SIGUSR2)
     }
 
-    /// Any signal, by its number (`libc::SIGWINCH`, ...).
+    /// Any signal, by its number (`SIGWINCH`, ...).
     ///
     /// # Examples
     ///
     /// ```
-    /// let kind = ebbtide_std::signal::SignalKind::from_raw(libc::SIGCHLD);
-    /// assert_eq!(kind.as_raw(), libc::SIGCHLD);
+    /// use signal_hook::consts::SIGCHLD;
+    ///
+    /// let kind = ebbtide_std::signal::SignalKind::from_raw(SIGCHLD);
+    /// assert_eq!(kind.as_raw(), SIGCHLD);
     /// ```
-    pub const fn from_raw(signum: libc::c_int) -> SignalKind {
+    pub const fn from_raw(signum: c_int) -> SignalKind {
         SignalKind(signum)
     }
 
@@ -218,16 +232,18 @@ impl SignalKind {
     /// # Examples
     ///
     /// ```
-    /// assert_eq!(ebbtide_std::signal::SignalKind::hangup().as_raw(), libc::SIGHUP);
+    /// use ebbtide_std::signal::SignalKind;
+    ///
+    /// assert_eq!(SignalKind::hangup().as_raw(), signal_hook::consts::SIGHUP);
     /// ```
-    pub const fn as_raw(self) -> libc::c_int {
+    pub const fn as_raw(self) -> c_int {
         self.0
     }
 }
 
 impl fmt::Debug for SignalKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match signal_hook::low_level::signal_name(self.0) {
+        match sys::name(self.0) {
             Some(name) => f.write_str(name),
             None => write!(f, "SignalKind({})", self.0),
         }
@@ -249,26 +265,22 @@ impl fmt::Debug for SignalKind {
 ///
 /// ebbtide_std::Runtime::new().unwrap().block_on(async {
 ///     let mut hangups = signal(SignalKind::hangup()).unwrap();
-///     // SAFETY: sending a signal to our own process; a handler for it is installed.
-///     unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+///     signal_hook::low_level::raise(signal_hook::consts::SIGHUP).unwrap();
 ///     hangups.recv().await.unwrap(); // reload the configuration here
 /// });
 /// ```
 pub fn signal(kind: SignalKind) -> io::Result<Signal> {
-    if signal_hook::consts::FORBIDDEN.contains(&kind.0) {
+    if sys::is_forbidden(kind.0) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{kind:?} cannot be handled by a process"),
         ));
     }
-    let (read, write) = StdUnixStream::pair()?;
-    read.set_nonblocking(true)?;
-    write.set_nonblocking(true)?;
-    let mut read = UnixStream::from_std(read);
+    let (mut read, write) = sys::self_pipe()?;
     let registration = Registration::new(&mut read, Interest::READABLE)?;
-    // The write end is owned by the handler from here, and closed when it is unregistered.
-    let id = match signal_hook::low_level::pipe::register(kind.0, write) {
-        Ok(id) => id,
+    // The write end is owned by the handler from here, and closed when the handler drops.
+    let _handler = match sys::Handler::install(kind.0, write) {
+        Ok(handler) => handler,
         Err(e) => {
             let _ = registration.deregister(&mut read);
             return Err(e);
@@ -278,7 +290,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
         kind,
         read,
         registration,
-        id: Box::new(id),
+        _handler,
     })
 }
 
@@ -293,8 +305,7 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 ///
 /// ebbtide_std::Runtime::new().unwrap().block_on(async {
 ///     let mut terms = signal(SignalKind::terminate()).unwrap();
-///     // SAFETY: sending a signal to our own process; a handler for it is installed.
-///     unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+///     signal_hook::low_level::raise(signal_hook::consts::SIGTERM).unwrap();
 ///     terms.recv().await.unwrap(); // shut down gracefully here
 /// });
 /// ```
@@ -302,9 +313,9 @@ pub struct Signal {
     kind: SignalKind,
     read: UnixStream,
     registration: Registration,
-    /// Boxed: a `SigId` is aligned to 16 bytes (it holds a `u128`), more than a task slot offers
-    /// (8), and a task that holds a `Signal` must fit one.
-    id: Box<SigId>,
+    /// Only dropped, after the read end is deregistered: removes the handler and closes the
+    /// write end.
+    _handler: sys::Handler,
 }
 
 impl Signal {
@@ -327,8 +338,7 @@ impl Signal {
     /// ebbtide_std::Runtime::new().unwrap().block_on(async {
     ///     let mut usr1 = signal(SignalKind::user_defined1()).unwrap();
     ///     for _ in 0..2 {
-    ///         // SAFETY: sending a signal to our own process; a handler for it is installed.
-    ///         unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
+    ///         signal_hook::low_level::raise(signal_hook::consts::SIGUSR1).unwrap();
     ///         usr1.recv().await.unwrap();
     ///     }
     /// });
@@ -398,8 +408,7 @@ fn drain(mut read: &UnixStream) -> io::Result<()> {
 
 impl Drop for Signal {
     fn drop(&mut self) {
-        // Unregistering drops the handler's write end (closing it).
-        signal_hook::low_level::unregister(*self.id);
+        // The handler (a field) is removed right after, closing the write end.
         let _ = self.registration.deregister(&mut self.read);
     }
 }

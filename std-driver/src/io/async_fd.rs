@@ -8,53 +8,10 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::task::{Context, Poll};
 
 use mio::unix::SourceFd;
-use mio::Interest;
 
+use crate::io::Interest;
 use crate::reactor::{Direction, ReadyEvent, Registration};
-
-// Which pollers need an fd re-armed after `WouldBlock` (mio's `poll(2)` backend) is decided
-// here, once.
-#[cfg_attr(
-    any(
-        mio_unsupported_force_poll_poll,
-        not(any(
-            target_os = "linux",
-            target_os = "android",
-            target_os = "illumos",
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly",
-        ))
-    ),
-    path = "rearm_poll.rs"
-)]
-#[cfg_attr(
-    not(any(
-        mio_unsupported_force_poll_poll,
-        not(any(
-            target_os = "linux",
-            target_os = "android",
-            target_os = "illumos",
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "tvos",
-            target_os = "watchos",
-            target_os = "visionos",
-            target_os = "freebsd",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "dragonfly",
-        ))
-    )),
-    path = "rearm_edge.rs"
-)]
-mod rearm;
+use crate::sys;
 
 /// A file descriptor registered with the current runtime's reactor, for readiness.
 ///
@@ -475,7 +432,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// poller needs it.
     fn clear(&self, event: ReadyEvent) {
         self.registration.clear_readiness(event);
-        rearm::rearm(&self.registration, self.fd, self.interest);
+        sys::rearm(&self.registration, self.fd, self.interest);
     }
 }
 
@@ -838,20 +795,5 @@ impl std::error::Error for TryIoError {}
 /// });
 /// ```
 pub fn set_nonblocking(fd: &impl AsFd) -> io::Result<()> {
-    let fd = fd.as_fd().as_raw_fd();
-    // SAFETY: `fd` is borrowed from a live `AsFd`, so it is open for the duration of the call;
-    // F_GETFL takes no pointer argument.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    if flags & libc::O_NONBLOCK != 0 {
-        return Ok(());
-    }
-    // SAFETY: as above; F_SETFL takes an integer of flags, here the fd's own plus O_NONBLOCK.
-    let rc = unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) };
-    if rc == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    sys::fd::set_nonblocking(fd.as_fd())
 }

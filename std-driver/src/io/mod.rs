@@ -22,10 +22,10 @@
 //! ```
 
 mod async_fd;
+mod interest;
 mod poll_evented;
 
 pub use async_fd::{set_nonblocking, AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
 pub use ebbtide_core::io::*;
-/// Which readiness an [`AsyncFd`] waits for (mio's `Interest`).
-pub use mio::Interest;
+pub use interest::Interest;
 pub(crate) use poll_evented::PollEvented;

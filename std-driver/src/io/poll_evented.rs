@@ -4,31 +4,13 @@ use std::io::{self, IoSlice, Read, Write};
 use std::task::{Context, Poll};
 
 use mio::event::Source;
-use mio::Interest;
 
+use crate::io::Interest;
 use crate::reactor::{Direction, Registration};
+use crate::sys::SHORT_TRANSFER_DRAINS;
 
 /// The most buffers one vectored write hands to the OS; later ones wait for the next write.
 pub(crate) const MAX_IOV: usize = 64;
-
-/// Whether a read or write that moved fewer bytes than asked proves the socket drained (or its
-/// send buffer full), so that its readiness can be cleared without another call that would say
-/// `WouldBlock`. True for the edge-triggered pollers (epoll, kqueue): any later change raises a
-/// new event. Not for mio's `poll(2)` backend, which only re-arms an fd after `WouldBlock`
-/// (Tokio makes the same distinction, tokio-rs/tokio#5866).
-const SHORT_TRANSFER_DRAINS: bool = cfg!(all(
-    not(mio_unsupported_force_poll_poll),
-    any(
-        target_os = "linux",
-        target_os = "android",
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "openbsd",
-        target_os = "dragonfly",
-    )
-));
 
 /// A mio `Source` registered with the current runtime's reactor.
 ///
@@ -69,9 +51,9 @@ impl<E: Source> PollEvented<E> {
     }
 
     /// Like [`poll_io`](Self::poll_io) for a stream transfer of `len` bytes (`len > 0`): when
-    /// fewer moved, the readiness is cleared at once (see [`SHORT_TRANSFER_DRAINS`]), which
-    /// saves the next operation a system call that would only say `WouldBlock` (one `recv` per
-    /// request in an echo server).
+    /// fewer moved and the poller is edge-triggered ([`SHORT_TRANSFER_DRAINS`]), the readiness
+    /// is cleared at once, which saves the next operation a system call that would only say
+    /// `WouldBlock` (one `recv` per request in an echo server).
     fn poll_transfer(
         &self,
         cx: &mut Context<'_>,

@@ -1,8 +1,8 @@
 //! TCP, UDP and Unix-domain sockets, driven by the runtime's reactor.
 //!
-//! Every type here wraps the matching `mio::net` type, registered with the current thread's
-//! runtime when it is created (so creating one outside [`Runtime::block_on`](crate::Runtime)
-//! or a task is an `io::Error`). Readiness is edge-triggered: an operation is tried when the
+//! Every type here wraps the matching socket of mio's `net` module, registered with the current
+//! thread's runtime when it is created (so creating one outside
+//! [`Runtime::block_on`](crate::Runtime) or a task is an `io::Error`). Readiness is edge-triggered: an operation is tried when the
 //! reactor last said the socket was ready, and a task that finds it would block parks until the
 //! OS reports the socket ready again. No operation allocates (with a `SocketAddr` as the
 //! address; resolving a string goes through std, which does); [`TcpStream::into_split`] is the

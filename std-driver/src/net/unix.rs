@@ -9,9 +9,7 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use mio::Interest;
-
-use crate::io::{AsyncRead, AsyncWrite, ErrorType, PollEvented};
+use crate::io::{AsyncRead, AsyncWrite, ErrorType, Interest, PollEvented};
 use crate::reactor::Direction;
 
 /// A Unix-domain socket listening for connections at a path, registered with the current

@@ -1,14 +1,19 @@
-//! The reactor: one `mio::Poll` per runtime, the table of registered resources, and the wait.
+//! The reactor: one OS poller (epoll, kqueue or poll, through mio) per runtime, the table of
+//! registered resources, and the wait.
 //!
-//! The runtime's thread owns the `Driver` (the `Poll` and its event buffer) and is the only one
+//! What a program sees of it: [`Direction`], which way a task waits for a resource, and
+//! [`ReadyEvent`], what it found (as [`AsyncFd::async_io`](crate::io::AsyncFd::async_io) and the
+//! readiness guards use them). The rest belongs to the runtime.
+//!
+//! The runtime's thread owns the `Driver` (the poller and its event buffer) and is the only one
 //! that waits in it. Everything else (`Shared`: the registry, the waker, the resource table) is
 //! reachable from any thread: IO types register and deregister through it, and a wake from
-//! another thread interrupts the wait through the `mio::Waker`.
+//! another thread interrupts the wait through mio's `Waker`.
 //!
-//! A reactor outlives its runtime: when the runtime drops, its reactor (the `Poll`, the registry
+//! A reactor outlives its runtime: when the runtime drops, its reactor (the poller, the registry
 //! and the waker with their file descriptors, and the resource table) waits in the runtime's bin
 //! for the next runtime (see `runtime::recycle`). Its *generation* tells the runtimes apart: a
-//! [`Registration`] remembers the generation it was made in, and fails every operation once the
+//! `Registration` remembers the generation it was made in, and fails every operation once the
 //! runtime that made it is gone.
 
 mod registration;
@@ -19,10 +24,10 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use registration::Registration;
+pub(crate) use registration::Registration;
 pub use scheduled_io::{Direction, ReadyEvent};
 
-use crate::time::Alarm;
+use crate::sys::Alarm;
 use slab::Slab;
 
 /// The token of the runtime's `mio::Waker`.

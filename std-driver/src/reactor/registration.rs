@@ -4,13 +4,13 @@ use std::io;
 use std::task::{Context, Poll};
 
 use mio::event::Source;
-use mio::Interest;
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::slab::SlotId;
 use super::Shared;
+use crate::io::Interest;
 
-/// A file descriptor (any `mio::event::Source`) registered with the current runtime's reactor.
+/// A file descriptor (any mio `Source`) registered with the current runtime's reactor.
 ///
 /// This is the building block of every IO type in this crate and of [`AsyncFd`](crate::io::AsyncFd):
 /// it tells a task when to try an operation and parks it when the operation would block.
@@ -24,7 +24,7 @@ use super::Shared;
 /// for readiness and [`reregister`](Registration::reregister) fail with `ErrorKind::Other`
 /// (the reactor may serve a new runtime by then; the registration keeps its own slot of the
 /// resource table until it drops, so it never touches another resource's).
-pub struct Registration {
+pub(crate) struct Registration {
     shared: &'static Shared,
     id: SlotId,
     /// The reactor's generation when the registration was made (see `reactor::Shared`).
@@ -37,7 +37,10 @@ impl Registration {
     /// Fails with `ErrorKind::Other` outside a runtime, and when the runtime's table of IO
     /// resources is full (raise [`Builder::io_capacity`](crate::Builder::io_capacity)); with the
     /// OS's error when it refuses the registration.
-    pub fn new<S: Source + ?Sized>(source: &mut S, interest: Interest) -> io::Result<Registration> {
+    pub(crate) fn new<S: Source + ?Sized>(
+        source: &mut S,
+        interest: Interest,
+    ) -> io::Result<Registration> {
         let shared = crate::context::reactor()?;
         Self::with_reactor(shared, source, interest)
     }
@@ -59,7 +62,10 @@ impl Registration {
                 shared.slab.capacity()
             )));
         };
-        if let Err(e) = shared.registry.register(source, id.token(), interest) {
+        if let Err(e) = shared
+            .registry
+            .register(source, id.token(), interest.to_mio())
+        {
             shared.slab.release(id);
             return Err(e);
         }
@@ -90,7 +96,7 @@ impl Registration {
     /// # Errors
     ///
     /// `ErrorKind::Other` once the runtime the resource was registered with has been dropped.
-    pub fn poll_ready(
+    pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
@@ -107,14 +113,14 @@ impl Registration {
     }
 
     /// Forgets the readiness `event` reported, after an operation said `WouldBlock`.
-    pub fn clear_readiness(&self, event: ReadyEvent) {
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
         self.scheduled().clear_readiness(event)
     }
 
     /// Runs `op` when the resource is ready in `direction`, until it does not say `WouldBlock`.
     ///
     /// This is the loop behind every read, write, accept and send in this crate.
-    pub fn poll_io<R>(
+    pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
@@ -133,22 +139,17 @@ impl Registration {
         }
     }
 
-    /// Like [`poll_io`](Registration::poll_io), as a future.
-    pub async fn async_io<R>(
-        &self,
-        direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_io(cx, direction, &mut op)).await
-    }
-
     /// Changes the interest of the registered `source`.
     ///
     /// # Errors
     ///
     /// The OS's error; `ErrorKind::Other` once the runtime the resource was registered with has
     /// been dropped.
-    pub fn reregister<S: Source + ?Sized>(
+    #[allow(
+        dead_code,
+        reason = "only the re-arm of mio's poll(2) backend calls it (`sys::rearm`)"
+    )]
+    pub(crate) fn reregister<S: Source + ?Sized>(
         &self,
         source: &mut S,
         interest: Interest,
@@ -156,14 +157,14 @@ impl Registration {
         self.check_live()?;
         self.shared
             .registry
-            .reregister(source, self.id.token(), interest)
+            .reregister(source, self.id.token(), interest.to_mio())
     }
 
     /// Removes `source` from the reactor; call it before closing the source.
     ///
     /// Works after the runtime was dropped too: the source is still in the (reused) poller's
     /// set until it is removed or closed, and removing our own source touches nobody else's.
-    pub fn deregister<S: Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
+    pub(crate) fn deregister<S: Source + ?Sized>(&self, source: &mut S) -> io::Result<()> {
         let result = self.shared.registry.deregister(source);
         self.scheduled().wake_all();
         result

@@ -1,5 +1,4 @@
-//! Time on std: the clock, the `embassy-time-driver` implementation, and the alarm that ends the
-//! reactor's wait at the next timer deadline.
+//! Time on std: the clock, and the `embassy-time-driver` implementation.
 //!
 //! Ticks are microseconds of the OS's monotonic clock (`CLOCK_MONOTONIC`), so that a deadline can
 //! be handed to the kernel as it is. Timers live in ebbtide-core's timer queue
@@ -9,38 +8,16 @@
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
 //! `Timer` and `Ticker` run on ebbtide-std as well as ebbtide's own [`sleep`].
 
-// mio's poll(2) backend (`--cfg mio_unsupported_force_poll_poll`) drops an fd's interest after
-// each event until a mio IO type re-arms it, which a raw timerfd never does: the alarm would
-// fire once and never again. That backend waits with a timeout instead, and so does the driver
-// under Miri, which emulates epoll and eventfd but not timerfd.
-#[cfg_attr(
-    all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)),
-    path = "alarm_timerfd.rs"
-)]
-#[cfg_attr(
-    not(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri))),
-    path = "alarm_timeout.rs"
-)]
-mod alarm;
-
 use std::task::Waker;
 
-pub(crate) use alarm::Alarm;
 pub use ebbtide_core::time::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
     Interval, MissedTickBehavior, Sleep, Timeout,
 };
 
-/// The monotonic clock, in microseconds.
+/// The runtime's clock: microseconds of the OS's monotonic clock.
 pub(crate) fn now_ticks() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC exists on every supported OS.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    debug_assert_eq!(rc, 0);
-    (ts.tv_sec as u64) * 1_000_000 + (ts.tv_nsec as u64) / 1_000
+    crate::sys::clock::monotonic_micros()
 }
 
 struct StdTimeDriver;

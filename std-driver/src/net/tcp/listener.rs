@@ -6,9 +6,7 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
-use mio::Interest;
-
-use crate::io::PollEvented;
+use crate::io::{Interest, PollEvented};
 use crate::net::TcpStream;
 use crate::reactor::Direction;
 

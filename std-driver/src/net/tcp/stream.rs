@@ -8,9 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use mio::Interest;
-
-use crate::io::{AsyncRead, AsyncWrite, ErrorType, PollEvented};
+use crate::io::{AsyncRead, AsyncWrite, ErrorType, Interest, PollEvented};
 use crate::net::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::time::{timeout, Duration};
 

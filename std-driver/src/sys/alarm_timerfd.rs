@@ -1,4 +1,5 @@
-//! The alarm on Linux: a timerfd in the reactor's poll set, armed at the exact deadline.
+//! The alarm on Linux: a timerfd (`timerfd_create(2)`) in the reactor's poll set, armed at the
+//! exact deadline of the next timer.
 //!
 //! `epoll_wait` takes its timeout in whole milliseconds (mio rounds up), which would make every
 //! timer up to a millisecond late. A timerfd set to the absolute `CLOCK_MONOTONIC` deadline fires
@@ -48,13 +49,13 @@ impl Alarm {
     /// timerfd ends the wait itself (zero if the deadline has passed).
     pub(crate) fn arm(&mut self, deadline: Option<u64>) -> Option<Duration> {
         let deadline = deadline.unwrap_or(u64::MAX);
-        if deadline <= super::now_ticks() {
+        if deadline <= crate::time::now_ticks() {
             return Some(Duration::ZERO);
         }
         if deadline != self.armed && self.set(deadline).is_err() {
             // Could not arm (should not happen): fall back to a rounded-up timeout.
             self.armed = u64::MAX;
-            let wait = deadline.saturating_sub(super::now_ticks());
+            let wait = deadline.saturating_sub(crate::time::now_ticks());
             return Some(Duration::from_micros(wait));
         }
         None
