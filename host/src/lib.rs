@@ -25,8 +25,7 @@
 //! assert!(error.is_cancelled());
 //! ```
 //!
-//! See [`HostDriver`] for a whole driver, and `host/tests/thread_driver.rs` for one running
-//! tasks and timers.
+//! See [`HostDriver`] for a whole driver.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]

@@ -44,17 +44,17 @@ use crate::task::{CatchUnwind, JoinHandle, SpawnError};
 ///
 /// # Examples
 ///
-/// A driver with no IO, which parks its thread (see `host/tests/thread_driver.rs` for it running
-/// tasks and timers):
+/// A driver with no IO, which parks its thread (`core/tests/driver_thread_park.rs` has a fuller
+/// one, with a time driver, running core's behaviour tests):
 ///
 /// ```
 /// use std::convert::Infallible;
-/// use std::sync::Mutex;
 /// use std::thread::Thread;
 /// use ebbtide_core::driver::{Park, Wait};
 /// use ebbtide_host::HostDriver;
 ///
-/// struct ThreadDriver(&'static Mutex<Option<Thread>>);
+/// /// Parks the thread that built it; `thread::park` latches an `unpark` that came first.
+/// struct ThreadDriver(&'static Thread);
 ///
 /// impl Park for ThreadDriver {
 ///     type Error = Infallible;
@@ -63,7 +63,6 @@ use crate::task::{CatchUnwind, JoinHandle, SpawnError};
 ///         unreachable!()
 ///     }
 ///     fn park(&mut self, wait: Wait) -> Result<(), Infallible> {
-///         *self.0.lock().unwrap() = Some(std::thread::current());
 ///         if wait != Wait::Poll {
 ///             std::thread::park();
 ///         }
@@ -72,18 +71,20 @@ use crate::task::{CatchUnwind, JoinHandle, SpawnError};
 /// }
 ///
 /// impl HostDriver for ThreadDriver {
-///     type Shared = Mutex<Option<Thread>>;
+///     type Shared = Thread;
 ///     type Options = ();
 ///     fn new(_: &()) -> std::io::Result<Self> {
-///         Ok(ThreadDriver(Box::leak(Box::new(Mutex::new(None)))))
+///         Ok(ThreadDriver(Box::leak(Box::new(std::thread::current()))))
 ///     }
-///     fn shared(&self) -> &'static Self::Shared {
+///     fn shared(&self) -> &'static Thread {
 ///         self.0
 ///     }
-///     fn unpark(shared: &Self::Shared) {
-///         if let Some(thread) = &*shared.lock().unwrap() {
-///             thread.unpark();
-///         }
+///     fn unpark(thread: &Thread) {
+///         thread.unpark();
+///     }
+///     // A dropped runtime's parts serve a new runtime on the same thread only.
+///     fn can_reuse(&self, _: &()) -> bool {
+///         self.0.id() == std::thread::current().id()
 ///     }
 /// }
 ///

@@ -37,13 +37,13 @@
 //!    polls the executor before it parks.
 //! 3. **A time driver**: one `embassy_time_driver::Driver` per program. Its `now()` is the clock
 //!    in ticks of [`TICK_HZ`](crate::time::TICK_HZ) and never goes backwards. Its `schedule_wake`
-//!    calls [`queue::schedule_wake`](crate::time::queue::schedule_wake), and when that returns
+//!    calls [`queue::schedule_wake`], and when that returns
 //!    `true` (the earliest deadline moved earlier) and the caller is not the parked thread, it
 //!    MUST end the wait as the wake hook does (or lower the hardware alarm).
 //!
 //! The loop does the timer glue: before it parks it reads
-//! [`queue::next_deadline`](crate::time::queue::next_deadline) and passes it as
-//! `Wait::Until`; after the park it calls [`queue::wake_expired`](crate::time::queue::wake_expired)
+//! [`queue::next_deadline`] and passes it as
+//! `Wait::Until`; after the park it calls [`queue::wake_expired`]
 //! with [`Park::now`] when that deadline has come. A driver with a hardware alarm instead sets
 //! [`Park::FIRES_TIMERS`] to `false` and calls `wake_expired` from the alarm's interrupt.
 //!
@@ -137,7 +137,7 @@ pub trait Park {
     /// Whether the loop keeps the timer queue through this driver: passes the next deadline in
     /// [`Wait::Until`], and fires the timers that are due after each park, reading the clock with
     /// [`now`](Park::now). `false` for a driver whose alarm interrupt calls
-    /// [`queue::wake_expired`](crate::time::queue::wake_expired) itself (bare metal): then the loop
+    /// [`queue::wake_expired`] itself (bare metal): then the loop
     /// never touches the timer queue, never calls `now`, and parks with [`Wait::Forever`].
     const FIRES_TIMERS: bool = true;
 

@@ -5,14 +5,14 @@
 //! [`ReadyEvent`], what it found (as [`AsyncFd::async_io`](crate::io::AsyncFd::async_io) and the
 //! readiness guards use them). The rest belongs to the runtime.
 //!
-//! The runtime's thread owns the `Driver` (the poller and its event buffer) and is the only one
-//! that waits in it. Everything else (`Shared`: the registry, the waker, the resource table) is
+//! The runtime's thread owns the `Poller` (mio's poll and its event buffer) and is the only one
+//! that waits in it. Everything else (the `Reactor`: the registry, the waker, the resource table) is
 //! reachable from any thread: IO types register and deregister through it, and a wake from
 //! another thread interrupts the wait through mio's `Waker`.
 //!
 //! A reactor outlives its runtime: when the runtime drops, its reactor (the poller, the registry
 //! and the waker with their file descriptors, and the resource table) waits in the runtime's bin
-//! for the next runtime (see `runtime::recycle`). Its *generation* tells the runtimes apart: a
+//! for the next runtime (see `ebbtide_host::runtime`). Its *generation* tells the runtimes apart: a
 //! `Registration` remembers the generation it was made in, and fails every operation once the
 //! runtime that made it is gone.
 
@@ -36,7 +36,7 @@ const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 pub(crate) const ALARM_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 
 /// The part of the reactor every thread may use.
-pub(crate) struct Shared {
+pub(crate) struct Reactor {
     registry: mio::Registry,
     waker: mio::Waker,
     slab: Slab,
@@ -47,7 +47,7 @@ pub(crate) struct Shared {
     generation: AtomicU64,
 }
 
-impl Shared {
+impl Reactor {
     /// Interrupts the driver's wait (from any thread).
     pub(crate) fn wake(&self) {
         // An error here means the waker's fd is gone: the runtime is shutting down.
@@ -82,7 +82,7 @@ impl Shared {
         debug_assert!(previous & 1 == 0, "a reactor was closed twice");
     }
 
-    /// A new runtime takes the reactor over (after [`close`](Shared::close)).
+    /// A new runtime takes the reactor over (after [`close`](Reactor::close)).
     pub(crate) fn reopen(&self) {
         self.turns.store(0, Ordering::Relaxed);
         let previous = self.generation.fetch_add(1, Ordering::AcqRel);
@@ -99,29 +99,29 @@ pub(crate) fn shut_down_error() -> io::Error {
 }
 
 /// The part of the reactor only the runtime's thread uses: the poll and its events.
-pub(crate) struct Driver {
+pub(crate) struct Poller {
     poll: mio::Poll,
     events: mio::Events,
     alarm: Alarm,
-    shared: &'static Shared,
+    shared: &'static Reactor,
 }
 
-impl Driver {
+impl Poller {
     /// A reactor with room for `events` events per wait and `io_capacity` resources. Leaks the
     /// shared part: IO types and wakers may outlive the runtime and must find it still there.
-    pub(crate) fn new(events: usize, io_capacity: usize) -> io::Result<Driver> {
+    pub(crate) fn new(events: usize, io_capacity: usize) -> io::Result<Poller> {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let alarm = Alarm::new(poll.registry())?;
-        let shared = Box::leak(Box::new(Shared {
+        let shared = Box::leak(Box::new(Reactor {
             registry,
             waker,
             slab: Slab::new(io_capacity),
             turns: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         }));
-        Ok(Driver {
+        Ok(Poller {
             poll,
             events: mio::Events::with_capacity(events.max(1)),
             alarm,
@@ -129,7 +129,7 @@ impl Driver {
         })
     }
 
-    pub(crate) fn shared(&self) -> &'static Shared {
+    pub(crate) fn shared(&self) -> &'static Reactor {
         self.shared
     }
 

@@ -7,7 +7,7 @@ use mio::event::Source;
 
 use super::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use super::slab::SlotId;
-use super::Shared;
+use super::Reactor;
 use crate::io::Interest;
 
 /// A file descriptor (any mio `Source`) registered with the current runtime's reactor.
@@ -25,9 +25,9 @@ use crate::io::Interest;
 /// (the reactor may serve a new runtime by then; the registration keeps its own slot of the
 /// resource table until it drops, so it never touches another resource's).
 pub(crate) struct Registration {
-    shared: &'static Shared,
+    shared: &'static Reactor,
     id: SlotId,
-    /// The reactor's generation when the registration was made (see `reactor::Shared`).
+    /// The reactor's generation when the registration was made (see `Reactor`).
     generation: u64,
 }
 
@@ -46,7 +46,7 @@ impl Registration {
     }
 
     pub(crate) fn with_reactor<S: Source + ?Sized>(
-        shared: &'static Shared,
+        shared: &'static Reactor,
         source: &mut S,
         interest: Interest,
     ) -> io::Result<Registration> {

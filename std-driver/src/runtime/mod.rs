@@ -48,13 +48,13 @@ pub(crate) struct DriverOptions {
 /// What every thread may reach of a runtime's std driver: the reactor's shared half and the
 /// blocking pool. Leaked with the driver, reused with it.
 pub(crate) struct DriverShared {
-    pub(crate) reactor: &'static reactor::Shared,
+    pub(crate) reactor: &'static reactor::Reactor,
     pub(crate) blocking: blocking::Pool,
 }
 
 /// The std driver: mio's poll and its events on the runtime's thread, and the shared half.
 pub(crate) struct StdDriver {
-    reactor: reactor::Driver,
+    reactor: reactor::Poller,
     shared: &'static DriverShared,
 }
 
@@ -81,7 +81,7 @@ impl HostDriver for StdDriver {
     type Options = DriverOptions;
 
     fn new(options: &DriverOptions) -> io::Result<StdDriver> {
-        let reactor = reactor::Driver::new(options.event_capacity, options.io_capacity)?;
+        let reactor = reactor::Poller::new(options.event_capacity, options.io_capacity)?;
         let shared = Box::leak(Box::new(DriverShared {
             reactor: reactor.shared(),
             blocking: blocking::Pool::new(
