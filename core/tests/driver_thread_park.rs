@@ -35,7 +35,7 @@ impl embassy_time_driver::Driver for TimeDriver {
     fn schedule_wake(&self, at: u64, waker: &Waker) {
         // Rule 3: the earliest deadline moved earlier; a parked thread must look again.
         if queue::schedule_wake(at, waker) {
-            PARKED.lock().unwrap().iter().for_each(Thread::unpark);
+            unpark_all();
         }
     }
 }
@@ -65,13 +65,18 @@ impl Park for ThreadPark {
     }
 }
 
-/// Runs the future `main` makes on a new executor on this thread, until it completes; `main` gets
+/// Rule 2: the wake hook unparks the runtimes' threads. (One hook for every executor here: an
+/// `unpark` of a thread whose executor has nothing to do only makes it look again.)
+fn unpark_all() {
+    PARKED.lock().unwrap().iter().for_each(Thread::unpark);
+}
+
+/// Runs the future `main` makes on `executor`, on this thread, until it completes; `main` gets
 /// the executor's spawner.
-fn block_on<F: std::future::Future>(main: impl FnOnce(SendSpawner) -> F) -> F::Output {
-    let thread = thread::current();
-    // Rule 2: the wake hook unparks the runtime's thread.
-    let hook = Box::leak(Box::new(move || thread.unpark()));
-    let executor: &'static Executor = Box::leak(Box::new(Executor::with_wake_hook(hook)));
+fn block_on<F: std::future::Future>(
+    executor: &'static Executor,
+    main: impl FnOnce(SendSpawner) -> F,
+) -> F::Output {
     let runner = executor.runner().unwrap();
     let future = main(executor.send_spawner());
     PARKED.lock().unwrap().push(thread::current());
@@ -90,11 +95,19 @@ use ebbtide_core::sync::{mpsc, oneshot, Notify};
 use ebbtide_core::time::{interval, sleep, timeout, Duration, Instant};
 use ebbtide_core::{select, TaskPool};
 
+/// An executor whose wake hook unparks the runtimes' threads.
+macro_rules! executor {
+    () => {{
+        static EXECUTOR: Executor = Executor::with_wake_hook(&unpark_all);
+        &EXECUTOR
+    }};
+}
+
 static POOL: TaskPool<64> = TaskPool::named("driver_thread_park");
 
 #[test]
 fn spawned_tasks_return_their_values() {
-    let sum = block_on(|spawner| async move {
+    let sum = block_on(executor!(), |spawner| async move {
         let mut handles = Vec::new();
         for i in 0..10u32 {
             handles.push(spawner.spawn(&POOL, async move { i * i }).unwrap());
@@ -110,7 +123,7 @@ fn spawned_tasks_return_their_values() {
 
 #[test]
 fn sleep_never_wakes_before_its_deadline() {
-    block_on(|_| async {
+    block_on(executor!(), |_| async {
         for millis in [1, 5, 20] {
             let start = Instant::now();
             sleep(Duration::from_millis(millis)).await;
@@ -121,7 +134,7 @@ fn sleep_never_wakes_before_its_deadline() {
 
 #[test]
 fn timeout_gives_up_and_interval_ticks() {
-    block_on(|_| async {
+    block_on(executor!(), |_| async {
         let late = timeout(Duration::from_millis(5), std::future::pending::<()>()).await;
         assert!(late.is_err());
         let start = Instant::now();
@@ -143,7 +156,7 @@ fn a_wake_from_another_thread_ends_an_endless_wait() {
         send.send(42).unwrap();
     });
     // No timer is pending: the runtime parks with `Wait::Forever` until the hook unparks it.
-    assert_eq!(block_on(|_| recv), Ok(42));
+    assert_eq!(block_on(executor!(), |_| recv), Ok(42));
     sender.join().unwrap();
 }
 
@@ -159,7 +172,7 @@ fn channels_and_select_between_tasks_and_threads() {
         }
         STOP.notify_one();
     });
-    let total = block_on(|_| async move {
+    let total = block_on(executor!(), |_| async move {
         let mut total = 0;
         loop {
             select! {
@@ -180,12 +193,12 @@ fn channels_and_select_between_tasks_and_threads() {
 #[test]
 fn two_runtimes_on_two_threads_park_apart() {
     let other = thread::spawn(|| {
-        block_on(|_| async {
+        block_on(executor!(), |_| async {
             sleep(Duration::from_millis(30)).await;
             1
         })
     });
-    let mine = block_on(|spawner| async move {
+    let mine = block_on(executor!(), |spawner| async move {
         let task = spawner
             .spawn(&POOL, async {
                 sleep(Duration::from_millis(10)).await;

@@ -34,10 +34,11 @@ pub(crate) fn current() -> Option<&'static Shell> {
     CURRENT.with(Cell::get)
 }
 
-/// Whether the current thread is running the runtime whose driver shares `driver` right now.
+/// Whether the current thread is running the runtime whose driver's shared part is at address
+/// `driver` right now.
 #[inline]
-pub(crate) fn is_current_driver(driver: *const ()) -> bool {
-    current().is_some_and(|shell| shell.driver_ptr() == driver)
+pub(crate) fn is_current_driver(driver: usize) -> bool {
+    current().is_some_and(|shell| shell.driver_ptr().addr() == driver)
 }
 
 /// Marks this thread as running `shell` until the guard drops.

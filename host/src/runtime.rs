@@ -332,12 +332,12 @@ impl<D: HostDriver> Runtime<D> {
         }
         let driver = D::new(driver_options)?;
         let shared: &'static D::Shared = driver.shared();
-        let address = shared as *const D::Shared as usize;
+        let address = (shared as *const D::Shared).addr();
         // The hook runs on whichever thread wakes a task while the runtime waits. On the
         // runtime's own thread it has nothing to do: that thread polls the executor again before
         // it waits.
         let wake_hook: &'static (dyn Fn() + Send + Sync) = Box::leak(Box::new(move || {
-            if !context::is_current_driver(address as *const ()) {
+            if !context::is_current_driver(address) {
                 D::unpark(shared);
             }
         }));
