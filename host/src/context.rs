@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::sync::Mutex;
 
-use crate::runtime::Shell;
+use crate::shell::Shell;
 
 thread_local! {
     /// The runtime whose `block_on` (or `Drop`) this thread is inside, if any.

@@ -31,9 +31,12 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 mod context;
+mod driver;
+mod join;
 pub mod memory;
 mod recycle;
 pub mod runtime;
+mod shell;
 pub mod task;
 
 pub use context::deadline_moved_earlier;

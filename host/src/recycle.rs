@@ -40,7 +40,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use ebbtide_core::Runner;
 
-use crate::runtime::{HostDriver, Options, Shell};
+use crate::driver::HostDriver;
+use crate::memory::Options;
+use crate::shell::Shell;
 
 /// The most sets of parts the bin keeps.
 pub(crate) const BIN_CAPACITY: usize = 64;

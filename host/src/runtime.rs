@@ -30,263 +30,20 @@ use std::future::Future;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 
 use ebbtide_core::driver::{self, Park, Wait};
 use ebbtide_core::{Executor, Runner};
 
+pub use crate::driver::HostDriver;
+pub use crate::memory::Options;
+pub use crate::shell::SpawnGuard;
+
 use crate::context;
-use crate::memory::{self, slots_per_class, TaskMemory};
+use crate::join::{JoinHandle, SpawnError};
+use crate::memory::{self, TaskMemory};
 use crate::recycle;
-use crate::task::{CatchUnwind, JoinHandle, SpawnError};
-
-/// What a host driver adds to [`Park`] so that the shell can build, wake, close and reuse it.
-///
-/// # Examples
-///
-/// A driver with no IO, which parks its thread (`core/tests/driver_thread_park.rs` has a fuller
-/// one, with a time driver, running core's behaviour tests):
-///
-/// ```
-/// use std::convert::Infallible;
-/// use std::thread::Thread;
-/// use ebbtide_core::driver::{Park, Wait};
-/// use ebbtide_host::HostDriver;
-///
-/// /// Parks the thread that built it; `thread::park` latches an `unpark` that came first.
-/// struct ThreadDriver(&'static Thread);
-///
-/// impl Park for ThreadDriver {
-///     type Error = Infallible;
-///     const FIRES_TIMERS: bool = false; // this sketch links no time driver
-///     fn now(&self) -> u64 {
-///         unreachable!()
-///     }
-///     fn park(&mut self, wait: Wait) -> Result<(), Infallible> {
-///         if wait != Wait::Poll {
-///             std::thread::park();
-///         }
-///         Ok(())
-///     }
-/// }
-///
-/// impl HostDriver for ThreadDriver {
-///     type Shared = Thread;
-///     type Options = ();
-///     fn new(_: &()) -> std::io::Result<Self> {
-///         Ok(ThreadDriver(Box::leak(Box::new(std::thread::current()))))
-///     }
-///     fn shared(&self) -> &'static Thread {
-///         self.0
-///     }
-///     fn unpark(thread: &Thread) {
-///         thread.unpark();
-///     }
-///     // A dropped runtime's parts serve a new runtime on the same thread only.
-///     fn can_reuse(&self, _: &()) -> bool {
-///         self.0.id() == std::thread::current().id()
-///     }
-/// }
-///
-/// let runtime = ebbtide_host::Runtime::<ThreadDriver>::new(&Default::default(), &()).unwrap();
-/// let answer = runtime.block_on(async {
-///     let task = ebbtide_host::spawn(async { 6 * 7 }).unwrap();
-///     task.await.unwrap()
-/// });
-/// assert_eq!(answer.unwrap(), 42);
-/// ```
-pub trait HostDriver: Park + Send + Sized + 'static {
-    /// What every thread may reach of the driver (the wake-up channel, the table of IO
-    /// resources): leaked when the driver is built, so wakers and IO objects that outlive the
-    /// runtime still find it. [`Handle::driver`] gives it to the driver's IO types.
-    type Shared: Send + Sync + 'static;
-    /// The driver's own settings (from its builder).
-    type Options: Send + Sync + 'static;
-
-    /// Builds a driver (opens the OS's poller, reserves its tables).
-    ///
-    /// # Errors
-    ///
-    /// What the OS says when the driver's resources cannot be had.
-    fn new(options: &Self::Options) -> io::Result<Self>;
-
-    /// The driver's shared part.
-    fn shared(&self) -> &'static Self::Shared;
-
-    /// Ends the driver's current or next wait, from any thread: the executor's wake hook
-    /// (rule 2 of [`ebbtide_core::driver`]). The shell calls it only from threads that do not
-    /// run this runtime.
-    fn unpark(shared: &Self::Shared);
-
-    /// The runtime is shutting down: from now on the driver's IO objects fail, and whatever it
-    /// runs besides tasks (helper threads) stops. Called once, on the runtime's thread, before
-    /// its tasks are cancelled. The default does nothing.
-    fn close(shared: &Self::Shared) {
-        let _ = shared;
-    }
-
-    /// Whether this driver, of a dropped runtime, can serve a new runtime built with `options`
-    /// (the capacities it reserved match). The default: always.
-    fn can_reuse(&self, options: &Self::Options) -> bool {
-        let _ = options;
-        true
-    }
-
-    /// Makes a closed driver serve a new runtime built with `options` (for which
-    /// [`can_reuse`](HostDriver::can_reuse) said yes). The default does nothing.
-    ///
-    /// # Errors
-    ///
-    /// What the OS says; the parts are then leaked and a new driver is built.
-    fn reopen(&mut self, options: &Self::Options) -> io::Result<()> {
-        let _ = options;
-        Ok(())
-    }
-}
-
-/// The settings every host runtime shares: task memory. A driver's builder holds one and
-/// forwards its methods.
-///
-/// # Examples
-///
-/// ```
-/// use ebbtide_host::Options;
-///
-/// let options = Options::new(1024).task_slots([8, 4, 2, 1]);
-/// assert_eq!(options.slots(), [8, 4, 2, 1]);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
-    task_slots: [usize; 4],
-}
-
-impl Options {
-    /// Room for about `tasks` tasks (see [`task_capacity`](Options::task_capacity)).
-    pub fn new(tasks: usize) -> Options {
-        Options {
-            task_slots: slots_per_class(tasks),
-        }
-    }
-
-    /// Room for `n` tasks of up to 256 bytes, `n / 2` of up to 1 KiB, `n / 4` of 4 KiB and
-    /// `n / 16` of 16 KiB (at least a few of each): about 2.8 MiB for 1,024.
-    pub fn task_capacity(mut self, n: usize) -> Options {
-        self.task_slots = slots_per_class(n);
-        self
-    }
-
-    /// Slots per size class, smallest first (256 B, 1 KiB, 4 KiB, 16 KiB).
-    pub fn task_slots(mut self, slots: [usize; 4]) -> Options {
-        self.task_slots = slots;
-        self
-    }
-
-    /// The slots per size class.
-    pub fn slots(&self) -> [usize; 4] {
-        self.task_slots
-    }
-}
-
-impl Default for Options {
-    /// Room for 1,024 tasks.
-    fn default() -> Options {
-        Options::new(1024)
-    }
-}
-
-/// What every thread may reach of a runtime. Leaked when the runtime is built: wakers, handles
-/// and IO objects may outlive the `Runtime` and must find this still there. A dropped runtime's
-/// shell is reused by a later runtime (see `recycle`); its generation tells them apart.
-pub(crate) struct Shell {
-    pub(crate) executor: &'static Executor,
-    pub(crate) tasks: &'static TaskMemory,
-    /// Spawns in flight (times two) and [`GATE_CLOSED`]: a dropping runtime closes the gate, then
-    /// waits for the spawns that got in before it cancels every task, so that no task lands in
-    /// the pools after the cancellation (where the next runtime would run it).
-    spawn_gate: AtomicUsize,
-    /// Which runtime owns the shell: even while one runs, odd (closed) from the moment it starts
-    /// to drop until the next runtime reuses it. Only ever grows.
-    generation: AtomicU64,
-    /// The driver's shared part.
-    driver: &'static (dyn Any + Send + Sync),
-    /// The executor's wake hook: ends the driver's wait unless called from the runtime's thread.
-    wake_hook: &'static (dyn Fn() + Send + Sync),
-}
-
-/// The bit of `Shell::spawn_gate` that refuses spawns.
-const GATE_CLOSED: usize = 1;
-/// One spawn in flight, in `Shell::spawn_gate`.
-const GATE_SPAWN: usize = 2;
-
-impl Shell {
-    /// The current generation.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// The driver's shared part, as an address (to tell runtimes apart).
-    pub(crate) fn driver_ptr(&self) -> *const () {
-        self.driver as *const (dyn Any + Send + Sync) as *const ()
-    }
-
-    /// Ends the driver's wait, unless this thread runs the runtime.
-    pub(crate) fn unpark(&self) {
-        (self.wake_hook)()
-    }
-
-    /// Lets one spawn in (until the guard drops) if the runtime of `generation` is alive.
-    pub(crate) fn enter_spawn(&self, generation: u64) -> Result<SpawnGuard<'_>, SpawnError> {
-        let previous = self.spawn_gate.fetch_add(GATE_SPAWN, Ordering::AcqRel);
-        let guard = SpawnGuard {
-            gate: &self.spawn_gate,
-        };
-        // A gate reopened for a new runtime was reopened after the generation moved on (and the
-        // `fetch_add` reads the reopening or later), so a stale handle sees the new generation.
-        if previous & GATE_CLOSED != 0 || generation & 1 != 0 || self.generation() != generation {
-            return Err(SpawnError::Shutdown);
-        }
-        Ok(guard)
-    }
-
-    /// The runtime is dropping: moves the generation on, refuses new spawns, then waits until
-    /// the ones in flight are done.
-    fn close(&self) {
-        let previous = self.generation.fetch_add(1, Ordering::AcqRel);
-        debug_assert!(previous & 1 == 0, "a runtime was closed twice");
-        self.spawn_gate.fetch_or(GATE_CLOSED, Ordering::AcqRel);
-        // Spawns in flight only claim a slot and queue the task (or drop the future when the
-        // pool is full); stale handles that knock meanwhile leave at once.
-        while self.spawn_gate.load(Ordering::Acquire) >= GATE_SPAWN {
-            std::thread::yield_now();
-        }
-    }
-
-    /// Makes the parts of a dropped runtime serve a new one: a new generation, then the gate
-    /// opens again.
-    fn reopen(&self) {
-        let previous = self.generation.fetch_add(1, Ordering::AcqRel);
-        debug_assert!(previous & 1 == 1, "a runtime was reopened while open");
-        self.spawn_gate.fetch_and(!GATE_CLOSED, Ordering::AcqRel);
-    }
-}
-
-/// A spawn let in by the spawn gate; the runtime cannot finish dropping while it lives.
-pub struct SpawnGuard<'a> {
-    gate: &'a AtomicUsize,
-}
-
-impl Drop for SpawnGuard<'_> {
-    fn drop(&mut self) {
-        self.gate.fetch_sub(GATE_SPAWN, Ordering::AcqRel);
-    }
-}
-
-impl fmt::Debug for SpawnGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SpawnGuard").finish_non_exhaustive()
-    }
-}
-
+use crate::shell::Shell;
 /// A runtime over the host driver `D`: one thread runs every task, and waits through `D` for IO
 /// and the next timer in one wait. Drivers wrap it in their own `Runtime` type.
 ///
@@ -571,11 +328,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _gate = self.enter_spawn()?;
-        self.shell
-            .tasks
-            .spawn(self.shell.executor, CatchUnwind::new(future))
-            .map(JoinHandle::new)
+        self.shell.spawn(self.generation, future)
     }
 
     /// The shared part of the runtime's driver, if it is a `T`.
