@@ -65,6 +65,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+mod error;
 pub mod io;
 pub mod net;
 mod reactor;

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::runtime::Error;
+use crate::error::Error;
 use crate::sys;
 
 /// `userdata` of the clock subscription (no slot encodes to it: slot indices are below 2^31).
