@@ -41,7 +41,7 @@
 //!   `std::time::Duration` converts with `.into()`).
 //! - **IO traits are [`io::AsyncRead`] and [`io::AsyncWrite`]** with the familiar
 //!   [`io::AsyncReadExt`]/[`io::AsyncWriteExt`] methods; the `futures-io` feature adapts futures-io
-//!   code ([`io::Compat`]).
+//!   code (`io::Compat`, with that feature).
 //!
 //! # Tasks
 //!
