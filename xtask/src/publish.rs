@@ -111,6 +111,94 @@ pub fn msrv_stage(ws: &Workspace) -> Result<(), String> {
     crate::ci::run_each(ws, &runs)
 }
 
+/// The workspace members that would be published: every member whose `Cargo.toml` does not say
+/// `publish = false`, by package name. Read from the manifests (xtask has no TOML parser: the
+/// `members` array and each member's `name` and `publish` lines), so a new crate that is neither
+/// in [`PUBLISHED_CRATES`] nor marked `publish = false` is caught.
+fn publishable_members(ws: &Workspace) -> Result<Vec<String>, String> {
+    let read = |relative: &str| {
+        let path = ws.path(relative);
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let root = read("Cargo.toml")?;
+    let mut publishable = Vec::new();
+    for member in workspace_members(&root) {
+        let manifest = read(&format!("{member}/Cargo.toml"))?;
+        let (name, publish) = package_name_and_publish(&manifest);
+        let name = name.ok_or_else(|| format!("no package name in {member}/Cargo.toml"))?;
+        if publish {
+            publishable.push(name);
+        }
+    }
+    Ok(publishable)
+}
+
+/// The quoted strings of `[workspace] members = [...]` (one line or several).
+fn workspace_members(manifest: &str) -> Vec<String> {
+    let Some(start) = manifest.find("\nmembers") else {
+        return Vec::new();
+    };
+    let rest = &manifest[start..];
+    let Some(open) = rest.find('[') else {
+        return Vec::new();
+    };
+    let list = &rest[open + 1..];
+    let list = &list[..list.find(']').unwrap_or(list.len())];
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `[package]` table's `name`, and whether it may be published (no `publish = false`).
+fn package_name_and_publish(manifest: &str) -> (Option<String>, bool) {
+    let (mut in_package, mut name, mut publish) = (false, None, true);
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|_| in_package) else {
+            continue;
+        };
+        let value = value.split('#').next().unwrap_or("").trim();
+        match key.trim() {
+            "name" => name = Some(value.trim_matches('"').to_string()),
+            "publish" => publish = value != "false",
+            _ => {}
+        }
+    }
+    (name, publish)
+}
+
+/// Fails unless [`PUBLISHED_CRATES`] names exactly the workspace's publishable members.
+fn check_published_list(ws: &Workspace) -> Result<(), String> {
+    let publishable = publishable_members(ws)?;
+    let mut problems = Vec::new();
+    for name in &publishable {
+        if !PUBLISHED_CRATES.contains(&name.as_str()) {
+            problems.push(format!(
+                "{name} would be published (no `publish = false`) but is not in PUBLISHED_CRATES \
+                 (xtask/src/publish.rs)"
+            ));
+        }
+    }
+    for &name in PUBLISHED_CRATES {
+        if !publishable.iter().any(|member| member == name) {
+            problems.push(format!(
+                "{name} is in PUBLISHED_CRATES but is no publishable workspace member"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        println!("published crates: {}", PUBLISHED_CRATES.join(", "));
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
 /// The `publish` stage: `cargo package` of every published crate, as `cargo publish` would build
 /// it, then a look at each package's file list.
 ///
@@ -121,6 +209,7 @@ pub fn msrv_stage(ws: &Workspace) -> Result<(), String> {
 /// packaged, not whether the work tree is committed (a fresh CI clone always is). `--locked`: the
 /// committed `Cargo.lock`.
 pub fn publish_stage(ws: &Workspace) -> Result<(), String> {
+    check_published_list(ws)?;
     Cmd::cargo("package --locked --allow-dirty")
         .args(package_args())
         .run(ws)?;
@@ -178,6 +267,34 @@ rust-version = "9"
 "#;
         assert_eq!(workspace_rust_version(manifest).as_deref(), Some("1.88"));
         assert_eq!(workspace_rust_version("[workspace.package]\n"), None);
+    }
+
+    #[test]
+    fn members_and_package_lines_are_read() {
+        let root = r#"
+[workspace]
+resolver = "2"
+members = [
+    "core",
+    "xtask", # tools
+]
+exclude = ["x"]
+"#;
+        assert_eq!(workspace_members(root), ["core", "xtask"]);
+        let private =
+            "[package]\nname = \"demo\"\npublish = false\n\n[dependencies]\npublish = 1\n";
+        assert_eq!(
+            package_name_and_publish(private),
+            (Some("demo".into()), false)
+        );
+        let public = "[package]\nname = \"lib\" # published\n";
+        assert_eq!(package_name_and_publish(public), (Some("lib".into()), true));
+    }
+
+    #[test]
+    fn published_crates_are_the_publishable_members() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        check_published_list(&Workspace { root }).unwrap();
     }
 
     #[test]
