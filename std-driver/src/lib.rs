@@ -18,6 +18,275 @@
 //!     assert_eq!(greeter.await.unwrap(), "hello");
 //! });
 //! ```
+//!
+//! The rest of this page is a short tour for service authors: [tasks](#tasks), [timers](#timers),
+//! [TCP](#tcp), [channels](#channels) and [shutdown](#shutdown). Every example runs as a test.
+//!
+//! # Coming from Tokio
+//!
+//! Most code reads the same: `#[ebbtide_std::main]`, [`spawn`], `.await` on a [`JoinHandle`],
+//! [`time::sleep`], [`net::TcpListener`], [`select!`] and [`join!`]. What differs:
+//!
+//! - **One thread**, like Tokio's `current_thread` runtime: tasks never run in parallel with each
+//!   other. [`spawn`] still wants `Send` futures (so a [`Handle`] can spawn from other threads);
+//!   [`spawn_local`] takes the others. Blocking or CPU-heavy work goes to [`spawn_blocking`].
+//! - **`spawn` returns a `Result`.** A task lives in a slot reserved when the runtime was built
+//!   ([`Builder::task_capacity`]), so spawning never allocates and cannot run out of memory: when
+//!   every slot is taken you get [`SpawnError::PoolFull`] and decide (refuse the client, wait, shed
+//!   load). The runtime goes on with the other tasks.
+//! - **Channels are values, not `Arc`s.** [`sync`]'s channels have `const` constructors and a
+//!   capacity in their type; their ends borrow them. A channel that spawned tasks share is a
+//!   `static` (or leaked once at start-up); one used inside a task can live on its stack.
+//! - **Time is [`time::Duration`] and [`time::Instant`]**, ebbtide's own microsecond types (a
+//!   `std::time::Duration` converts with `.into()`).
+//! - **IO traits are [`io::AsyncRead`] and [`io::AsyncWrite`]** with the familiar
+//!   [`io::AsyncReadExt`]/[`io::AsyncWriteExt`] methods; the `futures-io` feature adapts futures-io
+//!   code (`io::Compat`, with that feature).
+//!
+//! # Tasks
+//!
+//! [`spawn`] starts a task and gives a [`JoinHandle`]; awaiting it gives the task's output, or a
+//! [`JoinError`] if the task panicked (the panic stays in its task) or was
+//! [aborted](JoinHandle::abort). Dropping the handle detaches the task.
+//!
+//! ```
+//! use ebbtide_std::Runtime;
+//!
+//! Runtime::new().unwrap().block_on(async {
+//!     let answer = ebbtide_std::spawn(async { 6 * 7 }).expect("a free task slot");
+//!     assert_eq!(answer.await.unwrap(), 42);
+//!
+//!     let panicky = ebbtide_std::spawn(async { panic!("boom") }).unwrap();
+//!     let error = panicky.await.unwrap_err();
+//!     assert!(error.is_panic());
+//!     assert_eq!(error.panic_message(), Some("boom"));
+//!
+//!     let forever = ebbtide_std::spawn(std::future::pending::<()>()).unwrap();
+//!     forever.abort(); // dropped at its next await
+//!     assert!(forever.await.unwrap_err().is_cancelled());
+//!
+//!     // Blocking work runs on a thread pool; the handle is awaited like a task's.
+//!     let sum = ebbtide_std::spawn_blocking(|| (1..=100u64).sum::<u64>());
+//!     assert_eq!(sum.await.unwrap(), 5050);
+//! });
+//! ```
+//!
+//! Slots come in four size classes (a task goes in the smallest that holds its future). When the
+//! class is full, `spawn` says so instead of allocating:
+//!
+//! ```
+//! use ebbtide_std::{Runtime, SpawnError};
+//!
+//! // One slot of the smallest class and none of the others, to show a full pool.
+//! let runtime = Runtime::builder().task_slots([1, 0, 0, 0]).build().unwrap();
+//! runtime.block_on(async {
+//!     let first = ebbtide_std::spawn(std::future::pending::<()>()).unwrap();
+//!     let second = ebbtide_std::spawn(async {});
+//!     assert!(matches!(second, Err(SpawnError::PoolFull { .. })));
+//!
+//!     first.abort();
+//!     let _ = first.await; // the slot is free once the task is gone and its handle too
+//!     ebbtide_std::spawn(async {}).unwrap().await.unwrap();
+//! });
+//! ```
+//!
+//! From another thread, spawn through a [`Handle`] (`runtime.handle()`, or [`Handle::current`]
+//! inside the runtime).
+//!
+//! # Timers
+//!
+//! [`time::sleep`], [`time::timeout`] and [`time::interval`] work as in Tokio. Timers live in the
+//! runtime's timer queue, not in a thread: a sleeping task costs no wake-ups.
+//!
+//! ```
+//! use ebbtide_std::time::{interval, sleep, timeout, Duration, Instant};
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let start = Instant::now();
+//!     sleep(Duration::from_millis(5)).await;
+//!     assert!(start.elapsed() >= Duration::from_millis(5));
+//!
+//!     // `Err(Elapsed)` when the future did not finish in time; it is dropped then.
+//!     let slow = timeout(Duration::from_millis(5), sleep(Duration::from_secs(60))).await;
+//!     assert!(slow.is_err());
+//!     let quick = timeout(Duration::from_secs(60), async { 7 }).await;
+//!     assert_eq!(quick.unwrap(), 7);
+//!
+//!     // The first tick completes at once, then one every period.
+//!     let mut every = interval(Duration::from_millis(5));
+//!     let ticking = Instant::now();
+//!     for _ in 0..3 {
+//!         every.tick().await;
+//!     }
+//!     assert!(ticking.elapsed() >= Duration::from_millis(10));
+//! });
+//! ```
+//!
+//! # TCP
+//!
+//! An echo server and its client. Port 0 lets the OS pick a free port; one task per connection.
+//!
+//! ```
+//! use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+//! use ebbtide_std::net::{TcpListener, TcpStream};
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!
+//!     let server = ebbtide_std::spawn(async move {
+//!         while let Ok((mut stream, _peer)) = listener.accept().await {
+//!             // A full task pool drops this connection (the stream moved into the refused task);
+//!             // the server goes on serving the others.
+//!             let _ = ebbtide_std::spawn(async move {
+//!                 let mut buf = [0u8; 1024];
+//!                 // Echo until the client closes its side (a read of 0 bytes) or an error.
+//!                 while let Ok(n @ 1..) = stream.read(&mut buf).await {
+//!                     if stream.write_all(&buf[..n]).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             });
+//!         }
+//!     })
+//!     .unwrap();
+//!
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut reply = [0u8; 5];
+//!     client.read_exact(&mut reply).await?;
+//!     assert_eq!(&reply, b"hello");
+//!
+//!     server.abort(); // stops accepting; connection tasks end when their clients leave
+//!     Ok::<(), std::io::Error>(())
+//! })
+//! .unwrap();
+//! ```
+//!
+//! [`net`] also has `UdpSocket` and Unix sockets; [`io`] has `copy`, `BufReader`, splitting and
+//! [`io::AsyncFd`] for any other file descriptor; [`fs`] reads and writes files.
+//!
+//! # Channels
+//!
+//! [`sync`] has Tokio's channels and locks: [`mpsc`](sync::mpsc) (bounded), [`oneshot`](sync::oneshot),
+//! [`watch`](sync::watch), [`broadcast`](sync::broadcast), [`Notify`](sync::Notify),
+//! [`Mutex`](sync::Mutex) and [`Semaphore`](sync::Semaphore). A channel is a value with a `const`
+//! constructor and its capacity in its type; [`split`](sync::mpsc::Channel::split) hands out its
+//! ends once, and they borrow it. Between spawned tasks (which are `'static`) the channel is a
+//! `static`:
+//!
+//! ```
+//! use ebbtide_std::sync::mpsc;
+//!
+//! static JOBS: mpsc::Channel<u32, 16> = mpsc::Channel::new();
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let (tx, mut rx) = JOBS.split();
+//!     let worker = ebbtide_std::spawn(async move {
+//!         let mut total = 0;
+//!         // `None` once every sender is gone and the queue is drained.
+//!         while let Some(job) = rx.recv().await {
+//!             total += job;
+//!         }
+//!         total
+//!     })
+//!     .unwrap();
+//!
+//!     for job in 1..=10 {
+//!         tx.send(job).await.unwrap(); // waits while 16 jobs are queued
+//!     }
+//!     drop(tx);
+//!     assert_eq!(worker.await.unwrap(), 55);
+//! });
+//! ```
+//!
+//! A channel made at run time (per connection, say) for spawned tasks is leaked once
+//! (`Box::leak(Box::new(Channel::new()))`, as the chat example does for its room); a channel used
+//! within one task can live on its stack, with [`join!`] or [`select!`] running both ends. For a
+//! one-off result from a spawned task, its [`JoinHandle`] already is a oneshot.
+//!
+//! ```
+//! use ebbtide_std::sync::{oneshot, watch};
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let reply = oneshot::Channel::new(); // on this task's stack
+//!     let (tx, rx) = reply.split();
+//!     let ((), answer) = ebbtide_std::join!(async move { tx.send(42).unwrap() }, rx);
+//!     assert_eq!(answer, Ok(42));
+//!
+//!     // watch: the latest value; receivers wake on changes and read the newest.
+//!     let config = watch::Watch::new("v1");
+//!     let mut rx = config.receiver();
+//!     config.sender().send("v2");
+//!     rx.changed().await.unwrap();
+//!     assert_eq!(rx.get(), "v2");
+//! });
+//! ```
+//!
+//! # Shutdown
+//!
+//! Dropping the [`Runtime`] cancels every task that has not finished: each is dropped (its
+//! destructors run) on the runtime's thread, so nothing outlives it. A graceful stop tells the
+//! tasks first and awaits them: here a [`watch`](sync::watch) (a [`Notify`](sync::Notify) with
+//! `notify_waiters` works too), sent when [`signal::ctrl_c`] or SIGTERM ([`signal::signal`])
+//! arrives in a real service.
+//!
+//! ```
+//! use ebbtide_std::net::TcpListener;
+//! use ebbtide_std::sync::watch::Watch;
+//! use ebbtide_std::time::{timeout, Duration};
+//!
+//! static STOP: Watch<bool> = Watch::new(false);
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let mut stop = STOP.receiver();
+//!     let server = ebbtide_std::spawn(async move {
+//!         let mut accepted = 0;
+//!         loop {
+//!             ebbtide_std::select! {
+//!                 conn = listener.accept() => if conn.is_ok() { accepted += 1 },
+//!                 _ = stop.changed() => break,
+//!             }
+//!         }
+//!         // Finish up: flush, say goodbye, close. The listener closes when dropped.
+//!         accepted
+//!     })
+//!     .unwrap();
+//!
+//!     // A service waits for a signal here: `ebbtide_std::signal::ctrl_c().await?`.
+//!     STOP.sender().send(true);
+//!     let accepted = timeout(Duration::from_secs(5), server).await.expect("stopped in time");
+//!     assert_eq!(accepted.unwrap(), 0);
+//! });
+//! ```
+//!
+//! And what dropping the runtime does to a task still running:
+//!
+//! ```
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//!
+//! static CLEANED_UP: AtomicBool = AtomicBool::new(false);
+//! struct Connection;
+//! impl Drop for Connection {
+//!     fn drop(&mut self) {
+//!         CLEANED_UP.store(true, Ordering::SeqCst);
+//!     }
+//! }
+//!
+//! let runtime = ebbtide_std::Runtime::new().unwrap();
+//! runtime.block_on(async {
+//!     let connection = Connection;
+//!     // Detached: nobody awaits it, and it never finishes by itself.
+//!     let _ = ebbtide_std::spawn(async move {
+//!         let _connection = connection;
+//!         std::future::pending::<()>().await
+//!     });
+//! });
+//! assert!(!CLEANED_UP.load(Ordering::SeqCst)); // still alive between `block_on`s
+//! drop(runtime);
+//! assert!(CLEANED_UP.load(Ordering::SeqCst)); // cancelled and dropped with the runtime
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Workspace};
-use crate::setup;
+use crate::{publish, setup};
 
 /// One step of `cargo xtask ci`.
 pub struct Stage {
@@ -39,6 +39,8 @@ pub const STAGES: &[Stage] = &[
     stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M",         no_std),
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std checks for macOS and FreeBSD (kqueue)",   cross),
+    stage("msrv",        "the published crates check on their rust-version (Cargo.toml)", publish::msrv_stage),
+    stage("publish",     "cargo package of the published crates, licenses and README included", publish::publish_stage),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
     stage("miri",        "core, std and WASI driver tests under Miri, the raw task layer's under many seeds", miri),
     stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
@@ -59,15 +61,30 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("fmt --all -- --check").run(ws)
 }
 
+/// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
+/// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` has its
+/// own test run.)
+const EXTRA_FEATURES: &str = "ebbtide-std/futures-io";
+
 fn clippy(ws: &Workspace) -> Result<(), String> {
-    Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)
+    Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
+    Cmd::cargo("clippy -p ebbtide-core -p ebbtide-std --all-targets --features")
+        .arg(EXTRA_FEATURES)
+        .args(["--", "-D", "warnings"])
+        .run(ws)
 }
 
 fn test(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("test --workspace").run(ws)?;
     // The other timer queue (a sorted list for small targets, used by `bench/size`): the same
     // behaviour, so the same tests.
-    Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)
+    Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)?;
+    // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
+    // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and
+    // integration tests run on that build of the core. (Not std's doctests again: they are the
+    // default run's, and do not use the feature.)
+    Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
+    Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)
 }
 
 fn doc(ws: &Workspace) -> Result<(), String> {
@@ -209,7 +226,7 @@ fn miri(ws: &Workspace) -> Result<(), String> {
 }
 
 /// Runs every command, even after one fails, so that one run of the stage shows every failure.
-fn run_each(ws: &Workspace, cmds: &[Cmd]) -> Result<(), String> {
+pub(crate) fn run_each(ws: &Workspace, cmds: &[Cmd]) -> Result<(), String> {
     let failures: Vec<String> = cmds.iter().filter_map(|cmd| cmd.run(ws).err()).collect();
     if failures.is_empty() {
         Ok(())

@@ -9,6 +9,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod publish;
 mod setup;
 mod size;
 
