@@ -14,6 +14,7 @@ pub const PUBLISHED_CRATES: &[&str] = &[
     "ebbtide-core",
     "ebbtide-macros",
     "ebbtide-mock-time",
+    "ebbtide-host",
     "ebbtide-std",
     "ebbtide-wasi",
 ];
