@@ -222,7 +222,12 @@ impl Runtime {
 ///     .unwrap();
 /// runtime.block_on(async {
 ///     let (tx, rx) = std::sync::mpsc::channel::<()>();
-///     let busy = ebbtide_std::spawn_blocking(move || rx.recv().unwrap());
+///     let (started_tx, started) = std::sync::mpsc::channel::<()>();
+///     let busy = ebbtide_std::spawn_blocking(move || {
+///         started_tx.send(()).unwrap();
+///         rx.recv().unwrap()
+///     });
+///     started.recv().unwrap(); // the one thread is busy: jobs now wait in the queue
 ///     while try_spawn_blocking(|| ()).is_ok() {} // fill the queue
 ///     let full = try_spawn_blocking(|| 7).unwrap_err();
 ///     assert_eq!((full.into_inner())(), 7); // run it here instead
