@@ -19,8 +19,10 @@
 //! The safe API (`Executor`, `Spawner`, `TaskPool`, `JoinHandle`) is built on the functions here
 //! and adds no `unsafe` of its own beyond calling them.
 
+pub(crate) mod budget;
 pub(crate) mod header;
 pub(crate) mod run_queue;
+pub(crate) mod scheduler;
 #[cfg(not(loom))]
 mod size_check;
 pub(crate) mod state;
@@ -28,3 +30,4 @@ pub(crate) mod task;
 pub(crate) mod waker;
 
 pub use header::{Header, TaskSlot, MAX_TASK_ALIGN};
+pub(crate) use scheduler::{Scheduler, SchedulerWrapper};
