@@ -128,18 +128,42 @@ pub(crate) struct SlotHead {
 }
 
 /// The storage for a future or its output, aligned to [`MAX_TASK_ALIGN`].
-#[cfg_attr(target_pointer_width = "64", repr(C, align(16)))]
-#[cfg_attr(not(target_pointer_width = "64"), repr(C, align(8)))]
-pub(crate) struct Storage<const SIZE: usize>(core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>);
+#[repr(C)]
+pub(crate) struct Storage<const SIZE: usize> {
+    /// Takes no space; gives the storage its alignment.
+    _align: [<Align<MAX_TASK_ALIGN> as AlignTo>::Zst; 0],
+    bytes: core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>,
+}
 
 /// The largest alignment a task's future or output may need.
 ///
 /// 16 bytes on 64-bit targets (where `u128` and SIMD types need it), 8 elsewhere.
-pub const MAX_TASK_ALIGN: usize = if cfg!(target_pointer_width = "64") {
-    16
-} else {
-    8
-};
+pub const MAX_TASK_ALIGN: usize = if usize::BITS == 64 { 16 } else { 8 };
+
+/// A zero-sized type aligned to `A` bytes, for the alignments [`MAX_TASK_ALIGN`] takes: `Storage`
+/// follows that constant without repeating its choice.
+struct Align<const A: usize>;
+
+/// Names the zero-sized type of an [`Align`].
+trait AlignTo {
+    type Zst;
+}
+
+/// Zero-sized and 8-byte aligned.
+#[repr(align(8))]
+struct Align8;
+
+/// Zero-sized and 16-byte aligned.
+#[repr(align(16))]
+struct Align16;
+
+impl AlignTo for Align<8> {
+    type Zst = Align8;
+}
+
+impl AlignTo for Align<16> {
+    type Zst = Align16;
+}
 
 /// Memory for one task: a header, a join waker and `SIZE` bytes for the future or its output.
 ///
@@ -179,7 +203,10 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                     #[cfg(loom)]
                     storage_tracker: UnsafeCell::new(()),
                 },
-                storage: Storage(core::cell::UnsafeCell::new(MaybeUninit::uninit())),
+                storage: Storage {
+                    _align: [],
+                    bytes: core::cell::UnsafeCell::new(MaybeUninit::uninit()),
+                },
             }
         }
     }
