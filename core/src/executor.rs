@@ -1,6 +1,6 @@
 //! The executor: a run queue that a driver polls, and the spawners that feed it.
 //!
-//! An [`Executor`] never blocks. A driver calls [`Executor::poll`], which runs every task that is
+//! An [`Executor`] never blocks. A driver calls [`Runner::poll`], which runs every task that is
 //! ready and reports whether more became ready meanwhile (through the executor's [`Runner`], which
 //! stays on one thread); when none are, the driver waits in the
 //! OS (or in `wfi`) until a timer, an IO event, or the executor's *wake hook* says a task became
