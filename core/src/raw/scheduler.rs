@@ -155,8 +155,8 @@ impl Scheduler {
         })
     }
 
-    /// The root waker: waking it raises a flag that [`take_root_wake`](Scheduler::take_root_wake)
-    /// reads and calls the wake hook, from any thread. It points at the (static) scheduler, so it
+    /// The root waker: waking it, from any thread, raises a flag (which
+    /// [`take_root_wake`](Scheduler::take_root_wake) reads) and calls the wake hook. It points at the (static) scheduler, so it
     /// may outlive its loop harmlessly; its clone and drop run no user code.
     pub(crate) fn root_waker(&'static self) -> Waker {
         let data = self as *const Scheduler as *const ();
