@@ -1,6 +1,6 @@
 //! The executor: a run queue that a driver polls, and the spawners that feed it.
 //!
-//! An [`Executor`] never blocks. A driver calls [`Executor::poll`], which runs every task that is
+//! An [`Executor`] never blocks. A driver calls [`Runner::poll`], which runs every task that is
 //! ready and reports whether more became ready meanwhile (through the executor's [`Runner`], which
 //! stays on one thread); when none are, the driver waits in the
 //! OS (or in `wfi`) until a timer, an IO event, or the executor's *wake hook* says a task became
@@ -28,47 +28,30 @@ use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
-use core::ptr::NonNull;
-use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use core::task::{Context, Poll, Waker};
 
 use crate::join::JoinHandle;
-use crate::loom::{AtomicBool, AtomicU32, Ordering};
 use crate::pool::Pool;
-use crate::raw::header::Header;
-use crate::raw::run_queue::RunQueue;
-use crate::raw::{task, waker};
-
-/// How many times a task may find a resource ready in one poll before it is made to yield.
-pub(crate) const BUDGET: u32 = 128;
+use crate::raw::{Scheduler, SchedulerWrapper};
 
 /// Runs tasks from static task pools; polled by a driver.
 ///
 /// A driver polls it through its [`Runner`]; see the [crate docs](crate) for a tour.
+#[repr(transparent)]
 pub struct Executor {
-    run_queue: RunQueue,
-    /// What is left of the running task's cooperative budget (see [`crate::task::poll_budget`]).
-    /// 64-bit targets keep it in the task's header instead.
-    #[cfg(not(target_pointer_width = "64"))]
-    budget: AtomicU32,
-    wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
-    /// Whether the executor's one [`Runner`] was handed out.
-    runner_taken: AtomicBool,
-    /// Set by the root waker of [`Runner::run_until`].
-    root_woken: AtomicBool,
+    /// Everything of the executor: the run queue, the wake hook, whether the [`Runner`] was
+    /// handed out, the flag of [`Runner::root_waker`]. Tasks point at it.
+    scheduler: Scheduler,
 }
+
+// SAFETY: `Executor` is `#[repr(transparent)]` over its `Scheduler`, its only field.
+unsafe impl SchedulerWrapper for Executor {}
 
 impl Executor {
     crate::loom_const_fn! {
         /// An executor without a wake hook, for drivers that never sleep (or for tests).
         pub fn new() -> Executor {
-            Executor {
-                run_queue: RunQueue::new(),
-                #[cfg(not(target_pointer_width = "64"))]
-                budget: AtomicU32::new(BUDGET),
-                wake_hook: None,
-                runner_taken: AtomicBool::new(false),
-                root_woken: AtomicBool::new(false),
-            }
+            Executor { scheduler: Scheduler::new(None) }
         }
     }
 
@@ -93,14 +76,7 @@ impl Executor {
         /// static EXECUTOR: Executor = Executor::with_wake_hook(&on_wake);
         /// ```
         pub fn with_wake_hook(hook: &'static (dyn Fn() + Send + Sync)) -> Executor {
-            Executor {
-                run_queue: RunQueue::new(),
-                #[cfg(not(target_pointer_width = "64"))]
-                budget: AtomicU32::new(BUDGET),
-                wake_hook: Some(hook),
-                runner_taken: AtomicBool::new(false),
-                root_woken: AtomicBool::new(false),
-            }
+            Executor { scheduler: Scheduler::new(Some(hook)) }
         }
     }
 
@@ -110,14 +86,14 @@ impl Executor {
     /// task spawned through its [`Spawner`], which need not be `Send`) stays on the thread that
     /// took it.
     pub fn runner(&'static self) -> Option<Runner> {
-        if self.runner_taken.swap(true, Ordering::AcqRel) {
-            None
-        } else {
+        if self.scheduler.take_runner() {
             Some(Runner {
                 executor: self,
                 in_poll: Cell::new(false),
                 _not_send: PhantomData,
             })
+        } else {
+            None
         }
     }
 
@@ -126,70 +102,15 @@ impl Executor {
         SendSpawner { executor: self }
     }
 
-    /// See [`Runner::poll`].
-    ///
-    /// # Safety
-    ///
-    /// The caller is this executor's `Runner`: every call comes from the same thread.
-    unsafe fn poll(&'static self) -> bool {
-        /// Puts the rest of the batch back if a task's poll unwinds.
-        struct Requeue<'a> {
-            executor: &'a Executor,
-            batch: crate::raw::run_queue::Batch,
-        }
-        impl Drop for Requeue<'_> {
-            fn drop(&mut self) {
-                for task in self.batch.by_ref() {
-                    // SAFETY: the task is still SCHEDULED and out of any queue.
-                    unsafe { self.executor.run_queue.push(task) };
-                }
-            }
-        }
-
-        let mut batch = Requeue {
-            executor: self,
-            batch: self.run_queue.take_all(),
-        };
-        for task in batch.batch.by_ref() {
-            // On 64-bit targets `task::run` resets the budget in the task's header instead.
-            #[cfg(not(target_pointer_width = "64"))]
-            self.budget.store(BUDGET, Ordering::Relaxed);
-            // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
-            unsafe { task::run(task) };
-        }
-        drop(batch);
-        // From here on, a push calls the wake hook (see `RunQueue`).
-        !self.run_queue.try_sleep()
-    }
-
     /// Whether a task is ready to run.
     pub fn has_ready_tasks(&self) -> bool {
-        self.run_queue.has_tasks()
+        self.scheduler.has_tasks()
     }
 
-    /// Pushes a task whose `SCHEDULED` bit the caller set.
-    ///
-    /// Calls the wake hook if the executor's last `poll` returned `false` and none ran since
-    /// (see `RunQueue` for why no wake-up is lost).
-    pub(crate) fn enqueue(&self, task: NonNull<Header>) {
-        // SAFETY: the caller set SCHEDULED (see `wake_task` and `spawn`).
-        if unsafe { self.run_queue.push(task) } {
-            self.call_wake_hook();
-        }
-    }
-
-    /// Calls the wake hook, if any.
-    fn call_wake_hook(&self) {
-        if let Some(hook) = self.wake_hook {
-            hook();
-        }
-    }
-
-    /// The running task's budget counter (32-bit targets; 64-bit ones keep it in the header).
-    #[cfg(not(target_pointer_width = "64"))]
+    /// The scheduler that tasks spawned on this executor point at.
     #[inline]
-    pub(crate) fn budget(&self) -> &AtomicU32 {
-        &self.budget
+    pub(crate) fn scheduler(&'static self) -> &'static Scheduler {
+        &self.scheduler
     }
 }
 
@@ -203,7 +124,7 @@ impl fmt::Debug for Executor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Executor")
             .field("has_ready_tasks", &self.has_ready_tasks())
-            .field("has_wake_hook", &self.wake_hook.is_some())
+            .field("has_wake_hook", &self.scheduler.has_wake_hook())
             .finish()
     }
 }
@@ -238,7 +159,7 @@ impl Runner {
         let _guard = self.enter("poll");
         // SAFETY: a `Runner` is unique per executor and `!Send`, so every call is on one thread,
         // and `enter` refuses calls from inside a poll.
-        unsafe { self.executor.poll() }
+        unsafe { self.executor.scheduler.poll() }
     }
 
     /// Marks the runner busy until the guard drops; panics if it already is.
@@ -310,36 +231,6 @@ impl Runner {
         self.executor
     }
 
-    /// Polls `future` and the executor's tasks until `future` completes; a small, portable loop for
-    /// tests and bare metal.
-    ///
-    /// `future` is polled when its waker fires, tasks when they are ready; when neither is, `idle`
-    /// is called: pass `|| {}` to spin, `cortex_m::asm::wfi` to sleep until an interrupt, or a
-    /// function that advances a mock clock. It is [`driver::block_on`](crate::driver::block_on)
-    /// with `idle` as the wait and no timer glue (time moves through the program's own time
-    /// driver); a real driver (ebbtide-std, ebbtide-wasi) implements
-    /// [`Park`](crate::driver::Park) to wait in the OS instead.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ebbtide_core::{Executor, TaskPool};
-    ///
-    /// static EXECUTOR: Executor = Executor::new();
-    /// static POOL: TaskPool<2> = TaskPool::new();
-    ///
-    /// let runner = EXECUTOR.runner().unwrap();
-    /// let task = runner.spawner().spawn(&POOL, async { 1 }).unwrap();
-    /// let sum = runner.run_until(async { task.await.unwrap() + 1 }, || {});
-    /// assert_eq!(sum, 2);
-    /// ```
-    pub fn run_until<F: Future>(&self, future: F, idle: impl FnMut()) -> F::Output {
-        match crate::driver::block_on(self, &mut crate::driver::Idle(idle), future) {
-            Ok(output) => output,
-            Err(never) => match never {},
-        }
-    }
-
     /// The waker for a driver's own top-level future (its `block_on`), for drivers that write
     /// their own loop instead of [`run_until`](Runner::run_until).
     ///
@@ -362,18 +253,24 @@ impl Runner {
     /// assert!(!runner.take_root_wake());
     /// ```
     pub fn root_waker(&self) -> Waker {
-        root_waker(self.executor)
+        self.executor.scheduler().root_waker()
     }
 
     /// Whether the [`root_waker`](Runner::root_waker) was woken since the last call (clearing
     /// the flag).
     pub fn take_root_wake(&self) -> bool {
-        self.executor.root_woken.swap(false, Ordering::AcqRel)
+        self.executor.scheduler.take_root_wake()
     }
 
     /// Whether the [`root_waker`](Runner::root_waker) was woken and not yet taken.
     pub fn root_woken(&self) -> bool {
-        self.executor.root_woken.load(Ordering::Acquire)
+        self.executor.scheduler.root_woken()
+    }
+
+    /// Raises the root waker's flag without calling the wake hook, so that a loop polls its
+    /// root future once before any wake.
+    pub(crate) fn mark_root_woken(&self) {
+        self.executor.scheduler.mark_root_woken();
     }
 }
 
@@ -383,35 +280,6 @@ impl fmt::Debug for Runner {
             .field("executor", self.executor)
             .finish()
     }
-}
-
-static ROOT_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
-    |data| RawWaker::new(data, &ROOT_WAKER_VTABLE),
-    root_wake,
-    root_wake,
-    |_| {},
-);
-
-fn root_wake(data: *const ()) {
-    // SAFETY: root wakers are made by `root_waker` from an `&'static Executor`.
-    let executor = unsafe { &*(data as *const Executor) };
-    if !executor.root_woken.swap(true, Ordering::AcqRel) {
-        executor.call_wake_hook();
-    }
-}
-
-/// Whether `waker` is a [`Runner::root_waker`] (whose clone and drop run no user code).
-#[inline]
-pub(crate) fn is_root_waker(waker: &Waker) -> bool {
-    core::ptr::eq(waker.vtable(), &ROOT_WAKER_VTABLE)
-}
-
-/// The waker of `run_until`'s future: it points at the (static) executor, so it may outlive the
-/// call harmlessly.
-fn root_waker(executor: &'static Executor) -> Waker {
-    let data = executor as *const Executor as *const ();
-    // SAFETY: the data is a `'static` executor and every vtable function is thread-safe.
-    unsafe { Waker::from_raw(RawWaker::new(data, &ROOT_WAKER_VTABLE)) }
 }
 
 /// Spawns tasks onto an executor from the thread that polls it.
@@ -551,35 +419,10 @@ impl Future for CurrentExecutor {
     }
 }
 
-/// The cooperative budget counter of the task polled with `cx`, if it is an ebbtide task.
-///
-/// On 64-bit targets it is in the task's header (no executor load); elsewhere in its executor.
-#[inline]
-pub(crate) fn current_budget(cx: &Context<'_>) -> Option<&'static AtomicU32> {
-    #[cfg(target_pointer_width = "64")]
-    {
-        let header = waker::header_of(cx.waker())?;
-        // SAFETY: ground rule 1 of `raw`: the header is in a static slot. The counter is an atomic
-        // (relaxed loads and stores, plain moves), so sharing it is sound whoever touches it.
-        Some(unsafe { &header.as_ref().budget })
-    }
-    #[cfg(not(target_pointer_width = "64"))]
-    {
-        current_executor(cx).map(Executor::budget)
-    }
-}
-
 /// The executor of the task whose waker `cx` carries, if it is an ebbtide task.
 #[inline]
-pub(crate) fn current_executor(cx: &Context<'_>) -> Option<&'static Executor> {
-    let header = waker::header_of(cx.waker())?;
-    // SAFETY: ground rule 1 of `raw`: the header is in a static slot; the executor was written at
-    // spawn, before the task was first polled (we are inside its poll).
-    let head = unsafe { crate::raw::header::slot_head(header) };
-    head.header.executor.with(|executor| {
-        // SAFETY: a claimed task's executor pointer comes from an `&'static Executor`.
-        unsafe { executor.read().as_ref() }
-    })
+fn current_executor(cx: &Context<'_>) -> Option<&'static Executor> {
+    Scheduler::current(cx).map(Executor::from_scheduler)
 }
 
 /// Spawns `Send` tasks onto an executor from any thread or interrupt handler.

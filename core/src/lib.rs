@@ -59,7 +59,9 @@
 //! - [`blocking_mutex`]: the locks those primitives are generic over.
 //! - [`io`]: the async read/write traits drivers implement, helpers (`copy`, `BufReader`), `Pipe`.
 //! - [`join!`], [`try_join!`], [`select!`]: waiting for several futures at once.
-//! - `raw` (private): the unsafe engine, fenced in one module.
+//! - `raw` (private): the unsafe engine (task slots, the state word, wakers, the run queue, the
+//!   scheduler an executor wraps, the budget counter), fenced in one module that imports nothing
+//!   from the rest of the crate.
 //!
 //! # Panics
 //!
@@ -99,7 +101,9 @@
 //!   `Context`'s waker proves nothing about the thread, so [`Spawner::for_current_executor`] is
 //!   `unsafe` and [`SendSpawner::for_current_executor`] is the safe way.
 //! - **Unsafe code lives in `raw`**, where a task's state word hands each field of its slot to
-//!   one owner at a time (see the `raw` module's ground rules). Under `--cfg loom` every atomic,
+//!   one owner at a time (see the `raw` module's ground rules). Wakers, the run queue and every
+//!   pointer from a waker to a task or its executor are there too; the safe layer only calls
+//!   `raw`'s functions, and `raw` imports nothing from it. Under `--cfg loom` every atomic,
 //!   cell and task's storage goes through loom's checked types, and the models in
 //!   `core/tests/loom_*.rs` check the cross-thread paths; the `soundness_*` tests are the
 //!   adversarial cases of each rule above, run under Miri with several seeds.

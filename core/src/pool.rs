@@ -202,7 +202,7 @@ fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
     executor: &'static Executor,
     future: F,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
-    match task::spawn(slots, next, executor, future) {
+    match task::spawn(slots, next, executor.scheduler(), future) {
         // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
         // `F::Output`.
         Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),

@@ -4,8 +4,8 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::executor::current_budget;
 use crate::loom::Ordering;
+use crate::raw::budget::current_budget;
 
 /// Yields to the executor once: the task is woken at once and runs again after every task that
 /// was already ready.

@@ -192,7 +192,7 @@ pub fn block_on<P: Park, F: Future>(
     let mut future = pin!(future);
     let waker = runner.root_waker();
     let mut cx = Context::from_waker(&waker);
-    waker.wake_by_ref();
+    runner.mark_root_woken();
     let mut busy_batches = 0;
     loop {
         if runner.take_root_wake() {
@@ -236,8 +236,40 @@ fn wait<P: Park>(park: &mut P, block: bool) -> Result<(), P::Error> {
     Ok(())
 }
 
+impl Runner {
+    /// Polls `future` and the executor's tasks until `future` completes; a small, portable loop for
+    /// tests and bare metal.
+    ///
+    /// `future` is polled when its waker fires, tasks when they are ready; when neither is, `idle`
+    /// is called: pass `|| {}` to spin, `cortex_m::asm::wfi` to sleep until an interrupt, or a
+    /// function that advances a mock clock. It is [`driver::block_on`](crate::driver::block_on)
+    /// with `idle` as the wait and no timer glue (time moves through the program's own time
+    /// driver); a real driver (ebbtide-std, ebbtide-wasi) implements
+    /// [`Park`](crate::driver::Park) to wait in the OS instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<2> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let task = runner.spawner().spawn(&POOL, async { 1 }).unwrap();
+    /// let sum = runner.run_until(async { task.await.unwrap() + 1 }, || {});
+    /// assert_eq!(sum, 2);
+    /// ```
+    pub fn run_until<F: Future>(&self, future: F, idle: impl FnMut()) -> F::Output {
+        match block_on(self, &mut Idle(idle), future) {
+            Ok(output) => output,
+            Err(never) => match never {},
+        }
+    }
+}
+
 /// A [`Park`] that calls a closure instead of waiting: [`Runner::run_until`]'s.
-pub(crate) struct Idle<F>(pub(crate) F);
+struct Idle<F>(F);
 
 impl<F: FnMut()> Park for Idle<F> {
     type Error = core::convert::Infallible;

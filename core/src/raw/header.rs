@@ -15,30 +15,29 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::task::{Context, Poll, Waker};
 
-use crate::executor::Executor;
+use super::budget;
+use super::scheduler::Scheduler;
 use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
 /// The part of a task slot the executor, wakers and the timer queue share.
 ///
-/// On 32-bit targets it is 32 bytes: state (4), run-queue link (4), vtable (4), executor (4), and
+/// On 32-bit targets it is 32 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
 /// the intrusive timer link (deadline 8, two links 8). On 64-bit targets the cooperative budget
 /// fills the 4 bytes of padding after the state word.
 #[repr(C)]
 pub struct Header {
     /// The state word; see [`super::state`].
     pub(crate) state: AtomicU32,
-    /// What is left of the task's cooperative budget in its current poll (see
-    /// [`crate::task::poll_budget`]): reset by `task::run` before each poll, and only touched by
-    /// the thread that polls the task. 64-bit targets only, where it costs no space; 32-bit
-    /// targets keep the counter in the executor.
-    #[cfg(target_pointer_width = "64")]
-    pub(crate) budget: AtomicU32,
-    /// The next task in the executor's run queue (an intrusive list).
+    /// What is left of the task's cooperative budget in its current poll, on targets where the
+    /// header holds it (64-bit, where it costs no space; empty elsewhere): see [`super::budget`].
+    /// Reset by `task::run` before each poll, and only touched by the thread that polls the task.
+    pub(crate) budget: budget::InHeader,
+    /// The next task in the scheduler's run queue (an intrusive list).
     pub(crate) run_next: AtomicPtr<Header>,
     /// The future's vtable. Written at spawn while `SCHEDULED` keeps every waker out.
     pub(crate) vtable: VTableCell,
-    /// The executor that runs the task. Written at spawn, like `vtable`.
-    pub(crate) executor: UnsafeCell<*const Executor>,
+    /// The scheduler of the executor that runs the task. Written at spawn, like `vtable`.
+    pub(crate) scheduler: UnsafeCell<*const Scheduler>,
     /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
     pub(crate) timer: TimerLink,
 }
@@ -129,18 +128,42 @@ pub(crate) struct SlotHead {
 }
 
 /// The storage for a future or its output, aligned to [`MAX_TASK_ALIGN`].
-#[cfg_attr(target_pointer_width = "64", repr(C, align(16)))]
-#[cfg_attr(not(target_pointer_width = "64"), repr(C, align(8)))]
-pub(crate) struct Storage<const SIZE: usize>(core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>);
+#[repr(C)]
+pub(crate) struct Storage<const SIZE: usize> {
+    /// Takes no space; gives the storage its alignment.
+    _align: [<Align<MAX_TASK_ALIGN> as AlignTo>::Zst; 0],
+    bytes: core::cell::UnsafeCell<MaybeUninit<[u8; SIZE]>>,
+}
 
 /// The largest alignment a task's future or output may need.
 ///
 /// 16 bytes on 64-bit targets (where `u128` and SIMD types need it), 8 elsewhere.
-pub const MAX_TASK_ALIGN: usize = if cfg!(target_pointer_width = "64") {
-    16
-} else {
-    8
-};
+pub const MAX_TASK_ALIGN: usize = if usize::BITS == 64 { 16 } else { 8 };
+
+/// A zero-sized type aligned to `A` bytes, for the alignments [`MAX_TASK_ALIGN`] takes: `Storage`
+/// follows that constant without repeating its choice.
+struct Align<const A: usize>;
+
+/// Names the zero-sized type of an [`Align`].
+trait AlignTo {
+    type Zst;
+}
+
+/// Zero-sized and 8-byte aligned.
+#[repr(align(8))]
+struct Align8;
+
+/// Zero-sized and 16-byte aligned.
+#[repr(align(16))]
+struct Align16;
+
+impl AlignTo for Align<8> {
+    type Zst = Align8;
+}
+
+impl AlignTo for Align<16> {
+    type Zst = Align16;
+}
 
 /// Memory for one task: a header, a join waker and `SIZE` bytes for the future or its output.
 ///
@@ -170,18 +193,20 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                 head: SlotHead {
                     header: Header {
                         state: AtomicU32::new(0),
-                        #[cfg(target_pointer_width = "64")]
-                        budget: AtomicU32::new(0),
+                        budget: budget::InHeader::new(),
                         run_next: AtomicPtr::new(ptr::null_mut()),
                         vtable: VTableCell::new(),
-                        executor: UnsafeCell::new(ptr::null()),
+                        scheduler: UnsafeCell::new(ptr::null()),
                         timer: TimerLink::new(),
                     },
                     join_waker: UnsafeCell::new(None),
                     #[cfg(loom)]
                     storage_tracker: UnsafeCell::new(()),
                 },
-                storage: Storage(core::cell::UnsafeCell::new(MaybeUninit::uninit())),
+                storage: Storage {
+                    _align: [],
+                    bytes: core::cell::UnsafeCell::new(MaybeUninit::uninit()),
+                },
             }
         }
     }

@@ -1,17 +1,24 @@
 //! Compile-time checks of the per-task overhead promised in the docs.
 
-use super::header::{Header, SlotHead};
+use super::header::{Header, SlotHead, TaskSlot, MAX_TASK_ALIGN, STORAGE_OFFSET};
 
-// On 32-bit targets the header (state, run link, vtable, executor, timer link) is 32 bytes, and
-// the join waker adds 8.
-#[cfg(target_pointer_width = "32")]
-const _: () = {
-    assert!(size_of::<Header>() == 32);
-    assert!(size_of::<SlotHead>() == 40);
+const _: () = match usize::BITS {
+    // The header (state, run link, vtable, scheduler, timer link) is 32 bytes, and the join waker
+    // adds 8.
+    32 => {
+        assert!(size_of::<Header>() == 32);
+        assert!(size_of::<SlotHead>() == 40);
+    }
+    // The budget counter fills the padding after the state word.
+    64 => {
+        assert!(size_of::<Header>() == 56);
+        assert!(size_of::<SlotHead>() == 72);
+    }
+    _ => {}
 };
 
-#[cfg(target_pointer_width = "64")]
+// The storage (and so the slot) is aligned to what futures may need, right after the slot head.
 const _: () = {
-    assert!(size_of::<Header>() == 56);
-    assert!(size_of::<SlotHead>() == 72);
+    assert!(align_of::<TaskSlot<1>>() == MAX_TASK_ALIGN);
+    assert!(STORAGE_OFFSET == size_of::<SlotHead>().next_multiple_of(MAX_TASK_ALIGN));
 };

@@ -6,13 +6,13 @@ use core::ptr::{self, NonNull};
 use core::task::{Context, Waker};
 
 use super::header::{slot_head, storage_mut, AssertFits, Header, RawTask, SlotHead, TaskSlot};
+use super::scheduler::Scheduler;
 use super::state::*;
 use super::waker::{wake_task, waker_for};
-use crate::executor::Executor;
 use crate::loom::{AtomicUsize, Ordering};
 
 /// Claims a free slot in `slots`, starting the search at `*hint`, and starts `future` in it on
-/// `executor`. Gives the future back when every slot is taken.
+/// `scheduler`. Gives the future back when every slot is taken.
 ///
 /// The size check here is at run time (and folded away): pools check at compile time before they
 /// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
@@ -24,7 +24,7 @@ use crate::loom::{AtomicUsize, Ordering};
 pub(crate) fn spawn<F: Future, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
     hint: &AtomicUsize,
-    executor: &'static Executor,
+    scheduler: &'static Scheduler,
     future: F,
 ) -> Result<NonNull<Header>, F> {
     assert!(
@@ -37,7 +37,7 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
         let index = (start + offset) % len;
         let slot = &slots[index];
         // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we
-        // have written its executor and vtable.
+        // have written its scheduler and vtable.
         if slot
             .head
             .header
@@ -57,9 +57,10 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
             unsafe {
                 let head = slot_head(header);
                 head.header.vtable.with_mut(|v| *v = &RawTask::<F>::VTABLE);
-                head.header.executor.with_mut(|e| *e = executor);
+                head.header.scheduler.with_mut(|s| *s = scheduler);
                 ptr::write(storage_mut(header).cast::<F>(), future);
-                executor.enqueue(header);
+                // We claimed the slot with SCHEDULED set.
+                scheduler.enqueue(header);
             }
             return Ok(header);
         }
@@ -82,8 +83,8 @@ enum Ending {
 ///
 /// # Safety
 ///
-/// `header` was taken from `executor`'s run queue (its `SCHEDULED` bit is set and the queue no
-/// longer holds it), and this is the thread that polls `executor`.
+/// `header` was taken from its scheduler's run queue (its `SCHEDULED` bit is set and the queue no
+/// longer holds it), and this is the thread that polls that scheduler.
 #[inline]
 pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: ground rule 1.
@@ -124,11 +125,9 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
     let waker = ManuallyDrop::new(unsafe { waker_for(header) });
     let mut cx = Context::from_waker(&waker);
-    // A fresh cooperative budget for this poll (64-bit: in the header; else the executor resets it).
-    #[cfg(target_pointer_width = "64")]
-    head.header
-        .budget
-        .store(crate::executor::BUDGET, Ordering::Relaxed);
+    // A fresh cooperative budget for this poll, if the header holds the counter (else the
+    // scheduler reset its own).
+    head.header.budget.reset();
     let guard = PanicGuard(header, head);
     // SAFETY: the storage holds the live future and is ours (see above).
     let poll = unsafe { (vtable.poll)(header, &mut cx) };
@@ -162,9 +161,10 @@ unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
     if previous & SCHEDULED == 0 {
         // We set SCHEDULED, so the push is ours (a wake during the poll would have pushed it
         // already, and then its queue entry serves).
-        // SAFETY: the executor was written at spawn, before the first poll.
-        let executor = head.header.executor.with(|e| unsafe { &**e });
-        executor.enqueue(header);
+        // SAFETY: the scheduler was written at spawn, before the first poll.
+        let scheduler = head.header.scheduler.with(|s| unsafe { &**s });
+        // SAFETY: we set SCHEDULED.
+        unsafe { scheduler.enqueue(header) };
     }
 }
 

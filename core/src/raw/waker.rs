@@ -2,7 +2,7 @@
 //!
 //! A task's waker is the header pointer with [`VTABLE`]: cloning copies the pointer, dropping does
 //! nothing (slots are static, so there is no count to keep), waking sets `SCHEDULED` and pushes
-//! the task onto its executor's run queue. Code that wants to know whether a waker belongs to an
+//! the task onto its scheduler's run queue. Code that wants to know whether a waker belongs to an
 //! ebbtide task (the timer queue, the cooperative budget) compares vtable addresses.
 
 use core::ptr::NonNull;
@@ -77,9 +77,13 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
             Err(actual) => current = actual,
         }
     }
-    // SAFETY: we set SCHEDULED on a claimed task, so its spawn (which wrote `executor` before
-    // releasing SCHEDULED) happened before our Acquire, and nobody writes `executor` until the slot
-    // is freed, which cannot happen while SCHEDULED is set.
-    let executor = head.header.executor.with(|executor| unsafe { &**executor });
-    executor.enqueue(header);
+    // SAFETY: we set SCHEDULED on a claimed task, so its spawn (which wrote `scheduler` before
+    // releasing SCHEDULED) happened before our Acquire, and nobody writes `scheduler` until the
+    // slot is freed, which cannot happen while SCHEDULED is set.
+    let scheduler = head
+        .header
+        .scheduler
+        .with(|scheduler| unsafe { &**scheduler });
+    // SAFETY: we set SCHEDULED.
+    unsafe { scheduler.enqueue(header) };
 }

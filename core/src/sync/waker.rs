@@ -101,7 +101,7 @@ pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Wake
 #[inline]
 pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
     crate::raw::waker::header_of(waker).is_some()
-        || crate::executor::is_root_waker(waker)
+        || crate::raw::scheduler::is_root_waker(waker)
         || core::ptr::eq(waker.vtable(), Waker::noop().vtable())
 }
 

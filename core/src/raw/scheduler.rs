@@ -1,0 +1,231 @@
+//! The part of an executor that its tasks point at: the run queue, the wake hook, the root
+//! waker's flag, and the budget counter on targets whose headers have no room for it.
+//!
+//! Every task header holds a pointer to its scheduler, written at spawn: a waker follows it to
+//! push the task, and code inside a task follows it (from the `Context`'s waker, see
+//! [`Scheduler::current`]) to find its executor or its budget. The safe `Executor` is a
+//! `#[repr(transparent)]` wrapper around a `Scheduler`, which [`SchedulerWrapper`] turns a
+//! scheduler reference back into.
+//!
+//! The *root waker* is the waker of a driver's own top-level future (`Runner::run_until`'s, or a
+//! driver's `block_on`): it points at the scheduler, raises a flag and calls the wake hook.
+
+use core::ptr::NonNull;
+use core::task::{Context, RawWaker, RawWakerVTable, Waker};
+
+use super::budget::InScheduler;
+use super::header::Header;
+use super::run_queue::{Batch, RunQueue};
+use super::task;
+use super::waker::header_of;
+use crate::loom::{AtomicBool, Ordering};
+
+/// The shared core of an executor: what its tasks, their wakers and its root waker reach.
+pub(crate) struct Scheduler {
+    run_queue: RunQueue,
+    /// What is left of the running task's cooperative budget, on targets where the header does
+    /// not hold it (empty elsewhere): see [`super::budget`].
+    budget: InScheduler,
+    wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
+    /// Whether the one runner (the handle that polls) was handed out.
+    runner_taken: AtomicBool,
+    /// Set by the root waker.
+    root_woken: AtomicBool,
+}
+
+impl Scheduler {
+    crate::loom_const_fn! {
+        /// A scheduler with an empty run queue that calls `wake_hook` (if any) when a task becomes
+        /// ready while it is not being polled.
+        pub(crate) fn new(wake_hook: Option<&'static (dyn Fn() + Send + Sync)>) -> Scheduler {
+            Scheduler {
+                run_queue: RunQueue::new(),
+                budget: InScheduler::new(),
+                wake_hook,
+                runner_taken: AtomicBool::new(false),
+                root_woken: AtomicBool::new(false),
+            }
+        }
+    }
+
+    /// Takes the one runner: `true` the first time, `false` ever after.
+    pub(crate) fn take_runner(&self) -> bool {
+        !self.runner_taken.swap(true, Ordering::AcqRel)
+    }
+
+    /// Runs every task that is ready now, once each, in the order they were woken; returns
+    /// whether tasks became ready meanwhile. If it returns `false`, the next push calls the wake
+    /// hook (see [`RunQueue`] for why no wake-up is lost).
+    ///
+    /// If a task's poll unwinds, the rest of the batch is put back in the run queue.
+    ///
+    /// # Safety
+    ///
+    /// Every call for this scheduler comes from the same thread (the runner's), and never from
+    /// inside a poll of one of its tasks.
+    pub(crate) unsafe fn poll(&self) -> bool {
+        /// Puts the rest of the batch back if a task's poll unwinds.
+        struct Requeue<'a> {
+            scheduler: &'a Scheduler,
+            batch: Batch,
+        }
+        impl Drop for Requeue<'_> {
+            fn drop(&mut self) {
+                for task in self.batch.by_ref() {
+                    // SAFETY: the task is still SCHEDULED and out of any queue.
+                    unsafe { self.scheduler.run_queue.push(task) };
+                }
+            }
+        }
+
+        let mut batch = Requeue {
+            scheduler: self,
+            batch: self.run_queue.take_all(),
+        };
+        for task in batch.batch.by_ref() {
+            // A fresh budget for the task, if the scheduler holds the counter (else `task::run`
+            // resets the one in the task's header).
+            self.budget.reset();
+            // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
+            unsafe { task::run(task) };
+        }
+        drop(batch);
+        // From here on, a push calls the wake hook (see `RunQueue`).
+        !self.run_queue.try_sleep()
+    }
+
+    /// Whether a task is ready to run.
+    pub(crate) fn has_tasks(&self) -> bool {
+        self.run_queue.has_tasks()
+    }
+
+    /// Whether the scheduler has a wake hook.
+    pub(crate) fn has_wake_hook(&self) -> bool {
+        self.wake_hook.is_some()
+    }
+
+    /// Pushes a task whose `SCHEDULED` bit the caller set.
+    ///
+    /// Calls the wake hook if the last `poll` returned `false` and none ran since (see
+    /// `RunQueue` for why no wake-up is lost).
+    ///
+    /// # Safety
+    ///
+    /// The caller set the task's `SCHEDULED` bit (so it is in no queue and nobody else touches
+    /// its `run_next`).
+    pub(super) unsafe fn enqueue(&self, task: NonNull<Header>) {
+        // SAFETY: by our caller.
+        if unsafe { self.run_queue.push(task) } {
+            self.call_wake_hook();
+        }
+    }
+
+    /// Calls the wake hook, if any.
+    fn call_wake_hook(&self) {
+        if let Some(hook) = self.wake_hook {
+            hook();
+        }
+    }
+
+    /// The budget slot of this scheduler (empty on targets where headers hold the counter).
+    #[inline(always)]
+    pub(super) fn budget(&self) -> &InScheduler {
+        &self.budget
+    }
+
+    /// The scheduler of the task whose waker `cx` carries, if it is an ebbtide task.
+    ///
+    /// It is meant for code inside a task's poll; `cx` proves nothing about the thread.
+    #[inline]
+    pub(crate) fn current(cx: &Context<'_>) -> Option<&'static Scheduler> {
+        let header = header_of(cx.waker())?;
+        // SAFETY: ground rule 1: the header is in a static slot.
+        Scheduler::of_task(unsafe { header.as_ref() })
+    }
+
+    /// The scheduler of the task `header`, from inside its poll; `None` if no task was ever
+    /// spawned in the slot.
+    #[inline]
+    pub(super) fn of_task(header: &'static Header) -> Option<&'static Scheduler> {
+        header.scheduler.with(|scheduler| {
+            // SAFETY: the scheduler was written at spawn, before the task was first polled (we
+            // are inside its poll), and a claimed task's scheduler pointer comes from an
+            // `&'static Scheduler`; a never-claimed slot's is null.
+            unsafe { scheduler.read().as_ref() }
+        })
+    }
+
+    /// The root waker: waking it, from any thread, raises a flag (which
+    /// [`take_root_wake`](Scheduler::take_root_wake) reads) and calls the wake hook. It points at the (static) scheduler, so it
+    /// may outlive its loop harmlessly; its clone and drop run no user code.
+    pub(crate) fn root_waker(&'static self) -> Waker {
+        let data = self as *const Scheduler as *const ();
+        // SAFETY: the data is a `'static` scheduler and every vtable function is thread-safe.
+        unsafe { Waker::from_raw(RawWaker::new(data, &ROOT_WAKER_VTABLE)) }
+    }
+
+    /// Whether the root waker was woken since the last call (clearing the flag).
+    pub(crate) fn take_root_wake(&self) -> bool {
+        self.root_woken.swap(false, Ordering::AcqRel)
+    }
+
+    /// Whether the root waker was woken and not yet taken.
+    pub(crate) fn root_woken(&self) -> bool {
+        self.root_woken.load(Ordering::Acquire)
+    }
+
+    /// Raises the root waker's flag without calling the wake hook: the loop that owns the root
+    /// future polls it once before any wake.
+    pub(crate) fn mark_root_woken(&self) {
+        self.root_woken.store(true, Ordering::Release);
+    }
+
+    /// What waking the root waker does.
+    fn wake_root(&self) {
+        if !self.root_woken.swap(true, Ordering::AcqRel) {
+            self.call_wake_hook();
+        }
+    }
+}
+
+/// A type that is nothing but a [`Scheduler`] (the safe `Executor`), which a scheduler reference
+/// may be turned back into.
+///
+/// # Safety
+///
+/// The type must be `#[repr(transparent)]` over a `Scheduler`, with no other field that has a
+/// size or an invariant of its own: every `&'static Scheduler` is then a valid `&'static Self`.
+pub(crate) unsafe trait SchedulerWrapper: Sized + 'static {
+    /// The wrapper that is `scheduler`.
+    #[inline]
+    fn from_scheduler(scheduler: &'static Scheduler) -> &'static Self {
+        const {
+            assert!(
+                size_of::<Self>() == size_of::<Scheduler>()
+                    && align_of::<Self>() == align_of::<Scheduler>()
+            )
+        };
+        // SAFETY: by the trait's contract `Self` has the layout of `Scheduler` and nothing a
+        // `Scheduler` could break; the provenance and lifetime are the scheduler's.
+        unsafe { &*(scheduler as *const Scheduler).cast::<Self>() }
+    }
+}
+
+/// Whether `waker` is a root waker (whose clone and drop run no user code).
+#[inline]
+pub(crate) fn is_root_waker(waker: &Waker) -> bool {
+    core::ptr::eq(waker.vtable(), &ROOT_WAKER_VTABLE)
+}
+
+static ROOT_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
+    |data| RawWaker::new(data, &ROOT_WAKER_VTABLE),
+    root_wake,
+    root_wake,
+    |_| {},
+);
+
+fn root_wake(data: *const ()) {
+    // SAFETY: root wakers are made by `Scheduler::root_waker` from an `&'static Scheduler`.
+    let scheduler = unsafe { &*(data as *const Scheduler) };
+    scheduler.wake_root();
+}
