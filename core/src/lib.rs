@@ -135,7 +135,7 @@ pub use block_on::{block_on, block_on_with_idle};
 pub use executor::{Executor, Runner, SendSpawner, SpawnError, Spawner};
 pub use join::{JoinError, JoinHandle};
 pub use pool::{Pool, SlicePool, TaskPool, DEFAULT_TASK_SIZE};
-pub use raw::{Header, TaskSlot, MAX_TASK_ALIGN};
+pub use raw::{TaskSlot, MAX_TASK_ALIGN};
 
 #[doc(hidden)]
 pub mod __private {

@@ -25,7 +25,7 @@ use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 /// the intrusive timer link (deadline 8, two links 8). On 64-bit targets the cooperative budget
 /// fills the 4 bytes of padding after the state word.
 #[repr(C)]
-pub struct Header {
+pub(crate) struct Header {
     /// The state word; see [`super::state`].
     pub(crate) state: AtomicU32,
     /// What is left of the task's cooperative budget in its current poll, on targets where the

@@ -41,5 +41,5 @@ pub(crate) mod state;
 pub(crate) mod task;
 pub(crate) mod waker;
 
-pub use header::{Header, TaskSlot, MAX_TASK_ALIGN};
+pub use header::{TaskSlot, MAX_TASK_ALIGN};
 pub(crate) use scheduler::{Scheduler, SchedulerWrapper};
