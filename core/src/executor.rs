@@ -2,9 +2,9 @@
 //!
 //! An [`Executor`] never blocks. A driver calls [`Runner::poll`], which runs every task that is
 //! ready and reports whether more became ready meanwhile (through the executor's [`Runner`], which
-//! stays on one thread); when none are, the driver waits in the
-//! OS (or in `wfi`) until a timer, an IO event, or the executor's *wake hook* says a task became
-//! ready from elsewhere.
+//! stays on one thread); when none are, the driver waits in the OS (or in `wfi`) until a timer, an
+//! IO event, or the executor's *wake hook* says a task became ready from elsewhere. That loop is
+//! written once, in [`driver`](crate::driver), with the contract a driver's wait must keep.
 //!
 //! # Examples
 //!

@@ -195,7 +195,8 @@ const SOUNDNESS_PREFIX: &str = "soundness_";
 /// calls WASI preview 1 imports (`poll_oneoff`, `fd_read`, ...) that Miri does not implement, so
 /// its tests run on the host stub instead ([`WASI_MIRI_TESTS`]): everything above that layer, the
 /// runtime's task pools and their shutdown included. `-Zmiri-ignore-leaks` for them: a WASI
-/// runtime leaks its executor, reactor and pools (`Box::leak` in `Runtime::from_builder`).
+/// runtime's parts are leaked on purpose when it is built (`Box::leak` in ebbtide-host's
+/// `Runtime::new`) and kept for the next runtime when it drops.
 fn miri(ws: &Workspace) -> Result<(), String> {
     let core_raw = test_targets(ws, "core/tests", SOUNDNESS_PREFIX)?;
     let std_tests = test_targets(ws, "std-driver/tests", SOUNDNESS_PREFIX)?;
