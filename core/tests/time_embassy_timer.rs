@@ -65,12 +65,16 @@ fn embassy_and_ebbtide_timers_share_the_queue() {
             runner
                 .spawner()
                 .spawn(&POOL, async move {
-                    if i % 2 == 0 {
+                    // embassy-time's `Timer::after` ends at `now + d`; ebbtide's `sleep` one tick
+                    // later (it rounds the deadline up, so it never ends early).
+                    let due = if i % 2 == 0 {
                         embassy_time::Timer::after_micros(i * 3 + 1).await;
+                        i * 3 + 1
                     } else {
                         ebbtide_core::time::sleep(Duration::from_micros(i * 3 + 1)).await;
-                    }
-                    Instant::now() == Instant::from_micros(i * 3 + 1)
+                        i * 3 + 2
+                    };
+                    Instant::now() == Instant::from_micros(due)
                 })
                 .unwrap()
         })

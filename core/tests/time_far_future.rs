@@ -4,6 +4,9 @@ use ebbtide_core::time::{interval, queue, sleep, sleep_until, timeout, Duration,
 use ebbtide_core::{Executor, TaskPool};
 use ebbtide_mock_time::MockDriver;
 
+/// `sleep` rounds its deadline up by one tick (so that it never ends early).
+const ONE_TICK: Duration = Duration::from_ticks(1);
+
 #[test]
 fn arithmetic_saturates_instead_of_overflowing() {
     let _clock = MockDriver::lock_for_test();
@@ -39,7 +42,7 @@ fn sleeping_forever_never_fires_and_others_still_do() {
         .unwrap();
     assert_eq!(
         runner.run_until(soon, || assert!(MockDriver::advance_to_next_deadline())),
-        Ok(Instant::from_millis(10))
+        Ok(Instant::from_millis(10) + ONE_TICK)
     );
     // Nothing else is queued: a deadline of `Instant::MAX` is never registered.
     assert_eq!(queue::next_deadline(), None);
@@ -80,7 +83,7 @@ fn the_farthest_finite_deadline_fires_exactly() {
     };
     assert_eq!(
         runner.run_until(day, &mut idle),
-        Ok(Instant::from_secs(86_400))
+        Ok(Instant::from_secs(86_400) + ONE_TICK)
     );
     assert_eq!(runner.run_until(far, &mut idle), Ok(last));
     // A far timer moves through the wheel's levels, never tick by tick.

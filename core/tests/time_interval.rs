@@ -135,7 +135,11 @@ fn interval_in_a_task_ticks_on_schedule() {
             (ms(15), ms(15)),
             (ms(25), ms(25)),
             (ms(35), ms(35)),
-            (ms(45), ms(45)),
+            // `reset` counts a period from now, rounded up by a tick like `sleep`.
+            (
+                ms(45) + Duration::from_ticks(1),
+                ms(45) + Duration::from_ticks(1)
+            ),
         ]
     );
 }

@@ -15,8 +15,10 @@ fn idle() {
     );
 }
 
+/// `sleep(d)` ends on the first tick that reads more than `d` after the call: a tick's reading
+/// floors the true time, so the reading of `d` after the call can still be less than `d` later.
 #[test]
-fn sleep_fires_exactly_at_its_deadline_not_before() {
+fn sleep_fires_one_tick_after_its_duration_never_before() {
     let _clock = MockDriver::lock_for_test();
     static EXECUTOR: Executor = Executor::new();
     static POOL: TaskPool<1> = TaskPool::new();
@@ -30,15 +32,21 @@ fn sleep_fires_exactly_at_its_deadline_not_before() {
         .unwrap();
     runner.poll();
     assert!(!handle.is_finished());
-    MockDriver::advance(Duration::from_micros(9_999));
+    MockDriver::advance(Duration::from_micros(10_000));
     while runner.poll() {}
-    assert!(!handle.is_finished(), "woke a tick early");
+    assert!(
+        !handle.is_finished(),
+        "woke when the clock read exactly its duration"
+    );
     MockDriver::advance(Duration::from_ticks(1));
     while runner.poll() {}
-    assert!(handle.is_finished(), "did not wake at its deadline");
+    assert!(
+        handle.is_finished(),
+        "did not wake a tick after its duration"
+    );
     assert_eq!(
         runner.run_until(handle, || {}),
-        Ok(Instant::from_millis(10))
+        Ok(Instant::from_micros(10_001))
     );
 }
 
@@ -146,5 +154,6 @@ fn sleep_works_on_a_foreign_executor() {
         },
         idle,
     );
-    assert_eq!(start.elapsed(), Duration::from_millis(7));
+    // Each sleep ends a tick after its duration.
+    assert_eq!(start.elapsed(), Duration::from_micros(7_002));
 }

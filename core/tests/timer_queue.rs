@@ -90,7 +90,11 @@ fn a_task_rescheduled_earlier_fires_at_the_earlier_time() {
             Instant::now()
         })
         .unwrap();
-    assert_eq!(runner.run_until(handle, idle), Ok(Instant::from_millis(10)));
+    // `sleep` rounds its deadline up by a tick (never early).
+    assert_eq!(
+        runner.run_until(handle, idle),
+        Ok(Instant::from_micros(10_001))
+    );
     // The task was queued once: moving it to 10 ms took it away from 100 ms.
     assert_eq!(queue::next_deadline(), None);
     assert_eq!(queue::check_invariants(), 0);
@@ -122,7 +126,10 @@ fn a_task_keeps_its_earlier_deadline() {
             Instant::now()
         })
         .unwrap();
-    assert_eq!(runner.run_until(handle, idle), Ok(Instant::from_millis(30)));
+    assert_eq!(
+        runner.run_until(handle, idle),
+        Ok(Instant::from_micros(30_001))
+    );
     assert_eq!(
         POLLS.load(Ordering::SeqCst),
         3,
@@ -270,7 +277,7 @@ fn a_finished_tasks_stale_entry_is_harmless_after_its_slot_is_reused() {
         .unwrap();
     assert_eq!(
         runner.run_until(second, idle),
-        Ok(Instant::from_millis(300))
+        Ok(Instant::from_micros(300_001))
     );
     let polls = POLLS.load(Ordering::SeqCst);
     assert!(

@@ -36,9 +36,9 @@
 //!         Instant::now()
 //!     })
 //!     .unwrap();
-//! // An hour passes in no time.
+//! // An hour passes in no time (and a tick: `sleep` rounds its deadline up by one).
 //! let woke_at = runner.run_until(task, || assert!(MockDriver::advance_to_next_deadline()));
-//! assert_eq!(woke_at, Ok(Instant::from_secs(3600)));
+//! assert_eq!(woke_at, Ok(Instant::from_secs(3600) + Duration::from_ticks(1)));
 //! ```
 
 #![no_std]
@@ -121,6 +121,9 @@ impl MockDriver {
     /// let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
     /// assert!(nap.as_mut().poll(&mut cx).is_pending());
     /// MockDriver::advance(Duration::from_millis(5));
+    /// // `sleep` ends a tick after its duration (it never ends early).
+    /// assert!(nap.as_mut().poll(&mut cx).is_pending());
+    /// MockDriver::advance(Duration::from_ticks(1));
     /// assert!(nap.as_mut().poll(&mut cx).is_ready());
     /// ```
     pub fn advance(duration: Duration) {

@@ -31,7 +31,7 @@ use super::{Duration, Instant};
 ///     },
 /// );
 /// ```
-pub fn interval(period: Duration) -> Interval {
+pub fn interval(period: impl Into<Duration>) -> Interval {
     interval_at(Instant::now(), period)
 }
 
@@ -55,7 +55,8 @@ pub fn interval(period: Duration) -> Interval {
 /// assert_eq!(first, start);
 /// assert_eq!(Instant::now(), start);
 /// ```
-pub fn interval_at(start: Instant, period: Duration) -> Interval {
+pub fn interval_at(start: Instant, period: impl Into<Duration>) -> Interval {
+    let period = period.into();
     assert!(
         !period.is_zero(),
         "an interval's period must be longer than zero"
@@ -254,10 +255,11 @@ impl Interval {
     ///
     /// let mut ticks = interval(Duration::from_secs(1));
     /// ticks.reset();
-    /// assert_eq!(ticks.next_tick(), Instant::now() + Duration::from_secs(1));
+    /// // A period from now, rounded up by a tick like `sleep`.
+    /// assert_eq!(ticks.next_tick(), Instant::now() + Duration::from_secs(1) + Duration::from_ticks(1));
     /// ```
     pub fn reset(&mut self) {
-        self.reset_at(Instant::now() + self.period);
+        self.reset_at(super::deadline_after(self.period));
     }
 
     /// Restarts the schedule with a tick due at once.

@@ -36,9 +36,10 @@
 //!         (Instant::now(), slow.is_err())
 //!     })
 //!     .unwrap();
-//! // On the mock clock, idle time jumps straight to the next deadline.
+//! // On the mock clock, idle time jumps straight to the next deadline. A wait for a duration
+//! // ends one tick (1 µs) after it, never before (see `sleep`).
 //! let output = runner.run_until(task, || assert!(MockDriver::advance_to_next_deadline()));
-//! assert_eq!(output, Ok((Instant::from_millis(60), true)));
+//! assert_eq!(output, Ok((Instant::from_micros(60_002), true)));
 //! ```
 
 mod duration;
@@ -74,3 +75,19 @@ pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+
+/// The deadline of a wait of `duration` that starts now: one tick later than `now + duration`.
+///
+/// The clock's reading floors the true time to a whole tick, so a wait that started anywhere
+/// inside the current tick and ended at `now + duration` could end up to one tick short of
+/// `duration` by a finer clock (`std::time::Instant`). Rounding the deadline up by one tick
+/// means a wait never ends before its duration has passed, whatever clock measures it; it ends
+/// at most one tick later than asked. A zero duration stays zero: the wait is over at once.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    if duration == Duration::ZERO {
+        return now;
+    }
+    now.saturating_add(duration)
+        .saturating_add(Duration::from_ticks(1))
+}

@@ -6,7 +6,14 @@ use core::task::{ready, Context, Poll};
 
 use super::{Duration, Instant};
 
-/// Waits until `duration` has passed (counted from this call, rounded up to a whole tick).
+/// Waits until `duration` has passed, counted from this call: never less, as any clock measures
+/// it (`std::time::Instant` included).
+///
+/// The clock reads whole ticks, rounded down, so the call happened somewhere inside the tick it
+/// reads: the deadline is rounded up by one tick to cover that, like Tokio rounds up to its
+/// millisecond. A sleep ends at most a tick (1 µs at the default 1 MHz) later than asked; a zero
+/// duration ends at once. `duration` is an ebbtide [`Duration`] or a `core::time::Duration`
+/// (`std::time::Duration`).
 ///
 /// `sleep(Duration::MAX)` never completes. To wait until a point in time, use [`sleep_until`].
 ///
@@ -25,10 +32,15 @@ use super::{Duration, Instant};
 /// ebbtide_core::block_on_with_idle(sleep(Duration::from_millis(10)), || {
 ///     MockDriver::advance_to_next_deadline();
 /// });
-/// assert_eq!(start.elapsed(), Duration::from_millis(10));
+/// assert_eq!(start.elapsed(), Duration::from_micros(10_001));
+///
+/// // A `std::time::Duration` works as well.
+/// ebbtide_core::block_on_with_idle(sleep(core::time::Duration::from_millis(1)), || {
+///     MockDriver::advance_to_next_deadline();
+/// });
 /// ```
-pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(Instant::now() + duration)
+pub fn sleep(duration: impl Into<Duration>) -> Sleep {
+    sleep_until(super::deadline_after(duration.into()))
 }
 
 /// Waits until `deadline`; completes at once if it has passed.

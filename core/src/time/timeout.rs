@@ -11,6 +11,10 @@ use super::{Duration, Instant};
 /// Runs `future`, giving up after `duration`: `Ok(output)` if it completes in time,
 /// `Err(Elapsed)` otherwise.
 ///
+/// Like [`sleep`](super::sleep), the deadline is rounded up by one tick, so a timeout never fires
+/// before `duration` has passed. `duration` is an ebbtide [`Duration`] or a `core::time::Duration`
+/// (`std::time::Duration`).
+///
 /// The inner future is polled first, so if it completes on the very poll that finds the deadline
 /// passed, its output wins. When the time is up, the inner future is not polled again; it is
 /// dropped with the `Timeout`.
@@ -34,8 +38,8 @@ use super::{Duration, Instant};
 /// let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(1)));
 /// assert_eq!(ebbtide_core::block_on_with_idle(slow, idle), Err(Elapsed::new()));
 /// ```
-pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(Instant::now() + duration, future)
+pub fn timeout<F: IntoFuture>(duration: impl Into<Duration>, future: F) -> Timeout<F::IntoFuture> {
+    timeout_at(super::deadline_after(duration.into()), future)
 }
 
 /// Runs `future`, giving up at `deadline`; see [`timeout`].

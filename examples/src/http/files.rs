@@ -282,7 +282,7 @@ async fn stream_file(
 
 /// Writes all of `bytes`, within the write timeout.
 pub(crate) async fn send(stream: &mut TcpStream, config: &Config, bytes: &[u8]) -> io::Result<()> {
-    match timeout(config.write_timeout.into(), stream.write_all(bytes)).await {
+    match timeout(config.write_timeout, stream.write_all(bytes)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(WriteAllError::Other(error))) => Err(error),
         Ok(Err(WriteAllError::WriteZero)) => Err(io::ErrorKind::WriteZero.into()),

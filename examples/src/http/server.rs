@@ -118,7 +118,7 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
             Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(error) => {
                 eprintln!("fileserver: accept failed: {error}; backing off");
-                sleep(config.accept_backoff.into()).await;
+                sleep(config.accept_backoff).await;
             }
         }
     }
