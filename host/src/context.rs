@@ -2,6 +2,9 @@
 
 use std::cell::Cell;
 use std::sync::Mutex;
+use std::task::Waker;
+
+use ebbtide_core::time::queue;
 
 use crate::shell::Shell;
 
@@ -70,19 +73,52 @@ impl Drop for EnterGuard {
     }
 }
 
-/// Tells the runtimes that the timer queue's earliest deadline moved earlier: call it from a
-/// host driver's `embassy_time_driver::Driver::schedule_wake` when
-/// [`queue::schedule_wake`](ebbtide_core::time::queue::schedule_wake) returns `true` (rule 3 of
-/// [`ebbtide_core::driver`]).
+/// A host time driver's `embassy_time_driver::Driver::schedule_wake`: queues the timer and keeps
+/// rule 3 of [`ebbtide_core::driver`] (a deadline that moved earlier ends the runtimes' waits).
 ///
-/// A runtime thread computes its wait from the queue right before it waits, so a call from a
-/// runtime thread does nothing; from any other thread, every runtime's wait is ended, so that one
-/// of them fires the timer on time.
-pub fn deadline_moved_earlier() {
+/// A runtime thread computes its wait from the queue right before it waits, so a timer set there
+/// needs no signal; one set from any other thread (a future polled by another executor) ends every
+/// runtime's wait, so that one of them fires it on time.
+///
+/// # Panics
+///
+/// When the calling thread runs no runtime and no runtime is alive in the process: nothing could
+/// ever fire the timer, so the future would hang (Tokio panics outside a runtime too).
+///
+/// # Examples
+///
+/// ```no_run
+/// use core::task::Waker;
+///
+/// struct MyTimeDriver;
+///
+/// impl embassy_time_driver::Driver for MyTimeDriver {
+///     fn now(&self) -> u64 {
+///         # 0
+///         // read the clock
+///     }
+///     fn schedule_wake(&self, at: u64, waker: &Waker) {
+///         ebbtide_host::schedule_wake(at, waker);
+///     }
+/// }
+/// ```
+pub fn schedule_wake(at: u64, waker: &Waker) {
     if current().is_some() {
+        let _ = queue::schedule_wake(at, waker);
         return;
     }
-    for shell in runtimes().iter() {
-        shell.unpark();
+    let runtimes = runtimes();
+    if runtimes.is_empty() {
+        drop(runtimes);
+        panic!(
+            "a timer (sleep, timeout, interval) was polled outside any ebbtide runtime, and no \
+             runtime is alive to fire it: await it inside Runtime::block_on or a task the runtime \
+             runs (or #[ebbtide_std::main] / #[ebbtide_std::test])"
+        );
+    }
+    if queue::schedule_wake(at, waker) {
+        for shell in runtimes.iter() {
+            shell.unpark();
+        }
     }
 }

@@ -39,6 +39,6 @@ pub mod runtime;
 mod shell;
 pub mod task;
 
-pub use context::deadline_moved_earlier;
+pub use context::schedule_wake;
 pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, PanicPayload, SpawnError};

@@ -45,9 +45,7 @@ impl embassy_time_driver::Driver for WasiTimeDriver {
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
-        // One thread: the runtime computes its wait from the queue right before it waits, so a
-        // deadline that moved earlier needs no signal.
-        let _ = ebbtide_core::time::queue::schedule_wake(at, waker);
+        ebbtide_host::schedule_wake(at, waker);
     }
 }
 

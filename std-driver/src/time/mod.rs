@@ -28,11 +28,7 @@ impl embassy_time_driver::Driver for StdTimeDriver {
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
-        if ebbtide_core::time::queue::schedule_wake(at, waker) {
-            // The earliest deadline moved earlier. A runtime thread recomputes its wait before it
-            // blocks, so only a timer set from elsewhere must interrupt the runtimes' waits.
-            ebbtide_host::deadline_moved_earlier();
-        }
+        ebbtide_host::schedule_wake(at, waker);
     }
 }
 
