@@ -112,7 +112,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
-#[cfg(test)]
+// The `std` feature's IO helpers (`read_to_end`, `read_to_string`) use std's `Vec` and `String`.
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod loom;

@@ -119,6 +119,101 @@ pub trait AsyncReadExt: AsyncRead {
             filled: 0,
         }
     }
+
+    /// Reads until the end of the stream, appending every byte to `buf`; returns how many it
+    /// appended. (With the `std` feature: `buf` grows, which allocates; see
+    /// [`read_to_limit`](AsyncReadExt::read_to_limit) for a fixed buffer.)
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the bytes read before the future is dropped stay in `buf`, but how many
+    /// is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::io::{AsyncReadExt, AsyncWriteExt, Pipe};
+    ///
+    /// let pipe: Pipe<8> = Pipe::new();
+    /// let (mut rx, mut tx) = pipe.split();
+    /// ebbtide_core::block_on(async {
+    ///     let (read, ()) = ebbtide_core::join!(
+    ///         async {
+    ///             let mut all = Vec::new();
+    ///             rx.read_to_end(&mut all).await.map(|n| (n, all))
+    ///         },
+    ///         async {
+    ///             tx.write_all(b"more than eight bytes").await.unwrap();
+    ///             drop(tx);
+    ///         },
+    ///     );
+    ///     assert_eq!(read.unwrap(), (21, b"more than eight bytes".to_vec()));
+    /// });
+    /// ```
+    #[cfg(feature = "std")]
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut std::vec::Vec<u8>) -> ReadToEnd<'a, Self>
+    where
+        Self: Unpin,
+    {
+        let start = buf.len();
+        ReadToEnd {
+            reader: self,
+            buf,
+            start,
+        }
+    }
+
+    /// Reads until the end of the stream and appends it to `buf` as text; returns how many bytes
+    /// it appended. If the bytes are not valid UTF-8, fails with `ErrorKind::InvalidData` and
+    /// leaves `buf` as it was. (With the `std` feature, for readers whose errors are
+    /// `std::io::Error`, as every ebbtide-std IO type's are.)
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: what was read before the future is dropped is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::io::{AsyncRead, AsyncReadExt, ErrorType};
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll};
+    ///
+    /// /// A reader of a byte slice, with std's error type.
+    /// struct Bytes(&'static [u8]);
+    /// impl ErrorType for Bytes {
+    ///     type Error = std::io::Error;
+    /// }
+    /// impl AsyncRead for Bytes {
+    ///     fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8])
+    ///         -> Poll<std::io::Result<usize>>
+    ///     {
+    ///         let n = buf.len().min(self.0.len());
+    ///         buf[..n].copy_from_slice(&self.0[..n]);
+    ///         self.0 = &self.0[n..];
+    ///         Poll::Ready(Ok(n))
+    ///     }
+    /// }
+    ///
+    /// let mut text = String::from("> ");
+    /// let n = ebbtide_core::block_on(Bytes(b"hello").read_to_string(&mut text)).unwrap();
+    /// assert_eq!((n, text.as_str()), (5, "> hello"));
+    ///
+    /// let invalid = ebbtide_core::block_on(Bytes(&[0xff, 0xfe]).read_to_string(&mut text));
+    /// assert_eq!(invalid.unwrap_err().kind(), std::io::ErrorKind::InvalidData);
+    /// assert_eq!(text, "> hello");
+    /// ```
+    #[cfg(feature = "std")]
+    fn read_to_string<'a>(&'a mut self, buf: &'a mut std::string::String) -> ReadToString<'a, Self>
+    where
+        Self: Unpin + AsyncRead<Error = std::io::Error>,
+    {
+        ReadToString {
+            reader: self,
+            buf,
+            bytes: std::vec::Vec::new(),
+        }
+    }
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
@@ -492,6 +587,97 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToLimit<'_, R> {
             }
         }
         Poll::Ready(Ok(this.filled))
+    }
+}
+
+/// The future of [`AsyncReadExt::read_to_end`].
+#[cfg(feature = "std")]
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToEnd<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut std::vec::Vec<u8>,
+    /// `buf`'s length when the read started.
+    start: usize,
+}
+
+/// Reads the rest of `reader` into `buf`, growing it by at least 32 bytes (and at most doubling)
+/// at a time; keeps only the bytes read.
+#[cfg(feature = "std")]
+fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    buf: &mut std::vec::Vec<u8>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), R::Error>> {
+    let mut first = true;
+    loop {
+        if !first {
+            ready!(poll_budget(cx));
+        }
+        first = false;
+        let filled = buf.len();
+        let room = buf.capacity() - filled;
+        let grow = if room >= 32 {
+            room
+        } else {
+            filled.clamp(32, 64 * 1024)
+        };
+        buf.resize(filled + grow, 0);
+        let read = Pin::new(&mut *reader).poll_read(cx, &mut buf[filled..]);
+        let n = match read {
+            Poll::Ready(Ok(n)) => n,
+            other => {
+                buf.truncate(filled);
+                return other.map(|result| result.map(|_| ()));
+            }
+        };
+        buf.truncate(filled + n);
+        if n == 0 {
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
+    type Output = Result<usize, R::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        ready!(poll_read_to_end(this.reader, this.buf, cx))?;
+        Poll::Ready(Ok(this.buf.len() - this.start))
+    }
+}
+
+/// The future of [`AsyncReadExt::read_to_string`].
+#[cfg(feature = "std")]
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToString<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut std::string::String,
+    /// What was read so far, checked as UTF-8 at the end.
+    bytes: std::vec::Vec<u8>,
+}
+
+#[cfg(feature = "std")]
+impl<R: AsyncRead<Error = std::io::Error> + Unpin + ?Sized> Future for ReadToString<'_, R> {
+    type Output = std::io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        ready!(poll_read_to_end(this.reader, &mut this.bytes, cx))?;
+        let bytes = core::mem::take(&mut this.bytes);
+        match std::string::String::from_utf8(bytes) {
+            Ok(text) => {
+                this.buf.push_str(&text);
+                Poll::Ready(Ok(text.len()))
+            }
+            Err(_) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the stream is not valid UTF-8",
+            ))),
+        }
     }
 }
 

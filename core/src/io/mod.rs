@@ -120,6 +120,8 @@ pub use ext::{
     AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, FillBuf, Flush, Read, ReadExact, ReadToLimit,
     ReadUntil, Shutdown, Write, WriteAll, WriteVectored,
 };
+#[cfg(feature = "std")]
+pub use ext::{ReadToEnd, ReadToString};
 pub use pipe::{AlreadySplit, Duplex, DuplexStream, Pipe, PipeReader, PipeWriter};
 
 /// A source of bytes that can be read without blocking.
