@@ -33,6 +33,7 @@
 mod context;
 mod driver;
 mod join;
+mod join_set;
 pub mod memory;
 mod recycle;
 pub mod runtime;
@@ -41,4 +42,4 @@ pub mod task;
 
 pub use context::schedule_wake;
 pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
-pub use task::{spawn, spawn_local, JoinError, JoinHandle, PanicPayload, SpawnError};
+pub use task::{spawn, spawn_local, JoinError, JoinHandle, JoinSet, PanicPayload, SpawnError};

@@ -5,6 +5,7 @@ use std::future::Future;
 pub use ebbtide_core::task::{poll_budget, yield_now, YieldNow};
 
 pub use crate::join::{JoinError, JoinHandle, PanicPayload, SpawnError};
+pub use crate::join_set::JoinSet;
 
 use crate::context;
 use crate::join::CatchUnwind;

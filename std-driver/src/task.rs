@@ -4,6 +4,10 @@
 //! and joins tasks builds unchanged for ebbtide-wasi.
 
 pub use ebbtide_host::task::{
-    poll_budget, spawn, spawn_local, yield_now, JoinError, JoinHandle, PanicPayload, SpawnError,
-    YieldNow,
+    poll_budget, spawn, spawn_local, yield_now, JoinError, JoinHandle, JoinSet, PanicPayload,
+    SpawnError, YieldNow,
 };
+
+/// Runs blocking code on the runtime's blocking pool; see [`blocking`](crate::blocking). Its
+/// handle awaits like a [`JoinHandle`]: `Result<T, JoinError>`.
+pub use crate::blocking::{spawn_blocking, BlockingHandle};

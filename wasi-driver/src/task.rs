@@ -8,6 +8,6 @@
 //! none.
 
 pub use ebbtide_host::task::{
-    poll_budget, spawn, spawn_local, yield_now, JoinError, JoinHandle, PanicPayload, SpawnError,
-    YieldNow,
+    poll_budget, spawn, spawn_local, yield_now, JoinError, JoinHandle, JoinSet, PanicPayload,
+    SpawnError, YieldNow,
 };
