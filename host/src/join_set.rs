@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::mem;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -220,7 +219,7 @@ impl<T> JoinSet<T> {
         let replaced = {
             let mut state = self.finished.lock();
             self.candidates.append(&mut state.places);
-            mem::replace(&mut state.waker, Some(waker))
+            state.waker.replace(waker)
         };
         drop(replaced);
         let mut i = 0;
