@@ -37,6 +37,7 @@ pub mod memory;
 mod recycle;
 pub mod runtime;
 mod shell;
+pub mod sync;
 pub mod task;
 
 pub use context::deadline_moved_earlier;

@@ -304,7 +304,8 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
-pub use ebbtide_core::{join, select, sync, try_join};
+pub use ebbtide_core::{join, select, try_join};
+pub use ebbtide_host::sync;
 /// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
 ///
 /// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`, and
