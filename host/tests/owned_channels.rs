@@ -333,6 +333,7 @@ fn watch_changed_borrow_and_update_and_sender_drop() {
     tx.send_modify(|v| *v += 1);
     assert_eq!(tx.send_replace(10), 2);
     let mut rx3 = rx.clone();
+    rx3.mark_unchanged();
     let t = thread::spawn(move || {
         tx.send(11).unwrap();
         drop(tx);

@@ -67,9 +67,9 @@ struct Waiter {
 struct State<T> {
     buf: VecDeque<T>,
     /// Bounded: free slots not set aside for anyone. Unbounded: unused.
-    permits: usize,
+    available: usize,
     /// Bounded: the capacity. Unbounded: `usize::MAX`.
-    capacity: usize,
+    bound: usize,
     bounded: bool,
     /// The receiver closed (or was dropped): no more sends.
     rx_closed: bool,
@@ -86,7 +86,7 @@ impl<T> State<T> {
     /// Slots set aside (permits and granted waiters) but not yet filled.
     fn in_flight(&self) -> usize {
         if self.bounded {
-            self.capacity - self.permits - self.buf.len()
+            self.bound - self.available - self.buf.len()
         } else {
             0
         }
@@ -96,7 +96,7 @@ impl<T> State<T> {
     /// after unlocking.
     fn release(&mut self) -> Option<Waker> {
         if self.rx_closed {
-            self.permits += 1;
+            self.available += 1;
             // The receiver may be waiting for the slots in flight to come back.
             return self.rx_waker.take();
         }
@@ -107,7 +107,7 @@ impl<T> State<T> {
                 waiter.waker.take()
             }
             None => {
-                self.permits += 1;
+                self.available += 1;
                 None
             }
         }
@@ -138,8 +138,8 @@ impl<T> Chan<T> {
         Arc::new(Chan {
             state: Mutex::new(State {
                 buf: VecDeque::with_capacity(if bounded { capacity } else { 0 }),
-                permits: capacity,
-                capacity,
+                available: capacity,
+                bound: capacity,
                 bounded,
                 rx_closed: false,
                 senders: 1,
@@ -307,8 +307,8 @@ impl<T> Chan<T> {
                 return Poll::Ready(Err(()));
             }
             match *waiter {
-                None if state.permits > 0 => {
-                    state.permits -= 1;
+                None if state.available > 0 => {
+                    state.available -= 1;
                     if let Some(value) = value.take() {
                         self.push(state, value);
                     }
@@ -717,10 +717,10 @@ impl<T> Sender<T> {
         if state.rx_closed {
             return Err(TrySendError::Closed(value));
         }
-        if state.permits == 0 {
+        if state.available == 0 {
             return Err(TrySendError::Full(value));
         }
-        state.permits -= 1;
+        state.available -= 1;
         self.chan.push(state, value);
         Ok(())
     }
@@ -796,7 +796,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.max_capacity(), 3);
     /// ```
     pub fn capacity(&self) -> usize {
-        lock(&self.chan.state).permits
+        lock(&self.chan.state).available
     }
 
     /// The channel's buffer size, as given to [`channel`].
@@ -808,7 +808,7 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.max_capacity(), 16);
     /// ```
     pub fn max_capacity(&self) -> usize {
-        lock(&self.chan.state).capacity
+        lock(&self.chan.state).bound
     }
 
     /// Whether `other` sends into the same channel.
