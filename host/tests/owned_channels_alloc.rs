@@ -61,6 +61,9 @@ fn run<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// Repetitions (fewer under Miri, which is slow).
+const ROUNDS: usize = if cfg!(miri) { 2 } else { 100 };
+
 #[test]
 fn unbounded_steady_state_allocates_nothing() {
     let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
@@ -75,7 +78,7 @@ fn unbounded_steady_state_allocates_nothing() {
     // Warm-up: the queue grows to 1,000 messages once.
     round(&tx, &mut rx);
     let count = allocations_in(|| {
-        for _ in 0..100 {
+        for _ in 0..ROUNDS {
             round(&tx, &mut rx);
             // Interleaved, too.
             for i in 0..500 {
@@ -93,7 +96,7 @@ fn bounded_send_recv_allocate_nothing_after_creation() {
     assert!(allocations_in(|| made = Some(mpsc::channel::<u64>(64))) <= 2);
     let (tx, mut rx) = made.unwrap();
     let count = allocations_in(|| {
-        for _ in 0..100 {
+        for _ in 0..ROUNDS {
             for i in 0..64 {
                 run(tx.send(i)).unwrap();
             }
@@ -142,7 +145,7 @@ fn broadcast_watch_oneshot_allocate_only_when_made() {
     let mut rx2 = tx.subscribe();
     let (wtx, mut wrx) = watch::channel(0u64);
     let count = allocations_in(|| {
-        for i in 0..1_000 {
+        for i in 0..ROUNDS as u64 * 10 {
             tx.send(i).unwrap();
             assert_eq!(run(rx.recv()), Ok(i));
             assert_eq!(rx2.try_recv(), Ok(i));
