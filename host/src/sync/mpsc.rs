@@ -586,13 +586,15 @@ impl<T> Future for Send<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // Without its value, a poll would take a slot and fill nothing.
+        assert!(this.value.is_some(), "`Send` polled after completion");
         match this
             .chan
             .poll_acquire(&mut this.waiter, &mut this.value, cx)
         {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(())) => Poll::Ready(Err(SendError(
-                this.value.take().expect("Send polled after completion"),
+                this.value.take().expect("the value stays until it is sent"),
             ))),
             Poll::Pending => Poll::Pending,
         }
