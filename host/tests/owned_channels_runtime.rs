@@ -124,3 +124,31 @@ fn cancelled_send_in_a_select_keeps_the_slot() {
         assert_eq!(rx.recv().await, Some(2));
     });
 }
+
+#[test]
+fn more_waiting_receivers_than_a_wake_batch() {
+    // Wakes go out in batches of 16 taken under the lock: 40 waiting receivers need three.
+    runtime().block_on(async {
+        let (btx, _) = broadcast::channel(4);
+        let (wtx, wrx) = watch::channel(0);
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let mut brx = btx.subscribe();
+                let mut wrx = wrx.clone();
+                ebbtide_std::spawn(async move {
+                    let got = brx.recv().await.unwrap();
+                    wrx.changed().await.unwrap();
+                    got + *wrx.borrow()
+                })
+                .unwrap()
+            })
+            .collect();
+        ebbtide_std::time::sleep(Duration::from_millis(5)).await;
+        btx.send(1).unwrap();
+        ebbtide_std::time::sleep(Duration::from_millis(5)).await;
+        wtx.send(10).unwrap();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), 11);
+        }
+    });
+}
