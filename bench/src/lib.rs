@@ -38,6 +38,18 @@ pub const CHANNEL_WORKLOADS: &[&str] = &[
     "request_reply",
 ];
 
+/// The owned-channel workloads (Tokio-style `channel()` constructors whose ends are `'static`
+/// values): ebbtide's `ebbtide_std::sync` channels against Tokio's, on the same executors as
+/// [`EXECUTOR_WORKLOADS`]. Each channel is made inside the timed run, as a Tokio program does.
+pub const OWNED_CHANNEL_WORKLOADS: &[&str] = &[
+    "owned_mpsc_uncontended",
+    "owned_mpsc_contended",
+    "owned_unbounded",
+    "owned_oneshot_ping_pong",
+    "owned_request_reply",
+    "owned_broadcast",
+];
+
 /// Sizes of the workloads (the same on every runtime).
 pub mod sizes {
     /// Tasks spawned by `spawn_many_1000`.
@@ -64,6 +76,12 @@ pub mod sizes {
     pub const ROUND_TRIPS: usize = 1_000;
     /// Capacity of the request channel of `request_reply`.
     pub const REQUEST_CAPACITY: usize = 10;
+    /// Receiver tasks of `owned_broadcast`.
+    pub const BROADCAST_RECEIVERS: usize = 10;
+    /// Messages of `owned_broadcast` (each received by every receiver).
+    pub const BROADCAST_MESSAGES: usize = 1_000;
+    /// Capacity of the channel of `owned_broadcast` (no receiver lags).
+    pub const BROADCAST_CAPACITY: usize = 1_024;
     /// Sleeping tasks of `timers`.
     pub const TIMERS: usize = 10_000;
     /// Tasks of `timers_fire_100k`.

@@ -198,7 +198,7 @@ enum Leaving {
 async fn client(
     stream: TcpStream,
     id: u64,
-    room: broadcast::Sender<'static, Message, RING>,
+    room: broadcast::SplitSender<'static, Message, RING>,
     write_timeout: Duration,
 ) {
     let mut messages = room.subscribe();

@@ -38,6 +38,7 @@ pub mod memory;
 mod recycle;
 pub mod runtime;
 mod shell;
+pub mod sync;
 pub mod task;
 
 pub use context::schedule_wake;

@@ -34,9 +34,11 @@
 //!   ([`Builder::task_capacity`]), so spawning never allocates and cannot run out of memory: when
 //!   every slot is taken you get [`SpawnError::PoolFull`] and decide (refuse the client, wait, shed
 //!   load). The runtime goes on with the other tasks.
-//! - **Channels are values, not `Arc`s.** [`sync`]'s channels have `const` constructors and a
-//!   capacity in their type; their ends borrow them. A channel that spawned tasks share is a
-//!   `static` (or leaked once at start-up); one used inside a task can live on its stack.
+//! - **Channels come two ways.** [`sync`] has Tokio's owned channels ([`sync::mpsc::channel`],
+//!   [`sync::oneshot::channel`], ...: one allocation when made, none per message, ends that move
+//!   into spawned tasks), and allocation-free ones with `const` constructors and a capacity in
+//!   their type, whose ends borrow them: a `static` shared by spawned tasks, or a value on a
+//!   task's stack.
 //! - **Time is [`time::Duration`] and [`time::Instant`]**, ebbtide's own microsecond types (a
 //!   `std::time::Duration` converts with `.into()`).
 //! - **IO traits are [`io::AsyncRead`] and [`io::AsyncWrite`]** with the familiar
@@ -168,12 +170,36 @@
 //!
 //! # Channels
 //!
-//! [`sync`] has Tokio's channels and locks: [`mpsc`](sync::mpsc) (bounded), [`oneshot`](sync::oneshot),
-//! [`watch`](sync::watch), [`broadcast`](sync::broadcast), [`Notify`](sync::Notify),
-//! [`Mutex`](sync::Mutex) and [`Semaphore`](sync::Semaphore). A channel is a value with a `const`
-//! constructor and its capacity in its type; [`split`](sync::mpsc::Channel::split) hands out its
-//! ends once, and they borrow it. Between spawned tasks (which are `'static`) the channel is a
-//! `static`:
+//! [`sync`] has Tokio's channels and locks: [`mpsc`](sync::mpsc) (bounded and unbounded),
+//! [`oneshot`](sync::oneshot), [`watch`](sync::watch), [`broadcast`](sync::broadcast),
+//! [`Notify`](sync::Notify), [`Mutex`](sync::Mutex) and [`Semaphore`](sync::Semaphore). The
+//! constructors Tokio has make owned ends, as in Tokio (one allocation per channel, none per
+//! message):
+//!
+//! ```
+//! use ebbtide_std::sync::mpsc;
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let (tx, mut rx) = mpsc::channel(16);
+//!     let worker = ebbtide_std::spawn(async move {
+//!         let mut total = 0;
+//!         while let Some(job) = rx.recv().await {
+//!             total += job;
+//!         }
+//!         total
+//!     })
+//!     .unwrap();
+//!     for job in 1..=10 {
+//!         tx.send(job).await.unwrap();
+//!     }
+//!     drop(tx);
+//!     assert_eq!(worker.await.unwrap(), 55);
+//! });
+//! ```
+//!
+//! Each module also has a channel that allocates nothing: a value with a `const` constructor
+//! and its capacity in its type; [`split`](sync::mpsc::Channel::split) hands out its ends once,
+//! and they borrow it. Between spawned tasks (which are `'static`) the channel is a `static`:
 //!
 //! ```
 //! use ebbtide_std::sync::mpsc;
@@ -304,7 +330,8 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
-pub use ebbtide_core::{join, select, sync, try_join};
+pub use ebbtide_core::{join, select, try_join};
+pub use ebbtide_host::sync;
 /// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
 ///
 /// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`, and

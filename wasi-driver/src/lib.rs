@@ -74,6 +74,7 @@ mod sys;
 pub mod task;
 pub mod time;
 
-pub use ebbtide_core::{join, select, sync, try_join};
+pub use ebbtide_core::{join, select, try_join};
+pub use ebbtide_host::sync;
 pub use runtime::{Builder, Error, Runtime};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, SpawnError};

@@ -4,9 +4,9 @@
 
 use std::hint::black_box;
 
-use ebbtide_bench::{sizes::*, time, EXECUTOR_WORKLOADS};
+use ebbtide_bench::{sizes::*, time, EXECUTOR_WORKLOADS, OWNED_CHANNEL_WORKLOADS};
 use tokio::runtime::{Builder, Runtime};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 fn main() {
     let ct = Builder::new_current_thread().build().unwrap();
@@ -18,6 +18,8 @@ fn main() {
         &[
             ("tokio-ct", EXECUTOR_WORKLOADS),
             ("tokio-mt1", EXECUTOR_WORKLOADS),
+            ("tokio-ct", OWNED_CHANNEL_WORKLOADS),
+            ("tokio-mt1", OWNED_CHANNEL_WORKLOADS),
         ],
         |runtime, workload| {
             let rt = if runtime == "tokio-ct" { &ct } else { &mt };
@@ -36,6 +38,13 @@ fn run(rt: &Runtime, workload: &str) {
         "mpsc_uncontended" => mpsc_uncontended(rt),
         "mpsc_contended" => mpsc_contended(rt),
         "request_reply" => request_reply(rt),
+        // Tokio's channels are owned already: the same code.
+        "owned_mpsc_uncontended" => mpsc_uncontended(rt),
+        "owned_mpsc_contended" => mpsc_contended(rt),
+        "owned_unbounded" => unbounded(rt),
+        "owned_oneshot_ping_pong" => ping_pong(rt),
+        "owned_request_reply" => request_reply(rt),
+        "owned_broadcast" => broadcast(rt),
         other => unreachable!("{other}"),
     }
 }
@@ -156,5 +165,43 @@ fn request_reply(rt: &Runtime) {
         }
         drop(tx);
         server.await.unwrap();
+    });
+}
+
+fn unbounded(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
+        for i in 0..UNCONTENDED {
+            tx.send(i).unwrap();
+        }
+        for _ in 0..UNCONTENDED {
+            black_box(rx.recv().await.unwrap());
+        }
+    });
+}
+
+fn broadcast(rt: &Runtime) {
+    rt.block_on(async {
+        let (tx, _) = broadcast::channel::<usize>(BROADCAST_CAPACITY);
+        let receivers: Vec<_> = (0..BROADCAST_RECEIVERS)
+            .map(|_| {
+                let mut rx = tx.subscribe();
+                tokio::spawn(async move {
+                    let mut sum = 0;
+                    while let Ok(i) = rx.recv().await {
+                        sum += i;
+                    }
+                    sum
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        for i in 0..BROADCAST_MESSAGES {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        for r in receivers {
+            black_box(r.await.unwrap());
+        }
     });
 }

@@ -56,6 +56,36 @@ pub const WORKLOADS: &[Workload] = &[
         "1,000 round trips: a oneshot sent over an mpsc of capacity 10",
     ),
     w(
+        "owned_mpsc_uncontended",
+        Kind::Time,
+        "owned channels (`mpsc::channel(5_000)` made in the run): send 5,000 then receive 5,000",
+    ),
+    w(
+        "owned_mpsc_contended",
+        Kind::Time,
+        "owned `mpsc::channel(100)`: 5 producer tasks x 1,000 messages, one consumer",
+    ),
+    w(
+        "owned_unbounded",
+        Kind::Time,
+        "owned `mpsc::unbounded_channel()`: send 5,000 then receive 5,000",
+    ),
+    w(
+        "owned_oneshot_ping_pong",
+        Kind::Time,
+        "`ping_pong` with owned `oneshot::channel()`s, two made per task",
+    ),
+    w(
+        "owned_request_reply",
+        Kind::Time,
+        "`request_reply` with owned channels: a fresh `oneshot::channel()` per round trip over an `mpsc::channel(10)`",
+    ),
+    w(
+        "owned_broadcast",
+        Kind::Time,
+        "owned `broadcast::channel(1_024)`: 1,000 messages to 10 receiver tasks",
+    ),
+    w(
         "timers",
         Kind::Time,
         "10,000 tasks sleeping 1-10 ms (distinct), real clock: total time",

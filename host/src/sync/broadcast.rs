@@ -1,0 +1,446 @@
+//! Multi-producer, multi-consumer channels where every receiver sees every message, with owned
+//! ends, as in Tokio.
+//!
+//! [`channel`] makes one that keeps the last `capacity` messages (rounded up to a power of
+//! two, as in Tokio) in a ring allocated once. A receiver that falls further behind gets
+//! [`RecvError::Lagged`] with the number of messages it missed, then continues from the oldest
+//! one kept. Each receiver gets a clone of each message (`T: Clone`), made under that message's
+//! slot read lock, as in Tokio. A message stays in its slot until a newer one overwrites it or
+//! the channel is dropped.
+//!
+//! The static channel of [`ebbtide_core::sync::broadcast`] is here too: [`Channel`], whose
+//! ends are [`SplitSender`] and [`SplitReceiver`].
+//!
+//! # Examples
+//!
+//! ```
+//! use ebbtide_std::sync::broadcast;
+//!
+//! ebbtide_std::Runtime::new().unwrap().block_on(async {
+//!     let (tx, mut rx1) = broadcast::channel(16);
+//!     let mut rx2 = tx.subscribe();
+//!     tx.send(10).unwrap();
+//!     tx.send(20).unwrap();
+//!     assert_eq!(rx1.recv().await, Ok(10));
+//!     assert_eq!(rx1.recv().await, Ok(20));
+//!     assert_eq!(rx2.recv().await, Ok(10));
+//!     assert_eq!(rx2.recv().await, Ok(20));
+//! });
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::task::{Context, Poll, Waker};
+
+use super::{lock, register, wake_all, Register, Slab};
+
+pub use ebbtide_core::sync::broadcast::{
+    Channel, Receiver as SplitReceiver, RecvError, RecvFuture, SendError, Sender as SplitSender,
+    TryRecvError,
+};
+
+/// The errors of the broadcast channel, at Tokio's paths.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::sync::broadcast::{self, error::RecvError};
+///
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let (tx, mut rx) = broadcast::channel::<u8>(1);
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Err(RecvError::Closed));
+/// });
+/// ```
+pub mod error {
+    pub use ebbtide_core::sync::broadcast::{RecvError, SendError, TryRecvError};
+}
+
+struct Slot<T> {
+    /// The position of the message in `value`.
+    pos: u64,
+    value: Option<T>,
+}
+
+struct Tail {
+    /// The position of the next message.
+    pos: u64,
+    senders: usize,
+    receivers: usize,
+    /// One waker slot per receiver.
+    wakers: Slab<Option<Waker>>,
+}
+
+struct Shared<T> {
+    slots: Box<[RwLock<Slot<T>>]>,
+    mask: u64,
+    tail: Mutex<Tail>,
+}
+
+impl<T> Shared<T> {
+    fn new_receiver(self: &Arc<Self>) -> Receiver<T> {
+        let mut tail = lock(&self.tail);
+        tail.receivers += 1;
+        let waker_slot = tail.wakers.insert(None);
+        let next = tail.pos;
+        drop(tail);
+        Receiver {
+            shared: self.clone(),
+            next,
+            waker_slot,
+        }
+    }
+}
+
+/// Makes a broadcast channel keeping the last `capacity` messages (rounded up to a power of
+/// two); returns a sender and a first receiver.
+///
+/// # Panics
+///
+/// If `capacity` is 0.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::sync::broadcast::{self, error::TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel(2);
+/// for i in 0..3 {
+///     tx.send(i).unwrap();
+/// }
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// ```
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "broadcast channel requires capacity > 0");
+    let capacity = capacity.next_power_of_two();
+    let slots = (0..capacity)
+        .map(|_| {
+            RwLock::new(Slot {
+                pos: 0,
+                value: None,
+            })
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        slots,
+        mask: capacity as u64 - 1,
+        tail: Mutex::new(Tail {
+            pos: 0,
+            senders: 1,
+            receivers: 0,
+            wakers: Slab::new(),
+        }),
+    });
+    let receiver = shared.new_receiver();
+    (Sender { shared }, receiver)
+}
+
+/// The sending end of a broadcast channel. Clone it for more producers; receivers see
+/// [`RecvError::Closed`] once every sender is dropped and they have caught up.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = ebbtide_std::sync::broadcast::channel(4);
+/// let tx2 = tx.clone();
+/// tx.send(1).unwrap();
+/// tx2.send(2).unwrap();
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// ```
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A receiving end of a broadcast channel: sees every message sent after it subscribed.
+///
+/// # Examples
+///
+/// ```
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let (tx, mut rx) = ebbtide_std::sync::broadcast::channel(4);
+///     let task = ebbtide_std::spawn(async move { rx.recv().await.unwrap() }).unwrap();
+///     tx.send("hello").unwrap();
+///     assert_eq!(task.await.unwrap(), "hello");
+/// });
+/// ```
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The position of the next message to receive.
+    next: u64,
+    waker_slot: usize,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every receiver; returns how many there are. Fails, handing the value
+    /// back, when there is none (the value is then not stored).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when no receiver is subscribed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = ebbtide_std::sync::broadcast::channel(4);
+    /// assert_eq!(tx.send(1).unwrap(), 1);
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).unwrap_err().0, 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let shared = &*self.shared;
+        let mut tail = lock(&shared.tail);
+        if tail.receivers == 0 {
+            return Err(SendError(value));
+        }
+        let pos = tail.pos;
+        tail.pos += 1;
+        let old = {
+            let mut slot = shared.slots[(pos & shared.mask) as usize]
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            slot.pos = pos;
+            slot.value.replace(value)
+        };
+        let receivers = tail.receivers;
+        wake_all(&shared.tail, tail, |t| &mut t.wakers);
+        drop(old);
+        Ok(receivers)
+    }
+
+    /// A new receiver that sees the messages sent from now on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = ebbtide_std::sync::broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut late = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(late.try_recv(), Ok(2));
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        self.shared.new_receiver()
+    }
+
+    /// The number of receivers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = ebbtide_std::sync::broadcast::channel::<u8>(4);
+    /// let _other = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.shared.tail).receivers
+    }
+
+    /// Whether `other` sends into the same channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = ebbtide_std::sync::broadcast::channel::<u8>(4);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        lock(&self.shared.tail).senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut tail = lock(&self.shared.tail);
+        tail.senders -= 1;
+        if tail.senders == 0 {
+            wake_all(&self.shared.tail, tail, |t| &mut t.wakers);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Receives the next message, waiting for one.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] with the number of messages missed when this receiver fell more
+    /// than the capacity behind (the next call returns the oldest message kept);
+    /// [`RecvError::Closed`] once every sender is dropped and every message was received.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::broadcast::{self, error::RecvError};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let (tx, mut rx) = broadcast::channel(1);
+    ///     tx.send(1).unwrap();
+    ///     tx.send(2).unwrap();
+    ///     drop(tx);
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Lagged(1)));
+    ///     assert_eq!(rx.recv().await, Ok(2));
+    ///     assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Receives the next message if one is there now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when nothing new is there, [`TryRecvError::Lagged`] and
+    /// [`TryRecvError::Closed`] as for [`recv`](Receiver::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::broadcast::{self, error::TryRecvError};
+    ///
+    /// let (tx, mut rx) = broadcast::channel::<u8>(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        match self.recv_inner(None) {
+            Poll::Ready(Ok(value)) => Ok(value),
+            Poll::Ready(Err(RecvError::Lagged(missed))) => Err(TryRecvError::Lagged(missed)),
+            Poll::Ready(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
+            Poll::Pending => Err(TryRecvError::Empty),
+        }
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        self.recv_inner(Some(cx))
+    }
+
+    fn recv_inner(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Result<T, RecvError>> {
+        let shared = &*self.shared;
+        let mut fresh = None;
+        loop {
+            {
+                let slot = shared.slots[(self.next & shared.mask) as usize]
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if slot.pos == self.next {
+                    if let Some(value) = &slot.value {
+                        let value = value.clone();
+                        drop(slot);
+                        self.next += 1;
+                        return Poll::Ready(Ok(value));
+                    }
+                }
+            }
+            let mut tail = lock(&shared.tail);
+            if tail.pos > self.next {
+                let oldest = tail.pos.saturating_sub(shared.mask + 1);
+                if self.next < oldest {
+                    let missed = oldest - self.next;
+                    self.next = oldest;
+                    return Poll::Ready(Err(RecvError::Lagged(missed)));
+                }
+                // Written since the slot was read: read it again.
+                continue;
+            }
+            if tail.senders == 0 {
+                return Poll::Ready(Err(RecvError::Closed));
+            }
+            let Some(cx) = cx.as_deref() else {
+                return Poll::Pending;
+            };
+            match register(tail.wakers.get_mut(self.waker_slot), cx, &mut fresh) {
+                Register::Done(old) => {
+                    drop(tail);
+                    drop(old);
+                    return Poll::Pending;
+                }
+                Register::NeedWaker => {
+                    drop(tail);
+                    fresh = Some(cx.waker().clone());
+                }
+            }
+        }
+    }
+
+    /// A new receiver that sees the messages sent from now on (not the ones this one has yet to
+    /// receive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = ebbtide_std::sync::broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut fresh = rx.resubscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(fresh.try_recv(), Ok(2));
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn resubscribe(&self) -> Receiver<T> {
+        self.shared.new_receiver()
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The number of messages this receiver has yet to receive (at most the capacity counts
+    /// as kept; more means it lagged).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = ebbtide_std::sync::broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// assert!(!rx.is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        (lock(&self.shared.tail).pos - self.next) as usize
+    }
+
+    /// Whether this receiver has received everything sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = ebbtide_std::sync::broadcast::channel::<u8>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let mut tail = lock(&self.shared.tail);
+        tail.receivers -= 1;
+        let old = tail.wakers.remove(self.waker_slot);
+        drop(tail);
+        drop(old);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
