@@ -5,26 +5,29 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::task::{spawn_blocking, JoinSet};
-use ebbtide_std::time::{sleep, Duration};
 use ebbtide_std::Runtime;
 
 #[test]
 fn outputs_come_in_the_order_tasks_finish() {
+    use ebbtide_std::sync::oneshot;
     Runtime::new().unwrap().block_on(async {
         let mut set = JoinSet::new();
-        for i in (1..=5u64).rev() {
+        let mut go = Vec::new();
+        for i in 0..5u64 {
+            let (tx, rx) = oneshot::channel::<()>();
+            go.push(Some(tx));
             set.spawn(async move {
-                sleep(Duration::from_millis(i * 3)).await;
+                rx.await.unwrap();
                 i
             })
             .unwrap();
         }
         assert_eq!(set.len(), 5);
-        let mut order = Vec::new();
-        while let Some(output) = set.join_next().await {
-            order.push(output.unwrap());
+        // Let the tasks finish in an order of our choosing: each one alone.
+        for i in [3, 0, 4, 1, 2] {
+            go[i].take().unwrap().send(()).unwrap();
+            assert_eq!(set.join_next().await.unwrap().unwrap(), i as u64);
         }
-        assert_eq!(order, [1, 2, 3, 4, 5]);
         assert!(set.is_empty());
         assert!(set.join_next().await.is_none());
     });
