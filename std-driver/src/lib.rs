@@ -30,10 +30,12 @@
 //! - **One thread**, like Tokio's `current_thread` runtime: tasks never run in parallel with each
 //!   other. [`spawn`] still wants `Send` futures (so a [`Handle`] can spawn from other threads);
 //!   [`spawn_local`] takes the others. Blocking or CPU-heavy work goes to [`spawn_blocking`].
-//! - **`spawn` returns a `Result`.** A task lives in a slot reserved when the runtime was built
-//!   ([`Builder::task_capacity`]), so spawning never allocates and cannot run out of memory: when
-//!   every slot is taken you get [`SpawnError::PoolFull`] and decide (refuse the client, wait, shed
-//!   load). The runtime goes on with the other tasks.
+//! - **`spawn` returns a `Result`.** A task lives in a slot of the runtime's task memory, reserved
+//!   when the runtime was built ([`Builder::task_capacity`]) and grown by segments when a size
+//!   class runs out, so spawning allocates only when it grows a class. With a limit
+//!   ([`Builder::task_limit`], or [`Builder::fixed_task_memory`]), a class at its limit gives
+//!   [`SpawnError::PoolFull`] and you decide (refuse the client, wait, shed load). The runtime
+//!   goes on with the other tasks.
 //! - **Channels are values, not `Arc`s.** [`sync`]'s channels have `const` constructors and a
 //!   capacity in their type; their ends borrow them. A channel that spawned tasks share is a
 //!   `static` (or leaked once at start-up); one used inside a task can live on its stack.
@@ -71,14 +73,14 @@
 //! });
 //! ```
 //!
-//! Slots come in four size classes (a task goes in the smallest that holds its future). When the
-//! class is full, `spawn` says so instead of allocating:
+//! Slots come in four size classes (a task goes in the smallest that holds its future). When a
+//! class is full and may not grow, `spawn` says so:
 //!
 //! ```
 //! use ebbtide_std::{Runtime, SpawnError};
 //!
-//! // One slot of the smallest class and none of the others, to show a full pool.
-//! let runtime = Runtime::builder().task_slots([1, 0, 0, 0]).build().unwrap();
+//! // One slot of the smallest class and none of the others, never more, to show a full pool.
+//! let runtime = Runtime::builder().task_slots([1, 0, 0, 0]).fixed_task_memory().build().unwrap();
 //! runtime.block_on(async {
 //!     let first = ebbtide_std::spawn(std::future::pending::<()>()).unwrap();
 //!     let second = ebbtide_std::spawn(async {});

@@ -56,7 +56,11 @@ fn abort_gives_cancelled() {
 
 #[test]
 fn full_pool_is_an_error() {
-    let runtime = Runtime::builder().task_slots([2, 1, 1, 1]).build().unwrap();
+    let runtime = Runtime::builder()
+        .task_slots([2, 1, 1, 1])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let a = ebbtide_wasi::spawn(async {}).unwrap();
         let b = ebbtide_wasi::spawn(async {}).unwrap();
