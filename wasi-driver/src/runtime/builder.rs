@@ -124,7 +124,7 @@ impl Builder {
     ///     assert_eq!(tasks.len(), 16);
     ///     assert!(matches!(error, SpawnError::PoolFull { capacity: 16, .. }));
     ///     assert!(error.to_string().contains("Builder::task_limit"));
-    /// }).unwrap();
+    /// });
     /// ```
     pub fn task_limit(mut self, n: usize) -> Builder {
         self.tasks = self.tasks.task_limit(n);
