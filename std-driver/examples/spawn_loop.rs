@@ -40,9 +40,9 @@ fn main() {
             let total = start.elapsed();
             if round >= 2 {
                 println!(
-                    "{{\"workload\":\"host_spawn_{N}\",\"mode\":\"{mode}\",\"spawn_ns\":{},\"spawn_join_ns\":{}}}",
-                    spawned.as_nanos() / N as u128,
-                    total.as_nanos() / N as u128
+                    "{{\"workload\":\"host_spawn_{N}\",\"mode\":\"{mode}\",\"spawn_ns\":{:.2},\"spawn_join_ns\":{:.2}}}",
+                    spawned.as_nanos() as f64 / N as f64,
+                    total.as_nanos() as f64 / N as f64
                 );
             }
         }
