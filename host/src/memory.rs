@@ -354,7 +354,7 @@ enum Limit {
 /// a class may grow when its slots run out ([`task_limit`](Options::task_limit),
 /// [`task_slot_limits`](Options::task_slot_limits), [`fixed`](Options::fixed); by default, as
 /// far as memory allows). A class at its limit refuses spawns with
-/// [`SpawnError::PoolFull`](crate::SpawnError::PoolFull): backpressure for a server that would
+/// [`SpawnError::PoolFull`]: backpressure for a server that would
 /// rather turn a client away than run out of memory.
 ///
 /// # Examples
