@@ -20,21 +20,19 @@ const CLIENTS: usize = 10_000;
 /// Clients connecting at once (the listener's backlog is 1,024).
 const WAVE: usize = 500;
 /// File descriptors each process needs beyond the clients' sockets.
-const SPARE_FDS: u64 = 200;
+const SPARE_FDS: libc::rlim_t = 200;
 /// The environment variable that makes `echo_10k_server` serve.
 const SERVER_ENV: &str = "ECHO_10K_SERVER";
 
 /// Raises this process's soft `RLIMIT_NOFILE` to the hard limit; returns the new soft limit.
-fn raise_nofile() -> u64 {
+fn raise_nofile() -> libc::rlim_t {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `limit` is a valid `rlimit` to write.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let got = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(got, 0);
     limit.rlim_cur = limit.rlim_max;
     // SAFETY: `limit` is a valid `rlimit`, its soft limit no higher than its hard one.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
@@ -45,7 +43,7 @@ fn raise_nofile() -> u64 {
     }
     // SAFETY: as above.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    limit.rlim_cur as u64
+    limit.rlim_cur
 }
 
 /// Connections alive on the server, and the most at once.
@@ -127,7 +125,7 @@ fn echo_10k_server() {
 #[test]
 fn ten_thousand_clients_on_default_runtimes() {
     let fds = raise_nofile();
-    if fds < CLIENTS as u64 + SPARE_FDS {
+    if fds < CLIENTS as libc::rlim_t + SPARE_FDS {
         eprintln!("skipped: RLIMIT_NOFILE's hard limit is {fds}, below {CLIENTS} clients");
         return;
     }
