@@ -264,7 +264,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] when the task's size class is full; [`SpawnError::Shutdown`]
+    /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
+    /// ([`Builder::task_limit`]; without one, task memory grows); [`SpawnError::Shutdown`]
     /// when the runtime was dropped (the future is dropped, not run).
     pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
     where

@@ -224,7 +224,8 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] when the task's size class is full.
+    /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
+    /// ([`Builder::task_limit`]; without one, task memory grows).
     ///
     /// # Examples
     ///
