@@ -526,6 +526,11 @@ pub enum SpawnError {
         pool: &'static str,
         /// How many tasks the pool holds.
         capacity: usize,
+        /// What to change for more room, completing "wait for tasks to finish and drop their
+        /// JoinHandles, or …" in the message: `"raise N in TaskPool<N, SIZE>"` for a
+        /// [`TaskPool`](crate::TaskPool); a driver that grows its task memory names its own
+        /// setting (ebbtide-std: `Builder::task_limit`).
+        hint: &'static str,
     },
     /// The runtime the spawner (a driver's handle) belongs to has shut down: its tasks were
     /// cancelled and it runs no new ones.
@@ -535,10 +540,14 @@ pub enum SpawnError {
 impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpawnError::PoolFull { pool, capacity } => write!(
+            SpawnError::PoolFull {
+                pool,
+                capacity,
+                hint,
+            } => write!(
                 f,
                 "task pool `{pool}` is full ({capacity} tasks): wait for tasks to finish and drop \
-                 their JoinHandles, or raise N in TaskPool<N, SIZE>"
+                 their JoinHandles, or {hint}"
             ),
             SpawnError::Shutdown => f.write_str(
                 "the runtime has shut down: a handle that outlived its runtime cannot spawn",

@@ -17,6 +17,12 @@ use crate::raw::{task, TaskSlot};
 /// The name of a pool made without one.
 const UNNAMED: &str = "unnamed";
 
+/// How to make room in a full [`TaskPool`], for [`SpawnError::PoolFull`]'s message.
+const TASK_POOL_HINT: &str = "raise N in TaskPool<N, SIZE>";
+
+/// How to make room in a full [`SlicePool`], for [`SpawnError::PoolFull`]'s message.
+const SLICE_POOL_HINT: &str = "give the SlicePool more slots";
+
 /// The slot size of a [`TaskPool`] when none is given: room for a future (or output) of 256 bytes.
 pub const DEFAULT_TASK_SIZE: usize = 256;
 
@@ -46,7 +52,7 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// let spawner = EXECUTOR.runner().unwrap().spawner();
 /// let first = spawner.spawn(&NET, async {}).unwrap();
 /// let err = spawner.spawn(&NET, async {}).unwrap_err();
-/// assert_eq!(err, SpawnError::PoolFull { pool: "net", capacity: 1 });
+/// assert!(matches!(err, SpawnError::PoolFull { pool: "net", capacity: 1, .. }));
 /// assert!(err.to_string().contains("raise N"));
 /// # drop(first);
 /// ```
@@ -146,7 +152,14 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_in(self.name(), &self.slots, &self.next, executor, future)
+        spawn_in(
+            self.name(),
+            TASK_POOL_HINT,
+            &self.slots,
+            &self.next,
+            executor,
+            future,
+        )
     }
 
     fn spawn_fitting_on<F: Future + 'static>(
@@ -154,7 +167,14 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(self.name(), &self.slots, &self.next, executor, future)
+        spawn_fitting_in(
+            self.name(),
+            TASK_POOL_HINT,
+            &self.slots,
+            &self.next,
+            executor,
+            future,
+        )
     }
 
     unsafe fn cancel_all(&'static self) -> usize {
@@ -183,6 +203,7 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
 /// fails to compile.
 fn spawn_in<F: Future + 'static, const SIZE: usize>(
     name: &'static str,
+    hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
     next: &AtomicUsize,
     executor: &'static Executor,
@@ -190,27 +211,38 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
-    spawn_fitting_in(name, slots, next, executor, future)
+    spawn_fitting_in(name, hint, slots, next, executor, future)
 }
 
 /// [`spawn_in`] with a run-time size check (folded away by the compiler) instead of the
 /// compile-time one, for callers that chose the pool from `F`'s size themselves.
 fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
     name: &'static str,
+    hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
     next: &AtomicUsize,
     executor: &'static Executor,
     future: F,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
-    match task::spawn(slots, next, executor.scheduler(), future) {
-        // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
-        // `F::Output`.
-        Ok(header) => Ok(unsafe { JoinHandle::from_raw(header) }),
-        Err(_future) => Err(SpawnError::PoolFull {
-            pool: name,
-            capacity: slots.len(),
-        }),
-    }
+    try_spawn_in(slots, next, executor, future).map_err(|_future| SpawnError::PoolFull {
+        pool: name,
+        capacity: slots.len(),
+        hint,
+    })
+}
+
+/// [`spawn_fitting_in`] that gives the future back when every slot is taken.
+#[inline]
+fn try_spawn_in<F: Future + 'static, const SIZE: usize>(
+    slots: &'static [TaskSlot<SIZE>],
+    next: &AtomicUsize,
+    executor: &'static Executor,
+    future: F,
+) -> Result<JoinHandle<F::Output>, F> {
+    let header = task::spawn(slots, next, executor.scheduler(), future)?;
+    // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
+    // `F::Output`.
+    Ok(unsafe { JoinHandle::from_raw(header) })
 }
 
 /// Cancels every unfinished task in `slots`; see [`Runner::cancel_all`](crate::Runner::cancel_all).
@@ -365,6 +397,66 @@ impl<const SIZE: usize> SlicePool<SIZE> {
             SlicePool { name, next: AtomicUsize::new(0), slots }
         }
     }
+
+    /// Spawns `future` on `executor` in a free slot, from any thread; gives the future back
+    /// when every slot holds a task, so that a caller with more pools (a driver whose task
+    /// memory grows by segments) can try the next one without losing it. Never allocates.
+    ///
+    /// # Panics
+    ///
+    /// When `F` (or its output) does not fit the slots, or needs more alignment than they offer
+    /// (a caller picks the pool by `F`'s size, as [`size_classes::class_of`] does; the check is
+    /// folded away when it holds).
+    ///
+    /// [`size_classes::class_of`]: crate::size_classes::class_of
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, SlicePool, TaskSlot};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// let pool: &'static SlicePool<64> =
+    ///     Box::leak(Box::new(SlicePool::new("one", Box::leak(Box::new([TaskSlot::new()])))));
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let first = pool.try_spawn(&EXECUTOR, async { 1 }).ok().unwrap();
+    /// let second = pool.try_spawn(&EXECUTOR, async { 2 }).err().unwrap();
+    /// assert_eq!(runner.run_until(first, || {}), Ok(1));
+    /// // The slot is free again: the future that was given back fits now.
+    /// let second = pool.try_spawn(&EXECUTOR, second).ok().unwrap();
+    /// assert_eq!(runner.run_until(second, || {}), Ok(2));
+    /// ```
+    #[inline]
+    pub fn try_spawn<F>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, F>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+    {
+        try_spawn_in(self.slots, &self.next, executor, future)
+    }
+
+    /// [`try_spawn`](SlicePool::try_spawn) for a future that need not be `Send`.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread is the one that polls `executor` (holds its
+    /// [`Runner`](crate::Runner)), and stays so for as long as the task lives.
+    ///
+    /// # Panics
+    ///
+    /// As for [`try_spawn`](SlicePool::try_spawn).
+    #[inline]
+    pub unsafe fn try_spawn_local<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, F> {
+        try_spawn_in(self.slots, &self.next, executor, future)
+    }
 }
 
 impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
@@ -373,7 +465,14 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_in(self.name, self.slots, &self.next, executor, future)
+        spawn_in(
+            self.name,
+            SLICE_POOL_HINT,
+            self.slots,
+            &self.next,
+            executor,
+            future,
+        )
     }
 
     fn spawn_fitting_on<F: Future + 'static>(
@@ -381,7 +480,14 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(self.name, self.slots, &self.next, executor, future)
+        spawn_fitting_in(
+            self.name,
+            SLICE_POOL_HINT,
+            self.slots,
+            &self.next,
+            executor,
+            future,
+        )
     }
 
     unsafe fn cancel_all(&'static self) -> usize {

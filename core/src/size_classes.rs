@@ -7,7 +7,9 @@
 //! a future larger than the largest class (or over-aligned) does not compile.
 //!
 //! The driver allocates the slots once, when its runtime is built (this crate never allocates),
-//! and leaks them: slots must outlive every waker that points at them.
+//! and leaks them: slots must outlive every waker that points at them. (ebbtide-host's task
+//! memory, which grows, keeps a list of [`SlicePool`] segments per class instead, and spawns with
+//! [`SlicePool::try_spawn`].)
 //!
 //! # Examples
 //!

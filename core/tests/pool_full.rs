@@ -15,7 +15,8 @@ fn full_pool_reports_which_pool_and_how_to_grow_it() {
         err,
         SpawnError::PoolFull {
             pool: "workers",
-            capacity: 2
+            capacity: 2,
+            hint: "raise N in TaskPool<N, SIZE>",
         }
     );
     let message = err.to_string();

@@ -34,6 +34,12 @@
 //! is dropped, which closes what it owns alone), which only happens when more than
 //! `BIN_CAPACITY` runtimes were alive at once. A runtime whose capacities match no set in the
 //! bin is built new.
+//!
+//! The key is the [`Options`] a runtime was built with, not what its task memory grew to: a set
+//! whose classes grew (see [`memory`](crate::memory)) serves the next runtime with its grown
+//! segments, all free of futures (its tasks are complete; their slots come back as their
+//! `JoinHandle`s go), and that runtime's task capacity starts there. Its limits are those of the
+//! same `Options`, so a grown memory never exceeds them.
 
 use std::any::Any;
 use std::sync::{Mutex, MutexGuard};

@@ -47,8 +47,9 @@ use crate::shell::Shell;
 /// A runtime over the host driver `D`: one thread runs every task, and waits through `D` for IO
 /// and the next timer in one wait. Drivers wrap it in their own `Runtime` type.
 ///
-/// Memory for tasks is reserved when the runtime is built; spawning allocates nothing after
-/// that. Dropping the runtime cancels its tasks and keeps its parts for the next runtime with the
+/// Memory for tasks is reserved when the runtime is built, and grows by segments when a size
+/// class runs out, up to the [`Options`]' limit (see [`memory`]); spawning allocates only when it
+/// grows a class. Dropping the runtime cancels its tasks and keeps its parts for the next runtime with the
 /// same capacities (see the [module docs](self)).
 pub struct Runtime<D: HostDriver> {
     shell: &'static Shell,
@@ -101,7 +102,8 @@ impl<D: HostDriver> Runtime<D> {
         let executor: &'static Executor = Box::leak(Box::new(Executor::with_wake_hook(wake_hook)));
         let shell: &'static Shell = Box::leak(Box::new(Shell {
             executor,
-            tasks: memory::reserve(options.slots()),
+            tasks: memory::reserve(options),
+            task_limit: options.total_limit(),
             spawn_gate: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
             driver: shared,
@@ -321,7 +323,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] when the task's size class is full; [`SpawnError::Shutdown`]
+    /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit (see
+    /// [`Options`]); [`SpawnError::Shutdown`]
     /// when the runtime was dropped (the future is dropped, not run).
     pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
     where
@@ -341,9 +344,16 @@ impl Handle {
         self.shell.tasks.len()
     }
 
-    /// Task slots, over every size class.
+    /// Task slots now, over every size class: the reservation plus what the classes grew by.
+    /// It only grows (and stays as it is when a new runtime reuses this one's memory).
     pub fn task_capacity(&self) -> usize {
         self.shell.tasks.capacity()
+    }
+
+    /// The most task slots the runtime may have, over every size class (see [`Options`]); `None`
+    /// when the classes grow as far as memory allows.
+    pub fn task_limit(&self) -> Option<usize> {
+        self.shell.task_limit
     }
 
     /// Whether the handle's runtime is alive (built, and not dropped).

@@ -16,6 +16,8 @@ use crate::memory::TaskMemory;
 pub(crate) struct Shell {
     pub(crate) executor: &'static Executor,
     pub(crate) tasks: &'static TaskMemory,
+    /// The most slots `tasks` may have over every class (`Options::total_limit`).
+    pub(crate) task_limit: Option<usize>,
     /// Spawns in flight (times two) and [`GATE_CLOSED`]: a dropping runtime closes the gate, then
     /// waits for the spawns that got in before it cancels every task, so that no task lands in
     /// the pools after the cancellation (where the next runtime would run it).

@@ -17,8 +17,9 @@ use crate::join::CatchUnwind;
 ///
 /// # Errors
 ///
-/// [`SpawnError::PoolFull`] when every slot of that class holds a task; the runtime keeps
-/// running the others. [`SpawnError::Shutdown`] while the runtime drops (from the destructor of
+/// [`SpawnError::PoolFull`] when every slot of that class holds a task and the class is at its
+/// limit (a runtime's task memory grows by default; see [`Options`](crate::Options)); the
+/// runtime keeps running the others. [`SpawnError::Shutdown`] while the runtime drops (from the destructor of
 /// a task it cancels).
 ///
 /// # Panics

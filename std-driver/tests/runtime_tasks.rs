@@ -8,7 +8,11 @@ use ebbtide_std::{Handle, JoinError, Runtime, SpawnError};
 
 #[test]
 fn spawning_past_capacity_is_an_error_and_the_runtime_keeps_running() {
-    let runtime = Runtime::builder().task_slots([4, 1, 1, 1]).build().unwrap();
+    let runtime = Runtime::builder()
+        .task_slots([4, 1, 1, 1])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let mut handles = Vec::new();
         for i in 0..4 {

@@ -202,7 +202,11 @@ async fn served(addr: SocketAddr) -> (bool, TcpStream) {
 fn a_full_task_pool_refuses_one_connection_and_keeps_serving() {
     // Two slots of each size: the accept loop runs in `block_on` itself (not a task), so the
     // echo tasks have two slots and a third connection finds the pool full.
-    let runtime = Runtime::builder().task_slots([2, 2, 2, 2]).build().unwrap();
+    let runtime = Runtime::builder()
+        .task_slots([2, 2, 2, 2])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

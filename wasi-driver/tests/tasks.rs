@@ -56,7 +56,11 @@ fn abort_gives_cancelled() {
 
 #[test]
 fn full_pool_is_an_error() {
-    let runtime = Runtime::builder().task_slots([2, 1, 1, 1]).build().unwrap();
+    let runtime = Runtime::builder()
+        .task_slots([2, 1, 1, 1])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let a = ebbtide_wasi::spawn(async {}).unwrap();
         let b = ebbtide_wasi::spawn(async {}).unwrap();
@@ -89,4 +93,59 @@ fn runtimes_run_one_after_another() {
         });
         assert_eq!(value, i);
     }
+}
+
+/// A task of the 4 KiB class (2 KiB of state held across an await) that returns `i`.
+async fn four_kib_task(i: usize) -> usize {
+    let big = [i as u8; 2048];
+    yield_now().await;
+    std::hint::black_box(&big);
+    i
+}
+
+#[test]
+fn a_default_runtime_grows_past_its_reservation() {
+    // The default reserves 64 slots of 4 KiB (task_capacity(256) / 4); the class grows.
+    let n = if cfg!(miri) { 70 } else { 1_000 };
+    let runtime = Runtime::new().unwrap();
+    let reserved = runtime.task_capacity();
+    assert_eq!(reserved, 256 + 128 + 64 + 16);
+    assert_eq!(runtime.task_limit(), None);
+    let sum = runtime.block_on(async move {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| ebbtide_wasi::spawn(four_kib_task(i)).expect("memory grows"))
+            .collect();
+        let mut sum = 0;
+        for task in tasks {
+            sum += task.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, n * (n - 1) / 2);
+    assert!(runtime.task_capacity() >= reserved - 64 + n);
+}
+
+#[test]
+fn task_limit_refuses_naming_the_setting() {
+    let runtime = Runtime::builder()
+        .task_capacity(8)
+        .task_limit(16)
+        .build()
+        .unwrap();
+    assert_eq!(runtime.task_limit(), Some(16 + 8 + 4 + 1));
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        let error = loop {
+            match ebbtide_wasi::spawn(four_kib_task(tasks.len())) {
+                Ok(task) => tasks.push(task),
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(tasks.len(), 4);
+        assert!(matches!(error, SpawnError::PoolFull { capacity: 4, .. }));
+        assert!(error.to_string().contains("Builder::task_limit"), "{error}");
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
 }

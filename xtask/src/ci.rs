@@ -179,7 +179,12 @@ const CORE_RAW_TESTS: &[&str] = &[
 /// needs one is marked `#[cfg_attr(miri, ignore = "why")]`. The library's unit tests (the blocking
 /// pool's) leak their pools on purpose, which Miri reports; `spawn_blocking` covers the pool
 /// instead.
-const STD_MIRI_TESTS: &[&str] = &["runtime_tasks", "runtime_time", "spawn_blocking"];
+const STD_MIRI_TESTS: &[&str] = &[
+    "runtime_tasks",
+    "runtime_time",
+    "spawn_blocking",
+    "task_memory",
+];
 
 /// ebbtide-wasi's tests that run on the host under Miri, on the driver's host stub
 /// (`wasi-driver/src/sys/unsupported.rs`): it waits for timers with a thread sleep and fails every

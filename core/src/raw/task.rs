@@ -36,12 +36,15 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
     for offset in 0..len {
         let index = (start + offset) % len;
         let slot = &slots[index];
+        let state = &slot.head.header.state;
+        // A plain read first: a full pool (or a full segment of a growing one) is scanned
+        // without a read-modify-write per taken slot.
+        if state.load(Ordering::Relaxed) != 0 {
+            continue;
+        }
         // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we
         // have written its scheduler and vtable.
-        if slot
-            .head
-            .header
-            .state
+        if state
             .compare_exchange(
                 0,
                 CLAIMED | SCHEDULED | HANDLE,

@@ -6,9 +6,21 @@ use super::{DriverOptions, Runtime};
 
 /// Capacities of a [`Runtime`], chosen before it is built.
 ///
-/// Everything here is reserved at build time; nothing grows later. Running out is an error value
-/// where it happens (`SpawnError::PoolFull`, an `io::Error` on registration), never a panic or a
-/// silent allocation.
+/// Everything here is reserved at build time. Task memory is the one thing that grows: a size
+/// class whose slots run out gets a new segment of slots (as many as it had: it doubles), so by
+/// default a runtime serves as many concurrent tasks as memory allows, and spawning allocates
+/// only when it grows a class. Grown memory is kept (wakers may point at it) and serves the next
+/// runtime built with the same settings.
+///
+/// To bound task memory, set [`task_limit`](Builder::task_limit) (or
+/// [`task_slot_limits`](Builder::task_slot_limits)): a class at its limit refuses spawns with
+/// `SpawnError::PoolFull`, whose message names `Builder::task_limit`. That is backpressure: a
+/// server logs it and turns the client away instead of running out of memory. For memory that is
+/// all reserved up front and never grows, use [`task_capacity`](Builder::task_capacity) (or
+/// [`task_slots`](Builder::task_slots)) with [`fixed_task_memory`](Builder::fixed_task_memory).
+///
+/// Running out of anything is an error value where it happens (`SpawnError::PoolFull`, an
+/// `io::Error` on registration), never a panic.
 ///
 /// # Examples
 ///
@@ -50,19 +62,89 @@ impl Builder {
         }
     }
 
-    /// How many tasks can be alive at once. Slots come in four size classes
-    /// ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of 256 bytes, `n / 2` of 1 KiB,
-    /// `n / 4` of 4 KiB and `n / 16` of 16 KiB (at least a few of each): about 2.8 MiB for the
-    /// default of 1,024. Use
-    /// [`task_slots`](Builder::task_slots) to set each class.
+    /// Reserves room for `n` tasks when the runtime is built (the default is 1,024). Slots
+    /// come in four size classes ([`SLOT_SIZES`](crate::runtime::SLOT_SIZES)): `n` of 256
+    /// bytes, `n / 2` of 1 KiB, `n / 4` of 4 KiB and `n / 16` of 16 KiB (at least a few of
+    /// each): about 2.8 MiB for 1,024. A class that runs out grows beyond this unless
+    /// [`task_limit`](Builder::task_limit) or [`fixed_task_memory`](Builder::fixed_task_memory)
+    /// forbids it. Use [`task_slots`](Builder::task_slots) to set each class.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().task_capacity(64).build().unwrap();
+    /// # let _ = runtime;
+    /// ```
     pub fn task_capacity(mut self, n: usize) -> Builder {
         self.tasks = self.tasks.task_capacity(n);
         self
     }
 
-    /// Slots per size class, smallest first (see [`SLOT_SIZES`](crate::runtime::SLOT_SIZES)).
+    /// Slots per size class reserved when the runtime is built, smallest first (see
+    /// [`SLOT_SIZES`](crate::runtime::SLOT_SIZES)). They grow like
+    /// [`task_capacity`](Builder::task_capacity)'s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder()
+    ///     .task_slots([8, 4, 2, 1])
+    ///     .fixed_task_memory()
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(runtime.metrics().task_capacity(), 15);
+    /// ```
     pub fn task_slots(mut self, per_class: [usize; 4]) -> Builder {
         self.tasks = self.tasks.task_slots(per_class);
+        self
+    }
+
+    /// Bounds task memory: each size class grows to at most what
+    /// [`task_capacity(n)`](Builder::task_capacity) reserves (`n` tasks of up to 256 bytes,
+    /// `n / 2` of 1 KiB, `n / 4` of 4 KiB, `n / 16` of 16 KiB, at least a few of each). A spawn
+    /// into a class at its limit fails with `SpawnError::PoolFull` (backpressure: the future is
+    /// dropped, not run). A reservation above the limit is cut to it. Without a limit (the
+    /// default), classes grow as far as memory allows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::{Runtime, SpawnError};
+    ///
+    /// // 16 slots of 4 KiB at most, 4 reserved up front.
+    /// let runtime = Runtime::builder().task_capacity(16).task_limit(64).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let mut tasks = Vec::new();
+    ///     let error = loop {
+    ///         let big = [0u8; 2048];
+    ///         match ebbtide_std::spawn(async move { big.len() }) {
+    ///             Ok(task) => tasks.push(task),
+    ///             Err(error) => break error,
+    ///         }
+    ///     };
+    ///     assert_eq!(tasks.len(), 16);
+    ///     assert!(matches!(error, SpawnError::PoolFull { capacity: 16, .. }));
+    ///     assert!(error.to_string().contains("Builder::task_limit"));
+    /// });
+    /// ```
+    pub fn task_limit(mut self, n: usize) -> Builder {
+        self.tasks = self.tasks.task_limit(n);
+        self
+    }
+
+    /// Bounds each size class to at most `per_class` slots, smallest first; see
+    /// [`task_limit`](Builder::task_limit).
+    pub fn task_slot_limits(mut self, per_class: [usize; 4]) -> Builder {
+        self.tasks = self.tasks.task_slot_limits(per_class);
+        self
+    }
+
+    /// Task memory never grows: what [`task_capacity`](Builder::task_capacity) (or
+    /// [`task_slots`](Builder::task_slots)) reserves is all there is, and a full class refuses
+    /// spawns with `SpawnError::PoolFull`. For a program that wants its whole footprint
+    /// allocated when it starts.
+    pub fn fixed_task_memory(mut self) -> Builder {
+        self.tasks = self.tasks.fixed();
         self
     }
 

@@ -264,7 +264,8 @@ impl Handle {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] when the task's size class is full; [`SpawnError::Shutdown`]
+    /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
+    /// ([`Builder::task_limit`]; without one, task memory grows); [`SpawnError::Shutdown`]
     /// when the runtime was dropped (the future is dropped, not run).
     pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
     where
@@ -311,9 +312,19 @@ impl Metrics {
         self.handle.inner.tasks()
     }
 
-    /// Task slots, over every size class.
+    /// Task slots now, over every size class: the reservation ([`Builder::task_capacity`])
+    /// plus what the classes grew by when they ran out. It only grows, up to
+    /// [`task_limit`](Metrics::task_limit); a runtime that reuses a dropped runtime's memory
+    /// starts with what that one grew to.
     pub fn task_capacity(&self) -> usize {
         self.handle.inner.task_capacity()
+    }
+
+    /// The most task slots the runtime may have, over every size class
+    /// ([`Builder::task_limit`], [`Builder::fixed_task_memory`]); `None` when task memory grows
+    /// as far as memory allows (the default).
+    pub fn task_limit(&self) -> Option<usize> {
+        self.handle.inner.task_limit()
     }
 
     /// Registered IO resources.
@@ -333,6 +344,7 @@ impl fmt::Debug for Metrics {
             .field("reactor_turns", &self.reactor_turns())
             .field("tasks", &self.tasks())
             .field("task_capacity", &self.task_capacity())
+            .field("task_limit", &self.task_limit())
             .field("io_resources", &self.io_resources())
             .field("io_capacity", &self.io_capacity())
             .finish()

@@ -93,7 +93,9 @@ fn a_full_task_pool_refuses_connections_and_serves_again_later() {
     let server = Server::start_with(
         &dir.path,
         |config| config.header_timeout = Duration::from_secs(30),
-        ebbtide_std::Runtime::builder().task_slots([4, 4, 4, 4]),
+        ebbtide_std::Runtime::builder()
+            .task_slots([4, 4, 4, 4])
+            .fixed_task_memory(),
     );
     let mut held = Vec::new();
     let mut refused = 0;

@@ -224,7 +224,8 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] when the task's size class is full.
+    /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
+    /// ([`Builder::task_limit`]; without one, task memory grows).
     ///
     /// # Examples
     ///
@@ -253,7 +254,9 @@ impl Runtime {
         self.inner.handle().tasks()
     }
 
-    /// Task slots, all size classes together.
+    /// Task slots now, over every size class: the reservation
+    /// ([`Builder::task_capacity`]) plus what the classes grew by when they ran out. It only
+    /// grows, up to [`task_limit`](Runtime::task_limit).
     ///
     /// # Examples
     ///
@@ -263,6 +266,20 @@ impl Runtime {
     /// ```
     pub fn task_capacity(&self) -> usize {
         self.inner.handle().task_capacity()
+    }
+
+    /// The most task slots the runtime may have, over every size class
+    /// ([`Builder::task_limit`], [`Builder::fixed_task_memory`]); `None` when task memory grows
+    /// as far as memory allows (the default).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let runtime = ebbtide_wasi::Runtime::builder().task_slots([8, 4, 2, 1]).fixed_task_memory().build().unwrap();
+    /// assert_eq!(runtime.task_limit(), Some(15));
+    /// ```
+    pub fn task_limit(&self) -> Option<usize> {
+        self.inner.handle().task_limit()
     }
 
     /// How many file descriptors the reactor can hold (see [`Builder::io_capacity`]).
@@ -283,6 +300,7 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("tasks", &self.task_count())
             .field("task_capacity", &self.task_capacity())
+            .field("task_limit", &self.task_limit())
             .field("reactor", self.inner.driver_shared())
             .finish()
     }
