@@ -416,8 +416,9 @@ impl<const SIZE: usize> SlicePool<SIZE> {
     /// use ebbtide_core::{Executor, SlicePool, TaskSlot};
     ///
     /// static EXECUTOR: Executor = Executor::new();
-    /// let pool: &'static SlicePool<64> =
-    ///     Box::leak(Box::new(SlicePool::new("one", Box::leak(Box::new([TaskSlot::new()])))));
+    /// static SLOTS: [TaskSlot<64>; 1] = [TaskSlot::new()];
+    /// static POOL: SlicePool<64> = SlicePool::new("one", &SLOTS);
+    /// let pool = &POOL;
     /// let runner = EXECUTOR.runner().unwrap();
     /// let first = pool.try_spawn(&EXECUTOR, async { 1 }).ok().unwrap();
     /// let second = pool.try_spawn(&EXECUTOR, async { 2 }).err().unwrap();

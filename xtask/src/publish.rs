@@ -32,6 +32,51 @@ const MSRV_TARGETS: &[(&str, &str)] = &[
 /// the stable toolchain's artifacts' fingerprints from `target/debug`.
 const MSRV_TARGET_DIR: &str = "target/msrv";
 
+/// Removes what an earlier `cargo package` of this workspace left in cargo's own registry folders.
+///
+/// To verify a crate against the workspace crates it depends on, cargo packages those into a local
+/// registry that stands in for crates.io, and unpacks them under
+/// `$CARGO_HOME/registry/src/<crates.io>/<name>-<version>`, where an unpacked crate is never
+/// unpacked again. The version does not change between runs, so without this a later run would
+/// verify a dependent crate against an earlier run's sources (and fail on the API added since).
+/// These are our crates' names, which crates.io does not serve us: nothing else is touched.
+fn forget_earlier_packages() -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    for kind in ["src", "cache"] {
+        let Ok(registries) = std::fs::read_dir(home.join("registry").join(kind)) else {
+            continue;
+        };
+        for registry in registries.flatten() {
+            let Ok(entries) = std::fs::read_dir(registry.path()) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let ours = PUBLISHED_CRATES
+                    .iter()
+                    .any(|krate| name.starts_with(&format!("{krate}-0.")));
+                if !ours {
+                    continue;
+                }
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `publish` stage's target folder, emptied at each run (see [`publish_stage`]).
+const PUBLISH_TARGET_DIR: &str = "target/publish";
+
 /// `-p <crate>` for every published crate.
 fn package_args() -> impl Iterator<Item = &'static str> {
     PUBLISHED_CRATES.iter().flat_map(|name| ["-p", name])
@@ -211,7 +256,16 @@ fn check_published_list(ws: &Workspace) -> Result<(), String> {
 /// committed `Cargo.lock`.
 pub fn publish_stage(ws: &Workspace) -> Result<(), String> {
     check_published_list(ws)?;
-    Cmd::cargo("package --locked --allow-dirty")
+    forget_earlier_packages()?;
+    // A target folder of its own, emptied first: cargo takes a built registry crate of the same
+    // name and version as final, so an earlier run's build of a dependency would be used again.
+    let earlier = ws.path(PUBLISH_TARGET_DIR);
+    if earlier.exists() {
+        std::fs::remove_dir_all(&earlier)
+            .map_err(|e| format!("cannot remove {}: {e}", earlier.display()))?;
+    }
+    Cmd::cargo("package --locked --allow-dirty --target-dir")
+        .arg(PUBLISH_TARGET_DIR)
         .args(package_args())
         .run(ws)?;
     let mut missing = Vec::new();
