@@ -334,3 +334,83 @@ fn threads_spawn_while_the_class_grows() {
     assert_eq!(DROPS.load(Ordering::SeqCst), total);
     assert_eq!(runtime.metrics().tasks(), 0);
 }
+
+/// Adversarial: tasks spread over grown segments whose destructors panic, and another thread
+/// that keeps spawning through a `Handle` while the runtime drops. The drop must not unwind, must
+/// drop every future once, and no task may land in the memory after the cancellation (the
+/// rebuilt runtime, which reuses it, starts empty).
+#[test]
+fn panicking_destructors_in_grown_segments_and_spawns_racing_the_drop() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            DROPS.fetch_add(1, Ordering::SeqCst);
+            panic!("a destructor that panics");
+        }
+    }
+    // Settings no other test uses, so the rebuilt runtime gets this one's parts from the bin.
+    let builder = || Runtime::builder().task_slots([1, 1, 1, 1]);
+    let n = if cfg!(miri) { 6 } else { 200 };
+    let runtime = builder().build().unwrap();
+    let handle = runtime.handle();
+    runtime.block_on(async {
+        for _ in 0..n {
+            let guard = PanicOnDrop;
+            drop(
+                ebbtide_std::spawn(async move {
+                    let _guard = guard;
+                    pending::<()>().await
+                })
+                .unwrap(),
+            );
+        }
+        yield_now().await;
+    });
+    assert!(runtime.metrics().task_capacity() >= n, "the class grew");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut refused = 0;
+            // Until told to stop and refused at least once (every spawn after the drop is).
+            while !(stop.load(Ordering::SeqCst) && refused > 0) {
+                match handle.spawn(pending::<()>()) {
+                    Ok(task) => drop(task),
+                    Err(SpawnError::Shutdown) => refused += 1,
+                    Err(other) => panic!("unexpected {other}"),
+                }
+                std::thread::yield_now();
+            }
+            refused
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+        1
+    } else {
+        5
+    }));
+    // Dropping must not unwind, whatever the destructors do.
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(runtime)));
+    assert!(dropped.is_ok(), "Runtime::drop unwound");
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        n,
+        "each future dropped exactly once"
+    );
+    stop.store(true, Ordering::SeqCst);
+    assert!(spawner.join().unwrap() > 0, "the stale handle was refused");
+
+    let runtime = builder().build().unwrap();
+    assert_eq!(
+        runtime.metrics().tasks(),
+        0,
+        "a racing spawn landed in reused memory"
+    );
+    assert_eq!(
+        runtime
+            .block_on(async { ebbtide_std::spawn(async { 7 }).unwrap().await })
+            .unwrap(),
+        7
+    );
+}
