@@ -76,6 +76,9 @@ impl Drop for EnterGuard {
 /// A host time driver's `embassy_time_driver::Driver::schedule_wake`: queues the timer and keeps
 /// rule 3 of [`ebbtide_core::driver`] (a deadline that moved earlier ends the runtimes' waits).
 ///
+/// On the thread of a runtime whose clock was [paused](crate::time::pause), the timer goes to
+/// that runtime's virtual clock instead.
+///
 /// A runtime thread computes its wait from the queue right before it waits, so a timer set there
 /// needs no signal; one set from any other thread (a future polled by another executor) ends every
 /// runtime's wait, so that one of them fires it on time.
@@ -103,6 +106,9 @@ impl Drop for EnterGuard {
 /// }
 /// ```
 pub fn schedule_wake(at: u64, waker: &Waker) {
+    if crate::clock::schedule_virtual(at, waker) {
+        return;
+    }
     if current().is_some() {
         let _ = queue::schedule_wake(at, waker);
         return;

@@ -43,6 +43,9 @@ use ebbtide_core::driver::Park;
 ///     fn shared(&self) -> &'static Thread {
 ///         self.0
 ///     }
+///     fn real_now() -> u64 {
+///         unreachable!("this sketch links no time driver")
+///     }
 ///     fn unpark(thread: &Thread) {
 ///         thread.unpark();
 ///     }
@@ -76,6 +79,19 @@ pub trait HostDriver: Park + Send + Sized + 'static {
 
     /// The driver's shared part.
     fn shared(&self) -> &'static Self::Shared;
+
+    /// The OS's clock in ticks of `ebbtide_core::time::TICK_HZ`: what the driver's time driver
+    /// gives `embassy_time_driver::now()`, read directly. The shell reads it for the paused
+    /// clock of [`time::pause`](crate::time::pause), where `now()` answers the virtual time.
+    fn real_now() -> u64;
+
+    /// Whether work outside the tasks is in flight that will wake a task when it is done (a
+    /// blocking pool's jobs): a [paused](crate::time::pause) clock does not jump to its next
+    /// timer meanwhile. The default: never.
+    fn is_busy(shared: &Self::Shared) -> bool {
+        let _ = shared;
+        false
+    }
 
     /// Ends the driver's current or next wait, from any thread: the executor's wake hook
     /// (rule 2 of [`ebbtide_core::driver`]). The shell calls it only from threads that do not

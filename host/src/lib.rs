@@ -30,6 +30,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
+mod clock;
 mod context;
 mod driver;
 mod join;
@@ -40,7 +41,9 @@ pub mod runtime;
 mod shell;
 pub mod sync;
 pub mod task;
+pub mod time;
 
+pub use clock::now;
 pub use context::schedule_wake;
 pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, JoinSet, PanicPayload, SpawnError};

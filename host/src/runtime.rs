@@ -39,6 +39,7 @@ pub use crate::driver::HostDriver;
 pub use crate::memory::Options;
 pub use crate::shell::SpawnGuard;
 
+use crate::clock::{Clock, Step};
 use crate::context;
 use crate::join::{JoinHandle, SpawnError};
 use crate::memory::{self, TaskMemory};
@@ -108,6 +109,7 @@ impl<D: HostDriver> Runtime<D> {
             generation: AtomicU64::new(0),
             driver: shared,
             wake_hook,
+            clock: Clock::new(D::real_now),
         }));
         context::register(shell);
         let runner = executor.runner().expect("a new executor has its runner");
@@ -137,7 +139,21 @@ impl<D: HostDriver> Runtime<D> {
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, D::Error> {
         let _enter = context::enter(self.shell);
         let mut driver = self.driver.borrow_mut();
-        driver::block_on(&self.runner, &mut CatchPanics(&mut *driver), future)
+        let mut park = CatchPanics {
+            driver: &mut *driver,
+            shell: self.shell,
+        };
+        driver::block_on(&self.runner, &mut park, future)
+    }
+
+    /// Pauses the runtime's clock before it runs (what `Builder::start_paused` does): see
+    /// [`time::pause`](crate::time::pause).
+    ///
+    /// # Panics
+    ///
+    /// When the clock is already paused.
+    pub fn pause_clock(&self) {
+        self.shell.clock.pause();
     }
 
     /// A handle to this runtime, for other threads.
@@ -163,21 +179,68 @@ impl<D: HostDriver> Runtime<D> {
     }
 }
 
-/// The driver's [`Park`], with every task's poll under `catch_unwind`.
-struct CatchPanics<'a, D>(&'a mut D);
+/// The driver's [`Park`], with every task's poll under `catch_unwind`, and the runtime's paused
+/// clock (see `clock`) in its waits.
+struct CatchPanics<'a, D> {
+    driver: &'a mut D,
+    shell: &'static Shell,
+}
 
-impl<D: Park> Park for CatchPanics<'_, D> {
+/// How long a paused runtime waits in real time, at most, while a blocking job is in flight, before
+/// it looks again whether its clock may advance: 1 ms.
+const BUSY_RECHECK_TICKS: u64 = ebbtide_core::time::TICK_HZ / 1_000;
+
+impl<D: HostDriver> CatchPanics<'_, D> {
+    /// A park of a runtime whose clock is virtual: the timers of its own list count too.
+    #[cold]
+    fn park_virtual(&mut self, wait: Wait) -> Result<(), D::Error> {
+        let clock = &self.shell.clock;
+        match clock.step(self.driver.now()) {
+            Step::Fired => self.driver.park(Wait::Poll),
+            Step::Wait(None) => self.driver.park(wait),
+            Step::Wait(Some(at)) => self.driver.park(match wait {
+                Wait::Poll => Wait::Poll,
+                Wait::Until(deadline) => Wait::Until(deadline.min(at)),
+                Wait::Forever => Wait::Until(at),
+            }),
+            Step::Advance => {
+                // Auto-advance, as Tokio's paused clock: only when nothing else can happen first.
+                // IO that is ready goes first, and so does a blocking job in flight.
+                self.driver.park(Wait::Poll)?;
+                if wait == Wait::Poll || self.shell.executor.has_ready_tasks() {
+                    return Ok(());
+                }
+                if D::is_busy(self.driver.shared()) {
+                    let recheck = self.driver.now().saturating_add(BUSY_RECHECK_TICKS);
+                    return self.driver.park(match wait {
+                        Wait::Until(deadline) => Wait::Until(deadline.min(recheck)),
+                        _ => Wait::Until(recheck),
+                    });
+                }
+                clock.auto_advance();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<D: HostDriver> Park for CatchPanics<'_, D> {
     type Error = D::Error;
     const FIRES_TIMERS: bool = D::FIRES_TIMERS;
 
+    /// The real clock: the program's timer queue runs on it (a paused runtime's timers are not
+    /// there).
     #[inline]
     fn now(&self) -> u64 {
-        self.0.now()
+        self.driver.now()
     }
 
     #[inline]
     fn park(&mut self, wait: Wait) -> Result<(), D::Error> {
-        self.0.park(wait)
+        if self.shell.clock.is_virtual() {
+            return self.park_virtual(wait);
+        }
+        self.driver.park(wait)
     }
 
     /// A panic from a task has already been turned into its `JoinHandle`'s error by
@@ -237,6 +300,8 @@ impl<D: HostDriver> Drop for Runtime<D> {
             }
         }
         drop(enter);
+        // A paused clock's timers and wakers go; the parts' next runtime starts on real time.
+        self.shell.clock.reset();
         // SAFETY: neither field is used again: this is the end of `drop`.
         let (runner, driver) = unsafe {
             (

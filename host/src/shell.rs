@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ebbtide_core::Executor;
 
+use crate::clock::Clock;
 use crate::join::{CatchUnwind, JoinHandle, SpawnError};
 use crate::memory::TaskMemory;
 
@@ -29,6 +30,8 @@ pub(crate) struct Shell {
     pub(crate) driver: &'static (dyn Any + Send + Sync),
     /// The executor's wake hook: ends the driver's wait unless called from the runtime's thread.
     pub(crate) wake_hook: &'static (dyn Fn() + Send + Sync),
+    /// The runtime's clock: real, or virtual once paused (see `clock`).
+    pub(crate) clock: Clock,
 }
 
 /// The bit of `Shell::spawn_gate` that refuses spawns.

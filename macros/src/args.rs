@@ -5,6 +5,7 @@
 //! | `task_capacity = N`    | `.task_capacity(N)` on the builder    |
 //! | `event_capacity = N`   | `.event_capacity(N)` on the builder   |
 //! | `io_capacity = N`      | `.io_capacity(N)` on the builder      |
+//! | `start_paused = B`     | `.start_paused(B)` on the builder     |
 //! | `crate = "path"`       | the path the runtime is named through |
 //!
 //! `N` is any expression (a literal, a `const`, `4 * 16`); its type is checked by the compiler
@@ -17,7 +18,12 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
 
 /// The builder methods an argument may name, in the order the docs list them.
-const SETTINGS: [&str; 3] = ["task_capacity", "event_capacity", "io_capacity"];
+const SETTINGS: [&str; 4] = [
+    "task_capacity",
+    "event_capacity",
+    "io_capacity",
+    "start_paused",
+];
 
 /// The crate the expansion names the runtime through when no `crate = "..."` is given.
 const DEFAULT_CRATE: &str = "::ebbtide_std";
@@ -110,7 +116,7 @@ impl Parse for Arg {
                 name.span(),
                 format!(
                     "unknown argument `{key}`; expected one of `task_capacity`, \
-                     `event_capacity`, `io_capacity`, `crate`"
+                     `event_capacity`, `io_capacity`, `start_paused`, `crate`"
                 ),
             ));
         }
@@ -155,9 +161,18 @@ fn parse_path(path: &LitStr) -> syn::Result<Path> {
     })
 }
 
-/// Rejects values that can never be a capacity (a string, a float, a `bool`): the compiler
+/// Rejects values that can never be a capacity (a string, a float, a `bool`), or a flag: the compiler
 /// would reject them too, but with a message about the builder the user never wrote.
 fn check_capacity(key: &str, value: &Expr) -> syn::Result<()> {
+    if key == "start_paused" {
+        return match value {
+            Expr::Lit(ExprLit { lit, .. }) if !matches!(lit, Lit::Bool(_)) => Err(syn::Error::new(
+                lit.span(),
+                "`start_paused` takes a `bool`, as in `start_paused = true`",
+            )),
+            _ => Ok(()),
+        };
+    }
     match value {
         Expr::Lit(ExprLit { lit, .. }) if !matches!(lit, Lit::Int(_)) => Err(syn::Error::new(
             lit.span(),
@@ -252,6 +267,9 @@ mod tests {
         assert!(error.to_string().contains("is not a path"));
         let error = parse(quote!(io_capacity = "64")).err().unwrap();
         assert!(error.to_string().contains("takes a `usize`"));
+        let error = parse(quote!(start_paused = 1)).err().unwrap();
+        assert!(error.to_string().contains("takes a `bool`"), "{error}");
+        assert!(parse(quote!(start_paused = true)).is_ok());
     }
 
     #[test]

@@ -44,6 +44,7 @@
 //! | `task_capacity = N`  | `.task_capacity(N)` on the runtime builder                    |
 //! | `event_capacity = N` | `.event_capacity(N)` on the runtime builder                   |
 //! | `io_capacity = N`    | `.io_capacity(N)` on the runtime builder                      |
+//! | `start_paused = B`   | `.start_paused(B)`: the clock starts paused (`time::pause`)   |
 //! | `crate = "path"`     | names the runtime crate through `path`, not `::ebbtide_std`   |
 //!
 //! `N` is any `usize` expression: a literal, a `const`, `4 * 16`. An argument left out keeps the

@@ -593,6 +593,12 @@ impl Pool {
         self.lock().shutdown = false;
     }
 
+    /// Whether a job is queued or running.
+    pub(crate) fn is_busy(&self) -> bool {
+        let state = self.lock();
+        !state.queue.is_empty() || state.threads > state.idle
+    }
+
     /// Whether the pool was built by `Pool::new(max_threads, queue_capacity)`.
     pub(crate) fn has_capacities(&self, max_threads: usize, queue_capacity: usize) -> bool {
         self.max_threads == max_threads.max(1) && self.queue_capacity == queue_capacity

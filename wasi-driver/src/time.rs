@@ -27,6 +27,8 @@
 
 use std::task::Waker;
 
+pub use ebbtide_host::time::{advance, pause, resume};
+
 pub use ebbtide_core::time::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
     Interval, MissedTickBehavior, Sleep, Timeout,
@@ -41,7 +43,7 @@ struct WasiTimeDriver;
 
 impl embassy_time_driver::Driver for WasiTimeDriver {
     fn now(&self) -> u64 {
-        now_ticks()
+        ebbtide_host::now(now_ticks)
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {

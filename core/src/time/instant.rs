@@ -322,6 +322,63 @@ impl Sub<Instant> for Instant {
     }
 }
 
+/// `std::time::Duration` (or `core::time::Duration`) rounded up to a whole tick, so that Tokio's
+/// `Instant::now() + Duration::from_millis(10)` reads the same with either `Duration`. Saturates
+/// at [`Instant::MAX`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::{Duration, Instant};
+///
+/// let start = Instant::from_ticks(0);
+/// assert_eq!(start + core::time::Duration::from_millis(10), start + Duration::from_millis(10));
+/// ```
+impl Add<core::time::Duration> for Instant {
+    type Output = Instant;
+    fn add(self, rhs: core::time::Duration) -> Instant {
+        self.saturating_add(Duration::from(rhs))
+    }
+}
+
+/// See `Add<core::time::Duration>`.
+impl AddAssign<core::time::Duration> for Instant {
+    fn add_assign(&mut self, rhs: core::time::Duration) {
+        *self = *self + rhs;
+    }
+}
+
+/// The ebbtide instant at which a `std::time::Instant` falls, so that deadlines taken from std
+/// (`sleep_until(std::time::Instant::now() + d)`, Tokio code's `Instant::from_std`) work
+/// unchanged.
+///
+/// Both clocks are read now and the distance between `instant` and std's now is carried over.
+/// A future instant is rounded up by one tick, as [`sleep`](super::sleep) rounds, so that a
+/// deadline taken from std never comes early by std's clock. (On a runtime whose clock is
+/// [paused](https://docs.rs/ebbtide-std/latest/ebbtide_std/time/fn.pause.html), the distance is
+/// carried over to the paused clock.)
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::Instant;
+/// # use ebbtide_mock_time::MockDriver as _; // the program's time driver
+///
+/// let in_a_second = std::time::Instant::now() + std::time::Duration::from_secs(1);
+/// let deadline = Instant::from(in_a_second);
+/// # let _ = deadline;
+/// ```
+#[cfg(feature = "std")]
+impl From<std::time::Instant> for Instant {
+    fn from(instant: std::time::Instant) -> Instant {
+        let std_now = std::time::Instant::now();
+        match instant.checked_duration_since(std_now) {
+            Some(ahead) => super::deadline_after(Duration::from(ahead)),
+            None => Instant::now().saturating_sub(Duration::from(std_now - instant)),
+        }
+    }
+}
+
 impl fmt::Debug for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if *self == Instant::MAX {

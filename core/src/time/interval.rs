@@ -55,7 +55,8 @@ pub fn interval(period: impl Into<Duration>) -> Interval {
 /// assert_eq!(first, start);
 /// assert_eq!(Instant::now(), start);
 /// ```
-pub fn interval_at(start: Instant, period: impl Into<Duration>) -> Interval {
+pub fn interval_at(start: impl Into<Instant>, period: impl Into<Duration>) -> Interval {
+    let start = start.into();
     let period = period.into();
     assert!(
         !period.is_zero(),
@@ -290,8 +291,8 @@ impl Interval {
     /// ticks.reset_at(Instant::from_secs(60));
     /// assert_eq!(ticks.next_tick(), Instant::from_secs(60));
     /// ```
-    pub fn reset_at(&mut self, deadline: Instant) {
-        self.sleep.reset(deadline);
+    pub fn reset_at(&mut self, deadline: impl Into<Instant>) {
+        self.sleep.reset(deadline.into());
     }
 
     /// When the next tick is scheduled.

@@ -45,7 +45,10 @@ pub fn sleep(duration: impl Into<Duration>) -> Sleep {
 
 /// Waits until `deadline`; completes at once if it has passed.
 ///
-/// `sleep_until(Instant::MAX)` never completes, and registers no timer.
+/// `sleep_until(Instant::MAX)` never completes, and registers no timer. With the `std` feature
+/// (which ebbtide-std and ebbtide-wasi turn on), `deadline` may also be a `std::time::Instant`,
+/// as in Tokio code: see `Instant`'s `From<std::time::Instant>`, which rounds so that the sleep
+/// never ends before it by std's clock.
 ///
 /// # Cancel safety
 ///
@@ -63,8 +66,10 @@ pub fn sleep(duration: impl Into<Duration>) -> Sleep {
 /// });
 /// assert_eq!(Instant::now(), deadline);
 /// ```
-pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline }
+pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
+    Sleep {
+        deadline: deadline.into(),
+    }
 }
 
 /// The future of [`sleep`] and [`sleep_until`]: completes once the clock reads its deadline.
@@ -142,8 +147,8 @@ impl Sleep {
     /// timer.reset(later);
     /// assert_eq!(timer.deadline(), later);
     /// ```
-    pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+    pub fn reset(&mut self, deadline: impl Into<Instant>) {
+        self.deadline = deadline.into();
     }
 }
 

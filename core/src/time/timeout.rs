@@ -61,10 +61,13 @@ pub fn timeout<F: IntoFuture>(duration: impl Into<Duration>, future: F) -> Timeo
 /// assert!(result.is_err());
 /// assert_eq!(Instant::now(), Instant::from_millis(3));
 /// ```
-pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+pub fn timeout_at<F: IntoFuture>(
+    deadline: impl Into<Instant>,
+    future: F,
+) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        deadline,
+        deadline: deadline.into(),
     }
 }
 

@@ -39,6 +39,8 @@ use super::{DriverOptions, Runtime};
 pub struct Builder {
     /// Task memory, the part every host driver shares.
     pub(crate) tasks: ebbtide_host::Options,
+    /// Whether the clock starts paused (`start_paused`).
+    pub(crate) start_paused: bool,
     pub(crate) driver: DriverOptions,
 }
 
@@ -53,6 +55,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             tasks: ebbtide_host::Options::new(1024),
+            start_paused: false,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -190,7 +193,31 @@ impl Builder {
         self
     }
 
-    /// Reserves the memory and opens the OS's poller.
+    /// Starts the runtime with its clock paused, as Tokio's `Builder::start_paused`: see
+    /// [`time::pause`](crate::time::pause). What `#[ebbtide_std::test(start_paused = true)]` uses.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::time::{sleep, Duration, Instant};
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().start_paused(true).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(24 * 3600)).await; // a day, at once
+    ///     assert!(start.elapsed() >= Duration::from_secs(24 * 3600));
+    /// });
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Builds the runtime: reserves the memory and opens the OS's poller.
+    ///
+    /// # Errors
+    ///
+    /// What the OS says when the driver's resources cannot be had.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(&self)
     }

@@ -96,6 +96,15 @@ impl HostDriver for StdDriver {
         self.shared
     }
 
+    fn real_now() -> u64 {
+        crate::time::now_ticks()
+    }
+
+    /// A blocking job is queued or running: a paused clock waits for it.
+    fn is_busy(shared: &DriverShared) -> bool {
+        shared.blocking.is_busy()
+    }
+
     fn unpark(shared: &DriverShared) {
         shared.reactor.wake();
     }
@@ -176,9 +185,11 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        Ok(Runtime {
-            inner: ebbtide_host::Runtime::new(&builder.tasks, &builder.driver)?,
-        })
+        let inner = ebbtide_host::Runtime::new(&builder.tasks, &builder.driver)?;
+        if builder.start_paused {
+            inner.pause_clock();
+        }
+        Ok(Runtime { inner })
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks, IO and timers

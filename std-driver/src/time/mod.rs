@@ -10,6 +10,8 @@
 
 use std::task::Waker;
 
+pub use ebbtide_host::time::{advance, pause, resume};
+
 pub use ebbtide_core::time::{
     interval, interval_at, sleep, sleep_until, timeout, timeout_at, Duration, Elapsed, Instant,
     Interval, MissedTickBehavior, Sleep, Timeout,
@@ -24,7 +26,7 @@ struct StdTimeDriver;
 
 impl embassy_time_driver::Driver for StdTimeDriver {
     fn now(&self) -> u64 {
-        now_ticks()
+        ebbtide_host::now(now_ticks)
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {

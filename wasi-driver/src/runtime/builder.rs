@@ -36,6 +36,8 @@ use super::Runtime;
 pub struct Builder {
     /// Task memory, the part every host driver shares.
     pub(crate) tasks: ebbtide_host::Options,
+    /// Whether the clock starts paused (`start_paused`).
+    pub(crate) start_paused: bool,
     pub(crate) io_capacity: usize,
 }
 
@@ -57,6 +59,7 @@ impl Builder {
     pub fn new() -> Builder {
         Builder {
             tasks: ebbtide_host::Options::new(256),
+            start_paused: false,
             io_capacity: 64,
         }
     }
@@ -172,6 +175,26 @@ impl Builder {
     /// # let _ = runtime;
     /// ```
     pub fn event_capacity(self, _n: usize) -> Builder {
+        self
+    }
+
+    /// Starts the runtime with its clock paused, as Tokio's `Builder::start_paused`: see
+    /// [`time::pause`](crate::time::pause).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use ebbtide_wasi::time::{sleep, Duration, Instant};
+    ///
+    /// let runtime = ebbtide_wasi::Runtime::builder().start_paused(true).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(24 * 3600)).await; // a day, at once
+    ///     assert!(start.elapsed() >= Duration::from_secs(24 * 3600));
+    /// });
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
         self
     }
 

@@ -80,6 +80,10 @@ impl HostDriver for WasiDriver {
         self.reactor
     }
 
+    fn real_now() -> u64 {
+        crate::time::now_ticks()
+    }
+
     /// Nothing to do: there is one thread, and it polls the executor before every wait.
     fn unpark(_: &Reactor) {}
 
@@ -169,9 +173,11 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
-        Ok(Runtime {
-            inner: ebbtide_host::Runtime::new(&builder.tasks, &builder.io_capacity)?,
-        })
+        let inner = ebbtide_host::Runtime::new(&builder.tasks, &builder.io_capacity)?;
+        if builder.start_paused {
+            inner.pause_clock();
+        }
+        Ok(Runtime { inner })
     }
 
     /// Runs `future` to completion, running spawned tasks, IO and timers meanwhile; returns its
