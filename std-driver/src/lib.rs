@@ -25,36 +25,12 @@
 //! # Coming from Tokio
 //!
 //! Most code reads the same: `#[ebbtide_std::main]`, [`spawn`], `.await` on a [`JoinHandle`],
-//! [`time::sleep`], [`net::TcpListener`], [`select!`] and [`join!`]. What differs:
-//!
-//! - **One thread**, like Tokio's `current_thread` runtime: tasks never run in parallel with each
-//!   other. [`spawn`] still wants `Send` futures (so a [`Handle`] can spawn from other threads);
-//!   [`spawn_local`] takes the others. Blocking or CPU-heavy work goes to [`spawn_blocking`].
-//! - **`spawn` returns a `Result`.** A task lives in a slot of the runtime's task memory, reserved
-//!   when the runtime was built ([`Builder::task_capacity`]) and grown by segments when a size
-//!   class runs out, so spawning allocates only when it grows a class. With a limit
-//!   ([`Builder::task_limit`], or [`Builder::fixed_task_memory`]), a class at its limit gives
-//!   [`SpawnError::PoolFull`] and you decide (refuse the client, wait, shed load). The runtime
-//!   goes on with the other tasks.
-//! - **Channels come two ways.** [`sync`] has Tokio's owned channels ([`sync::mpsc::channel`],
-//!   [`sync::oneshot::channel`], ...: one allocation when made, none per message, ends that move
-//!   into spawned tasks), and allocation-free ones with `const` constructors and a capacity in
-//!   their type, whose ends borrow them: a `static` shared by spawned tasks, or a value on a
-//!   task's stack.
-//! - **Time is [`time::Duration`] and [`time::Instant`]**, ebbtide's own microsecond types;
-//!   [`time::sleep`], [`time::timeout`] and [`time::interval`] take a `std::time::Duration` as it
-//!   is. A wait for a duration rounds its deadline up by one microsecond, as Tokio rounds up to its
-//!   millisecond, so it never ends early by `std::time::Instant`. A timer awaited outside any
-//!   runtime panics with what to do, as in Tokio; one awaited by another executor while a runtime
-//!   is alive is fired by that runtime (Tokio would panic).
-//! - **[`task::JoinSet`]** and [`task::spawn_blocking`] are where Tokio has them.
-//! - **Locks.** The [`sync`] primitives (`Mutex`, `Notify`, `Semaphore`, the `const` channels)
-//!   default to a [`critical-section`](https://docs.rs/critical-section) lock, which on std is one
-//!   process-wide lock held for a few instructions at a time (never across an `.await`, never
-//!   while user code runs); the owned channels use a `std::sync::Mutex` each.
-//! - **IO traits are [`io::AsyncRead`] and [`io::AsyncWrite`]** with the familiar
-//!   [`io::AsyncReadExt`]/[`io::AsyncWriteExt`] methods; the `futures-io` feature adapts futures-io
-//!   code (`io::Compat`, with that feature).
+//! [`time::sleep`], [`net::TcpListener`], [`sync::mpsc::channel`], [`select!`] and [`join!`]. The
+//! differences are few and deliberate: one thread runs every task (like Tokio's `current_thread`
+//! runtime), [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
+//! microsecond ticks (std's `Duration` and `Instant` are taken everywhere). The
+//! [Coming from Tokio](coming_from_tokio) page lists every one in a table, with what Tokio does,
+//! what ebbtide does and why, and an example for each.
 //!
 //! # Tasks
 //!
@@ -329,6 +305,7 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
 pub mod blocking;
+pub mod coming_from_tokio;
 mod context;
 pub mod fs;
 pub mod io;
