@@ -142,6 +142,7 @@ impl<D: HostDriver> Runtime<D> {
         let mut park = CatchPanics {
             driver: &mut *driver,
             shell: self.shell,
+            runner: &self.runner,
         };
         driver::block_on(&self.runner, &mut park, future)
     }
@@ -184,6 +185,7 @@ impl<D: HostDriver> Runtime<D> {
 struct CatchPanics<'a, D> {
     driver: &'a mut D,
     shell: &'static Shell,
+    runner: &'a Runner,
 }
 
 /// How long a paused runtime waits in real time, at most, while a blocking job is in flight, before
@@ -207,7 +209,10 @@ impl<D: HostDriver> CatchPanics<'_, D> {
                 // Auto-advance, as Tokio's paused clock: only when nothing else can happen first.
                 // IO that is ready goes first, and so does a blocking job in flight.
                 self.driver.park(Wait::Poll)?;
-                if wait == Wait::Poll || self.shell.executor.has_ready_tasks() {
+                if wait == Wait::Poll
+                    || self.shell.executor.has_ready_tasks()
+                    || self.runner.root_woken()
+                {
                     return Ok(());
                 }
                 if D::is_busy(self.driver.shared()) {

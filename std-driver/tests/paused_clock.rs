@@ -217,3 +217,30 @@ async fn deadlines_from_std_instants_are_never_early() {
     // A deadline in the past completes at once.
     sleep_until(std::time::Instant::now() - std::time::Duration::from_secs(1)).await;
 }
+
+#[ebbtide_std::test(start_paused = true)]
+async fn ready_io_goes_before_the_clock_jumps() {
+    use ebbtide_std::net::UdpSocket;
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    let start = Instant::now();
+    for round in 0..20u8 {
+        let sender = ebbtide_std::spawn(async move {
+            ebbtide_std::task::yield_now().await;
+            let out = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            out.send_to(&[round], addr).await.unwrap();
+        })
+        .unwrap();
+        let mut buf = [0u8; 1];
+        // The root future waits for the datagram; the timeout's 1 s timer is the only one.
+        let got = timeout(Duration::from_secs(1), socket.recv(&mut buf)).await;
+        assert_eq!(got.expect("IO was ready").unwrap(), 1);
+        assert_eq!(buf[0], round);
+        sender.await.unwrap();
+    }
+    assert_eq!(
+        Instant::now(),
+        start,
+        "the paused clock jumped while a datagram was ready"
+    );
+}

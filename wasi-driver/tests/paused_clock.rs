@@ -20,7 +20,10 @@ fn a_day_of_sleep_takes_no_real_day() {
         (start, Instant::now())
     });
     // `sleep` rounds its deadline up by one tick; the paused clock jumps to it exactly.
-    assert_eq!(end - start, Duration::from_secs(24 * 3600) + Duration::from_ticks(1));
+    assert_eq!(
+        end - start,
+        Duration::from_secs(24 * 3600) + Duration::from_ticks(1)
+    );
     assert!(real.elapsed() < std::time::Duration::from_secs(600));
 }
 
