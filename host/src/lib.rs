@@ -32,6 +32,7 @@
 
 mod context;
 mod driver;
+mod home;
 mod join;
 mod join_set;
 pub mod memory;
@@ -40,6 +41,7 @@ pub mod runtime;
 mod shell;
 pub mod sync;
 pub mod task;
+mod thread_park;
 
 pub use context::schedule_wake;
 pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
