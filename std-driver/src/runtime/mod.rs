@@ -124,9 +124,16 @@ impl HostDriver for StdDriver {
     }
 }
 
-/// The current thread's runtime's driver, or an error that says there is none.
+/// The current thread's runtime's driver (the one it runs, or borrows inside
+/// [`Handle::block_on`]), or an error that says there is none.
 pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
-    ebbtide_host::Handle::try_current()
+    let handle = ebbtide_host::Handle::try_current();
+    if handle.is_some_and(|handle| !handle.is_live()) {
+        // A `Handle::block_on` of a dropped runtime (whose parts may serve a new runtime by now),
+        // or a task's destructor while the runtime drops.
+        return Err(reactor::shut_down_error());
+    }
+    handle
         .and_then(|handle| handle.driver::<DriverShared>())
         .ok_or_else(|| {
             io::Error::other(
