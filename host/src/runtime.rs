@@ -8,8 +8,9 @@
 //!
 //! # Dropping a runtime
 //!
-//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread)
-//! and gives its parts back for the next runtime: the executor, the driver with its file
+//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the dropping thread;
+//! a runtime that ran [`spawn_local`](crate::spawn_local) tasks leaks them instead when dropped
+//! away from their thread, see [`Runtime`](Runtime#moving-a-runtime-between-threads)) and gives its parts back for the next runtime: the executor, the driver with its file
 //! descriptors and the task slots go to a process-wide bin, and the next runtime built with the
 //! same capacities takes them from there instead of allocating and opening new ones. A process
 //! that builds and drops runtimes one after another (a test binary full of

@@ -30,6 +30,11 @@
 //! - **One thread**, like Tokio's `current_thread` runtime: tasks never run in parallel with each
 //!   other. [`spawn`] still wants `Send` futures (so a [`Handle`] can spawn from other threads);
 //!   [`spawn_local`] takes the others. Blocking or CPU-heavy work goes to [`spawn_blocking`].
+//! - **[`Runtime`] is `Send`, not `Sync`.** Build it on one thread and run it on another (until
+//!   its first [`spawn_local`], which binds it to the thread that runs it). Other threads share a
+//!   [`Handle`] instead of `&Runtime`: [`Handle::block_on`] blocks them on a future in the
+//!   runtime's context, as Tokio's does on a `current_thread` runtime (the runtime's own thread
+//!   still drives IO and timers, and `spawn_local` is refused there).
 //! - **`spawn` returns a `Result`.** A task lives in a slot of the runtime's task memory, reserved
 //!   when the runtime was built ([`Builder::task_capacity`]) and grown by segments when a size
 //!   class runs out, so spawning allocates only when it grows a class. With a limit
@@ -104,7 +109,8 @@
 //! ```
 //!
 //! From another thread, spawn through a [`Handle`] (`runtime.handle()`, or [`Handle::current`]
-//! inside the runtime).
+//! inside the runtime), or block that thread on a future in the runtime's context with
+//! [`Handle::block_on`].
 //!
 //! # Timers
 //!

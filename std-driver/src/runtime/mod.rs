@@ -2,7 +2,8 @@
 //!
 //! # Dropping a runtime
 //!
-//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread)
+//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread;
+//! see [Threads](Runtime#threads) for a runtime dropped away from its `spawn_local` tasks' thread)
 //! and gives its parts back for the next runtime: the executor, the reactor with its file
 //! descriptors, the task slots and the table of IO resources go to a process-wide bin, and the
 //! next [`Runtime::new`] / [`Builder::build`] with the same capacities takes them from there
