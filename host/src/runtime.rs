@@ -395,7 +395,9 @@ impl Handle {
     ///     })
     /// });
     /// // ...while this one runs the runtime (and its task) until that thread is done.
-    /// let answer = runtime.block_on(ebbtide_std::spawn_blocking(move || user.join().unwrap()));
+    /// let answer = runtime.block_on(async {
+    ///     ebbtide_std::spawn_blocking(move || user.join().unwrap()).await
+    /// });
     /// assert_eq!(answer.unwrap(), 42);
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
