@@ -61,7 +61,8 @@ pub(crate) fn enter(shell: &'static Shell) -> EnterGuard {
         if current.get().is_some() || borrowed().is_some() {
             panic!(
                 "Cannot start an ebbtide runtime from within a runtime: block_on was called on a \
-                 thread that is already running one (await the future instead)"
+                 thread that is already running one or inside Handle::block_on (await the future \
+                 instead)"
             );
         }
         current.set(Some(shell));

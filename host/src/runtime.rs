@@ -8,9 +8,8 @@
 //!
 //! # Dropping a runtime
 //!
-//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the dropping thread;
-//! a runtime that ran [`spawn_local`](crate::spawn_local) tasks leaks them instead when dropped
-//! away from their thread, see [`Runtime`](Runtime#moving-a-runtime-between-threads)) and gives its parts back for the next runtime: the executor, the driver with its file
+//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread)
+//! and gives its parts back for the next runtime: the executor, the driver with its file
 //! descriptors and the task slots go to a process-wide bin, and the next runtime built with the
 //! same capacities takes them from there instead of allocating and opening new ones. A process
 //! that builds and drops runtimes one after another (a test binary full of
@@ -23,6 +22,10 @@
 //! yields its output or `Cancelled`, an IO object fails (the driver's business, told by
 //! [`HostDriver::close`]), and an old waker at most wakes a new task once (a spurious wake-up,
 //! which every future tolerates). See the `recycle` source file for why the reuse is sound.
+//!
+//! A runtime that ran [`spawn_local`](crate::spawn_local) tasks and is dropped away from their
+//! thread leaks its tasks and parts instead (see
+//! [Moving a runtime](Runtime#moving-a-runtime-between-threads)).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -165,7 +168,8 @@ impl<D: HostDriver> Runtime<D> {
     ///
     /// If called from inside a runtime or [`Handle::block_on`] (await the future instead), or if
     /// `future` panics. Also on a thread other than the runtime's home, once the runtime has run
-    /// [`spawn_local`](crate::spawn_local) tasks (see [Moving a runtime](Runtime#moving-a-runtime-between-threads)).
+    /// [`spawn_local`](crate::spawn_local) tasks (see
+    /// [Moving a runtime](Runtime#moving-a-runtime-between-threads)).
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, D::Error> {
         let _enter = context::enter(self.shell);
         let runner = self.runner.claim(self.shell);

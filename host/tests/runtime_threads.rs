@@ -1,7 +1,9 @@
 //! The host shell's `Handle::block_on` and a `Runtime` that moves between threads, over a small
 //! driver that waits on a condition variable (so any thread may run it). No OS resources: runs
-//! under Miri (`cargo +nightly miri test -p ebbtide-host --test runtime_threads`), which checks
-//! the moves of the runner and the leak of `!Send` tasks for data races and UB.
+//! under Miri, which checks the moves of the runner and the leak of `!Send` tasks for data races
+//! and UB (`MIRIFLAGS=-Zmiri-ignore-leaks cargo +nightly miri test -p ebbtide-host --test
+//! runtime_threads`: a runtime's parts are leaked on purpose, and these tests leak the tasks of a
+//! runtime dropped away from its `spawn_local` thread).
 
 use std::convert::Infallible;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -176,7 +178,10 @@ fn local_tasks_stay_on_their_thread() {
     .join()
     .unwrap();
     let message = done_rx.recv().unwrap();
-    assert!(message.contains("ran spawn_local tasks on another thread"), "{message}");
+    assert!(
+        message.contains("ran spawn_local tasks on another thread"),
+        "{message}"
+    );
     assert_ne!(home, elsewhere);
     assert!(log.lock().unwrap().is_empty(), "{:?}", log.lock().unwrap());
 }
