@@ -41,9 +41,11 @@ pub(crate) struct HomeRunner {
 // the last claimant (the spawner of every `!Send` task); and dropping them at shutdown
 // (`TaskMemory::cancel_all`, `Runner::poll` on cancelled tasks), through
 // [`HomeRunner::for_drop`], which refuses the same threads unless no task is left at all, and
-// then the runtime leaks its tasks instead. `into_inner` gives the bare runner only to the
-// recycling bin, whose `Parts` have their own proof (every task complete). `Runner` has no
-// destructor, so dropping a `HomeRunner` on another thread touches no task.
+// then the runtime leaks its tasks instead (the `HomeRunner` stays in its `ManuallyDrop`).
+// `into_inner` is called only at the end of `Runtime`'s `Drop` on a thread that `for_drop`
+// allowed, to put the bare runner in the recycling bin (whose `Parts` have their own proof: every
+// task complete) or drop it there. (`Runner` has no destructor anyway: dropping one touches no
+// task.)
 unsafe impl Send for HomeRunner {}
 
 impl HomeRunner {
