@@ -6,11 +6,17 @@ use std::task::Waker;
 
 use ebbtide_core::time::queue;
 
+use crate::runtime::Handle;
 use crate::shell::Shell;
 
 thread_local! {
     /// The runtime whose `block_on` (or `Drop`) this thread is inside, if any.
     static CURRENT: Cell<Option<&'static Shell>> = const { Cell::new(None) };
+    /// The runtime whose context this thread borrows inside `Handle::block_on`, if any: its
+    /// `spawn`, `Handle::current` and IO objects reach that runtime, but the thread does not run
+    /// it (so `spawn_local` is refused, and wakes and timers from here unpark the runtime's own
+    /// thread, as from any other thread: [`current`] stays `None`).
+    static BORROWED: Cell<Option<Handle>> = const { Cell::new(None) };
 }
 
 /// Every runtime of this process that is alive (built, not yet dropped). A dropped runtime
@@ -52,10 +58,11 @@ pub(crate) fn is_current_driver(driver: usize) -> bool {
 /// runtime from within a runtime").
 pub(crate) fn enter(shell: &'static Shell) -> EnterGuard {
     CURRENT.with(|current| {
-        if current.get().is_some() {
+        if current.get().is_some() || borrowed().is_some() {
             panic!(
                 "Cannot start an ebbtide runtime from within a runtime: block_on was called on a \
-                 thread that is already running one (await the future instead)"
+                 thread that is already running one or inside Handle::block_on (await the future \
+                 instead)"
             );
         }
         current.set(Some(shell));
@@ -70,6 +77,52 @@ pub(crate) struct EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         CURRENT.with(|current| current.set(None));
+    }
+}
+
+/// The runtime whose context this thread borrows (inside [`Handle::block_on`]), if any.
+#[inline]
+pub(crate) fn borrowed() -> Option<Handle> {
+    BORROWED.with(Cell::get)
+}
+
+/// The runtime this thread runs, else the one whose context it borrows: what `spawn`,
+/// `Handle::current` and the drivers' IO types reach. A running runtime is entered at its current
+/// generation; a borrowed one at the generation of the `Handle` that lent it, so that a handle of
+/// a dropped runtime keeps failing even when a new runtime reuses the parts.
+#[inline]
+pub(crate) fn current_or_borrowed() -> Option<Handle> {
+    match current() {
+        Some(shell) => Some(Handle::of(shell)),
+        None => borrowed(),
+    }
+}
+
+/// Marks this thread as borrowing `handle`'s runtime until the guard drops (see
+/// [`Handle::block_on`]).
+///
+/// # Panics
+///
+/// If the thread already runs or borrows a runtime.
+pub(crate) fn enter_borrowed(handle: Handle) -> BorrowGuard {
+    if current().is_some() || borrowed().is_some() {
+        panic!(
+            "Cannot start an ebbtide runtime from within a runtime: Handle::block_on was called \
+             on a thread that is already running one or inside Handle::block_on (await the \
+             future instead)"
+        );
+    }
+    BORROWED.with(|borrowed| borrowed.set(Some(handle)));
+    BorrowGuard { _private: () }
+}
+
+pub(crate) struct BorrowGuard {
+    _private: (),
+}
+
+impl Drop for BorrowGuard {
+    fn drop(&mut self) {
+        BORROWED.with(|borrowed| borrowed.set(None));
     }
 }
 

@@ -6,6 +6,10 @@ use ebbtide_core::driver::Park;
 
 /// What a host driver adds to [`Park`] so that the shell can build, wake, close and reuse it.
 ///
+/// A [`Runtime`](crate::Runtime) is `Send`: it may be built on one thread and run (`park`ed) on
+/// another, so a driver must wait on whichever thread calls [`Park::park`], and
+/// [`unpark`](HostDriver::unpark) must end that wait (an OS poller any thread can wait in does).
+///
 /// # Examples
 ///
 /// A driver with no IO, which parks its thread (`core/tests/driver_thread_park.rs` has a fuller
@@ -17,7 +21,8 @@ use ebbtide_core::driver::Park;
 /// use ebbtide_core::driver::{Park, Wait};
 /// use ebbtide_host::HostDriver;
 ///
-/// /// Parks the thread that built it; `thread::park` latches an `unpark` that came first.
+/// /// Parks the thread that built it; `thread::park` latches an `unpark` that came first. (So its
+/// /// runtime must run on the thread that built it: this sketch does not move.)
 /// struct ThreadDriver(&'static Thread);
 ///
 /// impl Park for ThreadDriver {

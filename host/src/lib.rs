@@ -33,6 +33,7 @@
 mod clock;
 mod context;
 mod driver;
+mod home;
 mod join;
 mod join_set;
 pub mod memory;
@@ -41,6 +42,7 @@ pub mod runtime;
 mod shell;
 pub mod sync;
 pub mod task;
+mod thread_park;
 pub mod time;
 
 pub use clock::now;

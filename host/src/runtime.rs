@@ -22,6 +22,10 @@
 //! yields its output or `Cancelled`, an IO object fails (the driver's business, told by
 //! [`HostDriver::close`]), and an old waker at most wakes a new task once (a spurious wake-up,
 //! which every future tolerates). See the `recycle` source file for why the reuse is sound.
+//!
+//! A runtime that ran [`spawn_local`](crate::spawn_local) tasks and is dropped away from their
+//! thread leaks its tasks and parts instead (see
+//! [Moving a runtime](Runtime#moving-a-runtime-between-threads)).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -30,7 +34,7 @@ use std::future::Future;
 use std::io;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 use ebbtide_core::driver::{self, Park, Wait};
 use ebbtide_core::{Executor, Runner};
@@ -41,10 +45,12 @@ pub use crate::shell::SpawnGuard;
 
 use crate::clock::{Clock, Step};
 use crate::context;
+use crate::home::HomeRunner;
 use crate::join::{JoinHandle, SpawnError};
 use crate::memory::{self, TaskMemory};
 use crate::recycle;
 use crate::shell::Shell;
+use crate::thread_park;
 /// A runtime over the host driver `D`: one thread runs every task, and waits through `D` for IO
 /// and the next timer in one wait. Drivers wrap it in their own `Runtime` type.
 ///
@@ -52,10 +58,36 @@ use crate::shell::Shell;
 /// class runs out, up to the [`Options`]' limit (see [`memory`]); spawning allocates only when it
 /// grows a class. Dropping the runtime cancels its tasks and keeps its parts for the next runtime with the
 /// same capacities (see the [module docs](self)).
+///
+/// # Moving a runtime between threads
+///
+/// A runtime is `Send`: it may be built on one thread and run on another, and run on different
+/// threads one `block_on` after another, as long as it never ran a task that is not `Send`.
+/// The first [`spawn_local`](crate::spawn_local) binds it to the thread that runs it then, its
+/// *home*, for the rest of its life: [`block_on`](Runtime::block_on) on another thread panics,
+/// and dropping it on another thread while it still has tasks (finished ones waiting for their
+/// `JoinHandle` included) does not drop them there. It leaks them instead, with the runtime's
+/// task memory and executor (which are then not reused): their destructors never run, their
+/// `JoinHandle`s never complete, the handles' spawns fail and the IO objects fail as after any
+/// shutdown. Drop such a runtime on its home thread.
+///
+/// Unlike Tokio's, a runtime is not `Sync` (its `block_on` takes the one thread that drives IO
+/// and timers): share a [`Handle`], which is `Send + Sync` and whose
+/// [`block_on`](Handle::block_on) gives other threads what Tokio's `&Runtime::block_on` gives
+/// them on a current-thread runtime.
+///
+/// ```
+/// let runtime = ebbtide_std::Runtime::new().unwrap();
+/// let answer = std::thread::spawn(move || runtime.block_on(async { 6 * 7 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(answer, 42);
+/// ```
 pub struct Runtime<D: HostDriver> {
     shell: &'static Shell,
-    /// Taken out when the runtime drops, to go to the bin with the rest.
-    runner: ManuallyDrop<Runner>,
+    /// Taken out when the runtime drops, to go to the bin with the rest. Bound to a thread once
+    /// a `!Send` task is spawned (see the `home` module): what makes the runtime `Send`.
+    runner: ManuallyDrop<HomeRunner>,
     driver: ManuallyDrop<RefCell<D>>,
     /// The task memory's capacities, to find this runtime's parts again in the bin.
     options: Options,
@@ -82,7 +114,7 @@ impl<D: HostDriver> Runtime<D> {
                 context::register(shell);
                 return Ok(Runtime {
                     shell,
-                    runner: ManuallyDrop::new(runner),
+                    runner: ManuallyDrop::new(HomeRunner::new(runner)),
                     driver: ManuallyDrop::new(RefCell::new(driver)),
                     options: options.clone(),
                 });
@@ -110,12 +142,13 @@ impl<D: HostDriver> Runtime<D> {
             driver: shared,
             wake_hook,
             clock: Clock::new(D::real_now),
+            local_tasks: AtomicBool::new(false),
         }));
         context::register(shell);
         let runner = executor.runner().expect("a new executor has its runner");
         Ok(Runtime {
             shell,
-            runner: ManuallyDrop::new(runner),
+            runner: ManuallyDrop::new(HomeRunner::new(runner)),
             driver: ManuallyDrop::new(RefCell::new(driver)),
             options: options.clone(),
         })
@@ -135,16 +168,20 @@ impl<D: HostDriver> Runtime<D> {
     ///
     /// # Panics
     ///
-    /// If called from inside a runtime (await the future instead), or if `future` panics.
+    /// If called from inside a runtime or [`Handle::block_on`] (await the future instead), or if
+    /// `future` panics. Also on a thread other than the runtime's home, once the runtime has run
+    /// [`spawn_local`](crate::spawn_local) tasks (see
+    /// [Moving a runtime](Runtime#moving-a-runtime-between-threads)).
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, D::Error> {
         let _enter = context::enter(self.shell);
+        let runner = self.runner.claim(self.shell);
         let mut driver = self.driver.borrow_mut();
         let mut park = CatchPanics {
             driver: &mut *driver,
             shell: self.shell,
-            runner: &self.runner,
+            runner,
         };
-        driver::block_on(&self.runner, &mut park, future)
+        driver::block_on(runner, &mut park, future)
     }
 
     /// Pauses the runtime's clock before it runs (what `Builder::start_paused` does): see
@@ -159,10 +196,7 @@ impl<D: HostDriver> Runtime<D> {
 
     /// A handle to this runtime, for other threads.
     pub fn handle(&self) -> Handle {
-        Handle {
-            shell: self.shell,
-            generation: self.shell.generation(),
-        }
+        Handle::of(self.shell)
     }
 
     /// The driver's shared part.
@@ -291,12 +325,21 @@ impl<D: HostDriver> Drop for Runtime<D> {
         D::close(self.driver.get_mut().shared());
         self.shell.close();
         context::unregister(self.shell);
+        let Some(runner) = self.runner.for_drop(self.shell) else {
+            // Dropped away from its home thread while tasks that may be `!Send` are left: they
+            // must not be dropped here. Leak them with the runner and the parts; the driver
+            // (which no task points at: they reach its leaked shared part) is dropped.
+            drop(enter);
+            // SAFETY: the field is not used again: this is the end of `drop`.
+            drop(unsafe { ManuallyDrop::take(&mut self.driver) });
+            return;
+        };
         let mut finished = false;
         for _ in 0..SHUTDOWN_ROUNDS {
-            let cancelled = cancel_all_catching_panics(self.shell.tasks, &self.runner);
+            let cancelled = cancel_all_catching_panics(self.shell.tasks, runner);
             // Tasks that were queued (or whose poll panicked) are dropped, not polled, by these
             // polls.
-            while catch_unwind(AssertUnwindSafe(|| self.runner.poll())).unwrap_or(true) {}
+            while catch_unwind(AssertUnwindSafe(|| runner.poll())).unwrap_or(true) {}
             if cancelled == 0 {
                 // Every task in the pools is complete: no future is left, only outputs that
                 // wait for their `JoinHandle`s.
@@ -310,7 +353,7 @@ impl<D: HostDriver> Drop for Runtime<D> {
         // SAFETY: neither field is used again: this is the end of `drop`.
         let (runner, driver) = unsafe {
             (
-                ManuallyDrop::take(&mut self.runner),
+                ManuallyDrop::take(&mut self.runner).into_inner(),
                 ManuallyDrop::take(&mut self.driver).into_inner(),
             )
         };
@@ -371,12 +414,69 @@ impl Handle {
         )
     }
 
-    /// The handle of the runtime the current thread is running, if any.
+    /// The handle of the runtime the current thread is running (or borrows, inside
+    /// [`Handle::block_on`]), if any.
     pub fn try_current() -> Option<Handle> {
-        context::current().map(|shell| Handle {
+        context::current_or_borrowed()
+    }
+
+    /// The handle of `shell`'s runtime as it is now.
+    pub(crate) fn of(shell: &'static Shell) -> Handle {
+        Handle {
             shell,
             generation: shell.generation(),
-        })
+        }
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this runtime's context; returns
+    /// its output. Like Tokio's `Handle::block_on` on a current-thread runtime.
+    ///
+    /// The thread is blocked (parked while `future` waits). Inside `future`,
+    /// [`spawn`](crate::spawn) puts `Send` tasks on this runtime, [`Handle::current`] is this
+    /// handle, and a driver's IO objects made there register with this runtime's driver.
+    ///
+    /// The calling thread does not run the runtime: tasks, IO and timers are driven only by the
+    /// thread inside [`Runtime::block_on`]. So anything in `future` that relies on IO or timers
+    /// (or awaits a task) makes progress only while another thread is inside
+    /// `Runtime::block_on` of this runtime (for a timer, of any runtime of the process); if none
+    /// is, it waits until one is. (Tokio documents the same for its current-thread runtime.) Its
+    /// wakes and timers end that thread's wait as any other thread's do.
+    ///
+    /// When the handle's runtime was dropped, `future` still runs, but spawning inside it fails
+    /// with [`SpawnError::Shutdown`], IO objects fail as they do after a runtime's shutdown, and a
+    /// timer panics if no runtime at all is alive in the process.
+    ///
+    /// # Panics
+    ///
+    /// If the thread is already inside a runtime ([`Runtime::block_on`], a task, or
+    /// `Handle::block_on`): "Cannot start an ebbtide runtime from within a runtime" (await the
+    /// future instead). [`spawn_local`](crate::spawn_local) inside `future` panics: this thread
+    /// does not run the runtime, so it cannot take a task that is not `Send`. And if `future`
+    /// panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::Runtime;
+    ///
+    /// let runtime = Runtime::new().unwrap();
+    /// let handle = runtime.handle();
+    /// // Another thread blocks on a future in the runtime's context...
+    /// let user = std::thread::spawn(move || {
+    ///     handle.block_on(async {
+    ///         let task = ebbtide_std::spawn(async { 6 * 7 }).unwrap();
+    ///         task.await.unwrap()
+    ///     })
+    /// });
+    /// // ...while this one runs the runtime (and its task) until that thread is done.
+    /// let answer = runtime.block_on(async {
+    ///     ebbtide_std::spawn_blocking(move || user.join().unwrap()).await
+    /// });
+    /// assert_eq!(answer.unwrap(), 42);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _borrow = context::enter_borrowed(*self);
+        thread_park::block_on(future)
     }
 
     /// Lets one spawn in, for work a driver runs besides tasks (a blocking pool's jobs): while

@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use ebbtide_core::Executor;
 
@@ -32,6 +32,11 @@ pub(crate) struct Shell {
     pub(crate) wake_hook: &'static (dyn Fn() + Send + Sync),
     /// The runtime's clock: real, or virtual once paused (see `clock`).
     pub(crate) clock: Clock,
+    /// Whether a `!Send` task was spawned (`spawn_local`) since the runtime was built or these
+    /// parts reused: from then on the runtime is bound to the thread that runs it (see `home`).
+    /// Set and read only by the thread that runs the runtime (a moved runtime was handed over
+    /// with a happens-before edge), so relaxed accesses suffice.
+    pub(crate) local_tasks: AtomicBool,
 }
 
 /// The bit of `Shell::spawn_gate` that refuses spawns.
@@ -104,7 +109,22 @@ impl Shell {
     pub(crate) fn reopen(&self) {
         let previous = self.generation.fetch_add(1, Ordering::AcqRel);
         debug_assert!(previous & 1 == 1, "a runtime was reopened while open");
+        // Every task of the old runtime is complete (see `recycle::Parts::new`): no `!Send`
+        // future is left to bind the new runtime to a thread.
+        self.local_tasks.store(false, Ordering::Relaxed);
         self.spawn_gate.fetch_and(!GATE_CLOSED, Ordering::AcqRel);
+    }
+}
+
+impl Shell {
+    /// Records that a `!Send` task is being spawned (see `local_tasks`).
+    pub(crate) fn mark_local_task(&self) {
+        self.local_tasks.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a `!Send` task was ever spawned on the current runtime of these parts.
+    pub(crate) fn had_local_tasks(&self) -> bool {
+        self.local_tasks.load(Ordering::Relaxed)
     }
 }
 

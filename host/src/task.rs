@@ -22,6 +22,8 @@ use crate::join::CatchUnwind;
 /// runtime keeps running the others. [`SpawnError::Shutdown`] while the runtime drops (from the destructor of
 /// a task it cancels).
 ///
+/// Inside [`Handle::block_on`](crate::Handle::block_on) it spawns onto the handle's runtime.
+///
 /// # Panics
 ///
 /// Outside a runtime (use a runtime's `Handle::spawn` from other threads).
@@ -39,11 +41,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let shell = context::current().expect(
-        "spawn was called outside an ebbtide runtime: call it inside Runtime::block_on or a task, \
-         or use a Handle from other threads",
+    let handle = context::current_or_borrowed().expect(
+        "spawn was called outside an ebbtide runtime: call it inside Runtime::block_on, \
+         Handle::block_on or a task, or use a Handle from other threads",
     );
-    shell.spawn(shell.generation(), future)
+    handle.spawn(future)
 }
 
 /// Spawns a future that is not `Send` on the current thread's runtime; it always runs on this
@@ -53,9 +55,14 @@ where
 ///
 /// As for [`spawn`].
 ///
+/// The runtime is then bound to this thread: it can no longer be run on another thread (its
+/// `block_on` panics there), and dropping it on another thread leaks its tasks (see
+/// [`Runtime`](crate::Runtime)).
+///
 /// # Panics
 ///
-/// Outside a runtime.
+/// Outside a runtime, and inside [`Handle::block_on`](crate::Handle::block_on) (that thread does
+/// not run the runtime).
 ///
 /// # Examples
 ///
@@ -72,17 +79,32 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let shell = context::current().expect(
-        "spawn_local was called outside an ebbtide runtime: call it inside Runtime::block_on or \
-         a task",
-    );
+    let Some(shell) = context::current() else {
+        if context::borrowed().is_some() {
+            panic!(
+                "spawn_local was called inside Handle::block_on: this thread does not run the \
+                 runtime, so it cannot give it a task that is not Send; use spawn, or call \
+                 spawn_local inside Runtime::block_on or a task"
+            );
+        }
+        panic!(
+            "spawn_local was called outside an ebbtide runtime: call it inside Runtime::block_on \
+             or a task"
+        );
+    };
     // Refused while the runtime drops (from a task's destructor): a `!Send` task must not
     // outlive the cancellation, or the next runtime, maybe on another thread, would poll it.
     let _gate = shell.enter_spawn(shell.generation())?;
+    // From now on the runtime is bound to this thread: it refuses to run elsewhere, and a drop
+    // elsewhere leaks its tasks (see the `home` module).
+    shell.mark_local_task();
     // SAFETY: `context::current()` is only set while this thread runs the runtime (inside its
-    // `block_on` or its `Drop`, on the thread that owns the runtime's `!Send` runner), and the
-    // runtime is not dropping (the gate is open), so this thread polls `shell.executor` for as
-    // long as the task lives.
+    // `block_on` or its `Drop`, on the thread that holds the runtime's runner; a thread inside
+    // `Handle::block_on` only borrows it and is refused above), and the runtime is not dropping
+    // (the gate is open). The mark above binds the runner to this thread for as long as the task
+    // may live: `HomeRunner` (the `home` module) polls it, and lets its tasks be dropped, only on
+    // the thread that last ran the runtime, which is this one; a drop on another thread leaks
+    // them. So the task is only ever polled and dropped here.
     unsafe {
         shell
             .tasks

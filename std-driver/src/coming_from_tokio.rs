@@ -22,7 +22,7 @@
 //! | [Timer resolution](#time) | 1 ms wheel; deadlines rounded up to the millisecond | 1 µs; deadlines rounded up by one tick | Sub-millisecond timers; neither ever wakes early |
 //! | [Paused clock](#paused-clock) | `pause`, `advance`, `resume`, `start_paused` on a `current_thread` runtime | The same, per runtime; auto-advance waits for running blocking jobs; timers set before `pause` keep real-time deadlines | ebbtide's clock is the program's time driver, so the paused clock is kept beside it, on the runtime's thread |
 //! | [Outside a runtime](#outside-a-runtime) | A timer or IO object outside a runtime panics | A timer panics when no runtime is alive; while one is, that runtime fires it (for futures polled by other executors) | Lets ebbtide futures run under other executors in the same process |
-//! | [Runtime and Handle](#runtime-and-handle) | `Runtime` is `Send + Sync`; `Handle::block_on` | `Runtime` is `Send`, not `Sync`; it stays on the thread that first runs it if that run spawned `!Send` tasks; [`Handle::block_on`](crate::Handle::block_on) as in Tokio's `current_thread` | `spawn_local` tasks must stay on their thread |
+//! | [Runtime and Handle](#runtime-and-handle) | `Runtime` is `Send + Sync`; `Handle::block_on` | `Runtime` is `Send`, not `Sync`; once it has spawned `!Send` tasks it stays on that thread (a `block_on` elsewhere panics, a drop elsewhere leaks its tasks rather than dropping them there); [`Handle::block_on`](crate::Handle::block_on) as in Tokio's `current_thread` | `spawn_local` tasks must stay on their thread |
 //! | [Locks](#locks) | `Mutex`, `Semaphore`, `Notify` lock with their own atomics and a parking lot | Default to a [`critical-section`](https://docs.rs/critical-section) lock: on std one process-wide lock, held for a few instructions (never across an `.await`, never while user code runs); a type parameter picks another | The same primitives run on bare metal; the owned channels use a `std::sync::Mutex` each |
 //! | [IO traits](#io-traits) | `AsyncRead::poll_read` fills a `ReadBuf` | [`io::AsyncRead`](crate::io::AsyncRead) reads into `&mut [u8]` (futures-io's shape), with `AsyncReadExt`/`AsyncWriteExt` as in Tokio; `futures-io` feature for adapters | The same traits serve `no_std` drivers and embedded-io |
 //! | [TCP](#tcp) | `TcpStream::shutdown` is `AsyncWriteExt::shutdown` | Both: `AsyncWriteExt::shutdown`, and std's `shutdown(Shutdown::Write)` | A synchronous half-close is a system call; no need to await it |
@@ -212,7 +212,10 @@
 //! ```
 //!
 //! `Runtime` is `Send` but not `Sync`: once a run on some thread spawned `!Send` tasks
-//! ([`spawn_local`](crate::spawn_local)), the runtime stays with that thread.
+//! ([`spawn_local`](crate::spawn_local)), the runtime stays with that thread. A `block_on` on
+//! another thread then panics, and a drop on another thread leaks the tasks (their futures are
+//! never dropped on a thread they were not made for). Inside `Handle::block_on`, `spawn_local`
+//! panics: the future runs on the calling thread, not the runtime's.
 //!
 //! ## Locks
 //!

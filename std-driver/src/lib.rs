@@ -80,7 +80,8 @@
 //! ```
 //!
 //! From another thread, spawn through a [`Handle`] (`runtime.handle()`, or [`Handle::current`]
-//! inside the runtime).
+//! inside the runtime), or block that thread on a future in the runtime's context with
+//! [`Handle::block_on`].
 //!
 //! # Timers
 //!

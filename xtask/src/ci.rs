@@ -191,6 +191,9 @@ const STD_MIRI_TESTS: &[&str] = &[
 /// fd call, so the runtime, tasks, timers and channels run there, and nothing of WASI's IO does.
 const WASI_MIRI_TESTS: &[&str] = &["tasks", "deadlock", "sync", "timers"];
 
+/// ebbtide-host's tests that Miri runs: the ones over drivers with no OS resources.
+const HOST_MIRI_TESTS: &[&str] = &["runtime_send", "runtime_threads"];
+
 /// Where soundness regression tests live: every test target of ebbtide-core and ebbtide-std whose
 /// name starts with this runs under Miri (and the sanitizers, with the rest of the tests).
 const SOUNDNESS_PREFIX: &str = "soundness_";
@@ -227,6 +230,12 @@ fn miri(ws: &Workspace) -> Result<(), String> {
         Cmd::cargo("+nightly miri test -p ebbtide-std")
             .env("MIRIFLAGS", MIRI_FLAGS)
             .args(std_tests.flat_map(|name| ["--test", name])),
+        // The host shell's runtime moving between threads and `Handle::block_on`, over a driver
+        // with no OS resources; leaks as the WASI tests do (and on purpose: a runtime dropped
+        // away from its `spawn_local` tasks' thread leaks them).
+        Cmd::cargo("+nightly miri test -p ebbtide-host")
+            .env("MIRIFLAGS", &format!("{MIRI_FLAGS} -Zmiri-ignore-leaks"))
+            .args(HOST_MIRI_TESTS.iter().flat_map(|&name| ["--test", name])),
         Cmd::cargo("+nightly miri test -p ebbtide-wasi")
             .env("MIRIFLAGS", &format!("{MIRI_FLAGS} -Zmiri-ignore-leaks"))
             .args(WASI_MIRI_TESTS.iter().flat_map(|&name| ["--test", name])),

@@ -2,7 +2,8 @@
 //!
 //! # Dropping a runtime
 //!
-//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread)
+//! Dropping a [`Runtime`] cancels every task (their futures are dropped on the runtime's thread;
+//! see [Threads](Runtime#threads) for a runtime dropped away from its `spawn_local` tasks' thread)
 //! and gives its parts back for the next runtime: the executor, the reactor with its file
 //! descriptors, the task slots and the table of IO resources go to a process-wide bin, and the
 //! next [`Runtime::new`] / [`Builder::build`] with the same capacities takes them from there
@@ -133,9 +134,16 @@ impl HostDriver for StdDriver {
     }
 }
 
-/// The current thread's runtime's driver, or an error that says there is none.
+/// The current thread's runtime's driver (the one it runs, or borrows inside
+/// [`Handle::block_on`]), or an error that says there is none.
 pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
-    ebbtide_host::Handle::try_current()
+    let handle = ebbtide_host::Handle::try_current();
+    if handle.is_some_and(|handle| !handle.is_live()) {
+        // A `Handle::block_on` of a dropped runtime (whose parts may serve a new runtime by now),
+        // or a task's destructor while the runtime drops.
+        return Err(reactor::shut_down_error());
+    }
+    handle
         .and_then(|handle| handle.driver::<DriverShared>())
         .ok_or_else(|| {
             io::Error::other(
@@ -169,6 +177,28 @@ pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+///
+/// # Threads
+///
+/// A runtime is `Send`: build it on one thread and run it on another (or on several, one
+/// `block_on` after another). Its first [`spawn_local`](crate::spawn_local) binds it to the
+/// thread that runs it then: from there on, `block_on` on another thread panics, and dropping it
+/// on another thread leaks its remaining tasks (their destructors never run, their `JoinHandle`s
+/// never complete) instead of dropping `!Send` futures away from their thread. See
+/// [`ebbtide_host::Runtime`](ebbtide_host::Runtime#moving-a-runtime-between-threads).
+///
+/// Unlike Tokio's, it is not `Sync`: share a [`Handle`] (`Send + Sync`), whose
+/// [`block_on`](Handle::block_on) lets other threads block on futures in the runtime's context.
+///
+/// ```
+/// let runtime = ebbtide_std::Runtime::new().unwrap();
+/// let answer = std::thread::spawn(move || {
+///     runtime.block_on(async { ebbtide_std::spawn(async { 6 * 7 }).unwrap().await.unwrap() })
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(answer, 42);
+/// ```
 pub struct Runtime {
     inner: ebbtide_host::Runtime<StdDriver>,
 }
@@ -197,7 +227,9 @@ impl Runtime {
     ///
     /// # Panics
     ///
-    /// If called from inside a runtime (await the future instead), or if the OS's wait fails.
+    /// If called from inside a runtime or [`Handle::block_on`] (await the future instead), or if
+    /// the OS's wait fails. Also on a thread other than the one that ran its
+    /// [`spawn_local`](crate::spawn_local) tasks (see [Threads](Runtime#threads)).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.inner
             .block_on(future)
@@ -266,9 +298,60 @@ impl Handle {
         }
     }
 
-    /// The handle of the runtime the current thread is running, if any.
+    /// The handle of the runtime the current thread is running (or borrows, inside
+    /// [`Handle::block_on`]), if any.
     pub fn try_current() -> Option<Handle> {
         ebbtide_host::Handle::try_current().map(|inner| Handle { inner })
+    }
+
+    /// Runs `future` to completion on the calling thread, inside this runtime's context; returns
+    /// its output. Like Tokio's `Handle::block_on` on a current-thread runtime.
+    ///
+    /// The calling thread blocks (parked while `future` waits). Inside `future`,
+    /// [`spawn`](crate::spawn) and [`spawn_blocking`](crate::spawn_blocking) reach this runtime,
+    /// [`Handle::current`] is this handle, and sockets, files and other IO objects made there
+    /// register with this runtime's reactor.
+    ///
+    /// The calling thread does not drive the runtime: tasks, IO and timers are driven only by the
+    /// thread inside [`Runtime::block_on`]. So anything in `future` that relies on IO or timers
+    /// (or awaits a task) makes progress only while another thread is inside this runtime's
+    /// `Runtime::block_on` (for timers: any runtime's); until one is, it waits. Tokio documents
+    /// the same for its current-thread runtime.
+    ///
+    /// When the handle's runtime was dropped, `future` still runs, but spawning inside it fails
+    /// with [`SpawnError::Shutdown`], IO objects fail, and a timer panics if no runtime at all is
+    /// alive in the process.
+    ///
+    /// # Panics
+    ///
+    /// If the thread is already inside a runtime ([`Runtime::block_on`], a task, or
+    /// `Handle::block_on`): "Cannot start an ebbtide runtime from within a runtime" (await the
+    /// future instead). [`spawn_local`](crate::spawn_local) inside `future` panics: this thread
+    /// does not run the runtime, so it cannot take a task that is not `Send`. And if `future`
+    /// panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::Runtime;
+    ///
+    /// let runtime = Runtime::new().unwrap();
+    /// let handle = runtime.handle();
+    /// // Another thread blocks on a future in the runtime's context...
+    /// let user = std::thread::spawn(move || {
+    ///     handle.block_on(async {
+    ///         let task = ebbtide_std::spawn(async { 6 * 7 }).unwrap();
+    ///         task.await.unwrap()
+    ///     })
+    /// });
+    /// // ...while this one runs the runtime (and its task) until that thread is done.
+    /// let answer = runtime.block_on(async {
+    ///     ebbtide_std::spawn_blocking(move || user.join().unwrap()).await
+    /// });
+    /// assert_eq!(answer.unwrap(), 42);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
     }
 
     /// Spawns a `Send` task on the runtime, from any thread.

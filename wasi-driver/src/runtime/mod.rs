@@ -120,7 +120,9 @@ pub(crate) fn current_reactor() -> io::Result<&'static Reactor> {
 /// - [`block_on`](Runtime::block_on) panics when the program is deadlocked (on wasm the panic
 ///   aborts the program with the message); [`try_block_on`](Runtime::try_block_on) returns that
 ///   as an [`Error`] instead.
-/// - There is one thread: no `Handle` for other threads, no `spawn_blocking`.
+/// - There is one thread: no `Handle` for other threads (so no `Handle::block_on`), no
+///   `spawn_blocking`. `Runtime` is `Send` all the same, as ebbtide-std's is, so code generic over
+///   both drivers compiles for both.
 /// - Panics abort on wasm32-wasip1 (`panic = "abort"` is the target's default): a task that
 ///   panics ends the program, so [`JoinError::Panic`](crate::JoinError::Panic) never happens
 ///   there.
@@ -146,6 +148,12 @@ pub(crate) fn current_reactor() -> io::Result<&'static Reactor> {
 pub struct Runtime {
     inner: ebbtide_host::Runtime<WasiDriver>,
 }
+
+// `Runtime` is `Send`, like ebbtide-std's (the host shell's runtime is, for every driver).
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Runtime>();
+};
 
 impl Runtime {
     /// A runtime with the default settings (see [`Builder`]).
