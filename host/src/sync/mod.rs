@@ -5,7 +5,9 @@
 //! the owned constructors a Tokio user expects: [`mpsc::channel`], [`mpsc::unbounded_channel`],
 //! [`oneshot::channel`], [`watch::channel`] and [`broadcast::channel`]. Their ends are `'static`
 //! values that move into a spawned task or another thread. A channel allocates once when it is
-//! made (its shared state and, when bounded, its whole buffer) and never per message.
+//! made (its shared state and, when bounded, its whole buffer) and never per message; the
+//! unbounded [`mpsc`] channel allocates a block of 32 messages when its blocks are full, and
+//! reuses emptied blocks, so it too allocates nothing in a steady flow.
 //!
 //! The borrowed ends of a static channel keep their types under `Split*` names, e.g.
 //! [`mpsc::SplitSender`] is [`ebbtide_core::sync::mpsc::Sender`].
@@ -46,6 +48,7 @@ pub use ebbtide_core::sync::{
     TryAcquireError,
 };
 
+mod blocks;
 pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;

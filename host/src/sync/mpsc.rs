@@ -1,10 +1,17 @@
 //! Multi-producer, single-consumer channels with owned ends, as in Tokio.
 //!
 //! [`channel`] makes a bounded channel: [`Sender::send`] waits for room, first come first
-//! served. [`unbounded_channel`] makes one whose [`UnboundedSender::send`] never waits. Both
-//! allocate when made and never per message: a bounded channel's buffer holds `buffer` messages
-//! from the start; an unbounded one's grows (doubling) when it is fuller than ever before and
-//! keeps its room, so a steady flow allocates nothing.
+//! served. [`unbounded_channel`] makes one whose [`UnboundedSender::send`] never waits.
+//!
+//! A bounded channel allocates when made (its buffer holds `buffer` messages from the start)
+//! and never per message. An unbounded one keeps its messages in blocks of 32, as Tokio does:
+//! a block is allocated when the last one is full, and an emptied block is kept for reuse (up
+//! to 4 of them; more are freed). So a steady flow allocates nothing once warmed up, and after
+//! a burst is received the channel holds a few blocks again, not its peak.
+//!
+//! Blocking the current thread: [`Sender::blocking_send`], [`Receiver::blocking_recv`] and
+//! [`UnboundedReceiver::blocking_recv`] let code outside any runtime (a plain
+//! [`std::thread`]) talk to tasks; they panic when called on a thread that runs a runtime.
 //!
 //! The static channel of [`ebbtide_core::sync::mpsc`] is here too: [`Channel`], whose
 //! `split()` ends are [`SplitSender`] and [`SplitReceiver`].
@@ -35,6 +42,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use super::blocks::BlockQueue;
 use super::{lock, register, wake_each, Register, Slab};
 
 pub use ebbtide_core::sync::mpsc::{
@@ -64,8 +72,48 @@ struct Waiter {
     granted: bool,
 }
 
+/// The queued messages: a bounded channel's buffer, allocated whole when the channel is made
+/// (it never grows), or an unbounded channel's blocks.
+enum Buf<T> {
+    Bounded(VecDeque<T>),
+    Unbounded(BlockQueue<T>),
+}
+
+impl<T> Buf<T> {
+    fn push_back(&mut self, value: T) {
+        match self {
+            Buf::Bounded(buf) => buf.push_back(value),
+            Buf::Unbounded(buf) => buf.push_back(value),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        match self {
+            Buf::Bounded(buf) => buf.pop_front(),
+            Buf::Unbounded(buf) => buf.pop_front(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Buf::Bounded(buf) => buf.len(),
+            Buf::Unbounded(buf) => buf.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Default for Buf<T> {
+    fn default() -> Self {
+        Buf::Unbounded(BlockQueue::new())
+    }
+}
+
 struct State<T> {
-    buf: VecDeque<T>,
+    buf: Buf<T>,
     /// Bounded: free slots not set aside for anyone. Unbounded: unused.
     available: usize,
     /// Bounded: the capacity. Unbounded: `usize::MAX`.
@@ -137,7 +185,11 @@ impl<T> Chan<T> {
     fn new(bounded: bool, capacity: usize) -> Arc<Chan<T>> {
         Arc::new(Chan {
             state: Mutex::new(State {
-                buf: VecDeque::with_capacity(if bounded { capacity } else { 0 }),
+                buf: if bounded {
+                    Buf::Bounded(VecDeque::with_capacity(capacity))
+                } else {
+                    Buf::Unbounded(BlockQueue::new())
+                },
                 available: capacity,
                 bound: capacity,
                 bounded,
@@ -408,8 +460,10 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Makes an unbounded channel; returns its two ends.
 ///
-/// Sending never waits. The queue grows when it holds more messages than ever before and keeps
-/// its room afterwards, so a steady flow of messages allocates nothing.
+/// Sending never waits. Messages are kept in blocks of 32: a send allocates a block when the
+/// last one is full and no emptied block is kept for reuse (up to 4 are kept), so a steady flow
+/// of messages allocates nothing once warmed up, and a burst's blocks are freed as it is
+/// received.
 ///
 /// # Examples
 ///
