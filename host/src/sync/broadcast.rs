@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, register, wake_all, Register, Slab};
+use super::{block_on, lock, register, wake_all, Register, Slab};
 
 pub use ebbtide_core::sync::broadcast::{
     Channel, Receiver as SplitReceiver, RecvError, RecvFuture, SendError, Sender as SplitSender,
@@ -419,6 +419,43 @@ impl<T: Clone> Receiver<T> {
             Poll::Ready(Err(RecvError::Closed)) => Err(TryRecvError::Closed),
             Poll::Pending => Err(TryRecvError::Empty),
         }
+    }
+
+    /// Receives the next message, blocking the current thread until there is one: for code
+    /// outside any runtime, e.g. a plain [`std::thread`]. Parks the thread while it waits;
+    /// allocates once per call (the thread's waker).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] and [`RecvError::Closed`] as for [`recv`](Receiver::recv).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime (in its `block_on`, e.g. in a task): await
+    /// [`recv`](Receiver::recv) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// let listener = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     while let Ok(i) = rx.blocking_recv() {
+    ///         got.push(i);
+    ///     }
+    ///     got
+    /// });
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async move {
+    ///     tx.send(1).unwrap();
+    ///     tx.send(2).unwrap();
+    /// });
+    /// assert_eq!(listener.join().unwrap(), [1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        block_on(self.recv())
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
