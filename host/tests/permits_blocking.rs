@@ -99,7 +99,10 @@ fn owned_permits_give_the_slot_and_the_sender_back() {
     assert_eq!(tx3.capacity(), 2);
     // Closed: the sender comes back from `try_reserve_owned`; `reserve_owned` fails.
     rx.close();
-    assert!(matches!(tx3.try_reserve_owned(), Err(TrySendError::Closed(_))));
+    assert!(matches!(
+        tx3.try_reserve_owned(),
+        Err(TrySendError::Closed(_))
+    ));
     assert!(now(tx.reserve_owned()).is_err());
 }
 

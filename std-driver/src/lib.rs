@@ -37,10 +37,11 @@
 //!   [`SpawnError::PoolFull`] and you decide (refuse the client, wait, shed load). The runtime
 //!   goes on with the other tasks.
 //! - **Channels come two ways.** [`sync`] has Tokio's owned channels ([`sync::mpsc::channel`],
-//!   [`sync::oneshot::channel`], ...: one allocation when made, none per message, ends that move
-//!   into spawned tasks), and allocation-free ones with `const` constructors and a capacity in
-//!   their type, whose ends borrow them: a `static` shared by spawned tasks, or a value on a
-//!   task's stack.
+//!   [`sync::oneshot::channel`], ...: one allocation when made, none per message (the unbounded
+//!   mpsc channel allocates blocks of 32 messages as it fills and reuses them), ends that move
+//!   into spawned tasks, `blocking_send`/`blocking_recv` for plain threads), and allocation-free
+//!   ones with `const` constructors and a capacity in their type, whose ends borrow them: a
+//!   `static` shared by spawned tasks, or a value on a task's stack.
 //! - **Time is [`time::Duration`] and [`time::Instant`]**, ebbtide's own microsecond types;
 //!   [`time::sleep`], [`time::timeout`] and [`time::interval`] take a `std::time::Duration` as it
 //!   is. A wait for a duration rounds its deadline up by one microsecond, as Tokio rounds up to its
@@ -185,7 +186,7 @@
 //! [`oneshot`](sync::oneshot), [`watch`](sync::watch), [`broadcast`](sync::broadcast),
 //! [`Notify`](sync::Notify), [`Mutex`](sync::Mutex) and [`Semaphore`](sync::Semaphore). The
 //! constructors Tokio has make owned ends, as in Tokio (one allocation per channel, none per
-//! message):
+//! message; the unbounded mpsc channel allocates blocks as it fills and reuses them):
 //!
 //! ```
 //! use ebbtide_std::sync::mpsc;
