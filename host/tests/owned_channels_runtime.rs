@@ -254,3 +254,23 @@ fn blocking_recv_in_a_task_panics_that_task_only() {
         assert!(task.await.is_err(), "the task panicked");
     });
 }
+
+#[test]
+fn blocking_methods_work_in_spawn_blocking_jobs() {
+    // A blocking-pool thread runs no runtime: blocking there is what it is for, as in Tokio.
+    runtime().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        let (back_tx, mut back_rx) = mpsc::channel(1);
+        let job = ebbtide_std::spawn_blocking(move || {
+            for i in 0..20 {
+                tx.blocking_send(i).unwrap();
+                assert_eq!(back_rx.blocking_recv(), Some(i * 2));
+            }
+        });
+        for _ in 0..20 {
+            let i = rx.recv().await.unwrap();
+            back_tx.send(i * 2).await.unwrap();
+        }
+        job.await.unwrap();
+    });
+}

@@ -149,6 +149,10 @@ fn broadcast_drops_a_message_once_every_receiver_has_it() {
         drop(rx2.recv().await.unwrap());
         assert_eq!(Rc::strong_count(&marker), 2, "the first was read by both");
         drop(rx2);
-        assert_eq!(Rc::strong_count(&marker), 1, "rx2 dropped: the second is released");
+        assert_eq!(
+            Rc::strong_count(&marker),
+            1,
+            "rx2 dropped: the second is released"
+        );
     });
 }

@@ -9,14 +9,21 @@
 //! unbounded [`mpsc`] channel allocates a block of 32 messages when its blocks are full, and
 //! reuses emptied blocks, so it too allocates nothing in a steady flow.
 //!
+//! As in Tokio, the owned ends also have `blocking_*` methods ([`mpsc::Sender::blocking_send`],
+//! [`mpsc::Receiver::blocking_recv`], [`oneshot::Receiver::blocking_recv`], ...) for code that
+//! runs outside any runtime, such as a plain [`std::thread`] or a `spawn_blocking` job: they
+//! park the thread while they wait, and panic on a thread that runs a runtime (where waiting
+//! would stop the very tasks that could wake it).
+//!
 //! The borrowed ends of a static channel keep their types under `Split*` names, e.g.
 //! [`mpsc::SplitSender`] is [`ebbtide_core::sync::mpsc::Sender`].
 //!
 //! Locking: the owned channels keep their state behind a [`std::sync::Mutex`] and never run
 //! user code while holding it: wakers are cloned before and woken or dropped after, and values
-//! are dropped after unlocking. Two exceptions follow Tokio: [`watch::Sender::send_modify`] runs
-//! its closure under the value's write lock, and [`broadcast::Receiver::recv`] clones a message
-//! under its slot's read lock.
+//! are dropped after unlocking (a broadcast message, once its last receiver has read it, too).
+//! Two exceptions follow Tokio: [`watch::Sender::send_modify`] runs its closure under the
+//! value's write lock, and [`broadcast::Receiver::recv`] clones a message under its slot's read
+//! lock.
 //!
 //! # Examples
 //!
