@@ -148,10 +148,11 @@ fn a_drained_burst_leaves_a_few_blocks() {
     assert_eq!(rx.len(), 0);
     let left = live_bytes() - before - made;
     // One block in use and up to four spare (256 bytes each for `u64`), plus the list of blocks
-    // (shrunk back to room for 16) and of spares.
+    // (shrunk back to room for 16, 32 bytes each) and of spares: 1,920 bytes today. Allow
+    // some slack for std's capacity choices; the peak was megabytes.
     let block = (BLOCK * 8) as isize;
     assert!(
-        left <= 5 * block + 16 * 32 + 4 * 32,
+        left <= 8 * block + 1024,
         "{left} bytes left after the burst (peak {peak})"
     );
     drop((tx, rx));
