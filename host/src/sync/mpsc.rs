@@ -604,8 +604,8 @@ pub struct UnboundedReceiver<T> {
     chan: Arc<Chan<T>>,
 }
 
-/// A slot set aside in a bounded channel by [`Sender::reserve`]: [`send`](Permit::send) fills
-/// it without waiting; dropping the permit gives the slot back.
+/// A slot set aside in a bounded channel by [`Sender::reserve`] or [`Sender::try_reserve`]:
+/// [`send`](Permit::send) fills it without waiting; dropping the permit gives the slot back.
 ///
 /// # Examples
 ///
