@@ -152,3 +152,125 @@ fn more_waiting_receivers_than_a_wake_batch() {
         }
     });
 }
+
+#[test]
+fn blocking_send_from_a_std_thread_to_a_task() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let producer = std::thread::spawn(move || {
+        for i in 0..200 {
+            tx.blocking_send(i).unwrap();
+        }
+    });
+    let sum = runtime().block_on(async move {
+        // The receiver in a spawned task, the producer waiting for room on its thread.
+        let consumer = ebbtide_std::spawn(async move {
+            let mut sum = 0;
+            while let Some(i) = rx.recv().await {
+                sum += i;
+            }
+            sum
+        })
+        .unwrap();
+        consumer.await.unwrap()
+    });
+    assert_eq!(sum, (0..200).sum::<i32>());
+    producer.join().unwrap();
+}
+
+#[test]
+fn blocking_recv_on_a_std_thread_from_tasks() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let (utx, mut urx) = mpsc::unbounded_channel();
+    let (otx, orx) = oneshot::channel();
+    let consumer = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        while let Some(i) = rx.blocking_recv() {
+            got.push(i);
+        }
+        (got, urx.blocking_recv(), orx.blocking_recv())
+    });
+    runtime().block_on(async move {
+        ebbtide_std::spawn(async move {
+            for i in 0..50 {
+                tx.send(i).await.unwrap();
+            }
+            utx.send("unbounded").unwrap();
+            ebbtide_std::time::sleep(Duration::from_millis(5)).await;
+            otx.send("oneshot").unwrap();
+        })
+        .unwrap()
+        .await
+        .unwrap();
+    });
+    let (got, u, o) = consumer.join().unwrap();
+    assert_eq!(got, (0..50).collect::<Vec<_>>());
+    assert_eq!((u, o), (Some("unbounded"), Ok("oneshot")));
+}
+
+#[test]
+fn owned_permit_moved_into_a_task_sends() {
+    runtime().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        let permit = tx.reserve_owned().await.unwrap();
+        let task = ebbtide_std::spawn(async move {
+            ebbtide_std::time::sleep(Duration::from_millis(5)).await;
+            let tx = permit.send(1);
+            tx.send(2).await.unwrap();
+        })
+        .unwrap();
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(rx.recv().await, Some(2));
+        assert_eq!(rx.recv().await, None);
+        task.await.unwrap();
+    });
+}
+
+#[test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+fn blocking_send_inside_a_runtime_panics() {
+    let (tx, _rx) = mpsc::channel(1);
+    runtime().block_on(async move {
+        let _ = tx.blocking_send(1);
+    });
+}
+
+#[test]
+#[should_panic(expected = "Cannot block the current thread from within a runtime")]
+fn blocking_recv_inside_a_runtime_panics() {
+    let (_tx, mut rx) = mpsc::unbounded_channel::<u8>();
+    runtime().block_on(async move {
+        rx.blocking_recv();
+    });
+}
+
+#[test]
+fn blocking_recv_in_a_task_panics_that_task_only() {
+    runtime().block_on(async {
+        let (_tx, rx) = oneshot::channel::<u8>();
+        let task = ebbtide_std::spawn(async move {
+            let _ = rx.blocking_recv();
+        })
+        .unwrap();
+        assert!(task.await.is_err(), "the task panicked");
+    });
+}
+
+#[test]
+fn blocking_methods_work_in_spawn_blocking_jobs() {
+    // A blocking-pool thread runs no runtime: blocking there is what it is for, as in Tokio.
+    runtime().block_on(async {
+        let (tx, mut rx) = mpsc::channel(1);
+        let (back_tx, mut back_rx) = mpsc::channel(1);
+        let job = ebbtide_std::spawn_blocking(move || {
+            for i in 0..20 {
+                tx.blocking_send(i).unwrap();
+                assert_eq!(back_rx.blocking_recv(), Some(i * 2));
+            }
+        });
+        for _ in 0..20 {
+            let i = rx.recv().await.unwrap();
+            back_tx.send(i * 2).await.unwrap();
+        }
+        job.await.unwrap();
+    });
+}

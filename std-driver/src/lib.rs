@@ -162,7 +162,7 @@
 //! [`oneshot`](sync::oneshot), [`watch`](sync::watch), [`broadcast`](sync::broadcast),
 //! [`Notify`](sync::Notify), [`Mutex`](sync::Mutex) and [`Semaphore`](sync::Semaphore). The
 //! constructors Tokio has make owned ends, as in Tokio (one allocation per channel, none per
-//! message):
+//! message; the unbounded mpsc channel allocates blocks as it fills and reuses them):
 //!
 //! ```
 //! use ebbtide_std::sync::mpsc;

@@ -100,3 +100,59 @@ fn owned_watch_and_broadcast() {
         sender.await.unwrap();
     });
 }
+
+#[test]
+fn owned_permits_and_blocking_outside_the_runtime() {
+    let runtime = Runtime::new().unwrap();
+    let (tx, mut rx) = mpsc::channel(1);
+    let (otx, orx) = oneshot::channel();
+    runtime.block_on(async {
+        // An owned permit moves into a task, which sends through it and gets the sender back.
+        let permit = tx.clone().reserve_owned().await.unwrap();
+        assert!(tx.try_reserve().is_err());
+        ebbtide_wasi::spawn(async move {
+            sleep(Duration::from_millis(1)).await;
+            let tx = permit.send(1);
+            otx.send(tx.max_capacity()).unwrap();
+        })
+        .unwrap()
+        .await
+        .unwrap();
+    });
+    // Outside the runtime the blocking methods work (without threads, on messages already
+    // there: parking returns at once on WASI preview 1).
+    assert_eq!(rx.blocking_recv(), Some(1));
+    assert_eq!(orx.blocking_recv(), Ok(1));
+    tx.blocking_send(2).unwrap();
+    drop(tx);
+    assert_eq!(rx.blocking_recv(), Some(2));
+    assert_eq!(rx.blocking_recv(), None);
+}
+
+#[test]
+fn broadcast_drops_a_message_once_every_receiver_has_it() {
+    use std::rc::Rc;
+
+    #[derive(Clone)]
+    struct Message(#[allow(dead_code)] Rc<()>);
+
+    let runtime = Runtime::new().unwrap();
+    let marker = Rc::new(());
+    runtime.block_on(async {
+        let (tx, mut rx1) = broadcast::channel(4);
+        let mut rx2 = tx.subscribe();
+        tx.send(Message(marker.clone())).unwrap();
+        tx.send(Message(marker.clone())).unwrap();
+        drop(rx1.recv().await.unwrap());
+        drop(rx1.recv().await.unwrap());
+        assert_eq!(Rc::strong_count(&marker), 3, "both kept for rx2");
+        drop(rx2.recv().await.unwrap());
+        assert_eq!(Rc::strong_count(&marker), 2, "the first was read by both");
+        drop(rx2);
+        assert_eq!(
+            Rc::strong_count(&marker),
+            1,
+            "rx2 dropped: the second is released"
+        );
+    });
+}

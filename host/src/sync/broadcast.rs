@@ -5,8 +5,13 @@
 //! two, as in Tokio) in a ring allocated once. A receiver that falls further behind gets
 //! [`RecvError::Lagged`] with the number of messages it missed, then continues from the oldest
 //! one kept. Each receiver gets a clone of each message (`T: Clone`), made under that message's
-//! slot read lock, as in Tokio. A message stays in its slot until a newer one overwrites it or
-//! the channel is dropped.
+//! slot read lock, as in Tokio.
+//!
+//! As in Tokio, a message is dropped as soon as every receiver that was subscribed when it was
+//! sent has received it (a receiver dropped before counts as having received it, a lagging one
+//! when the message is overwritten): each slot counts the receivers that have yet to read it.
+//! The last of them takes the message out of its slot instead of cloning it. Messages are
+//! dropped after the locks are released, never under them.
 //!
 //! The static channel of [`ebbtide_core::sync::broadcast`] is here too: [`Channel`], whose
 //! ends are [`SplitSender`] and [`SplitReceiver`].
@@ -29,10 +34,11 @@
 //! ```
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, register, wake_all, Register, Slab};
+use super::{block_on, lock, register, wake_all, Register, Slab};
 
 pub use ebbtide_core::sync::broadcast::{
     Channel, Receiver as SplitReceiver, RecvError, RecvFuture, SendError, Sender as SplitSender,
@@ -59,7 +65,19 @@ pub mod error {
 struct Slot<T> {
     /// The position of the message in `value`.
     pos: u64,
+    /// The receivers that have yet to read the message: those subscribed when it was sent,
+    /// less those that read it (or were dropped). Decremented under the slot's read lock; at
+    /// zero, `value` is taken out (under the write lock) and dropped after unlocking.
+    rem: AtomicUsize,
     value: Option<T>,
+}
+
+fn read<T>(slot: &RwLock<Slot<T>>) -> RwLockReadGuard<'_, Slot<T>> {
+    slot.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(slot: &RwLock<Slot<T>>) -> RwLockWriteGuard<'_, Slot<T>> {
+    slot.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 struct Tail {
@@ -78,6 +96,38 @@ struct Shared<T> {
 }
 
 impl<T> Shared<T> {
+    fn slot(&self, pos: u64) -> &RwLock<Slot<T>> {
+        &self.slots[(pos & self.mask) as usize]
+    }
+
+    /// Takes message `pos` out of its slot if no receiver has it left to read (and it was not
+    /// overwritten meanwhile). The caller drops it after unlocking.
+    fn take_if_read(&self, pos: u64) -> Option<T> {
+        let mut slot = write(self.slot(pos));
+        if slot.pos == pos && *slot.rem.get_mut() == 0 {
+            slot.value.take()
+        } else {
+            None
+        }
+    }
+
+    /// Counts message `pos` as read by one more receiver (one that will not read it); if it was
+    /// the last, takes the message out for the caller to drop after unlocking.
+    fn release(&self, pos: u64) -> Option<T> {
+        let mut slot = write(self.slot(pos));
+        if slot.pos != pos || slot.value.is_none() {
+            // Overwritten: the receiver lagged past it.
+            return None;
+        }
+        let rem = slot.rem.get_mut();
+        *rem -= 1;
+        if *rem == 0 {
+            slot.value.take()
+        } else {
+            None
+        }
+    }
+
     fn new_receiver(self: &Arc<Self>) -> Receiver<T> {
         let mut tail = lock(&self.tail);
         tail.receivers += 1;
@@ -89,6 +139,47 @@ impl<T> Shared<T> {
             next,
             waker_slot,
         }
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// Reads message `*next` if it is in its slot: clones it under the slot's read lock, or,
+    /// for the last receiver to read it, takes it out under the write lock. `None` when it is
+    /// not there (not sent yet, or overwritten: the caller tells which under the tail lock).
+    ///
+    /// `T::clone` runs under the read lock, as in Tokio (a panic there leaves the message
+    /// unread); no `T::drop` runs under a lock.
+    fn read(&self, next: &mut u64) -> Option<T> {
+        let lock = self.slot(*next);
+        let slot = read(lock);
+        if slot.pos != *next || slot.value.is_none() {
+            return None;
+        }
+        if slot.rem.load(Ordering::Acquire) == 1 {
+            // The last reader (no other receiver can read it meanwhile): take the message out
+            // rather than clone it.
+            drop(slot);
+            let mut slot = write(lock);
+            if slot.pos != *next {
+                // Overwritten meanwhile, unread: this receiver lagged.
+                return None;
+            }
+            *slot.rem.get_mut() = 0;
+            let value = slot.value.take();
+            drop(slot);
+            *next += 1;
+            return value;
+        }
+        let value = slot.value.clone();
+        let last = slot.rem.fetch_sub(1, Ordering::AcqRel) == 1;
+        drop(slot);
+        let pos = *next;
+        *next += 1;
+        if last {
+            // Others read it meanwhile: this was the last read after all.
+            drop(self.take_if_read(pos));
+        }
+        value
     }
 }
 
@@ -119,6 +210,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         .map(|_| {
             RwLock::new(Slot {
                 pos: 0,
+                rem: AtomicUsize::new(0),
                 value: None,
             })
         })
@@ -197,14 +289,13 @@ impl<T> Sender<T> {
         }
         let pos = tail.pos;
         tail.pos += 1;
+        let receivers = tail.receivers;
         let old = {
-            let mut slot = shared.slots[(pos & shared.mask) as usize]
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut slot = write(shared.slot(pos));
             slot.pos = pos;
+            *slot.rem.get_mut() = receivers;
             slot.value.replace(value)
         };
-        let receivers = tail.receivers;
         wake_all(&shared.tail, tail, |t| &mut t.wakers);
         drop(old);
         Ok(receivers)
@@ -330,6 +421,43 @@ impl<T: Clone> Receiver<T> {
         }
     }
 
+    /// Receives the next message, blocking the current thread until there is one: for code
+    /// outside any runtime, e.g. a plain [`std::thread`]. Parks the thread while it waits;
+    /// allocates once per call (the thread's waker).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] and [`RecvError::Closed`] as for [`recv`](Receiver::recv).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime (in its `block_on`, e.g. in a task): await
+    /// [`recv`](Receiver::recv) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// let listener = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     while let Ok(i) = rx.blocking_recv() {
+    ///         got.push(i);
+    ///     }
+    ///     got
+    /// });
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async move {
+    ///     tx.send(1).unwrap();
+    ///     tx.send(2).unwrap();
+    /// });
+    /// assert_eq!(listener.join().unwrap(), [1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        block_on(self.recv())
+    }
+
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         self.recv_inner(Some(cx))
     }
@@ -338,18 +466,8 @@ impl<T: Clone> Receiver<T> {
         let shared = &*self.shared;
         let mut fresh = None;
         loop {
-            {
-                let slot = shared.slots[(self.next & shared.mask) as usize]
-                    .read()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if slot.pos == self.next {
-                    if let Some(value) = &slot.value {
-                        let value = value.clone();
-                        drop(slot);
-                        self.next += 1;
-                        return Poll::Ready(Ok(value));
-                    }
-                }
+            if let Some(value) = shared.read(&mut self.next) {
+                return Poll::Ready(Ok(value));
             }
             let mut tail = lock(&shared.tail);
             if tail.pos > self.next {
@@ -431,11 +549,20 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let mut tail = lock(&self.shared.tail);
+        let shared = &*self.shared;
+        let mut tail = lock(&shared.tail);
         tail.receivers -= 1;
         let old = tail.wakers.remove(self.waker_slot);
+        let end = tail.pos;
         drop(tail);
         drop(old);
+        // Messages sent from now on do not count this receiver; the ones it has yet to read
+        // (those still kept) count it as having read them.
+        let oldest = end.saturating_sub(shared.mask + 1);
+        for pos in self.next.max(oldest)..end {
+            // One at a time, each dropped after its slot is unlocked.
+            drop(shared.release(pos));
+        }
     }
 }
 

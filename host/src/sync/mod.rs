@@ -5,16 +5,25 @@
 //! the owned constructors a Tokio user expects: [`mpsc::channel`], [`mpsc::unbounded_channel`],
 //! [`oneshot::channel`], [`watch::channel`] and [`broadcast::channel`]. Their ends are `'static`
 //! values that move into a spawned task or another thread. A channel allocates once when it is
-//! made (its shared state and, when bounded, its whole buffer) and never per message.
+//! made (its shared state and, when bounded, its whole buffer) and never per message; the
+//! unbounded [`mpsc`] channel allocates a block of 32 messages when its blocks are full, and
+//! reuses emptied blocks, so it too allocates nothing in a steady flow.
+//!
+//! As in Tokio, the owned ends also have `blocking_*` methods ([`mpsc::Sender::blocking_send`],
+//! [`mpsc::Receiver::blocking_recv`], [`oneshot::Receiver::blocking_recv`], ...) for code that
+//! runs outside any runtime, such as a plain [`std::thread`] or a `spawn_blocking` job: they
+//! park the thread while they wait, and panic on a thread that runs a runtime (where waiting
+//! would stop the very tasks that could wake it).
 //!
 //! The borrowed ends of a static channel keep their types under `Split*` names, e.g.
 //! [`mpsc::SplitSender`] is [`ebbtide_core::sync::mpsc::Sender`].
 //!
 //! Locking: the owned channels keep their state behind a [`std::sync::Mutex`] and never run
 //! user code while holding it: wakers are cloned before and woken or dropped after, and values
-//! are dropped after unlocking. Two exceptions follow Tokio: [`watch::Sender::send_modify`] runs
-//! its closure under the value's write lock, and [`broadcast::Receiver::recv`] clones a message
-//! under its slot's read lock.
+//! are dropped after unlocking (a broadcast message, once its last receiver has read it, too).
+//! Two exceptions follow Tokio: [`watch::Sender::send_modify`] runs its closure under the
+//! value's write lock, and [`broadcast::Receiver::recv`] clones a message under its slot's read
+//! lock.
 //!
 //! # Examples
 //!
@@ -38,18 +47,67 @@
 //! });
 //! ```
 
-use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
-use std::task::{Context, Waker};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
 
 pub use ebbtide_core::sync::{
     mutex, notify, semaphore, AcquireError, Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit,
     TryAcquireError,
 };
 
+mod blocks;
 pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;
 pub mod watch;
+
+/// The panic message of the `blocking_*` methods called on a runtime thread (Tokio's words).
+const BLOCKING_IN_RUNTIME: &str = "Cannot block the current thread from within a runtime. This \
+     happens because a function attempted to block the current thread while the thread is being \
+     used to drive asynchronous tasks (an ebbtide runtime's block_on runs on it; await instead)";
+
+/// Wakes the thread parked in [`block_on`].
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` to completion on the current thread, parking the thread while it is pending:
+/// the channels' `blocking_*` methods. Allocates once per call (the waker's `Arc`, which holds
+/// the thread's handle); the future itself stays on the stack.
+///
+/// On a target without threads (WASI preview 1) parking returns at once, so this polls in a
+/// loop until the future is ready.
+///
+/// # Panics
+///
+/// On a thread that runs an ebbtide runtime (inside its `block_on`, in a task or not): blocking
+/// it would stop the tasks that could make the future ready.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    assert!(crate::context::current().is_none(), "{BLOCKING_IN_RUNTIME}");
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // A wake between the poll and here makes `park` return at once; so may nothing at
+        // all (a spurious wake-up), hence the loop.
+        thread::park();
+    }
+}
 
 /// Locks `mutex`, ignoring poisoning: no user code runs under these locks, so a panic cannot
 /// leave the state half-updated.

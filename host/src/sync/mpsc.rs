@@ -1,10 +1,17 @@
 //! Multi-producer, single-consumer channels with owned ends, as in Tokio.
 //!
 //! [`channel`] makes a bounded channel: [`Sender::send`] waits for room, first come first
-//! served. [`unbounded_channel`] makes one whose [`UnboundedSender::send`] never waits. Both
-//! allocate when made and never per message: a bounded channel's buffer holds `buffer` messages
-//! from the start; an unbounded one's grows (doubling) when it is fuller than ever before and
-//! keeps its room, so a steady flow allocates nothing.
+//! served. [`unbounded_channel`] makes one whose [`UnboundedSender::send`] never waits.
+//!
+//! A bounded channel allocates when made (its buffer holds `buffer` messages from the start)
+//! and never per message. An unbounded one keeps its messages in blocks of 32, as Tokio does:
+//! a block is allocated when the last one is full, and an emptied block is kept for reuse (up
+//! to 4 of them; more are freed). So a steady flow allocates nothing once warmed up, and after
+//! a burst is received the channel holds a few blocks again, not its peak.
+//!
+//! Blocking the current thread: [`Sender::blocking_send`], [`Receiver::blocking_recv`] and
+//! [`UnboundedReceiver::blocking_recv`] let code outside any runtime (a plain
+//! [`std::thread`]) talk to tasks; they panic when called on a thread that runs a runtime.
 //!
 //! The static channel of [`ebbtide_core::sync::mpsc`] is here too: [`Channel`], whose
 //! `split()` ends are [`SplitSender`] and [`SplitReceiver`].
@@ -35,7 +42,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, register, wake_each, Register, Slab};
+use super::blocks::BlockQueue;
+use super::{block_on, lock, register, wake_each, Register, Slab};
 
 pub use ebbtide_core::sync::mpsc::{
     AlreadySplit, Channel, Receiver as SplitReceiver, RecvFuture, SendError, SendFuture,
@@ -64,8 +72,48 @@ struct Waiter {
     granted: bool,
 }
 
+/// The queued messages: a bounded channel's buffer, allocated whole when the channel is made
+/// (it never grows), or an unbounded channel's blocks.
+enum Buf<T> {
+    Bounded(VecDeque<T>),
+    Unbounded(BlockQueue<T>),
+}
+
+impl<T> Buf<T> {
+    fn push_back(&mut self, value: T) {
+        match self {
+            Buf::Bounded(buf) => buf.push_back(value),
+            Buf::Unbounded(buf) => buf.push_back(value),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        match self {
+            Buf::Bounded(buf) => buf.pop_front(),
+            Buf::Unbounded(buf) => buf.pop_front(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Buf::Bounded(buf) => buf.len(),
+            Buf::Unbounded(buf) => buf.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Default for Buf<T> {
+    fn default() -> Self {
+        Buf::Unbounded(BlockQueue::new())
+    }
+}
+
 struct State<T> {
-    buf: VecDeque<T>,
+    buf: Buf<T>,
     /// Bounded: free slots not set aside for anyone. Unbounded: unused.
     available: usize,
     /// Bounded: the capacity. Unbounded: `usize::MAX`.
@@ -137,7 +185,11 @@ impl<T> Chan<T> {
     fn new(bounded: bool, capacity: usize) -> Arc<Chan<T>> {
         Arc::new(Chan {
             state: Mutex::new(State {
-                buf: VecDeque::with_capacity(if bounded { capacity } else { 0 }),
+                buf: if bounded {
+                    Buf::Bounded(VecDeque::with_capacity(capacity))
+                } else {
+                    Buf::Unbounded(BlockQueue::new())
+                },
                 available: capacity,
                 bound: capacity,
                 bounded,
@@ -153,6 +205,16 @@ impl<T> Chan<T> {
 
     fn add_sender(&self) {
         lock(&self.state).senders += 1;
+    }
+
+    /// Adds a sender unless every sender is gone (for [`WeakSender::upgrade`]).
+    fn upgrade_sender(&self) -> bool {
+        let mut state = lock(&self.state);
+        if state.senders == 0 {
+            return false;
+        }
+        state.senders += 1;
+        true
     }
 
     fn drop_sender(&self) {
@@ -373,6 +435,33 @@ impl<T> Chan<T> {
         drop(entry.waker);
     }
 
+    /// Sets a slot aside now if one is free (for the `try_reserve` methods).
+    fn try_acquire(&self) -> Result<(), TrySendError<()>> {
+        let mut state = lock(&self.state);
+        if state.rx_closed {
+            return Err(TrySendError::Closed(()));
+        }
+        if state.available == 0 {
+            return Err(TrySendError::Full(()));
+        }
+        state.available -= 1;
+        Ok(())
+    }
+
+    /// Fills a slot set aside by a permit; if the receiver has closed meanwhile, gives the slot
+    /// back and drops `value` (after unlocking).
+    fn send_reserved(&self, value: T) {
+        let mut state = lock(&self.state);
+        if state.rx_closed {
+            let wake = state.release();
+            drop(state);
+            wake_each(wake);
+            drop(value);
+        } else {
+            self.push(state, value);
+        }
+    }
+
     /// Gives back a slot set aside by a [`Permit`] that was not used.
     fn release_permit(&self) {
         let mut state = lock(&self.state);
@@ -408,8 +497,10 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Makes an unbounded channel; returns its two ends.
 ///
-/// Sending never waits. The queue grows when it holds more messages than ever before and keeps
-/// its room afterwards, so a steady flow of messages allocates nothing.
+/// Sending never waits. Messages are kept in blocks of 32: a send allocates a block when the
+/// last one is full and no emptied block is kept for reuse (up to 4 are kept), so a steady flow
+/// of messages allocates nothing once warmed up, and a burst's blocks are freed as it is
+/// received.
 ///
 /// # Examples
 ///
@@ -513,8 +604,8 @@ pub struct UnboundedReceiver<T> {
     chan: Arc<Chan<T>>,
 }
 
-/// A slot set aside in a bounded channel by [`Sender::reserve`]: [`send`](Permit::send) fills
-/// it without waiting; dropping the permit gives the slot back.
+/// A slot set aside in a bounded channel by [`Sender::reserve`] or [`Sender::try_reserve`]:
+/// [`send`](Permit::send) fills it without waiting; dropping the permit gives the slot back.
 ///
 /// # Examples
 ///
@@ -652,15 +743,203 @@ impl<T> Permit<'_, T> {
     /// ```
     pub fn send(mut self, value: T) {
         let chan = self.chan.take().expect("a permit sends once");
-        let mut state = lock(&chan.state);
-        if state.rx_closed {
-            let wake = state.release();
-            drop(state);
-            wake_each(wake);
-            drop(value);
-        } else {
-            chan.push(state, value);
+        chan.send_reserved(value);
+    }
+
+    /// Keeps the slot set aside and forgets the permit (an [`OwnedPermit`] takes it over).
+    fn keep(mut self) {
+        self.chan = None;
+    }
+}
+
+/// A slot set aside in a bounded channel by [`Sender::reserve_owned`] or
+/// [`Sender::try_reserve_owned`]: an owned [`Permit`], holding the [`Sender`] it came from, so
+/// it can move into another task or thread. [`send`](OwnedPermit::send) fills the slot without
+/// waiting and gives the sender back; dropping the permit (or
+/// [`release`](OwnedPermit::release)) gives the slot back.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::sync::mpsc;
+///
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let (tx, mut rx) = mpsc::channel(1);
+///     let permit = tx.reserve_owned().await.unwrap();
+///     let task = ebbtide_std::spawn(async move {
+///         let tx = permit.send("from a task");
+///         drop(tx);
+///     })
+///     .unwrap();
+///     assert_eq!(rx.recv().await, Some("from a task"));
+///     task.await.unwrap();
+/// });
+/// ```
+pub struct OwnedPermit<T> {
+    sender: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` into the slot set aside and gives the sender back. If the receiver has
+    /// closed meanwhile, the value is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.try_reserve_owned().unwrap();
+    /// let tx = permit.send(1);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit sends once");
+        sender.chan.send_reserved(value);
+        sender
+    }
+
+    /// Gives the slot back without sending, and the sender with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel::<u8>(1);
+    /// let permit = tx.try_reserve_owned().unwrap();
+    /// let tx = permit.release();
+    /// assert_eq!(tx.capacity(), 1);
+    /// ```
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit is released once");
+        sender.chan.release_permit();
+        sender
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            // The slot first, then the sender (which may be the last one).
+            sender.chan.release_permit();
+            drop(sender);
         }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// A sender that does not keep the channel open: the receiver sees the channel closed once every
+/// [`Sender`] is dropped, whatever the weak ones. [`upgrade`](WeakSender::upgrade) gives a
+/// `Sender` while one still exists. Made by [`Sender::downgrade`].
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::sync::mpsc;
+///
+/// let (tx, mut rx) = mpsc::channel::<u8>(1);
+/// let weak = tx.downgrade();
+/// weak.upgrade().unwrap().try_send(1).unwrap();
+/// drop(tx);
+/// assert!(weak.upgrade().is_none());
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// assert!(rx.try_recv().is_err()); // closed: no sender left
+/// ```
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A [`Sender`], if any still exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = ebbtide_std::sync::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.chan.upgrade_sender().then(|| Sender {
+            chan: self.chan.clone(),
+        })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender").finish_non_exhaustive()
+    }
+}
+
+/// An [`UnboundedSender`] that does not keep the channel open, as [`WeakSender`] for bounded
+/// channels. Made by [`UnboundedSender::downgrade`].
+///
+/// # Examples
+///
+/// ```
+/// let (tx, _rx) = ebbtide_std::sync::mpsc::unbounded_channel::<u8>();
+/// let weak = tx.downgrade();
+/// weak.upgrade().unwrap().send(1).unwrap();
+/// drop(tx);
+/// assert!(weak.upgrade().is_none());
+/// ```
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// An [`UnboundedSender`], if any still exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = ebbtide_std::sync::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// ```
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.chan.upgrade_sender().then(|| UnboundedSender {
+            chan: self.chan.clone(),
+        })
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 
@@ -749,6 +1028,145 @@ impl<T> Sender<T> {
         Reserve {
             chan: &self.chan,
             waiter: None,
+        }
+    }
+
+    /// Waits for room and sets a slot aside, like [`reserve`](Sender::reserve), for an
+    /// [`OwnedPermit`] that holds this sender: it can move into another task or thread, and
+    /// gives the sender back when it sends.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] once the receiver is closed or dropped (the sender is dropped then).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let (tx, mut rx) = mpsc::channel(1);
+    ///     let permit = tx.reserve_owned().await.unwrap();
+    ///     let tx = permit.send(1);
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     let permit = tx.reserve_owned().await.unwrap();
+    ///     drop(permit); // gives the slot back (and drops the sender)
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        self.reserve().await?.keep();
+        Ok(OwnedPermit { sender: Some(self) })
+    }
+
+    /// Sets a slot aside if there is room now, for a later [`Permit::send`]. Dropping the
+    /// permit gives the slot back.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] when every slot is taken or set aside, [`TrySendError::Closed`]
+    /// when the receiver is closed or dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.try_reserve().unwrap();
+    /// assert!(matches!(tx.try_reserve(), Err(TrySendError::Full(()))));
+    /// permit.send(5);
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// drop(rx);
+    /// assert!(matches!(tx.try_reserve(), Err(TrySendError::Closed(()))));
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.chan.try_acquire()?;
+        Ok(Permit {
+            chan: Some(&self.chan),
+        })
+    }
+
+    /// Sets a slot aside if there is room now, for an [`OwnedPermit`] that holds this sender.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`] as for
+    /// [`try_reserve`](Sender::try_reserve), handing the sender back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.clone().try_reserve_owned().unwrap();
+    /// let tx = match tx.try_reserve_owned() {
+    ///     Err(TrySendError::Full(tx)) => tx,
+    ///     _ => unreachable!("the only slot is set aside"),
+    /// };
+    /// drop(permit.send(2));
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// assert!(tx.try_reserve_owned().is_ok());
+    /// ```
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.try_acquire() {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    /// Sends `value`, blocking the current thread until there is room: for code outside any
+    /// runtime, e.g. a plain [`std::thread`] feeding a task. Parks the thread while it waits;
+    /// allocates once per call (the thread's waker).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value once the receiver is closed or dropped.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime (in its `block_on`, e.g. in a task): await
+    /// [`send`](Sender::send) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.blocking_send(i).unwrap();
+    ///     }
+    /// });
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     for i in 0..3 {
+    ///         assert_eq!(rx.recv().await, Some(i));
+    ///     }
+    /// });
+    /// producer.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        block_on(self.send(value))
+    }
+
+    /// A [`WeakSender`]: one that does not keep the channel open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = ebbtide_std::sync::mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: self.chan.clone(),
         }
     }
 
@@ -866,6 +1284,41 @@ impl<T> Receiver<T> {
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+    }
+
+    /// Receives the next message, blocking the current thread until there is one: for code
+    /// outside any runtime, e.g. a plain [`std::thread`] fed by tasks. `None` once the channel
+    /// is closed and drained. Parks the thread while it waits; allocates once per call (the
+    /// thread's waker).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime (in its `block_on`, e.g. in a task): await
+    /// [`recv`](Receiver::recv) there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// let consumer = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     while let Some(i) = rx.blocking_recv() {
+    ///         got.push(i);
+    ///     }
+    ///     got
+    /// });
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async move {
+    ///     for i in 0..3 {
+    ///         tx.send(i).await.unwrap();
+    ///     }
+    /// });
+    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        block_on(self.recv())
     }
 
     /// Polls for the next message (the poll form of [`recv`](Receiver::recv)).
@@ -1047,6 +1500,23 @@ impl<T> UnboundedSender<T> {
     pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
+
+    /// A [`WeakUnboundedSender`]: one that does not keep the channel open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = ebbtide_std::sync::mpsc::unbounded_channel::<u8>();
+    /// let weak = tx.downgrade();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
 }
 
 impl<T> Clone for UnboundedSender<T> {
@@ -1085,6 +1555,31 @@ impl<T> UnboundedReceiver<T> {
     /// ```
     pub async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.chan.poll_recv(cx)).await
+    }
+
+    /// Receives the next message, blocking the current thread until there is one, as
+    /// [`Receiver::blocking_recv`]. `None` once the channel is closed and drained.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime: await [`recv`](UnboundedReceiver::recv)
+    /// there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::unbounded_channel();
+    /// let consumer = std::thread::spawn(move || rx.blocking_recv());
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async move {
+    ///     ebbtide_std::spawn(async move { tx.send("hi").unwrap() }).unwrap().await.unwrap();
+    /// });
+    /// assert_eq!(consumer.join().unwrap(), Some("hi"));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        block_on(self.recv())
     }
 
     /// Polls for the next message.

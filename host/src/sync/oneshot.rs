@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::{lock, register, wake_each, Register};
+use super::{block_on, lock, register, wake_each, Register};
 
 pub use ebbtide_core::sync::oneshot::{
     AlreadySplit, Channel, Closed as SplitClosed, Receiver as SplitReceiver, Sender as SplitSender,
@@ -352,6 +352,36 @@ impl<T> Receiver<T> {
         } else {
             Err(TryRecvError::Empty)
         }
+    }
+
+    /// Waits for the value, blocking the current thread: for code outside any runtime, e.g. a
+    /// plain [`std::thread`] waiting for a task's answer. Parks the thread while it waits;
+    /// allocates once per call (the thread's waker).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs an ebbtide runtime (in its `block_on`, e.g. in a task): await the
+    /// receiver there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::sync::oneshot;
+    ///
+    /// let (tx, rx) = oneshot::channel();
+    /// let waiter = std::thread::spawn(move || rx.blocking_recv());
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async move {
+    ///     ebbtide_std::spawn(async move { tx.send(42).unwrap() }).unwrap().await.unwrap();
+    /// });
+    /// assert_eq!(waiter.join().unwrap(), Ok(42));
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        block_on(self)
     }
 }
 
