@@ -1,5 +1,9 @@
 //! Running one future on the calling thread, parked while it waits: the loop of
-//! [`Handle::block_on`](crate::Handle::block_on).
+//! [`Handle::block_on`](crate::Handle::block_on) and of the channels' `blocking_*` methods.
+//! Allocates once per call (the waker's `Arc`, which holds the thread's handle); the future
+//! stays on the stack. On a target without threads (WASI preview 1) nothing else runs while the
+//! thread waits, so a future still pending after its first poll is never woken: a blocking
+//! call there waits forever, as any blocking call on the only thread would.
 
 use std::future::Future;
 use std::pin::pin;

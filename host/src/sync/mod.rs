@@ -48,10 +48,8 @@
 //! ```
 
 use std::future::Future;
-use std::pin::pin;
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
+use std::task::{Context, Waker};
 
 pub use ebbtide_core::sync::{
     mutex, notify, semaphore, AcquireError, Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit,
@@ -69,25 +67,9 @@ const BLOCKING_IN_RUNTIME: &str = "Cannot block the current thread from within a
      happens because a function attempted to block the current thread while the thread is being \
      used to drive asynchronous tasks (an ebbtide runtime's block_on runs on it; await instead)";
 
-/// Wakes the thread parked in [`block_on`].
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 /// Runs `future` to completion on the current thread, parking the thread while it is pending:
-/// the channels' `blocking_*` methods. Allocates once per call (the waker's `Arc`, which holds
-/// the thread's handle); the future itself stays on the stack.
-///
-/// On a target without threads (WASI preview 1) parking returns at once, so this polls in a
-/// loop until the future is ready.
+/// the channels' `blocking_*` methods (see `thread_park` for the cost, and for targets without
+/// threads).
 ///
 /// # Panics
 ///
@@ -96,17 +78,7 @@ impl Wake for Unpark {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     assert!(crate::context::current().is_none(), "{BLOCKING_IN_RUNTIME}");
-    let mut future = pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        // A wake between the poll and here makes `park` return at once; so may nothing at
-        // all (a spurious wake-up), hence the loop.
-        thread::park();
-    }
+    crate::thread_park::block_on(future)
 }
 
 /// Locks `mutex`, ignoring poisoning: no user code runs under these locks, so a panic cannot
