@@ -24,6 +24,20 @@ const SPARE_FDS: libc::rlim_t = 200;
 /// The environment variable that makes `echo_10k_server` serve.
 const SERVER_ENV: &str = "ECHO_10K_SERVER";
 
+/// The most memory the server may hold per connection, beyond its idle size: about 6.6 KiB
+/// were measured (the 4 KiB task slot, the IO table's entry, the socket's own small state); a
+/// bound with room, to catch a leak or a per-connection buffer that grew, not to time anything.
+const MAX_BYTES_PER_CONNECTION: u64 = 16 * 1024;
+
+/// A `/proc/<pid>/status` figure in kB (`VmRSS:`, `VmHWM:`), on Linux.
+fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim().strip_suffix("kB")?;
+        value.trim().parse().ok()
+    })
+}
+
 /// Raises this process's soft `RLIMIT_NOFILE` to the hard limit; returns the new soft limit.
 fn raise_nofile() -> libc::rlim_t {
     let mut limit = libc::rlimit {
@@ -144,6 +158,9 @@ fn ten_thousand_clients_on_default_runtimes() {
         }
     };
 
+    // The server's memory before any client (Linux only: elsewhere the figures are skipped).
+    let server_pid = server.id();
+    let idle_rss = proc_status_kb(server_pid, "VmRSS:");
     // The client side is a default runtime too (its tasks fit the 1 KiB class, 512 reserved).
     static ECHOED: AtomicUsize = AtomicUsize::new(0);
     let runtime = Runtime::builder()
@@ -188,6 +205,17 @@ fn ten_thousand_clients_on_default_runtimes() {
         })
         .await
     });
+    if let (Some(idle), Some(peak)) = (idle_rss, proc_status_kb(server_pid, "VmHWM:")) {
+        let per_connection = (peak.saturating_sub(idle) * 1024) / CLIENTS as u64;
+        eprintln!(
+            "server memory: {idle} kB idle, {peak} kB peak (VmHWM) with {CLIENTS} clients: \
+             {per_connection} bytes per connection"
+        );
+        assert!(
+            per_connection <= MAX_BYTES_PER_CONNECTION,
+            "the server holds {per_connection} bytes per connection"
+        );
+    }
     drop(server.stdin.take());
     let report = lines
         .find_map(|line| line.ok().filter(|line| line.starts_with("PEAK ")))
