@@ -62,22 +62,31 @@ pub mod error {
     pub use ebbtide_core::sync::broadcast::{RecvError, SendError, TryRecvError};
 }
 
+/// A message's place in the ring.
 struct Slot<T> {
+    /// The receivers that have yet to read the message in `data`: those subscribed when it was
+    /// sent, less those that read it (or were dropped). Changed only under `data`'s lock (stored
+    /// by a send under the write lock, decremented by a reader under the read lock, or under the
+    /// write lock); read without it only as a hint. At zero, the message is taken out (under the
+    /// write lock) and dropped after unlocking.
+    rem: AtomicUsize,
+    data: RwLock<SlotData<T>>,
+}
+
+struct SlotData<T> {
     /// The position of the message in `value`.
     pos: u64,
-    /// The receivers that have yet to read the message: those subscribed when it was sent,
-    /// less those that read it (or were dropped). Decremented under the slot's read lock; at
-    /// zero, `value` is taken out (under the write lock) and dropped after unlocking.
-    rem: AtomicUsize,
     value: Option<T>,
 }
 
-fn read<T>(slot: &RwLock<Slot<T>>) -> RwLockReadGuard<'_, Slot<T>> {
-    slot.read().unwrap_or_else(PoisonError::into_inner)
-}
+impl<T> Slot<T> {
+    fn read(&self) -> RwLockReadGuard<'_, SlotData<T>> {
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
 
-fn write<T>(slot: &RwLock<Slot<T>>) -> RwLockWriteGuard<'_, Slot<T>> {
-    slot.write().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> RwLockWriteGuard<'_, SlotData<T>> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 struct Tail {
@@ -90,22 +99,23 @@ struct Tail {
 }
 
 struct Shared<T> {
-    slots: Box<[RwLock<Slot<T>>]>,
+    slots: Box<[Slot<T>]>,
     mask: u64,
     tail: Mutex<Tail>,
 }
 
 impl<T> Shared<T> {
-    fn slot(&self, pos: u64) -> &RwLock<Slot<T>> {
+    fn slot(&self, pos: u64) -> &Slot<T> {
         &self.slots[(pos & self.mask) as usize]
     }
 
     /// Takes message `pos` out of its slot if no receiver has it left to read (and it was not
     /// overwritten meanwhile). The caller drops it after unlocking.
     fn take_if_read(&self, pos: u64) -> Option<T> {
-        let mut slot = write(self.slot(pos));
-        if slot.pos == pos && *slot.rem.get_mut() == 0 {
-            slot.value.take()
+        let slot = self.slot(pos);
+        let mut data = slot.write();
+        if data.pos == pos && slot.rem.load(Ordering::Relaxed) == 0 {
+            data.value.take()
         } else {
             None
         }
@@ -114,15 +124,15 @@ impl<T> Shared<T> {
     /// Counts message `pos` as read by one more receiver (one that will not read it); if it was
     /// the last, takes the message out for the caller to drop after unlocking.
     fn release(&self, pos: u64) -> Option<T> {
-        let mut slot = write(self.slot(pos));
-        if slot.pos != pos || slot.value.is_none() {
+        let slot = self.slot(pos);
+        let mut data = slot.write();
+        if data.pos != pos || data.value.is_none() {
             // Overwritten: the receiver lagged past it.
             return None;
         }
-        let rem = slot.rem.get_mut();
-        *rem -= 1;
-        if *rem == 0 {
-            slot.value.take()
+        // Under the write lock nobody else changes `rem`.
+        if slot.rem.fetch_sub(1, Ordering::Relaxed) == 1 {
+            data.value.take()
         } else {
             None
         }
@@ -150,30 +160,33 @@ impl<T: Clone> Shared<T> {
     /// `T::clone` runs under the read lock, as in Tokio (a panic there leaves the message
     /// unread); no `T::drop` runs under a lock.
     fn read(&self, next: &mut u64) -> Option<T> {
-        let lock = self.slot(*next);
-        let slot = read(lock);
-        if slot.pos != *next || slot.value.is_none() {
-            return None;
-        }
-        if slot.rem.load(Ordering::Acquire) == 1 {
-            // The last reader (no other receiver can read it meanwhile): take the message out
-            // rather than clone it.
-            drop(slot);
-            let mut slot = write(lock);
-            if slot.pos != *next {
-                // Overwritten meanwhile, unread: this receiver lagged.
+        let pos = *next;
+        let slot = self.slot(pos);
+        if slot.rem.load(Ordering::Relaxed) == 1 {
+            // Likely the last reader (the hint is checked under the lock): take the message out
+            // rather than clone it, with one lock.
+            let mut data = slot.write();
+            if data.pos != pos || data.value.is_none() {
                 return None;
             }
-            *slot.rem.get_mut() = 0;
-            let value = slot.value.take();
-            drop(slot);
+            // Under the write lock nobody else changes `rem`; it is at least 1, since this
+            // receiver has not read the message.
+            let value = if slot.rem.fetch_sub(1, Ordering::Relaxed) == 1 {
+                data.value.take()
+            } else {
+                data.value.clone()
+            };
+            drop(data);
             *next += 1;
             return value;
         }
-        let value = slot.value.clone();
-        let last = slot.rem.fetch_sub(1, Ordering::AcqRel) == 1;
-        drop(slot);
-        let pos = *next;
+        let data = slot.read();
+        if data.pos != pos || data.value.is_none() {
+            return None;
+        }
+        let value = data.value.clone();
+        let last = slot.rem.fetch_sub(1, Ordering::Relaxed) == 1;
+        drop(data);
         *next += 1;
         if last {
             // Others read it meanwhile: this was the last read after all.
@@ -207,12 +220,12 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "broadcast channel requires capacity > 0");
     let capacity = capacity.next_power_of_two();
     let slots = (0..capacity)
-        .map(|_| {
-            RwLock::new(Slot {
+        .map(|_| Slot {
+            rem: AtomicUsize::new(0),
+            data: RwLock::new(SlotData {
                 pos: 0,
-                rem: AtomicUsize::new(0),
                 value: None,
-            })
+            }),
         })
         .collect();
     let shared = Arc::new(Shared {
@@ -291,10 +304,11 @@ impl<T> Sender<T> {
         tail.pos += 1;
         let receivers = tail.receivers;
         let old = {
-            let mut slot = write(shared.slot(pos));
-            slot.pos = pos;
-            *slot.rem.get_mut() = receivers;
-            slot.value.replace(value)
+            let slot = shared.slot(pos);
+            let mut data = slot.write();
+            data.pos = pos;
+            slot.rem.store(receivers, Ordering::Relaxed);
+            data.value.replace(value)
         };
         wake_all(&shared.tail, tail, |t| &mut t.wakers);
         drop(old);

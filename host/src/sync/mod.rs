@@ -6,8 +6,8 @@
 //! [`oneshot::channel`], [`watch::channel`] and [`broadcast::channel`]. Their ends are `'static`
 //! values that move into a spawned task or another thread. A channel allocates once when it is
 //! made (its shared state and, when bounded, its whole buffer) and never per message; the
-//! unbounded [`mpsc`] channel allocates a block of 32 messages when its blocks are full, and
-//! reuses emptied blocks, so it too allocates nothing in a steady flow.
+//! unbounded [`mpsc`] channel allocates a block (growing with the queue) when its blocks are
+//! full, and reuses emptied blocks, so it too allocates nothing in a steady flow.
 //!
 //! As in Tokio, the owned ends also have `blocking_*` methods ([`mpsc::Sender::blocking_send`],
 //! [`mpsc::Receiver::blocking_recv`], [`oneshot::Receiver::blocking_recv`], ...) for code that

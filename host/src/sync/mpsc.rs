@@ -4,10 +4,12 @@
 //! served. [`unbounded_channel`] makes one whose [`UnboundedSender::send`] never waits.
 //!
 //! A bounded channel allocates when made (its buffer holds `buffer` messages from the start)
-//! and never per message. An unbounded one keeps its messages in blocks of 32, as Tokio does:
-//! a block is allocated when the last one is full, and an emptied block is kept for reuse (up
-//! to 4 of them; more are freed). So a steady flow allocates nothing once warmed up, and after
-//! a burst is received the channel holds a few blocks again, not its peak.
+//! and never per message. An unbounded one keeps its messages in blocks, as Tokio does: a
+//! block is allocated when the last one is full, about as large as the queue already is (32
+//! messages at first, up to 16 KiB of them), and an emptied block is kept for reuse (up to 4
+//! of them and 32 KiB; more are freed). So a burst of `n` messages allocates `O(log n)` times,
+//! a steady flow allocates nothing once warmed up, and after a burst is received the channel
+//! holds a few blocks again, not its peak.
 //!
 //! Blocking the current thread: [`Sender::blocking_send`], [`Receiver::blocking_recv`] and
 //! [`UnboundedReceiver::blocking_recv`] let code outside any runtime (a plain
@@ -497,10 +499,10 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Makes an unbounded channel; returns its two ends.
 ///
-/// Sending never waits. Messages are kept in blocks of 32: a send allocates a block when the
-/// last one is full and no emptied block is kept for reuse (up to 4 are kept), so a steady flow
-/// of messages allocates nothing once warmed up, and a burst's blocks are freed as it is
-/// received.
+/// Sending never waits. Messages are kept in blocks that grow with the queue (see the
+/// [module docs](self)): a send allocates a block when the last one is full and no emptied block
+/// is kept for reuse, so a steady flow of messages allocates nothing once warmed up, and a
+/// burst's blocks are freed as it is received (but for a few kept for reuse).
 ///
 /// # Examples
 ///
