@@ -229,10 +229,18 @@ impl Drop for RecordsDrop {
     }
 }
 
+/// The task capacity of the runtimes this file leaks on purpose: no other test's runtime has
+/// it, so a leaked runtime is always made of parts allocated here (never of parts that another
+/// test's runtime left in the recycling bin), which `.ci/lsan-suppressions.txt` names.
+const LEAKED_RUNTIME_TASK_CAPACITY: usize = 61;
+
 /// A runtime that ran `spawn_local` tasks on a thread of its own, which stay pending; returns
-/// it with that thread's id.
+/// it with that thread's id. (Dropped on another thread, it leaks its tasks on purpose.)
 fn runtime_with_pending_local_tasks(log: &DropLog) -> (Runtime, ThreadId) {
-    let runtime = Runtime::new().unwrap();
+    let runtime = Runtime::builder()
+        .task_capacity(LEAKED_RUNTIME_TASK_CAPACITY)
+        .build()
+        .unwrap();
     let log = log.clone();
     thread::spawn(move || {
         runtime.block_on(async {
