@@ -209,12 +209,18 @@ impl Clock {
     }
 }
 
-/// The clock of the current thread's runtime, if it is virtual.
-#[inline]
+/// Whether some runtime of the process has a virtual clock: one relaxed load, the whole cost of
+/// the paused clock for the usual program, which has none.
+#[inline(always)]
+fn any_virtual() -> bool {
+    VIRTUAL_CLOCKS.load(Ordering::Relaxed) != 0
+}
+
+/// The clock of the current thread's runtime, if it is virtual (kept out of line: the clock
+/// reads and timers of a program without a paused clock never come here).
+#[cold]
+#[inline(never)]
 fn current_virtual() -> Option<&'static Clock> {
-    if VIRTUAL_CLOCKS.load(Ordering::Relaxed) == 0 {
-        return None;
-    }
     context::current()
         .map(|shell| &shell.clock)
         .filter(|clock| clock.is_virtual())
@@ -244,15 +250,29 @@ fn current_virtual() -> Option<&'static Clock> {
 /// ```
 #[inline]
 pub fn now(real: impl FnOnce() -> u64) -> u64 {
+    let real = real();
+    if !any_virtual() {
+        return real;
+    }
+    virtual_now(real)
+}
+
+/// [`now`] when some runtime has a virtual clock.
+#[cold]
+#[inline(never)]
+fn virtual_now(real: u64) -> u64 {
     match current_virtual() {
-        None => real(),
-        Some(clock) => clock.now(real()),
+        None => real,
+        Some(clock) => clock.now(real),
     }
 }
 
 /// Queues a timer in the current runtime's virtual clock, if it has one; `false` otherwise.
 #[inline]
 pub(crate) fn schedule_virtual(at: u64, waker: &Waker) -> bool {
+    if !any_virtual() {
+        return false;
+    }
     match current_virtual() {
         None => false,
         Some(clock) => {
