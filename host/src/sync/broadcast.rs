@@ -131,7 +131,9 @@ impl<T> Shared<T> {
             return None;
         }
         // Under the write lock nobody else changes `rem`.
-        if slot.rem.fetch_sub(1, Ordering::Relaxed) == 1 {
+        let rem = slot.rem.load(Ordering::Relaxed);
+        slot.rem.store(rem - 1, Ordering::Relaxed);
+        if rem == 1 {
             data.value.take()
         } else {
             None
@@ -169,9 +171,11 @@ impl<T: Clone> Shared<T> {
             if data.pos != pos || data.value.is_none() {
                 return None;
             }
-            // Under the write lock nobody else changes `rem`; it is at least 1, since this
-            // receiver has not read the message.
-            let value = if slot.rem.fetch_sub(1, Ordering::Relaxed) == 1 {
+            // Under the write lock nobody else changes `rem` (so no read-modify-write is
+            // needed); it is at least 1, since this receiver has not read the message.
+            let rem = slot.rem.load(Ordering::Relaxed);
+            slot.rem.store(rem - 1, Ordering::Relaxed);
+            let value = if rem == 1 {
                 data.value.take()
             } else {
                 data.value.clone()
