@@ -41,6 +41,8 @@ pub struct Builder {
     pub(crate) tasks: ebbtide_host::Options,
     /// Whether the clock starts paused (`start_paused`).
     pub(crate) start_paused: bool,
+    /// How many workers (`worker_threads`), at least 1.
+    pub(crate) worker_threads: usize,
     pub(crate) driver: DriverOptions,
 }
 
@@ -56,6 +58,7 @@ impl Builder {
         Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
+            worker_threads: 1,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -213,11 +216,63 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime: reserves the memory and opens the OS's poller.
+    /// How many workers the runtime has: 1 by default (every task on the thread inside
+    /// [`Runtime::block_on`], as before workers existed). The default stays 1 until the
+    /// benchmarks of multi-worker scheduling decide whether it should be the number of CPUs.
+    ///
+    /// A runtime of `n` workers is `n` runtimes of one thread each (thread-per-core), built
+    /// together: each worker has its own executor, reactor (mio poller), task memory (all the
+    /// capacities of this builder are per worker) and blocking pool. Worker 0 is run by the
+    /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
+    /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
+    /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
+    /// spawned on (no work stealing yet): [`spawn`](crate::spawn) in a task keeps the new task
+    /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
+    /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
+    /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and
+    /// [`worker_index`](crate::runtime::worker_index) tells a task where it runs. An IO object
+    /// belongs to the reactor of the worker it was made on: to move a socket to another
+    /// worker, turn it into its std type there (`into_std`) and back (`from_std`) on the target
+    /// worker.
+    ///
+    /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
+    /// their threads, then cancels worker 0's tasks on the dropping thread. With
+    /// [`start_paused`](Builder::start_paused), every worker's clock starts paused, and each
+    /// advances on its own.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::runtime::worker_index;
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = ebbtide_std::Handle::current();
+    ///     let task = handle
+    ///         .spawn_on(1, async {
+    ///             // Spawned inside a task: stays on this task's worker.
+    ///             ebbtide_std::spawn(async { worker_index() }).unwrap().await.unwrap()
+    ///         })
+    ///         .unwrap();
+    ///     assert_eq!(task.await.unwrap(), Some(1));
+    /// });
+    /// ```
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(n >= 1, "worker_threads: a runtime needs at least 1 worker");
+        self.worker_threads = n;
+        self
+    }
+
+    /// Builds the runtime: reserves the memory and opens the OS's poller (of every worker, and
+    /// starts the worker threads; see [`worker_threads`](Builder::worker_threads)).
     ///
     /// # Errors
     ///
-    /// What the OS says when the driver's resources cannot be had.
+    /// What the OS says when the driver's resources (or a worker's thread) cannot be had.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(&self)
     }
