@@ -323,13 +323,14 @@ pub use ebbtide_core::{join, select, try_join};
 pub use ebbtide_host::sync;
 /// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
 ///
-/// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`, and
-/// `crate = "path"` for a renamed dependency.
+/// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`,
+/// `start_paused = B`, `worker_threads = N` ([`Builder::worker_threads`]: `N` workers, one
+/// thread each, 1 by default), and `crate = "path"` for a renamed dependency.
 ///
 /// # Examples
 ///
 /// ```
-/// #[ebbtide_std::main(task_capacity = 64)]
+/// #[ebbtide_std::main(task_capacity = 64, worker_threads = 2)]
 /// async fn main() -> std::io::Result<()> {
 ///     ebbtide_std::time::sleep(ebbtide_std::time::Duration::from_millis(1)).await;
 ///     Ok(())
@@ -337,7 +338,8 @@ pub use ebbtide_host::sync;
 /// # fn _unused() {}
 /// ```
 pub use ebbtide_macros::main;
-/// Runs an `async fn` test on a fresh [`Runtime`], like `#[tokio::test]`.
+/// Runs an `async fn` test on a fresh [`Runtime`], like `#[tokio::test]`. It takes the
+/// arguments of [`macro@main`].
 ///
 /// # Examples
 ///
@@ -345,6 +347,13 @@ pub use ebbtide_macros::main;
 /// #[ebbtide_std::test]
 /// async fn spawns() {
 ///     assert_eq!(ebbtide_std::spawn(async { 1 }).unwrap().await.unwrap(), 1);
+/// }
+///
+/// #[ebbtide_std::test(worker_threads = 2)]
+/// async fn on_two_workers() {
+///     let handle = ebbtide_std::Handle::current();
+///     let there = handle.spawn_on(1, async { ebbtide_std::runtime::worker_index() });
+///     assert_eq!(there.unwrap().await.unwrap(), Some(1));
 /// }
 /// ```
 pub use ebbtide_macros::test;
