@@ -19,8 +19,11 @@ fn two_workers() -> Runtime {
     Runtime::builder().worker_threads(2).build().unwrap()
 }
 
+/// A worker and a thread.
+type Place = (Option<usize>, ThreadId);
+
 /// Where a task ran: its worker and its thread.
-fn here() -> (Option<usize>, ThreadId) {
+fn here() -> Place {
     (worker_index(), thread::current().id())
 }
 
@@ -182,7 +185,7 @@ fn spawn_pinned_builds_a_not_send_future_on_its_worker() {
         assert_eq!(error.panic_message(), Some("pinned boom"));
 
         // Aborting the handle drops the !Send future too, on its worker.
-        struct Flag(Arc<Mutex<Option<(Option<usize>, ThreadId)>>>);
+        struct Flag(Arc<Mutex<Option<Place>>>);
         impl Drop for Flag {
             fn drop(&mut self) {
                 *self.0.lock().unwrap() = Some(here());
@@ -280,15 +283,12 @@ fn channels_wake_across_workers() {
 /// Records on which thread and worker it was dropped.
 struct Recorder {
     worker: usize,
-    log: Arc<Mutex<Vec<(usize, Option<usize>, ThreadId)>>>,
+    log: Arc<Mutex<Vec<(usize, Place)>>>,
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.log
-            .lock()
-            .unwrap()
-            .push((self.worker, worker_index(), thread::current().id()));
+        self.log.lock().unwrap().push((self.worker, here()));
     }
 }
 
@@ -331,7 +331,7 @@ fn shutdown_drops_every_task_on_its_own_worker_thread() {
     drop(runtime);
     let log = log.lock().unwrap();
     assert_eq!(log.len(), 12);
-    for &(worker, index, thread) in log.iter() {
+    for &(worker, (index, thread)) in log.iter() {
         assert_eq!(index, Some(worker));
         assert_eq!(thread, threads[worker]);
     }
