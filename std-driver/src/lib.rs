@@ -3,7 +3,8 @@
 //! `ebbtide-std` is what a service uses instead of Tokio. One thread runs every task and waits in
 //! one OS call for IO and the next timer; memory for tasks and IO resources is reserved when the
 //! [`Runtime`] is built, and nothing allocates per spawn, per timer or per IO operation after
-//! that.
+//! that. [`Builder::worker_threads`] runs several such workers, one thread each
+//! (thread-per-core; see [Workers](runtime#workers)).
 //!
 //! ```
 //! use ebbtide_std::time::{sleep, Duration};
@@ -27,7 +28,7 @@
 //! Most code reads the same: `#[ebbtide_std::main]`, [`spawn`], `.await` on a [`JoinHandle`],
 //! [`time::sleep`], [`net::TcpListener`], [`sync::mpsc::channel`], [`select!`] and [`join!`]. The
 //! differences are few and deliberate: one thread runs every task (like Tokio's `current_thread`
-//! runtime), [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
+//! runtime) unless [`Builder::worker_threads`] asks for more, with no work stealing yet, [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
 //! microsecond ticks (std's `Duration` and `Instant` are taken everywhere). The
 //! [Coming from Tokio](coming_from_tokio) page lists every one in a table, with what Tokio does,
 //! what ebbtide does and why, and an example for each.

@@ -495,3 +495,34 @@ async fn the_test_attribute_takes_worker_threads() {
         .unwrap();
     assert_eq!(there.await.unwrap(), Some(1));
 }
+
+/// Without the std hand-off, a stream moved to another worker stays registered with the reactor
+/// of the worker that made it: it keeps working (that worker's thread reads its readiness and
+/// wakes the task across threads) while that worker is driven.
+#[test]
+fn a_stream_moved_without_hand_off_is_still_served_by_its_first_worker() {
+    let runtime = two_workers();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = ebbtide_std::spawn(async move {
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            client.write_all(b"ping").await.unwrap();
+            let mut reply = [0u8; 4];
+            client.read_exact(&mut reply).await.unwrap();
+            reply
+        })
+        .unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let served = Handle::current()
+            .spawn_on(1, async move {
+                let mut buf = [0u8; 4];
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+                worker_index()
+            })
+            .unwrap();
+        assert_eq!(served.await.unwrap(), Some(1));
+        assert_eq!(&client.await.unwrap(), b"ping");
+    });
+}

@@ -230,10 +230,42 @@ impl Builder {
     /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
     /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
     /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and
-    /// [`worker_index`](crate::runtime::worker_index) tells a task where it runs. An IO object
-    /// belongs to the reactor of the worker it was made on: to move a socket to another
-    /// worker, turn it into its std type there (`into_std`) and back (`from_std`) on the target
-    /// worker.
+    /// [`worker_index`](crate::runtime::worker_index) tells a task where it runs.
+    ///
+    /// An IO object belongs to the reactor of the worker it was made on. Moved to a task on
+    /// another worker, it keeps working, but through its first worker: that worker's thread
+    /// reads its readiness and wakes the task across threads (so it waits while that worker is
+    /// not driven, as worker 0 outside `block_on`), and it fails once that worker shuts down. To
+    /// move a socket for good, turn it into its std type (`into_std`, which deregisters it) and
+    /// back (`from_std`) inside a task on the target worker, as a server that accepts on one
+    /// worker and serves on all does:
+    ///
+    /// ```
+    /// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (stream, _) = listener.accept().await?;
+    ///     let stream = stream.into_std()?;
+    ///     let echo = ebbtide_std::Handle::current()
+    ///         .spawn_on(1, async move {
+    ///             let mut stream = TcpStream::from_std(stream)?; // worker 1's reactor now
+    ///             let mut buf = [0u8; 5];
+    ///             stream.read_exact(&mut buf).await?;
+    ///             stream.write_all(&buf).await
+    ///         })
+    ///         .unwrap();
+    ///     client.write_all(b"hello").await?;
+    ///     let mut reply = [0u8; 5];
+    ///     client.read_exact(&mut reply).await?;
+    ///     assert_eq!(&reply, b"hello");
+    ///     echo.await.unwrap()
+    /// })
+    /// .unwrap();
+    /// ```
     ///
     /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
     /// their threads, then cancels worker 0's tasks on the dropping thread. With

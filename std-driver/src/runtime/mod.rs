@@ -1,4 +1,33 @@
-//! The runtime: an executor, a reactor and task memory, driven by one thread.
+//! The runtime: an executor, a reactor and task memory, driven by one thread; or several of
+//! those, one per worker thread ([`Builder::worker_threads`]).
+//!
+//! # Workers
+//!
+//! A runtime of `n` workers is `n` one-thread runtimes built together (thread-per-core): each
+//! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
+//! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
+//! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task stays on the
+//! worker it was spawned on (no work stealing yet): [`spawn`](crate::spawn) inside a task keeps
+//! the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
+//! [`Handle::spawn_pinned`] choose the worker. [`worker_index`] says which worker the current
+//! thread runs. Dropping the runtime stops workers 1..n, each cancelling its tasks on its own
+//! thread, joins them, then cancels worker 0's tasks on the dropping thread; then a spawn through
+//! any handle fails with [`SpawnError::Shutdown`]. A panic in a task stays in its task's
+//! `JoinHandle`, on whichever worker.
+//!
+//! ```
+//! use ebbtide_std::runtime::worker_index;
+//!
+//! let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+//! let handle = runtime.handle();
+//! let on_one = handle.spawn_on(1, async { worker_index() }).unwrap();
+//! runtime.block_on(async {
+//!     assert_eq!(on_one.await.unwrap(), Some(1));
+//! });
+//! ```
+//!
+//! A runtime of several workers keeps the list of its workers' handles (a few dozen bytes) for
+//! the life of the process, as the handles that point at it may outlive it.
 //!
 //! # Dropping a runtime
 //!
@@ -159,7 +188,8 @@ pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
 }
 
 /// An ebbtide runtime: one thread runs every task, and waits in the OS (epoll, kqueue or poll)
-/// for IO and the next timer in one wait.
+/// for IO and the next timer in one wait. With [`Builder::worker_threads`], several such
+/// workers, each on its thread (see [Workers](crate::runtime#workers)).
 ///
 /// Memory for tasks and IO resources is reserved when the runtime is built; spawning, sleeping
 /// and IO allocate nothing after that. Dropping the runtime cancels its tasks and keeps that
