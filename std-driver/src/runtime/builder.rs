@@ -246,25 +246,24 @@ impl Builder {
     ///
     /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
     /// runtime.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (stream, _) = listener.accept().await?;
-    ///     let stream = stream.into_std()?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (stream, _) = listener.accept().await.unwrap();
+    ///     let stream = stream.into_std().unwrap();
     ///     let echo = ebbtide_std::Handle::current()
     ///         .spawn_on(1, async move {
-    ///             let mut stream = TcpStream::from_std(stream)?; // worker 1's reactor now
+    ///             let mut stream = TcpStream::from_std(stream).unwrap(); // worker 1's reactor now
     ///             let mut buf = [0u8; 5];
-    ///             stream.read_exact(&mut buf).await?;
-    ///             stream.write_all(&buf).await
+    ///             stream.read_exact(&mut buf).await.unwrap();
+    ///             stream.write_all(&buf).await.unwrap();
     ///         })
     ///         .unwrap();
-    ///     client.write_all(b"hello").await?;
+    ///     client.write_all(b"hello").await.unwrap();
     ///     let mut reply = [0u8; 5];
-    ///     client.read_exact(&mut reply).await?;
+    ///     client.read_exact(&mut reply).await.unwrap();
     ///     assert_eq!(&reply, b"hello");
-    ///     echo.await.unwrap()
-    /// })
-    /// .unwrap();
+    ///     echo.await.unwrap();
+    /// });
     /// ```
     ///
     /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
