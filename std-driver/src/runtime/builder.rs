@@ -222,7 +222,10 @@ impl Builder {
     ///
     /// A runtime of `n` workers is `n` runtimes of one thread each (thread-per-core), built
     /// together: each worker has its own executor, reactor (mio poller), task memory (all the
-    /// capacities of this builder are per worker) and blocking pool. Worker 0 is run by the
+    /// capacities of this builder are per worker) and blocking pool
+    /// ([`spawn_blocking`](crate::spawn_blocking) in a task uses its worker's pool,
+    /// `Handle::spawn_blocking` the pool of the worker the handle was taken on: worker 0 for
+    /// `Runtime::handle`). Worker 0 is run by the
     /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
     /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
     /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
@@ -267,7 +270,9 @@ impl Builder {
     /// ```
     ///
     /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
-    /// their threads, then cancels worker 0's tasks on the dropping thread. With
+    /// their threads, then cancels worker 0's tasks on the dropping thread. A worker stops when
+    /// its thread next comes back to its run loop: a task that blocks its worker's thread holds
+    /// the drop up until it yields. With
     /// [`start_paused`](Builder::start_paused), every worker's clock starts paused, and each
     /// advances on its own.
     ///

@@ -394,7 +394,9 @@ impl Handle {
     /// The calling thread blocks (parked while `future` waits). Inside `future`,
     /// [`spawn`](crate::spawn) and [`spawn_blocking`](crate::spawn_blocking) reach this runtime,
     /// [`Handle::current`] is this handle, and sockets, files and other IO objects made there
-    /// register with this runtime's reactor.
+    /// register with this runtime's reactor. On a runtime of several workers, "this runtime"
+    /// there is the worker the handle was taken on (worker 0 for [`Runtime::handle`]), while
+    /// [`Handle::spawn`] keeps placing tasks round-robin.
     ///
     /// The calling thread does not drive the runtime: tasks, IO and timers are driven only by the
     /// thread inside [`Runtime::block_on`]. So anything in `future` that relies on IO or timers
