@@ -650,6 +650,14 @@ impl Metrics {
     }
 
     /// How many workers the figures cover (1 for [`worker`](Metrics::worker)'s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// assert_eq!(runtime.metrics().workers(), 2);
+    /// assert_eq!(runtime.metrics().worker(1).workers(), 1);
+    /// ```
     pub fn workers(&self) -> usize {
         self.handle.worker_count()
     }
