@@ -627,7 +627,9 @@ impl<T> Drop for AbortOnDrop<T> {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("workers", &self.worker_count())
+            .finish_non_exhaustive()
     }
 }
 
