@@ -6,6 +6,7 @@
 //! | `event_capacity = N`   | `.event_capacity(N)` on the builder   |
 //! | `io_capacity = N`      | `.io_capacity(N)` on the builder      |
 //! | `start_paused = B`     | `.start_paused(B)` on the builder     |
+//! | `worker_threads = N`   | `.worker_threads(N)` on the builder   |
 //! | `crate = "path"`       | the path the runtime is named through |
 //!
 //! `N` is any expression (a literal, a `const`, `4 * 16`); its type is checked by the compiler
@@ -18,11 +19,12 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Path, Token};
 
 /// The builder methods an argument may name, in the order the docs list them.
-const SETTINGS: [&str; 4] = [
+const SETTINGS: [&str; 5] = [
     "task_capacity",
     "event_capacity",
     "io_capacity",
     "start_paused",
+    "worker_threads",
 ];
 
 /// The crate the expansion names the runtime through when no `crate = "..."` is given.
@@ -116,7 +118,7 @@ impl Parse for Arg {
                 name.span(),
                 format!(
                     "unknown argument `{key}`; expected one of `task_capacity`, \
-                     `event_capacity`, `io_capacity`, `start_paused`, `crate`"
+                     `event_capacity`, `io_capacity`, `start_paused`, `worker_threads`, `crate`"
                 ),
             ));
         }
@@ -232,12 +234,17 @@ mod tests {
     fn unknown_arguments_are_named_in_the_error() {
         let error = parse(quote!(flavor = "current_thread")).err().unwrap();
         assert!(error.to_string().contains("unknown argument `flavor`"));
-        let error = parse(quote!(task_capacity = 4, worker_threads = 2))
-            .err()
-            .unwrap();
-        assert!(error
-            .to_string()
-            .contains("unknown argument `worker_threads`"));
+        let error = parse(quote!(task_capacity = 4, flavour = 2)).err().unwrap();
+        assert!(error.to_string().contains("unknown argument `flavour`"));
+        assert!(error.to_string().contains("`worker_threads`"), "{error}");
+    }
+
+    #[test]
+    fn worker_threads_is_a_setting() {
+        let config = parse(quote!(worker_threads = 2)).unwrap();
+        assert_eq!(config.settings[0].method, "worker_threads");
+        let error = parse(quote!(worker_threads = "2")).err().unwrap();
+        assert!(error.to_string().contains("takes a `usize`"), "{error}");
     }
 
     #[test]

@@ -45,6 +45,7 @@
 //! | `event_capacity = N` | `.event_capacity(N)` on the runtime builder                   |
 //! | `io_capacity = N`    | `.io_capacity(N)` on the runtime builder                      |
 //! | `start_paused = B`   | `.start_paused(B)`: the clock starts paused (`time::pause`)   |
+//! | `worker_threads = N` | `.worker_threads(N)`: N workers, one thread each (default 1)  |
 //! | `crate = "path"`     | names the runtime crate through `path`, not `::ebbtide_std`   |
 //!
 //! `N` is any `usize` expression: a literal, a `const`, `4 * 16`. An argument left out keeps the
@@ -120,6 +121,11 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[should_panic(expected = "boom")]
 /// async fn panics() {
 ///     panic!("boom");
+/// }
+///
+/// #[ebbtide_std::test(worker_threads = 2)]
+/// async fn two_workers() {
+///     assert_eq!(ebbtide_std::Handle::current().worker_count(), 2);
 /// }
 /// ```
 #[proc_macro_attribute]

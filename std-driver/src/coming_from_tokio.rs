@@ -12,7 +12,7 @@
 //!
 //! | Topic | Tokio | ebbtide-std | Why |
 //! |---|---|---|---|
-//! | [Threads](#threads-and-spawn) | `#[tokio::main]` runs a multi-thread, work-stealing runtime | One thread runs every task, like Tokio's `current_thread` flavour; blocking work goes to [`spawn_blocking`](crate::spawn_blocking) | The static-dispatch core is single-threaded per executor; a multi-worker runtime is planned on the same core |
+//! | [Threads](#threads-and-spawn) | `#[tokio::main]` runs a multi-thread, work-stealing runtime | One thread runs every task by default, like Tokio's `current_thread` flavour; [`Builder::worker_threads`](crate::Builder::worker_threads) gives thread-per-core workers (no work stealing yet: a task stays on its worker; [`Handle::spawn_on`](crate::Handle::spawn_on), [`Handle::spawn_pinned`](crate::Handle::spawn_pinned)); blocking work goes to [`spawn_blocking`](crate::spawn_blocking) | The static-dispatch core is single-threaded per executor: each worker is one executor with its own reactor and task memory |
 //! | [`spawn`](#threads-and-spawn) | Returns a `JoinHandle`; panics after shutdown | Returns `Result<JoinHandle, SpawnError>` | A task lives in a slot of the runtime's task memory; with a limit set, a full class is backpressure you decide about, not an abort |
 //! | [`spawn_local`](#threads-and-spawn) | Needs a `LocalSet` | Works inside any `block_on` or task of the runtime | There is only one thread, so every task may be `!Send` |
 //! | [Task memory](#task-memory) | One heap allocation per task | Size-class slots reserved at build time that grow by segments; [`task_limit`](crate::Builder::task_limit) and [`fixed_task_memory`](crate::Builder::fixed_task_memory) bound them | No allocation per spawn once warm; a hard bound is available for those who want one |
@@ -28,7 +28,7 @@
 //! | [TCP](#tcp) | `TcpStream::shutdown` is `AsyncWriteExt::shutdown` | Both: `AsyncWriteExt::shutdown`, and std's `shutdown(Shutdown::Write)` | A synchronous half-close is a system call; no need to await it |
 //! | [Shutdown](#shutdown) | Dropping a runtime waits for blocking jobs | Dropping a runtime cancels its tasks on that thread and detaches running blocking jobs | A dropped runtime never blocks its thread on a stuck job |
 //! | [Blocking pool](#shutdown) | 512 threads, unbounded queue | 16 threads, 1,024 queued jobs (both set on the [`Builder`](crate::Builder)); [`try_spawn_blocking`](crate::blocking::try_spawn_blocking) refuses when full | Bounded by default: a flood of blocking jobs gets backpressure |
-//! | [Attributes](#attributes) | `flavor`, `worker_threads`, `start_paused` | `task_capacity`, `event_capacity`, `io_capacity`, `start_paused` | The settings this runtime has |
+//! | [Attributes](#attributes) | `flavor`, `worker_threads`, `start_paused` | `task_capacity`, `event_capacity`, `io_capacity`, `start_paused`, `worker_threads` (default 1) | The settings this runtime has |
 //! | [Cooperative budget](#threads-and-spawn) | 128 operations per poll | 128 per poll, and [`task::poll_budget`](crate::task::poll_budget) to read it | Same reasoning: a task that never waits must not starve the others |
 //!
 //! ## Threads and spawn

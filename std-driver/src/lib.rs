@@ -3,7 +3,8 @@
 //! `ebbtide-std` is what a service uses instead of Tokio. One thread runs every task and waits in
 //! one OS call for IO and the next timer; memory for tasks and IO resources is reserved when the
 //! [`Runtime`] is built, and nothing allocates per spawn, per timer or per IO operation after
-//! that.
+//! that. [`Builder::worker_threads`] runs several such workers, one thread each
+//! (thread-per-core; see [Workers](runtime#workers)).
 //!
 //! ```
 //! use ebbtide_std::time::{sleep, Duration};
@@ -27,7 +28,7 @@
 //! Most code reads the same: `#[ebbtide_std::main]`, [`spawn`], `.await` on a [`JoinHandle`],
 //! [`time::sleep`], [`net::TcpListener`], [`sync::mpsc::channel`], [`select!`] and [`join!`]. The
 //! differences are few and deliberate: one thread runs every task (like Tokio's `current_thread`
-//! runtime), [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
+//! runtime) unless [`Builder::worker_threads`] asks for more, with no work stealing yet, [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
 //! microsecond ticks (std's `Duration` and `Instant` are taken everywhere). The
 //! [Coming from Tokio](coming_from_tokio) page lists every one in a table, with what Tokio does,
 //! what ebbtide does and why, and an example for each.
@@ -323,13 +324,14 @@ pub use ebbtide_core::{join, select, try_join};
 pub use ebbtide_host::sync;
 /// Runs an `async fn main` on a [`Runtime`], like `#[tokio::main]`.
 ///
-/// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`, and
-/// `crate = "path"` for a renamed dependency.
+/// Arguments (all optional): `task_capacity = N`, `event_capacity = N`, `io_capacity = N`,
+/// `start_paused = B`, `worker_threads = N` ([`Builder::worker_threads`]: `N` workers, one
+/// thread each, 1 by default), and `crate = "path"` for a renamed dependency.
 ///
 /// # Examples
 ///
 /// ```
-/// #[ebbtide_std::main(task_capacity = 64)]
+/// #[ebbtide_std::main(task_capacity = 64, worker_threads = 2)]
 /// async fn main() -> std::io::Result<()> {
 ///     ebbtide_std::time::sleep(ebbtide_std::time::Duration::from_millis(1)).await;
 ///     Ok(())
@@ -337,7 +339,8 @@ pub use ebbtide_host::sync;
 /// # fn _unused() {}
 /// ```
 pub use ebbtide_macros::main;
-/// Runs an `async fn` test on a fresh [`Runtime`], like `#[tokio::test]`.
+/// Runs an `async fn` test on a fresh [`Runtime`], like `#[tokio::test]`. It takes the
+/// arguments of [`macro@main`].
 ///
 /// # Examples
 ///
@@ -345,6 +348,13 @@ pub use ebbtide_macros::main;
 /// #[ebbtide_std::test]
 /// async fn spawns() {
 ///     assert_eq!(ebbtide_std::spawn(async { 1 }).unwrap().await.unwrap(), 1);
+/// }
+///
+/// #[ebbtide_std::test(worker_threads = 2)]
+/// async fn on_two_workers() {
+///     let handle = ebbtide_std::Handle::current();
+///     let there = handle.spawn_on(1, async { ebbtide_std::runtime::worker_index() });
+///     assert_eq!(there.unwrap().await.unwrap(), Some(1));
 /// }
 /// ```
 pub use ebbtide_macros::test;

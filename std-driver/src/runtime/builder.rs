@@ -41,6 +41,8 @@ pub struct Builder {
     pub(crate) tasks: ebbtide_host::Options,
     /// Whether the clock starts paused (`start_paused`).
     pub(crate) start_paused: bool,
+    /// How many workers (`worker_threads`), at least 1.
+    pub(crate) worker_threads: usize,
     pub(crate) driver: DriverOptions,
 }
 
@@ -56,6 +58,7 @@ impl Builder {
         Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
+            worker_threads: 1,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -213,11 +216,99 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime: reserves the memory and opens the OS's poller.
+    /// How many workers the runtime has: 1 by default (every task on the thread inside
+    /// [`Runtime::block_on`], as before workers existed). The default stays 1 until the
+    /// benchmarks of multi-worker scheduling decide whether it should be the number of CPUs.
+    ///
+    /// A runtime of `n` workers is `n` runtimes of one thread each (thread-per-core), built
+    /// together: each worker has its own executor, reactor (mio poller), task memory (all the
+    /// capacities of this builder are per worker) and blocking pool
+    /// ([`spawn_blocking`](crate::spawn_blocking) in a task uses its worker's pool,
+    /// `Handle::spawn_blocking` the pool of the worker the handle was taken on: worker 0 for
+    /// `Runtime::handle`). Worker 0 is run by the
+    /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
+    /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
+    /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
+    /// spawned on (no work stealing yet): [`spawn`](crate::spawn) in a task keeps the new task
+    /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
+    /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
+    /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and
+    /// [`worker_index`](crate::runtime::worker_index) tells a task where it runs.
+    ///
+    /// An IO object belongs to the reactor of the worker it was made on. Moved to a task on
+    /// another worker, it keeps working, but through its first worker: that worker's thread
+    /// reads its readiness and wakes the task across threads (so it waits while that worker is
+    /// not driven, as worker 0 outside `block_on`), and it fails once that worker shuts down. To
+    /// move a socket for good, turn it into its std type (`into_std`, which deregisters it) and
+    /// back (`from_std`) inside a task on the target worker, as a server that accepts on one
+    /// worker and serves on all does:
+    ///
+    /// ```
+    /// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (stream, _) = listener.accept().await.unwrap();
+    ///     let stream = stream.into_std().unwrap();
+    ///     let echo = ebbtide_std::Handle::current()
+    ///         .spawn_on(1, async move {
+    ///             let mut stream = TcpStream::from_std(stream).unwrap(); // worker 1's reactor now
+    ///             let mut buf = [0u8; 5];
+    ///             stream.read_exact(&mut buf).await.unwrap();
+    ///             stream.write_all(&buf).await.unwrap();
+    ///         })
+    ///         .unwrap();
+    ///     client.write_all(b"hello").await.unwrap();
+    ///     let mut reply = [0u8; 5];
+    ///     client.read_exact(&mut reply).await.unwrap();
+    ///     assert_eq!(&reply, b"hello");
+    ///     echo.await.unwrap();
+    /// });
+    /// ```
+    ///
+    /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
+    /// their threads, then cancels worker 0's tasks on the dropping thread. A worker stops when
+    /// its thread next comes back to its run loop: a task that blocks its worker's thread holds
+    /// the drop up until it yields. With
+    /// [`start_paused`](Builder::start_paused), every worker's clock starts paused, and each
+    /// advances on its own.
+    ///
+    /// # Panics
+    ///
+    /// When `n` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::runtime::worker_index;
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = ebbtide_std::Handle::current();
+    ///     let task = handle
+    ///         .spawn_on(1, async {
+    ///             // Spawned inside a task: stays on this task's worker.
+    ///             ebbtide_std::spawn(async { worker_index() }).unwrap().await.unwrap()
+    ///         })
+    ///         .unwrap();
+    ///     assert_eq!(task.await.unwrap(), Some(1));
+    /// });
+    /// ```
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        assert!(n >= 1, "worker_threads: a runtime needs at least 1 worker");
+        self.worker_threads = n;
+        self
+    }
+
+    /// Builds the runtime: reserves the memory and opens the OS's poller (of every worker, and
+    /// starts the worker threads; see [`worker_threads`](Builder::worker_threads)).
     ///
     /// # Errors
     ///
-    /// What the OS says when the driver's resources cannot be had.
+    /// What the OS says when the driver's resources (or a worker's thread) cannot be had.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(&self)
     }

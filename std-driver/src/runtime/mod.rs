@@ -1,4 +1,33 @@
-//! The runtime: an executor, a reactor and task memory, driven by one thread.
+//! The runtime: an executor, a reactor and task memory, driven by one thread; or several of
+//! those, one per worker thread ([`Builder::worker_threads`]).
+//!
+//! # Workers
+//!
+//! A runtime of `n` workers is `n` one-thread runtimes built together (thread-per-core): each
+//! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
+//! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
+//! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task stays on the
+//! worker it was spawned on (no work stealing yet): [`spawn`](crate::spawn) inside a task keeps
+//! the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
+//! [`Handle::spawn_pinned`] choose the worker. [`worker_index`] says which worker the current
+//! thread runs. Dropping the runtime stops workers 1..n, each cancelling its tasks on its own
+//! thread, joins them, then cancels worker 0's tasks on the dropping thread; then a spawn through
+//! any handle fails with [`SpawnError::Shutdown`]. A panic in a task stays in its task's
+//! `JoinHandle`, on whichever worker.
+//!
+//! ```
+//! use ebbtide_std::runtime::worker_index;
+//!
+//! let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+//! let handle = runtime.handle();
+//! let on_one = handle.spawn_on(1, async { worker_index() }).unwrap();
+//! runtime.block_on(async {
+//!     assert_eq!(on_one.await.unwrap(), Some(1));
+//! });
+//! ```
+//!
+//! A runtime of several workers keeps the list of its workers' handles (a few dozen bytes) for
+//! the life of the process, as the handles that point at it may outlive it.
 //!
 //! # Dropping a runtime
 //!
@@ -22,13 +51,18 @@
 //! blocking pool.
 
 mod builder;
+mod workers;
 
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::mem::ManuallyDrop;
+use std::panic::resume_unwind;
+use std::thread;
 
 pub use builder::Builder;
 pub use ebbtide_host::memory::SLOT_SIZES;
+pub use workers::worker_index;
 
 use ebbtide_core::driver::{Park, Wait};
 use ebbtide_host::HostDriver;
@@ -154,7 +188,8 @@ pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
 }
 
 /// An ebbtide runtime: one thread runs every task, and waits in the OS (epoll, kqueue or poll)
-/// for IO and the next timer in one wait.
+/// for IO and the next timer in one wait. With [`Builder::worker_threads`], several such
+/// workers, each on its thread (see [Workers](crate::runtime#workers)).
 ///
 /// Memory for tasks and IO resources is reserved when the runtime is built; spawning, sleeping
 /// and IO allocate nothing after that. Dropping the runtime cancels its tasks and keeps that
@@ -200,7 +235,12 @@ pub(crate) fn current_driver() -> io::Result<&'static DriverShared> {
 /// assert_eq!(answer, 42);
 /// ```
 pub struct Runtime {
-    inner: ebbtide_host::Runtime<StdDriver>,
+    /// Worker 0, run by the thread inside `block_on`; dropped last, in `Drop`.
+    inner: ManuallyDrop<ebbtide_host::Runtime<StdDriver>>,
+    /// Every worker, when there are more than one.
+    group: Option<&'static workers::Group>,
+    /// The threads of workers 1..n.
+    threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl Runtime {
@@ -219,7 +259,18 @@ impl Runtime {
         if builder.start_paused {
             inner.pause_clock();
         }
-        Ok(Runtime { inner })
+        let mut runtime = Runtime {
+            inner: ManuallyDrop::new(inner),
+            group: None,
+            threads: Vec::new(),
+        };
+        if builder.worker_threads > 1 {
+            // On an error, `runtime` (worker 0) drops here, the other workers were joined.
+            let started = workers::start(builder, runtime.inner.handle())?;
+            runtime.group = Some(started.group);
+            runtime.threads = started.threads;
+        }
+        Ok(runtime)
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks, IO and timers
@@ -231,12 +282,14 @@ impl Runtime {
     /// the OS's wait fails. Also on a thread other than the one that ran its
     /// [`spawn_local`](crate::spawn_local) tasks (see [Threads](Runtime#threads)).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _worker = workers::enter(self.group, Some(0));
         self.inner
             .block_on(future)
             .expect("the OS's wait for events failed")
     }
 
-    /// Spawns a task on this runtime; see [`spawn`](crate::spawn).
+    /// Spawns a task on this runtime; see [`Handle::spawn`] (which places it on one of the
+    /// workers, round-robin).
     pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + Send + 'static,
@@ -249,12 +302,33 @@ impl Runtime {
     pub fn handle(&self) -> Handle {
         Handle {
             inner: self.inner.handle(),
+            group: self.group,
         }
     }
 
-    /// Counters that describe the runtime's work.
+    /// Counters that describe the runtime's work, summed over its workers (see
+    /// [`Metrics::worker`] for one worker's).
     pub fn metrics(&self) -> Metrics {
         self.handle().metrics()
+    }
+}
+
+impl Drop for Runtime {
+    /// Stops workers 1..n (each drops its host runtime, and cancels its tasks, on its own
+    /// thread), joins their threads, then drops worker 0 here, cancelling its tasks on this
+    /// thread.
+    fn drop(&mut self) {
+        if let Some(group) = self.group {
+            group.stop_threads();
+        }
+        for thread in self.threads.drain(..) {
+            // A worker whose OS wait failed panicked with a message already; its runtime was
+            // dropped while it unwound.
+            let _ = thread.join();
+        }
+        let _worker = workers::enter(self.group, Some(0));
+        // SAFETY: `inner` is not used again: this is the end of `drop`.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
     }
 }
 
@@ -283,7 +357,12 @@ impl fmt::Debug for Runtime {
 /// [`SpawnError::Shutdown`], also when a new runtime reuses the old one's parts.
 #[derive(Clone, Copy)]
 pub struct Handle {
+    /// The worker this handle was taken on (worker 0 for [`Runtime::handle`]): the one whose
+    /// context [`Handle::block_on`] borrows and whose blocking pool
+    /// [`Handle::spawn_blocking`] uses.
     pub(crate) inner: ebbtide_host::Handle,
+    /// Every worker, when there are more than one.
+    group: Option<&'static workers::Group>,
 }
 
 impl Handle {
@@ -295,13 +374,18 @@ impl Handle {
     pub fn current() -> Handle {
         Handle {
             inner: ebbtide_host::Handle::current(),
+            group: workers::current_group(),
         }
     }
 
     /// The handle of the runtime the current thread is running (or borrows, inside
-    /// [`Handle::block_on`]), if any.
+    /// [`Handle::block_on`]), if any. On any worker of a runtime, the handle knows every worker
+    /// (so [`spawn_on`](Handle::spawn_on) works from tasks too).
     pub fn try_current() -> Option<Handle> {
-        ebbtide_host::Handle::try_current().map(|inner| Handle { inner })
+        ebbtide_host::Handle::try_current().map(|inner| Handle {
+            inner,
+            group: workers::current_group(),
+        })
     }
 
     /// Runs `future` to completion on the calling thread, inside this runtime's context; returns
@@ -310,7 +394,9 @@ impl Handle {
     /// The calling thread blocks (parked while `future` waits). Inside `future`,
     /// [`spawn`](crate::spawn) and [`spawn_blocking`](crate::spawn_blocking) reach this runtime,
     /// [`Handle::current`] is this handle, and sockets, files and other IO objects made there
-    /// register with this runtime's reactor.
+    /// register with this runtime's reactor. On a runtime of several workers, "this runtime"
+    /// there is the worker the handle was taken on (worker 0 for [`Runtime::handle`]), while
+    /// [`Handle::spawn`] keeps placing tasks round-robin.
     ///
     /// The calling thread does not drive the runtime: tasks, IO and timers are driven only by the
     /// thread inside [`Runtime::block_on`]. So anything in `future` that relies on IO or timers
@@ -351,22 +437,170 @@ impl Handle {
     /// assert_eq!(answer.unwrap(), 42);
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _borrow = workers::enter(self.group, None);
         self.inner.block_on(future)
     }
 
     /// Spawns a `Send` task on the runtime, from any thread.
     ///
+    /// On a runtime of several workers ([`Builder::worker_threads`]) the tasks spawned through a
+    /// handle go to the workers in turn (round-robin, one atomic counter per runtime), wherever
+    /// the handle is used; [`spawn`](crate::spawn) inside a task keeps the new task on the
+    /// task's worker instead, and [`spawn_on`](Handle::spawn_on) chooses the worker. A task on
+    /// worker 0 runs only while a thread is inside [`Runtime::block_on`].
+    ///
     /// # Errors
     ///
     /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
-    /// ([`Builder::task_limit`]; without one, task memory grows); [`SpawnError::Shutdown`]
-    /// when the runtime was dropped (the future is dropped, not run).
+    /// ([`Builder::task_limit`]; without one, task memory grows) on the worker it was placed
+    /// on (each worker has task memory of its own; the spawn does not try another worker);
+    /// [`SpawnError::Shutdown`] when the runtime was dropped (the future is dropped, not run),
+    /// also while it drops: a spawn onto a worker that has already shut down fails so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::runtime::worker_index;
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let handle = runtime.handle();
+    /// let tasks: Vec<_> = (0..4).map(|_| handle.spawn(async { worker_index() }).unwrap()).collect();
+    /// runtime.block_on(async {
+    ///     let mut placed = Vec::new();
+    ///     for task in tasks {
+    ///         placed.push(task.await.unwrap().unwrap());
+    ///     }
+    ///     assert_eq!(placed, [0, 1, 0, 1]);
+    /// });
+    /// drop(runtime);
+    /// assert!(matches!(handle.spawn(async {}), Err(ebbtide_std::SpawnError::Shutdown)));
+    /// ```
     pub fn spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        match self.group {
+            None => self.inner.spawn(future),
+            Some(group) => group.workers[group.next_worker()].spawn(future),
+        }
+    }
+
+    /// How many workers the runtime has ([`Builder::worker_threads`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(3).build().unwrap();
+    /// assert_eq!(runtime.handle().worker_count(), 3);
+    /// assert_eq!(ebbtide_std::Runtime::new().unwrap().handle().worker_count(), 1);
+    /// ```
+    pub fn worker_count(&self) -> usize {
+        self.workers().len()
+    }
+
+    /// Spawns a `Send` task on worker `worker` (0 is the one run inside
+    /// [`Runtime::block_on`]), from any thread.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Handle::spawn), on that worker.
+    ///
+    /// # Panics
+    ///
+    /// When `worker` is not below [`worker_count`](Handle::worker_count), as slice indexing
+    /// does: a worker index is the program's own choice, so a wrong one is a bug.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::runtime::worker_index;
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = ebbtide_std::Handle::current();
+    ///     let there = handle.spawn_on(1, async { worker_index() }).unwrap();
+    ///     assert_eq!(there.await.unwrap(), Some(1));
+    /// });
+    /// ```
+    pub fn spawn_on<F>(&self, worker: usize, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let workers = self.workers();
+        assert!(
+            worker < workers.len(),
+            "spawn_on: worker {worker} does not exist: the runtime has {} worker(s)",
+            workers.len()
+        );
+        workers[worker].spawn(future)
+    }
+
+    /// Builds a future that is not `Send` on worker `worker`, with `f` called there, and runs it
+    /// there; its `Send` output comes back through the handle. Tokio's `spawn_pinned` shape,
+    /// without a pool of its own: it takes two task slots on the worker (a `Send` task that
+    /// calls `f` and [`spawn_local`](crate::spawn_local)s the future, then awaits it) and
+    /// allocates nothing else.
+    ///
+    /// Aborting the handle aborts both tasks. A panic in `f` or in the future comes back as
+    /// [`JoinError::Panic`](crate::JoinError::Panic); so does a full pool on the worker for the
+    /// `!Send` task (the first task is already running then).
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn_on`](Handle::spawn_on), for the first task.
+    ///
+    /// # Panics
+    ///
+    /// When `worker` is not below [`worker_count`](Handle::worker_count).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let handle = runtime.handle();
+    /// let task = handle
+    ///     .spawn_pinned(1, || {
+    ///         let shared = Rc::new(20); // not Send: made on worker 1, stays there
+    ///         async move { *shared + 22 }
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(runtime.block_on(task).unwrap(), 42);
+    /// ```
+    pub fn spawn_pinned<F, Fut>(
+        &self,
+        worker: usize,
+        f: F,
+    ) -> Result<JoinHandle<Fut::Output>, SpawnError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.spawn_on(worker, async move {
+            let mut local = match crate::spawn_local(f()) {
+                Ok(task) => AbortOnDrop(task),
+                Err(error) => panic!("spawn_pinned: the worker refused the task: {error}"),
+            };
+            match (&mut local.0).await {
+                Ok(output) => output,
+                Err(crate::JoinError::Panic(payload)) => resume_unwind(payload),
+                // Only the runtime's shutdown cancels it (nobody else holds its handle), and
+                // that cancels this task too.
+                Err(_) => std::future::pending().await,
+            }
+        })
+    }
+
+    /// Every worker's host handle.
+    fn workers(&self) -> &[ebbtide_host::Handle] {
+        match self.group {
+            Some(group) => &group.workers,
+            None => std::slice::from_ref(&self.inner),
+        }
     }
 
     /// The std driver's shared part.
@@ -382,59 +616,127 @@ impl Handle {
     }
 }
 
-impl fmt::Debug for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
+/// Aborts the task when dropped (`spawn_pinned`'s `!Send` task, with the task that awaits it).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
-/// Counters that describe a runtime's work (snapshots; other threads may change them).
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.worker_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters that describe a runtime's work (snapshots; other threads may change them), summed
+/// over its workers; [`worker`](Metrics::worker) gives one worker's.
 #[derive(Clone, Copy)]
 pub struct Metrics {
     handle: Handle,
 }
 
 impl Metrics {
-    /// How many times the runtime's thread came back from the OS's wait (or looked at it without
+    fn sum<T: std::iter::Sum>(&self, f: impl Fn(&ebbtide_host::Handle) -> T) -> T {
+        self.handle.workers().iter().map(f).sum()
+    }
+
+    fn driver(worker: &ebbtide_host::Handle) -> &'static DriverShared {
+        worker
+            .driver::<DriverShared>()
+            .expect("an ebbtide-std handle belongs to a runtime of the std driver")
+    }
+
+    /// How many workers the figures cover (1 for [`worker`](Metrics::worker)'s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// assert_eq!(runtime.metrics().workers(), 2);
+    /// assert_eq!(runtime.metrics().worker(1).workers(), 1);
+    /// ```
+    pub fn workers(&self) -> usize {
+        self.handle.worker_count()
+    }
+
+    /// The figures of worker `worker` alone.
+    ///
+    /// # Panics
+    ///
+    /// When `worker` is not below [`workers`](Metrics::workers).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let handle = runtime.handle();
+    /// let parked = handle.spawn_on(1, std::future::pending::<()>()).unwrap();
+    /// let metrics = runtime.metrics();
+    /// assert_eq!((metrics.tasks(), metrics.worker(0).tasks(), metrics.worker(1).tasks()), (1, 0, 1));
+    /// parked.abort();
+    /// ```
+    pub fn worker(&self, worker: usize) -> Metrics {
+        let workers = self.handle.workers();
+        assert!(
+            worker < workers.len(),
+            "Metrics::worker: worker {worker} does not exist: the runtime has {} worker(s)",
+            workers.len()
+        );
+        Metrics {
+            handle: Handle {
+                inner: workers[worker],
+                group: None,
+            },
+        }
+    }
+
+    /// How many times the workers' threads came back from the OS's wait (or looked at it without
     /// waiting). An idle runtime does not turn: this stays still while nothing happens.
     pub fn reactor_turns(&self) -> u64 {
-        self.handle.driver().reactor.turns()
+        self.sum(|worker| Self::driver(worker).reactor.turns())
     }
 
     /// Tasks alive (running, waiting, or finished with a live `JoinHandle`).
     pub fn tasks(&self) -> usize {
-        self.handle.inner.tasks()
+        self.sum(ebbtide_host::Handle::tasks)
     }
 
-    /// Task slots now, over every size class: the reservation ([`Builder::task_capacity`])
-    /// plus what the classes grew by when they ran out. It only grows, up to
-    /// [`task_limit`](Metrics::task_limit); a runtime that reuses a dropped runtime's memory
-    /// starts with what that one grew to.
+    /// Task slots now, over every size class (and worker): the reservation
+    /// ([`Builder::task_capacity`], per worker) plus what the classes grew by when they ran out.
+    /// It only grows, up to [`task_limit`](Metrics::task_limit); a runtime that reuses a dropped
+    /// runtime's memory starts with what that one grew to.
     pub fn task_capacity(&self) -> usize {
-        self.handle.inner.task_capacity()
+        self.sum(ebbtide_host::Handle::task_capacity)
     }
 
-    /// The most task slots the runtime may have, over every size class
+    /// The most task slots the runtime may have, over every size class (and worker)
     /// ([`Builder::task_limit`], [`Builder::fixed_task_memory`]); `None` when task memory grows
     /// as far as memory allows (the default).
     pub fn task_limit(&self) -> Option<usize> {
-        self.handle.inner.task_limit()
+        self.sum(ebbtide_host::Handle::task_limit)
     }
 
     /// Registered IO resources.
     pub fn io_resources(&self) -> usize {
-        self.handle.driver().reactor.io_in_use()
+        self.sum(|worker| Self::driver(worker).reactor.io_in_use())
     }
 
-    /// The most IO resources that can be registered at once.
+    /// The most IO resources that can be registered at once ([`Builder::io_capacity`] per
+    /// worker: an IO object registers with its worker's reactor).
     pub fn io_capacity(&self) -> usize {
-        self.handle.driver().reactor.io_capacity()
+        self.sum(|worker| Self::driver(worker).reactor.io_capacity())
     }
 }
 
 impl fmt::Debug for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Metrics")
+            .field("workers", &self.workers())
             .field("reactor_turns", &self.reactor_turns())
             .field("tasks", &self.tasks())
             .field("task_capacity", &self.task_capacity())

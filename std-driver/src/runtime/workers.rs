@@ -1,0 +1,254 @@
+//! The workers of a runtime: one host runtime per worker thread.
+//!
+//! Worker 0 is the host runtime the caller's thread runs inside [`Runtime::block_on`]; workers
+//! 1..n each run on a thread of their own (`ebbtide-worker-<i>`), in their host runtime's
+//! `block_on` of a [`Stop`] future that ends when the [`Runtime`] drops. A [`Group`] lists every
+//! worker's host handle; the std [`Handle`] of a runtime with more than one worker points at it.
+//!
+//! [`Runtime`]: super::Runtime
+//! [`Runtime::block_on`]: super::Runtime::block_on
+//! [`Handle`]: super::Handle
+
+use std::cell::Cell;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::task::{Context, Poll};
+use std::thread;
+
+use atomic_waker::AtomicWaker;
+
+use super::{Builder, StdDriver};
+
+/// Every worker of a runtime with more than one. Leaked when the runtime is built (handles may
+/// outlive it, and their host handles then refuse spawns with `SpawnError::Shutdown`).
+pub(crate) struct Group {
+    /// Each worker's host handle, worker 0 first.
+    pub(crate) workers: Box<[ebbtide_host::Handle]>,
+    /// The shutdown signal of each worker (worker 0's is unused: its thread is the caller's).
+    stops: Box<[Stop]>,
+    /// The next worker `Handle::spawn` places a task on (modulo the worker count).
+    next: AtomicUsize,
+}
+
+impl Group {
+    /// The worker the next task spawned from a `Handle` goes to: round-robin.
+    pub(crate) fn next_worker(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len()
+    }
+
+    /// Tells workers 1..n to stop (their `block_on` returns, then their runtime drops).
+    pub(crate) fn stop_threads(&self) {
+        for stop in &self.stops[1..] {
+            stop.stop();
+        }
+    }
+}
+
+/// A worker thread's shutdown signal: set from the thread that drops the runtime.
+struct Stop {
+    stopped: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Stop {
+    fn new() -> Stop {
+        Stop {
+            stopped: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        }
+    }
+
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        // The worker's root waker: its wake hook ends the worker's wait in the OS.
+        self.waker.wake();
+    }
+
+    fn wait(&self) -> StopWait<'_> {
+        StopWait { stop: self }
+    }
+}
+
+struct StopWait<'a> {
+    stop: &'a Stop,
+}
+
+impl Future for StopWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.stop.stopped.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        self.stop.waker.register(cx.waker());
+        if self.stop.stopped.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+thread_local! {
+    /// The group of the runtime this thread runs a worker of (or borrows, in `Handle::block_on`),
+    /// `None` for a runtime of one worker.
+    static GROUP: Cell<Option<&'static Group>> = const { Cell::new(None) };
+    /// Which worker this thread runs, if any.
+    static WORKER: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// The group of the runtime the current thread runs or borrows (`None` for one worker).
+pub(crate) fn current_group() -> Option<&'static Group> {
+    GROUP.with(Cell::get)
+}
+
+/// Which worker of its runtime the current thread runs: `Some(0)` inside
+/// [`Runtime::block_on`](super::Runtime::block_on) (on any runtime, also one of one worker),
+/// `Some(i)` on the thread of worker `i` (`ebbtide-worker-<i>`, in its tasks and their
+/// destructors), `None` elsewhere (outside any runtime, and inside
+/// [`Handle::block_on`](super::Handle::block_on), whose thread runs no worker).
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_std::runtime::worker_index;
+///
+/// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+/// assert_eq!(worker_index(), None);
+/// runtime.block_on(async {
+///     assert_eq!(worker_index(), Some(0));
+///     let on_one = runtime.handle().spawn_on(1, async { worker_index() }).unwrap();
+///     assert_eq!(on_one.await.unwrap(), Some(1));
+/// });
+/// ```
+pub fn worker_index() -> Option<usize> {
+    WORKER.with(Cell::get)
+}
+
+/// Marks this thread as running worker `index` of `group` (or borrowing it, `index` `None`)
+/// until the guard drops; the previous marks come back then.
+pub(crate) fn enter(group: Option<&'static Group>, index: Option<usize>) -> WorkerGuard {
+    let previous = (
+        GROUP.with(|g| g.replace(group)),
+        WORKER.with(|w| w.replace(index)),
+    );
+    WorkerGuard { previous }
+}
+
+pub(crate) struct WorkerGuard {
+    previous: (Option<&'static Group>, Option<usize>),
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        let (group, index) = self.previous;
+        GROUP.with(|g| g.set(group));
+        WORKER.with(|w| w.set(index));
+    }
+}
+
+/// Workers 1..n of a runtime being built: their threads, started and their host runtimes built.
+pub(crate) struct Started {
+    pub(crate) threads: Vec<thread::JoinHandle<()>>,
+    pub(crate) group: &'static Group,
+}
+
+/// Starts workers 1..n of `builder`'s runtime, each building its host runtime on its own thread;
+/// `worker_0` is the caller's.
+///
+/// # Errors
+///
+/// The first worker whose host runtime could not be built, or whose thread could not start; the
+/// workers already started are stopped and joined first.
+pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Result<Started> {
+    let count = builder.worker_threads;
+    let mut threads = Vec::with_capacity(count - 1);
+    let mut readies = Vec::with_capacity(count - 1);
+    let mut starts = Vec::with_capacity(count - 1);
+    let mut error = None;
+    for index in 1..count {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (start_tx, start_rx) = mpsc::channel();
+        let builder = builder.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("ebbtide-worker-{index}"))
+            .spawn(move || run(index, &builder, &ready_tx, &start_rx));
+        match spawned {
+            Ok(thread) => {
+                threads.push(thread);
+                readies.push(ready_rx);
+                starts.push(start_tx);
+            }
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let mut workers = Vec::with_capacity(count);
+    workers.push(worker_0);
+    for ready in readies {
+        match ready.recv() {
+            Ok(Ok(handle)) => workers.push(handle),
+            Ok(Err(e)) => {
+                error.get_or_insert(e);
+            }
+            Err(_) => {
+                error.get_or_insert_with(|| io::Error::other("an ebbtide worker thread died"));
+            }
+        }
+    }
+    if let Some(error) = error {
+        // Dropping the senders tells each started worker to drop its runtime and exit.
+        drop(starts);
+        for thread in threads {
+            let _ = thread.join();
+        }
+        return Err(error);
+    }
+    let group: &'static Group = Box::leak(Box::new(Group {
+        workers: workers.into_boxed_slice(),
+        stops: (0..count).map(|_| Stop::new()).collect(),
+        next: AtomicUsize::new(0),
+    }));
+    for start in starts {
+        // A worker that is gone already shows in its `join`.
+        let _ = start.send(group);
+    }
+    Ok(Started { threads, group })
+}
+
+/// A worker thread: builds its host runtime, reports it, then runs it until the runtime drops.
+fn run(
+    index: usize,
+    builder: &Builder,
+    ready: &mpsc::Sender<io::Result<ebbtide_host::Handle>>,
+    start: &mpsc::Receiver<&'static Group>,
+) {
+    let runtime = match ebbtide_host::Runtime::<StdDriver>::new(&builder.tasks, &builder.driver) {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    if builder.start_paused {
+        runtime.pause_clock();
+    }
+    if ready.send(Ok(runtime.handle())).is_err() {
+        return;
+    }
+    let Ok(group) = start.recv() else {
+        // Another worker failed: the runtime is not built after all.
+        return;
+    };
+    // Marked until the host runtime is dropped (below, on this thread): its tasks' destructors
+    // see their worker too.
+    let _worker = enter(Some(group), Some(index));
+    runtime
+        .block_on(group.stops[index].wait())
+        .expect("the OS's wait for events failed on an ebbtide worker");
+    drop(runtime);
+}
