@@ -40,6 +40,9 @@ const BINARIES: &[&str] = &[
     "mem_tokio",
     "mem_smol",
     "mem_embassy",
+    "mt_ebbtide",
+    "mt_tokio",
+    "mt_smol",
 ];
 
 /// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in

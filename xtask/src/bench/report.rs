@@ -231,7 +231,8 @@ pub fn render(run: &Run) -> Report {
         "`cargo xtask bench{}{}`: executor workloads {time_rounds} rounds x {time_samples} samples per \
          runtime, network {net_rounds} x {net_samples} samples of {} each, memory once (after one warm-up \
          run per process); runtimes alternating round by round; {:.0} s of measuring. Profile `bench-lto` \
-         (release, thin LTO, one codegen unit), one thread per runtime. Median, spread min-max, ratio to the \
+         (release, thin LTO, one codegen unit), one thread per runtime (the `mt_*` workloads: the peers \
+         with 2 workers, ebbtide with the workers its name says, see the notes). Median, spread min-max, ratio to the \
          best peer in the same run (below 1.00: ebbtide is better).\n",
         if run.quick { " --quick" } else { "" },
         run.only.map(|o| format!(" --only {o}")).unwrap_or_default(),
