@@ -174,6 +174,17 @@ pub mod mt {
         }
     }
 
+    /// Times `f` (which runs the whole workload once), with the CPU time every thread of the
+    /// process used meanwhile as `cpu_ns` (`getrusage(RUSAGE_SELF)`, microsecond resolution):
+    /// the workers, spinning or not, and the main thread. On a machine shared with other work,
+    /// CPU time says what a runtime costs where wall time also says how much of the cores it got.
+    pub fn time_cpu(f: impl FnOnce()) -> crate::Sample {
+        let cpu = crate::net::process_cpu_ns();
+        let sample = crate::time(f);
+        let cpu = crate::net::process_cpu_ns().saturating_sub(cpu);
+        sample.with("cpu_ns", cpu as f64)
+    }
+
     /// A fixed computation of `steps` dependent multiply-xorshift steps (`mt_imbalanced`'s busy
     /// work, see [`BUSY_STEPS`](crate::sizes::BUSY_STEPS)); returns the result so that it is not
     /// optimised away.

@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::thread;
 
-use ebbtide_bench::mt::{busy_work, Countdown};
-use ebbtide_bench::{sizes::*, time, MT_WORKLOADS};
+use ebbtide_bench::mt::{busy_work, time_cpu, Countdown};
+use ebbtide_bench::{sizes::*, MT_WORKLOADS};
 use ebbtide_std::sync::oneshot;
 use ebbtide_std::task::yield_now;
 use ebbtide_std::{Handle, Runtime};
@@ -44,7 +44,7 @@ fn main() {
             .map(|(_, workers)| *workers)
             .expect("a variant of VARIANTS");
         let handle = running.get_or_insert_with(|| start(workers)).handle;
-        time(|| run(handle, workload))
+        time_cpu(|| run(handle, workload))
     });
     if let Some(running) = running {
         running.stop();

@@ -13,8 +13,8 @@ use std::thread;
 
 use async_channel::bounded;
 use async_executor::Executor;
-use ebbtide_bench::mt::{busy_work, Countdown};
-use ebbtide_bench::{sizes::*, time, MT_WORKLOADS, PEER_WORKERS};
+use ebbtide_bench::mt::{busy_work, time_cpu, Countdown};
+use ebbtide_bench::{sizes::*, MT_WORKLOADS, PEER_WORKERS};
 use futures_lite::future;
 
 type Ex = &'static Executor<'static>;
@@ -33,7 +33,7 @@ fn main() {
         })
         .collect();
     ebbtide_bench::main(&[("smol-mt2", MT_WORKLOADS)], |_, workload| {
-        time(|| run(ex, workload))
+        time_cpu(|| run(ex, workload))
     });
     drop(stop);
     for runner in runners {

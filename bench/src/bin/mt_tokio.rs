@@ -10,8 +10,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use ebbtide_bench::mt::{busy_work, Countdown};
-use ebbtide_bench::{sizes::*, time, MT_WORKLOADS, PEER_WORKERS};
+use ebbtide_bench::mt::{busy_work, time_cpu, Countdown};
+use ebbtide_bench::{sizes::*, MT_WORKLOADS, PEER_WORKERS};
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::oneshot;
 
@@ -22,7 +22,7 @@ fn main() {
         .build()
         .expect("runtime");
     ebbtide_bench::main(&[("tokio-mt2", MT_WORKLOADS)], |_, workload| {
-        time(|| run(&rt, workload))
+        time_cpu(|| run(&rt, workload))
     });
 }
 

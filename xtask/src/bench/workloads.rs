@@ -234,7 +234,9 @@ pub const NOTES: &str = "\
   runtime the benchmark's main thread is not a worker: it spawns through the runtime's handle (the root task,
   or all tasks for `mt_spawn_many_remote_idle` and `mt_yield_many`), and the last task to finish wakes it
   through a `std::sync::mpsc` channel (`mt_spawn_many_remote_idle` awaits its join handles in the runtime's
-  `block_on` instead). The sizes are those of Tokio's `rt_multi_threaded` benchmark.
+  `block_on` instead). The sizes are those of Tokio's `rt_multi_threaded` benchmark. Beside the wall time,
+  the process's CPU time per run (`getrusage`, every thread: workers busy, spinning or polling, and the main
+  thread): on these shared cores a runtime's wall time also depends on how much of the 2 cores it got.
 - **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
   it say what the runtime costs.
 - Network workloads: the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
