@@ -50,6 +50,23 @@ pub const OWNED_CHANNEL_WORKLOADS: &[&str] = &[
     "owned_broadcast",
 ];
 
+/// The multi-thread scheduler workloads (Tokio's `rt_multi_threaded` shapes, and an imbalanced
+/// one), run by the `mt_*` binaries, in report order. See [`mt`].
+pub const MT_WORKLOADS: &[&str] = &[
+    "mt_spawn_many_local",
+    "mt_spawn_many_remote_idle",
+    "mt_yield_many",
+    "mt_ping_pong",
+    "mt_chained_spawn",
+    "mt_imbalanced",
+];
+
+/// Worker threads of the peers' multi-thread runtimes on the `mt_*` workloads: `tokio-mt2`
+/// (`new_multi_thread().worker_threads(2)`) and `smol-mt2` (one `async-executor` run on 2
+/// threads). Their runtime names say 2: change them with this. ebbtide's worker counts are listed
+/// in `bench/src/bin/mt_ebbtide.rs` (`VARIANTS`).
+pub const PEER_WORKERS: usize = 2;
+
 /// Sizes of the workloads (the same on every runtime).
 pub mod sizes {
     /// Tasks spawned by `spawn_many_1000`.
@@ -90,6 +107,97 @@ pub mod sizes {
     pub const FIRE_PER_TASK: usize = 1_000;
     /// Timers registered and cancelled by `timers_cancel_100k`.
     pub const CANCELS: usize = 100_000;
+    /// Tasks spawned by `mt_spawn_many_local` (from one task) and `mt_spawn_many_remote_idle`
+    /// (from outside the runtime).
+    pub const MT_SPAWN: usize = 10_000;
+    /// Tasks of `mt_yield_many`.
+    pub const MT_YIELD_TASKS: usize = 200;
+    /// Yields per task of `mt_yield_many`.
+    pub const MT_YIELDS: usize = 1_000;
+    /// Parent tasks of `mt_ping_pong`.
+    pub const MT_PING_PONG: usize = 1_000;
+    /// Length of the chain of `mt_chained_spawn`.
+    pub const MT_CHAIN: usize = 1_000;
+    /// Tasks of `mt_imbalanced`, all spawned from one task.
+    pub const IMBALANCED_TASKS: usize = 200;
+    /// Rounds of busy work then `yield_now` per task of `mt_imbalanced`.
+    pub const IMBALANCED_ROUNDS: usize = 20;
+    /// Steps of [`busy_work`](crate::mt::busy_work) per round of `mt_imbalanced`: about 50 µs
+    /// on the benchmark machine (a 2-core VM). The same fixed computation on every runtime, so
+    /// that a worker preempted mid-round does not shorten it (a spin on the clock would).
+    pub const BUSY_STEPS: u64 = 24_000;
+}
+
+/// Helpers of the multi-thread workloads (`mt_*`), the same for every runtime.
+///
+/// Every `mt_*` workload runs on a runtime whose workers are threads of their own; the
+/// benchmark's main thread only spawns (the root task, or every task for the `remote` shapes) and
+/// then blocks until the tasks are done, as Tokio's `rt_multi_threaded` benchmark does: the last
+/// task to finish counts a [`Countdown`] to zero, which sends on a `std::sync::mpsc` channel the
+/// main thread waits on (`mt_spawn_many_remote_idle` awaits its join handles instead).
+pub mod mt {
+    use std::hint::black_box;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+    use std::sync::Arc;
+
+    /// Counts tasks down to zero; the task that reaches zero tells the waiting thread.
+    pub struct Countdown {
+        left: AtomicUsize,
+        done: SyncSender<()>,
+    }
+
+    impl Countdown {
+        /// A countdown from `n` (at least 1), and the receiving end [`wait`](Countdown::wait)
+        /// blocks on.
+        pub fn new(n: usize) -> (Arc<Countdown>, Receiver<()>) {
+            assert!(n > 0, "a countdown from 0 would never fire");
+            let (done, rx) = sync_channel(1);
+            let countdown = Countdown {
+                left: AtomicUsize::new(n),
+                done,
+            };
+            (Arc::new(countdown), rx)
+        }
+
+        /// Counts one down: the last one wakes the waiting thread.
+        pub fn count_down(&self) {
+            if self.left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                self.done.send(()).expect("the waiting thread is gone");
+            }
+        }
+
+        /// Blocks the calling thread (not a runtime worker) until the countdown reaches zero.
+        pub fn wait(rx: Receiver<()>) {
+            rx.recv()
+                .expect("every task dropped its countdown before the end");
+        }
+    }
+
+    /// Times `f` (which runs the whole workload once), with the CPU time every thread of the
+    /// process used meanwhile as `cpu_ns` (`getrusage(RUSAGE_SELF)`, microsecond resolution):
+    /// the workers, spinning or not, and the main thread. On a machine shared with other work,
+    /// CPU time says what a runtime costs where wall time also says how much of the cores it got.
+    pub fn time_cpu(f: impl FnOnce()) -> crate::Sample {
+        let cpu = crate::net::process_cpu_ns();
+        let sample = crate::time(f);
+        let cpu = crate::net::process_cpu_ns().saturating_sub(cpu);
+        sample.with("cpu_ns", cpu as f64)
+    }
+
+    /// A fixed computation of `steps` dependent multiply-xorshift steps (`mt_imbalanced`'s busy
+    /// work, see [`BUSY_STEPS`](crate::sizes::BUSY_STEPS)); returns the result so that it is not
+    /// optimised away.
+    pub fn busy_work(steps: u64) -> u64 {
+        let mut x = black_box(0x9E37_79B9_7F4A_7C15_u64);
+        for i in 0..steps {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x = x.wrapping_add(i);
+        }
+        black_box(x)
+    }
 }
 
 /// The sleep of timer `k` of task `task` in `timers_fire_100k`: [`timer_micros`] of its index

@@ -10,6 +10,10 @@
 //! Writes `target/bench-report/report.md` (medians, spread, ratio to the best peer), one SVG bar
 //! chart per workload and the raw samples (`samples.jsonl`), and prints the markdown.
 //!
+//! The multi-thread workloads (`mt_*`, binaries `mt_ebbtide`, `mt_tokio`, `mt_smol`) run the peers'
+//! multi-thread runtimes with 2 workers against the ebbtide variants listed in
+//! `bench/src/bin/mt_ebbtide.rs`; `--only mt_` runs just them.
+//!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
 //! whose name contains the text (and skips the size comparison unless the text is `size`).
@@ -40,6 +44,9 @@ const BINARIES: &[&str] = &[
     "mem_tokio",
     "mem_smol",
     "mem_embassy",
+    "mt_ebbtide",
+    "mt_tokio",
+    "mt_smol",
 ];
 
 /// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in

@@ -231,7 +231,8 @@ pub fn render(run: &Run) -> Report {
         "`cargo xtask bench{}{}`: executor workloads {time_rounds} rounds x {time_samples} samples per \
          runtime, network {net_rounds} x {net_samples} samples of {} each, memory once (after one warm-up \
          run per process); runtimes alternating round by round; {:.0} s of measuring. Profile `bench-lto` \
-         (release, thin LTO, one codegen unit), one thread per runtime. Median, spread min-max, ratio to the \
+         (release, thin LTO, one codegen unit), one thread per runtime (the `mt_*` workloads: the peers \
+         with 2 workers, ebbtide with the workers its name says, see the notes). Median, spread min-max, ratio to the \
          best peer in the same run (below 1.00: ebbtide is better).\n",
         if run.quick { " --quick" } else { "" },
         run.only.map(|o| format!(" --only {o}")).unwrap_or_default(),
@@ -272,7 +273,17 @@ fn section(
     let floor = rows.iter().find(|r| FLOORS.contains(&r.runtime));
     let _ = writeln!(md, "## {name}\n\n{}.\n", workload.about);
     let timers = rows.iter().any(|r| r.get("late_ns").is_some());
+    // Multi-thread workloads: the CPU time of the whole process (every worker) per run.
+    let cpu = kind == Kind::Time && rows.iter().any(|r| r.get("cpu_ns").is_some());
+    let best_peer_cpu = rows
+        .iter()
+        .filter(|r| is_peer(r.runtime))
+        .filter_map(|r| r.get("cpu_ns"))
+        .min_by(f64::total_cmp);
     match kind {
+        Kind::Time if cpu => md.push_str(
+            "| runtime | median | spread (min-max) | process CPU (median) | samples | ratio to best peer | CPU ratio to best peer |\n|---|---:|---:|---:|---:|---:|---:|\n",
+        ),
         Kind::Time if timers => md.push_str(
             "| runtime | median | spread (min-max) | mean lateness (median) | samples | ratio to best peer |\n|---|---:|---:|---:|---:|---:|\n",
         ),
@@ -307,6 +318,20 @@ fn section(
             fmt_primary(kind, r.max)
         );
         match kind {
+            Kind::Time if cpu => {
+                let cpu_ns = r.get("cpu_ns");
+                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
+                    (Some(c), Some(b)) => ratio(c, b),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {spread} | {} | {} | {to_peer} | {cpu_to_peer} |",
+                    fmt_time(value),
+                    cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
+                    r.n
+                );
+            }
             Kind::Time => {
                 let late = r
                     .get("late_ns")

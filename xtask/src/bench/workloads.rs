@@ -85,6 +85,39 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::Time,
         "owned `broadcast::channel(1_024)`: 1,000 messages to 10 receiver tasks",
     ),
+    // Multi-thread scheduler workloads (`mt_*` binaries): the peers' multi-thread runtimes with
+    // 2 workers against ebbtide's (the runtimes are in the notes). The benchmark's main thread
+    // is never a worker: it spawns, then blocks until the tasks are done.
+    w(
+        "mt_spawn_many_local",
+        Kind::Time,
+        "multi-thread runtimes: a task on a worker spawns 10,000 empty tasks; the main thread waits until the last has run (Tokio's `rt_multi_threaded` `spawn_many_local`)",
+    ),
+    w(
+        "mt_spawn_many_remote_idle",
+        Kind::Time,
+        "multi-thread: the main thread (not a worker) spawns 10,000 empty tasks into the idle runtime through its handle, then awaits every join handle (Tokio's `spawn_many_remote_idle`)",
+    ),
+    w(
+        "mt_yield_many",
+        Kind::Time,
+        "multi-thread: the main thread spawns 200 tasks x 1,000 `yield_now` (Tokio's `yield_many`)",
+    ),
+    w(
+        "mt_ping_pong",
+        Kind::Time,
+        "multi-thread: a task spawns 1,000 tasks, each spawning a child and trading two oneshot messages with it (Tokio's `ping_pong`)",
+    ),
+    w(
+        "mt_chained_spawn",
+        Kind::Time,
+        "multi-thread: a chain of 1,000 tasks, each spawning the next (Tokio's `chained_spawn`)",
+    ),
+    w(
+        "mt_imbalanced",
+        Kind::Time,
+        "multi-thread: one task spawns 200 tasks (all on its worker), each 20 rounds of ~50 µs of fixed busy work then `yield_now`: 200 ms of work on one core, what stealing can spread over the others",
+    ),
     w(
         "timers",
         Kind::Time,
@@ -155,9 +188,13 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "ebbtide",
     "ebbtide-local",
     "ebbtide-std",
+    "ebbtide-1w",
+    "ebbtide-2w",
     "tokio-ct",
     "tokio-mt1",
+    "tokio-mt2",
     "smol",
+    "smol-mt2",
     "embassy",
     "embassy-cs",
     "mio",
@@ -186,6 +223,20 @@ pub const NOTES: &str = "\
   oneshot. A spawn scans the task's static pool from the start for a free slot (filling a pool of N costs
   about N^2/2 claims). Timers: embassy-time 0.5 `std` driver (an alarm thread rescanning its queue), in a
   binary of their own (one time driver per binary). No std networking: absent from the network workloads.
+- Multi-thread workloads (`mt_*`): **tokio-mt2**: `new_multi_thread().worker_threads(2)` with IO and time
+  enabled (work stealing, a LIFO slot, a global inject queue for spawns from outside). **smol-mt2**: one
+  async-executor `Executor` run by 2 threads, each in `async_io::block_on(executor.run(shutdown))` (every
+  spawn goes to the global queue, runners take batches of it and steal from each other); async-channel
+  `bounded(1)` for a oneshot. **ebbtide-1w**: today's `ebbtide_std::Runtime` (one thread runs every task,
+  with its reactor) inside `Runtime::block_on` on a thread of its own: the 1-worker scaling baseline, so its
+  ratio to the 2-worker peers is not like for like (on `mt_imbalanced` it has one core for 200 ms of work).
+  `bench/src/bin/mt_ebbtide.rs` lists the ebbtide variants run (`VARIANTS`: name, worker threads). In every
+  runtime the benchmark's main thread is not a worker: it spawns through the runtime's handle (the root task,
+  or all tasks for `mt_spawn_many_remote_idle` and `mt_yield_many`), and the last task to finish wakes it
+  through a `std::sync::mpsc` channel (`mt_spawn_many_remote_idle` awaits its join handles in the runtime's
+  `block_on` instead). The sizes are those of Tokio's `rt_multi_threaded` benchmark. Beside the wall time,
+  the process's CPU time per run (`getrusage`, every thread: workers busy, spinning or polling, and the main
+  thread): on these shared cores a runtime's wall time also depends on how much of the 2 cores it got.
 - **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
   it say what the runtime costs.
 - Network workloads: the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
