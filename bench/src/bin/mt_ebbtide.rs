@@ -1,8 +1,10 @@
 //! ebbtide-std on the `mt_*` workloads, against the peers' 2-worker runtimes (`mt_tokio`,
 //! `mt_smol`).
 //!
-//! Measured: `ebbtide-1w`, today's `ebbtide_std::Runtime` (one thread runs every task) on a
-//! worker thread of its own, the scaling baseline. The runtime variants this binary runs are
+//! Measured: `ebbtide-2w`, `ebbtide_std::Runtime` with two workers (`worker_threads(2)`:
+//! thread-per-core, tasks placed round-robin from outside and kept on their worker from inside,
+//! no work stealing yet), and `ebbtide-1w`, one worker (one thread runs every task), the scaling
+//! baseline. Worker 0 runs on a thread started here, inside `Runtime::block_on`. The runtime variants this binary runs are
 //! [`VARIANTS`], (runtime name, worker threads), and [`start`] is the one place that builds a
 //! runtime for a worker count.
 //!
@@ -25,10 +27,8 @@ use ebbtide_std::task::yield_now;
 use ebbtide_std::{Handle, Runtime};
 
 /// The ebbtide runtime variants measured on the `mt_*` workloads: (runtime name, worker
-/// threads). One worker now, the scaling baseline. Once the multi-worker runtime exists, adding
-/// `("ebbtide-2w", 2)` here (and building with `worker_threads` in [`start`]) measures it beside
-/// the 1-worker baseline.
-const VARIANTS: &[(&str, usize)] = &[("ebbtide-1w", 1)];
+/// threads). Two workers (thread-per-core, no stealing yet), beside the 1-worker baseline.
+const VARIANTS: &[(&str, usize)] = &[("ebbtide-1w", 1), ("ebbtide-2w", 2)];
 
 fn main() {
     let matrix: Vec<(&str, &[&str])> = VARIANTS
@@ -67,17 +67,13 @@ impl Running {
 
 /// Starts a runtime with `workers` worker threads.
 ///
-/// Today's `ebbtide_std::Runtime` is the 1-worker runtime: one thread, started here, runs
-/// it inside `Runtime::block_on` until [`Running::stop`]. For more workers, build it with
-/// `Runtime::builder().worker_threads(workers)` (that runtime's `block_on` thread is then one of
-/// its workers, or just waits, as its docs say).
+/// One thread, started here, runs worker 0 inside `Runtime::block_on` until
+/// [`Running::stop`]; the runtime starts workers 1.. on threads of its own.
 fn start(workers: usize) -> Running {
-    assert_eq!(
-        workers, 1,
-        "ebbtide_std::Runtime runs one worker: build the multi-worker runtime here"
-    );
-    // Room for every task of the largest workload up front (it would grow in the warm-up run).
+    // Room for every task of the largest workload up front, on every worker (it would grow in
+    // the warm-up run).
     let runtime = Runtime::builder()
+        .worker_threads(workers)
         .task_slots([MT_SPAWN + 1_024, 1_024, 64, 16])
         .build()
         .expect("runtime");
