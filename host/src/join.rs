@@ -25,6 +25,11 @@ impl<F> CatchUnwind<F> {
     pub(crate) fn new(future: F) -> Self {
         CatchUnwind { future }
     }
+
+    /// The future back, for a spawn that was refused (never polled, never pinned).
+    pub(crate) fn into_inner(self) -> F {
+        self.future
+    }
 }
 
 impl<F: Future> Future for CatchUnwind<F> {

@@ -113,7 +113,7 @@ impl<const SIZE: usize> Class<SIZE> {
         &'static self,
         mut future: F,
         try_spawn: T,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
     where
         F: Future,
         T: Fn(&'static SlicePool<SIZE>, F) -> Result<JoinHandle<F::Output>, F>,
@@ -150,7 +150,7 @@ impl<const SIZE: usize> Class<SIZE> {
         &'static self,
         mut future: F,
         try_spawn: T,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
     where
         F: Future,
         T: Fn(&'static SlicePool<SIZE>, F) -> Result<JoinHandle<F::Output>, F>,
@@ -169,11 +169,12 @@ impl<const SIZE: usize> Class<SIZE> {
         let count = self.count.load(Ordering::Acquire);
         let slots = self.slots.load(Ordering::Relaxed);
         if slots >= self.limit || count == MAX_SEGMENTS {
-            return Err(SpawnError::PoolFull {
+            let full = SpawnError::PoolFull {
                 pool: self.name,
                 capacity: slots,
                 hint: HINT,
-            });
+            };
+            return Err((full, future));
         }
         let n = slots.max(1).min(self.limit - slots);
         let segment = self.new_segment(n);
@@ -221,12 +222,13 @@ impl TaskMemory {
     ///
     /// # Errors
     ///
-    /// [`SpawnError::PoolFull`] naming the class when it is full and may not grow.
+    /// [`SpawnError::PoolFull`] naming the class when it is full and may not grow, with the
+    /// future given back.
     pub(crate) fn spawn<F>(
         &'static self,
         executor: &'static Executor,
         future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
     where
         F: Future + Send + 'static,
         F::Output: Send,
@@ -271,6 +273,7 @@ impl TaskMemory {
                 unsafe { segment.try_spawn_local(executor, future) }
             }),
         }
+        .map_err(|(error, _refused)| error)
     }
 
     /// Cancels every task (a runtime's shutdown); see [`Runner::cancel_all`].

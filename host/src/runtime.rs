@@ -504,6 +504,35 @@ impl Handle {
         self.shell.spawn(self.generation, future)
     }
 
+    /// [`spawn`](Handle::spawn), giving the future back (unpolled) when the spawn is refused, so
+    /// that the caller can try elsewhere or later: a multi-worker runtime tries its other
+    /// workers when one worker's task memory is at its limit.
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Handle::spawn), with the future.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_host::SpawnError;
+    ///
+    /// let runtime = ebbtide_std::Runtime::new().unwrap();
+    /// let handle = runtime.block_on(async { ebbtide_host::Handle::current() });
+    /// drop(runtime);
+    /// let (error, future) = handle.try_spawn(async { 1 }).unwrap_err();
+    /// assert!(matches!(error, SpawnError::Shutdown));
+    /// // Not lost: another runtime can run it.
+    /// assert_eq!(ebbtide_std::Runtime::new().unwrap().block_on(future), 1);
+    /// ```
+    pub fn try_spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shell.try_spawn(self.generation, future)
+    }
+
     /// The shared part of the runtime's driver, if it is a `T`.
     pub fn driver<T: Any>(&self) -> Option<&'static T> {
         self.shell.driver.downcast_ref()

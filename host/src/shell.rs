@@ -85,10 +85,28 @@ impl Shell {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _gate = self.enter_spawn(generation)?;
+        self.try_spawn(generation, future)
+            .map_err(|(error, _refused)| error)
+    }
+
+    /// [`spawn`](Shell::spawn), giving the future back when it is refused.
+    pub(crate) fn try_spawn<F>(
+        &self,
+        generation: u64,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let _gate = match self.enter_spawn(generation) {
+            Ok(gate) => gate,
+            Err(error) => return Err((error, future)),
+        };
         self.tasks
             .spawn(self.executor, CatchUnwind::new(future))
             .map(JoinHandle::new)
+            .map_err(|(error, refused)| (error, refused.into_inner()))
     }
 
     /// The runtime is dropping: moves the generation on, refuses new spawns, then waits until

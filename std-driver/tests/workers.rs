@@ -526,3 +526,125 @@ fn a_stream_moved_without_hand_off_is_still_served_by_its_first_worker() {
         assert_eq!(&client.await.unwrap(), b"ping");
     });
 }
+
+#[test]
+fn a_full_worker_passes_handle_spawns_on_to_one_with_room() {
+    // Two slots of the smallest class per worker, never more.
+    let runtime = Runtime::builder()
+        .worker_threads(2)
+        .task_slots([2, 0, 0, 0])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
+    let handle = runtime.handle();
+    // Fill worker 1 with tasks that wait until their gate's sender is dropped.
+    let (done, mut finished) = mpsc::unbounded_channel::<()>();
+    let mut gates = Vec::new();
+    for _ in 0..2 {
+        let (gate, opened) = ebbtide_std::sync::oneshot::channel::<()>();
+        gates.push(gate);
+        parked_task(&handle, opened, done.clone());
+    }
+    drop(done);
+    // Worker 1 is full: spawn_on says so, and Handle::spawn goes to worker 0 every time,
+    // whichever worker its turn names.
+    assert!(matches!(
+        handle.spawn_on(1, async {}),
+        Err(SpawnError::PoolFull { .. })
+    ));
+    let placed: Vec<_> = (0..2)
+        .map(|_| handle.spawn(async { worker_index() }).unwrap())
+        .collect();
+    runtime.block_on(async move {
+        for task in placed {
+            assert_eq!(task.await.unwrap(), Some(0));
+        }
+    });
+    // Both workers full: now the spawn is refused, and the runtime goes on.
+    let on_zero: Vec<_> = (0..2)
+        .map(|_| handle.spawn_on(0, std::future::pending::<()>()).unwrap())
+        .collect();
+    assert!(matches!(
+        handle.spawn(async {}),
+        Err(SpawnError::PoolFull { .. })
+    ));
+    for task in &on_zero {
+        task.abort();
+    }
+    drop(gates);
+    runtime.block_on(async move {
+        for task in on_zero {
+            assert!(task.await.unwrap_err().is_cancelled());
+        }
+        // The parked tasks on worker 1 end once their gates close.
+        while finished.recv().await.is_some() {}
+    });
+}
+
+/// Spawns on worker 1 a task that waits until `gate`'s sender is dropped, then reports on `done`.
+fn parked_task(
+    handle: &Handle,
+    gate: ebbtide_std::sync::oneshot::Receiver<()>,
+    done: mpsc::UnboundedSender<()>,
+) {
+    drop(
+        handle
+            .spawn_on(1, async move {
+                let _ = gate.await;
+                let _ = done.send(());
+            })
+            .unwrap(),
+    );
+}
+
+#[test]
+fn a_worker_stuck_in_a_blocking_loop_does_not_stall_the_others() {
+    let runtime = two_workers();
+    let handle = runtime.handle();
+    let (unblock, blocked) = std::sync::mpsc::channel::<()>();
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel::<()>();
+    // Worker 1 blocks its thread (no await) until the test says so.
+    let stuck = handle
+        .spawn_on(1, async move {
+            entered_tx.send(()).unwrap();
+            blocked.recv().unwrap();
+        })
+        .unwrap();
+    entered_rx.recv().unwrap();
+    // Meanwhile worker 0 serves a TCP echo to 50 round trips, its timers fire, and tasks
+    // spawned onto it run.
+    let served = runtime.block_on(async {
+        timeout(Duration::from_secs(30), async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = ebbtide_std::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 64];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    socket.write_all(&buf[..n]).await.unwrap();
+                }
+            })
+            .unwrap();
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            for i in 0..50u8 {
+                client.write_all(&[i]).await.unwrap();
+                let mut byte = [0u8; 1];
+                client.read_exact(&mut byte).await.unwrap();
+                assert_eq!(byte[0], i);
+                sleep(Duration::from_micros(100)).await;
+            }
+            drop(client);
+            server.await.unwrap();
+            50
+        })
+        .await
+    });
+    assert_eq!(served, Ok(50), "worker 0 stalled while worker 1 was stuck");
+    assert!(!stuck.is_finished(), "worker 1 was still stuck throughout");
+    unblock.send(()).unwrap();
+    runtime.block_on(stuck).unwrap();
+}

@@ -452,8 +452,8 @@ impl Handle {
     /// # Errors
     ///
     /// [`SpawnError::PoolFull`] when the task's size class is full and at its limit
-    /// ([`Builder::task_limit`]; without one, task memory grows) on the worker it was placed
-    /// on (each worker has task memory of its own; the spawn does not try another worker);
+    /// ([`Builder::task_limit`]; without one, task memory grows) on every worker (each worker
+    /// has task memory of its own: a worker at its limit passes the task on to the next one);
     /// [`SpawnError::Shutdown`] when the runtime was dropped (the future is dropped, not run),
     /// also while it drops: a spawn onto a worker that has already shut down fails so.
     ///
@@ -480,10 +480,26 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match self.group {
-            None => self.inner.spawn(future),
-            Some(group) => group.workers[group.next_worker()].spawn(future),
+        let Some(group) = self.group else {
+            return self.inner.spawn(future);
+        };
+        // Round-robin; a worker whose task memory is at its limit passes the future on to the
+        // next, so a spawn fails only when every worker is full.
+        let first = group.next_worker();
+        let mut future = future;
+        let mut full = None;
+        for offset in 0..group.workers.len() {
+            let worker = &group.workers[(first + offset) % group.workers.len()];
+            match worker.try_spawn(future) {
+                Ok(task) => return Ok(task),
+                Err((error @ SpawnError::PoolFull { .. }, refused)) => {
+                    full = Some(error);
+                    future = refused;
+                }
+                Err((error, _)) => return Err(error),
+            }
         }
+        Err(full.expect("a worker refused the spawn"))
     }
 
     /// How many workers the runtime has ([`Builder::worker_threads`]).
