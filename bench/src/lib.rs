@@ -133,7 +133,7 @@ pub mod sizes {
 /// Every `mt_*` workload runs on a runtime whose workers are threads of their own; the
 /// benchmark's main thread only spawns (the root task, or every task for the `remote` shapes) and
 /// then blocks until the tasks are done, as Tokio's `rt_multi_threaded` benchmark does: the last
-/// task to finish counts a [`Countdown`] to zero, which sends on a `std::sync::mpsc` channel the
+/// task to finish counts a [`Countdown`](mt::Countdown) to zero, which sends on a `std::sync::mpsc` channel the
 /// main thread waits on (`mt_spawn_many_remote_idle` awaits its join handles instead).
 pub mod mt {
     use std::hint::black_box;
