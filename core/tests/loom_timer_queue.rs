@@ -111,3 +111,50 @@ fn a_task_timer_racing_with_wake_expired_is_never_lost() {
     println!("explored {runs} interleavings");
     assert!(runs > 1, "the model explored only one interleaving");
 }
+
+#[test]
+fn a_task_timer_scheduled_through_two_queues_at_once_is_in_one() {
+    use ebbtide_core::time::queue::TimerQueue;
+    use std::sync::Mutex;
+
+    static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        RUNS.fetch_add(1, SeqCst);
+        let a: &'static TimerQueue = leak(TimerQueue::with_own_lock());
+        let b: &'static TimerQueue = leak(TimerQueue::with_own_lock());
+        let executor: &'static Executor = leak(Executor::new());
+        let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
+        let runner = executor.runner().unwrap();
+        let slot: &'static Mutex<Option<Waker>> = leak(Mutex::new(None));
+        let _handle = runner
+            .spawner()
+            .spawn(
+                pool,
+                poll_fn(move |cx| {
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::<()>::Pending
+                }),
+            )
+            .unwrap();
+        runner.poll();
+        let waker = slot.lock().unwrap().take().unwrap();
+        let other = waker.clone();
+        let through_a = thread::spawn(move || {
+            a.schedule_wake(AT, &other);
+        });
+        b.schedule_wake(AT + 1, &waker);
+        through_a.join().unwrap();
+        // In exactly one queue, with the earlier deadline, whichever went first.
+        assert_eq!(a.check_invariants() + b.check_invariants(), 1);
+        let deadlines = (a.next_deadline(), b.next_deadline());
+        assert!(
+            deadlines == (Some(AT), None) || deadlines == (None, Some(AT)),
+            "{deadlines:?}"
+        );
+        a.reset(0);
+        b.reset(0);
+    });
+    let runs = RUNS.load(SeqCst);
+    println!("explored {runs} interleavings");
+    assert!(runs > 1, "the model explored only one interleaving");
+}
