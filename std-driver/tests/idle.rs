@@ -1,5 +1,5 @@
-//! An idle runtime does not spin: alone in its process (the timer queue is global, so other
-//! runtimes' timers would end its waits too), it comes back from the OS only for its own timer.
+//! An idle runtime does not spin: it comes back from the OS only for its own timers, also while
+//! another runtime of the process (each has its own timer queue) sleeps in a loop.
 
 use ebbtide_std::time::{sleep, Duration};
 use ebbtide_std::Runtime;
@@ -18,4 +18,47 @@ fn an_idle_runtime_does_not_spin() {
             "the runtime came back from the OS {turns} times in 300 ms of idling"
         );
     });
+}
+
+#[test]
+fn an_idle_runtime_does_not_wake_for_another_runtimes_timers() {
+    use ebbtide_std::sync::oneshot;
+    use ebbtide_std::time::timeout;
+
+    let idle = Runtime::new().unwrap();
+    let metrics = idle.metrics();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (parked_tx, parked_rx) = std::sync::mpsc::channel();
+    let idle_thread = std::thread::spawn(move || {
+        idle.block_on(async move {
+            parked_tx.send(()).unwrap();
+            let _ = timeout(Duration::from_secs(3600), stopped).await;
+        });
+    });
+    parked_rx.recv().unwrap();
+    // Let the idle runtime settle into its wait.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    let busy = Runtime::new().unwrap();
+    let before = metrics.reactor_turns();
+    busy.block_on(async {
+        // 30 deadlines of the busy runtime, 10 ms apart, with a task sleeping alongside.
+        let task = ebbtide_std::spawn(async {
+            for _ in 0..30 {
+                sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .unwrap();
+        for _ in 0..30 {
+            sleep(Duration::from_millis(10)).await;
+        }
+        task.await.unwrap();
+    });
+    let turns = metrics.reactor_turns() - before;
+    stop.send(()).unwrap();
+    idle_thread.join().unwrap();
+    assert!(
+        turns <= 2,
+        "the idle runtime came back from the OS {turns} times while another runtime's timers fired"
+    );
 }
