@@ -51,13 +51,14 @@ fn a_task_timer_scheduled_through_another_queue_moves_there() {
         )
         .unwrap();
     let mut idles = 0;
-    runner.run_until(handle, || {
-        idles += 1;
-        // B has nothing for the task any more; A wakes it at 30.
-        assert_eq!(B.wake_expired(35), None);
-        assert_eq!(A.wake_expired(35), None);
-    })
-    .unwrap();
+    runner
+        .run_until(handle, || {
+            idles += 1;
+            // B has nothing for the task any more; A wakes it at 30.
+            assert_eq!(B.wake_expired(35), None);
+            assert_eq!(A.wake_expired(35), None);
+        })
+        .unwrap();
     assert_eq!(idles, 1, "one wake-up, from A");
     assert_eq!(POLLS.load(SeqCst), 2);
     assert_eq!((A.check_invariants(), B.check_invariants()), (0, 0));

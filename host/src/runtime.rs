@@ -304,8 +304,7 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
     type Error = D::Error;
     const FIRES_TIMERS: bool = D::FIRES_TIMERS;
 
-    /// The real clock: the program's timer queue runs on it (a paused runtime's timers are not
-    /// there).
+    /// The real clock: the timer queues run on it (a paused runtime's timers are not there).
     #[inline]
     fn now(&self) -> u64 {
         self.driver.now()

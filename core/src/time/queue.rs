@@ -414,6 +414,15 @@ impl TimerQueue {
         self.inner.lock(f)
     }
 
+    /// Raises `armed_hint` when `outcome` armed the queue (the only way a schedule changes
+    /// `armed` from none); under the lock.
+    #[inline]
+    fn note_armed(&self, outcome: Outcome) {
+        if let Outcome::Queued(true) = outcome {
+            self.armed_hint.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Keeps `armed_hint` equal to `armed != none`; under the lock.
     #[inline]
     fn set_armed_hint(&self, queue: &Queue) {
@@ -463,7 +472,7 @@ impl TimerQueue {
             None => loop {
                 let outcome = self.with_queue(|queue| {
                     let outcome = queue.schedule_foreign(at, waker, &mut clone);
-                    self.set_armed_hint(queue);
+                    self.note_armed(outcome);
                     outcome
                 });
                 match outcome {
@@ -503,17 +512,20 @@ impl TimerQueue {
             let current = owner.load(Ordering::Acquire);
             if current.is_null() || current == me {
                 let done = self.with_queue(|queue| {
-                    match owner.compare_exchange(
-                        ptr::null_mut(),
-                        me,
-                        Ordering::Acquire,
-                        Ordering::Relaxed,
-                    ) {
-                        // Claimed, or ours already (only our lock, which we hold, changes that).
-                        Ok(_) => {}
-                        Err(other) if other == me => {}
-                        // Another queue claimed it meanwhile: look again.
-                        Err(_) => return None,
+                    // Ours already (only our lock, which we hold, changes that: a plain load, the
+                    // common case), or claimed now. Otherwise another queue claimed it meanwhile:
+                    // look again.
+                    let ours = owner.load(Ordering::Relaxed) == me
+                        || owner
+                            .compare_exchange(
+                                ptr::null_mut(),
+                                me,
+                                Ordering::Acquire,
+                                Ordering::Relaxed,
+                            )
+                            .is_ok();
+                    if !ours {
+                        return None;
                     }
                     // SAFETY: as above; the entry is this queue's now.
                     let outcome = unsafe { queue.schedule_task(task, at) };
@@ -521,7 +533,7 @@ impl TimerQueue {
                         // Not linked: give the entry up.
                         owner.store(ptr::null_mut(), Ordering::Release);
                     }
-                    self.set_armed_hint(queue);
+                    self.note_armed(outcome);
                     Some(outcome)
                 });
                 if let Some(outcome) = done {
