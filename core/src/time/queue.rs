@@ -695,6 +695,13 @@ impl TimerQueue {
     }
 }
 
+impl Default for TimerQueue {
+    /// [`TimerQueue::new`]: a queue whose lock is a critical section.
+    fn default() -> TimerQueue {
+        TimerQueue::new()
+    }
+}
+
 impl core::fmt::Debug for TimerQueue {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("TimerQueue")
