@@ -47,7 +47,7 @@
 //! with [`Park::now`] when that deadline has come. It does so on the queue that
 //! [`Park::timer_queue`] names: the program's global queue, or a runtime's own (then the time
 //! driver's `schedule_wake` puts the runtime's timers there, see
-//! [`TimerQueue`](crate::time::queue::TimerQueue)). A driver with a hardware alarm instead sets
+//! [`TimerQueue`]). A driver with a hardware alarm instead sets
 //! [`Park::FIRES_TIMERS`] to `false` and calls `wake_expired` from the alarm's interrupt.
 //!
 //! # A whole driver

@@ -21,8 +21,9 @@ use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
 /// The part of a task slot the executor, wakers and the timer queue share.
 ///
-/// On 32-bit targets it is 36 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
-/// the intrusive timer link (deadline 8, two links 8, its queue 4). On 64-bit targets (64 bytes)
+/// On 32-bit targets it is 40 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
+/// the intrusive timer link (deadline 8, two links 8, its queue 4), padded to the deadline's 8-byte
+/// alignment. On 64-bit targets (64 bytes)
 /// the cooperative budget fills the 4 bytes of padding after the state word.
 #[repr(C)]
 pub(crate) struct Header {
