@@ -250,16 +250,30 @@ impl<D: HostDriver> CatchPanics<'_, D> {
     #[cold]
     fn park_with_global(&mut self, wait: Wait) -> Result<(), D::Error> {
         let global = queue::global();
-        let deadline = global.next_deadline();
+        // `wake_expired` rather than `next_deadline`: it also makes the deadline the queue last
+        // reported exact (an entry that left the queue may have left an earlier one behind, and
+        // a timer queued after it, but before ours, would not end this wait), and lowers the
+        // hint that sent us here when the queue is empty.
+        let deadline = global.wake_expired(self.driver.now());
+        // What it woke may be this runtime's (a task or the `block_on` future, whose wake on
+        // this thread does not end a wait): then only look.
+        let wait = if wait != Wait::Poll
+            && (self.shell.executor.has_ready_tasks() || self.runner.root_woken())
+        {
+            Wait::Poll
+        } else {
+            wait
+        };
         self.park_own(match (wait, deadline) {
             (Wait::Poll, _) | (_, None) => wait,
             (Wait::Until(own), Some(at)) => Wait::Until(own.min(at)),
             (Wait::Forever, Some(at)) => Wait::Until(at),
         })?;
-        // Also when nothing is queued: `wake_expired` then lowers the hint that sent us here.
-        let now = self.driver.now();
-        if deadline.is_none_or(|at| at <= now) {
-            global.wake_expired(now);
+        if let Some(at) = deadline {
+            let now = self.driver.now();
+            if at <= now {
+                global.wake_expired(now);
+            }
         }
         Ok(())
     }
