@@ -185,7 +185,8 @@ pub trait Park {
     ///         self.timers
     ///     }
     /// }
-    /// # let _ = MyPark { timers: Box::leak(Box::new(TimerQueue::with_own_lock())) };
+    /// static TIMERS: TimerQueue = TimerQueue::with_own_lock();
+    /// let _park = MyPark { timers: &TIMERS };
     /// ```
     #[inline]
     fn timer_queue(&self) -> &'static TimerQueue {

@@ -395,9 +395,9 @@ impl TimerQueue {
         /// ```
         /// use ebbtide_core::time::queue::TimerQueue;
         ///
-        /// // One per runtime, made once and kept (`'static`).
-        /// let timers: &'static TimerQueue = Box::leak(Box::new(TimerQueue::with_own_lock()));
-        /// assert_eq!(timers.next_deadline(), None);
+        /// // One per runtime, made once and kept (`'static`): a `static`, or a `Box::leak`ed one.
+        /// static TIMERS: TimerQueue = TimerQueue::with_own_lock();
+        /// assert_eq!(TIMERS.next_deadline(), None);
         /// ```
         pub fn with_own_lock() -> TimerQueue {
             TimerQueue {
