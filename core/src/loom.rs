@@ -1,6 +1,6 @@
 //! The one place atomics and cells come from.
 //!
-//! Every atomic, every `UnsafeCell` and the timer queue's lock ([`CriticalSectionMutex`]) in
+//! Every atomic, every `UnsafeCell` and the timer queue's lock ([`QueueLock`]) in
 //! ebbtide-core is imported through this module, so that `RUSTFLAGS="--cfg loom"` swaps them for
 //! [loom]'s model-checked versions. Outside loom the
 //! atomics come from `portable-atomic`, which is `core::sync::atomic` on targets that have
@@ -74,36 +74,51 @@ impl<T: ?Sized> UnsafeCell<T> {
     }
 }
 
-/// A lock around a value that any thread or interrupt handler may use: the timer queue's.
+/// A timer queue's lock around its value: a critical section, or a lock of its own.
 ///
-/// Outside loom it is exactly a `critical_section::Mutex<RefCell<T>>`: the closure runs in a
-/// critical section, and the `RefCell` turns a re-entrant use (a closure that reaches the same
-/// lock again, which a critical section allows) into a panic instead of a second `&mut T`.
-/// Under loom, a critical section is invisible to the model, so it is a `loom::sync::Mutex`,
-/// which loom models (and where re-entrance is a deadlock loom reports).
+/// - **Critical section** ([`QueueLock::critical_section`]): the closure runs inside
+///   `critical_section::with`, so any thread or interrupt handler may take the lock. The flag
+///   `held` then only turns a re-entrant use (a closure that reaches the same lock again, which a
+///   critical section allows) into a panic instead of a second `&mut T`. On std the critical
+///   section is one process-wide mutex, shared by every such lock.
+/// - **Own lock** ([`QueueLock::own`]): a spin lock on the flag `held`, per instance, so queues
+///   of different runtimes never contend. For threads only: an interrupt handler that takes it
+///   while the code it interrupted holds it would spin forever. Holders run a few list
+///   operations (a bounded batch), never user code, so the wait is short.
+///
+/// Under loom a critical section is invisible to the model, so both kinds are the spin lock,
+/// which loom models (its atomics, and a yield while spinning).
 ///
 /// No user code may run in the closure (a foreign waker's `clone`, `drop` or `wake`): it could
-/// reach the lock again. The `RefCell` only keeps a mistake sound.
-pub(crate) struct CriticalSectionMutex<T> {
-    #[cfg(not(loom))]
-    inner: critical_section::Mutex<core::cell::RefCell<T>>,
-    #[cfg(loom)]
-    inner: loom::sync::Mutex<T>,
+/// reach the lock again.
+pub(crate) struct QueueLock<T> {
+    /// Whether this is the lock of its own (`true`) or a critical section.
+    #[cfg_attr(loom, allow(dead_code))]
+    own: bool,
+    /// Set while a closure runs: the spin lock's state, or the critical section's re-entrance
+    /// guard.
+    held: AtomicBool,
+    value: UnsafeCell<T>,
 }
 
-impl<T> CriticalSectionMutex<T> {
+// SAFETY: the value is only reached through `lock`, which hands out `&mut T` to one closure at a
+// time (the flag `held`, set with `Acquire` and cleared with `Release`, is the mutual exclusion,
+// inside a critical section or not), so sharing the lock moves the value between threads, which
+// `T: Send` allows.
+unsafe impl<T: Send> Sync for QueueLock<T> {}
+
+impl<T> QueueLock<T> {
     crate::loom_const_fn! {
-        pub(crate) fn new(value: T) -> CriticalSectionMutex<T> {
-            #[cfg(not(loom))]
-            {
-                CriticalSectionMutex {
-                    inner: critical_section::Mutex::new(core::cell::RefCell::new(value)),
-                }
-            }
-            #[cfg(loom)]
-            {
-                CriticalSectionMutex { inner: loom::sync::Mutex::new(value) }
-            }
+        /// A lock that is a critical section: any thread or interrupt handler may take it.
+        pub(crate) fn critical_section(value: T) -> QueueLock<T> {
+            QueueLock { own: false, held: AtomicBool::new(false), value: UnsafeCell::new(value) }
+        }
+    }
+
+    crate::loom_const_fn! {
+        /// A lock of its own: threads only, never an interrupt handler.
+        pub(crate) fn own(value: T) -> QueueLock<T> {
+            QueueLock { own: true, held: AtomicBool::new(false), value: UnsafeCell::new(value) }
         }
     }
 
@@ -111,42 +126,50 @@ impl<T> CriticalSectionMutex<T> {
     ///
     /// # Panics
     ///
-    /// Outside loom, if `f` (or an interrupt handler it is running under) uses this lock again.
+    /// For a critical-section lock, if `f` (or an interrupt handler it is running under) uses
+    /// this lock again. (An own lock would spin forever instead: `f` never does.)
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         #[cfg(not(loom))]
-        {
-            critical_section::with(|cs| f(&mut self.inner.borrow_ref_mut(cs)))
+        if !self.own {
+            return critical_section::with(|_| {
+                // Inside the critical section nobody else holds the flag: set means re-entered.
+                assert!(
+                    !self.held.swap(true, Ordering::Acquire),
+                    "the timer queue's lock was taken again while held"
+                );
+                self.locked(f)
+            });
         }
-        #[cfg(loom)]
+        while self
+            .held
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
         {
-            f(&mut self.inner.lock().unwrap())
+            while self.held.load(Ordering::Relaxed) {
+                spin_loop();
+            }
         }
+        self.locked(f)
+    }
+
+    /// Runs `f` on the value; the caller has just set `held`, which this clears afterwards
+    /// (also if `f` panics).
+    #[inline]
+    fn locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        struct Release<'a>(&'a AtomicBool);
+        impl Drop for Release<'_> {
+            #[inline]
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _release = Release(&self.held);
+        // SAFETY: `held` was set by this call (see `lock`), so this is the one `&mut T` until
+        // `_release` clears it, after `f` returns (or unwinds).
+        self.value.with_mut(|value| f(unsafe { &mut *value }))
     }
 }
-
-/// Declares a `static` [`CriticalSectionMutex`] of a value, for a program-wide queue:
-/// `global_lock! { static NAME: Type = init; }`.
-///
-/// Outside loom a plain `static` (its initialiser must be `const`). Under loom, whose objects
-/// must be made inside each execution of a model, a `loom::lazy_static`: a fresh value is made
-/// on first use in every execution, and dropped at its end.
-macro_rules! global_lock {
-    ($(#[$meta:meta])* static $name:ident: $T:ty = $init:expr;) => {
-        $(#[$meta])*
-        #[cfg(not(loom))]
-        static $name: $crate::loom::CriticalSectionMutex<$T> =
-            $crate::loom::CriticalSectionMutex::new($init);
-
-        #[cfg(loom)]
-        loom::lazy_static! {
-            $(#[$meta])*
-            static ref $name: $crate::loom::CriticalSectionMutex<$T> =
-                $crate::loom::CriticalSectionMutex::new($init);
-        }
-    };
-}
-pub(crate) use global_lock;
 
 /// Defines a function that is `const` except under loom, whose atomics have no `const` constructor.
 #[macro_export]

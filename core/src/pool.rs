@@ -33,8 +33,8 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// larger than `SIZE` bytes (or whose output is) is a compile-time error; spawning into a full pool
 /// is [`SpawnError::PoolFull`].
 ///
-/// Each slot costs `SIZE` bytes plus a header of 32 bytes and a join waker of 8 bytes on 32-bit
-/// targets (56 + 16 on 64-bit).
+/// Each slot costs `SIZE` bytes plus a header of 40 bytes and a join waker of 8 bytes on 32-bit
+/// targets (64 + 16 on 64-bit).
 ///
 /// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
 /// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool

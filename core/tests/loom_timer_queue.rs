@@ -1,6 +1,7 @@
 //! Loom models of the timer queue: a timer registered on one thread while another thread's
 //! `wake_expired` passes its deadline is woken exactly once, whichever runs first, for a foreign
-//! waker (the waker table) and for an ebbtide task (the timing wheel, through the task's header).
+//! waker (the waker table) and for an ebbtide task (the timing wheel, through the task's header);
+//! and a task's timer scheduled through two queues at once ends up in exactly one of them.
 //!
 //! Under loom the queue's lock is a `loom::sync::Mutex`, and the queue a `loom::lazy_static`,
 //! fresh in every execution of a model.
@@ -106,6 +107,55 @@ fn a_task_timer_racing_with_wake_expired_is_never_lost() {
         assert_eq!(polls.load(SeqCst), 2, "one wake-up, no spurious one");
         assert_eq!(queue::next_deadline(), None);
         assert_eq!(queue::check_invariants(), 0, "the wheel is empty");
+    });
+    let runs = RUNS.load(SeqCst);
+    println!("explored {runs} interleavings");
+    assert!(runs > 1, "the model explored only one interleaving");
+}
+
+#[test]
+fn a_task_timer_scheduled_through_two_queues_at_once_is_in_one() {
+    use ebbtide_core::time::queue::TimerQueue;
+    use std::sync::Mutex;
+
+    // Below 64 ticks the wheel's `next_deadline` is exact.
+    const EARLY: u64 = 40;
+    static RUNS: StdAtomicUsize = StdAtomicUsize::new(0);
+    loom::model(|| {
+        RUNS.fetch_add(1, SeqCst);
+        let a: &'static TimerQueue = leak(TimerQueue::with_own_lock());
+        let b: &'static TimerQueue = leak(TimerQueue::with_own_lock());
+        let executor: &'static Executor = leak(Executor::new());
+        let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
+        let runner = executor.runner().unwrap();
+        let slot: &'static Mutex<Option<Waker>> = leak(Mutex::new(None));
+        let _handle = runner
+            .spawner()
+            .spawn(
+                pool,
+                poll_fn(move |cx| {
+                    *slot.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::<()>::Pending
+                }),
+            )
+            .unwrap();
+        runner.poll();
+        let waker = slot.lock().unwrap().take().unwrap();
+        let other = waker.clone();
+        let through_a = thread::spawn(move || {
+            a.schedule_wake(EARLY, &other);
+        });
+        b.schedule_wake(EARLY + 1, &waker);
+        through_a.join().unwrap();
+        // In exactly one queue, with the earlier deadline, whichever went first.
+        assert_eq!(a.check_invariants() + b.check_invariants(), 1);
+        let deadlines = (a.next_deadline(), b.next_deadline());
+        assert!(
+            deadlines == (Some(EARLY), None) || deadlines == (None, Some(EARLY)),
+            "{deadlines:?}"
+        );
+        a.reset(0);
+        b.reset(0);
     });
     let runs = RUNS.load(SeqCst);
     println!("explored {runs} interleavings");

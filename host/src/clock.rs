@@ -1,13 +1,14 @@
 //! A runtime's paused clock, for tests: [`pause`], [`advance`] and [`resume`], as in Tokio.
 //!
 //! ebbtide's clock is the program's time driver (`embassy_time_driver::now()`), one per process,
-//! and its timers live in ebbtide-core's one timer queue. A paused clock must not move that clock
+//! and its timers live in ebbtide-core's timer queues (the runtime's own, or the program's global
+//! one for timers set outside runtimes). A paused clock must not move that clock
 //! for every runtime of the process (the other tests of a test binary run beside this one), so a
 //! runtime whose clock was paused gets a **virtual clock of its own**:
 //!
 //! - on the runtime's thread, `Instant::now()` reads the virtual clock (the host time drivers ask
 //!   [`now`]), and the timers set there (`sleep`, `timeout`, `interval`) go into the runtime's own
-//!   list instead of the program's queue (see [`schedule_wake`](crate::schedule_wake));
+//!   list instead of the runtime's timer queue (see [`schedule_wake`](crate::schedule_wake));
 //! - the run loop's park looks at that list: while the clock is paused and no task is ready (IO
 //!   looked at, and no blocking job in flight), it **advances the clock to the next timer** at
 //!   once, as Tokio's paused clock does; once resumed, it waits for the next timer in real time.

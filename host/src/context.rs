@@ -132,9 +132,12 @@ impl Drop for BorrowGuard {
 /// On the thread of a runtime whose clock was [paused](crate::time::pause), the timer goes to
 /// that runtime's virtual clock instead.
 ///
-/// A runtime thread computes its wait from the queue right before it waits, so a timer set there
-/// needs no signal; one set from any other thread (a future polled by another executor) ends every
-/// runtime's wait, so that one of them fires it on time.
+/// On a thread that runs a runtime, the timer goes to that runtime's own timer queue: the
+/// runtime computes its wait from it right before it waits, so the timer needs no signal, and no
+/// other runtime ever wakes up for it. A timer set on any other thread (a future polled by
+/// another executor, or inside [`Handle::block_on`]) goes to the program's global queue and ends
+/// every runtime's wait: each runtime folds the global queue into its waits, so one of them
+/// fires it on time.
 ///
 /// # Panics
 ///
@@ -162,8 +165,8 @@ pub fn schedule_wake(at: u64, waker: &Waker) {
     if crate::clock::schedule_virtual(at, waker) {
         return;
     }
-    if current().is_some() {
-        let _ = queue::schedule_wake(at, waker);
+    if let Some(shell) = current() {
+        let _ = shell.timers.schedule_wake(at, waker);
         return;
     }
     let runtimes = runtimes();

@@ -37,6 +37,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 use ebbtide_core::driver::{self, Park, Wait};
+use ebbtide_core::time::queue::{self, TimerQueue};
 use ebbtide_core::{Executor, Runner};
 
 pub use crate::driver::HostDriver;
@@ -141,6 +142,11 @@ impl<D: HostDriver> Runtime<D> {
             generation: AtomicU64::new(0),
             driver: shared,
             wake_hook,
+            timers: if D::FIRES_TIMERS {
+                Box::leak(Box::new(TimerQueue::with_own_lock()))
+            } else {
+                queue::global()
+            },
             clock: Clock::new(D::real_now),
             local_tasks: AtomicBool::new(false),
         }));
@@ -214,8 +220,10 @@ impl<D: HostDriver> Runtime<D> {
     }
 }
 
-/// The driver's [`Park`], with every task's poll under `catch_unwind`, and the runtime's paused
-/// clock (see `clock`) in its waits.
+/// The driver's [`Park`], with every task's poll under `catch_unwind`, the runtime's paused clock
+/// (see `clock`) in its waits, and the runtime's own timer queue (`Shell::timers`) as the loop's,
+/// with the program's global queue folded in: timers set on other threads (a foreign executor,
+/// `Handle::block_on`) go there, and every runtime's wait ends at its next deadline.
 struct CatchPanics<'a, D> {
     driver: &'a mut D,
     shell: &'static Shell,
@@ -227,6 +235,49 @@ struct CatchPanics<'a, D> {
 const BUSY_RECHECK_TICKS: u64 = ebbtide_core::time::TICK_HZ / 1_000;
 
 impl<D: HostDriver> CatchPanics<'_, D> {
+    /// The park of the paused clock or of the driver.
+    #[inline]
+    fn park_own(&mut self, wait: Wait) -> Result<(), D::Error> {
+        if self.shell.clock.is_virtual() {
+            return self.park_virtual(wait);
+        }
+        self.driver.park(wait)
+    }
+
+    /// A park while the global queue has timers (set on threads that run no runtime): its next
+    /// deadline bounds the wait too, and its timers that are due are fired afterwards, by
+    /// whichever runtime gets there first.
+    #[cold]
+    fn park_with_global(&mut self, wait: Wait) -> Result<(), D::Error> {
+        let global = queue::global();
+        // `wake_expired` rather than `next_deadline`: it also makes the deadline the queue last
+        // reported exact (an entry that left the queue may have left an earlier one behind, and
+        // a timer queued after it, but before ours, would not end this wait), and lowers the
+        // hint that sent us here when the queue is empty.
+        let deadline = global.wake_expired(self.driver.now());
+        // What it woke may be this runtime's (a task or the `block_on` future, whose wake on
+        // this thread does not end a wait): then only look.
+        let wait = if wait != Wait::Poll
+            && (self.shell.executor.has_ready_tasks() || self.runner.root_woken())
+        {
+            Wait::Poll
+        } else {
+            wait
+        };
+        self.park_own(match (wait, deadline) {
+            (Wait::Poll, _) | (_, None) => wait,
+            (Wait::Until(own), Some(at)) => Wait::Until(own.min(at)),
+            (Wait::Forever, Some(at)) => Wait::Until(at),
+        })?;
+        if let Some(at) = deadline {
+            let now = self.driver.now();
+            if at <= now {
+                global.wake_expired(now);
+            }
+        }
+        Ok(())
+    }
+
     /// A park of a runtime whose clock is virtual: the timers of its own list count too.
     #[cold]
     fn park_virtual(&mut self, wait: Wait) -> Result<(), D::Error> {
@@ -267,19 +318,31 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
     type Error = D::Error;
     const FIRES_TIMERS: bool = D::FIRES_TIMERS;
 
-    /// The real clock: the program's timer queue runs on it (a paused runtime's timers are not
-    /// there).
+    /// The real clock: the timer queues run on it (a paused runtime's timers are not there).
     #[inline]
     fn now(&self) -> u64 {
         self.driver.now()
     }
 
+    /// One relaxed load on the way when no timer was set from outside a runtime: the global
+    /// queue is only looked at while it may have timers. A timer that goes there while this
+    /// runtime waits makes `schedule_wake` return `true` (the hint was down, so its deadline is
+    /// the earliest), and `ebbtide_host::schedule_wake` then ends every runtime's wait.
     #[inline]
     fn park(&mut self, wait: Wait) -> Result<(), D::Error> {
-        if self.shell.clock.is_virtual() {
-            return self.park_virtual(wait);
+        if D::FIRES_TIMERS
+            && queue::global().may_have_timers()
+            && !std::ptr::eq(self.shell.timers, queue::global())
+        {
+            return self.park_with_global(wait);
         }
-        self.driver.park(wait)
+        self.park_own(wait)
+    }
+
+    /// The runtime's own queue (see `Shell::timers`); the global one is folded in by `park`.
+    #[inline]
+    fn timer_queue(&self) -> &'static TimerQueue {
+        self.shell.timers
     }
 
     /// A panic from a task has already been turned into its `JoinHandle`'s error by
@@ -350,6 +413,12 @@ impl<D: HostDriver> Drop for Runtime<D> {
         drop(enter);
         // A paused clock's timers and wakers go; the parts' next runtime starts on real time.
         self.shell.clock.reset();
+        // So do the timers of the runtime's own queue: they belong to its tasks, all complete
+        // now (or leaked with the parts), and to its `block_on` futures, all gone. Their wakers
+        // are woken (at most spuriously) and dropped outside the queue's lock.
+        if !std::ptr::eq(self.shell.timers, queue::global()) {
+            self.shell.timers.reset(D::real_now());
+        }
         // SAFETY: neither field is used again: this is the end of `drop`.
         let (runner, driver) = unsafe {
             (

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
+use ebbtide_core::time::queue::TimerQueue;
 use ebbtide_core::Executor;
 
 use crate::clock::Clock;
@@ -30,6 +31,10 @@ pub(crate) struct Shell {
     pub(crate) driver: &'static (dyn Any + Send + Sync),
     /// The executor's wake hook: ends the driver's wait unless called from the runtime's thread.
     pub(crate) wake_hook: &'static (dyn Fn() + Send + Sync),
+    /// The runtime's timer queue: the timers its tasks (and its `block_on` future) set on its
+    /// thread. Its own, made with the shell and reused with it; the program's global queue when
+    /// the driver does not fire timers (`FIRES_TIMERS` false: its alarm fires the global one).
+    pub(crate) timers: &'static TimerQueue,
     /// The runtime's clock: real, or virtual once paused (see `clock`).
     pub(crate) clock: Clock,
     /// Whether a `!Send` task was spawned (`spawn_local`) since the runtime was built or these

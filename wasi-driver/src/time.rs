@@ -1,8 +1,9 @@
 //! Time on WASI: the clock, and the `embassy-time-driver` implementation.
 //!
 //! Ticks are microseconds of the host's `CLOCKID_MONOTONIC` (read with `clock_time_get`, which
-//! gives nanoseconds, rounded down). Timers live in ebbtide-core's timer queue
-//! ([`ebbtide_core::time::queue`]); the runtime ends each `poll_oneoff` wait at the queue's next
+//! gives nanoseconds, rounded down). Timers live in ebbtide-core's timer queues
+//! ([`ebbtide_core::time::queue`]: the runtime's own, see [`ebbtide_host::schedule_wake`]); the
+//! runtime ends each `poll_oneoff` wait at the queue's next
 //! deadline with a relative monotonic clock subscription, and wakes what is due afterwards.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's

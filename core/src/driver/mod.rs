@@ -44,7 +44,10 @@
 //! The loop does the timer glue: before it parks it reads
 //! [`queue::next_deadline`] and passes it as
 //! `Wait::Until`; after the park it calls [`queue::wake_expired`]
-//! with [`Park::now`] when that deadline has come. A driver with a hardware alarm instead sets
+//! with [`Park::now`] when that deadline has come. It does so on the queue that
+//! [`Park::timer_queue`] names: the program's global queue, or a runtime's own (then the time
+//! driver's `schedule_wake` puts the runtime's timers there, see
+//! [`TimerQueue`]). A driver with a hardware alarm instead sets
 //! [`Park::FIRES_TIMERS`] to `false` and calls `wake_expired` from the alarm's interrupt.
 //!
 //! # A whole driver
@@ -110,7 +113,7 @@ use core::pin::pin;
 use core::task::{Context, Poll};
 
 use crate::executor::Runner;
-use crate::time::queue;
+use crate::time::queue::{self, TimerQueue};
 
 /// How many executor batches the loop runs between two non-blocking looks at IO
 /// ([`Wait::Poll`]) while tasks keep the executor busy, so that IO and timers are never starved
@@ -137,7 +140,7 @@ pub trait Park {
     /// Whether the loop keeps the timer queue through this driver: passes the next deadline in
     /// [`Wait::Until`], and fires the timers that are due after each park, reading the clock with
     /// [`now`](Park::now). `false` for a driver whose alarm interrupt calls
-    /// [`queue::wake_expired`] itself (bare metal): then the loop
+    /// [`queue::wake_expired`] (on the global queue) itself (bare metal): then the loop
     /// never touches the timer queue, never calls `now`, and parks with [`Wait::Forever`].
     const FIRES_TIMERS: bool = true;
 
@@ -152,6 +155,43 @@ pub trait Park {
     ///
     /// Whatever the driver cannot recover from: [`block_on`] stops and returns it.
     fn park(&mut self, wait: Wait) -> Result<(), Self::Error>;
+
+    /// The timer queue the loop keeps through this driver (when
+    /// [`FIRES_TIMERS`](Park::FIRES_TIMERS)): its next deadline bounds each wait, and its timers
+    /// that are due are fired after each park. The program's [`global`](queue::global) queue
+    /// unless overridden: a runtime with a queue of its own (one of several runtimes in a process)
+    /// returns it, and its time driver's `schedule_wake` puts that runtime's timers there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::driver::{Park, Wait};
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// struct MyPark {
+    ///     timers: &'static TimerQueue,
+    /// }
+    ///
+    /// impl Park for MyPark {
+    ///     type Error = core::convert::Infallible;
+    ///     fn now(&self) -> u64 {
+    ///         # 0
+    ///         // read the clock
+    ///     }
+    ///     fn park(&mut self, _wait: Wait) -> Result<(), Self::Error> {
+    ///         Ok(()) // wait in the OS
+    ///     }
+    ///     fn timer_queue(&self) -> &'static TimerQueue {
+    ///         self.timers
+    ///     }
+    /// }
+    /// static TIMERS: TimerQueue = TimerQueue::with_own_lock();
+    /// let _park = MyPark { timers: &TIMERS };
+    /// ```
+    #[inline]
+    fn timer_queue(&self) -> &'static TimerQueue {
+        queue::global()
+    }
 
     /// Runs one batch of ready tasks: [`Runner::poll`]. A driver where panics unwind overrides it
     /// to catch a panic that escapes a task (which `Runner::poll` lets through after marking the
@@ -219,7 +259,8 @@ fn wait<P: Park>(park: &mut P, block: bool) -> Result<(), P::Error> {
     if !P::FIRES_TIMERS {
         return park.park(if block { Wait::Forever } else { Wait::Poll });
     }
-    let deadline = queue::next_deadline();
+    let timers = park.timer_queue();
+    let deadline = timers.next_deadline();
     park.park(match (block, deadline) {
         (false, _) => Wait::Poll,
         (true, Some(deadline)) => Wait::Until(deadline),
@@ -230,7 +271,7 @@ fn wait<P: Park>(park: &mut P, block: bool) -> Result<(), P::Error> {
     if let Some(deadline) = deadline {
         let now = park.now();
         if deadline <= now {
-            queue::wake_expired(now);
+            timers.wake_expired(now);
         }
     }
     Ok(())

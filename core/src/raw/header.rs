@@ -21,9 +21,10 @@ use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
 /// The part of a task slot the executor, wakers and the timer queue share.
 ///
-/// On 32-bit targets it is 32 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
-/// the intrusive timer link (deadline 8, two links 8). On 64-bit targets the cooperative budget
-/// fills the 4 bytes of padding after the state word.
+/// On 32-bit targets it is 40 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
+/// the intrusive timer link (deadline 8, two links 8, its queue 4), padded to the deadline's 8-byte
+/// alignment. On 64-bit targets (64 bytes)
+/// the cooperative budget fills the 4 bytes of padding after the state word.
 #[repr(C)]
 pub(crate) struct Header {
     /// The state word; see [`super::state`].
@@ -44,9 +45,12 @@ pub(crate) struct Header {
 
 /// The intrusive timer-queue entry in every task header.
 ///
-/// Every field is only read or written under the lock of the one timer queue of the program (the
-/// time driver's). A slot stays linked when its task finishes, and a new task in the slot inherits
-/// the entry: at worst it is woken once, spuriously.
+/// The entry is in at most one timer queue at a time: the one `queue` names (null: none). That
+/// queue's lock owns the other fields: they are only read or written under it. `queue` itself is
+/// only changed under the lock of the queue it names (cleared) or is about to name (set, from
+/// null), so a queue that reads its own address there under its lock knows the entry is its own.
+/// A slot stays linked when its task finishes, and a new task in the slot inherits the entry: at
+/// worst it is woken once, spuriously.
 #[derive(Debug)]
 pub(crate) struct TimerLink {
     /// The deadline in ticks, stored inverted (`!deadline`): the deadline `u64::MAX`, which means
@@ -55,6 +59,9 @@ pub(crate) struct TimerLink {
     pub(crate) expires_at: UnsafeCell<u64>,
     pub(crate) prev: UnsafeCell<*const Header>,
     pub(crate) next: UnsafeCell<*const Header>,
+    /// The address of the timer queue the entry is linked in (a `&'static TimerQueue`), or null
+    /// when it is in none. Null is zero, so a free slot stays all zeros.
+    pub(crate) queue: AtomicPtr<()>,
 }
 
 impl TimerLink {
@@ -65,6 +72,7 @@ impl TimerLink {
                 expires_at: UnsafeCell::new(0),
                 prev: UnsafeCell::new(ptr::null()),
                 next: UnsafeCell::new(ptr::null()),
+                queue: AtomicPtr::new(ptr::null_mut()),
             }
         }
     }

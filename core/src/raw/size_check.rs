@@ -3,16 +3,16 @@
 use super::header::{Header, SlotHead, TaskSlot, MAX_TASK_ALIGN, STORAGE_OFFSET};
 
 const _: () = match usize::BITS {
-    // The header (state, run link, vtable, scheduler, timer link) is 32 bytes, and the join waker
-    // adds 8.
+    // The header (state, run link, vtable, scheduler, timer link with its queue) is 36 bytes,
+    // padded to 40 by the deadline's 8-byte alignment, and the join waker adds 8.
     32 => {
-        assert!(size_of::<Header>() == 32);
-        assert!(size_of::<SlotHead>() == 40);
+        assert!(size_of::<Header>() == 40);
+        assert!(size_of::<SlotHead>() == 48);
     }
     // The budget counter fills the padding after the state word.
     64 => {
-        assert!(size_of::<Header>() == 56);
-        assert!(size_of::<SlotHead>() == 72);
+        assert!(size_of::<Header>() == 64);
+        assert!(size_of::<SlotHead>() == 80);
     }
     _ => {}
 };

@@ -57,8 +57,8 @@ impl SortedList {
     ///
     /// # Safety
     ///
-    /// `task` comes from a `'static` task slot, and its timer link is only ever used by this
-    /// list (so by whoever holds the lock that `&mut self` comes from).
+    /// `task` comes from a `'static` task slot, and its timer link belongs to this list's queue
+    /// (the wheel's ground rules), whose lock the caller holds (`&mut self` comes from it).
     pub(crate) unsafe fn schedule(&mut self, task: NonNull<Header>, at: u64) -> Scheduled {
         // SAFETY: by the caller (every link access below); invariant 1 tells whether the task is
         // in the list.
@@ -78,6 +78,24 @@ impl SortedList {
             self.insert(task, at);
         }
         Scheduled::Queued
+    }
+
+    /// Unlinks `task` if it is queued here; returns the deadline it had.
+    ///
+    /// # Safety
+    ///
+    /// As for [`schedule`](SortedList::schedule).
+    pub(crate) unsafe fn unlink(&mut self, task: NonNull<Header>) -> Option<u64> {
+        // SAFETY: by the caller; invariant 1 tells whether the task is in the list.
+        unsafe {
+            let when = expires_at(task);
+            if when == u64::MAX {
+                return None;
+            }
+            self.remove(task);
+            set_expires_at(task, u64::MAX);
+            Some(when)
+        }
     }
 
     /// Links `task` for deadline `when`, after every entry due no later than `when`.

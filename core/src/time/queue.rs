@@ -2,8 +2,11 @@
 //!
 //! ebbtide reads time through the [`embassy-time-driver`](embassy_time_driver) contract: a
 //! program links exactly one driver, which supplies `now()` and `schedule_wake(at, waker)`. A
-//! driver only has to keep a clock and one alarm; this module keeps the timers. It holds **one
-//! global queue per program**, and a driver implements the contract on top of three functions:
+//! driver only has to keep a clock and one alarm; this module keeps the timers, in a
+//! [`TimerQueue`]. The program has **one global queue** ([`global`]), which the free functions of
+//! this module use; a host with several runtimes gives each runtime a queue of its own (see
+//! [`TimerQueue`]), whose methods of the same names work the same way. A driver implements the
+//! contract on top of three functions:
 //!
 //! - [`schedule_wake`]: call it from the driver's `schedule_wake`. When it returns `true`, the
 //!   earliest deadline became earlier: end the current wait (or move the alarm) no later than
@@ -44,8 +47,8 @@
 //!   wake-up (its future polls again and finds its deadline not yet reached), never a panic and
 //!   never a lost wake-up.
 //!
-//! The lock is a `critical-section`, so all of this may be called from any thread or interrupt
-//! handler. No user code runs while it is held: a foreign waker is cloned before the lock is
+//! The global queue's lock is a `critical-section`, so all of this may be called from any thread
+//! or interrupt handler (a queue made with [`TimerQueue::with_own_lock`] is for threads only). No user code runs while it is held: a foreign waker is cloned before the lock is
 //! taken, and woken or dropped after it is released, so a waker's `clone`, `wake` and `drop` may
 //! call back into this module.
 //!
@@ -80,15 +83,15 @@
 //! # let _ = (MyDriver, after_waiting);
 //! ```
 
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 use core::task::Waker;
 
 #[cfg(feature = "small-timer-queue")]
 use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
 use super::wheel::Wheel as Timers;
-use super::wheel::{Deadline, Scheduled};
-use crate::loom::global_lock;
+use super::wheel::{self, Deadline, Scheduled};
+use crate::loom::{AtomicBool, Ordering, QueueLock};
 use crate::raw::header::Header;
 use crate::raw::waker::{header_of, wake_task};
 
@@ -107,14 +110,14 @@ pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "small-timer-queue")
     32
 };
 
-/// How many wakers are taken out of the queue per lock, in [`wake_expired`].
+/// How many wakers are taken out of the queue per lock, in [`TimerQueue::wake_expired`].
 const TASK_BATCH: usize = 16;
 const FOREIGN_BATCH: usize = 4;
 
-/// The one timer queue of the program.
+/// What a [`TimerQueue`]'s lock guards.
 ///
-/// Its initial value is all zeros (no `u64::MAX` in it: `armed` is kept inverted), so the static
-/// lives in `.bss` and costs no flash.
+/// Its initial value is all zeros (no `u64::MAX` in it: `armed` is kept inverted), so a `static`
+/// queue lives in `.bss` and costs no flash.
 struct Queue {
     /// The task timers: the timing wheel, or the sorted list of `small-timer-queue`.
     wheel: Timers,
@@ -124,21 +127,8 @@ struct Queue {
     armed: Deadline,
 }
 
-global_lock! {
-    static QUEUE: Queue = Queue {
-        wheel: Timers::new(),
-        foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
-        armed: Deadline::NONE,
-    };
-}
-
-/// Runs `f` under the queue's lock. No user code may run inside `f`: never clone, wake or drop a
-/// foreign waker there (it could use the queue again).
-fn with_queue<R>(f: impl FnOnce(&mut Queue) -> R) -> R {
-    QUEUE.lock(f)
-}
-
 /// What to do after the lock is released.
+#[derive(Clone, Copy)]
 enum Outcome {
     /// Queued: whether the earliest deadline became earlier.
     Queued(bool),
@@ -149,6 +139,13 @@ enum Outcome {
 }
 
 impl Queue {
+    /// An empty queue at time 0.
+    const EMPTY: Queue = Queue {
+        wheel: Timers::new(),
+        foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
+        armed: Deadline::NONE,
+    };
+
     /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
     fn arm(&mut self, at: u64) -> bool {
         if at < self.armed.get() {
@@ -159,9 +156,15 @@ impl Queue {
         }
     }
 
-    fn schedule_task(&mut self, task: NonNull<Header>, at: u64) -> Outcome {
+    /// Queues `task`, whose entry this queue owns (see [`TimerQueue::schedule_task`]).
+    ///
+    /// # Safety
+    ///
+    /// `task` comes from an ebbtide task waker, and its entry's `queue` names this queue.
+    unsafe fn schedule_task(&mut self, task: NonNull<Header>, at: u64) -> Outcome {
         // SAFETY: `task` comes from an ebbtide task waker, which is only ever made for a header
-        // of a `'static` slot; every timer link is used by this one wheel, under this lock.
+        // of a `'static` slot; its entry belongs to this queue (the caller's claim), under this
+        // lock.
         match unsafe { self.wheel.schedule(task, at) } {
             Scheduled::Unchanged => Outcome::Queued(false),
             Scheduled::Queued => Outcome::Queued(self.arm(at)),
@@ -276,8 +279,446 @@ impl Batch {
     }
 }
 
+/// A timer queue: the timers of one runtime (or of the whole program, for [`global`]).
+///
+/// A driver implements the `embassy-time-driver` contract on top of three methods (see the
+/// [module docs](self)): [`schedule_wake`](TimerQueue::schedule_wake),
+/// [`wake_expired`](TimerQueue::wake_expired) and [`next_deadline`](TimerQueue::next_deadline).
+/// The free functions of this module are those methods on the program's [`global`] queue, which
+/// is all a program with one runtime (or a microcontroller) needs. A host with several runtimes
+/// gives each its own queue, so that a runtime only wakes up for its own deadlines.
+///
+/// A queue that holds task timers must stay where it is while they are linked to it, so
+/// [`schedule_wake`](TimerQueue::schedule_wake) takes `&'static self`: make the queue a `static`,
+/// or leak it once (`Box::leak`) and reuse it.
+///
+/// # Which queue a task's timer is in
+///
+/// Each task has room for one timer entry, which is in at most one queue at a time: the entry
+/// records its queue. The rule the drivers keep is that a task's timers are set on the thread
+/// that polls it, through the queue of the runtime that runs it, so the entry stays in that one
+/// queue. If the rule is broken (a task's waker handed to a timer that another runtime, or the
+/// global queue, keeps), the entry moves: it is taken out of the queue it was in, and queued in
+/// the new one for the earlier of its two deadlines. Nothing is lost or corrupted; the old queue
+/// may wake up once for nothing.
+///
+/// # Examples
+///
+/// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
+/// use ebbtide_core::time::queue::TimerQueue;
+///
+/// static TIMERS: TimerQueue = TimerQueue::with_own_lock();
+///
+/// let waker = core::task::Waker::noop();
+/// let now = embassy_time_driver::now();
+/// assert!(TIMERS.schedule_wake(now + 10, waker), "the first deadline is the earliest");
+/// assert_eq!(TIMERS.next_deadline(), Some(now + 10));
+/// assert_eq!(TIMERS.wake_expired(now + 10), None);
+/// ```
+pub struct TimerQueue {
+    inner: QueueLock<Queue>,
+    /// Whether the driver was told to wake up (`armed` is not "none"): kept equal to that under
+    /// the lock, read without it by [`may_have_timers`](TimerQueue::may_have_timers).
+    armed_hint: AtomicBool,
+}
+
+/// The program's queue, behind the free functions.
+#[cfg(not(loom))]
+static GLOBAL: TimerQueue = TimerQueue::new();
+
+// Under loom, whose objects must be made inside each execution of a model: a fresh queue on first
+// use in every execution, dropped at its end.
+#[cfg(loom)]
+loom::lazy_static! {
+    static ref GLOBAL: TimerQueue = TimerQueue::new();
+}
+
+/// The program's global timer queue: the one the free functions of this module use, and the one
+/// a bare-metal driver's alarm fires. Its lock is a critical section, so any thread or interrupt
+/// handler may use it.
+///
+/// # Examples
+///
+/// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
+/// use ebbtide_core::time::queue;
+///
+/// let now = embassy_time_driver::now();
+/// queue::global().schedule_wake(now + 7, core::task::Waker::noop());
+/// assert!(queue::next_deadline().unwrap() <= now + 7); // the same queue
+/// ```
+#[inline]
+pub fn global() -> &'static TimerQueue {
+    #[cfg(not(loom))]
+    {
+        &GLOBAL
+    }
+    #[cfg(loom)]
+    {
+        &*GLOBAL
+    }
+}
+
+impl TimerQueue {
+    crate::loom_const_fn! {
+        /// An empty queue whose lock is a critical section: any thread or interrupt handler may
+        /// use it (what the [`global`] queue is). On std the critical section is one lock for the
+        /// whole process; queues that only threads use scale better with
+        /// [`with_own_lock`](TimerQueue::with_own_lock).
+        ///
+        /// Its initial value is all zeros, so a `static` queue lives in `.bss`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::time::queue::TimerQueue;
+        ///
+        /// static TIMERS: TimerQueue = TimerQueue::new();
+        /// assert_eq!(TIMERS.next_deadline(), None);
+        /// ```
+        pub fn new() -> TimerQueue {
+            TimerQueue {
+                inner: QueueLock::critical_section(Queue::EMPTY),
+                armed_hint: AtomicBool::new(false),
+            }
+        }
+    }
+
+    crate::loom_const_fn! {
+        /// An empty queue with a lock of its own (a spin lock): queues of different runtimes
+        /// never contend. For threads only: an interrupt handler must never use it (it could spin
+        /// forever on a lock held by the code it interrupted).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use ebbtide_core::time::queue::TimerQueue;
+        ///
+        /// // One per runtime, made once and kept (`'static`): a `static`, or a `Box::leak`ed one.
+        /// static TIMERS: TimerQueue = TimerQueue::with_own_lock();
+        /// assert_eq!(TIMERS.next_deadline(), None);
+        /// ```
+        pub fn with_own_lock() -> TimerQueue {
+            TimerQueue {
+                inner: QueueLock::own(Queue::EMPTY),
+                armed_hint: AtomicBool::new(false),
+            }
+        }
+    }
+
+    /// Runs `f` under the queue's lock. No user code may run inside `f`: never clone, wake or
+    /// drop a foreign waker there (it could use the queue again).
+    #[inline]
+    fn with_queue<R>(&self, f: impl FnOnce(&mut Queue) -> R) -> R {
+        self.inner.lock(f)
+    }
+
+    /// Raises `armed_hint` when `outcome` armed the queue (the only way a schedule changes
+    /// `armed` from none); under the lock.
+    #[inline]
+    fn note_armed(&self, outcome: Outcome) {
+        if let Outcome::Queued(true) = outcome {
+            self.armed_hint.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Keeps `armed_hint` equal to `armed != none`; under the lock.
+    #[inline]
+    fn set_armed_hint(&self, queue: &Queue) {
+        self.armed_hint
+            .store(queue.armed != Deadline::NONE, Ordering::Relaxed);
+    }
+
+    /// Asks for `waker` to be woken at or after tick `at`; call it from your driver's
+    /// `schedule_wake`.
+    ///
+    /// Returns `true` when the earliest deadline of the queue became earlier: the driver must
+    /// then make sure it calls [`wake_expired`](TimerQueue::wake_expired) no later than `at` (end
+    /// its wait, lower its alarm). Returns `false` when nothing is needed: the deadline is later
+    /// than one already armed, or `at` has already passed (then the waker was woken at once), or
+    /// `at` is `u64::MAX` (never: it is not queued at all).
+    ///
+    /// "Already passed" is judged against the `now` of the last `wake_expired` call; a deadline
+    /// between that and the real time is queued normally, and the driver's alarm (set for a time
+    /// in the past) must fire at once.
+    ///
+    /// A task's timer that is in another queue moves to this one (see
+    /// [Which queue a task's timer is in](TimerQueue#which-queue-a-tasks-timer-is-in)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// static TIMERS: TimerQueue = TimerQueue::new();
+    /// let waker = core::task::Waker::noop();
+    /// let now = embassy_time_driver::now();
+    /// assert!(TIMERS.schedule_wake(now + 1000, waker));
+    /// assert!(!TIMERS.schedule_wake(now + 2000, waker), "not earlier");
+    /// assert!(!TIMERS.schedule_wake(u64::MAX, waker), "never: not queued");
+    /// assert_eq!(TIMERS.next_deadline(), Some(now + 1000));
+    /// ```
+    pub fn schedule_wake(&'static self, at: u64, waker: &Waker) -> bool {
+        if at == u64::MAX {
+            return false;
+        }
+        // A foreign waker's clone, if one was made and the queue did not keep it; dropped (user
+        // code) only after the lock is released.
+        let mut clone = None;
+        let outcome = match header_of(waker) {
+            Some(task) => self.schedule_task(task, at),
+            None => loop {
+                let outcome = self.with_queue(|queue| {
+                    let outcome = queue.schedule_foreign(at, waker, &mut clone);
+                    self.note_armed(outcome);
+                    outcome
+                });
+                match outcome {
+                    // The clone is user code: made outside the lock, then the queue is looked
+                    // at afresh (the clone may have changed it). The second round has a clone,
+                    // so it never asks again.
+                    Outcome::NeedsClone => clone = Some(waker.clone()),
+                    outcome => break outcome,
+                }
+            },
+        };
+        drop(clone);
+        match outcome {
+            Outcome::Queued(earlier) => earlier,
+            Outcome::WakeNow => {
+                waker.wake_by_ref();
+                false
+            }
+            Outcome::NeedsClone => unreachable!("handled above"),
+        }
+    }
+
+    /// Queues the timer of `task` (from an ebbtide task waker) at `at`, first taking its entry
+    /// out of any other queue it is in.
+    ///
+    /// The entry's `queue` field says which queue owns it (null: none). It is set, from null,
+    /// only under the lock of the queue it comes to name, and cleared only under the lock of the
+    /// queue it names, after that queue unlinked the entry (`Release`); a queue that claims it
+    /// (`Acquire`) therefore sees the entry's link as its last owner left it. Only one lock is
+    /// ever held at a time.
+    fn schedule_task(&'static self, task: NonNull<Header>, mut at: u64) -> Outcome {
+        let me = ptr::from_ref(self).cast_mut().cast::<()>();
+        // SAFETY: `task` comes from an ebbtide task waker, which is only ever made for a header
+        // of a `'static` slot.
+        let owner = unsafe { wheel::owner(task) };
+        loop {
+            let current = owner.load(Ordering::Acquire);
+            if current.is_null() || current == me {
+                let done = self.with_queue(|queue| {
+                    // Ours already (only our lock, which we hold, changes that: a plain load, the
+                    // common case), or claimed now. Otherwise another queue claimed it meanwhile:
+                    // look again.
+                    let ours = owner.load(Ordering::Relaxed) == me
+                        || owner
+                            .compare_exchange(
+                                ptr::null_mut(),
+                                me,
+                                Ordering::Acquire,
+                                Ordering::Relaxed,
+                            )
+                            .is_ok();
+                    if !ours {
+                        return None;
+                    }
+                    // SAFETY: as above; the entry is this queue's now.
+                    let outcome = unsafe { queue.schedule_task(task, at) };
+                    if let Outcome::WakeNow = outcome {
+                        // Not linked: give the entry up.
+                        owner.store(ptr::null_mut(), Ordering::Release);
+                    }
+                    self.note_armed(outcome);
+                    Some(outcome)
+                });
+                if let Some(outcome) = done {
+                    return outcome;
+                }
+            } else {
+                // SAFETY: a non-null `queue` field is only ever set to `me` above, the address of
+                // a `&'static TimerQueue`, so it points to a live queue.
+                let other = unsafe { &*current.cast_const().cast::<TimerQueue>() };
+                other.with_queue(|queue| {
+                    // Under `other`'s lock the field only changes if it names another queue.
+                    if owner.load(Ordering::Relaxed) == current {
+                        // SAFETY: as above; the entry belongs to `other`, whose lock we hold.
+                        if let Some(deadline) = unsafe { queue.wheel.unlink(task) } {
+                            // Keep the earlier deadline, as if the entry had stayed.
+                            at = at.min(deadline);
+                        }
+                        owner.store(ptr::null_mut(), Ordering::Release);
+                    }
+                });
+            }
+        }
+    }
+
+    /// When [`wake_expired`](TimerQueue::wake_expired) should next be called: no later than the
+    /// earliest queued deadline (and sometimes earlier, when a far timer moves to a finer level
+    /// of the wheel), or `None` if no timer is queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// static TIMERS: TimerQueue = TimerQueue::new();
+    /// let now = embassy_time_driver::now();
+    /// TIMERS.schedule_wake(now + 5, core::task::Waker::noop());
+    /// assert_eq!(TIMERS.next_deadline(), Some(now + 5));
+    /// ```
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.with_queue(|queue| queue.next_deadline())
+    }
+
+    /// Whether a timer may be queued: `false` means none is, and the next
+    /// [`schedule_wake`](TimerQueue::schedule_wake) will return `true`. One relaxed load, no lock:
+    /// for a driver that folds a second queue into its waits only when it has timers.
+    ///
+    /// A `false` may be stale; a driver that heeds it must be woken by whoever sees
+    /// `schedule_wake` return `true`, which happens after the flag was raised.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// static TIMERS: TimerQueue = TimerQueue::new();
+    /// assert!(!TIMERS.may_have_timers());
+    /// let now = embassy_time_driver::now();
+    /// TIMERS.schedule_wake(now + 5, core::task::Waker::noop());
+    /// assert!(TIMERS.may_have_timers());
+    /// TIMERS.wake_expired(now + 5);
+    /// assert!(!TIMERS.may_have_timers());
+    /// ```
+    #[inline]
+    pub fn may_have_timers(&self) -> bool {
+        self.armed_hint.load(Ordering::Relaxed)
+    }
+
+    /// Wakes every waker whose deadline is `<= now`; returns the next deadline, as
+    /// [`next_deadline`](TimerQueue::next_deadline) would.
+    ///
+    /// Call it with the driver's current time when the alarm fires or the driver's wait ends.
+    /// Wakers are woken outside the lock, a few at a time, in deadline order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// static TIMERS: TimerQueue = TimerQueue::new();
+    /// let now = embassy_time_driver::now();
+    /// TIMERS.schedule_wake(now + 10, core::task::Waker::noop());
+    /// assert_eq!(TIMERS.wake_expired(now + 9), Some(now + 10));
+    /// assert_eq!(TIMERS.wake_expired(now + 10), None);
+    /// ```
+    pub fn wake_expired(&self, now: u64) -> Option<u64> {
+        // Made once: `wake` empties it.
+        let mut batch = Batch::EMPTY;
+        loop {
+            let done = self.with_queue(|queue| {
+                queue.wheel.advance(now);
+                let elapsed = queue.wheel.elapsed();
+                let Queue { wheel, foreign, .. } = queue;
+                let dry = batch.fill(
+                    || wheel.pop_expired().inspect(|&task| give_up(task)),
+                    || Queue::take_foreign(foreign, elapsed, false),
+                );
+                if !dry {
+                    return None;
+                }
+                let next = queue.next_deadline();
+                queue.armed = next.map_or(Deadline::NONE, Deadline::new);
+                self.set_armed_hint(queue);
+                Some(next)
+            });
+            batch.wake();
+            if let Some(next) = done {
+                return next;
+            }
+        }
+    }
+
+    /// Empties the queue, waking every waker in it (spuriously), and moves it to time `now`.
+    ///
+    /// For a clock that may go back, like the mock clock of `ebbtide-mock-time` between tests,
+    /// and for a runtime that drops, whose queue the next runtime reuses. A driver whose clock
+    /// only moves forward never needs it otherwise.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::time::queue::TimerQueue;
+    ///
+    /// static TIMERS: TimerQueue = TimerQueue::new();
+    /// TIMERS.schedule_wake(100, core::task::Waker::noop());
+    /// TIMERS.reset(0);
+    /// assert_eq!(TIMERS.next_deadline(), None);
+    /// ```
+    pub fn reset(&self, now: u64) {
+        let mut batch = Batch::EMPTY;
+        loop {
+            let done = self.with_queue(|queue| {
+                let Queue { wheel, foreign, .. } = queue;
+                let dry = batch.fill(
+                    || wheel.pop_any().inspect(|&task| give_up(task)),
+                    || Queue::take_foreign(foreign, 0, true),
+                );
+                if dry {
+                    queue.wheel.reset(now);
+                    queue.armed = Deadline::NONE;
+                    self.set_armed_hint(queue);
+                }
+                dry
+            });
+            batch.wake();
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// Checks the invariants of the timer wheel, panicking if one is broken; returns how many
+    /// task timers are queued. For tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> usize {
+        self.with_queue(|queue| queue.wheel.check_invariants())
+    }
+}
+
+impl Default for TimerQueue {
+    /// [`TimerQueue::new`]: a queue whose lock is a critical section.
+    fn default() -> TimerQueue {
+        TimerQueue::new()
+    }
+}
+
+impl core::fmt::Debug for TimerQueue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TimerQueue")
+            .field("may_have_timers", &self.may_have_timers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Marks `task`'s entry as in no queue, after its queue unlinked it; under that queue's lock.
+#[inline]
+fn give_up(task: NonNull<Header>) {
+    // SAFETY: only headers of ebbtide task wakers, from `'static` slots, enter a queue.
+    unsafe { wheel::owner(task) }.store(ptr::null_mut(), Ordering::Release);
+}
+
 /// Asks for `waker` to be woken at or after tick `at`; call it from your driver's
-/// `schedule_wake`.
+/// `schedule_wake`. [`TimerQueue::schedule_wake`] on the [`global`] queue.
 ///
 /// Returns `true` when the earliest deadline of the queue became earlier: the driver must then
 /// make sure it calls [`wake_expired`] no later than `at` (end its wait, lower its alarm).
@@ -301,39 +742,14 @@ impl Batch {
 /// assert!(queue::next_deadline().unwrap() <= now + 1000);
 /// queue::schedule_wake(u64::MAX, waker); // never: not queued
 /// ```
+#[inline]
 pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
-    if at == u64::MAX {
-        return false;
-    }
-    // A foreign waker's clone, if one was made and the queue did not keep it; dropped (user
-    // code) only after the lock is released.
-    let mut clone = None;
-    let outcome = match header_of(waker) {
-        Some(task) => with_queue(|queue| queue.schedule_task(task, at)),
-        None => loop {
-            match with_queue(|queue| queue.schedule_foreign(at, waker, &mut clone)) {
-                // The clone is user code: made outside the lock, then the queue is looked at
-                // afresh (the clone may have changed it). The second round has a clone, so it
-                // never asks again.
-                Outcome::NeedsClone => clone = Some(waker.clone()),
-                outcome => break outcome,
-            }
-        },
-    };
-    drop(clone);
-    match outcome {
-        Outcome::Queued(earlier) => earlier,
-        Outcome::WakeNow => {
-            waker.wake_by_ref();
-            false
-        }
-        Outcome::NeedsClone => unreachable!("handled above"),
-    }
+    global().schedule_wake(at, waker)
 }
 
 /// When [`wake_expired`] should next be called: no later than the earliest queued deadline (and
 /// sometimes earlier, when a far timer moves to a finer level of the wheel), or `None` if no
-/// timer is queued.
+/// timer is queued. [`TimerQueue::next_deadline`] on the [`global`] queue.
 ///
 /// # Examples
 ///
@@ -345,12 +761,13 @@ pub fn schedule_wake(at: u64, waker: &Waker) -> bool {
 /// queue::schedule_wake(now + 5, core::task::Waker::noop());
 /// assert_eq!(queue::next_deadline(), Some(now + 5));
 /// ```
+#[inline]
 pub fn next_deadline() -> Option<u64> {
-    with_queue(|queue| queue.next_deadline())
+    global().next_deadline()
 }
 
 /// Wakes every waker whose deadline is `<= now`; returns the next deadline, as
-/// [`next_deadline`] would.
+/// [`next_deadline`] would. [`TimerQueue::wake_expired`] on the [`global`] queue.
 ///
 /// Call it with the driver's current time when the alarm fires or the driver's wait ends.
 /// Wakers are woken outside the lock, a few at a time, in deadline order.
@@ -380,36 +797,16 @@ pub fn next_deadline() -> Option<u64> {
 /// assert_eq!(queue::wake_expired(now + 10), None);
 /// assert!(flag.0.load(Ordering::SeqCst));
 /// ```
+#[inline]
 pub fn wake_expired(now: u64) -> Option<u64> {
-    // Made once: `wake` empties it.
-    let mut batch = Batch::EMPTY;
-    loop {
-        let done = with_queue(|queue| {
-            queue.wheel.advance(now);
-            let elapsed = queue.wheel.elapsed();
-            let Queue { wheel, foreign, .. } = queue;
-            let dry = batch.fill(
-                || wheel.pop_expired(),
-                || Queue::take_foreign(foreign, elapsed, false),
-            );
-            if !dry {
-                return None;
-            }
-            let next = queue.next_deadline();
-            queue.armed = next.map_or(Deadline::NONE, Deadline::new);
-            Some(next)
-        });
-        batch.wake();
-        if let Some(next) = done {
-            return next;
-        }
-    }
+    global().wake_expired(now)
 }
 
 /// Empties the queue, waking every waker in it (spuriously), and moves it to time `now`.
 ///
 /// For a clock that may go back, like the mock clock of `ebbtide-mock-time` between tests. A
-/// driver whose clock only moves forward never needs it.
+/// driver whose clock only moves forward never needs it. [`TimerQueue::reset`] on the [`global`]
+/// queue.
 ///
 /// # Examples
 ///
@@ -417,28 +814,14 @@ pub fn wake_expired(now: u64) -> Option<u64> {
 /// ebbtide_core::time::queue::reset(0);
 /// assert_eq!(ebbtide_core::time::queue::next_deadline(), None);
 /// ```
+#[inline]
 pub fn reset(now: u64) {
-    let mut batch = Batch::EMPTY;
-    loop {
-        let done = with_queue(|queue| {
-            let Queue { wheel, foreign, .. } = queue;
-            let dry = batch.fill(|| wheel.pop_any(), || Queue::take_foreign(foreign, 0, true));
-            if dry {
-                queue.wheel.reset(now);
-                queue.armed = Deadline::NONE;
-            }
-            dry
-        });
-        batch.wake();
-        if done {
-            return;
-        }
-    }
+    global().reset(now)
 }
 
-/// Checks the invariants of the timer wheel, panicking if one is broken; returns how many task
-/// timers are queued. For tests.
+/// Checks the invariants of the global queue's timer wheel, panicking if one is broken; returns
+/// how many task timers are queued. For tests.
 #[doc(hidden)]
 pub fn check_invariants() -> usize {
-    with_queue(|queue| queue.wheel.check_invariants())
+    global().check_invariants()
 }

@@ -47,9 +47,11 @@
 //! ## Ground rules for the pointers
 //!
 //! Every header put into a wheel comes from a `'static` task slot (ebbtide's ground rule 1), so
-//! it stays valid forever. A header's [`TimerLink`] belongs to the one wheel that the program's
-//! global timer queue owns, and is only read or written while that queue's lock is held (which
-//! `&mut Wheel` stands for). The `unsafe fn`s below ask their caller for exactly this.
+//! it stays valid forever. A header's [`TimerLink`] belongs to the timer queue that its `queue`
+//! field names (see [`TimerLink`] for how that field changes hands), and is only read or written
+//! while that queue's lock is held (which `&mut Wheel` stands for): a queue claims an entry
+//! before it links it, and gives it up when it unlinks it. The `unsafe fn`s below ask their
+//! caller for exactly this.
 
 use core::ptr::{self, NonNull};
 
@@ -118,6 +120,18 @@ unsafe fn link<'a>(header: NonNull<Header>) -> &'a TimerLink {
     // SAFETY: by the caller the header lives forever; every field of `Header` allows shared
     // access (atomics and cells), so a shared reference never conflicts with other users.
     unsafe { &(*header.as_ptr()).timer }
+}
+
+/// The queue `header`'s timer entry is linked in (the address of a `&'static TimerQueue`), or
+/// null; see [`TimerLink`] for its rules.
+///
+/// # Safety
+///
+/// `header` comes from a `'static` task slot.
+#[inline]
+pub(super) unsafe fn owner<'a>(header: NonNull<Header>) -> &'a crate::loom::AtomicPtr<()> {
+    // SAFETY: by the caller; an atomic allows shared access.
+    unsafe { &link(header).queue }
 }
 
 /// The deadline of `header`'s timer entry; `u64::MAX` if it is not queued. (The link stores it
@@ -326,8 +340,8 @@ impl Wheel {
     ///
     /// # Safety
     ///
-    /// `task` comes from a `'static` task slot, and its timer link is only ever used by this
-    /// wheel (so by whoever holds the lock that `&mut self` comes from).
+    /// `task` comes from a `'static` task slot, and its timer link belongs to this wheel's queue
+    /// (the module's ground rules), whose lock the caller holds (`&mut self` comes from it).
     pub(crate) unsafe fn schedule(&mut self, task: NonNull<Header>, at: u64) -> Scheduled {
         // SAFETY: by the caller (every link access and list operation below); invariants 1, 2 tell
         // which list a linked task is in.
@@ -346,6 +360,23 @@ impl Wheel {
             self.insert(task, at);
         }
         Scheduled::Queued
+    }
+
+    /// Unlinks `task` if it is queued here; returns the deadline it had.
+    ///
+    /// # Safety
+    ///
+    /// As for [`schedule`](Wheel::schedule).
+    pub(crate) unsafe fn unlink(&mut self, task: NonNull<Header>) -> Option<u64> {
+        // SAFETY: by the caller; invariant 1 tells whether the task is linked.
+        unsafe {
+            let when = expires_at(task);
+            if when == u64::MAX {
+                return None;
+            }
+            self.remove(task);
+            Some(when)
+        }
     }
 
     /// Links `task` for deadline `when > elapsed`.

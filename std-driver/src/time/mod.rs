@@ -1,8 +1,10 @@
 //! Time on std: the clock, and the `embassy-time-driver` implementation.
 //!
 //! Ticks are microseconds of the OS's monotonic clock (`CLOCK_MONOTONIC`), so that a deadline can
-//! be handed to the kernel as it is. Timers live in ebbtide-core's timer queue
-//! ([`ebbtide_core::time::queue`]); this module only supplies `now()`, and makes sure a runtime
+//! be handed to the kernel as it is. Timers live in ebbtide-core's timer queues
+//! ([`ebbtide_core::time::queue`]): one per runtime, for the timers set on its thread, and the
+//! program's global one for timers set elsewhere, which every runtime's wait also heeds (see
+//! [`ebbtide_host::schedule_wake`]); this module only supplies `now()`, and makes sure a runtime
 //! that waits in the OS wakes up for the earliest deadline. There is no timer thread.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's

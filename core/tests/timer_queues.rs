@@ -1,0 +1,109 @@
+//! Several timer queues in one program: a task's timer entry is in at most one of them, and one
+//! scheduled through another queue moves there (taken out of the first) instead of being linked
+//! into two lists at once. Also under Miri:
+//! `cargo +nightly miri test -p ebbtide-core --test timer_queues`.
+
+use core::future::poll_fn;
+use core::task::{Poll, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Mutex;
+
+use ebbtide_core::time::queue::{self, TimerQueue};
+use ebbtide_core::{Executor, TaskPool};
+// The clock of the program (these tests pass their own times to the queues).
+use ebbtide_mock_time as _;
+
+#[test]
+fn a_task_timer_scheduled_through_another_queue_moves_there() {
+    static A: TimerQueue = TimerQueue::with_own_lock();
+    static B: TimerQueue = TimerQueue::new();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    static POLLS: AtomicUsize = AtomicUsize::new(0);
+    // Deadlines below 64 ticks stay in level 0 of the wheel, where `next_deadline` is exact.
+    let runner = EXECUTOR.runner().unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(
+            &POOL,
+            poll_fn(|cx| {
+                if POLLS.fetch_add(1, SeqCst) > 0 {
+                    return Poll::Ready(());
+                }
+                let waker = cx.waker();
+                assert!(A.schedule_wake(40, waker));
+                assert_eq!((A.check_invariants(), B.check_invariants()), (1, 0));
+                // Through B, later: taken out of A, queued in B with the earlier deadline.
+                assert!(B.schedule_wake(50, waker));
+                assert_eq!((A.check_invariants(), B.check_invariants()), (0, 1));
+                assert_eq!((A.next_deadline(), B.next_deadline()), (None, Some(40)));
+                // Through B again: it is B's, nothing moves.
+                assert!(!B.schedule_wake(45, waker));
+                assert_eq!(B.next_deadline(), Some(40));
+                // Back through A, earlier.
+                assert!(A.schedule_wake(30, waker));
+                assert_eq!((A.check_invariants(), B.check_invariants()), (1, 0));
+                assert_eq!((A.next_deadline(), B.next_deadline()), (Some(30), None));
+                // The global queue never saw it.
+                assert_eq!(queue::check_invariants(), 0);
+                Poll::Pending
+            }),
+        )
+        .unwrap();
+    let mut idles = 0;
+    runner
+        .run_until(handle, || {
+            idles += 1;
+            // B has nothing for the task any more; A wakes it at 30.
+            assert_eq!(B.wake_expired(35), None);
+            assert_eq!(A.wake_expired(35), None);
+        })
+        .unwrap();
+    assert_eq!(idles, 1, "one wake-up, from A");
+    assert_eq!(POLLS.load(SeqCst), 2);
+    assert_eq!((A.check_invariants(), B.check_invariants()), (0, 0));
+}
+
+#[test]
+fn a_task_timer_moved_by_two_threads_at_once_ends_in_one_queue() {
+    const ROUNDS: usize = if cfg!(miri) { 20 } else { 20_000 };
+    static A: TimerQueue = TimerQueue::with_own_lock();
+    static B: TimerQueue = TimerQueue::with_own_lock();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    let runner = EXECUTOR.runner().unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(
+            &POOL,
+            poll_fn(|cx| {
+                *WAKER.lock().unwrap() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            }),
+        )
+        .unwrap();
+    runner.poll();
+    let waker = WAKER.lock().unwrap().take().unwrap();
+    std::thread::scope(|scope| {
+        for (queue, other) in [(&A, &B), (&B, &A)] {
+            let waker = waker.clone();
+            scope.spawn(move || {
+                for round in 0..ROUNDS as u64 {
+                    queue.schedule_wake(1_000_000 - round, &waker);
+                    if round % 7 == 0 {
+                        // Fire nothing (every deadline is later), but walk the lists.
+                        queue.wake_expired(round);
+                        other.check_invariants();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(A.check_invariants() + B.check_invariants(), 1);
+    A.reset(0);
+    B.reset(0);
+    assert_eq!(A.check_invariants() + B.check_invariants(), 0);
+    drop(waker);
+    drop(handle);
+}
