@@ -49,6 +49,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 mod tcp {
     pub(crate) mod listener;
+    pub(crate) mod socket;
     pub(crate) mod split;
     pub(crate) mod stream;
 }
@@ -56,6 +57,7 @@ mod udp;
 mod unix;
 
 pub use tcp::listener::{Incoming, TcpListener};
+pub use tcp::socket::TcpSocket;
 pub use tcp::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::stream::TcpStream;
 pub use udp::UdpSocket;
