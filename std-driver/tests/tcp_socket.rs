@@ -63,7 +63,11 @@ fn connect_to_nothing_is_refused() {
             .unwrap()
             .local_addr()
             .unwrap();
-        let error = TcpSocket::new_v4().unwrap().connect(addr).await.unwrap_err();
+        let error = TcpSocket::new_v4()
+            .unwrap()
+            .connect(addr)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
     });
 }
@@ -199,7 +203,11 @@ fn a_reuseport_listener_per_worker_spreads_connections_over_both_workers() {
                     .unwrap();
                 served += CONNECTIONS;
                 let counts = per_worker.each_ref().map(|n| n.load(Ordering::Relaxed));
-                assert_eq!(counts[0] + counts[1], served, "every connection was accepted");
+                assert_eq!(
+                    counts[0] + counts[1],
+                    served,
+                    "every connection was accepted"
+                );
                 if counts.iter().all(|&n| n > 0) {
                     return;
                 }
