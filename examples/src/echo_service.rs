@@ -158,15 +158,7 @@ impl Args {
         let mut workers = None;
         while let Some(flag) = flags.next_flag()? {
             if flag == "--workers" {
-                let value = flags.value(&flag)?;
-                match value.parse::<usize>() {
-                    Ok(n) if n >= 1 => workers = Some(n),
-                    _ => {
-                        return Err(Parsed::Error(format!(
-                            "--workers {value}: not a whole number from 1"
-                        )))
-                    }
-                }
+                workers = Some(flags.count(&flag)?);
                 continue;
             }
             let transport = match flag.as_str() {

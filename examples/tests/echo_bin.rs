@@ -1,5 +1,6 @@
-//! The `echo` binary itself, started as a process: `serve --tcp 127.0.0.1:0 --workers 2`
-//! serves many connections over its two listeners; `--help` describes `--workers`.
+//! The `echo` and `proxy` binaries themselves, started as processes: `echo serve --tcp
+//! 127.0.0.1:0 --workers 2` serves many connections over its two listeners, `proxy --workers 2`
+//! carries them to it, and `--help` describes `--workers`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -7,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const ECHO: &str = env!("CARGO_BIN_EXE_echo");
+const PROXY: &str = env!("CARGO_BIN_EXE_proxy");
 
 /// Kills the server when the test ends, also on a failed assertion.
 struct Server(Child);
@@ -91,4 +93,30 @@ fn help_describes_workers_and_bad_values_are_refused() {
         let output = Command::new(ECHO).args(bad).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
     }
+}
+
+#[test]
+fn a_proxy_on_two_workers_carries_every_connection() {
+    let (_echo, upstream, _) = start(&[]);
+    let mut child = Command::new(PROXY)
+        .args(["--listen", "127.0.0.1:0", "--upstream"])
+        .arg(upstream.to_string())
+        .args(["--workers", "2"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the proxy binary");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let _proxy = Server(child);
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("proxy: ")
+        .and_then(|rest| rest.split(" -> ").next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    echo_many(addr, 32);
+    let help = Command::new(PROXY).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--workers N"));
 }
