@@ -6,8 +6,8 @@ use std::io;
 use socket2::{SockAddr, Socket};
 
 /// Sets `SO_REUSEPORT`: several sockets may then bind the same address and port (on Linux the
-/// kernel spreads incoming connections over the listening ones; on the BSDs and macOS the last
-/// one to bind gets them). Solaris and illumos have no such option: an `Unsupported` error.
+/// kernel spreads incoming connections over the listening ones; on the BSDs and macOS one of
+/// them gets them). Solaris and illumos have no such option: an `Unsupported` error.
 #[cfg(not(any(target_os = "solaris", target_os = "illumos")))]
 pub(crate) fn set_reuseport(socket: &Socket, on: bool) -> io::Result<()> {
     socket.set_reuse_port(on)

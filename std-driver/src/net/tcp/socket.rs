@@ -57,8 +57,9 @@ use crate::sys;
 /// worker ([`Handle::spawn_on`](crate::Handle::spawn_on)). On Linux the kernel then spreads
 /// incoming connections over the listeners (by a hash of the connection's addresses and ports),
 /// and each connection, accepted and spawned on its listener's worker, stays there: no
-/// cross-thread hand-off per connection. (On macOS and the BSDs the last socket to bind gets
-/// every connection: the pattern works but does not spread the load.)
+/// cross-thread hand-off per connection. (On macOS and the BSDs `SO_REUSEPORT` lets the
+/// listeners share the address but does not balance TCP connections over them: one listener
+/// gets them, so the pattern works there but does not spread the load.)
 ///
 /// With port 0, each bind would pick a port of its own: bind the first listener, read its
 /// [`local_addr`](TcpListener::local_addr), and bind the others to that exact address.
