@@ -102,6 +102,21 @@ impl Flags {
         parse_addr(&value).map_err(|error| Parsed::Error(format!("{flag} {value}: {error}")))
     }
 
+    /// The value after `flag`, as a whole number from 1 (`--workers N`).
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Error`] if the value is missing, not a whole number, or 0.
+    pub fn count(&mut self, flag: &str) -> Result<usize, Parsed> {
+        let value = self.value(flag)?;
+        match value.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(Parsed::Error(format!(
+                "{flag} {value}: not a whole number from 1"
+            ))),
+        }
+    }
+
     /// The value after `flag`, as a number of milliseconds.
     ///
     /// # Errors

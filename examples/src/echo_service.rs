@@ -48,7 +48,7 @@ use crate::serve::{accept_loop, MAX_BACKOFF, MIN_BACKOFF};
 
 /// The echo program's `--help`.
 pub const USAGE: &str = "\
-Usage: echo serve (--tcp | --udp) HOST:PORT
+Usage: echo serve (--tcp | --udp) HOST:PORT [--workers N]
        echo client (--tcp | --udp) HOST:PORT
 
 serve   echo every byte of every TCP connection back (a task per connection),
@@ -59,6 +59,10 @@ client  read lines from stdin, send each to the server (one datagram per line
 Options:
   --tcp HOST:PORT    use TCP at this address
   --udp HOST:PORT    use UDP at this address
+  --workers N        serve TCP on N worker threads (default 1), each with a
+                     listener of its own on the address (SO_REUSEPORT): the
+                     kernel spreads connections over them, and each connection
+                     stays on the worker that accepted it
   -h, --help         print this help
 ";
 
@@ -88,7 +92,8 @@ pub enum Command {
 }
 
 impl Command {
-    /// Parses the command line (without the program name).
+    /// Parses the command line (without the program name); see [`Args::from_args`] for
+    /// `--workers` too.
     ///
     /// # Errors
     ///
@@ -104,6 +109,39 @@ impl Command {
     /// assert_eq!(command, Command::Serve(Transport::Udp, "127.0.0.1:7".parse().unwrap()));
     /// ```
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Command, Parsed> {
+        Args::from_args(args).map(|args| args.command)
+    }
+}
+
+/// The whole command line: the command and how many workers serve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Args {
+    /// What to do.
+    pub command: Command,
+    /// `--workers N` (`serve --tcp` only): the runtime's worker threads, each with a
+    /// `SO_REUSEPORT` listener on the address. 1 by default.
+    pub workers: usize,
+}
+
+impl Args {
+    /// Parses the command line (without the program name).
+    ///
+    /// # Errors
+    ///
+    /// [`Parsed::Help`] for `--help`; [`Parsed::Error`] for a bad command line, a `--workers`
+    /// that is not a whole number from 1, or one given to `client` or `serve --udp`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_examples::echo_service::{Args, Command, Transport};
+    ///
+    /// let args = ["serve", "--tcp", "127.0.0.1:7", "--workers", "2"].map(String::from);
+    /// let args = Args::from_args(args).unwrap();
+    /// assert_eq!(args.command, Command::Serve(Transport::Tcp, "127.0.0.1:7".parse().unwrap()));
+    /// assert_eq!(args.workers, 2);
+    /// ```
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Args, Parsed> {
         let mut flags = Flags::new(args);
         let serve = match flags.next_word().as_deref() {
             Some("serve") => true,
@@ -117,7 +155,12 @@ impl Command {
             None => return Err(Parsed::Error("expected `serve` or `client`".into())),
         };
         let mut chosen = None;
+        let mut workers = None;
         while let Some(flag) = flags.next_flag()? {
+            if flag == "--workers" {
+                workers = Some(flags.count(&flag)?);
+                continue;
+            }
             let transport = match flag.as_str() {
                 "--tcp" => Transport::Tcp,
                 "--udp" => Transport::Udp,
@@ -130,10 +173,19 @@ impl Command {
         }
         let (transport, addr) =
             chosen.ok_or_else(|| Parsed::Error("--tcp ADDR or --udp ADDR is required".into()))?;
-        Ok(if serve {
+        if workers.is_some() && !(serve && transport == Transport::Tcp) {
+            return Err(Parsed::Error(
+                "--workers applies to `serve --tcp` only".into(),
+            ));
+        }
+        let command = if serve {
             Command::Serve(transport, addr)
         } else {
             Command::Client(transport, addr)
+        };
+        Ok(Args {
+            command,
+            workers: workers.unwrap_or(1),
         })
     }
 }

@@ -62,6 +62,7 @@ use crate::serve::accept_loop;
 /// The proxy's `--help`.
 pub const USAGE: &str = "\
 Usage: proxy --listen HOST:PORT --upstream HOST:PORT [--connect-timeout MS]
+             [--workers N]
 
 A TCP proxy: joins every client that connects to --listen to a new connection to
 --upstream and copies bytes both ways until both sides have finished. A client's
@@ -72,6 +73,9 @@ Options:
   --listen HOST:PORT      where to accept clients
   --upstream HOST:PORT    where to forward them
   --connect-timeout MS    give up connecting to the upstream after MS ms (default 5000)
+  --workers N             serve on N worker threads (default 1), each with a
+                          listener of its own on --listen (SO_REUSEPORT): the
+                          kernel spreads clients over them
   -h, --help              print this help
 ";
 
@@ -90,6 +94,10 @@ pub struct Config {
     pub upstream: SocketAddr,
     /// How long connecting to the upstream may take.
     pub connect_timeout: Duration,
+    /// How many worker threads serve (`--workers`, 1 by default), each accepting on a
+    /// `SO_REUSEPORT` listener of its own ([`crate::serve::bind_on_workers`]). Read by the
+    /// `proxy` binary; [`run`] serves the one listener it is given.
+    pub workers: usize,
 }
 
 impl Config {
@@ -99,6 +107,7 @@ impl Config {
             listen,
             upstream,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            workers: 1,
         }
     }
 
@@ -118,16 +127,19 @@ impl Config {
     /// let config = Config::from_args(args.split(' ').map(String::from)).unwrap();
     /// assert_eq!(config.upstream, "127.0.0.1:2".parse().unwrap());
     /// assert_eq!(config.connect_timeout, Duration::from_millis(250));
+    /// assert_eq!(config.workers, 1);
     /// ```
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Config, Parsed> {
         let mut flags = Flags::new(args);
         let (mut listen, mut upstream) = (None, None);
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+        let mut workers = 1;
         while let Some(flag) = flags.next_flag()? {
             match flag.as_str() {
                 "--listen" => listen = Some(flags.addr(&flag)?),
                 "--upstream" => upstream = Some(flags.addr(&flag)?),
                 "--connect-timeout" => connect_timeout = flags.millis(&flag)?,
+                "--workers" => workers = flags.count(&flag)?,
                 _ => return Err(Parsed::Error(format!("unknown option `{flag}`"))),
             }
         }
@@ -136,6 +148,7 @@ impl Config {
                 listen,
                 upstream,
                 connect_timeout,
+                workers,
             }),
             (None, _) => Err(Parsed::Error("--listen is required".into())),
             (_, None) => Err(Parsed::Error("--upstream is required".into())),

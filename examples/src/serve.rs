@@ -30,10 +30,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 
 use ebbtide_std::net::{TcpListener, TcpStream};
 use ebbtide_std::time::{sleep, Duration};
+use ebbtide_std::Handle;
 
 /// The first sleep after an accept error.
 pub const MIN_BACKOFF: Duration = Duration::from_millis(5);
@@ -77,4 +79,66 @@ where
             }
         }
     }
+}
+
+/// Binds the listeners of a server on `workers` workers of `handle`'s runtime and returns
+/// worker 0's, for the caller (on worker 0, inside `Runtime::block_on`) to serve.
+///
+/// With one worker this is [`TcpListener::bind`], as a one-thread server always did. With more,
+/// every worker gets a listener of its own on the same address, each with `SO_REUSEPORT`
+/// ([`TcpListener::bind_reuseport`]): worker 0's is bound first (so port 0 picks the port the
+/// others then share), and on each of workers 1..n a task binds its listener and spawns
+/// `serve(listener)` there. The kernel spreads connections over the listeners, and each
+/// connection's task runs on the worker that accepted it.
+///
+/// # Errors
+///
+/// A listener that could not be bound, or a worker that refused the task.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::serve::bind_on_workers;
+/// use ebbtide_examples::echo_service::serve_tcp;
+/// use ebbtide_std::net::TcpStream;
+///
+/// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+/// let handle = runtime.handle();
+/// runtime.block_on(async {
+///     let addr = "127.0.0.1:0".parse().unwrap();
+///     let listener = bind_on_workers(&handle, 2, addr, serve_tcp).await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     ebbtide_std::spawn(serve_tcp(listener)).unwrap();
+///     TcpStream::connect(addr).await.unwrap();
+/// });
+/// ```
+pub async fn bind_on_workers<F, Fut>(
+    handle: &Handle,
+    workers: usize,
+    addr: SocketAddr,
+    serve: F,
+) -> io::Result<TcpListener>
+where
+    F: Fn(TcpListener) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Infallible> + Send + 'static,
+{
+    if workers <= 1 {
+        return TcpListener::bind(addr).await;
+    }
+    let first = TcpListener::bind_reuseport(addr).await?;
+    let addr = first.local_addr()?;
+    for worker in 1..workers {
+        let serve = serve.clone();
+        let bound = handle
+            .spawn_on(worker, async move {
+                let listener = TcpListener::bind_reuseport(addr).await?;
+                ebbtide_std::spawn(serve(listener)).map_err(io::Error::other)?;
+                Ok::<(), io::Error>(())
+            })
+            .map_err(io::Error::other)?;
+        bound
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))??;
+    }
+    Ok(first)
 }

@@ -26,6 +26,7 @@
 //! | [Locks](#locks) | `Mutex`, `Semaphore`, `Notify` lock with their own atomics and a parking lot | Default to a [`critical-section`](https://docs.rs/critical-section) lock: on std one process-wide lock, held for a few instructions (never across an `.await`, never while user code runs); a type parameter picks another | The same primitives run on bare metal; the owned channels use a `std::sync::Mutex` each |
 //! | [IO traits](#io-traits) | `AsyncRead::poll_read` fills a `ReadBuf` | [`io::AsyncRead`](crate::io::AsyncRead) reads into `&mut [u8]` (futures-io's shape), with `AsyncReadExt`/`AsyncWriteExt` as in Tokio; `futures-io` feature for adapters | The same traits serve `no_std` drivers and embedded-io |
 //! | [TCP](#tcp) | `TcpStream::shutdown` is `AsyncWriteExt::shutdown` | Both: `AsyncWriteExt::shutdown`, and std's `shutdown(Shutdown::Write)` | A synchronous half-close is a system call; no need to await it |
+//! | [Listeners on several workers](#tcp) | One listener; work stealing moves the accepted connections' tasks between threads | A listener accepts on the worker that made it: bind one per worker with `SO_REUSEPORT` ([`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport), [`TcpSocket::set_reuseport`](crate::net::TcpSocket::set_reuseport)) and the kernel spreads connections over them | Thread-per-core: a connection stays on one worker's reactor and executor, with no hand-off between threads |
 //! | [Shutdown](#shutdown) | Dropping a runtime waits for blocking jobs | Dropping a runtime cancels its tasks on that thread and detaches running blocking jobs | A dropped runtime never blocks its thread on a stuck job |
 //! | [Blocking pool](#shutdown) | 512 threads, unbounded queue | 16 threads, 1,024 queued jobs (both set on the [`Builder`](crate::Builder)); [`try_spawn_blocking`](crate::blocking::try_spawn_blocking) refuses when full | Bounded by default: a flood of blocking jobs gets backpressure |
 //! | [Attributes](#attributes) | `flavor`, `worker_threads`, `start_paused` | `task_capacity`, `event_capacity`, `io_capacity`, `start_paused`, `worker_threads` (default 1) | The settings this runtime has |
@@ -266,8 +267,11 @@
 //!
 //! ## TCP
 //!
-//! `TcpListener`, `TcpStream` (with `split` and `into_split`), `UdpSocket` and the Unix sockets
-//! have Tokio's constructors and methods; see the example above.
+//! `TcpListener`, `TcpStream` (with `split` and `into_split`), [`TcpSocket`](crate::net::TcpSocket)
+//! (on `socket2`), `UdpSocket` and the Unix sockets have Tokio's constructors and methods; see
+//! the example above. On a runtime of several workers a listener accepts only on the worker that
+//! made it; see [A listener on every worker](crate::net::TcpSocket#a-listener-on-every-worker)
+//! for one `SO_REUSEPORT` listener per worker.
 //!
 //! ## Shutdown
 //!

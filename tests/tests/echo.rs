@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use ebbtide_examples::echo_service::{
-    serve_tcp, serve_udp, Command, TcpClient, Transport, UdpClient,
+    serve_tcp, serve_udp, Args, Command, TcpClient, Transport, UdpClient,
 };
 use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
 use ebbtide_std::net::{TcpListener, TcpStream, UdpSocket};
@@ -52,6 +52,21 @@ fn the_command_line_is_parsed() {
     assert_eq!(parse("--help"), Err(ebbtide_examples::cli::Parsed::Help));
     assert!(parse("serve").is_err());
     assert!(parse("serve --tcp 127.0.0.1:1 --udp 127.0.0.1:2").is_err());
+
+    let args = |line: &str| Args::from_args(line.split(' ').map(String::from));
+    let parsed = args("serve --tcp 127.0.0.1:7000 --workers 4").unwrap();
+    assert_eq!(parsed.command, Command::Serve(Transport::Tcp, addr));
+    assert_eq!(parsed.workers, 4);
+    assert_eq!(
+        args("serve --workers 3 --tcp 127.0.0.1:7000")
+            .unwrap()
+            .workers,
+        3
+    );
+    assert_eq!(args("serve --tcp 127.0.0.1:7000").unwrap().workers, 1);
+    assert!(args("serve --tcp 127.0.0.1:7000 --workers 0").is_err());
+    assert!(args("serve --udp 127.0.0.1:7000 --workers 2").is_err());
+    assert!(args("client --tcp 127.0.0.1:7000 --workers 2").is_err());
 }
 
 #[test]

@@ -4,28 +4,41 @@
 //! ```text
 //! cargo run -p ebbtide-examples --bin echo -- serve --tcp 127.0.0.1:7000
 //! cargo run -p ebbtide-examples --bin echo -- client --tcp 127.0.0.1:7000
+//! cargo run -p ebbtide-examples --bin echo -- serve --tcp 127.0.0.1:7000 --workers 2
 //! ```
+//!
+//! With `--workers N` the runtime has N worker threads, and each accepts on a `SO_REUSEPORT`
+//! listener of its own ([`ebbtide_examples::serve::bind_on_workers`]).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use ebbtide_examples::cli;
 use ebbtide_examples::echo_service::{
-    serve_tcp, serve_udp, Command, TcpClient, Transport, UdpClient, USAGE,
+    serve_tcp, serve_udp, Args, Command, TcpClient, Transport, UdpClient, USAGE,
 };
-use ebbtide_std::net::{TcpListener, UdpSocket};
+use ebbtide_examples::serve::bind_on_workers;
+use ebbtide_std::net::UdpSocket;
 use ebbtide_std::time::Duration;
+use ebbtide_std::{Handle, Runtime};
 
 /// How long the UDP client waits for each echo.
 const UDP_REPLY_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[ebbtide_std::main]
-async fn main() -> ExitCode {
-    let command = match Command::from_args(std::env::args().skip(1)) {
-        Ok(command) => command,
+fn main() -> ExitCode {
+    let args = match Args::from_args(std::env::args().skip(1)) {
+        Ok(args) => args,
         Err(stopped) => return cli::finish("echo", stopped, USAGE),
     };
-    match run(command).await {
+    let runtime = match Runtime::builder().worker_threads(args.workers).build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("echo: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handle = runtime.handle();
+    match runtime.block_on(run(args, &handle)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("echo: {error}");
@@ -34,11 +47,19 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> std::io::Result<()> {
-    match command {
+async fn run(args: Args, handle: &Handle) -> std::io::Result<()> {
+    match args.command {
         Command::Serve(Transport::Tcp, addr) => {
-            let listener = TcpListener::bind(addr).await?;
-            eprintln!("echo: serving TCP on {}", listener.local_addr()?);
+            let listener = bind_on_workers(handle, args.workers, addr, serve_tcp).await?;
+            let addr = listener.local_addr()?;
+            if args.workers > 1 {
+                eprintln!(
+                    "echo: serving TCP on {addr} ({} workers, a listener on each)",
+                    args.workers
+                );
+            } else {
+                eprintln!("echo: serving TCP on {addr}");
+            }
             match serve_tcp(listener).await {}
         }
         Command::Serve(Transport::Udp, addr) => {

@@ -2,31 +2,43 @@
 //!
 //! ```text
 //! cargo run -p ebbtide-examples --bin proxy -- --listen 127.0.0.1:8080 --upstream 127.0.0.1:80
+//! cargo run -p ebbtide-examples --bin proxy -- --listen 127.0.0.1:8080 --upstream 127.0.0.1:80 --workers 2
 //! ```
 
 use std::process::ExitCode;
 
 use ebbtide_examples::cli;
 use ebbtide_examples::proxy::{self, Config, USAGE};
-use ebbtide_std::net::TcpListener;
+use ebbtide_examples::serve::bind_on_workers;
+use ebbtide_std::Runtime;
 
-#[ebbtide_std::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args().skip(1)) {
         Ok(config) => config,
         Err(stopped) => return cli::finish("proxy", stopped, USAGE),
     };
-    let listener = match TcpListener::bind(config.listen).await {
-        Ok(listener) => listener,
+    let runtime = match Runtime::builder().worker_threads(config.workers).build() {
+        Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("proxy: cannot listen on {}: {error}", config.listen);
+            eprintln!("proxy: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    eprintln!(
-        "proxy: {} -> {}",
-        listener.local_addr().unwrap_or(config.listen),
-        config.upstream
-    );
-    match proxy::run(listener, config).await {}
+    let handle = runtime.handle();
+    runtime.block_on(async {
+        let serve = move |listener| proxy::run(listener, config);
+        let listener = match bind_on_workers(&handle, config.workers, config.listen, serve).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("proxy: cannot listen on {}: {error}", config.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!(
+            "proxy: {} -> {}",
+            listener.local_addr().unwrap_or(config.listen),
+            config.upstream
+        );
+        match proxy::run(listener, config).await {}
+    })
 }

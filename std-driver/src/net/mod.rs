@@ -1,12 +1,14 @@
 //! TCP, UDP and Unix-domain sockets, driven by the runtime's reactor.
 //!
 //! Every type here wraps the matching socket of mio's `net` module, registered with the current
-//! thread's runtime when it is created (so creating one outside
+//! thread's runtime (on a runtime of several workers: the current worker) when it is created (so creating one outside
 //! [`Runtime::block_on`](crate::Runtime) or a task is an `io::Error`). Readiness is edge-triggered: an operation is tried when the
 //! reactor last said the socket was ready, and a task that finds it would block parks until the
 //! OS reports the socket ready again. No operation allocates (with a `SocketAddr` as the
 //! address; resolving a string goes through std, which does); [`TcpStream::into_split`] is the
-//! one exception (one `Arc` per split, documented there).
+//! one exception (one `Arc` per split, documented there). [`TcpSocket`] sets socket options before
+//! a socket binds, listens or connects, such as `SO_REUSEPORT` for [a listener on every
+//! worker](TcpSocket#a-listener-on-every-worker).
 //!
 //! Streams implement [`AsyncRead`](crate::io::AsyncRead) and [`AsyncWrite`](crate::io::AsyncWrite)
 //! with `std::io::Error` as their error type, so the helpers of [`crate::io`] (`read_exact`,
@@ -49,6 +51,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 mod tcp {
     pub(crate) mod listener;
+    pub(crate) mod socket;
     pub(crate) mod split;
     pub(crate) mod stream;
 }
@@ -56,6 +59,7 @@ mod udp;
 mod unix;
 
 pub use tcp::listener::{Incoming, TcpListener};
+pub use tcp::socket::TcpSocket;
 pub use tcp::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use tcp::stream::TcpStream;
 pub use udp::UdpSocket;

@@ -26,6 +26,51 @@
 //! });
 //! ```
 //!
+//! An IO object registers with the reactor of the worker that creates it, and is served there:
+//! a listener made on worker 0 accepts only on worker 0. To accept on every worker
+//! (thread-per-core), bind one listener per worker to the same address with `SO_REUSEPORT`
+//! ([`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport), or a
+//! [`TcpSocket`](crate::net::TcpSocket) with [`set_reuseport`](crate::net::TcpSocket::set_reuseport))
+//! and run an accept loop on each worker ([`Handle::spawn_on`], or [`Handle::spawn_pinned`]):
+//! the kernel spreads the connections over the listeners, and each connection's task is spawned,
+//! and stays, on the worker that accepted it. With port 0, bind the first listener, read its
+//! `local_addr`, and bind the others to that exact address. [A listener on every
+//! worker](crate::net::TcpSocket#a-listener-on-every-worker) has the whole example.
+//!
+//! ```
+//! use ebbtide_std::net::{TcpListener, TcpStream};
+//! use ebbtide_std::runtime::worker_index;
+//!
+//! /// Accepts one connection and says which worker it was accepted on.
+//! async fn accept_one(listener: TcpListener) -> Option<usize> {
+//!     listener.accept().await.unwrap();
+//!     worker_index()
+//! }
+//!
+//! let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+//! let handle = runtime.handle();
+//! runtime.block_on(async {
+//!     let first = TcpListener::bind_reuseport("127.0.0.1:0").await.unwrap();
+//!     let addr = first.local_addr().unwrap();
+//!     let on_zero = ebbtide_std::spawn(accept_one(first)).unwrap();
+//!     let on_one = handle
+//!         .spawn_on(1, async move {
+//!             let listener = TcpListener::bind_reuseport(addr).await.unwrap();
+//!             ebbtide_std::spawn(accept_one(listener)).unwrap()
+//!         })
+//!         .unwrap()
+//!         .await
+//!         .unwrap();
+//!     // Keep connecting until both workers have accepted one.
+//!     let mut clients = Vec::new();
+//!     while !(on_zero.is_finished() && on_one.is_finished()) {
+//!         clients.push(TcpStream::connect(addr).await.unwrap());
+//!         ebbtide_std::task::yield_now().await;
+//!     }
+//!     assert_eq!((on_zero.await.unwrap(), on_one.await.unwrap()), (Some(0), Some(1)));
+//! });
+//! ```
+//!
 //! A runtime of several workers keeps the list of its workers' handles (a few dozen bytes) for
 //! the life of the process, as the handles that point at it may outlive it.
 //!

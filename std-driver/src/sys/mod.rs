@@ -7,6 +7,8 @@
 //!   reactor's wait at the next timer deadline.
 //! - `rearm_edge.rs` (epoll, kqueue) or `rearm_poll.rs` (mio's `poll(2)` backend): what a raw fd
 //!   needs after an operation said `WouldBlock`, and whether a short read proves a socket drained.
+//! - `socket.rs`: what `socket2` leaves to the platform for [`TcpSocket`](crate::net::TcpSocket):
+//!   `SO_REUSEPORT` where it exists, and a non-blocking `connect` that is under way.
 //! - `signal.rs`: signal numbers and the process-wide handlers that write to a self-pipe.
 //!
 //! The rest of the crate names no OS: every `libc` call is in these files, and so is every `cfg`
@@ -16,6 +18,7 @@
 pub(crate) mod clock;
 pub(crate) mod fd;
 pub(crate) mod signal;
+pub(crate) mod socket;
 
 // The alarm. A timerfd fires to the microsecond, where `epoll_wait`'s timeout is rounded up to
 // the millisecond. It is Linux's alone, and needs an edge-triggered poller: mio's `poll(2)`

@@ -7,8 +7,12 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
 use crate::io::{Interest, PollEvented};
-use crate::net::TcpStream;
+use crate::net::{TcpSocket, TcpStream};
+
 use crate::reactor::Direction;
+
+/// The backlog of [`TcpListener::bind_reuseport`], as mio's (and so `bind`'s).
+const BACKLOG: u32 = 1024;
 
 /// A TCP socket listening for connections, registered with the current runtime.
 ///
@@ -89,6 +93,44 @@ impl TcpListener {
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let listener = crate::net::each_addr(addr, mio::net::TcpListener::bind)?;
         TcpListener::from_mio(listener)
+    }
+
+    /// Binds a listener to `addr` as [`bind`](TcpListener::bind) does, with `SO_REUSEPORT` set
+    /// as well as `SO_REUSEADDR` (backlog 1,024): every worker of a runtime can then bind its own
+    /// listener to the same address, and the kernel spreads connections over them. See [A
+    /// listener on every worker](crate::net::TcpSocket#a-listener-on-every-worker); for other
+    /// options, use a [`TcpSocket`](crate::net::TcpSocket).
+    ///
+    /// With port 0 the OS picks a free port, a different one for each call: bind the first
+    /// listener, read its [`local_addr`](TcpListener::local_addr), and bind the others to that
+    /// exact address.
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](TcpListener::bind); also `AddrInUse` when a socket without
+    /// `SO_REUSEPORT` (or of another user) holds the address, and `Unsupported` on an OS without
+    /// the option.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::TcpListener;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let first = TcpListener::bind_reuseport("127.0.0.1:0").await.unwrap();
+    ///     let addr = first.local_addr().unwrap();
+    ///     let second = TcpListener::bind_reuseport(addr).await.unwrap();
+    ///     assert_eq!(second.local_addr().unwrap(), addr);
+    /// });
+    /// ```
+    pub async fn bind_reuseport(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        crate::net::each_addr(addr, |addr| {
+            let socket = TcpSocket::new_for(&addr)?;
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            socket.bind(addr)?;
+            socket.listen(BACKLOG)
+        })
     }
 
     fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {

@@ -90,9 +90,22 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        poll_fn(|cx| stream.io.poll_connected(cx, connect_state)).await?;
-        Ok(stream)
+        TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?
+            .connected()
+            .await
+    }
+
+    /// Registers `stream`, a non-blocking socket whose `connect` is under way (or done), and
+    /// waits until the connection is made or has failed ([`TcpSocket::connect`](crate::net::TcpSocket::connect)).
+    pub(crate) async fn connecting(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))?
+            .connected()
+            .await
+    }
+
+    async fn connected(self) -> io::Result<TcpStream> {
+        poll_fn(|cx| self.io.poll_connected(cx, connect_state)).await?;
+        Ok(self)
     }
 
     /// [`connect`](TcpStream::connect), giving up after `limit` with `ErrorKind::TimedOut`.

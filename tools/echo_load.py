@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Echo load for the echo demo (`echo serve --tcp ... [--workers N]`): CONNS connections in
+ping-pong (64-byte messages, one in flight per connection) for SECS seconds (after 0.5 s of
+warm-up) against HOST:PORT, then prints requests/s and the server's CPU per request (utime+stime
+of PID from /proc/PID/stat, and per thread). Linux only. Run one client process: the server's CPU
+is divided by this process's requests. See tools/echo_workers.sh.
+
+usage: echo_load.py HOST:PORT PID [CONNS] [SECS]"""
+import os, selectors, socket, sys, time
+
+host, port = sys.argv[1].rsplit(":", 1)
+pid = int(sys.argv[2])
+conns = int(sys.argv[3]) if len(sys.argv) > 3 else 64
+secs = float(sys.argv[4]) if len(sys.argv) > 4 else 5
+msg = b"x" * 64
+tick = os.sysconf("SC_CLK_TCK")
+
+def threads():
+    out = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        raw = open(f"/proc/{pid}/task/{t}/stat").read()
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        f = raw.rsplit(")", 1)[1].split()
+        out[f"{name}/{t}"] = (int(f[11]) + int(f[12])) / tick
+    return out
+
+def cpu():
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+
+sel = selectors.DefaultSelector()
+socks = []
+for _ in range(conns):
+    s = socket.create_connection((host, int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ, [0])
+    socks.append(s)
+for s in socks:
+    s.send(msg)
+# Warm up 0.5 s, then measure.
+def run(duration):
+    done = 0
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        for key, _ in sel.select(0.1):
+            s, got = key.fileobj, key.data
+            data = s.recv(65536)
+            if not data:
+                raise SystemExit("server closed")
+            got[0] += len(data)
+            while got[0] >= len(msg):
+                got[0] -= len(msg)
+                done += 1
+                s.send(msg)
+    return done
+run(0.5)
+h0 = threads()
+c0, t0 = cpu(), time.monotonic()
+n = run(secs)
+c1, t1 = cpu(), time.monotonic()
+h1 = threads()
+per = " ".join(f"{k}={h1[k]-h0.get(k,0):.2f}s" for k in sorted(h1) if h1[k]-h0.get(k,0) > 0)
+print(f"conns={conns} requests={n} rps={n/(t1-t0):.0f} server_cpu_s={c1-c0:.2f} cpu_us_per_req={(c1-c0)/n*1e6:.2f} threads: {per}")
