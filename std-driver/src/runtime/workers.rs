@@ -213,11 +213,24 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         stops: (0..count).map(|_| Stop::new()).collect(),
         next: AtomicUsize::new(0),
     }));
+    keep(group);
     for start in starts {
         // A worker that is gone already shows in its `join`.
         let _ = start.send(group);
     }
     Ok(Started { threads, group })
+}
+
+/// Every group made so far. A group is leaked on purpose (a `Handle` may outlive its runtime and
+/// must still find it); listing it here keeps it reachable, which tells leak checkers (the CI's
+/// LeakSanitizer) that it is kept, not lost. A pointer per multi-worker runtime built.
+static GROUPS: std::sync::Mutex<Vec<&'static Group>> = std::sync::Mutex::new(Vec::new());
+
+fn keep(group: &'static Group) {
+    GROUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(group);
 }
 
 /// A worker thread: builds its host runtime, reports it, then runs it until the runtime drops.
