@@ -369,3 +369,43 @@ fn a_runtime_whose_local_tasks_all_finished_drops_elsewhere_and_its_parts_move_o
     .join()
     .unwrap();
 }
+
+#[test]
+fn a_moved_runtime_survives_a_panicking_destructor_when_it_drops() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("a task's destructor panics");
+        }
+    }
+    let runtime = Runtime::new().unwrap();
+    // Built here, run and dropped on another thread: the pending Send task's destructor panics
+    // during the drop, which must neither unwind out of it nor skip the other task.
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = dropped.clone();
+    thread::spawn(move || {
+        runtime.block_on(async move {
+            let guard = PanicsOnDrop;
+            drop(ebbtide_std::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            }));
+            struct Sets(Arc<std::sync::atomic::AtomicBool>);
+            impl Drop for Sets {
+                fn drop(&mut self) {
+                    self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let sets = Sets(flag);
+            drop(ebbtide_std::spawn(async move {
+                let _sets = sets;
+                std::future::pending::<()>().await
+            }));
+            ebbtide_std::task::yield_now().await;
+        });
+        drop(runtime);
+    })
+    .join()
+    .expect("dropping the runtime did not unwind");
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+}
