@@ -365,7 +365,9 @@ const BAREMETAL_ELF: &str =
 /// How its summary line starts when every check in it passed.
 const BAREMETAL_OK: &str = "ebbtide-baremetal: OK 10 messages";
 /// QEMU booting a Cortex-M3 board (the ELF path follows), its output through semihosting, killed
-/// if it hangs. The same line as the `runner` in `examples/baremetal/.cargo/config.toml`.
+/// if it hangs. The same line as the `runner` in `examples/baremetal/.cargo/config.toml`. Its
+/// clock counts instructions and skips idle time (`-icount shift=4,sleep=off`), so the demo's
+/// lateness checks measure ebbtide, not how loaded the host is.
 const QEMU_CORTEX_M3: &[&str] = &[
     "timeout",
     "60",
@@ -374,6 +376,8 @@ const QEMU_CORTEX_M3: &[&str] = &[
     "cortex-m3",
     "-machine",
     "lm3s6965evb",
+    "-icount",
+    "shift=4,sleep=off",
     "-nographic",
     "-semihosting-config",
     "enable=on,target=native",

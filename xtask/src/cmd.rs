@@ -2,6 +2,7 @@
 //! terminal's output streams, and with a clean set of compiler flags.
 
 use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -78,21 +79,39 @@ impl Cmd {
         self
     }
 
-    /// Prints the command line, runs it with the inherited stdout and stderr, and fails unless it
-    /// exits with status 0.
+    /// Prints the command line, runs it with the inherited stderr and its stdout passed through
+    /// line by line, and fails unless it exits with status 0. The error names the tests that
+    /// failed (libtest's `test NAME ... FAILED` lines) and the first panic message, so the stage
+    /// summary says what broke even when only the end of a long log is kept.
     pub fn run(&self, ws: &Workspace) -> Result<(), String> {
         println!("$ {self}");
-        let status = self
+        let mut child = self
             .command(ws)
-            .status()
+            .stdout(Stdio::piped())
+            .spawn()
             .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
+        let mut failures = TestFailures::default();
+        if let Some(stdout) = child.stdout.take() {
+            let mut out = std::io::stdout().lock();
+            for line in BufReader::new(stdout).split(b'\n') {
+                let Ok(line) = line else { break };
+                let _ = out.write_all(&line);
+                let _ = out.write_all(b"\n");
+                let _ = out.flush();
+                failures.see(&String::from_utf8_lossy(&line));
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("could not wait for `{}`: {e}", self.program))?;
         if status.success() {
             Ok(())
         } else {
-            Err(match status.code() {
+            let how = match status.code() {
                 Some(code) => format!("`{}` exited with code {code}", self.short()),
                 None => format!("`{}` was killed by a signal", self.short()),
-            })
+            };
+            Err(format!("{how}{}", failures.describe()))
         }
     }
 
@@ -186,5 +205,81 @@ pub fn run_in_qemu(ws: &Workspace, qemu: &[&str], elf: &str) -> Result<String, S
             "{elf}: the program in QEMU exited with code {code}"
         )),
         None => Err(format!("{elf}: QEMU was killed by a signal")),
+    }
+}
+
+/// What a libtest run printed about its failures: the names of failed tests and the first panic.
+#[derive(Default)]
+struct TestFailures {
+    failed: Vec<String>,
+    first_panic: Option<String>,
+    /// The first panic's message follows its `panicked at FILE:LINE:` line.
+    message_next: bool,
+}
+
+impl TestFailures {
+    /// How many failed tests the error message names; the log has the rest.
+    const NAMED: usize = 5;
+
+    fn see(&mut self, line: &str) {
+        let line = line.trim_end();
+        if std::mem::take(&mut self.message_next) {
+            if let Some(panic) = &mut self.first_panic {
+                panic.push(' ');
+                panic.push_str(line);
+            }
+        }
+        if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.strip_suffix(" ... FAILED"))
+        {
+            self.failed.push(name.to_string());
+        } else if self.first_panic.is_none() && line.contains("panicked at ") {
+            self.first_panic = Some(line.to_string());
+            self.message_next = line.ends_with(':');
+        }
+    }
+
+    /// `""`, or `"; failed: a, b; thread 'a' panicked at ..."` for the error message.
+    fn describe(&self) -> String {
+        let mut text = String::new();
+        if !self.failed.is_empty() {
+            let shown = self.failed.len().min(Self::NAMED);
+            text.push_str("; failed: ");
+            text.push_str(&self.failed[..shown].join(", "));
+            if self.failed.len() > shown {
+                text.push_str(&format!(" and {} more", self.failed.len() - shown));
+            }
+        }
+        if let Some(panic) = &self.first_panic {
+            text.push_str("; ");
+            text.push_str(panic);
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestFailures;
+
+    #[test]
+    fn failures_are_named_with_the_first_panic() {
+        let mut seen = TestFailures::default();
+        for line in [
+            "test a ... ok",
+            "test b::c ... FAILED",
+            "thread 'b::c' panicked at src/x.rs:3:5:",
+            "assertion failed: x",
+            "test d ... FAILED",
+            "thread 'd' panicked at src/y.rs:1:1:",
+        ] {
+            seen.see(line);
+        }
+        assert_eq!(
+            seen.describe(),
+            "; failed: b::c, d; thread 'b::c' panicked at src/x.rs:3:5: assertion failed: x"
+        );
+        assert_eq!(TestFailures::default().describe(), "");
     }
 }
