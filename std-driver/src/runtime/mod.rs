@@ -61,10 +61,13 @@
 //!         .unwrap()
 //!         .await
 //!         .unwrap();
-//!     // Keep connecting until both workers have accepted one.
+//!     // Keep connecting until both workers have accepted one. A connection the kernel queued on
+//!     // a listener that has just closed (its one accept done) is reset: not an error here.
 //!     let mut clients = Vec::new();
 //!     while !(on_zero.is_finished() && on_one.is_finished()) {
-//!         clients.push(TcpStream::connect(addr).await.unwrap());
+//!         if let Ok(client) = TcpStream::connect(addr).await {
+//!             clients.push(client);
+//!         }
 //!         ebbtide_std::task::yield_now().await;
 //!     }
 //!     assert_eq!((on_zero.await.unwrap(), on_one.await.unwrap()), (Some(0), Some(1)));
