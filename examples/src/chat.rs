@@ -70,7 +70,7 @@ use crate::serve::accept_loop;
 
 /// The chat program's `--help`.
 pub const USAGE: &str = "\
-Usage: chat --addr HOST:PORT [--write-timeout MS]
+Usage: chat --addr HOST:PORT [--write-timeout MS] [--workers N]
 
 A line-based chat server: every line a client sends goes to every other client,
 prefixed with the sender's name. Clients that fall behind are told how many
@@ -80,6 +80,9 @@ is disconnected.
 Options:
   --addr HOST:PORT      where to accept clients
   --write-timeout MS    drop a client that cannot take a message for MS ms (default 5000)
+  --workers N           serve on N worker threads (default: every CPU), each with a
+                        listener of its own on the address (SO_REUSEPORT); clients
+                        on every worker share the one room
   -h, --help            print this help
 ";
 
@@ -125,14 +128,20 @@ pub struct Config {
     pub addr: std::net::SocketAddr,
     /// How long one write to a client may wait before the client is dropped.
     pub write_timeout: Duration,
+    /// How many worker threads serve (`--workers`; every CPU by default, see
+    /// [`default_workers`](crate::cli::default_workers)), each accepting on a `SO_REUSEPORT`
+    /// listener of its own ([`crate::serve::bind_on_workers`]). Read by the `chat` binary;
+    /// [`run`] serves the one listener it is given.
+    pub workers: usize,
 }
 
 impl Config {
-    /// A server on `addr` with the default write timeout.
+    /// A server on `addr` with the default write timeout, on one worker.
     pub fn new(addr: std::net::SocketAddr) -> Config {
         Config {
             addr,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
+            workers: 1,
         }
     }
 
@@ -149,15 +158,18 @@ impl Config {
     ///
     /// let config = Config::from_args(["--addr", "127.0.0.1:7000"].map(String::from)).unwrap();
     /// assert_eq!(config.addr.port(), 7000);
+    /// assert_eq!(config.workers, ebbtide_examples::cli::default_workers());
     /// ```
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Config, Parsed> {
         let mut flags = Flags::new(args);
         let mut addr = None;
         let mut write_timeout = DEFAULT_WRITE_TIMEOUT;
+        let mut workers = crate::cli::default_workers();
         while let Some(flag) = flags.next_flag()? {
             match flag.as_str() {
                 "--addr" => addr = Some(flags.addr(&flag)?),
                 "--write-timeout" => write_timeout = flags.millis(&flag)?,
+                "--workers" => workers = flags.count(&flag)?,
                 _ => return Err(Parsed::Error(format!("unknown option `{flag}`"))),
             }
         }
@@ -165,6 +177,7 @@ impl Config {
         Ok(Config {
             addr,
             write_timeout,
+            workers,
         })
     }
 }
@@ -178,13 +191,17 @@ impl Config {
 pub async fn run(listener: TcpListener, room: &'static Room, config: Config) -> Infallible {
     // Holding a sender keeps the room open while the server runs.
     let sender = room.sender();
-    let mut next_id = 0u64;
     accept_loop(&listener, "chat", move |stream, _peer| {
-        next_id += 1;
-        client(stream, next_id, sender.clone(), config.write_timeout)
+        // One count for every accept loop of the process (one per worker): a client's id is
+        // how the room knows not to send its lines back to it, so two clients never share one.
+        let id = NEXT_CLIENT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        client(stream, id, sender.clone(), config.write_timeout)
     })
     .await
 }
+
+/// The id of the next client to connect, across all the servers of the process (ids from 1).
+static NEXT_CLIENT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Why a client's task ended, as the others are told.
 enum Leaving {

@@ -131,6 +131,19 @@ impl Flags {
     }
 }
 
+/// How many worker threads a server demo starts when `--workers` is not given: every CPU this
+/// process may use ([`std::thread::available_parallelism`], which honours CPU affinity and
+/// cgroup quotas), or 1 if that is unknown.
+///
+/// # Examples
+///
+/// ```
+/// assert!(ebbtide_examples::cli::default_workers() >= 1);
+/// ```
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
 /// `HOST:PORT` as a socket address: parsed if it is an IP address, else resolved (blocking).
 ///
 /// # Errors

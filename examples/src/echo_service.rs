@@ -59,7 +59,7 @@ client  read lines from stdin, send each to the server (one datagram per line
 Options:
   --tcp HOST:PORT    use TCP at this address
   --udp HOST:PORT    use UDP at this address
-  --workers N        serve TCP on N worker threads (default 1), each with a
+  --workers N        serve TCP on N worker threads (default: every CPU), each with a
                      listener of its own on the address (SO_REUSEPORT): the
                      kernel spreads connections over them, and each connection
                      stays on the worker that accepted it
@@ -119,7 +119,8 @@ pub struct Args {
     /// What to do.
     pub command: Command,
     /// `--workers N` (`serve --tcp` only): the runtime's worker threads, each with a
-    /// `SO_REUSEPORT` listener on the address. 1 by default.
+    /// `SO_REUSEPORT` listener on the address. Every CPU by default
+    /// ([`default_workers`](crate::cli::default_workers)); 1 for the other commands.
     pub workers: usize,
 }
 
@@ -185,7 +186,11 @@ impl Args {
         };
         Ok(Args {
             command,
-            workers: workers.unwrap_or(1),
+            workers: workers.unwrap_or(if serve && transport == Transport::Tcp {
+                crate::cli::default_workers()
+            } else {
+                1
+            }),
         })
     }
 }

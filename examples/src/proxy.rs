@@ -73,7 +73,7 @@ Options:
   --listen HOST:PORT      where to accept clients
   --upstream HOST:PORT    where to forward them
   --connect-timeout MS    give up connecting to the upstream after MS ms (default 5000)
-  --workers N             serve on N worker threads (default 1), each with a
+  --workers N             serve on N worker threads (default: every CPU), each with a
                           listener of its own on --listen (SO_REUSEPORT): the
                           kernel spreads clients over them
   -h, --help              print this help
@@ -94,14 +94,15 @@ pub struct Config {
     pub upstream: SocketAddr,
     /// How long connecting to the upstream may take.
     pub connect_timeout: Duration,
-    /// How many worker threads serve (`--workers`, 1 by default), each accepting on a
+    /// How many worker threads serve (`--workers`; every CPU by default, see
+    /// [`default_workers`](crate::cli::default_workers)), each accepting on a
     /// `SO_REUSEPORT` listener of its own ([`crate::serve::bind_on_workers`]). Read by the
     /// `proxy` binary; [`run`] serves the one listener it is given.
     pub workers: usize,
 }
 
 impl Config {
-    /// A proxy from `listen` to `upstream` with the default connect timeout.
+    /// A proxy from `listen` to `upstream` with the default connect timeout, on one worker.
     pub fn new(listen: SocketAddr, upstream: SocketAddr) -> Config {
         Config {
             listen,
@@ -127,13 +128,13 @@ impl Config {
     /// let config = Config::from_args(args.split(' ').map(String::from)).unwrap();
     /// assert_eq!(config.upstream, "127.0.0.1:2".parse().unwrap());
     /// assert_eq!(config.connect_timeout, Duration::from_millis(250));
-    /// assert_eq!(config.workers, 1);
+    /// assert_eq!(config.workers, ebbtide_examples::cli::default_workers());
     /// ```
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Config, Parsed> {
         let mut flags = Flags::new(args);
         let (mut listen, mut upstream) = (None, None);
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-        let mut workers = 1;
+        let mut workers = crate::cli::default_workers();
         while let Some(flag) = flags.next_flag()? {
             match flag.as_str() {
                 "--listen" => listen = Some(flags.addr(&flag)?),

@@ -120,7 +120,8 @@ pub async fn bind_on_workers<F, Fut>(
 ) -> io::Result<TcpListener>
 where
     F: Fn(TcpListener) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Infallible> + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
 {
     if workers <= 1 {
         return TcpListener::bind(addr).await;

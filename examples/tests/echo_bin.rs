@@ -1,6 +1,7 @@
-//! The `echo` and `proxy` binaries themselves, started as processes: `echo serve --tcp
-//! 127.0.0.1:0 --workers 2` serves many connections over its two listeners, `proxy --workers 2`
-//! carries them to it, and `--help` describes `--workers`.
+//! The server binaries themselves, started as processes: `echo serve --tcp 127.0.0.1:0
+//! --workers 2` serves many connections over its two listeners, `proxy --workers 2` carries them
+//! to it, `fileserver --workers 2` and `chat --workers 2` serve on two worker threads, every
+//! server defaults to every CPU, and `--help` describes `--workers`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -9,6 +10,8 @@ use std::time::Duration;
 
 const ECHO: &str = env!("CARGO_BIN_EXE_echo");
 const PROXY: &str = env!("CARGO_BIN_EXE_proxy");
+const FILESERVER: &str = env!("CARGO_BIN_EXE_fileserver");
+const CHAT: &str = env!("CARGO_BIN_EXE_chat");
 
 /// Kills the server when the test ends, also on a failed assertion.
 struct Server(Child);
@@ -73,10 +76,125 @@ fn two_workers_serve_every_connection() {
 }
 
 #[test]
-fn one_worker_is_the_default() {
-    let (_server, addr, line) = start(&[]);
-    assert_eq!(line.trim_end(), format!("echo: serving TCP on {addr}"));
+fn every_cpu_is_the_default() {
+    let (server, addr, line) = start(&[]);
+    let cpus = ebbtide_examples::cli::default_workers();
+    if cpus == 1 {
+        assert_eq!(line.trim_end(), format!("echo: serving TCP on {addr}"));
+    } else {
+        assert!(line.contains(&format!("{cpus} workers")), "{line:?}");
+    }
+    assert_eq!(worker_threads(&server), cpus - 1);
     echo_many(addr, 16);
+}
+
+/// How many `ebbtide-worker-<i>` threads the server runs (workers 1..n; worker 0 is its main
+/// thread). Linux only (it reads `/proc`); elsewhere it trusts the banner and says `n - 1`.
+fn worker_threads(server: &Server) -> usize {
+    let tasks = std::path::PathBuf::from(format!("/proc/{}/task", server.0.id()));
+    let Ok(entries) = std::fs::read_dir(&tasks) else {
+        return ebbtide_examples::cli::default_workers() - 1;
+    };
+    entries
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("ebbtide-worker-"))
+        .count()
+}
+
+#[test]
+fn a_file_server_on_two_workers_serves_every_connection() {
+    let dir = std::env::temp_dir().join(format!("ebbtide-fileserver-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), b"hello, workers\n").unwrap();
+    let mut child = Command::new(FILESERVER)
+        .arg(&dir)
+        .args(["--addr", "127.0.0.1:0", "--workers", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the fileserver binary");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr: SocketAddr = line
+        .trim_end()
+        .rsplit_once("http://")
+        .map(|(_, addr)| addr)
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    if cfg!(target_os = "linux") {
+        assert_eq!(worker_threads(&server), 1);
+    }
+    // Enough connections that the kernel's hash puts some on each listener (all 48 on one
+    // would be 2 in 2^48); each gets its file and a close.
+    for _ in 0..48 {
+        let mut client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        client
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        client.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response:?}");
+        assert!(response.ends_with("hello, workers\n"), "{response:?}");
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(FILESERVER).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--workers N"));
+    let bad = Command::new(FILESERVER)
+        .args(["--workers", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_chat_on_two_workers_relays_between_its_clients() {
+    let mut child = Command::new(CHAT)
+        .args(["--addr", "127.0.0.1:0", "--workers", "2"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the chat binary");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let _server = Server(child);
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("(2 workers)"), "{line:?}");
+    let addr: SocketAddr = line
+        .strip_prefix("chat: listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    // Two clients, each waiting for its welcome (`*** welcome, you are NAME`).
+    let join = || {
+        let client = TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut reader = BufReader::new(client.try_clone().unwrap());
+        let mut welcome = String::new();
+        reader.read_line(&mut welcome).unwrap();
+        assert!(welcome.starts_with("*** welcome"), "{welcome:?}");
+        (client, reader)
+    };
+    let (mut first, _first_reader) = join();
+    let (_second, mut second_reader) = join();
+    first.write_all(b"hello over there\n").unwrap();
+    let mut heard = String::new();
+    while !heard.contains("hello over there") {
+        heard.clear();
+        assert!(
+            second_reader.read_line(&mut heard).unwrap() > 0,
+            "chat closed"
+        );
+    }
 }
 
 #[test]

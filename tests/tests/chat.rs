@@ -315,3 +315,73 @@ fn a_client_that_falls_behind_is_told_how_many_messages_it_missed() {
         .expect("over 120 s");
     });
 }
+
+#[test]
+fn clients_on_two_workers_share_one_room_and_never_share_an_id() {
+    // Two servers of one room, one on each worker, on listeners of their own (so which worker a
+    // client lands on is chosen here, not by the kernel's hash), as `chat --workers 2` runs it.
+    const CLIENTS: usize = 6;
+    let runtime = Runtime::builder()
+        .task_slots([256, 128, 128, 64])
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let handle = runtime.handle();
+    runtime.block_on(async {
+        timeout(LIMIT, async {
+            let room = chat::new_room();
+            let on_zero = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let zero = on_zero.local_addr().unwrap();
+            ebbtide_std::spawn(chat::run(on_zero, room, Config::new(zero))).unwrap();
+            let one = handle
+                .spawn_on(1, async move {
+                    let on_one = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let one = on_one.local_addr().unwrap();
+                    ebbtide_std::spawn(chat::run(on_one, room, Config::new(one))).unwrap();
+                    one
+                })
+                .unwrap()
+                .await
+                .unwrap();
+
+            // Alternating workers, each newcomer seen joining by everyone before it.
+            let mut clients: Vec<Client> = Vec::new();
+            for i in 0..CLIENTS {
+                let newcomer = Client::join(if i % 2 == 0 { zero } else { one }).await;
+                for client in &mut clients {
+                    let skipped = client.until(&format!("*** {} joined", newcomer.name)).await;
+                    assert!(skipped.is_empty(), "unexpected lines {skipped:?}");
+                }
+                clients.push(newcomer);
+            }
+            let mut names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), CLIENTS, "two clients got one name");
+
+            // Everyone speaks once; everyone hears the others, never themselves.
+            for client in &mut clients {
+                let line = format!("hello from {}", client.name);
+                client.say(&line).await;
+            }
+            let all: Vec<String> = clients.iter().map(|c| c.name.clone()).collect();
+            for client in &mut clients {
+                let mut heard = Vec::new();
+                while heard.len() < CLIENTS - 1 {
+                    let line = client.line().await.expect("the chat ended early");
+                    let (from, text) = line.split_once(": ").expect("a chat line");
+                    assert_ne!(from, client.name, "a client hears its own line");
+                    assert_eq!(text, format!("hello from {from}"));
+                    heard.push(from.to_string());
+                }
+                heard.sort_unstable();
+                let mut others: Vec<String> =
+                    all.iter().filter(|n| **n != client.name).cloned().collect();
+                others.sort_unstable();
+                assert_eq!(heard, others, "{} missed someone", client.name);
+            }
+        })
+        .await
+        .expect("over 30 s");
+    });
+}

@@ -2,36 +2,60 @@
 //!
 //! ```text
 //! cargo run -p ebbtide-examples --bin chat -- --addr 127.0.0.1:7000
+//! cargo run -p ebbtide-examples --bin chat -- --addr 127.0.0.1:7000 --workers 2
 //! nc 127.0.0.1 7000
 //! ```
+//!
+//! With `--workers N` (every CPU by default) the runtime has N worker threads, each accepting on
+//! a `SO_REUSEPORT` listener of its own; the clients of every worker share the one room.
 
 use std::process::ExitCode;
 
 use ebbtide_examples::chat::{self, Config, Room, USAGE};
 use ebbtide_examples::cli;
-use ebbtide_std::net::TcpListener;
+use ebbtide_examples::serve::bind_on_workers;
+use ebbtide_std::Runtime;
 
 /// The one room of this server.
 static ROOM: Room = Room::new();
 
-// Each client's task holds a line buffer and a read buffer, so it takes a 4 KiB slot: 4,096
-// tasks give 256 of those (see `Builder::task_capacity`).
-#[ebbtide_std::main(task_capacity = 4096)]
-async fn main() -> ExitCode {
+/// Each client's task holds a line buffer and a read buffer, so it takes a 4 KiB slot; task
+/// memory grows past this first reservation when more clients come (see
+/// `Builder::task_capacity`).
+const TASK_CAPACITY: usize = 4096;
+
+fn main() -> ExitCode {
     let config = match Config::from_args(std::env::args().skip(1)) {
         Ok(config) => config,
         Err(stopped) => return cli::finish("chat", stopped, USAGE),
     };
-    let listener = match TcpListener::bind(config.addr).await {
-        Ok(listener) => listener,
+    let runtime = match Runtime::builder()
+        .task_capacity(TASK_CAPACITY)
+        .worker_threads(config.workers)
+        .build()
+    {
+        Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("chat: cannot listen on {}: {error}", config.addr);
+            eprintln!("chat: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    eprintln!(
-        "chat: listening on {}",
-        listener.local_addr().unwrap_or(config.addr)
-    );
-    match chat::run(listener, &ROOM, config).await {}
+    let handle = runtime.handle();
+    runtime.block_on(async {
+        let serve = move |listener| chat::run(listener, &ROOM, config);
+        let listener = match bind_on_workers(&handle, config.workers, config.addr, serve).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("chat: cannot listen on {}: {error}", config.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        eprintln!(
+            "chat: listening on {} ({} worker{})",
+            listener.local_addr().unwrap_or(config.addr),
+            config.workers,
+            if config.workers == 1 { "" } else { "s" }
+        );
+        match chat::run(listener, &ROOM, config).await {}
+    })
 }

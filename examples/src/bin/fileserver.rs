@@ -1,11 +1,12 @@
 //! A static file server over HTTP/1.1: ebbtide's main demo.
 //!
 //! ```text
-//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT]
+//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N]
 //! ```
 //!
 //! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
-//! per connection on one thread. The protocol, the path checks and the limits are in the
+//! per connection, on N worker threads (every CPU by default), each accepting on a
+//! `SO_REUSEPORT` listener of its own. The protocol, the path checks and the limits are in the
 //! library's [`http`](ebbtide_examples::http) module; this file only reads the command line.
 
 use std::net::SocketAddr;
@@ -13,10 +14,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ebbtide_examples::http::{serve, Config, Shutdown};
-use ebbtide_std::net::TcpListener;
+use ebbtide_examples::serve::bind_on_workers;
+use ebbtide_std::Runtime;
 
 const USAGE: &str = "\
-Usage: fileserver [DIR] [--addr HOST:PORT]
+Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N]
 
 Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
 
@@ -25,6 +27,9 @@ Arguments:
 
 Options:
   --addr HOST:PORT    the address to listen on (default: 127.0.0.1:8080)
+  --workers N         serve on N worker threads (default: every CPU), each with a
+                      listener of its own on the address (SO_REUSEPORT): the
+                      kernel spreads connections over them
   -h, --help          print this help
 ";
 
@@ -32,6 +37,7 @@ Options:
 struct Args {
     dir: PathBuf,
     addr: SocketAddr,
+    workers: usize,
 }
 
 /// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
@@ -39,6 +45,7 @@ struct Args {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, bool)> {
     let mut dir = None;
     let mut addr = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let mut workers = ebbtide_examples::cli::default_workers();
     while let Some(arg) = args.next() {
         let addr_text = if arg == "--addr" {
             Some(
@@ -52,6 +59,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
             addr = text
                 .parse()
                 .map_err(|e| (format!("bad --addr {text:?}: {e}"), true))?;
+        } else if arg == "--workers" {
+            let text = args
+                .next()
+                .ok_or(("--workers needs a number".to_owned(), true))?;
+            workers = match text.parse::<usize>() {
+                Ok(n) if n >= 1 => n,
+                _ => return Err((format!("--workers {text}: not a whole number from 1"), true)),
+            };
         } else if arg == "-h" || arg == "--help" {
             return Err((USAGE.to_owned(), false));
         } else if arg.starts_with('-') {
@@ -65,14 +80,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     Ok(Args {
         dir: dir.unwrap_or_else(|| PathBuf::from(".")),
         addr,
+        workers,
     })
 }
 
-// Task slots are reserved up front, per size class; a connection's task takes a 1 or 4 KiB slot
-// (see `http::connection`), and 16,384 gives 1,024 of the 4 KiB class (16 MiB in all). A
-// connection that finds its class full is closed.
-#[ebbtide_std::main(task_capacity = 16384)]
-async fn main() -> ExitCode {
+// Task slots are reserved up front, per worker and size class; a connection's task takes a 1 or
+// 4 KiB slot (see `http::connection`), and 16,384 gives 1,024 of the 4 KiB class (16 MiB in all)
+// before task memory grows.
+const TASK_CAPACITY: usize = 16384;
+
+fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
         Err((message, false)) => {
@@ -91,20 +108,39 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let listener = match TcpListener::bind(args.addr).await {
-        Ok(listener) => listener,
+    let runtime = match Runtime::builder()
+        .task_capacity(TASK_CAPACITY)
+        .worker_threads(args.workers)
+        .build()
+    {
+        Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("fileserver: cannot listen on {}: {error}", args.addr);
+            eprintln!("fileserver: cannot start the runtime: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let addr = listener.local_addr().unwrap_or(args.addr);
-    println!("serving {} on http://{addr}", config.root().display());
-    match serve(listener, config, Shutdown::new()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("fileserver: {error}");
-            ExitCode::FAILURE
+    let handle = runtime.handle();
+    let shutdown = Shutdown::new();
+    runtime.block_on(async {
+        let on_each = {
+            let (config, shutdown) = (config.clone(), shutdown.clone());
+            move |listener| serve(listener, config.clone(), shutdown.clone())
+        };
+        let listener = match bind_on_workers(&handle, args.workers, args.addr, on_each).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("fileserver: cannot listen on {}: {error}", args.addr);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(args.addr);
+        println!("serving {} on http://{addr}", config.root().display());
+        match serve(listener, config, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("fileserver: {error}");
+                ExitCode::FAILURE
+            }
         }
-    }
+    })
 }
