@@ -6,7 +6,7 @@
 //!
 //! | lock | safe between | cost | use it when |
 //! |---|---|---|---|
-//! | [`CriticalSectionRawMutex`] (default) | threads **and** interrupt handlers | a `critical-section` acquire | you do not know, or an interrupt handler sends |
+//! | [`CriticalSectionRawMutex`] (default) | threads **and** interrupt handlers | a `critical-section` acquire (with the `std` feature: a lock per value) | you do not know, or an interrupt handler sends |
 //! | [`SpinRawMutex`] | threads (not interrupts on the same core) | one compare-and-swap | several threads, no interrupt handlers |
 //! | [`LocalRawMutex`] | nothing: the primitive is `!Sync` | free | every user runs on one executor |
 //!
@@ -67,20 +67,40 @@ pub unsafe trait RawMutex {
 /// Mutual exclusion through the `critical-section` crate: safe against threads and interrupts.
 ///
 /// On a single-core microcontroller this masks interrupts for the few instructions the closure
-/// takes; on std it is the `critical-section` crate's global lock (enable its `std` feature, as
-/// the ebbtide drivers do). This is the default lock of every primitive.
+/// takes. This is the default lock of every primitive.
+///
+/// With ebbtide-core's `std` feature (which the ebbtide drivers turn on), each value is a lock of
+/// its own instead: one word, taken with a compare-and-swap, that lets its holding thread in
+/// again (so it nests as a critical section does). The `critical-section` crate's std implementation is one lock for the
+/// whole process, which every primitive of every worker would share: with two workers each using
+/// a `Notify` of its own, an operation cost 10 to 19 times what it costs on one (`cargo run
+/// --release -p ebbtide-bench --bin mt_costs`, the `private Notify` lines). On std no interrupt
+/// handler can reach a primitive, so nothing is lost; what changes is that two primitives no
+/// longer share one lock: user code that runs under one primitive's lock (the closure of
+/// `Watch::send_modify`, say) and waits on another's, while a second thread does the reverse,
+/// deadlocks, as it would with Tokio's per-channel locks.
 #[derive(Debug)]
 pub struct CriticalSectionRawMutex {
     #[cfg(loom)]
     spin: SpinRawMutex,
+    #[cfg(all(feature = "std", not(loom)))]
+    own: OwnLock,
     _private: (),
 }
 
 // SAFETY: `critical_section::with` excludes every other critical section, on every thread and
-// interrupt, for the duration of the closure. Under loom, a spin lock that loom can model.
+// interrupt, for the duration of the closure. With `std`, `OwnLock` excludes every other thread:
+// its word goes from 0 to a thread's mark only by a compare-and-swap (Acquire) and back to 0 only
+// when that thread's outer closure ends (Release); a nested call on the holding thread is the
+// nesting the trait allows. Under loom, a spin lock that loom can model.
 unsafe impl RawMutex for CriticalSectionRawMutex {
     #[cfg(not(loom))]
-    const INIT: Self = CriticalSectionRawMutex { _private: () };
+    #[allow(clippy::declare_interior_mutable_const)]
+    const INIT: Self = CriticalSectionRawMutex {
+        #[cfg(feature = "std")]
+        own: OwnLock::INIT,
+        _private: (),
+    };
 
     #[cfg(loom)]
     fn init() -> Self {
@@ -96,11 +116,92 @@ unsafe impl RawMutex for CriticalSectionRawMutex {
         {
             self.spin.lock(f)
         }
-        #[cfg(not(loom))]
+        #[cfg(all(feature = "std", not(loom)))]
+        {
+            self.own.lock(f)
+        }
+        #[cfg(all(not(feature = "std"), not(loom)))]
         {
             critical_section::with(|_| f())
         }
     }
+}
+
+/// A lock per value for [`CriticalSectionRawMutex`] on std: one word that holds the identity of
+/// the thread holding the lock (0: free). Taking it free is one compare-and-swap; the holder's
+/// nested `lock` sees its own mark and runs its closure at once (as a nested critical section
+/// does) instead of deadlocking. A thread that finds the lock taken spins briefly, then yields
+/// its core, then sleeps in short naps: the primitives hold it for a few dozen instructions,
+/// so waiting long only happens when the holder was descheduled.
+#[cfg(all(feature = "std", not(loom)))]
+#[derive(Debug)]
+struct OwnLock {
+    /// The holding thread's [`thread_mark`], or 0.
+    holder: core::sync::atomic::AtomicUsize,
+}
+
+#[cfg(all(feature = "std", not(loom)))]
+impl OwnLock {
+    #[allow(clippy::declare_interior_mutable_const)]
+    const INIT: OwnLock = OwnLock {
+        holder: core::sync::atomic::AtomicUsize::new(0),
+    };
+
+    #[inline]
+    fn lock<R>(&self, f: impl FnOnce() -> R) -> R {
+        use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+        let me = thread_mark();
+        match self.holder.compare_exchange(0, me, Acquire, Relaxed) {
+            Ok(_) => {}
+            // Only this thread ever stores `me`, and it clears it when its outer call ends:
+            // seeing `me` means this call is nested in one that holds the lock.
+            Err(holder) if holder == me => return f(),
+            Err(_) => self.lock_contended(me),
+        }
+        /// Frees the lock when the closure returns or unwinds.
+        struct Unlock<'a>(&'a core::sync::atomic::AtomicUsize);
+        impl Drop for Unlock<'_> {
+            fn drop(&mut self) {
+                self.0.store(0, Release);
+            }
+        }
+        let _unlock = Unlock(&self.holder);
+        f()
+    }
+
+    /// Waits until the lock is free and takes it for `me`.
+    #[cold]
+    fn lock_contended(&self, me: usize) {
+        use core::sync::atomic::Ordering::{Acquire, Relaxed};
+        let mut attempts = 0u32;
+        loop {
+            if self.holder.load(Relaxed) == 0
+                && self
+                    .holder
+                    .compare_exchange(0, me, Acquire, Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            attempts = attempts.saturating_add(1);
+            match attempts {
+                0..=64 => core::hint::spin_loop(),
+                65..=128 => std::thread::yield_now(),
+                _ => std::thread::sleep(core::time::Duration::from_micros(20)),
+            }
+        }
+    }
+}
+
+/// A number that identifies the calling thread among the live ones, never 0: the address of a
+/// thread-local byte (it has no destructor, so it is readable even while the thread exits).
+#[cfg(all(feature = "std", not(loom)))]
+#[inline]
+fn thread_mark() -> usize {
+    std::thread_local! {
+        static MARK: u8 = const { 0 };
+    }
+    MARK.with(|mark| core::ptr::from_ref(mark).addr())
 }
 
 /// A spin lock on one atomic flag: safe between threads, cheapest when threads rarely collide.

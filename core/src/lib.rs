@@ -48,6 +48,73 @@
 //! one); [`time::sleep`], [`time::timeout`] and [`time::interval`] build on it, and so does
 //! embassy-time's own `Timer`.
 //!
+//! # Several cores
+//!
+//! On a multi-core microcontroller (an RP2040, a dual-core STM32H7), run one [`Executor`] per
+//! core, each in its core's main loop, and hand each core the other's [`SendSpawner`]: a task on
+//! one core spawns `Send` tasks onto the other, and [`JoinHandle`]s, channels and wakers cross
+//! between the cores. A task runs on the executor it was spawned on, for its whole life (no
+//! stealing: each core's pools and queue are its own). Two things come from the board:
+//!
+//! - a `critical-section` implementation that is safe *across* cores (a hardware spinlock, as
+//!   `rp2040-hal` and `embassy-rp` provide). The single-core one of `cortex-m` is not: it only
+//!   masks interrupts on the core that takes it;
+//! - a wake hook ([`Executor::with_wake_hook`]) that rouses the other core from `wfe` when one
+//!   of its tasks is woken from here (`sev`, or a message through the inter-core FIFO).
+//!
+//! The same code builds for every target ebbtide-core supports, `thumbv6m-none-eabi`
+//! (Cortex-M0+, as the RP2040's cores) included. Here two threads stand in for the two cores:
+//!
+//! ```
+//! use ebbtide_core::sync::mpsc::Channel;
+//! use ebbtide_core::sync::Notify;
+//! use ebbtide_core::{Executor, SendSpawner, TaskPool};
+//!
+//! static CORE0: Executor = Executor::new();
+//! static CORE1: Executor = Executor::new();
+//! static TASKS0: TaskPool<4> = TaskPool::new();
+//! static TASKS1: TaskPool<4> = TaskPool::new();
+//! /// Readings from the sensor task on core 1 to the task on core 0.
+//! static READINGS: Channel<u32, 4> = Channel::new();
+//! /// Tells core 1's main loop to return (a real core's loop runs forever).
+//! static STOP: Notify = Notify::new();
+//!
+//! // Core 1: hands its spawner to core 0, then runs its executor.
+//! let (give, take) = std::sync::mpsc::channel::<SendSpawner>();
+//! let core1 = std::thread::spawn(move || {
+//!     let runner = CORE1.runner().unwrap();
+//!     give.send(runner.spawner().make_send()).unwrap();
+//!     // A busy loop here; on a board, `wfe` until the wake hook's `sev`.
+//!     runner.run_until(STOP.notified(), || std::hint::spin_loop());
+//! });
+//!
+//! // Core 0: spawns the sensor task onto core 1, sums its readings, joins it.
+//! let core1_spawner = take.recv().unwrap();
+//! let runner = CORE0.runner().unwrap();
+//! let main = runner
+//!     .spawner()
+//!     .spawn(&TASKS0, async move {
+//!         let (tx, mut rx) = READINGS.split();
+//!         let sensor = core1_spawner
+//!             .spawn(&TASKS1, async move {
+//!                 for reading in [20, 21, 22, 23] {
+//!                     tx.send(reading).await.unwrap();
+//!                 }
+//!                 "sensor done"
+//!             })
+//!             .unwrap();
+//!         let mut sum = 0;
+//!         while let Some(reading) = rx.recv().await {
+//!             sum += reading; // `None` once the sensor task dropped its sender
+//!         }
+//!         (sum, sensor.await.unwrap())
+//!     })
+//!     .unwrap();
+//! assert_eq!(runner.run_until(main, || std::hint::spin_loop()), Ok((86, "sensor done")));
+//! STOP.notify_one();
+//! core1.join().unwrap();
+//! ```
+//!
 //! # Crate layout
 //!
 //! - [`Executor`], [`Runner`], [`Spawner`], [`SendSpawner`], [`TaskPool`], [`JoinHandle`]: tasks.

@@ -23,7 +23,7 @@
 //! | [Paused clock](#paused-clock) | `pause`, `advance`, `resume`, `start_paused` on a `current_thread` runtime | The same, per runtime; auto-advance waits for running blocking jobs; timers set before `pause` keep real-time deadlines | ebbtide's clock is the program's time driver, so the paused clock is kept beside it, on the runtime's thread |
 //! | [Outside a runtime](#outside-a-runtime) | A timer or IO object outside a runtime panics | A timer panics when no runtime is alive; while one is, that runtime fires it (for futures polled by other executors) | Lets ebbtide futures run under other executors in the same process |
 //! | [Runtime and Handle](#runtime-and-handle) | `Runtime` is `Send + Sync`; `Handle::block_on` | `Runtime` is `Send`, not `Sync`; once it has spawned `!Send` tasks it stays on that thread (a `block_on` elsewhere panics, a drop elsewhere leaks its tasks rather than dropping them there); [`Handle::block_on`](crate::Handle::block_on) as in Tokio's `current_thread` | `spawn_local` tasks must stay on their thread |
-//! | [Locks](#locks) | `Mutex`, `Semaphore`, `Notify` lock with their own atomics and a parking lot | Default to a [`critical-section`](https://docs.rs/critical-section) lock: on std one process-wide lock, held for a few instructions (never across an `.await`, never while user code runs); a type parameter picks another | The same primitives run on bare metal; the owned channels use a `std::sync::Mutex` each |
+//! | [Locks](#locks) | `Mutex`, `Semaphore`, `Notify` lock with their own atomics and a parking lot | Default to `CriticalSectionRawMutex`: on bare metal a [`critical-section`](https://docs.rs/critical-section), on std one atomic word per primitive, held for a few instructions (never across an `.await`, never while user code runs); a type parameter picks another | The same primitives run on bare metal; the owned channels use a `std::sync::Mutex` each |
 //! | [IO traits](#io-traits) | `AsyncRead::poll_read` fills a `ReadBuf` | [`io::AsyncRead`](crate::io::AsyncRead) reads into `&mut [u8]` (futures-io's shape), with `AsyncReadExt`/`AsyncWriteExt` as in Tokio; `futures-io` feature for adapters | The same traits serve `no_std` drivers and embedded-io |
 //! | [TCP](#tcp) | `TcpStream::shutdown` is `AsyncWriteExt::shutdown` | Both: `AsyncWriteExt::shutdown`, and std's `shutdown(Shutdown::Write)` | A synchronous half-close is a system call; no need to await it |
 //! | [Listeners on several workers](#tcp) | One listener; work stealing moves the accepted connections' tasks between threads | A listener accepts on the worker that made it: bind one per worker with `SO_REUSEPORT` ([`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport), [`TcpSocket::set_reuseport`](crate::net::TcpSocket::set_reuseport)) and the kernel spreads connections over them | Thread-per-core: a connection stays on one worker's reactor and executor, with no hand-off between threads |
@@ -222,9 +222,11 @@
 //!
 //! [`sync::Mutex`](crate::sync::Mutex), [`sync::Semaphore`](crate::sync::Semaphore),
 //! [`sync::Notify`](crate::sync::Notify) and the `const` channels keep their waiters under a lock
-//! chosen by a type parameter, which defaults to `critical-section`'s (on std: one process-wide
-//! lock, held only for a few instructions at a time, never across an `.await` and never while
-//! user code such as a waker runs). The owned channels use one `std::sync::Mutex` each.
+//! chosen by a type parameter, which defaults to
+//! [`CriticalSectionRawMutex`](ebbtide_core::blocking_mutex::CriticalSectionRawMutex): a
+//! `critical-section` on bare metal, and on std a lock of each primitive's own (one atomic word),
+//! held only for a few instructions at a time, never across an `.await` and never while user code
+//! such as a waker runs. The owned channels use one `std::sync::Mutex` each.
 //!
 //! ```
 //! use ebbtide_std::sync::Mutex;

@@ -63,7 +63,13 @@ fn the_command_line_is_parsed() {
             .workers,
         3
     );
-    assert_eq!(args("serve --tcp 127.0.0.1:7000").unwrap().workers, 1);
+    // Serving TCP uses every CPU unless told otherwise; the other commands run on one worker.
+    assert_eq!(
+        args("serve --tcp 127.0.0.1:7000").unwrap().workers,
+        ebbtide_examples::cli::default_workers()
+    );
+    assert_eq!(args("serve --udp 127.0.0.1:7000").unwrap().workers, 1);
+    assert_eq!(args("client --tcp 127.0.0.1:7000").unwrap().workers, 1);
     assert!(args("serve --tcp 127.0.0.1:7000 --workers 0").is_err());
     assert!(args("serve --udp 127.0.0.1:7000 --workers 2").is_err());
     assert!(args("client --tcp 127.0.0.1:7000 --workers 2").is_err());

@@ -227,6 +227,13 @@ fn miri(ws: &Workspace) -> Result<(), String> {
                 &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
             )
             .args(core_raw.flat_map(|name| ["--test", name])),
+        // Core's default lock on std (a lock per value, `std` feature), over several seeds,
+        // and the re-entrancy checks on top of it.
+        Cmd::cargo("+nightly miri test -p ebbtide-core --features std --test own_lock --test soundness_reentrancy")
+            .env(
+                "MIRIFLAGS",
+                &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
+            ),
         Cmd::cargo("+nightly miri test -p ebbtide-std")
             .env("MIRIFLAGS", MIRI_FLAGS)
             .args(std_tests.flat_map(|name| ["--test", name])),
