@@ -59,10 +59,10 @@ client  read lines from stdin, send each to the server (one datagram per line
 Options:
   --tcp HOST:PORT    use TCP at this address
   --udp HOST:PORT    use UDP at this address
-  --workers N        serve TCP on N worker threads (default: every CPU), each with a
-                     listener of its own on the address (SO_REUSEPORT): the
-                     kernel spreads connections over them, and each connection
-                     stays on the worker that accepted it
+  --workers N        serve on N worker threads (default: every CPU), each with a
+                     socket of its own on the address (SO_REUSEPORT): the
+                     kernel spreads TCP connections (or UDP peers) over them,
+                     and each connection stays on the worker that accepted it
   -h, --help         print this help
 ";
 
@@ -118,8 +118,8 @@ impl Command {
 pub struct Args {
     /// What to do.
     pub command: Command,
-    /// `--workers N` (`serve --tcp` only): the runtime's worker threads, each with a
-    /// `SO_REUSEPORT` listener on the address. Every CPU by default
+    /// `--workers N` (`serve` only): the runtime's worker threads, each with a `SO_REUSEPORT`
+    /// listener (or UDP socket) on the address. Every CPU by default
     /// ([`default_workers`](crate::cli::default_workers)); 1 for the other commands.
     pub workers: usize,
 }
@@ -130,7 +130,7 @@ impl Args {
     /// # Errors
     ///
     /// [`Parsed::Help`] for `--help`; [`Parsed::Error`] for a bad command line, a `--workers`
-    /// that is not a whole number from 1, or one given to `client` or `serve --udp`.
+    /// that is not a whole number from 1, or one given to `client`.
     ///
     /// # Examples
     ///
@@ -174,10 +174,8 @@ impl Args {
         }
         let (transport, addr) =
             chosen.ok_or_else(|| Parsed::Error("--tcp ADDR or --udp ADDR is required".into()))?;
-        if workers.is_some() && !(serve && transport == Transport::Tcp) {
-            return Err(Parsed::Error(
-                "--workers applies to `serve --tcp` only".into(),
-            ));
+        if workers.is_some() && !serve {
+            return Err(Parsed::Error("--workers applies to `serve` only".into()));
         }
         let command = if serve {
             Command::Serve(transport, addr)
@@ -186,7 +184,7 @@ impl Args {
         };
         Ok(Args {
             command,
-            workers: workers.unwrap_or(if serve && transport == Transport::Tcp {
+            workers: workers.unwrap_or(if serve {
                 crate::cli::default_workers()
             } else {
                 1

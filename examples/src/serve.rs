@@ -33,7 +33,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use ebbtide_std::net::{TcpListener, TcpStream};
+use ebbtide_std::net::{TcpListener, TcpStream, UdpSocket};
 use ebbtide_std::time::{sleep, Duration};
 use ebbtide_std::Handle;
 
@@ -134,6 +134,69 @@ where
             .spawn_on(worker, async move {
                 let listener = TcpListener::bind_reuseport(addr).await?;
                 ebbtide_std::spawn(serve(listener)).map_err(io::Error::other)?;
+                Ok::<(), io::Error>(())
+            })
+            .map_err(io::Error::other)?;
+        bound
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))??;
+    }
+    Ok(first)
+}
+
+/// [`bind_on_workers`] for UDP: binds a socket on each of `workers` workers of `handle`'s
+/// runtime, all on one address with `SO_REUSEPORT` ([`UdpSocket::bind_reuseport`]), spawns
+/// `serve(socket)` on workers 1..n, and returns worker 0's socket for the caller to serve. On
+/// Linux the kernel spreads datagrams over the sockets by a hash of their addresses, so each
+/// peer is served by one worker. With one worker this is [`UdpSocket::bind`].
+///
+/// # Errors
+///
+/// A socket that could not be bound, or a worker that refused the task.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::echo_service::serve_udp;
+/// use ebbtide_examples::serve::bind_udp_on_workers;
+/// use ebbtide_std::net::UdpSocket;
+///
+/// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+/// let handle = runtime.handle();
+/// runtime.block_on(async {
+///     let addr = "127.0.0.1:0".parse().unwrap();
+///     let socket = bind_udp_on_workers(&handle, 2, addr, serve_udp).await.unwrap();
+///     let addr = socket.local_addr().unwrap();
+///     ebbtide_std::spawn(serve_udp(socket)).unwrap();
+///     let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+///     client.send_to(b"ping", addr).await.unwrap();
+///     let mut buf = [0u8; 4];
+///     let (n, from) = client.recv_from(&mut buf).await.unwrap();
+///     assert_eq!((&buf[..n], from), (&b"ping"[..], addr));
+/// });
+/// ```
+pub async fn bind_udp_on_workers<F, Fut>(
+    handle: &Handle,
+    workers: usize,
+    addr: SocketAddr,
+    serve: F,
+) -> io::Result<UdpSocket>
+where
+    F: Fn(UdpSocket) -> Fut + Clone + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    if workers <= 1 {
+        return UdpSocket::bind(addr).await;
+    }
+    let first = UdpSocket::bind_reuseport(addr).await?;
+    let addr = first.local_addr()?;
+    for worker in 1..workers {
+        let serve = serve.clone();
+        let bound = handle
+            .spawn_on(worker, async move {
+                let socket = UdpSocket::bind_reuseport(addr).await?;
+                ebbtide_std::spawn(serve(socket)).map_err(io::Error::other)?;
                 Ok::<(), io::Error>(())
             })
             .map_err(io::Error::other)?;

@@ -205,7 +205,6 @@ fn help_describes_workers_and_bad_values_are_refused() {
     for bad in [
         &["serve", "--tcp", "127.0.0.1:0", "--workers", "0"][..],
         &["serve", "--tcp", "127.0.0.1:0", "--workers", "many"],
-        &["serve", "--udp", "127.0.0.1:0", "--workers", "2"],
         &["client", "--tcp", "127.0.0.1:1", "--workers", "2"],
     ] {
         let output = Command::new(ECHO).args(bad).output().unwrap();
@@ -237,4 +236,38 @@ fn a_proxy_on_two_workers_carries_every_connection() {
     echo_many(addr, 32);
     let help = Command::new(PROXY).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--workers N"));
+}
+
+#[test]
+fn udp_on_two_workers_echoes_every_peer_from_the_shared_address() {
+    let mut child = Command::new(ECHO)
+        .args(["serve", "--udp", "127.0.0.1:0", "--workers", "2"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the echo binary");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let _server = Server(child);
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("(2 workers, a socket on each)"), "{line:?}");
+    let addr: SocketAddr = line
+        .strip_prefix("echo: serving UDP on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    // Peers on 32 ports: the kernel's hash sends some to each worker's socket, and every reply
+    // comes from the address the peer sent to.
+    for i in 0..32 {
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let message = format!("datagram {i}");
+        peer.send_to(message.as_bytes(), addr).unwrap();
+        let mut buf = [0u8; 64];
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], message.as_bytes());
+        assert_eq!(from, addr);
+    }
 }

@@ -68,10 +68,18 @@ fn the_command_line_is_parsed() {
         args("serve --tcp 127.0.0.1:7000").unwrap().workers,
         ebbtide_examples::cli::default_workers()
     );
-    assert_eq!(args("serve --udp 127.0.0.1:7000").unwrap().workers, 1);
+    assert_eq!(
+        args("serve --udp 127.0.0.1:7000").unwrap().workers,
+        ebbtide_examples::cli::default_workers()
+    );
+    assert_eq!(
+        args("serve --udp 127.0.0.1:7000 --workers 2")
+            .unwrap()
+            .workers,
+        2
+    );
     assert_eq!(args("client --tcp 127.0.0.1:7000").unwrap().workers, 1);
     assert!(args("serve --tcp 127.0.0.1:7000 --workers 0").is_err());
-    assert!(args("serve --udp 127.0.0.1:7000 --workers 2").is_err());
     assert!(args("client --tcp 127.0.0.1:7000 --workers 2").is_err());
 }
 

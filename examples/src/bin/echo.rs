@@ -7,8 +7,10 @@
 //! cargo run -p ebbtide-examples --bin echo -- serve --tcp 127.0.0.1:7000 --workers 2
 //! ```
 //!
-//! With `--workers N` the runtime has N worker threads, and each accepts on a `SO_REUSEPORT`
-//! listener of its own ([`ebbtide_examples::serve::bind_on_workers`]).
+//! With `--workers N` (every CPU by default when serving) the runtime has N worker threads, and
+//! each accepts on a `SO_REUSEPORT` listener of its own
+//! ([`ebbtide_examples::serve::bind_on_workers`]), or, for UDP, receives on a `SO_REUSEPORT`
+//! socket of its own ([`ebbtide_examples::serve::bind_udp_on_workers`]).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -17,8 +19,7 @@ use ebbtide_examples::cli;
 use ebbtide_examples::echo_service::{
     serve_tcp, serve_udp, Args, Command, TcpClient, Transport, UdpClient, USAGE,
 };
-use ebbtide_examples::serve::bind_on_workers;
-use ebbtide_std::net::UdpSocket;
+use ebbtide_examples::serve::{bind_on_workers, bind_udp_on_workers};
 use ebbtide_std::time::Duration;
 use ebbtide_std::{Handle, Runtime};
 
@@ -63,8 +64,16 @@ async fn run(args: Args, handle: &Handle) -> std::io::Result<()> {
             match serve_tcp(listener).await {}
         }
         Command::Serve(Transport::Udp, addr) => {
-            let socket = UdpSocket::bind(addr).await?;
-            eprintln!("echo: serving UDP on {}", socket.local_addr()?);
+            let socket = bind_udp_on_workers(handle, args.workers, addr, serve_udp).await?;
+            let addr = socket.local_addr()?;
+            if args.workers > 1 {
+                eprintln!(
+                    "echo: serving UDP on {addr} ({} workers, a socket on each)",
+                    args.workers
+                );
+            } else {
+                eprintln!("echo: serving UDP on {addr}");
+            }
             match serve_udp(socket).await {}
         }
         Command::Client(Transport::Tcp, addr) => {

@@ -61,6 +61,54 @@ impl UdpSocket {
         UdpSocket::from_mio(socket)
     }
 
+    /// Binds a socket to `addr` as [`bind`](UdpSocket::bind) does, with `SO_REUSEPORT` (and
+    /// `SO_REUSEADDR`) set: every worker of a runtime can then bind a socket of its own to the
+    /// same address. On Linux the kernel spreads incoming datagrams over the sockets by a hash of
+    /// their source and destination, so each peer's datagrams go to one worker, and a server
+    /// answers from the socket that received (the reply leaves from the shared address). On
+    /// macOS and the BSDs the sockets share the address but one of them receives everything.
+    ///
+    /// With port 0 the OS picks a free port, a different one for each call: bind the first
+    /// socket, read its [`local_addr`](UdpSocket::local_addr), and bind the others to that exact
+    /// address.
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](UdpSocket::bind); also `AddrInUse` when a socket without `SO_REUSEPORT`
+    /// (or of another user) holds the address, and `Unsupported` on an OS without the option.
+    ///
+    /// # Cancel safety
+    ///
+    /// Binding completes in its first poll; dropping the future before that binds nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::UdpSocket;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let first = UdpSocket::bind_reuseport("127.0.0.1:0").await.unwrap();
+    ///     let addr = first.local_addr().unwrap();
+    ///     let second = UdpSocket::bind_reuseport(addr).await.unwrap();
+    ///     assert_eq!(second.local_addr().unwrap(), addr);
+    /// });
+    /// ```
+    pub async fn bind_reuseport(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        let socket = crate::net::each_addr(addr, |addr| {
+            let socket = socket2::Socket::new(
+                socket2::Domain::for_address(addr),
+                socket2::Type::DGRAM,
+                Some(socket2::Protocol::UDP),
+            )?;
+            socket.set_reuse_address(true)?;
+            crate::sys::socket::set_reuseport(&socket, true)?;
+            socket.set_nonblocking(true)?;
+            socket.bind(&addr.into())?;
+            Ok(mio::net::UdpSocket::from_std(socket.into()))
+        })?;
+        UdpSocket::from_mio(socket)
+    }
+
     fn from_mio(socket: mio::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
             io: PollEvented::new(socket, Interest::READABLE | Interest::WRITABLE)?,
