@@ -5,13 +5,17 @@ warm-up) against HOST:PORT, then prints requests/s and the server's CPU per requ
 of PID from /proc/PID/stat, and per thread). Linux only. Run one client process: the server's CPU
 is divided by this process's requests. See tools/echo_workers.sh.
 
-usage: echo_load.py HOST:PORT PID [CONNS] [SECS]"""
+With MODE `churn` (fifth argument) each request is a connection of its own instead: connect,
+one 64-byte round trip, close (CONNS is unused): what accepting costs the server.
+
+usage: echo_load.py HOST:PORT PID [CONNS] [SECS] [MODE]"""
 import os, selectors, socket, sys, time
 
 host, port = sys.argv[1].rsplit(":", 1)
 pid = int(sys.argv[2])
 conns = int(sys.argv[3]) if len(sys.argv) > 3 else 64
 secs = float(sys.argv[4]) if len(sys.argv) > 4 else 5
+mode = sys.argv[5] if len(sys.argv) > 5 else "pingpong"
 msg = b"x" * 64
 tick = os.sysconf("SC_CLK_TCK")
 
@@ -27,6 +31,35 @@ def threads():
 def cpu():
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / tick
+
+def churn(duration):
+    done = 0
+    end = time.monotonic() + duration
+    while time.monotonic() < end:
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(msg)
+            s.shutdown(socket.SHUT_WR)
+            got = 0
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                got += len(data)
+            if got != len(msg):
+                raise SystemExit(f"echoed {got} bytes of {len(msg)}")
+        done += 1
+    return done
+
+if mode == "churn":
+    churn(0.5)
+    h0 = threads()
+    c0, t0 = cpu(), time.monotonic()
+    n = churn(secs)
+    c1, t1 = cpu(), time.monotonic()
+    h1 = threads()
+    per = " ".join(f"{k}={h1[k]-h0.get(k,0):.2f}s" for k in sorted(h1) if h1[k]-h0.get(k,0) > 0)
+    print(f"churn connections={n} cps={n/(t1-t0):.0f} server_cpu_s={c1-c0:.2f} cpu_us_per_conn={(c1-c0)/n*1e6:.2f} threads: {per}")
+    raise SystemExit(0)
 
 sel = selectors.DefaultSelector()
 socks = []

@@ -5,7 +5,9 @@
 #   cargo build --release -p ebbtide-examples --bin echo
 #   tools/echo_workers.sh [WORKERS...]        (default: 1 2 1 2)
 #
-# Environment: CONNS (64), SECS (5).
+# A WORKERS word may end in `h` (`2h`): that many workers behind one listener that hands
+# connections off (`--hand-off`) instead of a listener per worker.
+# Environment: CONNS (64), SECS (5), MODE (pingpong, or churn: a connection per request).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/target/release/echo
@@ -13,7 +15,12 @@ ERR=$(mktemp)
 trap 'rm -f "$ERR"' EXIT
 [ $# -gt 0 ] || set -- 1 2 1 2
 for W in "$@"; do
-    "$BIN" serve --tcp 127.0.0.1:0 --workers "$W" 2>"$ERR" &
+    case $W in
+        *h) HAND_OFF=--hand-off ;;
+        *) HAND_OFF= ;;
+    esac
+    # shellcheck disable=SC2086 # HAND_OFF is one word or none
+    "$BIN" serve --tcp 127.0.0.1:0 --workers "${W%h}" $HAND_OFF 2>"$ERR" &
     PID=$!
     ADDR=
     while [ -z "$ADDR" ]; do
@@ -21,7 +28,7 @@ for W in "$@"; do
         ADDR=$(sed -n 's/^echo: serving TCP on \([^ ]*\).*/\1/p' "$ERR")
     done
     printf 'workers=%s ' "$W"
-    python3 "$ROOT/tools/echo_load.py" "$ADDR" "$PID" "${CONNS:-64}" "${SECS:-5}"
+    python3 "$ROOT/tools/echo_load.py" "$ADDR" "$PID" "${CONNS:-64}" "${SECS:-5}" "${MODE:-pingpong}"
     kill "$PID"
     wait "$PID" 2>/dev/null || true
 done

@@ -48,7 +48,7 @@ use crate::serve::{accept_loop, MAX_BACKOFF, MIN_BACKOFF};
 
 /// The echo program's `--help`.
 pub const USAGE: &str = "\
-Usage: echo serve (--tcp | --udp) HOST:PORT [--workers N]
+Usage: echo serve (--tcp | --udp) HOST:PORT [--workers N] [--hand-off]
        echo client (--tcp | --udp) HOST:PORT
 
 serve   echo every byte of every TCP connection back (a task per connection),
@@ -63,6 +63,8 @@ Options:
                      socket of its own on the address (SO_REUSEPORT): the
                      kernel spreads TCP connections (or UDP peers) over them,
                      and each connection stays on the worker that accepted it
+  --hand-off         (TCP) accept on one listener and hand each connection to
+                     the workers in turn, instead of a listener per worker
   -h, --help         print this help
 ";
 
@@ -122,6 +124,10 @@ pub struct Args {
     /// listener (or UDP socket) on the address. Every CPU by default
     /// ([`default_workers`](crate::cli::default_workers)); 1 for the other commands.
     pub workers: usize,
+    /// `--hand-off` (`serve --tcp` only): one listener on worker 0, whose accept loop hands
+    /// each connection to the workers in turn ([`crate::serve::hand_off_loop`]), instead of a
+    /// listener per worker. There to measure the two against each other.
+    pub hand_off: bool,
 }
 
 impl Args {
@@ -157,9 +163,14 @@ impl Args {
         };
         let mut chosen = None;
         let mut workers = None;
+        let mut hand_off = false;
         while let Some(flag) = flags.next_flag()? {
             if flag == "--workers" {
                 workers = Some(flags.count(&flag)?);
+                continue;
+            }
+            if flag == "--hand-off" {
+                hand_off = true;
                 continue;
             }
             let transport = match flag.as_str() {
@@ -177,6 +188,11 @@ impl Args {
         if workers.is_some() && !serve {
             return Err(Parsed::Error("--workers applies to `serve` only".into()));
         }
+        if hand_off && !(serve && transport == Transport::Tcp) {
+            return Err(Parsed::Error(
+                "--hand-off applies to `serve --tcp` only".into(),
+            ));
+        }
         let command = if serve {
             Command::Serve(transport, addr)
         } else {
@@ -189,6 +205,7 @@ impl Args {
             } else {
                 1
             }),
+            hand_off,
         })
     }
 }

@@ -81,6 +81,98 @@ where
     }
 }
 
+/// The other way to serve on several workers, kept to measure against [`bind_on_workers`]: one
+/// listener, one accept loop (on the calling worker), and each connection handed to the next
+/// of `workers` workers in turn. A connection bound for another worker leaves this worker's
+/// reactor ([`TcpStream::into_std`]) and is registered again on its new worker
+/// ([`TcpStream::from_std`], inside a task spawned there with [`Handle::spawn_on`]), so that its
+/// readiness is that worker's business: two `epoll_ctl` calls and a cross-worker spawn per
+/// connection, which the per-worker listeners of [`bind_on_workers`] do not pay. A connection
+/// that cannot be moved or spawned is closed and logged, and the loop goes on.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::echo_service::echo_connection;
+/// use ebbtide_examples::serve::hand_off_loop;
+/// use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+/// use ebbtide_std::net::{TcpListener, TcpStream};
+///
+/// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+/// let handle = runtime.handle();
+/// runtime.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     ebbtide_std::spawn(async move {
+///         hand_off_loop(&listener, &handle, 2, "echo", |stream, _peer| async move {
+///             let _ = echo_connection(stream).await;
+///         })
+///         .await
+///     })
+///     .unwrap();
+///     for _ in 0..4 {
+///         let mut client = TcpStream::connect(addr).await.unwrap();
+///         client.write_all(b"hi").await.unwrap();
+///         client.shutdown().await.unwrap();
+///         let mut echoed = Vec::new();
+///         client.read_to_end(&mut echoed).await.unwrap();
+///         assert_eq!(echoed, b"hi");
+///     }
+/// });
+/// ```
+pub async fn hand_off_loop<F, Fut>(
+    listener: &TcpListener,
+    handle: &Handle,
+    workers: usize,
+    name: &str,
+    handler: F,
+) -> Infallible
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let here = ebbtide_std::runtime::worker_index();
+    let mut next = 0;
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("{name}: accept failed ({error}); retrying in {backoff:?}");
+                sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        };
+        backoff = MIN_BACKOFF;
+        let worker = next % workers.max(1);
+        next += 1;
+        let spawned = if Some(worker) == here {
+            ebbtide_std::spawn(handler(stream, peer)).map(drop)
+        } else {
+            let moved = match stream.into_std() {
+                Ok(moved) => moved,
+                Err(error) => {
+                    eprintln!("{name}: cannot hand {peer} over: {error}");
+                    continue;
+                }
+            };
+            let handler = handler.clone();
+            handle
+                .spawn_on(worker, async move {
+                    match TcpStream::from_std(moved) {
+                        Ok(stream) => handler(stream, peer).await,
+                        Err(error) => eprintln!("{peer}: cannot register on its worker: {error}"),
+                    }
+                })
+                .map(drop)
+        };
+        if let Err(error) = spawned {
+            eprintln!("{name}: refusing {peer}: {error}");
+        }
+    }
+}
+
 /// Binds the listeners of a server on `workers` workers of `handle`'s runtime and returns
 /// worker 0's, for the caller (on worker 0, inside `Runtime::block_on`) to serve.
 ///

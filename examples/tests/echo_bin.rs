@@ -76,6 +76,13 @@ fn two_workers_serve_every_connection() {
 }
 
 #[test]
+fn one_listener_handing_off_to_two_workers_serves_every_connection() {
+    let (_server, addr, line) = start(&["--workers", "2", "--hand-off"]);
+    assert!(line.contains("one listener handing off"), "{line:?}");
+    echo_many(addr, 32);
+}
+
+#[test]
 fn every_cpu_is_the_default() {
     let (server, addr, line) = start(&[]);
     let cpus = ebbtide_examples::cli::default_workers();
@@ -206,6 +213,7 @@ fn help_describes_workers_and_bad_values_are_refused() {
         &["serve", "--tcp", "127.0.0.1:0", "--workers", "0"][..],
         &["serve", "--tcp", "127.0.0.1:0", "--workers", "many"],
         &["client", "--tcp", "127.0.0.1:1", "--workers", "2"],
+        &["serve", "--udp", "127.0.0.1:0", "--hand-off"],
     ] {
         let output = Command::new(ECHO).args(bad).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{bad:?}");

@@ -17,9 +17,10 @@ use std::process::ExitCode;
 
 use ebbtide_examples::cli;
 use ebbtide_examples::echo_service::{
-    serve_tcp, serve_udp, Args, Command, TcpClient, Transport, UdpClient, USAGE,
+    echo_connection, serve_tcp, serve_udp, Args, Command, TcpClient, Transport, UdpClient, USAGE,
 };
-use ebbtide_examples::serve::{bind_on_workers, bind_udp_on_workers};
+use ebbtide_examples::serve::{bind_on_workers, bind_udp_on_workers, hand_off_loop};
+use ebbtide_std::net::TcpListener;
 use ebbtide_std::time::Duration;
 use ebbtide_std::{Handle, Runtime};
 
@@ -50,6 +51,20 @@ fn main() -> ExitCode {
 
 async fn run(args: Args, handle: &Handle) -> std::io::Result<()> {
     match args.command {
+        Command::Serve(Transport::Tcp, addr) if args.hand_off => {
+            let listener = TcpListener::bind(addr).await?;
+            eprintln!(
+                "echo: serving TCP on {} ({} workers, one listener handing off)",
+                listener.local_addr()?,
+                args.workers
+            );
+            let echo = |stream, peer| async move {
+                if let Err(error) = echo_connection(stream).await {
+                    eprintln!("echo: {peer}: {error}");
+                }
+            };
+            match hand_off_loop(&listener, handle, args.workers, "echo", echo).await {}
+        }
         Command::Serve(Transport::Tcp, addr) => {
             let listener = bind_on_workers(handle, args.workers, addr, serve_tcp).await?;
             let addr = listener.local_addr()?;
