@@ -45,7 +45,7 @@
 //! | `event_capacity = N` | `.event_capacity(N)` on the runtime builder                   |
 //! | `io_capacity = N`    | `.io_capacity(N)` on the runtime builder                      |
 //! | `start_paused = B`   | `.start_paused(B)`: the clock starts paused (`time::pause`)   |
-//! | `worker_threads = N` | `.worker_threads(N)`: N workers, one thread each (default 1)  |
+//! | `worker_threads = N` | `.worker_threads(N)`: N workers, one thread each (default 1, or `EBBTIDE_WORKER_THREADS`) |
 //! | `crate = "path"`     | names the runtime crate through `path`, not `::ebbtide_std`   |
 //!
 //! `N` is any `usize` expression: a literal, a `const`, `4 * 16`. An argument left out keeps the

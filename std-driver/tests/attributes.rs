@@ -12,7 +12,8 @@ async fn a_test_runs_on_a_runtime() {
     assert_eq!(task.await.unwrap(), 5);
 }
 
-#[ebbtide_std::test(task_capacity = 8, io_capacity = 16)]
+// One worker: the capacities are per worker (and the suite may run with EBBTIDE_WORKER_THREADS).
+#[ebbtide_std::test(task_capacity = 8, io_capacity = 16, worker_threads = 1)]
 async fn settings_reach_the_builder() -> Result<(), String> {
     let metrics = ebbtide_std::Handle::current().metrics();
     assert_eq!(metrics.io_capacity(), 16);

@@ -90,13 +90,16 @@ fn four_kib_pending(drops: &'static AtomicUsize) -> impl std::future::Future<Out
     }
 }
 
-/// A default runtime (a small reservation under Miri, to keep it quick).
+/// A default runtime (a small reservation under Miri, to keep it quick), on one worker: these
+/// tests count one worker's memory (each worker has its own), also when the suite runs with
+/// `EBBTIDE_WORKER_THREADS` set.
 fn default_builder() -> Builder {
     if cfg!(miri) {
         Runtime::builder().task_slots([2, 2, 2, 2])
     } else {
         Runtime::builder()
     }
+    .worker_threads(1)
 }
 
 #[test]
@@ -152,6 +155,7 @@ fn a_default_runtime_grows_far_past_its_reservation() {
 fn task_limit_refuses_with_pool_full_naming_the_setting() {
     // The 4 KiB class: 4 slots reserved (task_capacity(16) / 4), at most 16 (task_limit(64) / 4).
     let runtime = Runtime::builder()
+        .worker_threads(1)
         .task_capacity(16)
         .task_limit(64)
         .build()
@@ -196,6 +200,7 @@ fn task_limit_refuses_with_pool_full_naming_the_setting() {
 #[test]
 fn fixed_task_memory_never_grows() {
     let runtime = Runtime::builder()
+        .worker_threads(1)
         .task_slots([4, 3, 2, 1])
         .fixed_task_memory()
         .build()

@@ -127,8 +127,15 @@ fn spawn_on_an_index_out_of_range_panics() {
 }
 
 #[test]
+fn the_default_worker_count_is_one_or_the_environments() {
+    let expected =
+        std::env::var(ebbtide_std::runtime::WORKER_THREADS_ENV).map_or(1, |n| n.parse().unwrap());
+    assert_eq!(Runtime::new().unwrap().handle().worker_count(), expected);
+}
+
+#[test]
 fn one_worker_is_the_runtime_of_before() {
-    let runtime = Runtime::new().unwrap();
+    let runtime = Runtime::builder().worker_threads(1).build().unwrap();
     let handle = runtime.handle();
     assert_eq!(handle.worker_count(), 1);
     assert_eq!(worker_index(), None);

@@ -85,6 +85,11 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // default run's, and do not use the feature.)
     Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
     Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
+    // The std suite again with every runtime of two workers unless a test says otherwise
+    // (`EBBTIDE_WORKER_THREADS`): the cross-worker paths under every test's traffic.
+    Cmd::cargo("test -p ebbtide-std --lib --tests")
+        .env("EBBTIDE_WORKER_THREADS", "2")
+        .run(ws)?;
     // Optimised, the runtime looks at the clock often enough to fire a timer within the first
     // microsecond of its deadline: the only build where a sleep that ended early would show.
     Cmd::cargo("test --release -p ebbtide-std --test timers_never_early").run(ws)
@@ -287,7 +292,9 @@ fn sanitizers(ws: &Workspace) -> Result<(), String> {
             "LSAN_OPTIONS",
             &format!("suppressions={}", suppressions.display()),
         ),
-        sanitized("thread", "target/tsan"),
+        // ThreadSanitizer over runtimes of two workers (`EBBTIDE_WORKER_THREADS`): every std
+        // test's traffic then crosses threads wherever it can.
+        sanitized("thread", "target/tsan").env("EBBTIDE_WORKER_THREADS", "2"),
     ];
     run_each(ws, &runs)
 }

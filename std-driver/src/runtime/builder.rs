@@ -52,13 +52,44 @@ impl Default for Builder {
     }
 }
 
+/// The environment variable that sets the default worker count of every [`Builder`] (as
+/// `TOKIO_WORKER_THREADS` does Tokio's): a whole number from 1. An explicit
+/// [`worker_threads`](Builder::worker_threads) wins over it.
+pub const WORKER_THREADS_ENV: &str = "EBBTIDE_WORKER_THREADS";
+
+/// `EBBTIDE_WORKER_THREADS`, if set.
+///
+/// # Panics
+///
+/// When it is set to anything but a whole number from 1 (a typo must not silently run a
+/// program on one worker).
+fn worker_threads_from_env() -> Option<usize> {
+    let value = std::env::var_os(WORKER_THREADS_ENV)?;
+    match parse_worker_threads(&value) {
+        Some(n) => Some(n),
+        None => panic!("{WORKER_THREADS_ENV}={value:?}: expected a whole number from 1"),
+    }
+}
+
+/// A worker count from the environment: a whole number from 1, spaces around it allowed.
+fn parse_worker_threads(value: &std::ffi::OsStr) -> Option<usize> {
+    let n = value.to_str()?.trim().parse::<usize>().ok()?;
+    (n >= 1).then_some(n)
+}
+
 impl Builder {
-    /// The defaults: 1,024 tasks, 1,024 events per wait, 4,096 IO resources.
+    /// The defaults: 1,024 tasks, 1,024 events per wait, 4,096 IO resources, 1 worker (or
+    /// the number in the `EBBTIDE_WORKER_THREADS` environment variable, as Tokio reads
+    /// `TOKIO_WORKER_THREADS`: see [`worker_threads`](Builder::worker_threads)).
+    ///
+    /// # Panics
+    ///
+    /// When `EBBTIDE_WORKER_THREADS` is set to anything but a whole number from 1.
     pub fn new() -> Builder {
         Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
-            worker_threads: 1,
+            worker_threads: worker_threads_from_env().unwrap_or(1),
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -217,8 +248,13 @@ impl Builder {
     }
 
     /// How many workers the runtime has: 1 by default (every task on the thread inside
-    /// [`Runtime::block_on`], as before workers existed). The default stays 1 until the
-    /// benchmarks of multi-worker scheduling decide whether it should be the number of CPUs.
+    /// [`Runtime::block_on`], as before workers existed), or the number in the
+    /// `EBBTIDE_WORKER_THREADS` environment variable ([`WORKER_THREADS_ENV`]) when it is set,
+    /// which lets a whole test suite run on several workers without a change to its code. The
+    /// default stays 1 because tasks stay on their worker: extra workers only help a program that
+    /// spreads its work over them (a listener per worker, `Handle::spawn`), so `Runtime::new()`
+    /// would otherwise start threads that nothing reaches. (Tokio's `Runtime::new()` starts a
+    /// worker per CPU; its workers steal each other's tasks.)
     ///
     /// A runtime of `n` workers is `n` runtimes of one thread each (thread-per-core), built
     /// together: each worker has its own executor, reactor (mio poller), task memory (all the
@@ -311,5 +347,21 @@ impl Builder {
     /// What the OS says when the driver's resources (or a worker's thread) cannot be had.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(&self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_worker_threads;
+
+    #[test]
+    fn worker_counts_from_the_environment_are_whole_numbers_from_one() {
+        let parse = |text: &str| parse_worker_threads(std::ffi::OsStr::new(text));
+        assert_eq!(parse("4"), Some(4));
+        assert_eq!(parse(" 2\n"), Some(2));
+        assert_eq!(parse("0"), None);
+        assert_eq!(parse("-1"), None);
+        assert_eq!(parse("two"), None);
+        assert_eq!(parse(""), None);
     }
 }
