@@ -113,7 +113,7 @@ where
 ///     for _ in 0..4 {
 ///         let mut client = TcpStream::connect(addr).await.unwrap();
 ///         client.write_all(b"hi").await.unwrap();
-///         client.shutdown().await.unwrap();
+///         AsyncWriteExt::shutdown(&mut client).await.unwrap();
 ///         let mut echoed = Vec::new();
 ///         client.read_to_end(&mut echoed).await.unwrap();
 ///         assert_eq!(echoed, b"hi");
