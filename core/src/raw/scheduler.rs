@@ -94,6 +94,12 @@ impl Scheduler {
         !self.run_queue.try_sleep()
     }
 
+    /// The run queue, for [`super::steal`].
+    #[inline]
+    pub(super) fn run_queue(&self) -> &RunQueue {
+        &self.run_queue
+    }
+
     /// Whether a task is ready to run.
     pub(crate) fn has_tasks(&self) -> bool {
         self.run_queue.has_tasks()
@@ -147,12 +153,10 @@ impl Scheduler {
     /// spawned in the slot.
     #[inline]
     pub(super) fn of_task(header: &'static Header) -> Option<&'static Scheduler> {
-        header.scheduler.with(|scheduler| {
-            // SAFETY: the scheduler was written at spawn, before the task was first polled (we
-            // are inside its poll), and a claimed task's scheduler pointer comes from an
-            // `&'static Scheduler`; a never-claimed slot's is null.
-            unsafe { scheduler.read().as_ref() }
-        })
+        // SAFETY: the scheduler was written at spawn (or by the steal that moved the task), before
+        // the task was polled, and a claimed task's scheduler pointer comes from an
+        // `&'static Scheduler`; a never-claimed slot's is null.
+        unsafe { header.scheduler.load(Ordering::Acquire).as_ref() }
     }
 
     /// The root waker: waking it, from any thread, raises a flag (which

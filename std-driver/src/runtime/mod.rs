@@ -312,6 +312,9 @@ impl Runtime {
         if builder.worker_threads > 1 {
             // On an error, `runtime` (worker 0) drops here, the other workers were joined.
             let started = workers::start(builder, runtime.inner.handle())?;
+            if started.group.stealing {
+                runtime.inner.set_steal_hook(started.group.steal_hook(0));
+            }
             runtime.group = Some(started.group);
             runtime.threads = started.threads;
         }
@@ -365,6 +368,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         if let Some(group) = self.group {
             group.stop_threads();
+            if group.stealing {
+                group.shut_down_stealing();
+            }
         }
         for thread in self.threads.drain(..) {
             // A worker whose OS wait failed panicked with a message already; its runtime was
@@ -595,7 +601,8 @@ impl Handle {
             "spawn_on: worker {worker} does not exist: the runtime has {} worker(s)",
             workers.len()
         );
-        workers[worker].spawn(future)
+        // Stays there, also with work stealing.
+        workers[worker].spawn_unmovable(future)
     }
 
     /// Builds a future that is not `Send` on worker `worker`, with `f` called there, and runs it

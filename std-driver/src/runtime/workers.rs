@@ -12,9 +12,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Barrier};
 use std::task::{Context, Poll};
 use std::thread;
 
@@ -31,6 +32,15 @@ pub(crate) struct Group {
     stops: Box<[Stop]>,
     /// The next worker `Handle::spawn` places a task on (modulo the worker count).
     next: AtomicUsize,
+    /// Whether idle workers steal tasks from the others (`Builder::work_stealing`).
+    pub(crate) stealing: bool,
+    /// Where the next steal starts looking (modulo the worker count), so that idle workers do
+    /// not all pick on the same victim.
+    steal_next: AtomicUsize,
+    /// With stealing, the shutdown's meeting point of every worker (worker 0 in
+    /// `Runtime::drop`): once when all stopped, once when the tasks are home (see
+    /// [`Group::shut_down_stealing`]).
+    barrier: Barrier,
 }
 
 impl Group {
@@ -44,6 +54,44 @@ impl Group {
         for stop in &self.stops[1..] {
             stop.stop();
         }
+    }
+
+    /// The work-stealing hook of worker `index`: before the worker waits in the OS, it takes
+    /// about half of the ready `Send` tasks of the first other worker that has any, starting at a
+    /// rotating worker.
+    pub(crate) fn steal_hook(&'static self, index: usize) -> Box<dyn Fn() -> usize + Send + Sync> {
+        Box::new(move || {
+            let count = self.workers.len();
+            let thief = &self.workers[index];
+            let start = self.steal_next.fetch_add(1, Ordering::Relaxed);
+            for offset in 0..count {
+                let victim = (start + offset) % count;
+                if victim == index {
+                    continue;
+                }
+                // SAFETY: the workers are one group, and `Runtime::drop` runs
+                // `shut_down_stealing` (every worker stopped, then every task sent home) before
+                // any worker's runtime drops; this hook only runs inside a worker's `block_on`.
+                let moved = unsafe { thief.steal_from(&self.workers[victim]) };
+                if moved > 0 {
+                    return moved;
+                }
+            }
+            0
+        })
+    }
+
+    /// The shutdown of a stealing group, on the thread dropping the runtime (worker 0's), after
+    /// [`stop_threads`](Group::stop_threads): waits until every worker thread has left its
+    /// `block_on` (so nobody polls or steals any worker's tasks), sends every moved task home,
+    /// then lets the workers drop their runtimes (each cancelling its own tasks, on its thread).
+    pub(crate) fn shut_down_stealing(&self) {
+        self.barrier.wait();
+        // SAFETY: every worker thread waits at the barrier, out of its `block_on`, and worker 0
+        // runs no `block_on`: its thread is here, in `Runtime::drop`. No worker runtime has
+        // dropped yet. The group lists every runtime that may hold the others' tasks.
+        unsafe { ebbtide_host::runtime::send_home(&self.workers) };
+        self.barrier.wait();
     }
 }
 
@@ -212,6 +260,9 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         workers: workers.into_boxed_slice(),
         stops: (0..count).map(|_| Stop::new()).collect(),
         next: AtomicUsize::new(0),
+        stealing: builder.work_stealing,
+        steal_next: AtomicUsize::new(0),
+        barrier: Barrier::new(count),
     }));
     keep(group);
     for start in starts {
@@ -240,7 +291,8 @@ fn run(
     ready: &mpsc::Sender<io::Result<ebbtide_host::Handle>>,
     start: &mpsc::Receiver<&'static Group>,
 ) {
-    let runtime = match ebbtide_host::Runtime::<StdDriver>::new(&builder.tasks, &builder.driver) {
+    let mut runtime = match ebbtide_host::Runtime::<StdDriver>::new(&builder.tasks, &builder.driver)
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -257,11 +309,24 @@ fn run(
         // Another worker failed: the runtime is not built after all.
         return;
     };
+    if group.stealing {
+        runtime.set_steal_hook(group.steal_hook(index));
+    }
     // Marked until the host runtime is dropped (below, on this thread): its tasks' destructors
     // see their worker too.
     let _worker = enter(Some(group), Some(index));
-    runtime
-        .block_on(group.stops[index].wait())
-        .expect("the OS's wait for events failed on an ebbtide worker");
+    let ran = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(group.stops[index].wait())
+    }));
+    if group.stealing {
+        // Every worker meets in `Group::shut_down_stealing` before any runtime drops, even one
+        // whose loop failed: its tasks may be on other workers.
+        group.barrier.wait();
+        group.barrier.wait();
+    }
     drop(runtime);
+    match ran {
+        Ok(ran) => ran.expect("the OS's wait for events failed on an ebbtide worker"),
+        Err(panic) => resume_unwind(panic),
+    }
 }
