@@ -95,6 +95,9 @@ pub struct Runtime<D: HostDriver> {
     /// Called before the runtime blocks in the OS with nothing to run: returns how many tasks it
     /// put on this runtime's queue (work stealing, see [`Runtime::set_steal_hook`]).
     steal: Option<Box<dyn Fn() -> usize + Send + Sync>>,
+    /// Called after a batch of tasks when more are ready (the runtime stays busy): lets a
+    /// work-stealing driver wake an idle runtime to take some (see [`Runtime::set_busy_hook`]).
+    busy: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<D: HostDriver> Runtime<D> {
@@ -122,6 +125,7 @@ impl<D: HostDriver> Runtime<D> {
                     driver: ManuallyDrop::new(RefCell::new(driver)),
                     options: options.clone(),
                     steal: None,
+                    busy: None,
                 });
             }
             // The driver could not be reopened: its parts stay leaked; build anew.
@@ -162,6 +166,7 @@ impl<D: HostDriver> Runtime<D> {
             driver: ManuallyDrop::new(RefCell::new(driver)),
             options: options.clone(),
             steal: None,
+            busy: None,
         })
     }
 
@@ -172,6 +177,14 @@ impl<D: HostDriver> Runtime<D> {
     #[doc(hidden)]
     pub fn set_steal_hook(&mut self, hook: Box<dyn Fn() -> usize + Send + Sync>) {
         self.steal = Some(hook);
+    }
+
+    /// Sets the busy hook: called on the runtime's thread after each batch of tasks that left
+    /// more ready, so that a work-stealing driver can wake an idle runtime to take some. It must
+    /// be quick (a relaxed load when nobody is idle).
+    #[doc(hidden)]
+    pub fn set_busy_hook(&mut self, hook: Box<dyn Fn() + Send + Sync>) {
+        self.busy = Some(hook);
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks, IO and timers
@@ -201,6 +214,7 @@ impl<D: HostDriver> Runtime<D> {
             shell: self.shell,
             runner,
             steal: self.steal.as_deref(),
+            busy: self.busy.as_deref(),
         };
         driver::block_on(runner, &mut park, future)
     }
@@ -245,6 +259,8 @@ struct CatchPanics<'a, D> {
     runner: &'a Runner,
     /// The work-stealing hook, if any (see [`Runtime::set_steal_hook`]).
     steal: Option<&'a (dyn Fn() -> usize + Send + Sync)>,
+    /// The busy hook, if any (see [`Runtime::set_busy_hook`]).
+    busy: Option<&'a (dyn Fn() + Send + Sync)>,
 }
 
 /// How long a paused runtime waits in real time, at most, while a blocking job is in flight, before
@@ -377,7 +393,13 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
     #[inline]
     fn poll_tasks(&mut self, runner: &Runner) -> bool {
         // After a panic, poll again: the rest of the batch was put back in the queue.
-        catch_unwind(AssertUnwindSafe(|| runner.poll())).unwrap_or(true)
+        let more = catch_unwind(AssertUnwindSafe(|| runner.poll())).unwrap_or(true);
+        if more {
+            if let Some(busy) = self.busy {
+                busy();
+            }
+        }
+        more
     }
 }
 
@@ -700,6 +722,13 @@ pub unsafe fn send_home(runtimes: &[Handle]) {
 }
 
 impl Handle {
+    /// Ends the runtime's wait in the OS, unless called on its own thread (its executor's wake
+    /// hook): a work-stealing driver wakes an idle runtime so that it steals.
+    #[doc(hidden)]
+    pub fn unpark(&self) {
+        self.shell.unpark();
+    }
+
     /// Whether `self` and `other` are handles of the same runtime parts.
     #[doc(hidden)]
     pub fn same_runtime(&self, other: &Handle) -> bool {

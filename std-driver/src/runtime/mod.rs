@@ -314,6 +314,7 @@ impl Runtime {
             let started = workers::start(builder, runtime.inner.handle())?;
             if started.group.stealing {
                 runtime.inner.set_steal_hook(started.group.steal_hook(0));
+                runtime.inner.set_busy_hook(started.group.busy_hook(0));
             }
             runtime.group = Some(started.group);
             runtime.threads = started.threads;
