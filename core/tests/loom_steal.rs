@@ -35,7 +35,12 @@ struct TwoPolls {
 }
 
 impl TwoPolls {
-    fn new() -> (TwoPolls, Arc<Mutex<Option<Waker>>>, Arc<Mutex<Option<ThreadId>>>, Arc<AtomicUsize>) {
+    fn new() -> (
+        TwoPolls,
+        Arc<Mutex<Option<Waker>>>,
+        Arc<Mutex<Option<ThreadId>>>,
+        Arc<AtomicUsize>,
+    ) {
         let waker = Arc::new(Mutex::new(None));
         let ran_on = Arc::new(Mutex::new(None));
         let dropped = Arc::new(AtomicUsize::new(0));
@@ -130,7 +135,11 @@ fn steal_races_with_wakes_and_the_victims_sleep() {
         waking.join().unwrap();
         let moved = stealing.join().unwrap();
         assert!(moved <= 1, "only the Send task may move");
-        assert_eq!(*local_ran_on.lock().unwrap(), Some(main), "a local task left its thread");
+        assert_eq!(
+            *local_ran_on.lock().unwrap(),
+            Some(main),
+            "a local task left its thread"
+        );
         if moved == 0 {
             assert_eq!(*send_ran_on.lock().unwrap(), Some(main));
         } else {
@@ -189,6 +198,9 @@ fn steal_races_with_wake_and_abort_of_the_same_task() {
         assert_eq!(dropped.load(Ordering::SeqCst), 1);
         let handle = Arc::try_unwrap(handle).ok().unwrap();
         let result = ebbtide_core::block_on(handle);
-        assert!(matches!(result, Ok(7) | Err(JoinError::Cancelled)), "{result:?}");
+        assert!(
+            matches!(result, Ok(7) | Err(JoinError::Cancelled)),
+            "{result:?}"
+        );
     });
 }

@@ -10,17 +10,15 @@ use std::thread::{self, ThreadId};
 use ebbtide_core::task::yield_now;
 use ebbtide_core::{Executor, Pool, SlicePool, TaskPool, TaskSlot};
 
-fn leak<T>(value: T) -> &'static T {
-    Box::leak(Box::new(value))
-}
-
 const TASKS: usize = if cfg!(miri) { 6 } else { 64 };
 
 #[test]
 fn a_thief_runs_send_tasks_and_never_a_local_one() {
-    let victim: &'static Executor = leak(Executor::new());
-    let thief: &'static Executor = leak(Executor::new());
-    let pool: &'static TaskPool<{ 2 * TASKS }, 256> = leak(TaskPool::new());
+    // Statics, so that Miri's leak check sees them kept.
+    static VICTIM: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static POOL: TaskPool<{ 2 * TASKS }, 256> = TaskPool::new();
+    let (victim, thief, pool) = (&VICTIM, &THIEF, &POOL);
     let runner = victim.runner().unwrap();
     let done = Arc::new(AtomicUsize::new(0));
     let threads = Arc::new(Mutex::new(Vec::<(bool, ThreadId)>::new()));
@@ -31,7 +29,10 @@ fn a_thief_runs_send_tasks_and_never_a_local_one() {
         let local = i % 2 == 1;
         let future = async move {
             for _ in 0..4 {
-                threads.lock().unwrap().push((local, thread::current().id()));
+                threads
+                    .lock()
+                    .unwrap()
+                    .push((local, thread::current().id()));
                 yield_now().await;
             }
             done.fetch_add(1, Ordering::SeqCst);
@@ -91,11 +92,11 @@ impl Drop for Dropped {
 
 #[test]
 fn stolen_tasks_go_home_for_shutdown() {
-    let home: &'static Executor = leak(Executor::new());
-    let thief: &'static Executor = leak(Executor::new());
-    let slots: &'static [TaskSlot<256>] =
-        Vec::leak((0..TASKS).map(|_| TaskSlot::new()).collect());
-    let pool: &'static SlicePool<256> = leak(SlicePool::new("home", slots));
+    static HOME: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static SLOTS: [TaskSlot<256>; TASKS] = [const { TaskSlot::new() }; TASKS];
+    static POOL: SlicePool<256> = SlicePool::new("home", &SLOTS);
+    let (home, thief, pool) = (&HOME, &THIEF, &POOL);
     let runner = home.runner().unwrap();
     let dropped = Arc::new(AtomicUsize::new(0));
     let polled_by_thief = Arc::new(AtomicUsize::new(0));
@@ -171,10 +172,11 @@ fn stolen_tasks_go_home_for_shutdown() {
 
 #[test]
 fn idle_stolen_tasks_are_claimed_back() {
-    let home: &'static Executor = leak(Executor::new());
-    let thief: &'static Executor = leak(Executor::new());
-    let slots: &'static [TaskSlot<256>] = Vec::leak((0..4).map(|_| TaskSlot::new()).collect());
-    let pool: &'static SlicePool<256> = leak(SlicePool::new("home", slots));
+    static HOME: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static SLOTS: [TaskSlot<256>; 4] = [const { TaskSlot::new() }; 4];
+    static POOL: SlicePool<256> = SlicePool::new("home", &SLOTS);
+    let (home, thief, pool) = (&HOME, &THIEF, &POOL);
     let runner = home.runner().unwrap();
     let dropped = Arc::new(AtomicUsize::new(0));
     for _ in 0..4 {

@@ -10,9 +10,22 @@
 //!   (`SendSpawner::spawn`, `SlicePool::try_spawn`), so polling and dropping it on another thread
 //!   is sound; and
 //! - the mover holds `SCHEDULED` on it *and took it out of a run queue* (or claimed `SCHEDULED`
-//!   itself on a task nobody polls, in [`reclaim_idle`]): the task is in no queue, no poll of it
-//!   runs (a poll starts by clearing `SCHEDULED`, after its dequeue), and no waker reads its
-//!   `scheduler` (a waker reads it only after it set `SCHEDULED` itself).
+//!   itself on a task nobody polls, in [`reclaim_idle`]): the task is in no queue and no waker
+//!   reads its `scheduler` (a waker reads it only after it set `SCHEDULED` itself); and
+//! - no poll of it runs. Holding `SCHEDULED` does not say that: a poll starts by clearing
+//!   `SCHEDULED`, and a wake *during* the poll (a `yield_now`, or another thread) sets it again
+//!   and queues the task while the poll still runs (its owner polls it again later, on the same
+//!   thread, which is why the single-executor protocol needs no more). So every scheduler
+//!   publishes the task it is running (`Scheduler::running`, one plain Release store per task,
+//!   and null when a batch ends), and a thief leaves a task the victim is running where it is.
+//!   Why the thief's Acquire load of `running` cannot miss a poll that is still going on: the
+//!   victim stored the task there before it cleared `SCHEDULED` for that poll; whoever queued
+//!   the task again set `SCHEDULED` after that clear (its read-modify-write acquired it) and
+//!   then pushed (Release), and the thief's steal acquired that push; so the thief reads that
+//!   store or a later one. A later one (the next task, or null) was stored after the poll
+//!   returned, with Release, so the poll's writes are visible to the thief too. (Only the
+//!   victim's own scheduler polls a task it queued: `drain_home` and `reclaim_idle` need no
+//!   such check because nobody polls while they run.)
 //!
 //! The mover stores the new `scheduler` (Release) and pushes the task onto the new executor's
 //! queue (the push's Release, the taker's Acquire). The new executor's poll clears `SCHEDULED`
@@ -98,7 +111,8 @@ pub(crate) unsafe fn steal(thief: &'static Scheduler, victim: &'static Scheduler
     let mut moved = 0;
     let mut take = true;
     for task in victim.run_queue().steal_all() {
-        if movable(task) {
+        // A task woken during its own poll is queued while the victim still polls it: it stays.
+        if movable(task) && !victim.is_running(task) {
             if take {
                 // SAFETY: we took the task out of the victim's queue (it holds SCHEDULED) and
                 // it has SEND.

@@ -232,7 +232,7 @@ impl Builder {
     /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
     /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
     /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
-    /// spawned on (no work stealing yet): [`spawn`](crate::spawn) in a task keeps the new task
+    /// spawned on (unless [`work_stealing`](Builder::work_stealing) is on, off by default): [`spawn`](crate::spawn) in a task keeps the new task
     /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
     /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
     /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and

@@ -7,7 +7,7 @@
 //! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
 //! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
 //! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task stays on the
-//! worker it was spawned on (no work stealing yet): [`spawn`](crate::spawn) inside a task keeps
+//! worker it was spawned on (unless [`Builder::work_stealing`] is on, off by default): [`spawn`](crate::spawn) inside a task keeps
 //! the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
 //! [`Handle::spawn_pinned`] choose the worker. [`worker_index`] says which worker the current
 //! thread runs. Dropping the runtime stops workers 1..n, each cancelling its tasks on its own
