@@ -74,6 +74,21 @@ impl Drop for TwoPolls {
     }
 }
 
+/// Four threads (victim, waker, thief, and the aborter or none): unbounded, the models run for
+/// hours. A preemption bound of 2 explores every interleaving with up to two preemptions, which
+/// covers the races named in each model (each needs one or two).
+fn builder() -> loom::model::Builder {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(
+        std::env::var("LOOM_STEAL_PREEMPTIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2),
+    );
+    builder.max_branches = 100_000;
+    builder
+}
+
 fn wake(waker: &Arc<Mutex<Option<Waker>>>) {
     let w = waker.lock().unwrap().clone();
     if let Some(w) = w {
@@ -88,7 +103,7 @@ fn wake(waker: &Arc<Mutex<Option<Waker>>>) {
 /// whose push called the hook and the local task's push came after the steal.
 #[test]
 fn steal_races_with_wakes_and_the_victims_sleep() {
-    loom::model(|| {
+    builder().check(|| {
         let (victim, victim_flag) = executor_with_flag();
         let (thief, _thief_flag) = executor_with_flag();
         let pool: &'static TaskPool<2, 256> = leak(TaskPool::new());
@@ -155,7 +170,7 @@ fn steal_races_with_wakes_and_the_victims_sleep() {
 /// it completes or is cancelled exactly once, wherever it ran, and its future is dropped once.
 #[test]
 fn steal_races_with_wake_and_abort_of_the_same_task() {
-    loom::model(|| {
+    builder().check(|| {
         let (victim, victim_flag) = executor_with_flag();
         let (thief, _thief_flag) = executor_with_flag();
         let pool: &'static TaskPool<1, 256> = leak(TaskPool::new());

@@ -181,13 +181,15 @@ fn idle_stolen_tasks_are_claimed_back() {
     let dropped = Arc::new(AtomicUsize::new(0));
     for _ in 0..4 {
         let guard = Dropped(dropped.clone());
-        let _ = pool
-            .try_spawn(home, async move {
+        // Detached: the handle is dropped at once.
+        drop(
+            pool.try_spawn(home, async move {
                 let _guard = guard;
                 std::future::pending::<()>().await;
             })
             .ok()
-            .unwrap();
+            .unwrap(),
+        );
     }
     let moved = thread::spawn(move || {
         let runner = thief.runner().unwrap();
