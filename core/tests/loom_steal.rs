@@ -219,3 +219,49 @@ fn steal_races_with_wake_and_abort_of_the_same_task() {
         );
     });
 }
+
+/// Shutdown of a stealing group: a task stolen (and parked) by the thief is sent home while a
+/// waker on another thread wakes it, pushing it onto the thief's queue at any moment, before,
+/// during or after the drain. The home's `drain_home` + `reclaim_idle` loop ends with the task
+/// home, and cancelling it there drops it exactly once, with no other thread touching it.
+#[test]
+fn send_home_races_with_a_wake() {
+    builder().check(|| {
+        let (home, _home_flag) = executor_with_flag();
+        let (thief, _thief_flag) = executor_with_flag();
+        let slots: &'static [ebbtide_core::TaskSlot<256>] =
+            Vec::leak(vec![ebbtide_core::TaskSlot::new()]);
+        let pool: &'static ebbtide_core::SlicePool<256> =
+            leak(ebbtide_core::SlicePool::new("home", slots));
+        let home_runner = home.runner().unwrap();
+        let thief_runner = thief.runner().unwrap();
+        let (task, waker, _ran_on, dropped) = TwoPolls::new();
+        let handle = pool.try_spawn(home, task).ok().unwrap();
+        // SAFETY: the pool is cancelled below, after its task was sent home and while neither
+        // executor is polled.
+        assert_eq!(unsafe { thief.steal_from(home) }, 1);
+        // Parks on the thief, pointing at it.
+        assert!(!thief_runner.poll());
+
+        let waking = thread::spawn(move || wake(&waker));
+        // Stop the world (nobody polls either executor from here): send it home.
+        loop {
+            // SAFETY: `home` spawned every task of `pool`; neither executor is polled.
+            unsafe { thief.drain_home(|address| pool.contains_addr(address).then_some(home)) };
+            // SAFETY: as above.
+            if unsafe { home.reclaim_idle(pool) } == 0 {
+                break;
+            }
+            thread::yield_now();
+        }
+        // SAFETY: every task of the pool is the home's again.
+        unsafe { home_runner.cancel_all(pool) };
+        while home_runner.poll() {}
+        waking.join().unwrap();
+        // A wake after the drain went home too (the pointer is home's).
+        while home_runner.poll() {}
+        assert!(!thief.has_ready_tasks());
+        assert_eq!(dropped.load(Ordering::SeqCst), 1);
+        assert_eq!(ebbtide_core::block_on(handle), Err(JoinError::Cancelled));
+    });
+}
