@@ -291,3 +291,56 @@ fn a_stolen_task_is_joined_and_aborted_from_another_thread() {
     });
     assert_eq!(dropped.load(Ordering::SeqCst), 40);
 }
+
+#[test]
+fn shutdown_while_another_thread_wakes_stolen_tasks() {
+    for round in 0..10 {
+        const TASKS: usize = 40;
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let on_one = Arc::new(AtomicUsize::new(0));
+        let runtime = runtime(true);
+        let mut senders = Vec::new();
+        runtime.block_on(async {
+            for _ in 0..TASKS {
+                let (send, recv) = ebbtide_std::sync::oneshot::channel::<u32>();
+                senders.push(send);
+                let guard = Dropped(dropped.clone());
+                let on_one = on_one.clone();
+                ebbtide_std::spawn(async move {
+                    let _guard = guard;
+                    let mut counted = false;
+                    for _ in 0..20 {
+                        busy(50);
+                        if worker_index() == Some(1) && !counted {
+                            counted = true;
+                            on_one.fetch_add(1, Ordering::SeqCst);
+                        }
+                        yield_now().await;
+                    }
+                    // Parked on whichever worker holds it, until the other thread sends.
+                    let _ = recv.await;
+                })
+                .unwrap();
+            }
+            let start = Instant::now();
+            while on_one.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(2) {
+                busy(100);
+                yield_now().await;
+            }
+        });
+        assert!(
+            on_one.load(Ordering::SeqCst) > 0,
+            "round {round}: nothing was stolen"
+        );
+        // Wakes from a plain thread while the runtime stops, sends its tasks home and drops.
+        let waking = thread::spawn(move || {
+            for send in senders {
+                let _ = send.send(1);
+                thread::yield_now();
+            }
+        });
+        drop(runtime);
+        waking.join().unwrap();
+        assert_eq!(dropped.load(Ordering::SeqCst), TASKS, "round {round}");
+    }
+}
