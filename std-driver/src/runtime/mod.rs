@@ -499,7 +499,10 @@ impl Handle {
     /// handle go to the workers in turn (round-robin, one atomic counter per runtime), wherever
     /// the handle is used; [`spawn`](crate::spawn) inside a task keeps the new task on the
     /// task's worker instead, and [`spawn_on`](Handle::spawn_on) chooses the worker. A task on
-    /// worker 0 runs only while a thread is inside [`Runtime::block_on`].
+    /// worker 0 runs only while a thread is inside [`Runtime::block_on`] (with
+    /// [`Builder::work_stealing`], another worker that runs out of work may take it meanwhile).
+    /// With work stealing, tasks spawned here may move to another worker later; those of
+    /// `spawn_on` stay.
     ///
     /// # Errors
     ///
