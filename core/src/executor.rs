@@ -107,6 +107,70 @@ impl Executor {
         self.scheduler.has_tasks()
     }
 
+    /// Work stealing: moves about half of the tasks queued on `victim` (every other one that may
+    /// move, oldest first) to this executor's queue; returns how many moved. Only tasks spawned
+    /// through a path that required them to be `Send` ([`SendSpawner::spawn`],
+    /// [`SlicePool::try_spawn`](crate::SlicePool::try_spawn)) move; the others are put back on
+    /// `victim`. Tasks that `victim` is polling right now are in no queue and stay. A moved task
+    /// is this executor's from then on: it is polled (and dropped) by whoever polls this
+    /// executor, and its wakers push it here.
+    ///
+    /// No wake-up is lost: see the `raw::steal` source for the argument (a steal never marks a
+    /// sleeping executor awake without a wake-up on the way) and `core/tests/loom_steal.rs` for
+    /// the models.
+    ///
+    /// # Safety
+    ///
+    /// [`Runner::cancel_all`]'s contract counts a moved task as belonging to the executor it was
+    /// moved to: the caller must make sure that no runner cancels a pool holding a task that a
+    /// steal moved away from that runner's executor, unless no executor that may hold the pool's
+    /// tasks is polled meanwhile and every such task was sent home first
+    /// ([`drain_home`](Executor::drain_home), [`reclaim_idle`](Executor::reclaim_idle)). (A
+    /// driver stops its workers, sends every task home, then cancels.)
+    pub unsafe fn steal_from(&'static self, victim: &'static Executor) -> usize {
+        // SAFETY: by our caller.
+        unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler) }
+    }
+
+    /// Takes every task out of this executor's queue and queues each on its home executor,
+    /// `home_of(address)` (see [`SlicePool::contains_addr`](crate::SlicePool::contains_addr)), or
+    /// back here when that is `None` or this executor; returns how many went elsewhere.
+    ///
+    /// # Safety
+    ///
+    /// `home_of` returns, for a task, only the executor that task was spawned on (or `None`);
+    /// and the contract of [`steal_from`](Executor::steal_from) holds for the pools of the moved
+    /// tasks.
+    pub unsafe fn drain_home(
+        &'static self,
+        mut home_of: impl FnMut(usize) -> Option<&'static Executor>,
+    ) -> usize {
+        // SAFETY: by our caller.
+        unsafe {
+            crate::raw::steal::drain_home(&self.scheduler, |address| {
+                home_of(address).map(|executor| &executor.scheduler)
+            })
+        }
+    }
+
+    /// Points every idle task of `pool` that another executor holds (after a steal) back at this
+    /// executor and queues it here (a spurious wake-up); returns how many of the pool's queued
+    /// tasks still point elsewhere: they sit in another executor's queue (take them out with
+    /// [`drain_home`](Executor::drain_home)) or a waker is about to push them there. Call both
+    /// until this returns 0.
+    ///
+    /// # Safety
+    ///
+    /// Every task of `pool` was spawned on this executor, and no executor that may hold one of
+    /// them is being polled or stolen from meanwhile (only wakers run).
+    pub unsafe fn reclaim_idle<const SIZE: usize>(
+        &'static self,
+        pool: &'static crate::SlicePool<SIZE>,
+    ) -> usize {
+        // SAFETY: by our caller.
+        unsafe { crate::raw::steal::reclaim_idle(&self.scheduler, pool.slots()) }
+    }
+
     /// The scheduler that tasks spawned on this executor point at.
     #[inline]
     pub(crate) fn scheduler(&'static self) -> &'static Scheduler {
@@ -186,7 +250,9 @@ impl Runner {
     /// # Safety
     ///
     /// Every task in `pool` must belong to this runner's executor: its futures may be `!Send`
-    /// and are dropped on this thread. (A pool private to one runtime meets this.)
+    /// and are dropped on this thread. (A pool private to one runtime meets this.) A task that
+    /// [`Executor::steal_from`] moved belongs to the executor it was moved to until it is sent
+    /// home ([`Executor::reclaim_idle`], [`Executor::drain_home`]).
     ///
     /// # Examples
     ///
@@ -338,7 +404,8 @@ impl Spawner {
         F: Future + 'static,
         P: Pool,
     {
-        pool.spawn_on(self.executor, future)
+        // Not movable: the future need not be `Send`.
+        pool.spawn_on(self.executor, future, false)
     }
 
     /// A `Send` spawner for the same executor.
@@ -500,7 +567,8 @@ impl SendSpawner {
         F::Output: Send,
         P: Pool,
     {
-        pool.spawn_on(self.executor, future)
+        // `Send` future and output: a steal may move the task to another executor.
+        pool.spawn_on(self.executor, future, true)
     }
 
     /// The executor this spawner feeds.

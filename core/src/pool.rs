@@ -151,6 +151,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         &'static self,
         executor: &'static Executor,
         future: F,
+        movable: bool,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(
             self.name(),
@@ -159,6 +160,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             &self.next,
             executor,
             future,
+            movable,
         )
     }
 
@@ -174,6 +176,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             &self.next,
             executor,
             future,
+            false,
         )
     }
 
@@ -208,10 +211,11 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
     next: &AtomicUsize,
     executor: &'static Executor,
     future: F,
+    movable: bool,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
-    spawn_fitting_in(name, hint, slots, next, executor, future)
+    spawn_fitting_in(name, hint, slots, next, executor, future, movable)
 }
 
 /// [`spawn_in`] with a run-time size check (folded away by the compiler) instead of the
@@ -223,8 +227,9 @@ fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
     next: &AtomicUsize,
     executor: &'static Executor,
     future: F,
+    movable: bool,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
-    try_spawn_in(slots, next, executor, future).map_err(|_future| SpawnError::PoolFull {
+    try_spawn_in(slots, next, executor, future, movable).map_err(|_future| SpawnError::PoolFull {
         pool: name,
         capacity: slots.len(),
         hint,
@@ -232,14 +237,18 @@ fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
 }
 
 /// [`spawn_fitting_in`] that gives the future back when every slot is taken.
+///
+/// `movable`: the caller required `F` and its output to be `Send`, and lets a steal move the task
+/// to another executor (see [`Executor::steal_from`]).
 #[inline]
 fn try_spawn_in<F: Future + 'static, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
     next: &AtomicUsize,
     executor: &'static Executor,
     future: F,
+    movable: bool,
 ) -> Result<JoinHandle<F::Output>, F> {
-    let header = task::spawn(slots, next, executor.scheduler(), future)?;
+    let header = task::spawn(slots, next, executor.scheduler(), future, movable)?;
     // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
     // `F::Output`.
     Ok(unsafe { JoinHandle::from_raw(header) })
@@ -284,10 +293,14 @@ pub(crate) mod sealed {
         /// `executor`: either `F: Send`, or the caller is that thread (a [`Spawner`]).
         ///
         /// [`Spawner`]: crate::Spawner
+        ///
+        /// `movable` lets [`Executor::steal_from`](crate::Executor::steal_from) move the task to
+        /// another executor's thread: only for `F: Send` with a `Send` output.
         fn spawn_on<F: Future + 'static>(
             &'static self,
             executor: &'static Executor,
             future: F,
+            movable: bool,
         ) -> Result<JoinHandle<F::Output>, SpawnError>;
 
         /// Like [`spawn_on`](Sealed::spawn_on) without the compile-time size check; panics if
@@ -437,7 +450,27 @@ impl<const SIZE: usize> SlicePool<SIZE> {
         F: Future + Send + 'static,
         F::Output: Send,
     {
-        try_spawn_in(self.slots, &self.next, executor, future)
+        try_spawn_in(self.slots, &self.next, executor, future, true)
+    }
+
+    /// [`try_spawn`](SlicePool::try_spawn) for a task that stays on `executor`: no
+    /// [`Executor::steal_from`] moves it (a task that must run on one thread, as a driver's
+    /// `spawn_on(worker, ..)` promises).
+    ///
+    /// # Panics
+    ///
+    /// As for [`try_spawn`](SlicePool::try_spawn).
+    #[inline]
+    pub fn try_spawn_unmovable<F>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, F>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+    {
+        try_spawn_in(self.slots, &self.next, executor, future, false)
     }
 
     /// [`try_spawn`](SlicePool::try_spawn) for a future that need not be `Send`.
@@ -456,7 +489,21 @@ impl<const SIZE: usize> SlicePool<SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, F> {
-        try_spawn_in(self.slots, &self.next, executor, future)
+        try_spawn_in(self.slots, &self.next, executor, future, false)
+    }
+}
+
+impl<const SIZE: usize> SlicePool<SIZE> {
+    /// Whether the task slot at `address` (a task's address, as
+    /// [`Executor::drain_home`](crate::Executor::drain_home) passes it) is one of this pool's.
+    pub fn contains_addr(&self, address: usize) -> bool {
+        let start = self.slots.as_ptr().addr();
+        address >= start && address < start + size_of_val(self.slots)
+    }
+
+    /// The slots.
+    pub(crate) fn slots(&self) -> &'static [TaskSlot<SIZE>] {
+        self.slots
     }
 }
 
@@ -465,6 +512,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         &'static self,
         executor: &'static Executor,
         future: F,
+        movable: bool,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(
             self.name,
@@ -473,6 +521,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             &self.next,
             executor,
             future,
+            movable,
         )
     }
 
@@ -488,6 +537,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             &self.next,
             executor,
             future,
+            false,
         )
     }
 

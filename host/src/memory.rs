@@ -199,6 +199,21 @@ impl<const SIZE: usize> Class<SIZE> {
             .sum()
     }
 
+    fn contains_addr(&self, address: usize) -> bool {
+        self.segments()
+            .any(|segment| segment.contains_addr(address))
+    }
+
+    /// # Safety
+    ///
+    /// As for [`TaskMemory::reclaim_idle`].
+    unsafe fn reclaim_idle(&self, executor: &'static Executor) -> usize {
+        self.segments()
+            // SAFETY: by our caller.
+            .map(|segment| unsafe { executor.reclaim_idle(segment) })
+            .sum()
+    }
+
     fn len(&self) -> usize {
         self.segments().map(|segment| segment.len()).sum()
     }
@@ -224,20 +239,66 @@ impl TaskMemory {
     ///
     /// [`SpawnError::PoolFull`] naming the class when it is full and may not grow, with the
     /// future given back.
+    ///
+    /// `movable`: a work-stealing driver may move the task to another worker (see
+    /// [`Executor::steal_from`]); `false` keeps it on `executor`.
     pub(crate) fn spawn<F>(
         &'static self,
         executor: &'static Executor,
         future: F,
+        movable: bool,
     ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
     where
         F: Future + Send + 'static,
         F::Output: Send,
     {
-        match const { class_of::<F>() } {
-            0 => self.c256.spawn(future, |s, f| s.try_spawn(executor, f)),
-            1 => self.c1k.spawn(future, |s, f| s.try_spawn(executor, f)),
-            2 => self.c4k.spawn(future, |s, f| s.try_spawn(executor, f)),
-            _ => self.c16k.spawn(future, |s, f| s.try_spawn(executor, f)),
+        if movable {
+            match const { class_of::<F>() } {
+                0 => self.c256.spawn(future, |s, f| s.try_spawn(executor, f)),
+                1 => self.c1k.spawn(future, |s, f| s.try_spawn(executor, f)),
+                2 => self.c4k.spawn(future, |s, f| s.try_spawn(executor, f)),
+                _ => self.c16k.spawn(future, |s, f| s.try_spawn(executor, f)),
+            }
+        } else {
+            match const { class_of::<F>() } {
+                0 => self
+                    .c256
+                    .spawn(future, |s, f| s.try_spawn_unmovable(executor, f)),
+                1 => self
+                    .c1k
+                    .spawn(future, |s, f| s.try_spawn_unmovable(executor, f)),
+                2 => self
+                    .c4k
+                    .spawn(future, |s, f| s.try_spawn_unmovable(executor, f)),
+                _ => self
+                    .c16k
+                    .spawn(future, |s, f| s.try_spawn_unmovable(executor, f)),
+            }
+        }
+    }
+
+    /// Whether the task slot at `address` lies in this memory.
+    pub(crate) fn contains_addr(&self, address: usize) -> bool {
+        self.c256.contains_addr(address)
+            || self.c1k.contains_addr(address)
+            || self.c4k.contains_addr(address)
+            || self.c16k.contains_addr(address)
+    }
+
+    /// Points every idle task of this memory that another executor holds back at `executor`
+    /// (see [`Executor::reclaim_idle`]); returns how many queued ones still point elsewhere.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Executor::reclaim_idle`]: every task here was spawned on `executor`, and no
+    /// executor that may hold one is polled or stolen from meanwhile.
+    pub(crate) unsafe fn reclaim_idle(&self, executor: &'static Executor) -> usize {
+        // SAFETY: by our caller.
+        unsafe {
+            self.c256.reclaim_idle(executor)
+                + self.c1k.reclaim_idle(executor)
+                + self.c4k.reclaim_idle(executor)
+                + self.c16k.reclaim_idle(executor)
         }
     }
 

@@ -92,6 +92,12 @@ pub struct Runtime<D: HostDriver> {
     driver: ManuallyDrop<RefCell<D>>,
     /// The task memory's capacities, to find this runtime's parts again in the bin.
     options: Options,
+    /// Called before the runtime blocks in the OS with nothing to run: returns how many tasks it
+    /// put on this runtime's queue (work stealing, see [`Runtime::set_steal_hook`]).
+    steal: Option<Box<dyn Fn() -> usize + Send + Sync>>,
+    /// Called after a batch of tasks when more are ready (the runtime stays busy): lets a
+    /// work-stealing driver wake an idle runtime to take some (see [`Runtime::set_busy_hook`]).
+    busy: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl<D: HostDriver> Runtime<D> {
@@ -118,6 +124,8 @@ impl<D: HostDriver> Runtime<D> {
                     runner: ManuallyDrop::new(HomeRunner::new(runner)),
                     driver: ManuallyDrop::new(RefCell::new(driver)),
                     options: options.clone(),
+                    steal: None,
+                    busy: None,
                 });
             }
             // The driver could not be reopened: its parts stay leaked; build anew.
@@ -157,7 +165,26 @@ impl<D: HostDriver> Runtime<D> {
             runner: ManuallyDrop::new(HomeRunner::new(runner)),
             driver: ManuallyDrop::new(RefCell::new(driver)),
             options: options.clone(),
+            steal: None,
+            busy: None,
         })
+    }
+
+    /// Sets the work-stealing hook: called on the runtime's thread, inside `block_on`, whenever
+    /// the runtime is about to wait in the OS with no task ready; it may put tasks on this
+    /// runtime's queue ([`Handle::steal_from`]) and returns how many, and then the runtime looks
+    /// at IO without waiting and polls them instead.
+    #[doc(hidden)]
+    pub fn set_steal_hook(&mut self, hook: Box<dyn Fn() -> usize + Send + Sync>) {
+        self.steal = Some(hook);
+    }
+
+    /// Sets the busy hook: called on the runtime's thread after each batch of tasks that left
+    /// more ready, so that a work-stealing driver can wake an idle runtime to take some. It must
+    /// be quick (a relaxed load when nobody is idle).
+    #[doc(hidden)]
+    pub fn set_busy_hook(&mut self, hook: Box<dyn Fn() + Send + Sync>) {
+        self.busy = Some(hook);
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks, IO and timers
@@ -186,6 +213,8 @@ impl<D: HostDriver> Runtime<D> {
             driver: &mut *driver,
             shell: self.shell,
             runner,
+            steal: self.steal.as_deref(),
+            busy: self.busy.as_deref(),
         };
         driver::block_on(runner, &mut park, future)
     }
@@ -228,6 +257,10 @@ struct CatchPanics<'a, D> {
     driver: &'a mut D,
     shell: &'static Shell,
     runner: &'a Runner,
+    /// The work-stealing hook, if any (see [`Runtime::set_steal_hook`]).
+    steal: Option<&'a (dyn Fn() -> usize + Send + Sync)>,
+    /// The busy hook, if any (see [`Runtime::set_busy_hook`]).
+    busy: Option<&'a (dyn Fn() + Send + Sync)>,
 }
 
 /// How long a paused runtime waits in real time, at most, while a blocking job is in flight, before
@@ -329,7 +362,16 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
     /// runtime waits makes `schedule_wake` return `true` (the hint was down, so its deadline is
     /// the earliest), and `ebbtide_host::schedule_wake` then ends every runtime's wait.
     #[inline]
-    fn park(&mut self, wait: Wait) -> Result<(), D::Error> {
+    fn park(&mut self, mut wait: Wait) -> Result<(), D::Error> {
+        // About to block with nothing to run: steal first, and if that found work only look at
+        // IO (the loop polls the stolen tasks next).
+        if wait != Wait::Poll {
+            if let Some(steal) = self.steal {
+                if steal() > 0 {
+                    wait = Wait::Poll;
+                }
+            }
+        }
         if D::FIRES_TIMERS
             && queue::global().may_have_timers()
             && !std::ptr::eq(self.shell.timers, queue::global())
@@ -351,7 +393,13 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
     #[inline]
     fn poll_tasks(&mut self, runner: &Runner) -> bool {
         // After a panic, poll again: the rest of the batch was put back in the queue.
-        catch_unwind(AssertUnwindSafe(|| runner.poll())).unwrap_or(true)
+        let more = catch_unwind(AssertUnwindSafe(|| runner.poll())).unwrap_or(true);
+        if more {
+            if let Some(busy) = self.busy {
+                busy();
+            }
+        }
+        more
     }
 }
 
@@ -599,7 +647,92 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shell.try_spawn(self.generation, future)
+        self.shell.try_spawn(self.generation, future, true)
+    }
+
+    /// [`spawn`](Handle::spawn) for a task that stays on this runtime even when its driver steals
+    /// work between runtimes (ebbtide-std's `Handle::spawn_on` promises the worker).
+    ///
+    /// # Errors
+    ///
+    /// As for [`spawn`](Handle::spawn).
+    pub fn spawn_unmovable<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shell
+            .try_spawn(self.generation, future, false)
+            .map_err(|(error, _refused)| error)
+    }
+
+    /// Work stealing between runtimes of one driver (ebbtide-std's workers): moves about half of
+    /// the `Send` tasks queued on `victim`'s executor to this runtime's; returns how many moved.
+    /// See [`Executor::steal_from`].
+    ///
+    /// # Safety
+    ///
+    /// The runtimes are one group, and the group's shutdown calls [`send_home`] with every one
+    /// of them while none of them runs (no `block_on`, no steal), before any of them drops: a
+    /// runtime's `Drop` cancels its tasks on its own thread, which must not hold a task that
+    /// another runtime may poll. Both handles are live.
+    #[doc(hidden)]
+    pub unsafe fn steal_from(&self, victim: &Handle) -> usize {
+        // SAFETY: by our caller, no runtime cancels a pool whose tasks were moved before they
+        // are all sent home, while none of the group runs.
+        unsafe { self.shell.executor.steal_from(victim.shell.executor) }
+    }
+}
+
+/// Sends every task of `runtimes` that a steal moved (see [`Handle::steal_from`]) back to the
+/// runtime whose task memory it lives in, and waits until none is left elsewhere (a waker on
+/// another thread may be about to push one onto the queue it was on: this loops, yielding, until
+/// that push lands and is sent home too).
+///
+/// # Safety
+///
+/// None of `runtimes` runs (no `block_on` on any thread, hence no poll and no steal) during the
+/// call; they are every runtime that may hold one another's tasks.
+#[doc(hidden)]
+pub unsafe fn send_home(runtimes: &[Handle]) {
+    let home_of = |address: usize| {
+        runtimes
+            .iter()
+            .find(|runtime| runtime.shell.tasks.contains_addr(address))
+            .map(|runtime| runtime.shell.executor)
+    };
+    loop {
+        for runtime in runtimes {
+            // SAFETY: `home_of` names the executor whose task memory holds the task, the one it
+            // was spawned on; by our caller none of them is polled.
+            unsafe { runtime.shell.executor.drain_home(home_of) };
+        }
+        let elsewhere: usize = runtimes
+            .iter()
+            // SAFETY: every task of a runtime's memory was spawned on its executor, and by our
+            // caller none of the runtimes is polled or stolen from.
+            .map(|runtime| unsafe { runtime.shell.tasks.reclaim_idle(runtime.shell.executor) })
+            .sum();
+        if elsewhere == 0 {
+            return;
+        }
+        // A waker set SCHEDULED and is about to push onto the queue the task was on.
+        std::thread::yield_now();
+    }
+}
+
+impl Handle {
+    /// Ends the runtime's wait in the OS, unless called on its own thread (its executor's wake
+    /// hook): a work-stealing driver wakes an idle runtime so that it steals.
+    #[doc(hidden)]
+    pub fn unpark(&self) {
+        self.shell.unpark();
+    }
+
+    /// Whether `self` and `other` are handles of the same runtime parts.
+    #[doc(hidden)]
+    pub fn same_runtime(&self, other: &Handle) -> bool {
+        std::ptr::eq(self.shell, other.shell)
     }
 
     /// The shared part of the runtime's driver, if it is a `T`.

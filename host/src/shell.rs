@@ -90,15 +90,17 @@ impl Shell {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.try_spawn(generation, future)
+        self.try_spawn(generation, future, true)
             .map_err(|(error, _refused)| error)
     }
 
-    /// [`spawn`](Shell::spawn), giving the future back when it is refused.
+    /// [`spawn`](Shell::spawn), giving the future back when it is refused; `movable: false`
+    /// keeps the task off work stealing (see `TaskMemory::spawn`).
     pub(crate) fn try_spawn<F>(
         &self,
         generation: u64,
         future: F,
+        movable: bool,
     ) -> Result<JoinHandle<F::Output>, (SpawnError, F)>
     where
         F: Future + Send + 'static,
@@ -109,7 +111,7 @@ impl Shell {
             Err(error) => return Err((error, future)),
         };
         self.tasks
-            .spawn(self.executor, CatchUnwind::new(future))
+            .spawn(self.executor, CatchUnwind::new(future), movable)
             .map(JoinHandle::new)
             .map_err(|(error, refused)| (error, refused.into_inner()))
     }

@@ -12,7 +12,11 @@
 //!
 //! | Topic | Tokio | ebbtide-std | Why |
 //! |---|---|---|---|
+<<<<<<< HEAD
 //! | [Threads](#threads-and-spawn) | `#[tokio::main]` runs a multi-thread, work-stealing runtime | One thread runs every task by default, like Tokio's `current_thread` flavour; [`Builder::worker_threads`](crate::Builder::worker_threads) (or `EBBTIDE_WORKER_THREADS`, as `TOKIO_WORKER_THREADS`) gives thread-per-core workers (no work stealing yet: a task stays on its worker; [`Handle::spawn_on`](crate::Handle::spawn_on), [`Handle::spawn_pinned`](crate::Handle::spawn_pinned)); blocking work goes to [`spawn_blocking`](crate::spawn_blocking) | The static-dispatch core is single-threaded per executor: each worker is one executor with its own reactor and task memory |
+=======
+//! | [Threads](#threads-and-spawn) | `#[tokio::main]` runs a multi-thread, work-stealing runtime | One thread runs every task by default, like Tokio's `current_thread` flavour; [`Builder::worker_threads`](crate::Builder::worker_threads) gives thread-per-core workers (a task stays on its worker unless [`Builder::work_stealing`](crate::Builder::work_stealing), off by default, is on; [`Handle::spawn_on`](crate::Handle::spawn_on), [`Handle::spawn_pinned`](crate::Handle::spawn_pinned)); blocking work goes to [`spawn_blocking`](crate::spawn_blocking) | The static-dispatch core is single-threaded per executor: each worker is one executor with its own reactor and task memory |
+>>>>>>> h-steal
 //! | [`spawn`](#threads-and-spawn) | Returns a `JoinHandle`; panics after shutdown | Returns `Result<JoinHandle, SpawnError>` | A task lives in a slot of the runtime's task memory; with a limit set, a full class is backpressure you decide about, not an abort |
 //! | [`spawn_local`](#threads-and-spawn) | Needs a `LocalSet` | Works inside any `block_on` or task of the runtime | There is only one thread, so every task may be `!Send` |
 //! | [Task memory](#task-memory) | One heap allocation per task | Size-class slots reserved at build time that grow by segments; [`task_limit`](crate::Builder::task_limit) and [`fixed_task_memory`](crate::Builder::fixed_task_memory) bound them | No allocation per spawn once warm; a hard bound is available for those who want one |

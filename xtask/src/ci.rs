@@ -163,7 +163,7 @@ const MIRI_FLAGS: &str = "-Zmiri-strict-provenance";
 const MIRI_SEEDS: u32 = 16;
 
 /// ebbtide-core's tests of the raw task layer (task lifecycle, wakers, abort, panics, cross-thread
-/// wakes, shutdown, full pools, the poll budget), run under [`MIRI_SEEDS`] seeds with every
+/// wakes, shutdown, full pools, the poll budget, work stealing between two threads), run under [`MIRI_SEEDS`] seeds with every
 /// `core/tests/soundness_*.rs`.
 const CORE_RAW_TESTS: &[&str] = &[
     "spawn_join",
@@ -174,6 +174,7 @@ const CORE_RAW_TESTS: &[&str] = &[
     "shutdown",
     "pool_full",
     "budget",
+    "steal_threads",
 ];
 
 /// ebbtide-std's tests that run under Miri, with every `std-driver/tests/soundness_*.rs`. Miri

@@ -2,8 +2,8 @@
 //! `mt_smol`).
 //!
 //! Measured: `ebbtide-2w`, `ebbtide_std::Runtime` with two workers (`worker_threads(2)`:
-//! thread-per-core, tasks placed round-robin from outside and kept on their worker from inside,
-//! no work stealing yet), and `ebbtide-1w`, one worker (one thread runs every task), the scaling
+//! thread-per-core, tasks placed round-robin from outside and kept on their worker from inside),
+//! `ebbtide-2w-steal`, the same with `Builder::work_stealing(true)`, and `ebbtide-1w`, one worker (one thread runs every task), the scaling
 //! baseline. Worker 0 runs on a thread started here, inside `Runtime::block_on`. The runtime variants this binary runs are
 //! [`VARIANTS`], (runtime name, worker threads), and [`start`] is the one place that builds a
 //! runtime for a worker count.
@@ -27,23 +27,30 @@ use ebbtide_std::task::yield_now;
 use ebbtide_std::{Handle, Runtime};
 
 /// The ebbtide runtime variants measured on the `mt_*` workloads: (runtime name, worker
-/// threads). Two workers (thread-per-core, no stealing yet), beside the 1-worker baseline.
-const VARIANTS: &[(&str, usize)] = &[("ebbtide-1w", 1), ("ebbtide-2w", 2)];
+/// threads, work stealing). Two workers (thread-per-core) without and with work stealing
+/// (`Builder::work_stealing`, off by default), beside the 1-worker baseline.
+const VARIANTS: &[(&str, usize, bool)] = &[
+    ("ebbtide-1w", 1, false),
+    ("ebbtide-2w", 2, false),
+    ("ebbtide-2w-steal", 2, true),
+];
 
 fn main() {
     let matrix: Vec<(&str, &[&str])> = VARIANTS
         .iter()
-        .map(|(name, _)| (*name, MT_WORKLOADS))
+        .map(|(name, _, _)| (*name, MT_WORKLOADS))
         .collect();
     // Built on the first run: a process runs one variant.
     let mut running: Option<Running> = None;
     ebbtide_bench::main(&matrix, |runtime, workload| {
-        let workers = VARIANTS
+        let (workers, stealing) = VARIANTS
             .iter()
-            .find(|(name, _)| *name == runtime)
-            .map(|(_, workers)| *workers)
+            .find(|(name, _, _)| *name == runtime)
+            .map(|(_, workers, stealing)| (*workers, *stealing))
             .expect("a variant of VARIANTS");
-        let handle = running.get_or_insert_with(|| start(workers)).handle;
+        let handle = running
+            .get_or_insert_with(|| start(workers, stealing))
+            .handle;
         time_cpu(|| run(handle, workload))
     });
     if let Some(running) = running {
@@ -65,15 +72,16 @@ impl Running {
     }
 }
 
-/// Starts a runtime with `workers` worker threads.
+/// Starts a runtime with `workers` worker threads, stealing work between them if `stealing`.
 ///
 /// One thread, started here, runs worker 0 inside `Runtime::block_on` until
 /// [`Running::stop`]; the runtime starts workers 1.. on threads of its own.
-fn start(workers: usize) -> Running {
+fn start(workers: usize, stealing: bool) -> Running {
     // Room for every task of the largest workload up front, on every worker (it would grow in
     // the warm-up run).
     let runtime = Runtime::builder()
         .worker_threads(workers)
+        .work_stealing(stealing)
         .task_slots([MT_SPAWN + 1_024, 1_024, 64, 16])
         .build()
         .expect("runtime");

@@ -37,8 +37,12 @@ pub(crate) struct Header {
     pub(crate) run_next: AtomicPtr<Header>,
     /// The future's vtable. Written at spawn while `SCHEDULED` keeps every waker out.
     pub(crate) vtable: VTableCell,
-    /// The scheduler of the executor that runs the task. Written at spawn, like `vtable`.
-    pub(crate) scheduler: UnsafeCell<*const Scheduler>,
+    /// The scheduler of the executor that runs the task. Written at spawn, like `vtable`, and
+    /// rewritten only by whoever holds `SCHEDULED` on a task it took out of a run queue (a steal,
+    /// see [`super::steal`]), never while a waker that set `SCHEDULED` may read it. Atomic (Acquire
+    /// loads, Release stores: plain moves on x86 and ARM) because code inside a task may read it
+    /// through a waker lent to another thread while a thief rewrites it.
+    pub(crate) scheduler: AtomicPtr<Scheduler>,
     /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
     pub(crate) timer: TimerLink,
 }
@@ -204,7 +208,7 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                         budget: budget::InHeader::new(),
                         run_next: AtomicPtr::new(ptr::null_mut()),
                         vtable: VTableCell::new(),
-                        scheduler: UnsafeCell::new(ptr::null()),
+                        scheduler: AtomicPtr::new(ptr::null_mut()),
                         timer: TimerLink::new(),
                     },
                     join_waker: UnsafeCell::new(None),

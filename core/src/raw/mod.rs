@@ -38,6 +38,7 @@ pub(crate) mod scheduler;
 #[cfg(not(loom))]
 mod size_check;
 pub(crate) mod state;
+pub(crate) mod steal;
 pub(crate) mod task;
 pub(crate) mod waker;
 

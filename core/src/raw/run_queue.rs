@@ -91,7 +91,43 @@ impl RunQueue {
 
     /// Takes every queued task, oldest first, and marks the executor awake.
     pub(crate) fn take_all(&self) -> Batch {
-        let mut stack = self.head.swap(AWAKE, Ordering::AcqRel);
+        let stack = self.head.swap(AWAKE, Ordering::AcqRel);
+        Self::reverse(stack)
+    }
+
+    /// Takes every queued task, oldest first, from any thread (a steal): like
+    /// [`take_all`](RunQueue::take_all), but an empty queue is left as it is.
+    ///
+    /// The head becomes [`AWAKE`] only if it held a task. Why that keeps every wake-up (see
+    /// `super::steal` for the whole argument): the taken stack ends in the mark that was there
+    /// when its first task was pushed. `AWAKE`: the executor is awake (between its `take_all`
+    /// and its `try_sleep`), and putting `AWAKE` back changes nothing. `null`: the executor went
+    /// to sleep, and the push that found `null` called (or is about to call) the wake hook, so
+    /// the executor polls again: its `take_all` swaps `AWAKE` for whatever is there and its
+    /// `try_sleep` then turns `AWAKE` into `null`, so the next push calls the hook again. An empty
+    /// head (`null` or `AWAKE`) is never swapped: turning a sleeping executor's `null` into
+    /// `AWAKE` without a wake-up on the way would make the next push skip the hook.
+    pub(crate) fn steal_all(&self) -> Batch {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            if !is_task(head) {
+                return Batch {
+                    next: ptr::null_mut(),
+                };
+            }
+            // Acquire: the pushed tasks' fields (and `run_next` links) are ours to read.
+            match self
+                .head
+                .compare_exchange_weak(head, AWAKE, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Self::reverse(head),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+
+    /// Reverses a taken stack into wake order.
+    fn reverse(mut stack: *mut Header) -> Batch {
         // Reverse the stack into wake order.
         let mut fifo: *mut Header = ptr::null_mut();
         while is_task(stack) {

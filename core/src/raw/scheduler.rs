@@ -18,7 +18,7 @@ use super::header::Header;
 use super::run_queue::{Batch, RunQueue};
 use super::task;
 use super::waker::header_of;
-use crate::loom::{AtomicBool, Ordering};
+use crate::loom::{AtomicBool, AtomicPtr, Ordering};
 
 /// The shared core of an executor: what its tasks, their wakers and its root waker reach.
 pub(crate) struct Scheduler {
@@ -31,6 +31,10 @@ pub(crate) struct Scheduler {
     runner_taken: AtomicBool,
     /// Set by the root waker.
     root_woken: AtomicBool,
+    /// The task being run now (null between tasks and between batches). A task woken during its
+    /// own poll (a `yield_now`, a wake from another thread) is queued again while that poll still
+    /// runs; a thief must not take it then (see `super::steal`). One plain store per task.
+    running: AtomicPtr<Header>,
 }
 
 impl Scheduler {
@@ -44,6 +48,7 @@ impl Scheduler {
                 wake_hook,
                 runner_taken: AtomicBool::new(false),
                 root_woken: AtomicBool::new(false),
+                running: AtomicPtr::new(core::ptr::null_mut()),
             }
         }
     }
@@ -71,6 +76,10 @@ impl Scheduler {
         }
         impl Drop for Requeue<'_> {
             fn drop(&mut self) {
+                // Release: the last poll is done (see `running`).
+                self.scheduler
+                    .running
+                    .store(core::ptr::null_mut(), Ordering::Release);
                 for task in self.batch.by_ref() {
                     // SAFETY: the task is still SCHEDULED and out of any queue.
                     unsafe { self.scheduler.run_queue.push(task) };
@@ -86,12 +95,29 @@ impl Scheduler {
             // A fresh budget for the task, if the scheduler holds the counter (else `task::run`
             // resets the one in the task's header).
             self.budget.reset();
+            // Release: the previous task's poll is done, for a thief that reads this (see
+            // `running`); the store comes before the task can be queued again.
+            self.running.store(task.as_ptr(), Ordering::Release);
             // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
             unsafe { task::run(task) };
         }
         drop(batch);
         // From here on, a push calls the wake hook (see `RunQueue`).
         !self.run_queue.try_sleep()
+    }
+
+    /// Whether `task` is being run by this scheduler now (or was the last one run in a batch that
+    /// has not ended): a thief leaves it alone. Acquire: when it is not, the poll that queued it
+    /// again is over, and its writes are visible.
+    #[inline]
+    pub(super) fn is_running(&self, task: NonNull<Header>) -> bool {
+        self.running.load(Ordering::Acquire) == task.as_ptr()
+    }
+
+    /// The run queue, for [`super::steal`].
+    #[inline]
+    pub(super) fn run_queue(&self) -> &RunQueue {
+        &self.run_queue
     }
 
     /// Whether a task is ready to run.
@@ -147,12 +173,10 @@ impl Scheduler {
     /// spawned in the slot.
     #[inline]
     pub(super) fn of_task(header: &'static Header) -> Option<&'static Scheduler> {
-        header.scheduler.with(|scheduler| {
-            // SAFETY: the scheduler was written at spawn, before the task was first polled (we
-            // are inside its poll), and a claimed task's scheduler pointer comes from an
-            // `&'static Scheduler`; a never-claimed slot's is null.
-            unsafe { scheduler.read().as_ref() }
-        })
+        // SAFETY: the scheduler was written at spawn (or by the steal that moved the task), before
+        // the task was polled, and a claimed task's scheduler pointer comes from an
+        // `&'static Scheduler`; a never-claimed slot's is null.
+        unsafe { header.scheduler.load(Ordering::Acquire).as_ref() }
     }
 
     /// The root waker: waking it, from any thread, raises a flag (which

@@ -38,6 +38,10 @@
 //!   destructor unwinds, so no later wake or shutdown drops it again. A future whose poll
 //!   unwound is not leaked: it is marked `CANCELLED | PANICKED` and queued, and the next poll
 //!   drops it, so its slot (and any pinned node in it) is only reused after its destructor ran.
+//! - `SEND` is fixed for the life of a task. Only a `SEND` task may change executor, and only
+//!   while `SCHEDULED` is held by whoever took it out of a run queue (see [`super::steal`]): the
+//!   executor's thread of the second bullet above is the thread of the executor that the header's
+//!   `scheduler` names, and that changes only while nobody polls the task.
 //! - `JOIN_WAKER` set means the join waker field holds a waker that the completing executor may
 //!   take; while it is clear only the `JoinHandle` touches the field.
 
@@ -64,6 +68,11 @@ pub(crate) const JOIN_WAKER: u32 = 1 << 7;
 /// completes the task as panicked. (When the destructor of a finished future is what unwound,
 /// the slot's vtable was pointed at one whose drop does nothing: a destructor runs once.)
 pub(crate) const PANICKED: u32 = 1 << 8;
+/// The task was spawned through a path that requires its future (and output) to be `Send`
+/// (`SendSpawner::spawn`, `SlicePool::try_spawn`), so it may be moved to another executor (a
+/// steal, see [`super::steal`]). Set at spawn, with `CLAIMED`, and never changed until the slot
+/// is freed.
+pub(crate) const SEND: u32 = 1 << 9;
 
 /// A copy of a state word that prints its bits by name.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,7 +80,7 @@ pub(crate) struct State(pub(crate) u32);
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(u32, &str); 9] = [
+        const NAMES: [(u32, &str); 10] = [
             (CLAIMED, "CLAIMED"),
             (SCHEDULED, "SCHEDULED"),
             (RUNNING, "RUNNING"),
@@ -81,6 +90,7 @@ impl fmt::Debug for State {
             (OUTPUT, "OUTPUT"),
             (JOIN_WAKER, "JOIN_WAKER"),
             (PANICKED, "PANICKED"),
+            (SEND, "SEND"),
         ];
         if self.0 == 0 {
             return f.write_str("State(free)");

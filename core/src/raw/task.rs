@@ -14,6 +14,9 @@ use crate::loom::{AtomicUsize, Ordering};
 /// Claims a free slot in `slots`, starting the search at `*hint`, and starts `future` in it on
 /// `scheduler`. Gives the future back when every slot is taken.
 ///
+/// `movable` sets the task's `SEND` bit: only for a future whose spawn path required it (and its
+/// output) to be `Send`, so that a steal may move it to another executor's thread.
+///
 /// The size check here is at run time (and folded away): pools check at compile time before they
 /// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
 /// themselves (every `match` arm is instantiated there; only the one that fits runs).
@@ -26,7 +29,13 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
     hint: &AtomicUsize,
     scheduler: &'static Scheduler,
     future: F,
+    movable: bool,
 ) -> Result<NonNull<Header>, F> {
+    let claim = if movable {
+        CLAIMED | SCHEDULED | HANDLE | SEND
+    } else {
+        CLAIMED | SCHEDULED | HANDLE
+    };
     assert!(
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
@@ -45,12 +54,7 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
         // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we
         // have written its scheduler and vtable.
         if state
-            .compare_exchange(
-                0,
-                CLAIMED | SCHEDULED | HANDLE,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
+            .compare_exchange(0, claim, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
             hint.store((index + 1) % len, Ordering::Relaxed);
@@ -60,7 +64,9 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
             unsafe {
                 let head = slot_head(header);
                 head.header.vtable.with_mut(|v| *v = &RawTask::<F>::VTABLE);
-                head.header.scheduler.with_mut(|s| *s = scheduler);
+                head.header
+                    .scheduler
+                    .store(ptr::from_ref(scheduler).cast_mut(), Ordering::Release);
                 ptr::write(storage_mut(header).cast::<F>(), future);
                 // We claimed the slot with SCHEDULED set.
                 scheduler.enqueue(header);
@@ -165,7 +171,7 @@ unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
         // We set SCHEDULED, so the push is ours (a wake during the poll would have pushed it
         // already, and then its queue entry serves).
         // SAFETY: the scheduler was written at spawn, before the first poll.
-        let scheduler = head.header.scheduler.with(|s| unsafe { &**s });
+        let scheduler = unsafe { &*head.header.scheduler.load(Ordering::Acquire) };
         // SAFETY: we set SCHEDULED.
         unsafe { scheduler.enqueue(header) };
     }
@@ -497,6 +503,10 @@ pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
             Err(actual) => current = actual,
         }
     }
+    debug_assert!(
+        !head.header.scheduler.load(Ordering::Relaxed).is_null(),
+        "a claimed task has an executor"
+    );
     // SAFETY: we hold RUNNING on an idle task on its executor's thread, outside its poll, so the
     // storage holds its live future, never used again, and completing it is ours.
     unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };

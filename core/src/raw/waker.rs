@@ -77,13 +77,11 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
             Err(actual) => current = actual,
         }
     }
-    // SAFETY: we set SCHEDULED on a claimed task, so its spawn (which wrote `scheduler` before
-    // releasing SCHEDULED) happened before our Acquire, and nobody writes `scheduler` until the
-    // slot is freed, which cannot happen while SCHEDULED is set.
-    let scheduler = head
-        .header
-        .scheduler
-        .with(|scheduler| unsafe { &**scheduler });
+    // SAFETY: we set SCHEDULED on a claimed task, so its spawn (or the steal that moved it last,
+    // which wrote `scheduler` while it held SCHEDULED, before the poll that cleared it) happened
+    // before our Acquire, and nobody writes `scheduler` while we hold SCHEDULED. A claimed task's
+    // pointer comes from an `&'static Scheduler`.
+    let scheduler = unsafe { &*head.header.scheduler.load(Ordering::Acquire) };
     // SAFETY: we set SCHEDULED.
     unsafe { scheduler.enqueue(header) };
 }

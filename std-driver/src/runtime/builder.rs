@@ -43,6 +43,8 @@ pub struct Builder {
     pub(crate) start_paused: bool,
     /// How many workers (`worker_threads`), at least 1.
     pub(crate) worker_threads: usize,
+    /// Whether idle workers steal tasks from busy ones (`work_stealing`).
+    pub(crate) work_stealing: bool,
     pub(crate) driver: DriverOptions,
 }
 
@@ -90,6 +92,7 @@ impl Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
             worker_threads: worker_threads_from_env().unwrap_or(1),
+            work_stealing: false,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -265,7 +268,7 @@ impl Builder {
     /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
     /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
     /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
-    /// spawned on (no work stealing yet): [`spawn`](crate::spawn) in a task keeps the new task
+    /// spawned on (unless [`work_stealing`](Builder::work_stealing) is on, off by default): [`spawn`](crate::spawn) in a task keeps the new task
     /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
     /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
     /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and
@@ -336,6 +339,54 @@ impl Builder {
     pub fn worker_threads(mut self, n: usize) -> Builder {
         assert!(n >= 1, "worker_threads: a runtime needs at least 1 worker");
         self.worker_threads = n;
+        self
+    }
+
+    /// Lets a worker that runs out of tasks take some from the others before it waits in the OS
+    /// (work stealing); off by default. Only matters with more than one
+    /// [worker](Builder::worker_threads).
+    ///
+    /// A worker about to wait first looks at the other workers' run queues (starting at a
+    /// different one each time) and takes about half of the ready tasks of the first that has
+    /// any. Only tasks spawned with [`spawn`](crate::spawn) (or [`Handle::spawn`],
+    /// `JoinSet::spawn`: tasks whose future is `Send`) move; [`spawn_local`](crate::spawn_local)
+    /// tasks and the tasks of [`Handle::spawn_on`] and [`Handle::spawn_pinned`] stay on their
+    /// worker. A moved task keeps running on the worker that took it (until another takes it
+    /// again): [`worker_index`](crate::runtime::worker_index) says where it runs now, timers it
+    /// sets go to that worker's queue, and an IO object it made earlier stays with the reactor of
+    /// the worker that made it (see above: it keeps working, through that worker). Only ready
+    /// tasks are taken, never one that is running.
+    ///
+    /// Off by default until it is measured on more workloads: it costs nothing on a busy worker
+    /// (a steal only happens where the worker would otherwise sleep), but moving a task moves its
+    /// memory between caches. With stealing on, dropping the runtime first stops every worker,
+    /// sends every moved task back to the worker whose task memory holds it, then lets each worker
+    /// cancel its own tasks as without stealing.
+    ///
+    /// [`Handle::spawn`]: crate::Handle::spawn
+    /// [`Handle::spawn_on`]: crate::Handle::spawn_on
+    /// [`Handle::spawn_pinned`]: crate::Handle::spawn_pinned
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .work_stealing(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let sum = runtime.block_on(async {
+    ///     let tasks: Vec<_> = (0..8u64).map(|i| ebbtide_std::spawn(async move { i }).unwrap()).collect();
+    ///     let mut sum = 0;
+    ///     for task in tasks {
+    ///         sum += task.await.unwrap();
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 28);
+    /// ```
+    pub fn work_stealing(mut self, on: bool) -> Builder {
+        self.work_stealing = on;
         self
     }
 

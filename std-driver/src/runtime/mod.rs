@@ -7,7 +7,7 @@
 //! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
 //! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
 //! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task stays on the
-//! worker it was spawned on (no work stealing yet): [`spawn`](crate::spawn) inside a task keeps
+//! worker it was spawned on (unless [`Builder::work_stealing`] is on, off by default): [`spawn`](crate::spawn) inside a task keeps
 //! the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
 //! [`Handle::spawn_pinned`] choose the worker. [`worker_index`] says which worker the current
 //! thread runs. Dropping the runtime stops workers 1..n, each cancelling its tasks on its own
@@ -315,6 +315,10 @@ impl Runtime {
         if builder.worker_threads > 1 {
             // On an error, `runtime` (worker 0) drops here, the other workers were joined.
             let started = workers::start(builder, runtime.inner.handle())?;
+            if started.group.stealing {
+                runtime.inner.set_steal_hook(started.group.steal_hook(0));
+                runtime.inner.set_busy_hook(started.group.busy_hook(0));
+            }
             runtime.group = Some(started.group);
             runtime.threads = started.threads;
         }
@@ -368,6 +372,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         if let Some(group) = self.group {
             group.stop_threads();
+            if group.stealing {
+                group.shut_down_stealing();
+            }
         }
         for thread in self.threads.drain(..) {
             // A worker whose OS wait failed panicked with a message already; its runtime was
@@ -495,7 +502,10 @@ impl Handle {
     /// handle go to the workers in turn (round-robin, one atomic counter per runtime), wherever
     /// the handle is used; [`spawn`](crate::spawn) inside a task keeps the new task on the
     /// task's worker instead, and [`spawn_on`](Handle::spawn_on) chooses the worker. A task on
-    /// worker 0 runs only while a thread is inside [`Runtime::block_on`].
+    /// worker 0 runs only while a thread is inside [`Runtime::block_on`] (with
+    /// [`Builder::work_stealing`], another worker that runs out of work may take it meanwhile).
+    /// With work stealing, tasks spawned here may move to another worker later; those of
+    /// `spawn_on` stay.
     ///
     /// # Errors
     ///
@@ -598,7 +608,8 @@ impl Handle {
             "spawn_on: worker {worker} does not exist: the runtime has {} worker(s)",
             workers.len()
         );
-        workers[worker].spawn(future)
+        // Stays there, also with work stealing.
+        workers[worker].spawn_unmovable(future)
     }
 
     /// Builds a future that is not `Send` on worker `worker`, with `f` called there, and runs it

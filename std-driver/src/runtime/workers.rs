@@ -12,9 +12,10 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Barrier};
 use std::task::{Context, Poll};
 use std::thread;
 
@@ -31,6 +32,19 @@ pub(crate) struct Group {
     stops: Box<[Stop]>,
     /// The next worker `Handle::spawn` places a task on (modulo the worker count).
     next: AtomicUsize,
+    /// Whether idle workers steal tasks from the others (`Builder::work_stealing`).
+    pub(crate) stealing: bool,
+    /// Where the next steal starts looking (modulo the worker count), so that idle workers do
+    /// not all pick on the same victim.
+    steal_next: AtomicUsize,
+    /// With stealing, which workers went to wait in the OS after they found nothing to steal,
+    /// and how many: a busy worker wakes one of them (see [`Group::busy_hook`]).
+    idle: Box<[AtomicBool]>,
+    idle_count: AtomicUsize,
+    /// With stealing, the shutdown's meeting point of every worker (worker 0 in
+    /// `Runtime::drop`): once when all stopped, once when the tasks are home (see
+    /// [`Group::shut_down_stealing`]).
+    barrier: Barrier,
 }
 
 impl Group {
@@ -44,6 +58,80 @@ impl Group {
         for stop in &self.stops[1..] {
             stop.stop();
         }
+    }
+
+    /// The work-stealing hook of worker `index`: before the worker waits in the OS, it takes
+    /// about half of the ready `Send` tasks of the first other worker that has any, starting at a
+    /// rotating worker.
+    pub(crate) fn steal_hook(&'static self, index: usize) -> Box<dyn Fn() -> usize + Send + Sync> {
+        Box::new(move || {
+            let count = self.workers.len();
+            let thief = &self.workers[index];
+            let start = self.steal_next.fetch_add(1, Ordering::Relaxed);
+            for offset in 0..count {
+                let victim = (start + offset) % count;
+                if victim == index {
+                    continue;
+                }
+                // SAFETY: the workers are one group, and `Runtime::drop` runs
+                // `shut_down_stealing` (every worker stopped, then every task sent home) before
+                // any worker's runtime drops; this hook only runs inside a worker's `block_on`.
+                let moved = unsafe { thief.steal_from(&self.workers[victim]) };
+                if moved > 0 {
+                    return moved;
+                }
+            }
+            // Nothing to take: the worker waits, and a busy worker may wake it (a wake that finds
+            // it awake costs it one more look, no more).
+            if !self.idle[index].swap(true, Ordering::AcqRel) {
+                self.idle_count.fetch_add(1, Ordering::AcqRel);
+            }
+            0
+        })
+    }
+
+    /// The busy hook of worker `index` (after a batch that left more tasks ready, all of them in
+    /// its queue now): hands about half of them to one idle worker, if any, which the push wakes.
+    /// One relaxed load when no worker is idle.
+    ///
+    /// Why the busy worker gives rather than the idle one takes: a worker takes its whole queue
+    /// at the start of each batch, so its backlog sits in its running batch, out of reach, for
+    /// most of the time; an idle worker woken to steal mostly finds an empty queue. Right after
+    /// a batch is the one moment the backlog is in the queue.
+    pub(crate) fn busy_hook(&'static self, index: usize) -> Box<dyn Fn() + Send + Sync> {
+        Box::new(move || {
+            if self.idle_count.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            let count = self.workers.len();
+            for offset in 1..count {
+                let other = (index + offset) % count;
+                if self.idle[other].swap(false, Ordering::AcqRel) {
+                    self.idle_count.fetch_sub(1, Ordering::AcqRel);
+                    // SAFETY: as in `steal_hook`: this hook only runs inside a worker's
+                    // `block_on`, and the group's shutdown sends every task home first.
+                    let moved = unsafe { self.workers[other].steal_from(&self.workers[index]) };
+                    if moved == 0 {
+                        // The push of a moved task wakes it; otherwise it looks once more.
+                        self.workers[other].unpark();
+                    }
+                    return;
+                }
+            }
+        })
+    }
+
+    /// The shutdown of a stealing group, on the thread dropping the runtime (worker 0's), after
+    /// [`stop_threads`](Group::stop_threads): waits until every worker thread has left its
+    /// `block_on` (so nobody polls or steals any worker's tasks), sends every moved task home,
+    /// then lets the workers drop their runtimes (each cancelling its own tasks, on its thread).
+    pub(crate) fn shut_down_stealing(&self) {
+        self.barrier.wait();
+        // SAFETY: every worker thread waits at the barrier, out of its `block_on`, and worker 0
+        // runs no `block_on`: its thread is here, in `Runtime::drop`. No worker runtime has
+        // dropped yet. The group lists every runtime that may hold the others' tasks.
+        unsafe { ebbtide_host::runtime::send_home(&self.workers) };
+        self.barrier.wait();
     }
 }
 
@@ -212,6 +300,11 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         workers: workers.into_boxed_slice(),
         stops: (0..count).map(|_| Stop::new()).collect(),
         next: AtomicUsize::new(0),
+        stealing: builder.work_stealing,
+        steal_next: AtomicUsize::new(0),
+        idle: (0..count).map(|_| AtomicBool::new(false)).collect(),
+        idle_count: AtomicUsize::new(0),
+        barrier: Barrier::new(count),
     }));
     keep(group);
     for start in starts {
@@ -240,7 +333,8 @@ fn run(
     ready: &mpsc::Sender<io::Result<ebbtide_host::Handle>>,
     start: &mpsc::Receiver<&'static Group>,
 ) {
-    let runtime = match ebbtide_host::Runtime::<StdDriver>::new(&builder.tasks, &builder.driver) {
+    let mut runtime = match ebbtide_host::Runtime::<StdDriver>::new(&builder.tasks, &builder.driver)
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             let _ = ready.send(Err(e));
@@ -257,11 +351,25 @@ fn run(
         // Another worker failed: the runtime is not built after all.
         return;
     };
+    if group.stealing {
+        runtime.set_steal_hook(group.steal_hook(index));
+        runtime.set_busy_hook(group.busy_hook(index));
+    }
     // Marked until the host runtime is dropped (below, on this thread): its tasks' destructors
     // see their worker too.
     let _worker = enter(Some(group), Some(index));
-    runtime
-        .block_on(group.stops[index].wait())
-        .expect("the OS's wait for events failed on an ebbtide worker");
+    let ran = catch_unwind(AssertUnwindSafe(|| {
+        runtime.block_on(group.stops[index].wait())
+    }));
+    if group.stealing {
+        // Every worker meets in `Group::shut_down_stealing` before any runtime drops, even one
+        // whose loop failed: its tasks may be on other workers.
+        group.barrier.wait();
+        group.barrier.wait();
+    }
     drop(runtime);
+    match ran {
+        Ok(ran) => ran.expect("the OS's wait for events failed on an ebbtide worker"),
+        Err(panic) => resume_unwind(panic),
+    }
 }

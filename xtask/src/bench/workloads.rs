@@ -190,6 +190,7 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "ebbtide-std",
     "ebbtide-1w",
     "ebbtide-2w",
+    "ebbtide-2w-steal",
     "tokio-ct",
     "tokio-mt1",
     "tokio-mt2",

@@ -1,0 +1,346 @@
+//! Work stealing between the workers of a runtime (`Builder::work_stealing`): an imbalanced
+//! workload spreads, local and `spawn_on` tasks stay put, shutdown drops every future once (also
+//! the stolen ones), panics and aborts of stolen tasks.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ebbtide_std::runtime::worker_index;
+use ebbtide_std::task::yield_now;
+use ebbtide_std::{JoinError, Runtime};
+
+fn runtime(stealing: bool) -> Runtime {
+    Runtime::builder()
+        .worker_threads(2)
+        .work_stealing(stealing)
+        .build()
+        .unwrap()
+}
+
+/// Burns about `micros` microseconds of CPU.
+fn busy(micros: u64) {
+    let until = Instant::now() + Duration::from_micros(micros);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// 200 tasks of about 2 ms of work each, in 10 chunks with a yield between, all spawned from
+/// worker 0; returns the set of workers each chunk ran on.
+fn imbalanced(runtime: &Runtime) -> HashSet<usize> {
+    let seen = Arc::new(Mutex::new(HashSet::new()));
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let seen = seen.clone();
+                ebbtide_std::spawn(async move {
+                    for _ in 0..10 {
+                        busy(200);
+                        seen.lock().unwrap().insert(worker_index().unwrap());
+                        yield_now().await;
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(worker_index(), Some(0));
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let seen = seen.lock().unwrap().clone();
+    seen
+}
+
+#[test]
+fn an_imbalanced_workload_spreads_over_both_workers_with_stealing() {
+    let runtime = runtime(true);
+    assert_eq!(imbalanced(&runtime), HashSet::from([0, 1]));
+}
+
+#[test]
+fn without_stealing_the_tasks_stay_on_worker_0() {
+    let runtime = runtime(false);
+    assert_eq!(imbalanced(&runtime), HashSet::from([0]));
+}
+
+#[test]
+fn local_and_spawn_on_tasks_never_leave_their_worker() {
+    let runtime = runtime(true);
+    let handle = runtime.handle();
+    let moved = Arc::new(AtomicUsize::new(0));
+    let stolen = Arc::new(AtomicBool::new(false));
+    runtime.block_on(async {
+        // Send tasks that keep worker 0 busy, so that worker 1 steals.
+        let workers: Vec<_> = (0..50)
+            .map(|_| {
+                let stolen = stolen.clone();
+                ebbtide_std::spawn(async move {
+                    for _ in 0..10 {
+                        busy(100);
+                        if worker_index() == Some(1) {
+                            stolen.store(true, Ordering::Relaxed);
+                        }
+                        yield_now().await;
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        let locals: Vec<_> = (0..20)
+            .map(|_| {
+                let moved = moved.clone();
+                // Not Send: must stay on worker 0's thread.
+                let here = Rc::new(Cell::new(0));
+                ebbtide_std::spawn_local(async move {
+                    for _ in 0..20 {
+                        here.set(here.get() + 1);
+                        busy(50);
+                        if worker_index() != Some(0) {
+                            moved.fetch_add(1, Ordering::Relaxed);
+                        }
+                        yield_now().await;
+                    }
+                })
+                .unwrap()
+            })
+            .collect();
+        let pinned: Vec<_> = (0..20)
+            .map(|_| {
+                let moved = moved.clone();
+                handle
+                    .spawn_on(0, async move {
+                        for _ in 0..20 {
+                            busy(50);
+                            if worker_index() != Some(0) {
+                                moved.fetch_add(1, Ordering::Relaxed);
+                            }
+                            yield_now().await;
+                        }
+                    })
+                    .unwrap()
+            })
+            .collect();
+        for task in workers {
+            task.await.unwrap();
+        }
+        for task in locals {
+            task.await.unwrap();
+        }
+        for task in pinned {
+            task.await.unwrap();
+        }
+    });
+    assert!(
+        stolen.load(Ordering::Relaxed),
+        "worker 1 stole no Send task"
+    );
+    assert_eq!(moved.load(Ordering::Relaxed), 0);
+}
+
+/// Counts its drops.
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn shutdown_drops_every_future_once_also_stolen_ones() {
+    for round in 0..5 {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let on_one = Arc::new(AtomicUsize::new(0));
+        let runtime = runtime(true);
+        const TASKS: usize = 100;
+        runtime.block_on(async {
+            for i in 0..TASKS {
+                let guard = Dropped(dropped.clone());
+                let on_one = on_one.clone();
+                ebbtide_std::spawn(async move {
+                    let _guard = guard;
+                    let mut counted = false;
+                    loop {
+                        busy(50);
+                        if worker_index() == Some(1) && !counted {
+                            counted = true;
+                            on_one.fetch_add(1, Ordering::SeqCst);
+                        }
+                        if i % 2 == 0 {
+                            // Idle on whichever worker holds it (sent home at shutdown).
+                            std::future::pending::<()>().await;
+                        }
+                        yield_now().await;
+                    }
+                })
+                .unwrap();
+            }
+            // Until some ran on worker 1 (a worker kept busy by the tasks it took steals no
+            // more, so this may stay at a handful).
+            let start = Instant::now();
+            while on_one.load(Ordering::SeqCst) < 3 && start.elapsed() < Duration::from_secs(2) {
+                busy(100);
+                yield_now().await;
+            }
+            assert!(
+                on_one.load(Ordering::SeqCst) > 0,
+                "round {round}: nothing was stolen"
+            );
+        });
+        assert_eq!(dropped.load(Ordering::SeqCst), 0, "round {round}");
+        drop(runtime);
+        assert_eq!(dropped.load(Ordering::SeqCst), TASKS, "round {round}");
+    }
+    // The parts are reused, and work.
+    let runtime = runtime(true);
+    assert_eq!(imbalanced(&runtime), HashSet::from([0, 1]));
+}
+
+#[test]
+fn a_panic_on_the_thief_disturbs_no_other_task() {
+    let runtime = runtime(true);
+    let results = runtime.block_on(async {
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                ebbtide_std::spawn(async move {
+                    for _ in 0..5 {
+                        busy(100);
+                        yield_now().await;
+                    }
+                    if i % 10 == 0 {
+                        panic!("task {i} panics on worker {:?}", worker_index());
+                    }
+                    i
+                })
+                .unwrap()
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await);
+        }
+        results
+    });
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(value) => assert_eq!(value, i),
+            Err(error) => {
+                assert_eq!(i % 10, 0);
+                assert!(matches!(error, JoinError::Panic(_)), "{error:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_stolen_task_is_joined_and_aborted_from_another_thread() {
+    let runtime = runtime(true);
+    let on_one = Arc::new(Mutex::new(Vec::new()));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    runtime.block_on(async {
+        let mut tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let on_one = on_one.clone();
+                let guard = Dropped(dropped.clone());
+                Some(
+                    ebbtide_std::spawn(async move {
+                        let _guard = guard;
+                        loop {
+                            busy(100);
+                            if worker_index() == Some(1) {
+                                on_one.lock().unwrap().push(i);
+                            }
+                            yield_now().await;
+                        }
+                    })
+                    .unwrap(),
+                )
+            })
+            .collect();
+        let victim = loop {
+            if let Some(&i) = on_one.lock().unwrap().first() {
+                break i;
+            }
+            busy(100);
+            yield_now().await;
+        };
+        let task = tasks[victim].take().unwrap();
+        // Abort it from a plain thread, then join it from another one.
+        let task = thread::spawn(move || {
+            task.abort();
+            task
+        })
+        .join()
+        .unwrap();
+        let handle = ebbtide_std::Handle::current();
+        let joiner = thread::spawn(move || handle.block_on(task));
+        let joined = ebbtide_std::spawn_blocking(move || joiner.join().unwrap())
+            .await
+            .unwrap();
+        assert!(joined.unwrap_err().is_cancelled());
+        for task in tasks.into_iter().flatten() {
+            task.abort();
+            assert!(task.await.unwrap_err().is_cancelled());
+        }
+    });
+    assert_eq!(dropped.load(Ordering::SeqCst), 40);
+}
+
+#[test]
+fn shutdown_while_another_thread_wakes_stolen_tasks() {
+    for round in 0..10 {
+        const TASKS: usize = 40;
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let on_one = Arc::new(AtomicUsize::new(0));
+        let runtime = runtime(true);
+        let mut senders = Vec::new();
+        runtime.block_on(async {
+            for _ in 0..TASKS {
+                let (send, recv) = ebbtide_std::sync::oneshot::channel::<u32>();
+                senders.push(send);
+                let guard = Dropped(dropped.clone());
+                let on_one = on_one.clone();
+                ebbtide_std::spawn(async move {
+                    let _guard = guard;
+                    let mut counted = false;
+                    for _ in 0..20 {
+                        busy(50);
+                        if worker_index() == Some(1) && !counted {
+                            counted = true;
+                            on_one.fetch_add(1, Ordering::SeqCst);
+                        }
+                        yield_now().await;
+                    }
+                    // Parked on whichever worker holds it, until the other thread sends.
+                    let _ = recv.await;
+                })
+                .unwrap();
+            }
+            let start = Instant::now();
+            while on_one.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(2) {
+                busy(100);
+                yield_now().await;
+            }
+        });
+        assert!(
+            on_one.load(Ordering::SeqCst) > 0,
+            "round {round}: nothing was stolen"
+        );
+        // Wakes from a plain thread while the runtime stops, sends its tasks home and drops.
+        let waking = thread::spawn(move || {
+            for send in senders {
+                let _ = send.send(1);
+                thread::yield_now();
+            }
+        });
+        drop(runtime);
+        waking.join().unwrap();
+        assert_eq!(dropped.load(Ordering::SeqCst), TASKS, "round {round}");
+    }
+}
