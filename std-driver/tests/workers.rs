@@ -15,8 +15,14 @@ use ebbtide_std::sync::mpsc;
 use ebbtide_std::time::{sleep, timeout, Duration};
 use ebbtide_std::{Handle, JoinError, Runtime, SpawnError};
 
+/// Two workers without work stealing (also when the suite runs with `EBBTIDE_WORK_STEALING=1`):
+/// these tests check where tasks run.
 fn two_workers() -> Runtime {
-    Runtime::builder().worker_threads(2).build().unwrap()
+    Runtime::builder()
+        .worker_threads(2)
+        .work_stealing(false)
+        .build()
+        .unwrap()
 }
 
 /// A worker and a thread.
@@ -536,9 +542,11 @@ fn a_stream_moved_without_hand_off_is_still_served_by_its_first_worker() {
 
 #[test]
 fn a_full_worker_passes_handle_spawns_on_to_one_with_room() {
-    // Two slots of the smallest class per worker, never more.
+    // Two slots of the smallest class per worker, never more; no stealing (where tasks run is
+    // checked).
     let runtime = Runtime::builder()
         .worker_threads(2)
+        .work_stealing(false)
         .task_slots([2, 0, 0, 0])
         .fixed_task_memory()
         .build()

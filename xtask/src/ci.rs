@@ -86,9 +86,14 @@ fn test(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
     Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
     // The std suite again with every runtime of two workers unless a test says otherwise
-    // (`EBBTIDE_WORKER_THREADS`): the cross-worker paths under every test's traffic.
+    // (`EBBTIDE_WORKER_THREADS`), then with work stealing on as well (`EBBTIDE_WORK_STEALING`):
+    // the cross-worker paths, and tasks moving between workers, under every test's traffic.
     Cmd::cargo("test -p ebbtide-std --lib --tests")
         .env("EBBTIDE_WORKER_THREADS", "2")
+        .run(ws)?;
+    Cmd::cargo("test -p ebbtide-std --lib --tests")
+        .env("EBBTIDE_WORKER_THREADS", "2")
+        .env("EBBTIDE_WORK_STEALING", "1")
         .run(ws)?;
     // Optimised, the runtime looks at the clock often enough to fire a timer within the first
     // microsecond of its deadline: the only build where a sleep that ended early would show.
@@ -293,9 +298,12 @@ fn sanitizers(ws: &Workspace) -> Result<(), String> {
             "LSAN_OPTIONS",
             &format!("suppressions={}", suppressions.display()),
         ),
-        // ThreadSanitizer over runtimes of two workers (`EBBTIDE_WORKER_THREADS`): every std
-        // test's traffic then crosses threads wherever it can.
-        sanitized("thread", "target/tsan").env("EBBTIDE_WORKER_THREADS", "2"),
+        // ThreadSanitizer over runtimes of two workers that steal from each other
+        // (`EBBTIDE_WORKER_THREADS`, `EBBTIDE_WORK_STEALING`): every std test's traffic then
+        // crosses threads wherever it can, and tasks move between them.
+        sanitized("thread", "target/tsan")
+            .env("EBBTIDE_WORKER_THREADS", "2")
+            .env("EBBTIDE_WORK_STEALING", "1"),
     ];
     run_each(ws, &runs)
 }

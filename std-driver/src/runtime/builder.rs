@@ -59,6 +59,25 @@ impl Default for Builder {
 /// [`worker_threads`](Builder::worker_threads) wins over it.
 pub const WORKER_THREADS_ENV: &str = "EBBTIDE_WORKER_THREADS";
 
+/// The environment variable that turns [`work_stealing`](Builder::work_stealing) on (`1`) or
+/// off (`0`) by default for every [`Builder`], so that a whole test suite can run with stealing;
+/// an explicit `work_stealing` wins over it.
+pub const WORK_STEALING_ENV: &str = "EBBTIDE_WORK_STEALING";
+
+/// `EBBTIDE_WORK_STEALING`, if set.
+///
+/// # Panics
+///
+/// When it is set to anything but `0` or `1`.
+fn work_stealing_from_env() -> Option<bool> {
+    let value = std::env::var_os(WORK_STEALING_ENV)?;
+    match value.to_str().map(str::trim) {
+        Some("1") => Some(true),
+        Some("0") => Some(false),
+        _ => panic!("{WORK_STEALING_ENV}={value:?}: expected 0 or 1"),
+    }
+}
+
 /// `EBBTIDE_WORKER_THREADS`, if set.
 ///
 /// # Panics
@@ -92,7 +111,7 @@ impl Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
             worker_threads: worker_threads_from_env().unwrap_or(1),
-            work_stealing: false,
+            work_stealing: work_stealing_from_env().unwrap_or(false),
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -254,7 +273,8 @@ impl Builder {
     /// [`Runtime::block_on`], as before workers existed), or the number in the
     /// `EBBTIDE_WORKER_THREADS` environment variable ([`WORKER_THREADS_ENV`]) when it is set,
     /// which lets a whole test suite run on several workers without a change to its code. The
-    /// default stays 1 because tasks stay on their worker: extra workers only help a program that
+    /// default stays 1 because tasks stay on their worker (unless
+    /// [`work_stealing`](Builder::work_stealing) is on): extra workers only help a program that
     /// spreads its work over them (a listener per worker, `Handle::spawn`), so `Runtime::new()`
     /// would otherwise start threads that nothing reaches. (Tokio's `Runtime::new()` starts a
     /// worker per CPU; its workers steal each other's tasks.)
@@ -356,6 +376,9 @@ impl Builder {
     /// sets go to that worker's queue, and an IO object it made earlier stays with the reactor of
     /// the worker that made it (see above: it keeps working, through that worker). Only ready
     /// tasks are taken, never one that is running.
+    ///
+    /// The `EBBTIDE_WORK_STEALING` environment variable ([`WORK_STEALING_ENV`], `1` or `0`)
+    /// sets the default.
     ///
     /// Off by default until it is measured on more workloads: it costs nothing on a busy worker
     /// (a steal only happens where the worker would otherwise sleep), but moving a task moves its

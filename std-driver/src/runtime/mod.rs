@@ -108,7 +108,7 @@ use std::mem::ManuallyDrop;
 use std::panic::resume_unwind;
 use std::thread;
 
-pub use builder::{Builder, WORKER_THREADS_ENV};
+pub use builder::{Builder, WORKER_THREADS_ENV, WORK_STEALING_ENV};
 pub use ebbtide_host::memory::SLOT_SIZES;
 pub use workers::worker_index;
 
