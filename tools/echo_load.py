@@ -50,15 +50,21 @@ def churn(duration):
         done += 1
     return done
 
-if mode == "churn":
-    churn(0.5)
+def measure(load):
+    """Warms up with `load` for 0.5 s, then runs it for `secs`; returns (done, seconds, server
+    CPU seconds, per-thread CPU text)."""
+    load(0.5)
     h0 = threads()
     c0, t0 = cpu(), time.monotonic()
-    n = churn(secs)
+    n = load(secs)
     c1, t1 = cpu(), time.monotonic()
     h1 = threads()
     per = " ".join(f"{k}={h1[k]-h0.get(k,0):.2f}s" for k in sorted(h1) if h1[k]-h0.get(k,0) > 0)
-    print(f"churn connections={n} cps={n/(t1-t0):.0f} server_cpu_s={c1-c0:.2f} cpu_us_per_conn={(c1-c0)/n*1e6:.2f} threads: {per}")
+    return n, t1 - t0, c1 - c0, per
+
+if mode == "churn":
+    n, wall, server, per = measure(churn)
+    print(f"churn connections={n} cps={n/wall:.0f} server_cpu_s={server:.2f} cpu_us_per_conn={server/n*1e6:.2f} threads: {per}")
     raise SystemExit(0)
 
 sel = selectors.DefaultSelector()
@@ -71,7 +77,6 @@ for _ in range(conns):
     socks.append(s)
 for s in socks:
     s.send(msg)
-# Warm up 0.5 s, then measure.
 def run(duration):
     done = 0
     end = time.monotonic() + duration
@@ -87,11 +92,5 @@ def run(duration):
                 done += 1
                 s.send(msg)
     return done
-run(0.5)
-h0 = threads()
-c0, t0 = cpu(), time.monotonic()
-n = run(secs)
-c1, t1 = cpu(), time.monotonic()
-h1 = threads()
-per = " ".join(f"{k}={h1[k]-h0.get(k,0):.2f}s" for k in sorted(h1) if h1[k]-h0.get(k,0) > 0)
-print(f"conns={conns} requests={n} rps={n/(t1-t0):.0f} server_cpu_s={c1-c0:.2f} cpu_us_per_req={(c1-c0)/n*1e6:.2f} threads: {per}")
+n, wall, server, per = measure(run)
+print(f"conns={conns} requests={n} rps={n/wall:.0f} server_cpu_s={server:.2f} cpu_us_per_req={server/n*1e6:.2f} threads: {per}")

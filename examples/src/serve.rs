@@ -220,19 +220,7 @@ where
     }
     let first = TcpListener::bind_reuseport(addr).await?;
     let addr = first.local_addr()?;
-    for worker in 1..workers {
-        let serve = serve.clone();
-        let bound = handle
-            .spawn_on(worker, async move {
-                let listener = TcpListener::bind_reuseport(addr).await?;
-                ebbtide_std::spawn(serve(listener)).map_err(io::Error::other)?;
-                Ok::<(), io::Error>(())
-            })
-            .map_err(io::Error::other)?;
-        bound
-            .await
-            .map_err(|error| io::Error::other(error.to_string()))??;
-    }
+    on_other_workers(handle, workers, addr, TcpListener::bind_reuseport, serve).await?;
     Ok(first)
 }
 
@@ -283,11 +271,33 @@ where
     }
     let first = UdpSocket::bind_reuseport(addr).await?;
     let addr = first.local_addr()?;
+    on_other_workers(handle, workers, addr, UdpSocket::bind_reuseport, serve).await?;
+    Ok(first)
+}
+
+/// On each of workers 1..`workers` of `handle`'s runtime, in turn: binds a socket to `addr` with
+/// `bind` and spawns `serve(socket)` there. The common part of [`bind_on_workers`] and
+/// [`bind_udp_on_workers`], which bind worker 0's socket themselves.
+async fn on_other_workers<S, B, BFut, F, Fut>(
+    handle: &Handle,
+    workers: usize,
+    addr: SocketAddr,
+    bind: B,
+    serve: F,
+) -> io::Result<()>
+where
+    S: Send + 'static,
+    B: Fn(SocketAddr) -> BFut + Clone + Send + 'static,
+    BFut: Future<Output = io::Result<S>> + Send,
+    F: Fn(S) -> Fut + Clone + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
     for worker in 1..workers {
-        let serve = serve.clone();
+        let (bind, serve) = (bind.clone(), serve.clone());
         let bound = handle
             .spawn_on(worker, async move {
-                let socket = UdpSocket::bind_reuseport(addr).await?;
+                let socket = bind(addr).await?;
                 ebbtide_std::spawn(serve(socket)).map_err(io::Error::other)?;
                 Ok::<(), io::Error>(())
             })
@@ -296,5 +306,5 @@ where
             .await
             .map_err(|error| io::Error::other(error.to_string()))??;
     }
-    Ok(first)
+    Ok(())
 }
