@@ -663,3 +663,53 @@ fn a_worker_stuck_in_a_blocking_loop_does_not_stall_the_others() {
     unblock.send(()).unwrap();
     runtime.block_on(stuck).unwrap();
 }
+
+/// Drops the runtime inside a task on its worker 1 and checks that it shuts down anyway: the
+/// task finishes, and a parked task on worker 1 is dropped by the shutdown.
+fn dropped_inside_its_own_worker(stealing: bool) {
+    let runtime = Runtime::builder()
+        .worker_threads(2)
+        .work_stealing(stealing)
+        .build()
+        .unwrap();
+    let handle = runtime.handle();
+    // A task that never finishes on its own: the shutdown drops it, which it reports.
+    let (dropped_tx, dropped_rx) = std::sync::mpsc::channel::<()>();
+    struct Report(std::sync::mpsc::Sender<()>);
+    impl Drop for Report {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    let report = Report(dropped_tx);
+    drop(handle.spawn_on(1, async move {
+        let _report = report;
+        std::future::pending::<()>().await;
+    }));
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Option<usize>>();
+    drop(handle.spawn_on(1, async move {
+        drop(runtime);
+        let _ = done_tx.send(worker_index());
+    }));
+    let limit = std::time::Duration::from_secs(20);
+    assert_eq!(
+        done_rx.recv_timeout(limit),
+        Ok(Some(1)),
+        "the drop inside worker 1 returned"
+    );
+    assert_eq!(
+        dropped_rx.recv_timeout(limit),
+        Ok(()),
+        "the shutdown dropped worker 1's tasks"
+    );
+}
+
+#[test]
+fn a_runtime_dropped_inside_its_own_worker_shuts_down_from_another_thread() {
+    dropped_inside_its_own_worker(false);
+}
+
+#[test]
+fn a_stealing_runtime_dropped_inside_its_own_worker_shuts_down_from_another_thread() {
+    dropped_inside_its_own_worker(true);
+}

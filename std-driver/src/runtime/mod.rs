@@ -368,9 +368,19 @@ impl Runtime {
 impl Drop for Runtime {
     /// Stops workers 1..n (each drops its host runtime, and cancels its tasks, on its own
     /// thread), joins their threads, then drops worker 0 here, cancelling its tasks on this
-    /// thread.
+    /// thread. Dropped inside a task on one of its own workers (which cannot wait for itself),
+    /// the runtime hands these steps to a new thread and the drop returns at once.
     fn drop(&mut self) {
         if let Some(group) = self.group {
+            if workers::current_group().is_some_and(|current| std::ptr::eq(current, group))
+                && workers::worker_index().is_some_and(|index| index != 0)
+            {
+                // Dropped inside one of its own workers (moved into a task there): this thread
+                // cannot wait for itself to stop. Hand the whole shutdown to a thread of its own,
+                // which stops every worker (this one once the task returns) and drops them.
+                self.shut_down_elsewhere();
+                return;
+            }
             group.stop_threads();
             if group.stealing {
                 group.shut_down_stealing();
@@ -384,6 +394,44 @@ impl Drop for Runtime {
         let _worker = workers::enter(self.group, Some(0));
         // SAFETY: `inner` is not used again: this is the end of `drop`.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+impl Runtime {
+    /// The shutdown of a runtime dropped on one of its own worker threads, on a new thread
+    /// (`ebbtide-shutdown`): the same steps as `Drop`, run where waiting for every worker to
+    /// stop is possible. If no thread can be started, the runtime is leaked (with a message on
+    /// stderr) rather than hang this worker.
+    fn shut_down_elsewhere(&mut self) {
+        // SAFETY: `inner` is taken once, here, and `self` is not used again: `drop` returns
+        // right after this call without touching `inner`.
+        let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        let rest = Runtime {
+            inner: ManuallyDrop::new(inner),
+            group: self.group.take(),
+            threads: std::mem::take(&mut self.threads),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = thread::Builder::new()
+            .name("ebbtide-shutdown".into())
+            .spawn(move || {
+                if let Ok(rest) = rx.recv() {
+                    drop::<Runtime>(rest);
+                }
+            });
+        match spawned {
+            Ok(_) => {
+                // The thread owns it now; its drop runs the ordinary shutdown.
+                let _ = tx.send(rest);
+            }
+            Err(error) => {
+                eprintln!(
+                    "ebbtide: a runtime dropped inside one of its own workers could not start a \
+                     thread to shut down ({error}): it is leaked"
+                );
+                std::mem::forget(rest);
+            }
+        }
     }
 }
 
