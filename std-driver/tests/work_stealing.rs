@@ -344,3 +344,58 @@ fn shutdown_while_another_thread_wakes_stolen_tasks() {
         assert_eq!(dropped.load(Ordering::SeqCst), TASKS, "round {round}");
     }
 }
+
+/// Counts its drops, then panics in every other one.
+struct PanicsOnDrop {
+    dropped: Arc<AtomicUsize>,
+    panic: bool,
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+        if self.panic {
+            panic!("a stolen task's destructor panics");
+        }
+    }
+}
+
+#[test]
+fn stolen_tasks_whose_destructors_panic_are_all_dropped_once_at_shutdown() {
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let on_one = Arc::new(AtomicUsize::new(0));
+    let runtime = runtime(true);
+    const TASKS: usize = 40;
+    runtime.block_on(async {
+        for i in 0..TASKS {
+            let guard = PanicsOnDrop {
+                dropped: dropped.clone(),
+                panic: i % 2 == 0,
+            };
+            let on_one = on_one.clone();
+            ebbtide_std::spawn(async move {
+                let _guard = guard;
+                loop {
+                    busy(50);
+                    if worker_index() == Some(1) {
+                        on_one.fetch_add(1, Ordering::SeqCst);
+                        // Parked on the thief: the shutdown sends it home, then drops it there.
+                        std::future::pending::<()>().await;
+                    }
+                    yield_now().await;
+                }
+            })
+            .unwrap();
+        }
+        let start = Instant::now();
+        while on_one.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(5) {
+            busy(100);
+            yield_now().await;
+        }
+        assert!(on_one.load(Ordering::SeqCst) > 0, "nothing was stolen");
+    });
+    // The panics are caught by the shutdown; every destructor runs exactly once and the drop
+    // returns (no hang at the workers' barrier, no abort).
+    drop(runtime);
+    assert_eq!(dropped.load(Ordering::SeqCst), TASKS);
+}
