@@ -8,6 +8,12 @@ is divided by this process's requests. See tools/echo_workers.sh.
 With MODE `churn` (fifth argument) each request is a connection of its own instead: connect,
 one 64-byte round trip, close (CONNS is unused): what accepting costs the server.
 
+With RATE set in the environment (requests per second, over all connections), ping-pong is
+paced: each connection sends its next message CONNS/RATE seconds after its previous one (or at
+once, if the echo came back later than that), an open load below saturation. Comparing N workers
+at N times the rate of 1 worker gives each worker the same load, which is how a server with a
+core per worker scales; an unpaced load on shared cores measures the cores' oversubscription.
+
 usage: echo_load.py HOST:PORT PID [CONNS] [SECS] [MODE]"""
 import os, selectors, socket, sys, time
 
@@ -73,15 +79,25 @@ for _ in range(conns):
     s = socket.create_connection((host, int(port)))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, [0])
+    # bytes received of the message in flight, when the last message was due, the index
+    sel.register(s, selectors.EVENT_READ, [0, time.monotonic(), len(socks)])
     socks.append(s)
 for s in socks:
     s.send(msg)
+rate = float(os.environ.get("RATE", "0"))
+period = conns / rate if rate > 0 else 0.0
+due = []  # (time, index) of the paced sends still to make
+
 def run(duration):
+    import heapq
     done = 0
-    end = time.monotonic() + duration
-    while time.monotonic() < end:
-        for key, _ in sel.select(0.1):
+    now = time.monotonic()
+    end = now + duration
+    while now < end:
+        timeout = 0.1
+        if due:
+            timeout = max(0.0, min(timeout, due[0][0] - now))
+        for key, _ in sel.select(timeout):
             s, got = key.fileobj, key.data
             data = s.recv(65536)
             if not data:
@@ -90,7 +106,18 @@ def run(duration):
             while got[0] >= len(msg):
                 got[0] -= len(msg)
                 done += 1
-                s.send(msg)
+                if period:
+                    got[1] += period
+                    heapq.heappush(due, (got[1], got[2]))
+                else:
+                    s.send(msg)
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _, i = heapq.heappop(due)
+            socks[i].send(msg)
+            key = sel.get_key(socks[i])
+            key.data[1] = max(key.data[1], now - period)
     return done
 n, wall, server, per = measure(run)
-print(f"conns={conns} requests={n} rps={n/wall:.0f} server_cpu_s={server:.2f} cpu_us_per_req={server/n*1e6:.2f} threads: {per}")
+paced = f" rate={rate:.0f}" if rate else ""
+print(f"conns={conns}{paced} requests={n} rps={n/wall:.0f} server_cpu_s={server:.2f} cpu_us_per_req={server/n*1e6:.2f} threads: {per}")

@@ -7,7 +7,9 @@
 #
 # A WORKERS word may end in `h` (`2h`): that many workers behind one listener that hands
 # connections off (`--hand-off`) instead of a listener per worker.
-# Environment: CONNS (64), SECS (5), MODE (pingpong, or churn: a connection per request).
+# Environment: CONNS (64), SECS (5), MODE (pingpong, or churn: a connection per request),
+# PER_WORKER_RATE (unset: unpaced; else paced ping-pong at this many requests/s per worker, so
+# that N workers get N times the load of 1: see echo_load.py's RATE).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/target/release/echo
@@ -28,6 +30,10 @@ for W in "$@"; do
         ADDR=$(sed -n 's/^echo: serving TCP on \([^ ]*\).*/\1/p' "$ERR")
     done
     printf 'workers=%s ' "$W"
+    if [ -n "${PER_WORKER_RATE:-}" ]; then
+        RATE=$((${W%h} * PER_WORKER_RATE))
+        export RATE
+    fi
     python3 "$ROOT/tools/echo_load.py" "$ADDR" "$PID" "${CONNS:-64}" "${SECS:-5}" "${MODE:-pingpong}"
     kill "$PID"
     wait "$PID" 2>/dev/null || true

@@ -495,6 +495,78 @@ fn metrics_sum_over_workers() {
     parked.abort();
 }
 
+/// A server whose connections each stay on the worker that accepted them makes no cross-thread
+/// operation per request: while two clients on plain threads trade 300 messages each with an
+/// echo task on each worker, no worker's wait is interrupted by another thread.
+#[test]
+fn connections_served_on_their_own_workers_cost_no_remote_wake_per_request() {
+    const ROUNDS: usize = 300;
+    let runtime = two_workers();
+    let handle = runtime.handle();
+    let both = Arc::new(std::sync::Barrier::new(2));
+    let mut servers = Vec::new();
+    let mut clients = Vec::new();
+    for worker in 0..2 {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        servers.push(
+            handle
+                .spawn_on(worker, async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    let mut buf = [0u8; 64];
+                    let mut echoed = 0;
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        assert_eq!(worker_index(), Some(worker));
+                        stream.write_all(&buf[..n]).await.unwrap();
+                        echoed += n;
+                    }
+                    echoed
+                })
+                .unwrap(),
+        );
+        let both = both.clone();
+        let handle = handle.clone();
+        clients.push(thread::spawn(move || {
+            use std::io::{Read, Write};
+            let addr = addr_rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("the server bound its listener");
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream.set_nodelay(true).unwrap();
+            let mut round_trip = |round: usize| {
+                let message = [worker as u8, round as u8, 0xEB];
+                stream.write_all(&message).unwrap();
+                let mut reply = [0u8; 3];
+                stream.read_exact(&mut reply).unwrap();
+                assert_eq!(reply, message);
+            };
+            // Accepted, and the echo task waits in `read`: only the traffic is measured.
+            round_trip(0);
+            both.wait();
+            let before = handle.metrics().remote_wakes();
+            for round in 1..=ROUNDS {
+                round_trip(round);
+            }
+            both.wait();
+            handle.metrics().remote_wakes() - before
+            // The stream closes here: the echo task reads its end and returns.
+        }));
+    }
+    // Worker 0 runs its tasks inside `block_on`.
+    let echoed = runtime.block_on(async move {
+        let mut echoed = Vec::new();
+        for server in servers {
+            let bytes = timeout(Duration::from_secs(20), server).await;
+            echoed.push(bytes.expect("the client finished").unwrap());
+        }
+        echoed
+    });
+    let remote_wakes: Vec<u64> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    assert_eq!(echoed, [3 * (ROUNDS + 1), 3 * (ROUNDS + 1)]);
+    assert_eq!(remote_wakes, [0, 0], "remote wakes during the traffic");
+}
+
 #[ebbtide_std::test(worker_threads = 2)]
 async fn the_test_attribute_takes_worker_threads() {
     let handle = Handle::current();

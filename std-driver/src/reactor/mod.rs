@@ -42,6 +42,8 @@ pub(crate) struct Reactor {
     slab: Slab,
     /// How many times the driver returned from its wait (for the idle test and metrics).
     turns: AtomicU64,
+    /// How many times another thread ended (or pre-empted) the driver's wait: `wake` calls.
+    remote_wakes: AtomicU64,
     /// Which runtime owns the reactor: even while one runs, odd (closed) from the moment it
     /// starts to drop until the next runtime reuses the reactor. Only ever grows.
     generation: AtomicU64,
@@ -50,12 +52,17 @@ pub(crate) struct Reactor {
 impl Reactor {
     /// Interrupts the driver's wait (from any thread).
     pub(crate) fn wake(&self) {
+        self.remote_wakes.fetch_add(1, Ordering::Relaxed);
         // An error here means the waker's fd is gone: the runtime is shutting down.
         let _ = self.waker.wake();
     }
 
     pub(crate) fn turns(&self) -> u64 {
         self.turns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn remote_wakes(&self) -> u64 {
+        self.remote_wakes.load(Ordering::Relaxed)
     }
 
     pub(crate) fn io_in_use(&self) -> usize {
@@ -85,6 +92,7 @@ impl Reactor {
     /// A new runtime takes the reactor over (after [`close`](Reactor::close)).
     pub(crate) fn reopen(&self) {
         self.turns.store(0, Ordering::Relaxed);
+        self.remote_wakes.store(0, Ordering::Relaxed);
         let previous = self.generation.fetch_add(1, Ordering::AcqRel);
         debug_assert!(previous & 1 == 1, "a reactor was reopened while open");
     }
@@ -119,6 +127,7 @@ impl Poller {
             waker,
             slab: Slab::new(io_capacity),
             turns: AtomicU64::new(0),
+            remote_wakes: AtomicU64::new(0),
             generation: AtomicU64::new(0),
         }));
         Ok(Poller {

@@ -824,6 +824,29 @@ impl Metrics {
         self.sum(|worker| Self::driver(worker).reactor.turns())
     }
 
+    /// How many times another thread interrupted a worker's wait in the OS, or the next one (an
+    /// `eventfd` or `kqueue` write each): a task woken, spawned or sent to a worker from a thread
+    /// other than that worker's while it slept, or was about to. What a worker does for its own
+    /// tasks (IO readiness, timers, wakes from its own tasks) never counts, so per request of a
+    /// server whose connections each stay on one worker (a listener per worker) it stays at 0;
+    /// channels, `spawn_on` and join handles between workers, and work stealing, raise it. The
+    /// cross-thread cost a runtime pays: each is a system call on the waking thread, and a
+    /// return from the OS's wait on the woken one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let before = runtime.metrics().worker(1).remote_wakes();
+    /// // This thread is not worker 1's, so worker 1 is woken to run the task.
+    /// let task = runtime.handle().spawn_on(1, async { 7 }).unwrap();
+    /// assert_eq!(runtime.block_on(task).unwrap(), 7);
+    /// assert!(runtime.metrics().worker(1).remote_wakes() > before);
+    /// ```
+    pub fn remote_wakes(&self) -> u64 {
+        self.sum(|worker| Self::driver(worker).reactor.remote_wakes())
+    }
+
     /// Tasks alive (running, waiting, or finished with a live `JoinHandle`).
     pub fn tasks(&self) -> usize {
         self.sum(ebbtide_host::Handle::tasks)
@@ -861,6 +884,7 @@ impl fmt::Debug for Metrics {
         f.debug_struct("Metrics")
             .field("workers", &self.workers())
             .field("reactor_turns", &self.reactor_turns())
+            .field("remote_wakes", &self.remote_wakes())
             .field("tasks", &self.tasks())
             .field("task_capacity", &self.task_capacity())
             .field("task_limit", &self.task_limit())
