@@ -526,7 +526,6 @@ fn connections_served_on_their_own_workers_cost_no_remote_wake_per_request() {
                 .unwrap(),
         );
         let both = both.clone();
-        let handle = handle.clone();
         clients.push(thread::spawn(move || {
             use std::io::{Read, Write};
             let addr = addr_rx
