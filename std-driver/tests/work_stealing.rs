@@ -15,8 +15,12 @@ use ebbtide_std::task::yield_now;
 use ebbtide_std::{JoinError, Runtime};
 
 fn runtime(stealing: bool) -> Runtime {
+    runtime_of(2, stealing)
+}
+
+fn runtime_of(workers: usize, stealing: bool) -> Runtime {
     Runtime::builder()
-        .worker_threads(2)
+        .worker_threads(workers)
         .work_stealing(stealing)
         .build()
         .unwrap()
@@ -61,6 +65,14 @@ fn imbalanced(runtime: &Runtime) -> HashSet<usize> {
 fn an_imbalanced_workload_spreads_over_both_workers_with_stealing() {
     let runtime = runtime(true);
     assert_eq!(imbalanced(&runtime), HashSet::from([0, 1]));
+}
+
+/// With 4 workers at most 2 look at the others' queues at once; the ones that skip the look are
+/// handed work by the busy worker instead, so the work still reaches every worker.
+#[test]
+fn an_imbalanced_workload_spreads_over_four_workers_with_two_searching_at_once() {
+    let runtime = runtime_of(4, true);
+    assert_eq!(imbalanced(&runtime), HashSet::from([0, 1, 2, 3]));
 }
 
 #[test]

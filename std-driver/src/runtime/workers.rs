@@ -37,6 +37,9 @@ pub(crate) struct Group {
     /// Where the next steal starts looking (modulo the worker count), so that idle workers do
     /// not all pick on the same victim.
     steal_next: AtomicUsize,
+    /// With stealing, how many workers are looking at the others' queues right now; at most
+    /// [`Group::max_searching`] do at once (see [`Group::steal_hook`]).
+    searching: AtomicUsize,
     /// With stealing, which workers went to wait in the OS after they found nothing to steal,
     /// and how many: a busy worker wakes one of them (see [`Group::busy_hook`]).
     idle: Box<[AtomicBool]>,
@@ -60,26 +63,24 @@ impl Group {
         }
     }
 
+    /// How many workers may look at the others' queues at once: half of them (at least one), as
+    /// Tokio bounds its searching workers. When many workers go idle together, the rest skip
+    /// the scan: with as many searchers looking, one more would mostly find the queues already
+    /// emptied, and each look reads a cache line of every other worker.
+    fn max_searching(&self) -> usize {
+        (self.workers.len() / 2).max(1)
+    }
+
     /// The work-stealing hook of worker `index`: before the worker waits in the OS, it takes
     /// about half of the ready `Send` tasks of the first other worker that has any, starting at a
-    /// rotating worker.
+    /// rotating worker, unless [`max_searching`](Group::max_searching) workers are looking
+    /// already. A worker that took nothing is marked idle, so that a busy worker hands it work
+    /// after its next batch (see [`busy_hook`](Group::busy_hook)): a skipped scan loses no work.
     pub(crate) fn steal_hook(&'static self, index: usize) -> Box<dyn Fn() -> usize + Send + Sync> {
         Box::new(move || {
-            let count = self.workers.len();
-            let thief = &self.workers[index];
-            let start = self.steal_next.fetch_add(1, Ordering::Relaxed);
-            for offset in 0..count {
-                let victim = (start + offset) % count;
-                if victim == index {
-                    continue;
-                }
-                // SAFETY: the workers are one group, and `Runtime::drop` runs
-                // `shut_down_stealing` (every worker stopped, then every task sent home) before
-                // any worker's runtime drops; this hook only runs inside a worker's `block_on`.
-                let moved = unsafe { thief.steal_from(&self.workers[victim]) };
-                if moved > 0 {
-                    return moved;
-                }
+            let moved = self.search(index);
+            if moved > 0 {
+                return moved;
             }
             // Nothing to take: the worker waits, and a busy worker may wake it (a wake that finds
             // it awake costs it one more look, no more).
@@ -88,6 +89,34 @@ impl Group {
             }
             0
         })
+    }
+
+    /// Worker `index` takes tasks from the first other worker that has any (see
+    /// [`steal_hook`](Group::steal_hook)); 0 when it took none or too many workers search.
+    fn search(&self, index: usize) -> usize {
+        if self.searching.fetch_add(1, Ordering::AcqRel) >= self.max_searching() {
+            self.searching.fetch_sub(1, Ordering::AcqRel);
+            return 0;
+        }
+        let count = self.workers.len();
+        let thief = &self.workers[index];
+        let start = self.steal_next.fetch_add(1, Ordering::Relaxed);
+        let mut moved = 0;
+        for offset in 0..count {
+            let victim = (start + offset) % count;
+            if victim == index {
+                continue;
+            }
+            // SAFETY: the workers are one group, and `Runtime::drop` runs `shut_down_stealing`
+            // (every worker stopped, then every task sent home) before any worker's runtime
+            // drops; this hook only runs inside a worker's `block_on`.
+            moved = unsafe { thief.steal_from(&self.workers[victim]) };
+            if moved > 0 {
+                break;
+            }
+        }
+        self.searching.fetch_sub(1, Ordering::AcqRel);
+        moved
     }
 
     /// The busy hook of worker `index` (after a batch that left more tasks ready, all of them in
@@ -302,6 +331,7 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         next: AtomicUsize::new(0),
         stealing: builder.work_stealing,
         steal_next: AtomicUsize::new(0),
+        searching: AtomicUsize::new(0),
         idle: (0..count).map(|_| AtomicBool::new(false)).collect(),
         idle_count: AtomicUsize::new(0),
         barrier: Barrier::new(count),
