@@ -33,9 +33,9 @@ enum Target {
     },
     /// A folder without an `index.html`: its listing page.
     Listing(String),
-    /// A folder asked for without its trailing slash: the client is sent to the URL with it,
-    /// so that the relative links of its page work.
-    AddSlash,
+    /// A folder asked for without its trailing slash: the client is sent to the URL with it
+    /// (this `Location`, see [`slash_location`]), so that the relative links of its page work.
+    AddSlash(String),
 }
 
 /// Finds what `relative` names under the root. Blocking: runs on the blocking pool.
@@ -45,7 +45,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     let mut metadata = std::fs::metadata(&found).map_err(status_of)?;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
-            return Ok(Target::AddSlash);
+            return Ok(Target::AddSlash(slash_location(relative)));
         }
         let index = found.join("index.html");
         if index.is_file() {
@@ -133,10 +133,9 @@ pub(crate) async fn answer(
             )
             .await?;
         }
-        Ok(Target::AddSlash) => {
-            let path = request.target.split(['?', '#']).next().unwrap_or("/");
+        Ok(Target::AddSlash(location)) => {
             let head = ResponseHead::new(Status::MovedPermanently)
-                .header("Location", format_args!("{path}/"))
+                .header("Location", location)
                 .finish(Some(0), keep_alive);
             send(stream, config, &head).await?;
         }
@@ -162,6 +161,19 @@ pub(crate) async fn answer(
         }
     }
     Ok(keep_alive)
+}
+
+/// The `Location` of a redirect to the folder `relative` with its trailing slash: rebuilt from
+/// the path's names (each percent-encoded), with a single leading `/`. Never the target as the
+/// client sent it: `//example.com` would come back as `//example.com/`, which a browser reads as
+/// another host (an open redirect).
+fn slash_location(relative: &Path) -> String {
+    let mut location = String::from("/");
+    for part in relative.iter() {
+        location.push_str(&listing::percent_encode(&part.to_string_lossy()));
+        location.push('/');
+    }
+    location
 }
 
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a

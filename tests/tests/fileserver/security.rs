@@ -117,3 +117,29 @@ fn symlinks_out_of_the_root_are_forbidden_and_those_inside_served() {
     assert_eq!(inside.status, 200);
     assert_eq!(inside.body, b"public\n");
 }
+
+/// `GET //example.com` for a folder named `example.com` must not redirect to
+/// `//example.com/`, which a browser reads as another host: the `Location` is rebuilt from
+/// the path's names, with one leading slash.
+#[test]
+fn redirects_to_add_a_slash_stay_on_this_origin() {
+    let dir = TempDir::new();
+    dir.write("example.com/index.html", b"inside\n");
+    dir.write("a b/x.txt", b"x");
+    let server = Server::start(&dir.path);
+    for (target, expected) in [
+        ("//example.com", "/example.com/"),
+        ("///example.com?x", "/example.com/"),
+        ("/.//example.com", "/example.com/"),
+        ("/example.com", "/example.com/"),
+        ("//a%20b", "/a%20b/"),
+    ] {
+        let mut stream = connect(server.addr);
+        let request = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let response = parse_response(&exchange_until_close(&mut stream, request.as_bytes()));
+        assert_eq!(response.status, 301, "{target}");
+        let location = response.header("location").unwrap();
+        assert_eq!(location, expected, "{target}");
+        assert!(!location.starts_with("//") && !location.contains('\\'));
+    }
+}
