@@ -1,7 +1,7 @@
 //! A static file server over HTTP/1.1: ebbtide's main demo.
 //!
 //! ```text
-//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N]
+//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N] [--hidden]
 //! ```
 //!
 //! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
@@ -18,7 +18,7 @@ use ebbtide_examples::serve::bind_on_workers;
 use ebbtide_std::Runtime;
 
 const USAGE: &str = "\
-Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N]
+Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N] [--hidden]
 
 Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
 
@@ -30,6 +30,8 @@ Options:
   --workers N         serve on N worker threads (default: every CPU), each with a
                       listener of its own on the address (SO_REUSEPORT): the
                       kernel spreads connections over them
+  --hidden            also serve and list hidden names (those that start with
+                      `.`, such as .git or .env); by default they are not found
   -h, --help          print this help
 ";
 
@@ -38,6 +40,7 @@ struct Args {
     dir: PathBuf,
     addr: SocketAddr,
     workers: usize,
+    hidden: bool,
 }
 
 /// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
@@ -46,6 +49,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     let mut dir = None;
     let mut addr = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut workers = ebbtide_examples::cli::default_workers();
+    let mut hidden = false;
     while let Some(arg) = args.next() {
         let addr_text = if arg == "--addr" {
             Some(
@@ -67,6 +71,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
                 Ok(n) if n >= 1 => n,
                 _ => return Err((format!("--workers {text}: not a whole number from 1"), true)),
             };
+        } else if arg == "--hidden" {
+            hidden = true;
         } else if arg == "-h" || arg == "--help" {
             return Err((USAGE.to_owned(), false));
         } else if arg.starts_with('-') {
@@ -81,6 +87,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
         dir: dir.unwrap_or_else(|| PathBuf::from(".")),
         addr,
         workers,
+        hidden,
     })
 }
 
@@ -101,13 +108,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match Config::new(&args.dir) {
+    let mut config = match Config::new(&args.dir) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("fileserver: cannot serve {}: {error}", args.dir.display());
             return ExitCode::FAILURE;
         }
     };
+    config.show_hidden = args.hidden;
     let runtime = match Runtime::builder()
         .task_capacity(TASK_CAPACITY)
         .worker_threads(args.workers)

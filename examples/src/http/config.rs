@@ -50,6 +50,11 @@ pub struct Config {
     pub accept_backoff: Duration,
     /// The most entries a directory listing shows. Default 10,000.
     pub max_listing_entries: usize,
+    /// Whether hidden names (those that start with `.`, such as `.git` or `.env`) are served
+    /// and listed. By default (`false`) they are not: a request whose path has such a name
+    /// anywhere, or that reaches one through a symlink, is answered `404`, and listings leave
+    /// them out. The `fileserver` binary's `--hidden` sets it.
+    pub show_hidden: bool,
 }
 
 impl Config {
@@ -77,6 +82,7 @@ impl Config {
             chunk_size: 64 * 1024,
             accept_backoff: Duration::from_millis(100),
             max_listing_entries: 10_000,
+            show_hidden: false,
         })
     }
 

@@ -41,7 +41,7 @@ enum Target {
 /// Finds what `relative` names under the root. Blocking: runs on the blocking pool.
 fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Target, Status> {
     let root = config.root();
-    let mut found = path::confine(root, relative)?;
+    let mut found = path::confine(root, relative, config.show_hidden)?;
     let mut metadata = std::fs::metadata(&found).map_err(status_of)?;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
@@ -49,7 +49,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
         }
         let index = found.join("index.html");
         if index.is_file() {
-            found = path::confine(root, &relative.join("index.html"))?;
+            found = path::confine(root, &relative.join("index.html"), config.show_hidden)?;
             metadata = std::fs::metadata(&found).map_err(status_of)?;
         } else {
             return list(config, &found, relative).map(Target::Listing);
@@ -78,8 +78,19 @@ fn list(config: &Config, dir: &Path, relative: &Path) -> Result<String, Status> 
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        // Follows symlinks; a broken one shows as an empty file.
-        let metadata = std::fs::metadata(entry.path()).ok();
+        if !config.show_hidden && name.starts_with('.') {
+            continue;
+        }
+        let metadata = if entry.file_type().is_ok_and(|kind| kind.is_symlink()) {
+            // Only what a GET would serve: a link that leads outside the root, to a hidden
+            // name, or nowhere, is left out, and nothing about its target is shown.
+            match path::confine(config.root(), &entry.path(), config.show_hidden) {
+                Ok(target) => std::fs::metadata(target).ok(),
+                Err(_) => continue,
+            }
+        } else {
+            entry.metadata().ok()
+        };
         entries.push(Entry {
             name,
             is_dir: metadata.as_ref().is_some_and(|m| m.is_dir()),

@@ -18,7 +18,11 @@
 //! Every path is confined to the root (see the `path` module): `..` (plain or as `%2e%2e`), an
 //! encoded `/` (`%2f`), a `\`, `%00` and invalid UTF-8 are refused before the file system is
 //! touched, and what is left is canonicalized, symlinks followed, and must still lie under the
-//! canonical root.
+//! canonical root. Hidden names (those that start with `.`: `.git`, `.env`, ...) are not found
+//! (`404`) and never listed, unless [`Config::show_hidden`] is set. A listing shows only what
+//! could be served: a symlink that leads outside the root (or nowhere) is left out, so nothing
+//! about its target shows. A redirect that adds a folder's trailing slash is rebuilt from the
+//! path's names, so it always stays on this server (`//example.com` goes to `/example.com/`).
 //!
 //! # Limits
 //!
