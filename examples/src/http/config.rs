@@ -42,6 +42,12 @@ pub struct Config {
     /// How long one chunk of a response may take to be written (a client that stops reading is
     /// disconnected). Default 30 s.
     pub write_timeout: Duration,
+    /// The most bytes of a request body the server reads and drops. A file server has no use
+    /// for a body, but a client may send one (a `GET` with a body, a `POST` answered `405`):
+    /// up to this size it is read and dropped, and the connection goes on; a larger one is
+    /// answered `413 Payload Too Large` (`405` for a method other than `GET` and `HEAD`) and
+    /// the connection is closed. Default 64 KiB.
+    pub max_request_body: u64,
     /// The size of the buffer a file is streamed through: a connection never holds more of a
     /// file than this. Default 64 KiB.
     pub chunk_size: usize,
@@ -79,6 +85,7 @@ impl Config {
             idle_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
+            max_request_body: 64 * 1024,
             chunk_size: 64 * 1024,
             accept_backoff: Duration::from_millis(100),
             max_listing_entries: 10_000,

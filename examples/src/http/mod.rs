@@ -6,6 +6,18 @@
 //!
 //! - `GET` and `HEAD`; anything else is `405`. Keep-alive by default in HTTP/1.1
 //!   (`Connection: close` honoured), in HTTP/1.0 only when asked for.
+//! - Request targets in origin form (`/path?query`) and, as RFC 9112 requires of a server,
+//!   in absolute form (`http://host/path`: its path is served, the host is not checked). A
+//!   request line with a space inside its target is `400`; an HTTP version other than 1.0 and
+//!   1.1 is `505`. An HTTP/1.1 request needs exactly one `Host`: none or two is `400`.
+//! - Request bodies, which a file server has no use for, are read and dropped as nginx does
+//!   for static files: a `GET` with a small body (`Content-Length` or `chunked`, up to
+//!   [`Config::max_request_body`], 64 KiB) is answered as without one and the connection goes
+//!   on. A larger body is answered `413` (`405` for other methods) and the connection closed.
+//!   Framing that could be read two ways is `400` and closes the connection: both
+//!   `Content-Length` and `Transfer-Encoding`, two different lengths, a length that is not
+//!   digits, a `Transfer-Encoding` whose last coding is not `chunked` (or any in HTTP/1.0), a
+//!   bad chunk size.
 //! - `Content-Length`, `Content-Type` from the extension, `Last-Modified`, and `304 Not
 //!   Modified` for an `If-Modified-Since` that is not older than the file.
 //! - A single `Range` (`bytes=a-b`, `a-`, `-n`) as `206` with `Content-Range`; an unsatisfiable

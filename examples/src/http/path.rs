@@ -62,8 +62,9 @@ fn hex_value(byte: u8) -> Option<u8> {
 ///
 /// # Errors
 ///
-/// - `400 Bad Request`: a target that is not a path starting with `/` (the absolute form
-///   `http://host/...` and `*` are not served), or a bad escape (see [`percent_decode`]).
+/// - `400 Bad Request`: a target that is not a path starting with `/` (`*`, a scheme other
+///   than `http` and `https`: the request parser has already turned `http://host/path` into
+///   `/path`), or a bad escape (see [`percent_decode`]).
 /// - `403 Forbidden`: a `..` segment (plain or encoded), an encoded `/`, or a `\`.
 pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
     let path = target.split(['?', '#']).next().unwrap_or("");

@@ -7,6 +7,7 @@ mod content;
 mod harness;
 mod keep_alive;
 mod limits;
+mod protocol;
 mod ranges;
 mod security;
 mod wrk;
