@@ -34,9 +34,64 @@ const LINGER: Duration = Duration::from_secs(1);
 /// The most bytes a closing connection reads and drops.
 const LINGER_BYTES: usize = 64 * 1024;
 
+/// A connection just accepted, on its way into its task. If the task is dropped before it first
+/// runs (the runtime refused to spawn it: task memory at its `Builder::task_limit`, or the
+/// runtime is shutting down), the connection answers `503 Service Unavailable` on its way out
+/// instead of just closing, so the client learns the server is busy rather than seeing its
+/// connection cut.
+pub(crate) struct Accepted {
+    stream: Option<TcpStream>,
+}
+
+impl Accepted {
+    pub(crate) fn new(stream: TcpStream) -> Accepted {
+        Accepted {
+            stream: Some(stream),
+        }
+    }
+
+    /// The stream, to serve: the `503` is off.
+    fn into_stream(mut self) -> Option<TcpStream> {
+        self.stream.take()
+    }
+}
+
+impl Drop for Accepted {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            refuse_busy(stream);
+        }
+    }
+}
+
+/// Answers `503` on a connection no task will serve, without waiting: the answer is small and
+/// the socket's send buffer empty, so one non-blocking write takes it. Then the sending side is
+/// shut and what the client already sent (its request) is read and dropped, so that the close
+/// is a FIN, not a reset that could destroy the answer in flight. Every error is ignored: the
+/// connection closes either way.
+fn refuse_busy(stream: TcpStream) {
+    use std::io::{Read, Write};
+
+    let Ok(mut stream) = stream.into_std() else {
+        return;
+    };
+    let _ = stream.write_all(&response::error(Status::ServiceUnavailable, false, false));
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut sink = [0u8; 1024];
+    for _ in 0..64 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+}
+
 /// Serves the connection until it closes. Errors (a client that went away, a failed write) just
 /// end the connection.
-pub(crate) async fn run(stream: TcpStream, config: Arc<Config>) {
+pub(crate) async fn run(accepted: Accepted, config: Arc<Config>) {
+    let Some(stream) = accepted.into_stream() else {
+        return;
+    };
     // Answers are written whole or in large chunks: Nagle's delay would only slow keep-alive.
     let _ = stream.set_nodelay(true);
     let mut connection = Connection {
@@ -328,7 +383,7 @@ mod tests {
                 .await
                 .unwrap();
             let config = Arc::new(Config::new(".").unwrap());
-            let size = size_of_future(&run(client, config));
+            let size = size_of_future(&run(Accepted::new(client), config));
             println!("a connection task takes {size} bytes");
             assert!(size <= 4096, "{size} bytes");
         });

@@ -72,8 +72,9 @@ impl Shutdown {
 /// Serves files over HTTP/1.1 on `listener` as `config` says, one task per connection, until
 /// `shutdown` is triggered. Connections still open then are closed when the runtime is dropped.
 ///
-/// A connection that finds the runtime's task pool full is closed at once, and the others go
-/// on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
+/// A connection that finds the runtime's task memory at its limit (`Builder::task_limit`) is
+/// answered `503 Service Unavailable` (with `Retry-After: 1`) and closed at once, and the others
+/// go on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
 /// followed by a pause of [`Config::accept_backoff`], so the loop never spins.
 ///
 /// # Errors
@@ -105,8 +106,10 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
         match accepted {
             Ok((stream, _peer)) => {
                 // Dropping the handle detaches the task; a refused task drops its future, and
-                // with it the stream: the connection is closed.
-                if let Err(error) = ebbtide_std::spawn(connection::run(stream, Arc::clone(&config)))
+                // with it the stream, which answers `503` and closes (see `Accepted`).
+                let accepted = connection::Accepted::new(stream);
+                if let Err(error) =
+                    ebbtide_std::spawn(connection::run(accepted, Arc::clone(&config)))
                 {
                     let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
                     // Once, then every 1,000th: a flood of refusals must not flood the log too.
