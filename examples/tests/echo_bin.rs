@@ -336,3 +336,22 @@ fn the_file_server_hides_dotfiles_unless_asked() {
     let help = Command::new(FILESERVER).arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("--hidden"));
 }
+
+#[test]
+fn the_file_server_takes_an_io_capacity() {
+    let dir = std::env::temp_dir().join(format!("ebbtide-fileserver-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), b"a\n").unwrap();
+    let (_server, addr) = start_fileserver(&dir, &["--workers", "1", "--io-capacity", "20000"]);
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\na\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(FILESERVER).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--io-capacity N"));
+    for bad in ["0", "many", "99999999"] {
+        let output = Command::new(FILESERVER)
+            .args(["--io-capacity", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "--io-capacity {bad}");
+    }
+}

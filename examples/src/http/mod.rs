@@ -68,4 +68,4 @@ mod response;
 mod server;
 
 pub use config::Config;
-pub use server::{serve, Shutdown};
+pub use server::{runtime_builder, serve, Shutdown, TASK_CAPACITY};

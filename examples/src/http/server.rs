@@ -11,6 +11,37 @@ use ebbtide_std::time::sleep;
 use super::config::Config;
 use super::connection;
 
+/// The task slots each worker of the `fileserver` binary reserves when it starts
+/// (`Builder::task_capacity`). A connection's task is under 1 KiB (976 bytes in a debug build),
+/// so it takes a slot of the 1 KiB class, of which this reserves 8,192 per worker (with 16,384
+/// of 256 bytes, 4,096 of 4 KiB and 1,024 of 16 KiB). Task memory grows past the reservation
+/// when more connections come: no `task_limit` is set, so the number of connections is bound
+/// by the IO table ([`runtime_builder`]'s `io_capacity`) and the file descriptors, not by task
+/// memory.
+pub const TASK_CAPACITY: usize = 16_384;
+
+/// The runtime the `fileserver` binary serves on: `workers` worker threads, each reserving
+/// [`TASK_CAPACITY`] task slots (task memory grows past them) and an IO table of `io_capacity`
+/// sockets (`--io-capacity`, [`DEFAULT_IO_CAPACITY`](crate::cli::DEFAULT_IO_CAPACITY) by
+/// default, 16,384: 10,000 concurrent connections fit on one worker). A connection past the IO
+/// table is refused by `accept` and closed; past the file descriptors, it waits in the
+/// listener's queue (see [`serve`]).
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::http::runtime_builder;
+///
+/// let runtime = runtime_builder(2, 10_000).build().unwrap();
+/// assert_eq!(runtime.metrics().io_capacity(), 20_000);
+/// ```
+pub fn runtime_builder(workers: usize, io_capacity: usize) -> ebbtide_std::Builder {
+    ebbtide_std::Runtime::builder()
+        .task_capacity(TASK_CAPACITY)
+        .io_capacity(io_capacity)
+        .worker_threads(workers)
+}
+
 /// Tells a running [`serve`] to stop; clone it to keep one end in another thread.
 ///
 /// # Examples
