@@ -127,7 +127,10 @@ fn a_full_task_pool_answers_503_and_serves_again_later() {
             None => held.push(stream),
             Some(raw) => {
                 let text = String::from_utf8_lossy(&raw);
-                assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text:?}");
+                assert!(
+                    text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+                    "{text:?}"
+                );
                 assert!(text.contains("\r\nRetry-After: 1\r\n"), "{text:?}");
                 assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
                 refused += 1;
