@@ -1,7 +1,7 @@
 //! The accept loop: a task per connection, until told to stop.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::net::TcpListener;
@@ -10,6 +10,7 @@ use ebbtide_std::time::sleep;
 
 use super::config::Config;
 use super::connection;
+use crate::serve::{LogThrottle, LOG_PERIOD};
 
 /// The task slots each worker of the `fileserver` binary reserves when it starts
 /// (`Builder::task_capacity`). A connection's task is under 1 KiB (976 bytes in a debug build),
@@ -106,7 +107,9 @@ impl Shutdown {
 /// A connection that finds the runtime's task memory at its limit (`Builder::task_limit`) is
 /// answered `503 Service Unavailable` (with `Retry-After: 1`) and closed at once, and the others
 /// go on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
-/// followed by a pause of [`Config::accept_backoff`], so the loop never spins.
+/// followed by a pause of [`Config::accept_backoff`], so the loop never spins. Refusals and
+/// accept errors are each logged at most once a second, with the count of those left out (a
+/// [`LogThrottle`]).
 ///
 /// # Errors
 ///
@@ -127,7 +130,8 @@ impl Shutdown {
 /// ```
 pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) -> io::Result<()> {
     let config = Arc::new(config);
-    let refused = AtomicU64::new(0);
+    let mut refusals = LogThrottle::new(LOG_PERIOD);
+    let mut errors = LogThrottle::new(LOG_PERIOD);
     loop {
         let accepted = ebbtide_std::select! {
             biased;
@@ -142,16 +146,17 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
                 if let Err(error) =
                     ebbtide_std::spawn(connection::run(accepted, Arc::clone(&config)))
                 {
-                    let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
-                    // Once, then every 1,000th: a flood of refusals must not flood the log too.
-                    if count == 1 || count.is_multiple_of(1000) {
-                        eprintln!("fileserver: refused a connection ({count} so far): {error}");
+                    // At most a line a second: a flood of refusals must not flood the log too.
+                    if let Some(more) = refusals.allow_now() {
+                        eprintln!("fileserver: refused a connection (503): {error}{more}");
                     }
                 }
             }
             Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(error) => {
-                eprintln!("fileserver: accept failed: {error}; backing off");
+                if let Some(more) = errors.allow_now() {
+                    eprintln!("fileserver: accept failed: {error}; backing off{more}");
+                }
                 sleep(config.accept_backoff).await;
             }
         }
