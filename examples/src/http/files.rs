@@ -1,11 +1,12 @@
 //! Answering a `GET` or `HEAD`: find what the path names, then send it.
 //!
 //! Everything that touches the file system before the body (canonicalizing, `stat`, opening,
-//! listing a folder) happens in one [`resolve`] call on the blocking pool; the body is then
-//! streamed through one buffer of [`Config::chunk_size`] bytes, read with
+//! listing a folder) happens in one [`resolve`] call on the blocking pool, which also reads a
+//! file of at most [`Config::chunk_size`] bytes whole for a `GET`: a small file costs one trip
+//! to the pool. A larger body is streamed through one buffer of `chunk_size` bytes, read with
 //! [`ebbtide_std::fs::File`], so a connection never holds more of a file than that.
 
-use std::io::{self, SeekFrom};
+use std::io::{self, Read, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,12 +25,14 @@ use super::response::{self, ResponseHead, Status};
 
 /// What a request's path names.
 enum Target {
-    /// A regular file, open.
+    /// A regular file, open, and its bytes if it was small enough to read at once (see
+    /// [`resolve`]).
     File {
         file: std::fs::File,
         path: PathBuf,
         len: u64,
         modified: Option<SystemTime>,
+        body: Option<Vec<u8>>,
     },
     /// A folder without an `index.html`: its listing page.
     Listing(String),
@@ -39,7 +42,16 @@ enum Target {
 }
 
 /// Finds what `relative` names under the root. Blocking: runs on the blocking pool.
-fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Target, Status> {
+///
+/// With `read_small`, a file of at most [`Config::chunk_size`] bytes is read here too, whole:
+/// one trip to the blocking pool per request instead of one to find and open the file and
+/// another to read it.
+fn resolve(
+    config: &Config,
+    relative: &Path,
+    trailing_slash: bool,
+    read_small: bool,
+) -> Result<Target, Status> {
     let root = config.root();
     let mut found = path::confine(root, relative, config.show_hidden)?;
     let mut metadata = std::fs::metadata(&found).map_err(status_of)?;
@@ -59,13 +71,26 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     if !metadata.is_file() {
         return Err(Status::Forbidden);
     }
-    let file = std::fs::File::open(&found).map_err(status_of)?;
+    let mut file = std::fs::File::open(&found).map_err(status_of)?;
     let metadata = file.metadata().map_err(status_of)?;
+    let mut len = metadata.len();
+    let mut body = None;
+    if read_small && len <= config.chunk_size as u64 {
+        let mut bytes = Vec::with_capacity(len as usize);
+        (&mut file)
+            .take(len)
+            .read_to_end(&mut bytes)
+            .map_err(status_of)?;
+        // A file that shrank meanwhile is sent as it was read: the length goes with the bytes.
+        len = bytes.len() as u64;
+        body = Some(bytes);
+    }
     Ok(Target::File {
         file,
         path: found,
-        len: metadata.len(),
+        len,
         modified: metadata.modified().ok(),
+        body,
     })
 }
 
@@ -130,11 +155,15 @@ pub(crate) async fn answer(
             return Ok(keep);
         }
     };
+    // A small file's bytes come in the same trip, unless they are likely not needed: for
+    // `HEAD`, or a conditional request that may well be answered `304`.
+    let read_small = request.method == Method::Get && request.if_modified_since.is_none();
     let job_config = Arc::clone(config);
-    let target =
-        ebbtide_std::spawn_blocking(move || resolve(&job_config, &relative, trailing_slash))
-            .await
-            .unwrap_or(Err(Status::InternalServerError));
+    let target = ebbtide_std::spawn_blocking(move || {
+        resolve(&job_config, &relative, trailing_slash, read_small)
+    })
+    .await
+    .unwrap_or(Err(Status::InternalServerError));
     match target {
         Err(status) => {
             send(
@@ -164,9 +193,14 @@ pub(crate) async fn answer(
             path,
             len,
             modified,
+            body,
         }) => {
+            let body = match body {
+                Some(bytes) => Body::Read(bytes),
+                None => Body::Open(file),
+            };
             answer_file(
-                stream, config, request, keep_alive, file, &path, len, modified,
+                stream, config, request, keep_alive, body, &path, len, modified,
             )
             .await?;
         }
@@ -187,6 +221,12 @@ fn slash_location(relative: &Path) -> String {
     location
 }
 
+/// A file's bytes to send: already read (a small file, see [`resolve`]), or to stream.
+enum Body {
+    Read(Vec<u8>),
+    Open(std::fs::File),
+}
+
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
 /// `Range`, `200` otherwise.
 #[allow(clippy::too_many_arguments)]
@@ -195,7 +235,7 @@ async fn answer_file(
     config: &Config,
     request: &Request,
     keep_alive: bool,
-    file: std::fs::File,
+    body: Body,
     path: &Path,
     len: u64,
     modified: Option<SystemTime>,
@@ -249,7 +289,15 @@ async fn answer_file(
     if request.method == Method::Head {
         return send(stream, config, &head).await;
     }
-    stream_file(stream, config, head, file, start, count).await
+    match body {
+        Body::Read(bytes) => {
+            // `start + count <= len`, the length of `bytes`.
+            let mut out = head;
+            out.extend_from_slice(&bytes[start as usize..(start + count) as usize]);
+            send(stream, config, &out).await
+        }
+        Body::Open(file) => stream_file(stream, config, head, file, start, count).await,
+    }
 }
 
 /// Whether a file last modified at `modified` is unchanged since the HTTP-date `since`. An
