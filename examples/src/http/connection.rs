@@ -147,6 +147,17 @@ impl Connection {
                 }
             };
             self.consume(head_len);
+            let body_ahead = request.body != Body::None
+                && !matches!(request.body, Body::Length(n) if n > self.config.max_request_body);
+            if request.expect_continue && body_ahead && self.filled == 0 {
+                // The client waits for this before it sends the body we are about to read.
+                send(
+                    &mut self.stream,
+                    &self.config,
+                    b"HTTP/1.1 100 Continue\r\n\r\n",
+                )
+                .await?;
+            }
             match self.discard_body(request.body).await? {
                 Discarded::Done => {}
                 Discarded::Gone => return Ok(()),

@@ -13,7 +13,8 @@
 //! - Request bodies, which a file server has no use for, are read and dropped as nginx does
 //!   for static files: a `GET` with a small body (`Content-Length` or `chunked`, up to
 //!   [`Config::max_request_body`], 64 KiB) is answered as without one and the connection goes
-//!   on. A larger body is answered `413` (`405` for other methods) and the connection closed.
+//!   on (a client that sent `Expect: 100-continue` is told `100 Continue` first). A larger body
+//!   is answered `413` (`405` for other methods) at once and the connection closed.
 //!   Framing that could be read two ways is `400` and closes the connection: both
 //!   `Content-Length` and `Transfer-Encoding`, two different lengths, a length that is not
 //!   digits, a `Transfer-Encoding` whose last coding is not `chunked` (or any in HTTP/1.0), a

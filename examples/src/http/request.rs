@@ -35,6 +35,9 @@ pub(crate) struct Request {
     /// The body that follows the head, if any: the connection reads and drops it (see
     /// [`Body`]).
     pub(crate) body: Body,
+    /// `Expect: 100-continue` (HTTP/1.1): the client waits for `100 Continue` before it sends
+    /// its body.
+    pub(crate) expect_continue: bool,
 }
 
 /// How a request's body is framed (RFC 9112, section 6.3).
@@ -83,6 +86,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
         if_range: None,
         if_modified_since: None,
         body: Body::None,
+        expect_continue: false,
     };
     let mut hosts = 0;
     let mut content_length = None;
@@ -102,6 +106,8 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
             }
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+        } else if name.eq_ignore_ascii_case("expect") {
+            request.expect_continue = version >= 1 && value.eq_ignore_ascii_case("100-continue");
         } else if name.eq_ignore_ascii_case("range") {
             request.range = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("if-range") {

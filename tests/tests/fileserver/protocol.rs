@@ -143,3 +143,37 @@ fn a_large_or_badly_framed_body_is_refused_and_the_connection_closed() {
         assert_eq!((status, connection.as_str()), (400, "close"), "{request:?}");
     }
 }
+
+/// A client that sends `Expect: 100-continue` waits for `100 Continue` before sending its body
+/// (RFC 9110, section 10.1.1): the server sends it when it will read the body.
+#[test]
+fn expect_100_continue_is_answered_before_the_body() {
+    use std::io::Read;
+
+    let (_dir, server) = served();
+    let mut stream = connect(server.addr);
+    stream
+        .write_all(
+            b"GET /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+        )
+        .unwrap();
+    let mut interim = [0u8; 25];
+    stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    stream.write_all(b"hello").unwrap();
+    let response = read_one_response(&mut stream);
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"a\n"[..])
+    );
+    // Too large: the final answer at once, and no 100.
+    let raw = exchange_until_close(
+        &mut connect(server.addr),
+        b"GET /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 999999\r\n\r\n",
+    );
+    assert!(
+        raw.starts_with(b"HTTP/1.1 413 "),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+}
