@@ -54,6 +54,12 @@ pub struct Config {
     /// How long the accept loop sleeps after an accept error such as `EMFILE` (out of file
     /// descriptors) before it tries again. Default 100 ms.
     pub accept_backoff: Duration,
+    /// The most connections one [`serve`](super::serve) loop holds at once; one more is
+    /// answered `503 Service Unavailable` and closed. `None` (the default): as many as the
+    /// IO table of the worker it runs on holds (`Builder::io_capacity`), less 16 kept for the
+    /// listener and whatever else the worker registers, so that a connection past the table is
+    /// told `503` too instead of being closed by a failed `accept`.
+    pub max_connections: Option<usize>,
     /// The most entries a directory listing shows. Default 10,000.
     pub max_listing_entries: usize,
     /// Whether hidden names (those that start with `.`, such as `.git` or `.env`) are served
@@ -88,6 +94,7 @@ impl Config {
             max_request_body: 64 * 1024,
             chunk_size: 64 * 1024,
             accept_backoff: Duration::from_millis(100),
+            max_connections: None,
             max_listing_entries: 10_000,
             show_hidden: false,
         })

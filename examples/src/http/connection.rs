@@ -17,6 +17,7 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::io::AsyncReadExt;
@@ -39,25 +40,32 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// runtime is shutting down), the connection answers `503 Service Unavailable` on its way out
 /// instead of just closing, so the client learns the server is busy rather than seeing its
 /// connection cut.
+///
+/// It also counts in `live` (the connections of its accept loop) from its accept until its
+/// task ends.
 pub(crate) struct Accepted {
     stream: Option<TcpStream>,
+    live: Arc<AtomicUsize>,
 }
 
 impl Accepted {
-    pub(crate) fn new(stream: TcpStream) -> Accepted {
+    pub(crate) fn new(stream: TcpStream, live: Arc<AtomicUsize>) -> Accepted {
+        live.fetch_add(1, Ordering::Relaxed);
         Accepted {
             stream: Some(stream),
+            live,
         }
     }
 
-    /// The stream, to serve: the `503` is off.
-    fn into_stream(mut self) -> Option<TcpStream> {
+    /// The stream, to serve: the `503` is off (the count stays until `self` drops).
+    fn take_stream(&mut self) -> Option<TcpStream> {
         self.stream.take()
     }
 }
 
 impl Drop for Accepted {
     fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
         if let Some(stream) = self.stream.take() {
             refuse_busy(stream);
         }
@@ -69,7 +77,7 @@ impl Drop for Accepted {
 /// shut and what the client already sent (its request) is read and dropped, so that the close
 /// is a FIN, not a reset that could destroy the answer in flight. Every error is ignored: the
 /// connection closes either way.
-fn refuse_busy(stream: TcpStream) {
+pub(crate) fn refuse_busy(stream: TcpStream) {
     use std::io::{Read, Write};
 
     let Ok(mut stream) = stream.into_std() else {
@@ -88,8 +96,8 @@ fn refuse_busy(stream: TcpStream) {
 
 /// Serves the connection until it closes. Errors (a client that went away, a failed write) just
 /// end the connection.
-pub(crate) async fn run(accepted: Accepted, config: Arc<Config>) {
-    let Some(stream) = accepted.into_stream() else {
+pub(crate) async fn run(mut accepted: Accepted, config: Arc<Config>) {
+    let Some(stream) = accepted.take_stream() else {
         return;
     };
     // Answers are written whole or in large chunks: Nagle's delay would only slow keep-alive.
@@ -394,7 +402,8 @@ mod tests {
                 .await
                 .unwrap();
             let config = Arc::new(Config::new(".").unwrap());
-            let size = size_of_future(&run(Accepted::new(client), config));
+            let accepted = Accepted::new(client, Arc::default());
+            let size = size_of_future(&run(accepted, config));
             println!("a connection task takes {size} bytes");
             assert!(size <= 4096, "{size} bytes");
         });

@@ -1,7 +1,7 @@
 //! The accept loop: a task per connection, until told to stop.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::net::TcpListener;
@@ -25,8 +25,8 @@ pub const TASK_CAPACITY: usize = 16_384;
 /// [`TASK_CAPACITY`] task slots (task memory grows past them) and an IO table of `io_capacity`
 /// sockets (`--io-capacity`, [`DEFAULT_IO_CAPACITY`](crate::cli::DEFAULT_IO_CAPACITY) by
 /// default, 16,384: 10,000 concurrent connections fit on one worker). A connection past the IO
-/// table is refused by `accept` and closed; past the file descriptors, it waits in the
-/// listener's queue (see [`serve`]).
+/// table (less a few entries kept back) is answered `503` (see [`Config::max_connections`]);
+/// past the file descriptors, it waits in the listener's queue (see [`serve`]).
 ///
 /// # Examples
 ///
@@ -41,6 +41,22 @@ pub fn runtime_builder(workers: usize, io_capacity: usize) -> ebbtide_std::Build
         .task_capacity(TASK_CAPACITY)
         .io_capacity(io_capacity)
         .worker_threads(workers)
+}
+
+/// IO-table entries of its worker a [`serve`] loop leaves to its listener and to whatever else
+/// the worker registers (see [`Config::max_connections`]).
+const IO_RESERVE: usize = 16;
+
+/// The connections a [`serve`] loop may hold by default: its worker's IO table, less
+/// [`IO_RESERVE`].
+fn io_table_room() -> usize {
+    let handle = ebbtide_std::Handle::current();
+    let metrics = handle.metrics();
+    let table = match ebbtide_std::runtime::worker_index() {
+        Some(worker) => metrics.worker(worker).io_capacity(),
+        None => metrics.io_capacity() / handle.worker_count().max(1),
+    };
+    table.saturating_sub(IO_RESERVE).max(1)
 }
 
 /// Tells a running [`serve`] to stop; clone it to keep one end in another thread.
@@ -104,7 +120,8 @@ impl Shutdown {
 /// Serves files over HTTP/1.1 on `listener` as `config` says, one task per connection, until
 /// `shutdown` is triggered. Connections still open then are closed when the runtime is dropped.
 ///
-/// A connection that finds the runtime's task memory at its limit (`Builder::task_limit`) is
+/// A connection past [`Config::max_connections`] (by default, what the worker's IO table
+/// holds), or that finds the runtime's task memory at its limit (`Builder::task_limit`), is
 /// answered `503 Service Unavailable` (with `Retry-After: 1`) and closed at once, and the others
 /// go on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
 /// followed by a pause of [`Config::accept_backoff`], so the loop never spins. Refusals and
@@ -130,6 +147,8 @@ impl Shutdown {
 /// ```
 pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) -> io::Result<()> {
     let config = Arc::new(config);
+    let max_connections = config.max_connections.unwrap_or_else(io_table_room);
+    let live = Arc::new(AtomicUsize::new(0));
     let mut refusals = LogThrottle::new(LOG_PERIOD);
     let mut errors = LogThrottle::new(LOG_PERIOD);
     loop {
@@ -140,9 +159,19 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
         };
         match accepted {
             Ok((stream, _peer)) => {
+                if live.load(Ordering::Relaxed) >= max_connections {
+                    connection::refuse_busy(stream);
+                    if let Some(more) = refusals.allow_now() {
+                        eprintln!(
+                            "fileserver: refused a connection (503): {max_connections} \
+                             connections open (Config::max_connections){more}"
+                        );
+                    }
+                    continue;
+                }
                 // Dropping the handle detaches the task; a refused task drops its future, and
                 // with it the stream, which answers `503` and closes (see `Accepted`).
-                let accepted = connection::Accepted::new(stream);
+                let accepted = connection::Accepted::new(stream, Arc::clone(&live));
                 if let Err(error) =
                     ebbtide_std::spawn(connection::run(accepted, Arc::clone(&config)))
                 {

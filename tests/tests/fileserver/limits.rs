@@ -148,3 +148,58 @@ fn a_full_task_pool_answers_503_and_serves_again_later() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(fetch(&server.url("/a.txt"), &[]).body, b"a");
 }
+
+/// Connections past what the worker's IO table holds are answered `503` too, not closed by a
+/// failed `accept`: the server keeps a few entries back, so that it can still accept them.
+#[test]
+fn connections_past_the_io_table_are_answered_503() {
+    const TABLE: usize = 48;
+    const CONNECTIONS: usize = 60;
+    let dir = TempDir::new();
+    dir.write("a.txt", b"a");
+    let server = Server::start_with(
+        &dir.path,
+        |config| config.header_timeout = Duration::from_secs(30),
+        ebbtide_examples::http::runtime_builder(1, TABLE),
+    );
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for _ in 0..CONNECTIONS {
+        let mut stream = connect(server.addr);
+        match answer_within(&mut stream, Duration::from_millis(100)) {
+            None => held.push(stream),
+            Some(raw) => {
+                let text = String::from_utf8_lossy(&raw);
+                assert!(text.starts_with("HTTP/1.1 503 "), "{text:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(held.len(), TABLE - 16, "connections held");
+    assert_eq!(refused, CONNECTIONS - held.len());
+    // Some leave; others are served again.
+    held.truncate(10);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(fetch(&server.url("/a.txt"), &[]).body, b"a");
+}
+
+/// `Config::max_connections` sets the number itself.
+#[test]
+fn max_connections_is_a_setting() {
+    let dir = TempDir::new();
+    dir.write("a.txt", b"a");
+    let server = Server::start_with(
+        &dir.path,
+        |config| {
+            config.header_timeout = Duration::from_secs(30);
+            config.max_connections = Some(3);
+        },
+        runtime(),
+    );
+    let held: Vec<_> = (0..3).map(|_| connect(server.addr)).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(fetch(&server.url("/a.txt"), &[]).status, 503);
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(fetch(&server.url("/a.txt"), &[]).body, b"a");
+}
