@@ -44,9 +44,9 @@ impl Drop for TempDir {
     }
 }
 
-/// The runtime a test server runs on: 256 slots in the 4 KiB class, where connection tasks go
-/// (the default has 64, which `wrk -c64` plus one reconnect would fill: the extra connection is
-/// refused, and wrk counts a read error).
+/// The runtime a test server runs on: 4,096 task slots reserved (2,048 in the 1 KiB class,
+/// where a connection's task goes; task memory grows past them), and the default IO table of
+/// 4,096 entries.
 pub fn runtime() -> ebbtide_std::Builder {
     ebbtide_std::Runtime::builder().task_capacity(4096)
 }
