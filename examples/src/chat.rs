@@ -280,3 +280,26 @@ async fn write_line(
         Err(_elapsed) => Err(Leaving::TooSlow),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client's task takes a 4 KiB slot (see `SLOT_SIZES`), as `bin/chat.rs` says.
+    #[test]
+    fn a_client_task_takes_a_four_kib_slot() {
+        fn size_of_future<F: std::future::Future>(_: &F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        ebbtide_std::Runtime::new().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let stream = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let room = new_room();
+            let size = size_of_future(&client(stream, 1, room.sender(), Duration::from_secs(1)));
+            println!("a chat client's task takes {size} bytes");
+            assert!(size > 1024 && size <= 4096, "{size} bytes");
+        });
+    }
+}

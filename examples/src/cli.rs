@@ -144,6 +144,56 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
+/// The IO table of each worker of a server demo (`Builder::io_capacity`, whose default is
+/// 4,096): room for 16,384 sockets registered at once per worker, so that one worker holds
+/// 10,000 concurrent connections with room to spare. Each entry takes 64 bytes, reserved when
+/// the runtime is built (1 MiB per worker). The file server's `--io-capacity N` changes it.
+pub const DEFAULT_IO_CAPACITY: usize = 16_384;
+
+/// Raises this process's soft limit of open file descriptors (`RLIMIT_NOFILE`) to its hard
+/// limit, as servers (and Go's runtime) do at start: the soft limit is often 1,024, which would
+/// refuse (`EMFILE`) a server's 1,021st connection however much room the runtime has. Returns
+/// the soft limit now in force; on failure it is left as it was, and the error returned.
+///
+/// # Errors
+///
+/// The OS's, from `getrlimit` or `setrlimit`.
+///
+/// # Examples
+///
+/// ```
+/// let limit = ebbtide_examples::cli::raise_fd_limit().unwrap();
+/// assert!(limit >= 3);
+/// ```
+pub fn raise_fd_limit() -> std::io::Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid `rlimit` to write.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let mut raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        // SAFETY: `raised` is a valid `rlimit`, its soft limit no higher than its hard one.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            // macOS refuses an unlimited soft limit: OPEN_MAX (10,240) is its highest.
+            raised.rlim_cur = raised.rlim_max.min(10_240);
+            // SAFETY: as above.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        limit = raised;
+    }
+    // `rlim_t` is `u64` on Linux, not on every Unix.
+    #[allow(clippy::useless_conversion)]
+    let soft = u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX);
+    Ok(soft)
+}
+
 /// `HOST:PORT` as a socket address: parsed if it is an IP address, else resolved (blocking).
 ///
 /// # Errors

@@ -1,6 +1,6 @@
 //! The accept loop the proxy, echo and chat servers share: one task per connection, a refused
-//! connection (not a stopped server) when the task pool is full, and a growing sleep after accept
-//! errors.
+//! connection (not a stopped server) when the task pool is full, a growing sleep after accept
+//! errors, and log lines for both at most once a second ([`LogThrottle`]).
 //!
 //! # Examples
 //!
@@ -42,6 +42,78 @@ pub const MIN_BACKOFF: Duration = Duration::from_millis(5);
 /// The longest sleep after accept errors in a row (the sleep doubles up to this).
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
+/// At most one log line per period, with the count of the lines left out since the last one
+/// written: what keeps a flood of refused connections (or of accept errors) from flooding the
+/// log too. The demos' accept loops keep one for refusals and one for accept errors, with a
+/// period of [`LOG_PERIOD`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use ebbtide_examples::serve::LogThrottle;
+///
+/// let mut throttle = LogThrottle::new(Duration::from_secs(1));
+/// let start = Instant::now();
+/// assert_eq!(throttle.allow(start), Some(0)); // the first line is written
+/// for i in 1..=99 {
+///     // 99 more within the second are left out, and counted...
+///     assert_eq!(throttle.allow(start + Duration::from_millis(i * 10)), None);
+/// }
+/// // ... and the next line, a second after the last one written, says how many.
+/// assert_eq!(throttle.allow(start + Duration::from_secs(1)), Some(99));
+/// assert_eq!(throttle.allow(start + Duration::from_secs(3)), Some(0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct LogThrottle {
+    period: std::time::Duration,
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+/// The period of the demos' [`LogThrottle`]s: one line per second at most, for each kind of
+/// event.
+pub const LOG_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl LogThrottle {
+    /// A throttle that lets one line through per `period`.
+    pub const fn new(period: std::time::Duration) -> LogThrottle {
+        LogThrottle {
+            period,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// Whether to write a line for an event at `now`: `Some(n)`, with the `n` lines left out
+    /// since the last one written (say so in the line), or `None` to leave this one out (it is
+    /// counted).
+    pub fn allow(&mut self, now: std::time::Instant) -> Option<u64> {
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) < self.period => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
+
+    /// [`allow`](LogThrottle::allow) now; if allowed, the text to add to the line: empty, or
+    /// ` (N more not shown)`.
+    pub fn allow_now(&mut self) -> Option<String> {
+        self.allow(std::time::Instant::now()).map(|left_out| {
+            if left_out == 0 {
+                String::new()
+            } else {
+                format!(" ({left_out} more since the last line not shown)")
+            }
+        })
+    }
+}
+
 /// Accepts connections on `listener` forever, running `handler(stream, peer)` as a task of its
 /// own for each.
 ///
@@ -51,6 +123,8 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// - An accept error (out of file descriptors, a connection reset while queued, ...) is logged
 ///   to stderr and followed by a sleep, [`MIN_BACKOFF`] doubling up to [`MAX_BACKOFF`] while
 ///   errors continue, so a server out of descriptors does not spin.
+/// - Refusals and accept errors are each logged at most once per [`LOG_PERIOD`] (a
+///   [`LogThrottle`]), with the count of those left out.
 ///
 /// `name` prefixes the log lines. Never returns; drop the future to stop accepting.
 ///
@@ -63,17 +137,23 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let mut backoff = MIN_BACKOFF;
+    let mut refusals = LogThrottle::new(LOG_PERIOD);
+    let mut errors = LogThrottle::new(LOG_PERIOD);
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 backoff = MIN_BACKOFF;
                 if let Err(error) = ebbtide_std::spawn(handler(stream, peer)) {
                     // The future, and the stream inside it, are dropped: the client is refused.
-                    eprintln!("{name}: refusing {peer}: {error}");
+                    if let Some(more) = refusals.allow_now() {
+                        eprintln!("{name}: refusing {peer}: {error}{more}");
+                    }
                 }
             }
             Err(error) => {
-                eprintln!("{name}: accept failed ({error}); retrying in {backoff:?}");
+                if let Some(more) = errors.allow_now() {
+                    eprintln!("{name}: accept failed ({error}); retrying in {backoff:?}{more}");
+                }
                 sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
@@ -134,11 +214,15 @@ where
     let here = ebbtide_std::runtime::worker_index();
     let mut next = 0;
     let mut backoff = MIN_BACKOFF;
+    let mut refusals = LogThrottle::new(LOG_PERIOD);
+    let mut errors = LogThrottle::new(LOG_PERIOD);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                eprintln!("{name}: accept failed ({error}); retrying in {backoff:?}");
+                if let Some(more) = errors.allow_now() {
+                    eprintln!("{name}: accept failed ({error}); retrying in {backoff:?}{more}");
+                }
                 sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
@@ -168,7 +252,9 @@ where
                 .map(drop)
         };
         if let Err(error) = spawned {
-            eprintln!("{name}: refusing {peer}: {error}");
+            if let Some(more) = refusals.allow_now() {
+                eprintln!("{name}: refusing {peer}: {error}{more}");
+            }
         }
     }
 }

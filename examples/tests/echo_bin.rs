@@ -279,3 +279,79 @@ fn udp_on_two_workers_echoes_every_peer_from_the_shared_address() {
         assert_eq!(from, addr);
     }
 }
+
+/// Starts `fileserver DIR --addr 127.0.0.1:0 <extra>` and reads its address from its first line.
+fn start_fileserver(dir: &std::path::Path, extra: &[&str]) -> (Server, SocketAddr) {
+    let mut child = Command::new(FILESERVER)
+        .arg(dir)
+        .args(["--addr", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the fileserver binary");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let addr = line
+        .trim_end()
+        .rsplit_once("http://")
+        .map(|(_, addr)| addr)
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .parse()
+        .unwrap();
+    (server, addr)
+}
+
+/// `GET path` with `Connection: close`: the whole response.
+fn get(addr: SocketAddr, path: &str) -> String {
+    let mut client = TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    client.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    client.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn the_file_server_hides_dotfiles_unless_asked() {
+    let dir =
+        std::env::temp_dir().join(format!("ebbtide-fileserver-hidden-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".env"), b"TOKEN=1\n").unwrap();
+    let (server, addr) = start_fileserver(&dir, &["--workers", "1"]);
+    let hidden = get(addr, "/.env");
+    assert!(hidden.starts_with("HTTP/1.1 404"), "{hidden:?}");
+    assert!(!get(addr, "/").contains(".env"));
+    drop(server);
+    let (_server, addr) = start_fileserver(&dir, &["--workers", "1", "--hidden"]);
+    let shown = get(addr, "/.env");
+    assert!(shown.starts_with("HTTP/1.1 200"), "{shown:?}");
+    assert!(shown.ends_with("TOKEN=1\n"), "{shown:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(FILESERVER).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--hidden"));
+}
+
+#[test]
+fn the_file_server_takes_an_io_capacity() {
+    let dir = std::env::temp_dir().join(format!("ebbtide-fileserver-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), b"a\n").unwrap();
+    let (_server, addr) = start_fileserver(&dir, &["--workers", "1", "--io-capacity", "20000"]);
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\na\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(FILESERVER).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--io-capacity N"));
+    for bad in ["0", "many", "99999999"] {
+        let output = Command::new(FILESERVER)
+            .args(["--io-capacity", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "--io-capacity {bad}");
+    }
+}

@@ -250,3 +250,81 @@ fn a_worker_task_connects_with_a_socket_of_its_own() {
         .expect("over 30 s");
     });
 }
+
+/// `net.core.somaxconn`, the kernel's cap on any backlog (Linux only).
+fn somaxconn() -> Option<usize> {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Connects up to `count` clients to `addr` without accepting any; returns how many completed
+/// their handshake before one waited longer than `patience` (the accept queue was full: the
+/// kernel drops the SYN, and the client would retry only a second later).
+async fn connects_before_the_queue_is_full(
+    addr: SocketAddr,
+    count: usize,
+    patience: Duration,
+) -> (usize, Vec<TcpStream>) {
+    let mut clients = Vec::with_capacity(count);
+    for _ in 0..count {
+        match timeout(patience, TcpSocket::new_v4().unwrap().connect(addr)).await {
+            Ok(stream) => clients.push(stream.unwrap()),
+            Err(_elapsed) => break,
+        }
+    }
+    (clients.len(), clients)
+}
+
+/// `TcpListener::bind` listens with a backlog of 1,024, as Tokio's does and as its docs say
+/// (it used mio's `bind`, whose backlog is 128: a burst of connections overflowed the queue,
+/// and each dropped SYN cost its client a 1 s retransmit).
+#[test]
+fn bind_listens_with_a_backlog_of_1024() {
+    const CONNECTIONS: usize = 600;
+    match somaxconn() {
+        Some(cap) if cap >= CONNECTIONS => {}
+        other => {
+            eprintln!("skipped: net.core.somaxconn is {other:?}, below {CONNECTIONS}");
+            return;
+        }
+    }
+    assert_eq!(TcpListener::DEFAULT_BACKLOG, 1024);
+    Runtime::new().unwrap().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (connected, _clients) =
+            connects_before_the_queue_is_full(addr, CONNECTIONS, Duration::from_millis(500)).await;
+        assert_eq!(
+            connected, CONNECTIONS,
+            "the accept queue held only {connected}"
+        );
+        // Every one of them is there to accept.
+        for _ in 0..CONNECTIONS {
+            timeout(LIMIT, listener.accept()).await.unwrap().unwrap();
+        }
+    });
+}
+
+/// `TcpListener::bind_with_backlog` chooses the backlog: with 8, the kernel's queue holds 9
+/// connections (Linux admits one more than the backlog) and the next one waits.
+#[test]
+fn bind_with_backlog_chooses_the_queue_length() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    Runtime::new().unwrap().block_on(async {
+        let listener = TcpListener::bind_with_backlog("127.0.0.1:0", 8)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (connected, _clients) =
+            connects_before_the_queue_is_full(addr, 40, Duration::from_millis(300)).await;
+        assert!(
+            (8..=10).contains(&connected),
+            "{connected} connections queued"
+        );
+    });
+}

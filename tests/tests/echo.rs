@@ -271,3 +271,107 @@ fn a_full_task_pool_refuses_one_connection_and_keeps_serving() {
         }
     });
 }
+
+/// The environment variable that makes `refusing_server` serve.
+const REFUSING_SERVER_ENV: &str = "EBBTIDE_REFUSING_SERVER";
+
+/// The server half of `refusals_are_logged_at_most_once_a_second`: echo through the shared
+/// accept loop on a runtime with one task slot per size class, so that every connection after
+/// the first is refused. Prints its port, then serves until killed.
+#[test]
+#[ignore = "the server half of refusals_are_logged_at_most_once_a_second (run by it)"]
+#[allow(unreachable_code)] // `accept_loop` returns `Infallible`: the end is never reached.
+fn refusing_server() {
+    if std::env::var_os(REFUSING_SERVER_ENV).is_none() {
+        return;
+    }
+    let runtime = Runtime::builder()
+        .task_slots([1, 1, 1, 1])
+        .fixed_task_memory()
+        .build()
+        .unwrap();
+    // Serves until killed: `accept_loop` never returns.
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("PORT {}", listener.local_addr().unwrap().port());
+        use std::io::Write as _;
+        std::io::stdout().flush().unwrap();
+        ebbtide_examples::serve::accept_loop(&listener, "echo", |stream, _peer| async move {
+            let _ = ebbtide_examples::echo_service::echo_connection(stream).await;
+        })
+        .await
+    });
+}
+
+/// Each refused connection used to write a log line (9,489 lines for 9,488 refusals); now
+/// refusals are logged at most once a second, with the count of those left out.
+#[test]
+fn refusals_are_logged_at_most_once_a_second() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    const REFUSED: usize = 100;
+    let mut server = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["refusing_server", "--exact", "--ignored", "--nocapture"])
+        .env(REFUSING_SERVER_ENV, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let port: u16 = loop {
+        let line = lines.next().expect("the server prints its port").unwrap();
+        if let Some(port) = line.strip_prefix("PORT ") {
+            break port.parse().unwrap();
+        }
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    // The one connection served holds the only slot of its class.
+    let mut held = std::net::TcpStream::connect(addr).unwrap();
+    held.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    held.write_all(b"x").unwrap();
+    let mut echoed = [0u8; 1];
+    held.read_exact(&mut echoed).unwrap();
+    // Each of these is refused: the server closes it.
+    let refuse = || {
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = client.read_to_end(&mut rest);
+    };
+    for _ in 0..REFUSED {
+        refuse();
+    }
+    // A second later, one more: its line tells of those left out.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    refuse();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    server.kill().unwrap();
+    let mut log = String::new();
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    server.wait().unwrap();
+    let refusals: Vec<&str> = log.lines().filter(|l| l.contains("refusing")).collect();
+    assert!(
+        !refusals.is_empty() && refusals.len() <= 3,
+        "{} lines for {} refusals:\n{log}",
+        refusals.len(),
+        REFUSED + 1
+    );
+    // Every refusal is accounted for: a line, or counted in the next line.
+    let left_out: usize = refusals
+        .iter()
+        .filter_map(|line| {
+            let (_, count) = line.rsplit_once(" (")?;
+            let count = count.strip_suffix(" more since the last line not shown)")?;
+            count.parse::<usize>().ok()
+        })
+        .sum();
+    assert_eq!(refusals.len() + left_out, REFUSED + 1, "{log}");
+}

@@ -19,9 +19,12 @@ use ebbtide_std::Runtime;
 /// The one room of this server.
 static ROOM: Room = Room::new();
 
-/// Each client's task holds a line buffer and a read buffer, so it takes a 4 KiB slot; task
-/// memory grows past this first reservation when more clients come (see
-/// `Builder::task_capacity`).
+/// Task slots each worker reserves when it starts. Each client's task holds a line buffer and
+/// a read buffer (over 1 KiB, under 4 KiB: see `chat`'s tests), so it takes a 4 KiB slot, of
+/// which this reserves 1,024 per worker (with 4,096 of 256 bytes, 2,048 of 1 KiB and 256 of
+/// 16 KiB). Task memory grows past this first reservation when more clients come (no
+/// `task_limit`); the IO table (`cli::DEFAULT_IO_CAPACITY`, 16,384 per worker) and the file
+/// descriptors bound the clients.
 const TASK_CAPACITY: usize = 4096;
 
 fn main() -> ExitCode {
@@ -29,8 +32,12 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(stopped) => return cli::finish("chat", stopped, USAGE),
     };
+    if let Err(error) = cli::raise_fd_limit() {
+        eprintln!("chat: cannot raise the limit of open files: {error}");
+    }
     let runtime = match Runtime::builder()
         .task_capacity(TASK_CAPACITY)
+        .io_capacity(cli::DEFAULT_IO_CAPACITY)
         .worker_threads(config.workers)
         .build()
     {

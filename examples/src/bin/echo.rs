@@ -32,7 +32,15 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(stopped) => return cli::finish("echo", stopped, USAGE),
     };
-    let runtime = match Runtime::builder().worker_threads(args.workers).build() {
+    if let Err(error) = cli::raise_fd_limit() {
+        eprintln!("echo: cannot raise the limit of open files: {error}");
+    }
+    // Task memory grows as connections come; the IO table is reserved: make it roomy.
+    let runtime = match Runtime::builder()
+        .io_capacity(cli::DEFAULT_IO_CAPACITY)
+        .worker_threads(args.workers)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("echo: cannot start the runtime: {error}");

@@ -1,7 +1,7 @@
 //! A static file server over HTTP/1.1: ebbtide's main demo.
 //!
 //! ```text
-//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N]
+//! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
 //! ```
 //!
 //! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
@@ -13,12 +13,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ebbtide_examples::http::{serve, Config, Shutdown};
+use ebbtide_examples::cli::DEFAULT_IO_CAPACITY;
+use ebbtide_examples::http::{runtime_builder, serve, Config, Shutdown};
 use ebbtide_examples::serve::bind_on_workers;
-use ebbtide_std::Runtime;
 
 const USAGE: &str = "\
-Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N]
+Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
 
 Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
 
@@ -30,6 +30,10 @@ Options:
   --workers N         serve on N worker threads (default: every CPU), each with a
                       listener of its own on the address (SO_REUSEPORT): the
                       kernel spreads connections over them
+  --io-capacity N     how many sockets each worker can hold at once (default:
+                      16384); a connection past it is refused
+  --hidden            also serve and list hidden names (those that start with
+                      `.`, such as .git or .env); by default they are not found
   -h, --help          print this help
 ";
 
@@ -38,6 +42,8 @@ struct Args {
     dir: PathBuf,
     addr: SocketAddr,
     workers: usize,
+    io_capacity: usize,
+    hidden: bool,
 }
 
 /// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
@@ -46,6 +52,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     let mut dir = None;
     let mut addr = SocketAddr::from(([127, 0, 0, 1], 8080));
     let mut workers = ebbtide_examples::cli::default_workers();
+    let mut io_capacity = DEFAULT_IO_CAPACITY;
+    let mut hidden = false;
     while let Some(arg) = args.next() {
         let addr_text = if arg == "--addr" {
             Some(
@@ -67,6 +75,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
                 Ok(n) if n >= 1 => n,
                 _ => return Err((format!("--workers {text}: not a whole number from 1"), true)),
             };
+        } else if arg == "--io-capacity" {
+            let text = args
+                .next()
+                .ok_or(("--io-capacity needs a number".to_owned(), true))?;
+            io_capacity = match text.parse::<usize>() {
+                Ok(n) if (16..=1_000_000).contains(&n) => n,
+                _ => {
+                    return Err((
+                        format!("--io-capacity {text}: not a whole number from 16 to 1000000"),
+                        true,
+                    ))
+                }
+            };
+        } else if arg == "--hidden" {
+            hidden = true;
         } else if arg == "-h" || arg == "--help" {
             return Err((USAGE.to_owned(), false));
         } else if arg.starts_with('-') {
@@ -81,13 +104,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
         dir: dir.unwrap_or_else(|| PathBuf::from(".")),
         addr,
         workers,
+        io_capacity,
+        hidden,
     })
 }
-
-// Task slots are reserved up front, per worker and size class; a connection's task takes a 1 or
-// 4 KiB slot (see `http::connection`), and 16,384 gives 1,024 of the 4 KiB class (16 MiB in all)
-// before task memory grows.
-const TASK_CAPACITY: usize = 16384;
 
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
@@ -101,18 +121,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match Config::new(&args.dir) {
+    let mut config = match Config::new(&args.dir) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("fileserver: cannot serve {}: {error}", args.dir.display());
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match Runtime::builder()
-        .task_capacity(TASK_CAPACITY)
-        .worker_threads(args.workers)
-        .build()
-    {
+    config.show_hidden = args.hidden;
+    if let Err(error) = ebbtide_examples::cli::raise_fd_limit() {
+        eprintln!("fileserver: cannot raise the limit of open files: {error}");
+    }
+    let runtime = match runtime_builder(args.workers, args.io_capacity).build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("fileserver: cannot start the runtime: {error}");

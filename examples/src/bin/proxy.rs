@@ -17,7 +17,15 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(stopped) => return cli::finish("proxy", stopped, USAGE),
     };
-    let runtime = match Runtime::builder().worker_threads(config.workers).build() {
+    if let Err(error) = cli::raise_fd_limit() {
+        eprintln!("proxy: cannot raise the limit of open files: {error}");
+    }
+    // Task memory grows as connections come; the IO table is reserved: make it roomy.
+    let runtime = match Runtime::builder()
+        .io_capacity(cli::DEFAULT_IO_CAPACITY)
+        .worker_threads(config.workers)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("proxy: cannot start the runtime: {error}");

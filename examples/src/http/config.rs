@@ -42,14 +42,31 @@ pub struct Config {
     /// How long one chunk of a response may take to be written (a client that stops reading is
     /// disconnected). Default 30 s.
     pub write_timeout: Duration,
+    /// The most bytes of a request body the server reads and drops. A file server has no use
+    /// for a body, but a client may send one (a `GET` with a body, a `POST` answered `405`):
+    /// up to this size it is read and dropped, and the connection goes on; a larger one is
+    /// answered `413 Payload Too Large` (`405` for a method other than `GET` and `HEAD`) and
+    /// the connection is closed. Default 64 KiB.
+    pub max_request_body: u64,
     /// The size of the buffer a file is streamed through: a connection never holds more of a
     /// file than this. Default 64 KiB.
     pub chunk_size: usize,
     /// How long the accept loop sleeps after an accept error such as `EMFILE` (out of file
     /// descriptors) before it tries again. Default 100 ms.
     pub accept_backoff: Duration,
+    /// The most connections one [`serve`](super::serve) loop holds at once; one more is
+    /// answered `503 Service Unavailable` and closed. `None` (the default): as many as the
+    /// IO table of the worker it runs on holds (`Builder::io_capacity`), less 16 kept for the
+    /// listener and whatever else the worker registers, so that a connection past the table is
+    /// told `503` too instead of being closed by a failed `accept`.
+    pub max_connections: Option<usize>,
     /// The most entries a directory listing shows. Default 10,000.
     pub max_listing_entries: usize,
+    /// Whether hidden names (those that start with `.`, such as `.git` or `.env`) are served
+    /// and listed. By default (`false`) they are not: a request whose path has such a name
+    /// anywhere, or that reaches one through a symlink, is answered `404`, and listings leave
+    /// them out. The `fileserver` binary's `--hidden` sets it.
+    pub show_hidden: bool,
 }
 
 impl Config {
@@ -74,9 +91,12 @@ impl Config {
             idle_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(5),
             write_timeout: Duration::from_secs(30),
+            max_request_body: 64 * 1024,
             chunk_size: 64 * 1024,
             accept_backoff: Duration::from_millis(100),
+            max_connections: None,
             max_listing_entries: 10_000,
+            show_hidden: false,
         })
     }
 

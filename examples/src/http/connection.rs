@@ -17,6 +17,7 @@
 
 use std::io;
 use std::net::Shutdown;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::io::AsyncReadExt;
@@ -25,7 +26,7 @@ use ebbtide_std::time::{timeout_at, Duration, Instant};
 
 use super::config::Config;
 use super::files::{self, send};
-use super::request::{self, Method, Request};
+use super::request::{self, Body, Method, Request};
 use super::response::{self, Status};
 
 /// How long a closing connection keeps reading (and dropping) what the client still sends, so
@@ -34,9 +35,71 @@ const LINGER: Duration = Duration::from_secs(1);
 /// The most bytes a closing connection reads and drops.
 const LINGER_BYTES: usize = 64 * 1024;
 
+/// A connection just accepted, on its way into its task. If the task is dropped before it first
+/// runs (the runtime refused to spawn it: task memory at its `Builder::task_limit`, or the
+/// runtime is shutting down), the connection answers `503 Service Unavailable` on its way out
+/// instead of just closing, so the client learns the server is busy rather than seeing its
+/// connection cut.
+///
+/// It also counts in `live` (the connections of its accept loop) from its accept until its
+/// task ends.
+pub(crate) struct Accepted {
+    stream: Option<TcpStream>,
+    live: Arc<AtomicUsize>,
+}
+
+impl Accepted {
+    pub(crate) fn new(stream: TcpStream, live: Arc<AtomicUsize>) -> Accepted {
+        live.fetch_add(1, Ordering::Relaxed);
+        Accepted {
+            stream: Some(stream),
+            live,
+        }
+    }
+
+    /// The stream, to serve: the `503` is off (the count stays until `self` drops).
+    fn take_stream(&mut self) -> Option<TcpStream> {
+        self.stream.take()
+    }
+}
+
+impl Drop for Accepted {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        if let Some(stream) = self.stream.take() {
+            refuse_busy(stream);
+        }
+    }
+}
+
+/// Answers `503` on a connection no task will serve, without waiting: the answer is small and
+/// the socket's send buffer empty, so one non-blocking write takes it. Then the sending side is
+/// shut and what the client already sent (its request) is read and dropped, so that the close
+/// is a FIN, not a reset that could destroy the answer in flight. Every error is ignored: the
+/// connection closes either way.
+pub(crate) fn refuse_busy(stream: TcpStream) {
+    use std::io::{Read, Write};
+
+    let Ok(mut stream) = stream.into_std() else {
+        return;
+    };
+    let _ = stream.write_all(&response::error(Status::ServiceUnavailable, false, false));
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut sink = [0u8; 1024];
+    for _ in 0..64 {
+        match stream.read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+}
+
 /// Serves the connection until it closes. Errors (a client that went away, a failed write) just
 /// end the connection.
-pub(crate) async fn run(stream: TcpStream, config: Arc<Config>) {
+pub(crate) async fn run(mut accepted: Accepted, config: Arc<Config>) {
+    let Some(stream) = accepted.take_stream() else {
+        return;
+    };
     // Answers are written whole or in large chunks: Nagle's delay would only slow keep-alive.
     let _ = stream.set_nodelay(true);
     let mut connection = Connection {
@@ -46,6 +109,18 @@ pub(crate) async fn run(stream: TcpStream, config: Arc<Config>) {
         config,
     };
     let _ = connection.serve().await;
+}
+
+/// What became of a request's body ([`Connection::discard_body`]).
+enum Discarded {
+    /// Read and dropped (or there was none): the next request follows.
+    Done,
+    /// Over [`Config::max_request_body`]: refuse and close.
+    TooLarge,
+    /// A bad chunk size or line: `400` and close.
+    Malformed,
+    /// The client closed or ran out of time: close without an answer.
+    Gone,
 }
 
 /// What [`Connection::read_head`] found.
@@ -75,21 +150,42 @@ impl Connection {
                 Head::Request(request, len) => (request, len),
                 Head::Gone => return Ok(()),
                 Head::Refused(status) => {
-                    send(
-                        &mut self.stream,
-                        &self.config,
-                        &response::error(status, false, false),
-                    )
-                    .await?;
+                    self.refuse(status, false).await?;
                     break;
                 }
             };
+            self.consume(head_len);
+            let body_ahead = request.body != Body::None
+                && !matches!(request.body, Body::Length(n) if n > self.config.max_request_body);
+            if request.expect_continue && body_ahead && self.filled == 0 {
+                // The client waits for this before it sends the body we are about to read.
+                send(
+                    &mut self.stream,
+                    &self.config,
+                    b"HTTP/1.1 100 Continue\r\n\r\n",
+                )
+                .await?;
+            }
+            match self.discard_body(request.body).await? {
+                Discarded::Done => {}
+                Discarded::Gone => return Ok(()),
+                Discarded::TooLarge => {
+                    let status = if request.method == Method::Other {
+                        Status::MethodNotAllowed
+                    } else {
+                        Status::PayloadTooLarge
+                    };
+                    self.refuse(status, request.method == Method::Head).await?;
+                    break;
+                }
+                Discarded::Malformed => {
+                    self.refuse(Status::BadRequest, false).await?;
+                    break;
+                }
+            }
             served += 1;
             let keep_alive = request.keep_alive && served < max_requests;
-            let keep = self.answer(&request, keep_alive).await?;
-            self.buf.copy_within(head_len..self.filled, 0);
-            self.filled -= head_len;
-            if !keep {
+            if !self.answer(&request, keep_alive).await? {
                 break;
             }
         }
@@ -97,21 +193,132 @@ impl Connection {
         Ok(())
     }
 
+    /// Answers `status` with `Connection: close`.
+    async fn refuse(&mut self, status: Status, head_only: bool) -> io::Result<()> {
+        let bytes = response::error(status, false, head_only);
+        send(&mut self.stream, &self.config, &bytes).await
+    }
+
     /// Answers one request; returns whether the connection may go on.
     async fn answer(&mut self, request: &Request, keep_alive: bool) -> io::Result<bool> {
-        let head_only = request.method == Method::Head;
-        // The server reads no request bodies: refuse what would leave one unread, and close.
-        let refusal = match request.method {
-            Method::Other => Some((Status::MethodNotAllowed, keep_alive && !request.has_body)),
-            _ if request.has_body => Some((Status::PayloadTooLarge, false)),
-            _ => None,
-        };
-        if let Some((status, keep)) = refusal {
-            let bytes = response::error(status, keep, head_only);
+        if request.method == Method::Other {
+            let bytes = response::error(Status::MethodNotAllowed, keep_alive, false);
             send(&mut self.stream, &self.config, &bytes).await?;
-            return Ok(keep);
+            return Ok(keep_alive);
         }
         files::answer(&mut self.stream, &self.config, request, keep_alive).await
+    }
+
+    /// Drops the first `n` bytes of the buffer.
+    fn consume(&mut self, n: usize) {
+        self.buf.copy_within(n..self.filled, 0);
+        self.filled -= n;
+    }
+
+    /// Reads more into the buffer (which must have room), by `deadline`; `false` if the client
+    /// closed or ran out of time.
+    async fn fill(&mut self, deadline: Instant) -> io::Result<bool> {
+        match timeout_at(deadline, self.stream.read(&mut self.buf[self.filled..])).await {
+            Err(_) | Ok(Ok(0)) => Ok(false),
+            Ok(Ok(n)) => {
+                self.filled += n;
+                Ok(true)
+            }
+            Ok(Err(error)) => Err(error),
+        }
+    }
+
+    /// Reads and drops the request's body (see [`Config::max_request_body`]), which must
+    /// arrive within [`Config::header_timeout`]; what follows it stays in the buffer.
+    async fn discard_body(&mut self, body: Body) -> io::Result<Discarded> {
+        let limit = self.config.max_request_body;
+        let deadline = Instant::now().saturating_add(self.config.header_timeout.into());
+        match body {
+            Body::None => Ok(Discarded::Done),
+            Body::Length(length) if length > limit => Ok(Discarded::TooLarge),
+            Body::Length(length) => self.skip(length, deadline).await,
+            Body::Chunked => {
+                let mut total: u64 = 0;
+                loop {
+                    let (line, size) = loop {
+                        match httparse::parse_chunk_size(&self.buf[..self.filled]) {
+                            Ok(httparse::Status::Complete(found)) => break found,
+                            Err(_) => return Ok(Discarded::Malformed),
+                            Ok(httparse::Status::Partial) if self.filled == self.buf.len() => {
+                                return Ok(Discarded::Malformed)
+                            }
+                            Ok(httparse::Status::Partial) => {
+                                if !self.fill(deadline).await? {
+                                    return Ok(Discarded::Gone);
+                                }
+                            }
+                        }
+                    };
+                    self.consume(line);
+                    if size == 0 {
+                        break;
+                    }
+                    total = total.saturating_add(size);
+                    if total > limit {
+                        return Ok(Discarded::TooLarge);
+                    }
+                    match self.skip(size, deadline).await? {
+                        Discarded::Done => {}
+                        other => return Ok(other),
+                    }
+                    // The chunk's data ends with a line end.
+                    match self.take_line(deadline).await? {
+                        Some(0) => {}
+                        Some(_) => return Ok(Discarded::Malformed),
+                        None => return Ok(Discarded::Gone),
+                    }
+                }
+                // Trailer fields, up to an empty line.
+                loop {
+                    match self.take_line(deadline).await? {
+                        Some(0) => return Ok(Discarded::Done),
+                        Some(_) => {}
+                        None => return Ok(Discarded::Gone),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads and drops `count` bytes (those in the buffer first).
+    async fn skip(&mut self, count: u64, deadline: Instant) -> io::Result<Discarded> {
+        let mut left = count;
+        loop {
+            let here = usize::try_from(left).unwrap_or(usize::MAX).min(self.filled);
+            self.consume(here);
+            left -= here as u64;
+            if left == 0 {
+                return Ok(Discarded::Done);
+            }
+            if !self.fill(deadline).await? {
+                return Ok(Discarded::Gone);
+            }
+        }
+    }
+
+    /// Takes one line (ended by CRLF, or LF alone) out of the buffer, reading more as needed;
+    /// returns its length without the line end, or `None` if the client closed, ran out of
+    /// time, or sent a line longer than the buffer.
+    async fn take_line(&mut self, deadline: Instant) -> io::Result<Option<usize>> {
+        loop {
+            if let Some(end) = self.buf[..self.filled].iter().position(|&b| b == b'\n') {
+                let len = if end > 0 && self.buf[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                self.consume(end + 1);
+                return Ok(Some(len));
+            }
+            if self.filled == self.buf.len() || !self.fill(deadline).await? {
+                return Ok(None);
+            }
+        }
     }
 
     /// Reads until the buffer holds a whole request head. `first`: this is the connection's
@@ -195,7 +402,8 @@ mod tests {
                 .await
                 .unwrap();
             let config = Arc::new(Config::new(".").unwrap());
-            let size = size_of_future(&run(client, config));
+            let accepted = Accepted::new(client, Arc::default());
+            let size = size_of_future(&run(accepted, config));
             println!("a connection task takes {size} bytes");
             assert!(size <= 4096, "{size} bytes");
         });

@@ -1,11 +1,12 @@
 //! Answering a `GET` or `HEAD`: find what the path names, then send it.
 //!
 //! Everything that touches the file system before the body (canonicalizing, `stat`, opening,
-//! listing a folder) happens in one [`resolve`] call on the blocking pool; the body is then
-//! streamed through one buffer of [`Config::chunk_size`] bytes, read with
+//! listing a folder) happens in one [`resolve`] call on the blocking pool, which also reads a
+//! file of at most [`Config::chunk_size`] bytes whole for a `GET`: a small file costs one trip
+//! to the pool. A larger body is streamed through one buffer of `chunk_size` bytes, read with
 //! [`ebbtide_std::fs::File`], so a connection never holds more of a file than that.
 
-use std::io::{self, SeekFrom};
+use std::io::{self, Read, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,32 +25,43 @@ use super::response::{self, ResponseHead, Status};
 
 /// What a request's path names.
 enum Target {
-    /// A regular file, open.
+    /// A regular file, open, and its bytes if it was small enough to read at once (see
+    /// [`resolve`]).
     File {
         file: std::fs::File,
         path: PathBuf,
         len: u64,
         modified: Option<SystemTime>,
+        body: Option<Vec<u8>>,
     },
     /// A folder without an `index.html`: its listing page.
     Listing(String),
-    /// A folder asked for without its trailing slash: the client is sent to the URL with it,
-    /// so that the relative links of its page work.
-    AddSlash,
+    /// A folder asked for without its trailing slash: the client is sent to the URL with it
+    /// (this `Location`, see [`slash_location`]), so that the relative links of its page work.
+    AddSlash(String),
 }
 
 /// Finds what `relative` names under the root. Blocking: runs on the blocking pool.
-fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Target, Status> {
+///
+/// With `read_small`, a file of at most [`Config::chunk_size`] bytes is read here too, whole:
+/// one trip to the blocking pool per request instead of one to find and open the file and
+/// another to read it.
+fn resolve(
+    config: &Config,
+    relative: &Path,
+    trailing_slash: bool,
+    read_small: bool,
+) -> Result<Target, Status> {
     let root = config.root();
-    let mut found = path::confine(root, relative)?;
+    let mut found = path::confine(root, relative, config.show_hidden)?;
     let mut metadata = std::fs::metadata(&found).map_err(status_of)?;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
-            return Ok(Target::AddSlash);
+            return Ok(Target::AddSlash(slash_location(relative)));
         }
         let index = found.join("index.html");
         if index.is_file() {
-            found = path::confine(root, &relative.join("index.html"))?;
+            found = path::confine(root, &relative.join("index.html"), config.show_hidden)?;
             metadata = std::fs::metadata(&found).map_err(status_of)?;
         } else {
             return list(config, &found, relative).map(Target::Listing);
@@ -59,13 +71,26 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     if !metadata.is_file() {
         return Err(Status::Forbidden);
     }
-    let file = std::fs::File::open(&found).map_err(status_of)?;
+    let mut file = std::fs::File::open(&found).map_err(status_of)?;
     let metadata = file.metadata().map_err(status_of)?;
+    let mut len = metadata.len();
+    let mut body = None;
+    if read_small && len <= config.chunk_size as u64 {
+        let mut bytes = Vec::with_capacity(len as usize);
+        (&mut file)
+            .take(len)
+            .read_to_end(&mut bytes)
+            .map_err(status_of)?;
+        // A file that shrank meanwhile is sent as it was read: the length goes with the bytes.
+        len = bytes.len() as u64;
+        body = Some(bytes);
+    }
     Ok(Target::File {
         file,
         path: found,
-        len: metadata.len(),
+        len,
         modified: metadata.modified().ok(),
+        body,
     })
 }
 
@@ -78,8 +103,19 @@ fn list(config: &Config, dir: &Path, relative: &Path) -> Result<String, Status> 
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        // Follows symlinks; a broken one shows as an empty file.
-        let metadata = std::fs::metadata(entry.path()).ok();
+        if !config.show_hidden && name.starts_with('.') {
+            continue;
+        }
+        let metadata = if entry.file_type().is_ok_and(|kind| kind.is_symlink()) {
+            // Only what a GET would serve: a link that leads outside the root, to a hidden
+            // name, or nowhere, is left out, and nothing about its target is shown.
+            match path::confine(config.root(), &entry.path(), config.show_hidden) {
+                Ok(target) => std::fs::metadata(target).ok(),
+                Err(_) => continue,
+            }
+        } else {
+            entry.metadata().ok()
+        };
         entries.push(Entry {
             name,
             is_dir: metadata.as_ref().is_some_and(|m| m.is_dir()),
@@ -119,11 +155,15 @@ pub(crate) async fn answer(
             return Ok(keep);
         }
     };
+    // A small file's bytes come in the same trip, unless they are likely not needed: for
+    // `HEAD`, or a conditional request that may well be answered `304`.
+    let read_small = request.method == Method::Get && request.if_modified_since.is_none();
     let job_config = Arc::clone(config);
-    let target =
-        ebbtide_std::spawn_blocking(move || resolve(&job_config, &relative, trailing_slash))
-            .await
-            .unwrap_or(Err(Status::InternalServerError));
+    let target = ebbtide_std::spawn_blocking(move || {
+        resolve(&job_config, &relative, trailing_slash, read_small)
+    })
+    .await
+    .unwrap_or(Err(Status::InternalServerError));
     match target {
         Err(status) => {
             send(
@@ -133,10 +173,9 @@ pub(crate) async fn answer(
             )
             .await?;
         }
-        Ok(Target::AddSlash) => {
-            let path = request.target.split(['?', '#']).next().unwrap_or("/");
+        Ok(Target::AddSlash(location)) => {
             let head = ResponseHead::new(Status::MovedPermanently)
-                .header("Location", format_args!("{path}/"))
+                .header("Location", location)
                 .finish(Some(0), keep_alive);
             send(stream, config, &head).await?;
         }
@@ -154,14 +193,38 @@ pub(crate) async fn answer(
             path,
             len,
             modified,
+            body,
         }) => {
+            let body = match body {
+                Some(bytes) => Body::Read(bytes),
+                None => Body::Open(file),
+            };
             answer_file(
-                stream, config, request, keep_alive, file, &path, len, modified,
+                stream, config, request, keep_alive, body, &path, len, modified,
             )
             .await?;
         }
     }
     Ok(keep_alive)
+}
+
+/// The `Location` of a redirect to the folder `relative` with its trailing slash: rebuilt from
+/// the path's names (each percent-encoded), with a single leading `/`. Never the target as the
+/// client sent it: `//example.com` would come back as `//example.com/`, which a browser reads as
+/// another host (an open redirect).
+fn slash_location(relative: &Path) -> String {
+    let mut location = String::from("/");
+    for part in relative.iter() {
+        location.push_str(&listing::percent_encode(&part.to_string_lossy()));
+        location.push('/');
+    }
+    location
+}
+
+/// A file's bytes to send: already read (a small file, see [`resolve`]), or to stream.
+enum Body {
+    Read(Vec<u8>),
+    Open(std::fs::File),
 }
 
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
@@ -172,7 +235,7 @@ async fn answer_file(
     config: &Config,
     request: &Request,
     keep_alive: bool,
-    file: std::fs::File,
+    body: Body,
     path: &Path,
     len: u64,
     modified: Option<SystemTime>,
@@ -226,7 +289,15 @@ async fn answer_file(
     if request.method == Method::Head {
         return send(stream, config, &head).await;
     }
-    stream_file(stream, config, head, file, start, count).await
+    match body {
+        Body::Read(bytes) => {
+            // `start + count <= len`, the length of `bytes`.
+            let mut out = head;
+            out.extend_from_slice(&bytes[start as usize..(start + count) as usize]);
+            send(stream, config, &out).await
+        }
+        Body::Open(file) => stream_file(stream, config, head, file, start, count).await,
+    }
 }
 
 /// Whether a file last modified at `modified` is unchanged since the HTTP-date `since`. An

@@ -8,10 +8,12 @@
 //!    relative path of plain names: joined to the root, it cannot climb out of it lexically.
 //! 2. [`confine`] works on the file system: it canonicalizes the joined path (following every
 //!    symlink) and checks that the result still lies under the canonical root, so a symlink
-//!    that points outside is refused too.
+//!    that points outside is refused too. Unless hidden files are shown
+//!    ([`Config::show_hidden`](super::Config::show_hidden)), a name that starts with `.`, in
+//!    the path asked for or in the path it resolves to, is not found.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use super::response::Status;
 
@@ -60,8 +62,9 @@ fn hex_value(byte: u8) -> Option<u8> {
 ///
 /// # Errors
 ///
-/// - `400 Bad Request`: a target that is not a path starting with `/` (the absolute form
-///   `http://host/...` and `*` are not served), or a bad escape (see [`percent_decode`]).
+/// - `400 Bad Request`: a target that is not a path starting with `/` (`*`, a scheme other
+///   than `http` and `https`: the request parser has already turned `http://host/path` into
+///   `/path`), or a bad escape (see [`percent_decode`]).
 /// - `403 Forbidden`: a `..` segment (plain or encoded), an encoded `/`, or a `\`.
 pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
     let path = target.split(['?', '#']).next().unwrap_or("");
@@ -82,19 +85,36 @@ pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
 }
 
 /// Canonicalizes `root.join(relative)` and checks that it is still under `root` (which must be
-/// canonical). Blocking: call it on the blocking pool.
+/// canonical), and, unless `show_hidden`, that no name of it (as asked for, or as resolved
+/// through symlinks) starts with `.`. Blocking: call it on the blocking pool.
+///
+/// `relative` may also be an absolute path under the root (a folder's entry, for a listing).
 ///
 /// # Errors
 ///
-/// `404 Not Found` if nothing is there, `403 Forbidden` if the path resolves outside the root
-/// or may not be read, `500` for any other error of the file system.
-pub(crate) fn confine(root: &Path, relative: &Path) -> Result<PathBuf, Status> {
-    let canonical = std::fs::canonicalize(root.join(relative)).map_err(status_of)?;
-    if canonical.starts_with(root) {
-        Ok(canonical)
-    } else {
-        Err(Status::Forbidden)
+/// `404 Not Found` if nothing is there or a name is hidden, `403 Forbidden` if the path
+/// resolves outside the root or may not be read, `500` for any other error of the file system.
+pub(crate) fn confine(root: &Path, relative: &Path, show_hidden: bool) -> Result<PathBuf, Status> {
+    let asked = relative.strip_prefix(root).unwrap_or(relative);
+    if !show_hidden && has_hidden_name(asked) {
+        return Err(Status::NotFound);
     }
+    let canonical = std::fs::canonicalize(root.join(relative)).map_err(status_of)?;
+    let Ok(inside) = canonical.strip_prefix(root) else {
+        return Err(Status::Forbidden);
+    };
+    if !show_hidden && has_hidden_name(inside) {
+        return Err(Status::NotFound);
+    }
+    Ok(canonical)
+}
+
+/// Whether a name in `path` starts with `.` (a hidden file or folder, such as `.git`).
+pub(crate) fn has_hidden_name(path: &Path) -> bool {
+    path.components().any(|part| match part {
+        Component::Normal(name) => name.as_encoded_bytes().first() == Some(&b'.'),
+        _ => false,
+    })
 }
 
 /// The status that answers a file-system error.
@@ -130,6 +150,14 @@ mod tests {
         for target in ["/%2fetc%2fpasswd", "/a%2F..%2F..%2Fx", "/a\\..\\x", "/%5c"] {
             assert_eq!(relative_path(target), Err(Status::Forbidden), "{target}");
         }
+    }
+
+    #[test]
+    fn hidden_names_start_with_a_dot() {
+        assert!(has_hidden_name(Path::new(".git/config")));
+        assert!(has_hidden_name(Path::new("a/.env")));
+        assert!(!has_hidden_name(Path::new("a/b.txt")));
+        assert!(!has_hidden_name(Path::new("")));
     }
 
     #[test]

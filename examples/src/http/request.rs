@@ -32,9 +32,23 @@ pub(crate) struct Request {
     pub(crate) if_range: Option<String>,
     /// The `If-Modified-Since` header, if any.
     pub(crate) if_modified_since: Option<String>,
-    /// Whether a body follows the head (`Content-Length` above zero, or any
-    /// `Transfer-Encoding`). The server reads no bodies: such a request ends the connection.
-    pub(crate) has_body: bool,
+    /// The body that follows the head, if any: the connection reads and drops it (see
+    /// [`Body`]).
+    pub(crate) body: Body,
+    /// `Expect: 100-continue` (HTTP/1.1): the client waits for `100 Continue` before it sends
+    /// its body.
+    pub(crate) expect_continue: bool,
+}
+
+/// How a request's body is framed (RFC 9112, section 6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Body {
+    /// No body: no `Content-Length` (or `0`) and no `Transfer-Encoding`.
+    None,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`: chunks up to one of size 0, then trailer lines.
+    Chunked,
 }
 
 /// Parses the head at the start of `buf`.
@@ -44,8 +58,10 @@ pub(crate) struct Request {
 ///
 /// # Errors
 ///
-/// `431` for too many headers, `400` for anything malformed (including an HTTP/1.1 request
-/// without `Host`, and a `Content-Length` that is not a number).
+/// `431` for too many headers, `505` for an HTTP version other than 1.0 and 1.1, `400` for
+/// anything malformed: a space inside the target, an HTTP/1.1 request without `Host`, two
+/// `Host`s, and a body whose framing could be read two ways (see [`Body`] and the module docs
+/// of `http`).
 pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut headers);
@@ -53,7 +69,7 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(Status::HeaderFieldsTooLarge),
-        Err(httparse::Error::Version) => return Err(Status::VersionNotSupported),
+        Err(httparse::Error::Version) => return Err(version_error(buf)),
         Err(_) => return Err(Status::BadRequest),
     };
     let method = match parsed.method {
@@ -64,14 +80,17 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
     let version = parsed.version.unwrap_or(1);
     let mut request = Request {
         method,
-        target: parsed.path.unwrap_or("").to_owned(),
+        target: origin_form(parsed.path.unwrap_or(""))?.to_owned(),
         keep_alive: version >= 1,
         range: None,
         if_range: None,
         if_modified_since: None,
-        has_body: false,
+        body: Body::None,
+        expect_continue: false,
     };
-    let mut has_host = false;
+    let mut hosts = 0;
+    let mut content_length = None;
+    let mut chunked = None;
     for header in parsed.headers.iter() {
         let value = std::str::from_utf8(header.value)
             .map_err(|_| Status::BadRequest)?
@@ -86,7 +105,9 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
                 }
             }
         } else if name.eq_ignore_ascii_case("host") {
-            has_host = true;
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case("expect") {
+            request.expect_continue = version >= 1 && value.eq_ignore_ascii_case("100-continue");
         } else if name.eq_ignore_ascii_case("range") {
             request.range = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("if-range") {
@@ -94,16 +115,82 @@ pub(crate) fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, Status> {
         } else if name.eq_ignore_ascii_case("if-modified-since") {
             request.if_modified_since = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("content-length") {
+            // Digits only (`u64::from_str` would take a `+`), and every copy the same.
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Status::BadRequest);
+            }
             let length: u64 = value.parse().map_err(|_| Status::BadRequest)?;
-            request.has_body |= length > 0;
+            if content_length.is_some_and(|earlier| earlier != length) {
+                return Err(Status::BadRequest);
+            }
+            content_length = Some(length);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            request.has_body = true;
+            // The last coding of the last header must be `chunked`.
+            let last = value.rsplit(',').next().unwrap_or("").trim();
+            chunked = Some(last.eq_ignore_ascii_case("chunked"));
         }
     }
-    if version >= 1 && !has_host {
+    // One Host in HTTP/1.1 (RFC 9112, section 3.2), and never two.
+    if hosts > 1 || (version >= 1 && hosts == 0) {
         return Err(Status::BadRequest);
     }
+    request.body = match (content_length, chunked) {
+        (None | Some(0), None) => Body::None,
+        (Some(length), None) => Body::Length(length),
+        // Chunked last, in HTTP/1.1 only, and without a Content-Length beside it (which could
+        // frame the request another way for a proxy in front: request smuggling).
+        (None, Some(true)) if version >= 1 => Body::Chunked,
+        _ => return Err(Status::BadRequest),
+    };
     Ok(Some((request, len)))
+}
+
+/// The path and query of a request target: the target itself in origin form (`/path?query`),
+/// the part after the authority in absolute form (`http://host/path?query`, which a server
+/// must accept, RFC 9112 section 3.2.2; `/` if nothing follows the authority). Anything else
+/// (`*`, another scheme) is left as it is, for the path check to refuse.
+///
+/// # Errors
+///
+/// `400` for an absolute form without a host (`http:///x`, `http://`).
+fn origin_form(target: &str) -> Result<&str, Status> {
+    let Some(colon) = target.find("://") else {
+        return Ok(target);
+    };
+    let scheme = &target[..colon];
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return Ok(target);
+    }
+    let rest = &target[colon + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if authority_end == 0 {
+        return Err(Status::BadRequest);
+    }
+    match &rest[authority_end..] {
+        "" => Ok("/"),
+        path if path.starts_with('/') => Ok(path),
+        // `http://host?query`: the root, with its query.
+        _ => Ok("/"),
+    }
+}
+
+/// The status for a request line `httparse` found no valid version in: `505` only when the
+/// line is `METHOD SP TARGET SP HTTP/...` (a version this server does not speak); anything else
+/// (a space inside the target, a missing version) is a malformed request, `400`.
+fn version_error(buf: &[u8]) -> Status {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = buf[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..line_end]);
+    let mut parts = line.split(|&b| b == b' ');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(method), Some(target), Some(version), None)
+            if !method.is_empty() && !target.is_empty() && version.starts_with(b"HTTP/") =>
+        {
+            Status::VersionNotSupported
+        }
+        _ => Status::BadRequest,
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +223,54 @@ mod tests {
         assert_eq!(
             parse(many.as_bytes()).unwrap_err(),
             Status::HeaderFieldsTooLarge
+        );
+    }
+
+    #[test]
+    fn hosts_versions_targets_and_bodies() {
+        let err = |head: &str| parse(head.as_bytes()).unwrap_err();
+        let one = |head: &str| parse(head.as_bytes()).unwrap().unwrap().0;
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            Status::BadRequest
+        );
+        assert_eq!(
+            err("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Status::BadRequest
+        );
+        assert_eq!(
+            err("GET / HTTP/3\r\nHost: a\r\n\r\n"),
+            Status::VersionNotSupported
+        );
+        assert_eq!(
+            one("GET http://h:1/x?y HTTP/1.1\r\nHost: a\r\n\r\n").target,
+            "/x?y"
+        );
+        assert_eq!(one("GET http://h HTTP/1.1\r\nHost: a\r\n\r\n").target, "/");
+        assert_eq!(
+            one("GET ftp://h/x HTTP/1.1\r\nHost: a\r\n\r\n").target,
+            "ftp://h/x"
+        );
+        assert_eq!(
+            err("GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Status::BadRequest
+        );
+        let body = |head: &str| one(head).body;
+        assert_eq!(
+            body("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"),
+            Body::None
+        );
+        assert_eq!(
+            body("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 7\r\n\r\n"),
+            Body::Length(7)
+        );
+        assert_eq!(
+            body("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+            Body::Chunked
+        );
+        assert_eq!(
+            err("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +7\r\n\r\n"),
+            Status::BadRequest
         );
     }
 

@@ -18,6 +18,7 @@ pub(crate) enum Status {
     RangeNotSatisfiable,
     HeaderFieldsTooLarge,
     InternalServerError,
+    ServiceUnavailable,
     VersionNotSupported,
 }
 
@@ -37,6 +38,7 @@ impl Status {
             Status::RangeNotSatisfiable => 416,
             Status::HeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
+            Status::ServiceUnavailable => 503,
             Status::VersionNotSupported => 505,
         }
     }
@@ -56,6 +58,7 @@ impl Status {
             Status::RangeNotSatisfiable => "Range Not Satisfiable",
             Status::HeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::InternalServerError => "Internal Server Error",
+            Status::ServiceUnavailable => "Service Unavailable",
             Status::VersionNotSupported => "HTTP Version Not Supported",
         }
     }
@@ -115,6 +118,9 @@ pub(crate) fn error(status: Status, keep_alive: bool, head_only: bool) -> Vec<u8
     let mut head = ResponseHead::new(status).header("Content-Type", "text/plain; charset=utf-8");
     if status == Status::MethodNotAllowed {
         head = head.header("Allow", "GET, HEAD");
+    }
+    if status == Status::ServiceUnavailable {
+        head = head.header("Retry-After", 1);
     }
     let mut bytes = head.finish(Some(body.len() as u64), keep_alive);
     if !head_only {

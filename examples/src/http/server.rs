@@ -1,7 +1,7 @@
 //! The accept loop: a task per connection, until told to stop.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ebbtide_std::net::TcpListener;
@@ -10,6 +10,54 @@ use ebbtide_std::time::sleep;
 
 use super::config::Config;
 use super::connection;
+use crate::serve::{LogThrottle, LOG_PERIOD};
+
+/// The task slots each worker of the `fileserver` binary reserves when it starts
+/// (`Builder::task_capacity`). A connection's task is under 1 KiB (976 bytes in a debug build),
+/// so it takes a slot of the 1 KiB class, of which this reserves 8,192 per worker (with 16,384
+/// of 256 bytes, 4,096 of 4 KiB and 1,024 of 16 KiB). Task memory grows past the reservation
+/// when more connections come: no `task_limit` is set, so the number of connections is bound
+/// by the IO table ([`runtime_builder`]'s `io_capacity`) and the file descriptors, not by task
+/// memory.
+pub const TASK_CAPACITY: usize = 16_384;
+
+/// The runtime the `fileserver` binary serves on: `workers` worker threads, each reserving
+/// [`TASK_CAPACITY`] task slots (task memory grows past them) and an IO table of `io_capacity`
+/// sockets (`--io-capacity`, [`DEFAULT_IO_CAPACITY`](crate::cli::DEFAULT_IO_CAPACITY) by
+/// default, 16,384: 10,000 concurrent connections fit on one worker). A connection past the IO
+/// table (less a few entries kept back) is answered `503` (see [`Config::max_connections`]);
+/// past the file descriptors, it waits in the listener's queue (see [`serve`]).
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_examples::http::runtime_builder;
+///
+/// let runtime = runtime_builder(2, 10_000).build().unwrap();
+/// assert_eq!(runtime.metrics().io_capacity(), 20_000);
+/// ```
+pub fn runtime_builder(workers: usize, io_capacity: usize) -> ebbtide_std::Builder {
+    ebbtide_std::Runtime::builder()
+        .task_capacity(TASK_CAPACITY)
+        .io_capacity(io_capacity)
+        .worker_threads(workers)
+}
+
+/// IO-table entries of its worker a [`serve`] loop leaves to its listener and to whatever else
+/// the worker registers (see [`Config::max_connections`]).
+const IO_RESERVE: usize = 16;
+
+/// The connections a [`serve`] loop may hold by default: its worker's IO table, less
+/// [`IO_RESERVE`].
+fn io_table_room() -> usize {
+    let handle = ebbtide_std::Handle::current();
+    let metrics = handle.metrics();
+    let table = match ebbtide_std::runtime::worker_index() {
+        Some(worker) => metrics.worker(worker).io_capacity(),
+        None => metrics.io_capacity() / handle.worker_count().max(1),
+    };
+    table.saturating_sub(IO_RESERVE).max(1)
+}
 
 /// Tells a running [`serve`] to stop; clone it to keep one end in another thread.
 ///
@@ -72,9 +120,13 @@ impl Shutdown {
 /// Serves files over HTTP/1.1 on `listener` as `config` says, one task per connection, until
 /// `shutdown` is triggered. Connections still open then are closed when the runtime is dropped.
 ///
-/// A connection that finds the runtime's task pool full is closed at once, and the others go
-/// on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
-/// followed by a pause of [`Config::accept_backoff`], so the loop never spins.
+/// A connection past [`Config::max_connections`] (by default, what the worker's IO table
+/// holds), or that finds the runtime's task memory at its limit (`Builder::task_limit`), is
+/// answered `503 Service Unavailable` (with `Retry-After: 1`) and closed at once, and the others
+/// go on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
+/// followed by a pause of [`Config::accept_backoff`], so the loop never spins. Refusals and
+/// accept errors are each logged at most once a second, with the count of those left out (a
+/// [`LogThrottle`]).
 ///
 /// # Errors
 ///
@@ -95,7 +147,10 @@ impl Shutdown {
 /// ```
 pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) -> io::Result<()> {
     let config = Arc::new(config);
-    let refused = AtomicU64::new(0);
+    let max_connections = config.max_connections.unwrap_or_else(io_table_room);
+    let live = Arc::new(AtomicUsize::new(0));
+    let mut refusals = LogThrottle::new(LOG_PERIOD);
+    let mut errors = LogThrottle::new(LOG_PERIOD);
     loop {
         let accepted = ebbtide_std::select! {
             biased;
@@ -104,20 +159,33 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
         };
         match accepted {
             Ok((stream, _peer)) => {
+                if live.load(Ordering::Relaxed) >= max_connections {
+                    connection::refuse_busy(stream);
+                    if let Some(more) = refusals.allow_now() {
+                        eprintln!(
+                            "fileserver: refused a connection (503): {max_connections} \
+                             connections open (Config::max_connections){more}"
+                        );
+                    }
+                    continue;
+                }
                 // Dropping the handle detaches the task; a refused task drops its future, and
-                // with it the stream: the connection is closed.
-                if let Err(error) = ebbtide_std::spawn(connection::run(stream, Arc::clone(&config)))
+                // with it the stream, which answers `503` and closes (see `Accepted`).
+                let accepted = connection::Accepted::new(stream, Arc::clone(&live));
+                if let Err(error) =
+                    ebbtide_std::spawn(connection::run(accepted, Arc::clone(&config)))
                 {
-                    let count = refused.fetch_add(1, Ordering::Relaxed) + 1;
-                    // Once, then every 1,000th: a flood of refusals must not flood the log too.
-                    if count == 1 || count.is_multiple_of(1000) {
-                        eprintln!("fileserver: refused a connection ({count} so far): {error}");
+                    // At most a line a second: a flood of refusals must not flood the log too.
+                    if let Some(more) = refusals.allow_now() {
+                        eprintln!("fileserver: refused a connection (503): {error}{more}");
                     }
                 }
             }
             Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(error) => {
-                eprintln!("fileserver: accept failed: {error}; backing off");
+                if let Some(more) = errors.allow_now() {
+                    eprintln!("fileserver: accept failed: {error}; backing off{more}");
+                }
                 sleep(config.accept_backoff).await;
             }
         }

@@ -44,9 +44,9 @@ impl Drop for TempDir {
     }
 }
 
-/// The runtime a test server runs on: 256 slots in the 4 KiB class, where connection tasks go
-/// (the default has 64, which `wrk -c64` plus one reconnect would fill: the extra connection is
-/// refused, and wrk counts a read error).
+/// The runtime a test server runs on: 4,096 task slots reserved (2,048 in the 1 KiB class,
+/// where a connection's task goes; task memory grows past them), and the default IO table of
+/// 4,096 entries.
 pub fn runtime() -> ebbtide_std::Builder {
     ebbtide_std::Runtime::builder().task_capacity(4096)
 }
@@ -70,24 +70,37 @@ impl Server {
         tweak: impl FnOnce(&mut Config),
         runtime: ebbtide_std::Builder,
     ) -> Server {
+        Server::start_metered(root, tweak, runtime).0
+    }
+
+    /// [`start_with`](Server::start_with), and the server runtime's handle (for its metrics).
+    pub fn start_metered(
+        root: &Path,
+        tweak: impl FnOnce(&mut Config),
+        runtime: ebbtide_std::Builder,
+    ) -> (Server, ebbtide_std::Handle) {
         let mut config = Config::new(root).unwrap();
         tweak(&mut config);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let shutdown = Shutdown::new();
         let stop = shutdown.clone();
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let runtime = runtime.build().unwrap();
+            handle_tx.send(runtime.handle()).unwrap();
             runtime.block_on(async move {
                 let listener = ebbtide_std::net::TcpListener::from_std(listener).unwrap();
                 serve(listener, config, stop).await.unwrap();
             });
         });
-        Server {
+        let handle = handle_rx.recv().expect("the server's runtime starts");
+        let server = Server {
             addr,
             shutdown,
             thread: Some(thread),
-        }
+        };
+        (server, handle)
     }
 
     pub fn url(&self, path: &str) -> String {

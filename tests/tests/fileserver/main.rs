@@ -3,10 +3,12 @@
 //!
 //! One file per behaviour; `harness.rs` starts servers and runs clients, each bounded in time.
 
+mod capacity;
 mod content;
 mod harness;
 mod keep_alive;
 mod limits;
+mod protocol;
 mod ranges;
 mod security;
 mod wrk;

@@ -11,9 +11,6 @@ use crate::net::{TcpSocket, TcpStream};
 
 use crate::reactor::Direction;
 
-/// The backlog of [`TcpListener::bind_reuseport`], as mio's (and so `bind`'s).
-const BACKLOG: u32 = 1024;
-
 /// A TCP socket listening for connections, registered with the current runtime.
 ///
 /// # Errors from `accept`, and backing off
@@ -67,9 +64,26 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    /// The backlog of [`bind`](TcpListener::bind) and
+    /// [`bind_reuseport`](TcpListener::bind_reuseport): how many connections that finished
+    /// their handshake may wait in the kernel's queue for an `accept`, 1,024 as in Tokio's
+    /// `TcpListener::bind`. The OS caps it (Linux: `net.core.somaxconn`, 4,096 since 5.4).
+    /// When the queue is full, Linux drops new connections' SYNs, and each such client retries
+    /// only a second later: a server that takes bursts of connections wants a long queue.
+    /// Choose another with [`bind_with_backlog`](TcpListener::bind_with_backlog) or
+    /// [`TcpSocket::listen`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(ebbtide_std::net::TcpListener::DEFAULT_BACKLOG, 1024);
+    /// ```
+    pub const DEFAULT_BACKLOG: u32 = 1024;
+
     /// Binds a listener to `addr` (port 0 picks a free port), trying each address `addr`
-    /// resolves to until one binds. The socket has `SO_REUSEADDR` set (as mio sets it) and
-    /// listens with a backlog of 1,024.
+    /// resolves to until one binds. The socket has `SO_REUSEADDR` set and listens with a
+    /// backlog of [`DEFAULT_BACKLOG`](TcpListener::DEFAULT_BACKLOG) (1,024, as Tokio's); choose
+    /// another with [`bind_with_backlog`](TcpListener::bind_with_backlog).
     ///
     /// # Errors
     ///
@@ -91,8 +105,8 @@ impl TcpListener {
     /// });
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let listener = crate::net::each_addr(addr, mio::net::TcpListener::bind)?;
-        TcpListener::from_mio(listener)
+        // Not mio's `bind`: it listens with a backlog of 128.
+        TcpListener::bind_with_backlog(addr, TcpListener::DEFAULT_BACKLOG).await
     }
 
     /// Binds a listener to `addr` as [`bind`](TcpListener::bind) does, with `SO_REUSEPORT` set
@@ -129,7 +143,39 @@ impl TcpListener {
             socket.set_reuseaddr(true)?;
             socket.set_reuseport(true)?;
             socket.bind(addr)?;
-            socket.listen(BACKLOG)
+            socket.listen(TcpListener::DEFAULT_BACKLOG)
+        })
+    }
+
+    /// Binds a listener to `addr` as [`bind`](TcpListener::bind) does (`SO_REUSEADDR`, each
+    /// address `addr` resolves to in turn), listening with a backlog of `backlog` connections
+    /// instead of [`DEFAULT_BACKLOG`](TcpListener::DEFAULT_BACKLOG). The OS caps it (Linux:
+    /// `net.core.somaxconn`) and may round it (Linux queues one more than asked). For other
+    /// socket options, use a [`TcpSocket`](crate::net::TcpSocket).
+    ///
+    /// # Errors
+    ///
+    /// As for [`bind`](TcpListener::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::net::TcpListener;
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let listener = TcpListener::bind_with_backlog("127.0.0.1:0", 4096).await.unwrap();
+    ///     assert_ne!(listener.local_addr().unwrap().port(), 0);
+    /// });
+    /// ```
+    pub async fn bind_with_backlog(
+        addr: impl ToSocketAddrs,
+        backlog: u32,
+    ) -> io::Result<TcpListener> {
+        crate::net::each_addr(addr, |addr| {
+            let socket = TcpSocket::new_for(&addr)?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(backlog)
         })
     }
 
