@@ -84,6 +84,14 @@ pub const WORKLOADS: &[&str] = &[
     "http_plaintext_256",
 ];
 
+/// The 2-worker network workloads (run by the `mtnet_*` binaries, see [2 workers](self#2-workers)):
+/// the same shapes as their namesakes without `mt_`, on multi-thread runtimes.
+pub const MT_WORKLOADS: &[&str] = &[
+    "mt_tcp_echo_64x100",
+    "mt_tcp_echo_512x100",
+    "mt_http_plaintext_256",
+];
+
 /// What a server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
@@ -111,8 +119,10 @@ pub enum Workload {
 }
 
 impl Workload {
-    /// Parses a workload name such as `tcp_echo_64x1k` or `http_plaintext_256`.
+    /// Parses a workload name such as `tcp_echo_64x1k` or `http_plaintext_256`, with or without
+    /// the `mt_` prefix of the 2-worker workloads (the same shape).
     pub fn parse(name: &str) -> Option<Workload> {
+        let name = name.strip_prefix("mt_").unwrap_or(name);
         if let Some(rest) = name.strip_prefix("tcp_echo_") {
             let (connections, message) = rest.split_once('x')?;
             let message = match message.strip_suffix('k') {
@@ -227,11 +237,16 @@ impl Server {
         self.addr
     }
 
-    /// Stops the server: sets its [`StopFlag`], then connects once so that its accept loop
-    /// wakes up and sees the flag; waits for its thread to end.
+    /// Stops the server: sets its [`StopFlag`], then connects so that its accept loop wakes up
+    /// and sees the flag, again every 10 ms until its thread has ended (a server with a
+    /// `SO_REUSEPORT` listener per worker gets each connection on one of them only, and returns
+    /// once worker 0's loop has seen one); joins the thread.
     pub fn stop(self) {
         self.stop.0.store(true, Ordering::Relaxed);
-        drop(std::net::TcpStream::connect(self.addr));
+        while !self.thread.is_finished() {
+            drop(std::net::TcpStream::connect(self.addr));
+            std::thread::sleep(Duration::from_millis(10));
+        }
         self.thread.join().expect("the server thread panicked");
     }
 }
@@ -248,35 +263,116 @@ pub fn pin_to_cpu(cpu: usize) {
     if cpus < 2 || cpu >= cpus {
         return;
     }
+    set_affinity(cpu..cpu + 1);
+}
+
+/// Lets the calling thread run on every CPU (undoes [`pin_to_cpu`], also for the threads it
+/// starts afterwards, which inherit it).
+pub fn unpin() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    set_affinity(0..cpus.min(libc::CPU_SETSIZE as usize));
+}
+
+/// Sets the calling thread's CPU affinity to `cpus` (each below `CPU_SETSIZE`); ignores a
+/// refusal.
+fn set_affinity(cpus: std::ops::Range<usize>) {
     // SAFETY: `cpu_set_t` is plain old data, for which all zeroes is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `cpu` is below the number of CPUs, which is below `CPU_SETSIZE` here.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
+    for cpu in cpus {
+        // SAFETY: the callers keep `cpu` below the number of CPUs, below `CPU_SETSIZE` here.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
     // SAFETY: `set` is a valid set of the size passed; 0 is the calling thread.
     let _ = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
 }
 
 /// Binds a listener on `127.0.0.1:0` (non-blocking, backlog 1,024) and runs `serve` with it on a
-/// thread of its own, named `name`. `serve` runs until the [`StopFlag`] is set and a connection
-/// arrives after it (which [`Server::stop`] makes).
+/// thread of its own, named `name`, pinned to [`SERVER_CPU`]. `serve` runs until the
+/// [`StopFlag`] is set and a connection arrives after it (which [`Server::stop`] makes).
 pub fn spawn_server<F>(name: &str, serve: F) -> Server
 where
     F: FnOnce(std::net::TcpListener, StopFlag) + Send + 'static,
 {
     use std::os::fd::{FromRawFd, IntoRawFd};
     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().unwrap();
     // SAFETY: the descriptor comes from `into_raw_fd`, which gives up its ownership.
     let listener = unsafe { std::net::TcpListener::from_raw_fd(listener.into_raw_fd()) };
+    start_server(
+        name,
+        listener,
+        Some(SERVER_CPU),
+        move |listener, stop, ready| {
+            ready.listening();
+            serve(listener, stop)
+        },
+    )
+}
+
+/// Says that a 2-worker server listens on every worker (see [`spawn_mt_server`]).
+pub struct Ready(std::sync::mpsc::SyncSender<()>);
+
+impl Ready {
+    /// Every listener of the server is bound: the client may connect.
+    pub fn listening(self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// The listener of a 2-worker server: `127.0.0.1:0`, non-blocking, backlog 1,024, with
+/// `SO_REUSEADDR` and `SO_REUSEPORT`, so that a runtime can bind a listener of its own for each
+/// of its other workers to the same address.
+pub fn bind_reuseport() -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Starts a 2-worker server (see [2 workers](self#2-workers)): binds a listener with
+/// [`bind_reuseport`] and runs `serve` with it on a thread of its own, named `name`, free to run
+/// on every CPU (and so are the threads it starts); returns once `serve` has called
+/// [`Ready::listening`]. Panics if `serve` returns or panics before that.
+pub fn spawn_mt_server<F>(name: &str, serve: F) -> Server
+where
+    F: FnOnce(std::net::TcpListener, StopFlag, Ready) + Send + 'static,
+{
+    let listener = bind_reuseport().expect("bind 127.0.0.1:0 with SO_REUSEPORT");
+    start_server(name, listener, None, serve)
+}
+
+/// Runs `serve` on a new thread named `name`, pinned to `cpu` or else free to run on every CPU;
+/// returns once it calls [`Ready::listening`].
+fn start_server<F>(
+    name: &str,
+    listener: std::net::TcpListener,
+    cpu: Option<usize>,
+    serve: F,
+) -> Server
+where
+    F: FnOnce(std::net::TcpListener, StopFlag, Ready) + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
     let stop = StopFlag::default();
     let flag = stop.clone();
+    let (ready, listening) = std::sync::mpsc::sync_channel(1);
     let thread = std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            pin_to_cpu(SERVER_CPU);
-            serve(listener, flag)
+            match cpu {
+                Some(cpu) => pin_to_cpu(cpu),
+                None => unpin(),
+            }
+            serve(listener, flag, Ready(ready))
         })
         .expect("spawn the server thread");
+    listening
+        .recv()
+        .expect("the server stopped before it listened");
     Server { addr, stop, thread }
 }
 
@@ -474,14 +570,64 @@ pub fn main(runtimes: &[(&'static str, Serve)]) {
                 serve(workload.service(), listener, stop)
             })
         });
-        match run(server, workload) {
-            Ok(sample) => sample,
-            Err(e) => {
-                eprintln!("{runtime} {name}: {e}");
-                std::process::exit(1);
-            }
-        }
+        sample_or_exit(server, runtime, name, workload)
     });
+}
+
+/// A 2-worker runtime's server: serves `Service` on the listener (bound with `SO_REUSEPORT`,
+/// see [`spawn_mt_server`]) and on any other listeners it binds to the same address, calls
+/// [`Ready::listening`] once they are all bound, and runs until the [`StopFlag`] is set and a
+/// connection arrives after it.
+pub type MtServe = fn(Service, std::net::TcpListener, StopFlag, Ready);
+
+/// Where the client of the 2-worker workloads runs (see [Placement](self#placement-at-2-workers)):
+/// `None`, anywhere the OS puts it. The environment variable `EBBTIDE_BENCH_MT_CLIENT_CPU`
+/// (a CPU number, or `none`) overrides it, to compare placements.
+pub const MT_CLIENT_CPU: Option<usize> = None;
+
+/// [`MT_CLIENT_CPU`], or what `EBBTIDE_BENCH_MT_CLIENT_CPU` says.
+pub fn mt_client_cpu() -> Option<usize> {
+    match std::env::var("EBBTIDE_BENCH_MT_CLIENT_CPU") {
+        Ok(v) if v == "none" => None,
+        Ok(v) => Some(
+            v.parse()
+                .expect("EBBTIDE_BENCH_MT_CLIENT_CPU: a CPU number or `none`"),
+        ),
+        Err(_) => MT_CLIENT_CPU,
+    }
+}
+
+/// The entry point of a 2-worker network benchmark binary: every runtime of `runtimes` runs
+/// every workload of [`MT_WORKLOADS`], as [`main`] does, with the server started by
+/// [`spawn_mt_server`] (on every CPU) and the client placed by [`mt_client_cpu`].
+pub fn mt_main(runtimes: &[(&'static str, MtServe)]) {
+    let matrix: Vec<(&str, &[&str])> = runtimes.iter().map(|(r, _)| (*r, MT_WORKLOADS)).collect();
+    match mt_client_cpu() {
+        Some(cpu) => pin_to_cpu(cpu),
+        None => unpin(),
+    }
+    let mut server: Option<Server> = None;
+    crate::main(&matrix, |runtime, name| {
+        let workload = Workload::parse(name).expect("a workload of MT_WORKLOADS");
+        let serve = runtimes.iter().find(|(r, _)| *r == runtime).unwrap().1;
+        let server = server.get_or_insert_with(|| {
+            spawn_mt_server(runtime, move |listener, stop, ready| {
+                serve(workload.service(), listener, stop, ready)
+            })
+        });
+        sample_or_exit(server, runtime, name, workload)
+    });
+}
+
+/// [`run`], or exits with status 1 saying why it failed.
+fn sample_or_exit(server: &Server, runtime: &str, name: &str, workload: Workload) -> Sample {
+    match run(server, workload) {
+        Ok(sample) => sample,
+        Err(e) => {
+            eprintln!("{runtime} {name}: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 const LISTENER: Token = Token(usize::MAX);
