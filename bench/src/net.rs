@@ -1,5 +1,5 @@
 //! Network workloads: TCP echo and HTTP plaintext over loopback, one server thread against one
-//! client thread (2 cores: one each).
+//! client thread (2 cores: one each); and the same at 2 workers ([2 workers](#2-workers)).
 //!
 //! # Workloads
 //!
@@ -38,6 +38,40 @@
 //!   the client is wrk, another process: the calling thread only waits for it, and the figure is
 //!   this process's CPU time. Less sensitive than `rps` to what else runs on the machine, and to
 //!   the client's own cost.
+//!
+//! # 2 workers
+//!
+//! The `mt_` workloads ([`MT_WORKLOADS`]: `mt_tcp_echo_64x100`, `mt_tcp_echo_512x100`,
+//! `mt_http_plaintext_256`) are the same shapes, the same client and the same service on
+//! multi-thread runtimes with 2 workers (and ebbtide's 1-worker baseline), run by the `mtnet_*`
+//! binaries through [`mt_main`]. The harness binds the listener with `SO_REUSEPORT`
+//! ([`bind_reuseport`], [`spawn_mt_server`]) so that a thread-per-core server can bind one more
+//! per worker to the same address; the server says when every listener is bound
+//! ([`Ready::listening`]), and only then does the client connect (else the kernel would queue
+//! every early connection on the first listener). A server with one accept loop (Tokio's,
+//! smol's) just uses the listener it is given.
+//!
+//! `cpu_ns` is the same subtraction as above: every thread of the process but the client's, so
+//! all the runtime's workers, the thread that waits in its `block_on`, and any helper thread
+//! (async-io's reactor thread for smol); for HTTP the whole process, wrk being another one. On 2
+//! cores the server's 2 workers and the load generator compete for the CPUs, so `rps` and
+//! `p99_ns` say as much about how the OS shares the cores as about the server: the server's CPU
+//! per request, at 1 worker against 2, is the figure to read.
+//!
+//! # Placement at 2 workers
+//!
+//! The server is not pinned: its thread and every thread it starts may run on every CPU
+//! ([`unpin`]). The client runs where the OS puts it ([`MT_CLIENT_CPU`] is `None`; wrk inherits
+//! that). Measured on the 2-core VM, 6 processes x 2 samples per runtime and workload, with other
+//! builds sharing the machine: with the client pinned to CPU 1 the spread between processes was
+//! wider (`tokio-mt2` on `mt_tcp_echo_64x100`: 7,800 to 154,000 requests/s pinned, 129,000 to
+//! 160,000 unpinned; `smol-mt2` on `mt_http_plaintext_256`: 18,000 to 113,000 pinned, 55,000 to
+//! 122,000 unpinned) and HTTP's p99 latency much higher and more erratic (medians 3.6 to 31 ms
+//! pinned, 4.4 to 7.2 ms unpinned), while `cpu_ns` moved about as much either way. Pinning the
+//! client leaves the scheduler one CPU to share between it and a server worker, and the other
+//! worker the second CPU alone; unpinned, it balances the three threads over both CPUs.
+//! `EBBTIDE_BENCH_MT_CLIENT_CPU` (a CPU number, or `none`) overrides the placement, to measure
+//! it again.
 //!
 //! # Servers
 //!
@@ -318,16 +352,16 @@ impl Ready {
     }
 }
 
-/// The listener of a 2-worker server: `127.0.0.1:0`, non-blocking, backlog 1,024, with
-/// `SO_REUSEADDR` and `SO_REUSEPORT`, so that a runtime can bind a listener of its own for each
-/// of its other workers to the same address.
-pub fn bind_reuseport() -> std::io::Result<std::net::TcpListener> {
+/// A listener on `addr` (the listener of a 2-worker server: `127.0.0.1:0`), non-blocking,
+/// backlog 1,024, with `SO_REUSEADDR` and `SO_REUSEPORT`, so that a runtime can bind a listener
+/// of its own for each of its other workers to the same address (as this function does, given
+/// the first one's address).
+pub fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
     socket.set_nonblocking(true)?;
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
     Ok(socket.into())
@@ -341,7 +375,8 @@ pub fn spawn_mt_server<F>(name: &str, serve: F) -> Server
 where
     F: FnOnce(std::net::TcpListener, StopFlag, Ready) + Send + 'static,
 {
-    let listener = bind_reuseport().expect("bind 127.0.0.1:0 with SO_REUSEPORT");
+    let listener =
+        bind_reuseport("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0 with SO_REUSEPORT");
     start_server(name, listener, None, serve)
 }
 
@@ -600,7 +635,10 @@ pub fn mt_client_cpu() -> Option<usize> {
 /// The entry point of a 2-worker network benchmark binary: every runtime of `runtimes` runs
 /// every workload of [`MT_WORKLOADS`], as [`main`] does, with the server started by
 /// [`spawn_mt_server`] (on every CPU) and the client placed by [`mt_client_cpu`].
-pub fn mt_main(runtimes: &[(&'static str, MtServe)]) {
+///
+/// After each sample, `extra` (called on the client's thread) may add figures of the server's own
+/// to it ([`no_extra`]: none).
+pub fn mt_main(runtimes: &[(&'static str, MtServe)], extra: fn() -> Vec<(&'static str, f64)>) {
     let matrix: Vec<(&str, &[&str])> = runtimes.iter().map(|(r, _)| (*r, MT_WORKLOADS)).collect();
     match mt_client_cpu() {
         Some(cpu) => pin_to_cpu(cpu),
@@ -615,8 +653,15 @@ pub fn mt_main(runtimes: &[(&'static str, MtServe)]) {
                 serve(workload.service(), listener, stop, ready)
             })
         });
-        sample_or_exit(server, runtime, name, workload)
+        let mut sample = sample_or_exit(server, runtime, name, workload);
+        sample.extra.extend(extra());
+        sample
     });
+}
+
+/// No figures beyond the harness's (for [`mt_main`]).
+pub fn no_extra() -> Vec<(&'static str, f64)> {
+    Vec::new()
 }
 
 /// [`run`], or exits with status 1 saying why it failed.
@@ -863,6 +908,37 @@ mod tests {
             assert!(report.p99_ns > 0);
         }
         server.stop();
+    }
+
+    /// The shape of a thread-per-core server: a second `SO_REUSEPORT` listener on the
+    /// harness's address, on a thread of its own, ready before the client connects; both serve,
+    /// and [`Server::stop`] ends both.
+    #[test]
+    fn a_server_with_two_listeners_echoes_and_stops() {
+        let server = spawn_mt_server("mio-echo-2", |listener, stop, ready| {
+            let addr = listener.local_addr().unwrap();
+            let second = bind_reuseport(addr).expect("a second listener on the address");
+            let stop_second = stop.clone();
+            let other = std::thread::spawn(move || mio_echo_server(second, stop_second));
+            ready.listening();
+            mio_echo_server(listener, stop);
+            other.join().unwrap();
+        });
+        let report = echo_client(server.addr(), 32, 100, Duration::from_millis(50));
+        assert!(report.requests > 0);
+        server.stop();
+    }
+
+    #[test]
+    fn mt_workload_names() {
+        assert_eq!(
+            Workload::parse("mt_tcp_echo_64x100"),
+            Some(Workload::Echo {
+                connections: 64,
+                message: 100
+            })
+        );
+        assert!(MT_WORKLOADS.iter().all(|w| Workload::parse(w).is_some()));
     }
 
     #[test]

@@ -13,6 +13,12 @@
 //! listeners (a hash of the addresses), and each connection's task is spawned with
 //! `ebbtide_std::spawn` on the worker that accepted it, where it stays (unless a worker with
 //! nothing to do steals it, with stealing on). The same echo and HTTP tasks as `net_ebbtide`.
+//!
+//! One figure of its own beside the harness's, for the 2-worker variants: `w1_conns_pct`, the
+//! share of the sample's connections that worker 1 accepted, in percent ([`accepted_split`]):
+//! how evenly `SO_REUSEPORT` spread them (one relaxed counter per worker, bumped per accept).
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ebbtide_bench::http::{HttpConn, Verdict};
 use ebbtide_bench::net::{self, Ready, Service, StopFlag, BUF_SIZE};
@@ -29,11 +35,37 @@ const VARIANTS: &[(&str, usize, bool)] = &[
 ];
 
 fn main() {
-    net::mt_main(&[
-        ("ebbtide-1w", serve_1w),
-        ("ebbtide-2w", serve_2w),
-        ("ebbtide-2w-steal", serve_2w_steal),
-    ]);
+    net::mt_main(
+        &[
+            ("ebbtide-1w", serve_1w),
+            ("ebbtide-2w", serve_2w),
+            ("ebbtide-2w-steal", serve_2w_steal),
+        ],
+        accepted_split,
+    );
+}
+
+/// Connections accepted by each worker so far (every variant has at most 2 workers).
+static ACCEPTED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// [`ACCEPTED`] when [`accepted_split`] last read it.
+static SEEN: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// The server's workers.
+static WORKERS: AtomicU64 = AtomicU64::new(1);
+
+/// With more than one worker, `w1_conns_pct`: the share of the connections accepted since the
+/// last call (the sample's: every sample opens its own) that worker 1 accepted, in percent.
+fn accepted_split() -> Vec<(&'static str, f64)> {
+    let [w0, w1] = [0, 1].map(|i| {
+        let now = ACCEPTED[i].load(Ordering::Relaxed);
+        now - SEEN[i].swap(now, Ordering::Relaxed)
+    });
+    if WORKERS.load(Ordering::Relaxed) < 2 || w0 + w1 == 0 {
+        return Vec::new();
+    }
+    vec![(
+        "w1_conns_pct",
+        (w1 as f64 * 100.0 / (w0 + w1) as f64).round(),
+    )]
 }
 
 fn serve_1w(service: Service, listener: std::net::TcpListener, stop: StopFlag, ready: Ready) {
@@ -60,6 +92,8 @@ fn serve(
         .find(|(name, _, _)| *name == variant)
         .map(|(_, workers, stealing)| (*workers, *stealing))
         .expect("a variant of VARIANTS");
+    assert!(workers <= ACCEPTED.len(), "a counter per worker");
+    WORKERS.store(workers as u64, Ordering::Relaxed);
     // Room for 512 connections and more in each of the two small classes, on every worker (a
     // connection's task keeps its buffers on the heap: it fits in 256 bytes or 1 KiB).
     let runtime = Runtime::builder()
@@ -80,17 +114,18 @@ fn serve(
                     .await
                     .expect("bind a SO_REUSEPORT listener");
                 let _ = bound.send(());
-                accept_loop(service, listener, stop).await;
+                accept_loop(worker, service, listener, stop).await;
             });
             drop(task.expect("spawn the accept loop"));
             is_bound.await.expect("the accept loop bound its listener");
         }
         ready.listening();
-        accept_loop(service, listener, stop).await;
+        accept_loop(0, service, listener, stop).await;
     });
 }
 
-async fn accept_loop(service: Service, listener: TcpListener, stop: StopFlag) {
+/// Accepts on `worker`'s listener, spawning each connection's task there.
+async fn accept_loop(worker: usize, service: Service, listener: TcpListener, stop: StopFlag) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -98,6 +133,7 @@ async fn accept_loop(service: Service, listener: TcpListener, stop: StopFlag) {
         if stop.is_set() {
             return;
         }
+        ACCEPTED[worker].fetch_add(1, Ordering::Relaxed);
         stream.set_nodelay(true).expect("TCP_NODELAY");
         let spawned = match service {
             Service::Echo => ebbtide_std::spawn(echo(stream)).map(drop),

@@ -19,7 +19,7 @@ use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 type Ex = &'static Executor<'static>;
 
 fn main() {
-    net::mt_main(&[("smol-mt2", serve)]);
+    net::mt_main(&[("smol-mt2", serve)], net::no_extra);
 }
 
 fn serve(service: Service, listener: std::net::TcpListener, stop: StopFlag, ready: Ready) {

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Builder;
 
 fn main() {
-    net::mt_main(&[("tokio-mt2", serve)]);
+    net::mt_main(&[("tokio-mt2", serve)], net::no_extra);
 }
 
 fn serve(service: Service, listener: std::net::TcpListener, stop: StopFlag, ready: Ready) {

@@ -293,7 +293,7 @@ fn section(
         .and_then(|r| r.get("cpu_ns"));
     match kind {
         Kind::PerRequest if mt_net => md.push_str(
-            "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer | CPU / ebbtide-1w's |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer | CPU / ebbtide-1w's | other figures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
         ),
         Kind::Time if cpu => md.push_str(
             "| runtime | median | spread (min-max) | process CPU (median) | samples | ratio to best peer | CPU ratio to best peer |\n|---|---:|---:|---:|---:|---:|---:|\n",
@@ -369,14 +369,22 @@ fn section(
                     (Some(c), Some(b)) => ratio(c, b),
                     _ => "-".into(),
                 };
+                // A server's own figures (`mtnet_ebbtide`'s `w1_conns_pct`), medians too.
+                let others: Vec<String> = r
+                    .medians
+                    .iter()
+                    .filter(|(k, _)| !["ns", "rps", "p99_ns", "cpu_ns"].contains(*k))
+                    .map(|(k, v)| format!("{k} {}", fmt_count(*v)))
+                    .collect();
                 let _ = writeln!(
                     md,
-                    "| {label} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {cpu_to_peer} | {cpu_to_baseline} |",
+                    "| {label} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {cpu_to_peer} | {cpu_to_baseline} | {} |",
                     fmt_count(rps),
                     fmt_time(value),
                     r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
                     cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
-                    r.n
+                    r.n,
+                    others.join(", ")
                 );
             }
             Kind::PerRequest => {
