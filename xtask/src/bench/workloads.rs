@@ -256,6 +256,12 @@ pub const NOTES: &str = "\
   `block_on` instead). The sizes are those of Tokio's `rt_multi_threaded` benchmark. Beside the wall time,
   the process's CPU time per run (`getrusage`, every thread: workers busy, spinning or polling, and the main
   thread): on these shared cores a runtime's wall time also depends on how much of the 2 cores it got.
+- **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
+  it say what the runtime costs.
+- Network workloads (`tcp_echo_*`, `http_plaintext_*`): the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
+  client, or `wrk -t1`) pinned to CPU 1; every server sets `TCP_NODELAY` and uses a 4 KiB buffer per
+  connection. Figures are medians of samples of a fixed duration. On a shared VM the throughput of every
+  runtime (the floor included) moves by up to 40% between processes; the server CPU per request is steadier.
 - 2-worker network workloads (`mt_tcp_echo_*`, `mt_http_plaintext_*`, binaries `mtnet_*`): the same echo and
   HTTP service (4 KiB buffer, `TCP_NODELAY`, `HttpConn`) on the `mt_*` runtimes. **ebbtide-2w** and
   **ebbtide-2w-steal** are thread-per-core, as ebbtide servers are written (`examples/src/serve.rs`): each
@@ -270,15 +276,11 @@ pub const NOTES: &str = "\
   tasks. The server is not pinned (its threads may use both CPUs); the load generator (the one-thread echo
   client, or `wrk -t1`) runs on the same 2 cores, so it and the server compete: requests/s and latency are
   those of the whole machine, and the server CPU per request (every thread of the server, the client's
-  subtracted; for wrk the whole server process) is the steadier figure. \"CPU / ebbtide-1w's\" divides a
+  subtracted; for wrk the whole server process) is the steadier figure. `CPU / ebbtide-1w's` divides a
   runtime's by the 1-worker baseline's: above 1.00, the second worker costs CPU per request (more wake-ups
-  and cross-thread traffic) for what it adds in throughput.
-- **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
-  it say what the runtime costs.
-- Network workloads: the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
-  client, or `wrk -t1`) pinned to CPU 1; every server sets `TCP_NODELAY` and uses a 4 KiB buffer per
-  connection. Figures are medians of samples of a fixed duration. On a shared VM the throughput of every
-  runtime (the floor included) moves by up to 40% between processes; the server CPU per request is steadier.
+  and cross-thread traffic) for what it adds in throughput. Ratios are to the better of tokio-mt2 and
+  smol-mt2 (`CPU ratio to best peer`: the lower server CPU per request of the two); `w1_conns_pct` (ebbtide's
+  2-worker variants): the share of a sample's connections that worker 1 accepted, in percent.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
