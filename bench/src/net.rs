@@ -38,6 +38,11 @@
 //!   the client is wrk, another process: the calling thread only waits for it, and the figure is
 //!   this process's CPU time. Less sensitive than `rps` to what else runs on the machine, and to
 //!   the client's own cost.
+//! - `waits_per_kreq`: voluntary context switches of the server's threads per 1,000 requests
+//!   (`ru_nvcsw`, counted like `cpu_ns`: the process's minus the client thread's): how often a
+//!   server thread blocked (in `epoll_wait`, on a futex) and had to be woken again, each time a
+//!   few system calls and a trip through the OS scheduler. Not in the single-thread tables; the
+//!   2-worker tables show it with the other figures.
 //!
 //! # 2 workers
 //!
@@ -200,14 +205,25 @@ pub fn wrk_secs() -> u32 {
     }
 }
 
-fn rusage_ns(who: libc::c_int) -> u64 {
+fn rusage(who: libc::c_int) -> libc::rusage {
     // SAFETY: `rusage` is plain old data, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid rusage to fill; `who` is RUSAGE_SELF or RUSAGE_THREAD.
     let rc = unsafe { libc::getrusage(who, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
+    usage
+}
+
+fn rusage_ns(who: libc::c_int) -> u64 {
+    let usage = rusage(who);
     let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     ns(usage.ru_utime) + ns(usage.ru_stime)
+}
+
+/// Voluntary context switches (each time a thread blocked: in `epoll_wait`, on a futex, ...)
+/// of the calling thread (`RUSAGE_THREAD`) or of the whole process (`RUSAGE_SELF`).
+fn voluntary_switches(who: libc::c_int) -> u64 {
+    rusage(who).ru_nvcsw as u64
 }
 
 /// CPU time (user + system) the calling thread has used, in nanoseconds (microsecond
@@ -223,16 +239,20 @@ pub fn process_cpu_ns() -> u64 {
 }
 
 /// Measures the CPU time of every thread but the calling one (the client): see the
-/// [module docs](self).
+/// [module docs](self); and their voluntary context switches, the same way.
 pub struct ServerCpu {
     process: u64,
     thread: u64,
+    process_waits: u64,
+    thread_waits: u64,
 }
 
 impl ServerCpu {
     /// Starts measuring. Call on the client's thread.
     pub fn start() -> ServerCpu {
         ServerCpu {
+            thread_waits: voluntary_switches(libc::RUSAGE_THREAD),
+            process_waits: voluntary_switches(libc::RUSAGE_SELF),
             thread: thread_cpu_ns(),
             process: process_cpu_ns(),
         }
@@ -241,9 +261,21 @@ impl ServerCpu {
     /// The CPU time of the other threads since [`start`](ServerCpu::start), in nanoseconds.
     /// Call on the same thread.
     pub fn stop(self) -> u64 {
+        self.stop_with_waits().0
+    }
+
+    /// [`stop`](ServerCpu::stop), and the voluntary context switches of the other threads
+    /// since [`start`](ServerCpu::start): how often the server's threads blocked (parked) and
+    /// were woken again.
+    pub fn stop_with_waits(self) -> (u64, u64) {
         let process = process_cpu_ns() - self.process;
         let thread = thread_cpu_ns() - self.thread;
-        process.saturating_sub(thread)
+        let process_waits = voluntary_switches(libc::RUSAGE_SELF) - self.process_waits;
+        let thread_waits = voluntary_switches(libc::RUSAGE_THREAD) - self.thread_waits;
+        (
+            process.saturating_sub(thread),
+            process_waits.saturating_sub(thread_waits),
+        )
     }
 }
 
@@ -422,10 +454,13 @@ pub struct EchoReport {
     pub p99_ns: u64,
     /// CPU time of every thread but the client's over the window ([`ServerCpu`]), nanoseconds.
     pub server_cpu_ns: u64,
+    /// Voluntary context switches of every thread but the client's over the window
+    /// ([`ServerCpu::stop_with_waits`]).
+    pub server_waits: u64,
 }
 
 impl EchoReport {
-    /// The report as a [`Sample`]: `ns` per request, `rps`, `p99_ns`, `cpu_ns`.
+    /// The report as a [`Sample`]: `ns` per request, `rps`, `p99_ns`, `cpu_ns`, `waits_per_kreq`.
     pub fn sample(&self) -> Sample {
         let requests = self.requests.max(1);
         let elapsed = self.elapsed.as_nanos() as f64;
@@ -436,7 +471,13 @@ impl EchoReport {
                 "cpu_ns",
                 (self.server_cpu_ns as f64 / requests as f64).round(),
             )
+            .with("waits_per_kreq", per_kreq(self.server_waits, requests))
     }
+}
+
+/// `count` per 1,000 of `requests`, to one decimal.
+fn per_kreq(count: u64, requests: u64) -> f64 {
+    (count as f64 * 10_000.0 / requests.max(1) as f64).round() / 10.0
 }
 
 /// The `q` quantile (0 to 1) of `values` (reordered), 0 if empty.
@@ -549,7 +590,7 @@ pub fn echo_client(
         now = Instant::now();
     }
     let elapsed = start.elapsed();
-    let server_cpu_ns = cpu.stop();
+    let (server_cpu_ns, server_waits) = cpu.stop_with_waits();
     drop(conns);
     let requests = latencies.len() as u64;
     EchoReport {
@@ -557,6 +598,7 @@ pub fn echo_client(
         elapsed,
         p99_ns: quantile(&mut latencies, 0.99),
         server_cpu_ns,
+        server_waits,
     }
 }
 
@@ -574,12 +616,13 @@ pub fn run(server: &Server, workload: Workload) -> Result<Sample, String> {
         Workload::Http { connections } => {
             let cpu = ServerCpu::start();
             let report = crate::http::wrk(server.addr().port(), connections, wrk_secs())?;
-            let server_cpu_ns = cpu.stop();
-            let requests = report.requests.max(1) as f64;
+            let (server_cpu_ns, server_waits) = cpu.stop_with_waits();
+            let requests = report.requests.max(1);
             Ok(Sample::ns((1e9 / report.rps).round() as u128)
                 .with("rps", report.rps.round())
                 .with("p99_ns", report.p99_ns.round())
-                .with("cpu_ns", (server_cpu_ns as f64 / requests).round()))
+                .with("cpu_ns", (server_cpu_ns as f64 / requests as f64).round())
+                .with("waits_per_kreq", per_kreq(server_waits, requests)))
         }
     }
 }

@@ -280,7 +280,9 @@ pub const NOTES: &str = "\
   runtime's by the 1-worker baseline's: above 1.00, the second worker costs CPU per request (more wake-ups
   and cross-thread traffic) for what it adds in throughput. Ratios are to the better of tokio-mt2 and
   smol-mt2 (`CPU ratio to best peer`: the lower server CPU per request of the two); `w1_conns_pct` (ebbtide's
-  2-worker variants): the share of a sample's connections that worker 1 accepted, in percent.
+  2-worker variants): the share of a sample's connections that worker 1 accepted, in percent;
+  `waits_per_kreq` (every runtime): voluntary context switches of the server's threads per 1,000 requests
+  (`getrusage` `ru_nvcsw`, the client's subtracted), how often a server thread blocked and was woken again.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
