@@ -1,5 +1,5 @@
 //! Network workloads: TCP echo and HTTP plaintext over loopback, one server thread against one
-//! client thread (2 cores: one each).
+//! client thread (2 cores: one each); and the same at 2 workers ([2 workers](#2-workers)).
 //!
 //! # Workloads
 //!
@@ -38,6 +38,45 @@
 //!   the client is wrk, another process: the calling thread only waits for it, and the figure is
 //!   this process's CPU time. Less sensitive than `rps` to what else runs on the machine, and to
 //!   the client's own cost.
+//! - `waits_per_kreq`: voluntary context switches of the server's threads per 1,000 requests
+//!   (`ru_nvcsw`, counted like `cpu_ns`: the process's minus the client thread's): how often a
+//!   server thread blocked (in `epoll_wait`, on a futex) and had to be woken again, each time a
+//!   few system calls and a trip through the OS scheduler. Not in the single-thread tables; the
+//!   2-worker tables show it with the other figures.
+//!
+//! # 2 workers
+//!
+//! The `mt_` workloads ([`MT_WORKLOADS`]: `mt_tcp_echo_64x100`, `mt_tcp_echo_512x100`,
+//! `mt_http_plaintext_256`) are the same shapes, the same client and the same service on
+//! multi-thread runtimes with 2 workers (and ebbtide's 1-worker baseline), run by the `mtnet_*`
+//! binaries through [`mt_main`]. The harness binds the listener with `SO_REUSEPORT`
+//! ([`bind_reuseport`], [`spawn_mt_server`]) so that a thread-per-core server can bind one more
+//! per worker to the same address; the server says when every listener is bound
+//! ([`Ready::listening`]), and only then does the client connect (else the kernel would queue
+//! every early connection on the first listener). A server with one accept loop (Tokio's,
+//! smol's) just uses the listener it is given.
+//!
+//! `cpu_ns` is the same subtraction as above: every thread of the process but the client's, so
+//! all the runtime's workers, the thread that waits in its `block_on`, and any helper thread
+//! (async-io's reactor thread for smol); for HTTP the whole process, wrk being another one. On 2
+//! cores the server's 2 workers and the load generator compete for the CPUs, so `rps` and
+//! `p99_ns` say as much about how the OS shares the cores as about the server: the server's CPU
+//! per request, at 1 worker against 2, is the figure to read.
+//!
+//! # Placement at 2 workers
+//!
+//! The server is not pinned: its thread and every thread it starts may run on every CPU
+//! ([`unpin`]). The client runs where the OS puts it ([`MT_CLIENT_CPU`] is `None`; wrk inherits
+//! that). Measured on the 2-core VM, 6 processes x 2 samples per runtime and workload, with other
+//! builds sharing the machine: with the client pinned to CPU 1 the spread between processes was
+//! wider (`tokio-mt2` on `mt_tcp_echo_64x100`: 7,800 to 154,000 requests/s pinned, 129,000 to
+//! 160,000 unpinned; `smol-mt2` on `mt_http_plaintext_256`: 18,000 to 113,000 pinned, 55,000 to
+//! 122,000 unpinned) and HTTP's p99 latency much higher and more erratic (medians 3.6 to 31 ms
+//! pinned, 4.4 to 7.2 ms unpinned), while `cpu_ns` moved about as much either way. Pinning the
+//! client leaves the scheduler one CPU to share between it and a server worker, and the other
+//! worker the second CPU alone; unpinned, it balances the three threads over both CPUs.
+//! `EBBTIDE_BENCH_MT_CLIENT_CPU` (a CPU number, or `none`) overrides the placement, to measure
+//! it again.
 //!
 //! # Servers
 //!
@@ -84,6 +123,14 @@ pub const WORKLOADS: &[&str] = &[
     "http_plaintext_256",
 ];
 
+/// The 2-worker network workloads (run by the `mtnet_*` binaries, see [2 workers](self#2-workers)):
+/// the same shapes as their namesakes without `mt_`, on multi-thread runtimes.
+pub const MT_WORKLOADS: &[&str] = &[
+    "mt_tcp_echo_64x100",
+    "mt_tcp_echo_512x100",
+    "mt_http_plaintext_256",
+];
+
 /// What a server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
@@ -111,8 +158,10 @@ pub enum Workload {
 }
 
 impl Workload {
-    /// Parses a workload name such as `tcp_echo_64x1k` or `http_plaintext_256`.
+    /// Parses a workload name such as `tcp_echo_64x1k` or `http_plaintext_256`, with or without
+    /// the `mt_` prefix of the 2-worker workloads (the same shape).
     pub fn parse(name: &str) -> Option<Workload> {
+        let name = name.strip_prefix("mt_").unwrap_or(name);
         if let Some(rest) = name.strip_prefix("tcp_echo_") {
             let (connections, message) = rest.split_once('x')?;
             let message = match message.strip_suffix('k') {
@@ -156,14 +205,25 @@ pub fn wrk_secs() -> u32 {
     }
 }
 
-fn rusage_ns(who: libc::c_int) -> u64 {
+fn rusage(who: libc::c_int) -> libc::rusage {
     // SAFETY: `rusage` is plain old data, for which all zeroes is a valid value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid rusage to fill; `who` is RUSAGE_SELF or RUSAGE_THREAD.
     let rc = unsafe { libc::getrusage(who, &mut usage) };
     assert_eq!(rc, 0, "getrusage failed");
+    usage
+}
+
+fn rusage_ns(who: libc::c_int) -> u64 {
+    let usage = rusage(who);
     let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     ns(usage.ru_utime) + ns(usage.ru_stime)
+}
+
+/// Voluntary context switches (each time a thread blocked: in `epoll_wait`, on a futex, ...)
+/// of the calling thread (`RUSAGE_THREAD`) or of the whole process (`RUSAGE_SELF`).
+fn voluntary_switches(who: libc::c_int) -> u64 {
+    rusage(who).ru_nvcsw as u64
 }
 
 /// CPU time (user + system) the calling thread has used, in nanoseconds (microsecond
@@ -179,16 +239,20 @@ pub fn process_cpu_ns() -> u64 {
 }
 
 /// Measures the CPU time of every thread but the calling one (the client): see the
-/// [module docs](self).
+/// [module docs](self); and their voluntary context switches, the same way.
 pub struct ServerCpu {
     process: u64,
     thread: u64,
+    process_waits: u64,
+    thread_waits: u64,
 }
 
 impl ServerCpu {
     /// Starts measuring. Call on the client's thread.
     pub fn start() -> ServerCpu {
         ServerCpu {
+            thread_waits: voluntary_switches(libc::RUSAGE_THREAD),
+            process_waits: voluntary_switches(libc::RUSAGE_SELF),
             thread: thread_cpu_ns(),
             process: process_cpu_ns(),
         }
@@ -197,9 +261,21 @@ impl ServerCpu {
     /// The CPU time of the other threads since [`start`](ServerCpu::start), in nanoseconds.
     /// Call on the same thread.
     pub fn stop(self) -> u64 {
+        self.stop_with_waits().0
+    }
+
+    /// [`stop`](ServerCpu::stop), and the voluntary context switches of the other threads
+    /// since [`start`](ServerCpu::start): how often the server's threads blocked (parked) and
+    /// were woken again.
+    pub fn stop_with_waits(self) -> (u64, u64) {
         let process = process_cpu_ns() - self.process;
         let thread = thread_cpu_ns() - self.thread;
-        process.saturating_sub(thread)
+        let process_waits = voluntary_switches(libc::RUSAGE_SELF) - self.process_waits;
+        let thread_waits = voluntary_switches(libc::RUSAGE_THREAD) - self.thread_waits;
+        (
+            process.saturating_sub(thread),
+            process_waits.saturating_sub(thread_waits),
+        )
     }
 }
 
@@ -227,11 +303,16 @@ impl Server {
         self.addr
     }
 
-    /// Stops the server: sets its [`StopFlag`], then connects once so that its accept loop
-    /// wakes up and sees the flag; waits for its thread to end.
+    /// Stops the server: sets its [`StopFlag`], then connects so that its accept loop wakes up
+    /// and sees the flag, again every 10 ms until its thread has ended (a server with a
+    /// `SO_REUSEPORT` listener per worker gets each connection on one of them only, and returns
+    /// once worker 0's loop has seen one); joins the thread.
     pub fn stop(self) {
         self.stop.0.store(true, Ordering::Relaxed);
-        drop(std::net::TcpStream::connect(self.addr));
+        while !self.thread.is_finished() {
+            drop(std::net::TcpStream::connect(self.addr));
+            std::thread::sleep(Duration::from_millis(10));
+        }
         self.thread.join().expect("the server thread panicked");
     }
 }
@@ -248,35 +329,117 @@ pub fn pin_to_cpu(cpu: usize) {
     if cpus < 2 || cpu >= cpus {
         return;
     }
+    set_affinity(cpu..cpu + 1);
+}
+
+/// Lets the calling thread run on every CPU (undoes [`pin_to_cpu`], also for the threads it
+/// starts afterwards, which inherit it).
+pub fn unpin() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    set_affinity(0..cpus.min(libc::CPU_SETSIZE as usize));
+}
+
+/// Sets the calling thread's CPU affinity to `cpus` (each below `CPU_SETSIZE`); ignores a
+/// refusal.
+fn set_affinity(cpus: std::ops::Range<usize>) {
     // SAFETY: `cpu_set_t` is plain old data, for which all zeroes is the empty set.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `cpu` is below the number of CPUs, which is below `CPU_SETSIZE` here.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
+    for cpu in cpus {
+        // SAFETY: the callers keep `cpu` below the number of CPUs, below `CPU_SETSIZE` here.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
     // SAFETY: `set` is a valid set of the size passed; 0 is the calling thread.
     let _ = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
 }
 
 /// Binds a listener on `127.0.0.1:0` (non-blocking, backlog 1,024) and runs `serve` with it on a
-/// thread of its own, named `name`. `serve` runs until the [`StopFlag`] is set and a connection
-/// arrives after it (which [`Server::stop`] makes).
+/// thread of its own, named `name`, pinned to [`SERVER_CPU`]. `serve` runs until the
+/// [`StopFlag`] is set and a connection arrives after it (which [`Server::stop`] makes).
 pub fn spawn_server<F>(name: &str, serve: F) -> Server
 where
     F: FnOnce(std::net::TcpListener, StopFlag) + Send + 'static,
 {
     use std::os::fd::{FromRawFd, IntoRawFd};
     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().unwrap();
     // SAFETY: the descriptor comes from `into_raw_fd`, which gives up its ownership.
     let listener = unsafe { std::net::TcpListener::from_raw_fd(listener.into_raw_fd()) };
+    start_server(
+        name,
+        listener,
+        Some(SERVER_CPU),
+        move |listener, stop, ready| {
+            ready.listening();
+            serve(listener, stop)
+        },
+    )
+}
+
+/// Says that a 2-worker server listens on every worker (see [`spawn_mt_server`]).
+pub struct Ready(std::sync::mpsc::SyncSender<()>);
+
+impl Ready {
+    /// Every listener of the server is bound: the client may connect.
+    pub fn listening(self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// A listener on `addr` (the listener of a 2-worker server: `127.0.0.1:0`), non-blocking,
+/// backlog 1,024, with `SO_REUSEADDR` and `SO_REUSEPORT`, so that a runtime can bind a listener
+/// of its own for each of its other workers to the same address (as this function does, given
+/// the first one's address).
+pub fn bind_reuseport(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Starts a 2-worker server (see [2 workers](self#2-workers)): binds a listener with
+/// [`bind_reuseport`] and runs `serve` with it on a thread of its own, named `name`, free to run
+/// on every CPU (and so are the threads it starts); returns once `serve` has called
+/// [`Ready::listening`]. Panics if `serve` returns or panics before that.
+pub fn spawn_mt_server<F>(name: &str, serve: F) -> Server
+where
+    F: FnOnce(std::net::TcpListener, StopFlag, Ready) + Send + 'static,
+{
+    let listener =
+        bind_reuseport("127.0.0.1:0".parse().unwrap()).expect("bind 127.0.0.1:0 with SO_REUSEPORT");
+    start_server(name, listener, None, serve)
+}
+
+/// Runs `serve` on a new thread named `name`, pinned to `cpu` or else free to run on every CPU;
+/// returns once it calls [`Ready::listening`].
+fn start_server<F>(
+    name: &str,
+    listener: std::net::TcpListener,
+    cpu: Option<usize>,
+    serve: F,
+) -> Server
+where
+    F: FnOnce(std::net::TcpListener, StopFlag, Ready) + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
     let stop = StopFlag::default();
     let flag = stop.clone();
+    let (ready, listening) = std::sync::mpsc::sync_channel(1);
     let thread = std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            pin_to_cpu(SERVER_CPU);
-            serve(listener, flag)
+            match cpu {
+                Some(cpu) => pin_to_cpu(cpu),
+                None => unpin(),
+            }
+            serve(listener, flag, Ready(ready))
         })
         .expect("spawn the server thread");
+    listening
+        .recv()
+        .expect("the server stopped before it listened");
     Server { addr, stop, thread }
 }
 
@@ -291,10 +454,13 @@ pub struct EchoReport {
     pub p99_ns: u64,
     /// CPU time of every thread but the client's over the window ([`ServerCpu`]), nanoseconds.
     pub server_cpu_ns: u64,
+    /// Voluntary context switches of every thread but the client's over the window
+    /// ([`ServerCpu::stop_with_waits`]).
+    pub server_waits: u64,
 }
 
 impl EchoReport {
-    /// The report as a [`Sample`]: `ns` per request, `rps`, `p99_ns`, `cpu_ns`.
+    /// The report as a [`Sample`]: `ns` per request, `rps`, `p99_ns`, `cpu_ns`, `waits_per_kreq`.
     pub fn sample(&self) -> Sample {
         let requests = self.requests.max(1);
         let elapsed = self.elapsed.as_nanos() as f64;
@@ -305,7 +471,13 @@ impl EchoReport {
                 "cpu_ns",
                 (self.server_cpu_ns as f64 / requests as f64).round(),
             )
+            .with("waits_per_kreq", per_kreq(self.server_waits, requests))
     }
+}
+
+/// `count` per 1,000 of `requests`, to one decimal.
+fn per_kreq(count: u64, requests: u64) -> f64 {
+    (count as f64 * 10_000.0 / requests.max(1) as f64).round() / 10.0
 }
 
 /// The `q` quantile (0 to 1) of `values` (reordered), 0 if empty.
@@ -418,7 +590,7 @@ pub fn echo_client(
         now = Instant::now();
     }
     let elapsed = start.elapsed();
-    let server_cpu_ns = cpu.stop();
+    let (server_cpu_ns, server_waits) = cpu.stop_with_waits();
     drop(conns);
     let requests = latencies.len() as u64;
     EchoReport {
@@ -426,6 +598,7 @@ pub fn echo_client(
         elapsed,
         p99_ns: quantile(&mut latencies, 0.99),
         server_cpu_ns,
+        server_waits,
     }
 }
 
@@ -443,12 +616,13 @@ pub fn run(server: &Server, workload: Workload) -> Result<Sample, String> {
         Workload::Http { connections } => {
             let cpu = ServerCpu::start();
             let report = crate::http::wrk(server.addr().port(), connections, wrk_secs())?;
-            let server_cpu_ns = cpu.stop();
-            let requests = report.requests.max(1) as f64;
+            let (server_cpu_ns, server_waits) = cpu.stop_with_waits();
+            let requests = report.requests.max(1);
             Ok(Sample::ns((1e9 / report.rps).round() as u128)
                 .with("rps", report.rps.round())
                 .with("p99_ns", report.p99_ns.round())
-                .with("cpu_ns", (server_cpu_ns as f64 / requests).round()))
+                .with("cpu_ns", (server_cpu_ns as f64 / requests as f64).round())
+                .with("waits_per_kreq", per_kreq(server_waits, requests)))
         }
     }
 }
@@ -474,14 +648,74 @@ pub fn main(runtimes: &[(&'static str, Serve)]) {
                 serve(workload.service(), listener, stop)
             })
         });
-        match run(server, workload) {
-            Ok(sample) => sample,
-            Err(e) => {
-                eprintln!("{runtime} {name}: {e}");
-                std::process::exit(1);
-            }
-        }
+        sample_or_exit(server, runtime, name, workload)
     });
+}
+
+/// A 2-worker runtime's server: serves `Service` on the listener (bound with `SO_REUSEPORT`,
+/// see [`spawn_mt_server`]) and on any other listeners it binds to the same address, calls
+/// [`Ready::listening`] once they are all bound, and runs until the [`StopFlag`] is set and a
+/// connection arrives after it.
+pub type MtServe = fn(Service, std::net::TcpListener, StopFlag, Ready);
+
+/// Where the client of the 2-worker workloads runs (see [Placement](self#placement-at-2-workers)):
+/// `None`, anywhere the OS puts it. The environment variable `EBBTIDE_BENCH_MT_CLIENT_CPU`
+/// (a CPU number, or `none`) overrides it, to compare placements.
+pub const MT_CLIENT_CPU: Option<usize> = None;
+
+/// [`MT_CLIENT_CPU`], or what `EBBTIDE_BENCH_MT_CLIENT_CPU` says.
+pub fn mt_client_cpu() -> Option<usize> {
+    match std::env::var("EBBTIDE_BENCH_MT_CLIENT_CPU") {
+        Ok(v) if v == "none" => None,
+        Ok(v) => Some(
+            v.parse()
+                .expect("EBBTIDE_BENCH_MT_CLIENT_CPU: a CPU number or `none`"),
+        ),
+        Err(_) => MT_CLIENT_CPU,
+    }
+}
+
+/// The entry point of a 2-worker network benchmark binary: every runtime of `runtimes` runs
+/// every workload of [`MT_WORKLOADS`], as [`main`] does, with the server started by
+/// [`spawn_mt_server`] (on every CPU) and the client placed by [`mt_client_cpu`].
+///
+/// After each sample, `extra` (called on the client's thread) may add figures of the server's own
+/// to it ([`no_extra`]: none).
+pub fn mt_main(runtimes: &[(&'static str, MtServe)], extra: fn() -> Vec<(&'static str, f64)>) {
+    let matrix: Vec<(&str, &[&str])> = runtimes.iter().map(|(r, _)| (*r, MT_WORKLOADS)).collect();
+    match mt_client_cpu() {
+        Some(cpu) => pin_to_cpu(cpu),
+        None => unpin(),
+    }
+    let mut server: Option<Server> = None;
+    crate::main(&matrix, |runtime, name| {
+        let workload = Workload::parse(name).expect("a workload of MT_WORKLOADS");
+        let serve = runtimes.iter().find(|(r, _)| *r == runtime).unwrap().1;
+        let server = server.get_or_insert_with(|| {
+            spawn_mt_server(runtime, move |listener, stop, ready| {
+                serve(workload.service(), listener, stop, ready)
+            })
+        });
+        let mut sample = sample_or_exit(server, runtime, name, workload);
+        sample.extra.extend(extra());
+        sample
+    });
+}
+
+/// No figures beyond the harness's (for [`mt_main`]).
+pub fn no_extra() -> Vec<(&'static str, f64)> {
+    Vec::new()
+}
+
+/// [`run`], or exits with status 1 saying why it failed.
+fn sample_or_exit(server: &Server, runtime: &str, name: &str, workload: Workload) -> Sample {
+    match run(server, workload) {
+        Ok(sample) => sample,
+        Err(e) => {
+            eprintln!("{runtime} {name}: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 const LISTENER: Token = Token(usize::MAX);
@@ -717,6 +951,37 @@ mod tests {
             assert!(report.p99_ns > 0);
         }
         server.stop();
+    }
+
+    /// The shape of a thread-per-core server: a second `SO_REUSEPORT` listener on the
+    /// harness's address, on a thread of its own, ready before the client connects; both serve,
+    /// and [`Server::stop`] ends both.
+    #[test]
+    fn a_server_with_two_listeners_echoes_and_stops() {
+        let server = spawn_mt_server("mio-echo-2", |listener, stop, ready| {
+            let addr = listener.local_addr().unwrap();
+            let second = bind_reuseport(addr).expect("a second listener on the address");
+            let stop_second = stop.clone();
+            let other = std::thread::spawn(move || mio_echo_server(second, stop_second));
+            ready.listening();
+            mio_echo_server(listener, stop);
+            other.join().unwrap();
+        });
+        let report = echo_client(server.addr(), 32, 100, Duration::from_millis(50));
+        assert!(report.requests > 0);
+        server.stop();
+    }
+
+    #[test]
+    fn mt_workload_names() {
+        assert_eq!(
+            Workload::parse("mt_tcp_echo_64x100"),
+            Some(Workload::Echo {
+                connections: 64,
+                message: 100
+            })
+        );
+        assert!(MT_WORKLOADS.iter().all(|w| Workload::parse(w).is_some()));
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //!
 //! The multi-thread workloads (`mt_*`, binaries `mt_ebbtide`, `mt_tokio`, `mt_smol`) run the peers'
 //! multi-thread runtimes with 2 workers against the ebbtide variants listed in
-//! `bench/src/bin/mt_ebbtide.rs`; `--only mt_` runs just them.
+//! `bench/src/bin/mt_ebbtide.rs`; the 2-worker network workloads (`mt_tcp_echo_*`,
+//! `mt_http_plaintext_*`, binaries `mtnet_ebbtide`, `mtnet_tokio`, `mtnet_smol`) the same
+//! runtimes serving TCP echo and HTTP. `--only mt_` runs both kinds, `--only mt_tcp` or
+//! `--only mt_http` the network ones.
 //!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
@@ -47,6 +50,9 @@ const BINARIES: &[&str] = &[
     "mt_ebbtide",
     "mt_tokio",
     "mt_smol",
+    "mtnet_ebbtide",
+    "mtnet_tokio",
+    "mtnet_smol",
 ];
 
 /// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in

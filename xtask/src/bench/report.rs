@@ -7,6 +7,10 @@ use super::workloads::{
     Kind, Workload, CHANNEL_WORKLOADS, FLOORS, NOTES, RUNTIME_ORDER, WORKLOADS,
 };
 
+/// ebbtide's 1-worker variant: the scaling baseline of the 2-worker workloads, whose server CPU
+/// per request the other runtimes' is divided by.
+const MT_BASELINE: &str = "ebbtide-1w";
+
 /// One JSON line of a benchmark binary: `{"workload":"..","runtime":"..","ns":..,<key>:<number>..}`.
 pub struct Sample {
     workload: String,
@@ -280,7 +284,17 @@ fn section(
         .filter(|r| is_peer(r.runtime))
         .filter_map(|r| r.get("cpu_ns"))
         .min_by(f64::total_cmp);
+    // 2-worker network workloads: no raw-mio floor; the server CPU per request against the best
+    // 2-worker peer's and against ebbtide's 1-worker baseline (the scaling figure).
+    let mt_net = kind == Kind::PerRequest && name.starts_with("mt_");
+    let baseline_cpu = rows
+        .iter()
+        .find(|r| r.runtime == MT_BASELINE)
+        .and_then(|r| r.get("cpu_ns"));
     match kind {
+        Kind::PerRequest if mt_net => md.push_str(
+            "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer | CPU / ebbtide-1w's | other figures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        ),
         Kind::Time if cpu => md.push_str(
             "| runtime | median | spread (min-max) | process CPU (median) | samples | ratio to best peer | CPU ratio to best peer |\n|---|---:|---:|---:|---:|---:|---:|\n",
         ),
@@ -342,6 +356,35 @@ fn section(
                     "| {label} | {} | {spread} |{late} {} | {to_peer} |",
                     fmt_time(value),
                     r.n
+                );
+            }
+            Kind::PerRequest if mt_net => {
+                let rps = r.get("rps").unwrap_or(1e9 / value);
+                let cpu_ns = r.get("cpu_ns");
+                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
+                    (Some(c), Some(b)) => ratio(c, b),
+                    _ => "-".into(),
+                };
+                let cpu_to_baseline = match (cpu_ns, baseline_cpu) {
+                    (Some(c), Some(b)) => ratio(c, b),
+                    _ => "-".into(),
+                };
+                // A server's own figures (`mtnet_ebbtide`'s `w1_conns_pct`), medians too.
+                let others: Vec<String> = r
+                    .medians
+                    .iter()
+                    .filter(|(k, _)| !["ns", "rps", "p99_ns", "cpu_ns"].contains(*k))
+                    .map(|(k, v)| format!("{k} {}", fmt_count(*v)))
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {cpu_to_peer} | {cpu_to_baseline} | {} |",
+                    fmt_count(rps),
+                    fmt_time(value),
+                    r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
+                    cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
+                    r.n,
+                    others.join(", ")
                 );
             }
             Kind::PerRequest => {

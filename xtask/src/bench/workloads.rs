@@ -149,6 +149,24 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::PerRequest,
         "HTTP/1.1 plaintext, `wrk -t1 -c256`",
     ),
+    // 2-worker network workloads (`mtnet_*` binaries): the runtimes of the `mt_*` workloads
+    // serving the same echo and HTTP as above, free to use both CPUs, which the load generator
+    // shares.
+    w(
+        "mt_tcp_echo_64x100",
+        Kind::PerRequest,
+        "2-worker runtimes: TCP echo, 64 connections, 100-byte messages, closed loop; the server on both CPUs with the client (one thread)",
+    ),
+    w(
+        "mt_tcp_echo_512x100",
+        Kind::PerRequest,
+        "2-worker runtimes: TCP echo, 512 connections, 100-byte messages",
+    ),
+    w(
+        "mt_http_plaintext_256",
+        Kind::PerRequest,
+        "2-worker runtimes: HTTP/1.1 plaintext, `wrk -t1 -c256`",
+    ),
     w(
         "task_bytes",
         Kind::Bytes,
@@ -240,10 +258,31 @@ pub const NOTES: &str = "\
   thread): on these shared cores a runtime's wall time also depends on how much of the 2 cores it got.
 - **mio**: no runtime: a hand-written event loop on raw mio doing the same work, the floor. Network ratios to
   it say what the runtime costs.
-- Network workloads: the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
+- Network workloads (`tcp_echo_*`, `http_plaintext_*`): the server under test on one thread pinned to CPU 0, the load (a closed-loop raw-mio
   client, or `wrk -t1`) pinned to CPU 1; every server sets `TCP_NODELAY` and uses a 4 KiB buffer per
   connection. Figures are medians of samples of a fixed duration. On a shared VM the throughput of every
   runtime (the floor included) moves by up to 40% between processes; the server CPU per request is steadier.
+- 2-worker network workloads (`mt_tcp_echo_*`, `mt_http_plaintext_*`, binaries `mtnet_*`): the same echo and
+  HTTP service (4 KiB buffer, `TCP_NODELAY`, `HttpConn`) on the `mt_*` runtimes. **ebbtide-2w** and
+  **ebbtide-2w-steal** are thread-per-core, as ebbtide servers are written (`examples/src/serve.rs`): each
+  worker accepts on a `SO_REUSEPORT` listener of its own on the one address (worker 0 the harness's, worker 1
+  one it binds with `TcpListener::bind_reuseport` in a `Handle::spawn_on` task), the kernel spreads the
+  connections over them by a hash of the addresses (not evenly: about half each, give or take a few), and a
+  connection's task stays on the worker that accepted it (unless an idle worker steals it, with stealing on).
+  **ebbtide-1w**: the same with one worker and one listener, the scaling baseline. **tokio-mt2**
+  (`new_multi_thread().worker_threads(2)`, `enable_all`) and **smol-mt2** (async-executor on 2 threads with
+  async-io, whose one reactor is polled by whichever runner blocks on it) run one accept loop spawning a task
+  per connection, as their users write servers; their workers share one IO driver and steal each other's
+  tasks. The server is not pinned (its threads may use both CPUs); the load generator (the one-thread echo
+  client, or `wrk -t1`) runs on the same 2 cores, so it and the server compete: requests/s and latency are
+  those of the whole machine, and the server CPU per request (every thread of the server, the client's
+  subtracted; for wrk the whole server process) is the steadier figure. `CPU / ebbtide-1w's` divides a
+  runtime's by the 1-worker baseline's: above 1.00, the second worker costs CPU per request (more wake-ups
+  and cross-thread traffic) for what it adds in throughput. Ratios are to the better of tokio-mt2 and
+  smol-mt2 (`CPU ratio to best peer`: the lower server CPU per request of the two); `w1_conns_pct` (ebbtide's
+  2-worker variants): the share of a sample's connections that worker 1 accepted, in percent;
+  `waits_per_kreq` (every runtime): voluntary context switches of the server's threads per 1,000 requests
+  (`getrusage` `ru_nvcsw`, the client's subtracted), how often a server thread blocked and was woken again.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
