@@ -28,7 +28,8 @@
 //! Most code reads the same: `#[ebbtide_std::main]`, [`spawn`], `.await` on a [`JoinHandle`],
 //! [`time::sleep`], [`net::TcpListener`], [`sync::mpsc::channel`], [`select!`] and [`join!`]. The
 //! differences are few and deliberate: one thread runs every task (like Tokio's `current_thread`
-//! runtime) unless [`Builder::worker_threads`] asks for more, with work stealing only when asked for ([`Builder::work_stealing`](crate::Builder::work_stealing)), [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
+//! runtime) unless [`Builder::worker_threads`] asks for more (thread-per-core workers that steal ready
+//! tasks from each other, [`Builder::work_stealing`](crate::Builder::work_stealing)), [`spawn`] returns a `Result`, `spawn_local` needs no `LocalSet`, and time counts
 //! microsecond ticks (std's `Duration` and `Instant` are taken everywhere). The
 //! [Coming from Tokio](coming_from_tokio) page lists every one in a table, with what Tokio does,
 //! what ebbtide does and why, and an example for each.

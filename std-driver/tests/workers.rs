@@ -15,7 +15,7 @@ use ebbtide_std::sync::mpsc;
 use ebbtide_std::time::{sleep, timeout, Duration};
 use ebbtide_std::{Handle, JoinError, Runtime, SpawnError};
 
-/// Two workers without work stealing (also when the suite runs with `EBBTIDE_WORK_STEALING=1`):
+/// Two workers without work stealing (which is on by default):
 /// these tests check where tasks run.
 fn two_workers() -> Runtime {
     Runtime::builder()

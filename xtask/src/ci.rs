@@ -86,14 +86,15 @@ fn test(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
     Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
     // The std suite again with every runtime of two workers unless a test says otherwise
-    // (`EBBTIDE_WORKER_THREADS`), then with work stealing on as well (`EBBTIDE_WORK_STEALING`):
-    // the cross-worker paths, and tasks moving between workers, under every test's traffic.
+    // (`EBBTIDE_WORKER_THREADS`), with work stealing (the default) and without it
+    // (`EBBTIDE_WORK_STEALING=0`): the cross-worker paths, and tasks moving between workers,
+    // under every test's traffic, and strict thread-per-core.
     Cmd::cargo("test -p ebbtide-std --lib --tests")
         .env("EBBTIDE_WORKER_THREADS", "2")
         .run(ws)?;
     Cmd::cargo("test -p ebbtide-std --lib --tests")
         .env("EBBTIDE_WORKER_THREADS", "2")
-        .env("EBBTIDE_WORK_STEALING", "1")
+        .env("EBBTIDE_WORK_STEALING", "0")
         .run(ws)?;
     // Optimised, the runtime looks at the clock often enough to fire a timer within the first
     // microsecond of its deadline: the only build where a sleep that ended early would show.

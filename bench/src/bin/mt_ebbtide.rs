@@ -28,7 +28,7 @@ use ebbtide_std::{Handle, Runtime};
 
 /// The ebbtide runtime variants measured on the `mt_*` workloads: (runtime name, worker
 /// threads, work stealing). Two workers (thread-per-core) without and with work stealing
-/// (`Builder::work_stealing`, off by default), beside the 1-worker baseline.
+/// (`Builder::work_stealing`, on by default), beside the 1-worker baseline.
 const VARIANTS: &[(&str, usize, bool)] = &[
     ("ebbtide-1w", 1, false),
     ("ebbtide-2w", 2, false),

@@ -111,7 +111,7 @@ impl Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
             worker_threads: worker_threads_from_env().unwrap_or(1),
-            work_stealing: work_stealing_from_env().unwrap_or(false),
+            work_stealing: work_stealing_from_env().unwrap_or(true),
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -273,11 +273,12 @@ impl Builder {
     /// [`Runtime::block_on`], as before workers existed), or the number in the
     /// `EBBTIDE_WORKER_THREADS` environment variable ([`WORKER_THREADS_ENV`]) when it is set,
     /// which lets a whole test suite run on several workers without a change to its code. The
-    /// default stays 1 because tasks stay on their worker (unless
-    /// [`work_stealing`](Builder::work_stealing) is on): extra workers only help a program that
-    /// spreads its work over them (a listener per worker, `Handle::spawn`), so `Runtime::new()`
-    /// would otherwise start threads that nothing reaches. (Tokio's `Runtime::new()` starts a
-    /// worker per CPU; its workers steal each other's tasks.)
+    /// default stays 1 because a task starts on the worker it is spawned on (and only ready
+    /// `Send` tasks move, by [`work_stealing`](Builder::work_stealing)): extra workers help a
+    /// program that spreads its work over them (a listener per worker, `Handle::spawn`), or
+    /// whose busy tasks stealing spreads, while a program that runs one task at a time would
+    /// start threads for nothing. (Tokio's `Runtime::new()` starts a worker per CPU; its
+    /// workers steal each other's tasks.)
     ///
     /// A runtime of `n` workers is `n` runtimes of one thread each (thread-per-core), built
     /// together: each worker has its own executor, reactor (mio poller), task memory (all the
@@ -287,9 +288,10 @@ impl Builder {
     /// `Runtime::handle`). Worker 0 is run by the
     /// thread inside [`Runtime::block_on`] (so [`spawn_local`](crate::spawn_local) there works
     /// as always); workers 1..n each run on a thread of their own, named `ebbtide-worker-<i>`,
-    /// from [`build`](Builder::build) until the runtime drops. Tasks stay on the worker they were
-    /// spawned on (unless [`work_stealing`](Builder::work_stealing) is on, off by default): [`spawn`](crate::spawn) in a task keeps the new task
-    /// on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
+    /// from [`build`](Builder::build) until the runtime drops. A task starts on the worker it was
+    /// spawned on, and stays there unless a worker with nothing to do takes it
+    /// ([`work_stealing`](Builder::work_stealing), on by default): [`spawn`](crate::spawn) in a
+    /// task puts the new task on the same worker, [`Handle::spawn`](crate::Handle::spawn) places tasks round-robin,
     /// [`Handle::spawn_on`](crate::Handle::spawn_on) and
     /// [`Handle::spawn_pinned`](crate::Handle::spawn_pinned) choose the worker, and
     /// [`worker_index`](crate::runtime::worker_index) tells a task where it runs.
@@ -363,7 +365,7 @@ impl Builder {
     }
 
     /// Lets a worker that runs out of tasks take some from the others before it waits in the OS
-    /// (work stealing); off by default. Only matters with more than one
+    /// (work stealing); on by default. Only matters with more than one
     /// [worker](Builder::worker_threads).
     ///
     /// A worker about to wait first looks at the other workers' run queues (starting at a
@@ -380,9 +382,17 @@ impl Builder {
     /// The `EBBTIDE_WORK_STEALING` environment variable ([`WORK_STEALING_ENV`], `1` or `0`)
     /// sets the default.
     ///
-    /// Off by default until it is measured on more workloads: it costs nothing on a busy worker
-    /// (a steal only happens where the worker would otherwise sleep), but moving a task moves its
-    /// memory between caches. With stealing on, dropping the runtime first stops every worker,
+    /// On by default (it matters only with 2 workers or more), as in Tokio's multi-thread
+    /// runtime: measured on 2 workers against Tokio's and smol's (`cargo xtask bench --only
+    /// mt_`), ebbtide with stealing is ahead of or level with both on every workload, while
+    /// without it a burst of busy tasks spawned on one worker runs on that worker alone (the
+    /// `mt_imbalanced` workload: 2x the peers' time). What it costs: a burst of spawns that one
+    /// worker could have run alone is partly handed to another (Tokio's `spawn_many_local`
+    /// shape: 1.5x the time without stealing, still a fifth of the peers'), and a task moved
+    /// away from the worker whose reactor holds its sockets is woken across threads. Turn it off
+    /// for strict thread-per-core, where each worker's tasks must stay put (a listener per
+    /// worker whose connections never share anything). With stealing on, dropping the runtime
+    /// first stops every worker,
     /// sends every moved task back to the worker whose task memory holds it, then lets each worker
     /// cancel its own tasks as without stealing.
     ///

@@ -6,9 +6,10 @@
 //! A runtime of `n` workers is `n` one-thread runtimes built together (thread-per-core): each
 //! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
 //! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
-//! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task stays on the
-//! worker it was spawned on (unless [`Builder::work_stealing`] is on, off by default): [`spawn`](crate::spawn) inside a task keeps
-//! the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
+//! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task starts on the
+//! worker it was spawned on, and only an idle worker's steal moves it ([`Builder::work_stealing`],
+//! on by default, never for `spawn_local`, `spawn_on` or `spawn_pinned` tasks):
+//! [`spawn`](crate::spawn) inside a task puts the new task there, [`Handle::spawn`] places tasks round-robin, and [`Handle::spawn_on`] and
 //! [`Handle::spawn_pinned`] choose the worker. [`worker_index`] says which worker the current
 //! thread runs. Dropping the runtime stops workers 1..n, each cancelling its tasks on its own
 //! thread, joins them, then cancels worker 0's tasks on the dropping thread; then a spawn through
