@@ -398,7 +398,12 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // Failures are not persisted: a case found is written out as a test of its own.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn broadcast_channel_agrees_with_a_ring_model(ops in prop::collection::vec(op(), 1..80)) {

@@ -373,7 +373,12 @@ fn run(ops: Vec<Op>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // Failures are not persisted: a case found is written out as a test of its own.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn watch_agrees_with_a_version_model(ops in prop::collection::vec(op(), 1..80)) {
