@@ -311,7 +311,8 @@ fn timer_queue_agrees_with_a_btreemap_model() {
     }
     drain(&runner);
     let config = Config {
-        cases: 512,
+        // A few under Miri (`cargo miri test -p ebbtide-core` runs every core test).
+        cases: if cfg!(miri) { 4 } else { 512 },
         // Failures are not persisted: a case found is written out as a test of its own.
         failure_persistence: None,
         ..Config::default()

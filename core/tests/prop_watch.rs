@@ -375,7 +375,8 @@ fn run(ops: Vec<Op>) {
 proptest! {
     // Failures are not persisted: a case found is written out as a test of its own.
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        // A few under Miri (`cargo miri test -p ebbtide-core` runs every core test).
+        cases: if cfg!(miri) { 4 } else { 512 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
