@@ -391,7 +391,7 @@ proptest! {
     // Failures are not persisted: a case found is written out as a test of its own.
     #![proptest_config(ProptestConfig {
         // A few under Miri (`cargo miri test -p ebbtide-core` runs every core test).
-        cases: if cfg!(miri) { 4 } else { 512 },
+        cases: if cfg!(miri) { 2 } else { 512 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
