@@ -209,3 +209,34 @@ fn a_foreign_waker_woken_at_once_may_use_the_timer_queue() {
     }
     assert_eq!(queue::next_deadline(), None);
 }
+
+/// A queued waker scheduled again for a deadline that has passed is woken at once and its entry
+/// goes: the clone the queue held is dropped, outside the lock (the drop uses the queue, and sees
+/// it without the entry).
+#[test]
+fn a_foreign_waker_rescheduled_into_the_past_drops_its_entry_outside_the_lock() {
+    let _clock = MockDriver::lock_for_test();
+    static ADVERSARY: Adversary = Adversary::new();
+    MockDriver::advance_to(Instant::from_ticks(1_000));
+    let waker = ADVERSARY.waker();
+    assert!(queue::schedule_wake(2_000, &waker));
+    assert_eq!(ADVERSARY.held(), 1);
+
+    assert!(!queue::schedule_wake(500, &waker), "passed: woken at once");
+    assert_eq!(ADVERSARY.wakes_by_ref.load(SeqCst), 1);
+    assert_eq!(ADVERSARY.drops.load(SeqCst), 1, "the entry's clone");
+    assert_eq!(ADVERSARY.held(), 0);
+    assert_eq!(
+        ADVERSARY.seen(),
+        None,
+        "dropped after its entry left the queue"
+    );
+    assert_eq!(queue::next_deadline(), None);
+
+    MockDriver::advance_to(Instant::from_ticks(2_000));
+    assert_eq!(
+        ADVERSARY.wakes.load(SeqCst),
+        0,
+        "not woken again at the old deadline"
+    );
+}

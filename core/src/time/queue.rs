@@ -177,6 +177,20 @@ impl Queue {
     /// `clone` is the caller's to drop, after the lock.
     fn schedule_foreign(&mut self, at: u64, waker: &Waker, clone: &mut Option<Waker>) -> Outcome {
         if at <= self.wheel.elapsed() {
+            // Due now: woken at once, and its entry (if any) goes, as a task's does, so that it
+            // is not woken again at the old deadline. The waker taken out is user code to drop:
+            // it goes to the caller in `clone`, dropped after the lock. (`clone` holds a waker
+            // only on a second round, which found no entry on its first: then the entry stays,
+            // costing at most one spurious wake at its deadline.)
+            if clone.is_none() {
+                let entry = self
+                    .foreign
+                    .iter_mut()
+                    .find(|e| matches!(e, Some((_, w)) if w.will_wake(waker)));
+                if let Some(entry) = entry {
+                    *clone = entry.take().map(|(_, w)| w);
+                }
+            }
             return Outcome::WakeNow;
         }
         let existing = self
