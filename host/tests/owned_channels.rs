@@ -212,9 +212,11 @@ fn mpsc_recv_waits_for_a_permit_in_flight_after_close() {
     assert!(Pin::new(&mut Box::pin(rx.recv()))
         .poll(&mut Context::from_waker(&waker))
         .is_pending());
-    // A permit's send after close drops the value, gives the slot back and wakes the receiver.
+    // A permit taken before the close still sends (as in Tokio): the receiver is woken and
+    // receives the value, then sees the end.
     permit.send(5);
     assert_eq!(wakes.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(rx.try_recv(), Ok(5));
     assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
 }
 

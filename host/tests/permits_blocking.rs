@@ -135,15 +135,31 @@ fn the_last_sender_in_a_dropped_owned_permit_closes_the_channel() {
 }
 
 #[test]
-fn a_permit_sent_after_the_receiver_closed_drops_its_value_once() {
+fn a_permit_sent_after_close_is_received_and_its_value_dropped_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = mpsc::channel(1);
     let permit = tx.clone().try_reserve_owned().unwrap();
     rx.close();
+    // Taken before the close, the permit still sends (as in Tokio).
     let tx2 = permit.send(Counted(drops.clone()));
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    let received = rx.try_recv().ok().expect("the permit's value");
+    drop(received);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     assert!(rx.try_recv().is_err());
     drop((tx, tx2, rx));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_permit_sent_after_the_receiver_was_dropped_drops_its_value_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(1);
+    let permit = tx.clone().try_reserve_owned().unwrap();
+    drop(rx);
+    let tx2 = permit.send(Counted(drops.clone()));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop((tx, tx2));
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 

@@ -121,8 +121,11 @@ struct State<T> {
     /// Bounded: the capacity. Unbounded: `usize::MAX`.
     bound: usize,
     bounded: bool,
-    /// The receiver closed (or was dropped): no more sends.
+    /// The receiver closed (or was dropped): no more sends, but permits taken before still
+    /// fill their slots, as in Tokio.
     rx_closed: bool,
+    /// The receiver was dropped: a permit's value is dropped instead of queued.
+    rx_dropped: bool,
     senders: usize,
     rx_waker: Option<Waker>,
     /// Senders waiting for room, and their order.
@@ -196,6 +199,7 @@ impl<T> Chan<T> {
                 bound: capacity,
                 bounded,
                 rx_closed: false,
+                rx_dropped: false,
                 senders: 1,
                 rx_waker: None,
                 waiters: Slab::new(),
@@ -326,6 +330,7 @@ impl<T> Chan<T> {
     fn drop_receiver(&self) {
         let mut state = lock(&self.state);
         let wakers = state.close();
+        state.rx_dropped = true;
         let values = std::mem::take(&mut state.buf);
         let old = state.rx_waker.take();
         drop(state);
@@ -450,11 +455,12 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// Fills a slot set aside by a permit; if the receiver has closed meanwhile, gives the slot
-    /// back and drops `value` (after unlocking).
+    /// Fills a slot set aside by a permit, also after the receiver's `close` (it receives the
+    /// value before it sees the end, as in Tokio); if the receiver is gone, gives the slot back
+    /// and drops `value` (after unlocking).
     fn send_reserved(&self, value: T) {
         let mut state = lock(&self.state);
-        if state.rx_closed {
+        if state.rx_dropped {
             let wake = state.release();
             drop(state);
             wake_each(wake);
@@ -729,8 +735,9 @@ impl<T> Drop for Reserve<'_, T> {
 }
 
 impl<T> Permit<'_, T> {
-    /// Sends `value` into the slot set aside. If the receiver has closed meanwhile, the value
-    /// is dropped.
+    /// Sends `value` into the slot set aside. After [`Receiver::close`] the value is still
+    /// received (a permit taken before the close keeps its slot, as in Tokio); if the receiver
+    /// has been dropped meanwhile, the value is dropped.
     ///
     /// # Examples
     ///
@@ -782,8 +789,9 @@ pub struct OwnedPermit<T> {
 }
 
 impl<T> OwnedPermit<T> {
-    /// Sends `value` into the slot set aside and gives the sender back. If the receiver has
-    /// closed meanwhile, the value is dropped.
+    /// Sends `value` into the slot set aside and gives the sender back. After
+    /// [`Receiver::close`] the value is still received (as in Tokio); if the receiver has been
+    /// dropped meanwhile, the value is dropped.
     ///
     /// # Examples
     ///
@@ -1364,18 +1372,26 @@ impl<T> Receiver<T> {
     }
 
     /// Closes the channel: sends fail from now on, and waiting senders wake up with an error.
-    /// Messages already queued can still be received.
+    /// Messages already queued can still be received, and so can those of permits taken before
+    /// the close ([`Sender::reserve`], [`Sender::try_reserve_owned`], ...), which may still send
+    /// as in Tokio: `recv` returns `None` once the queue is empty and every such permit was used
+    /// or dropped.
     ///
     /// # Examples
     ///
     /// ```
-    /// use ebbtide_std::sync::mpsc;
+    /// use ebbtide_std::sync::mpsc::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = mpsc::channel(2);
     /// tx.try_send(1).unwrap();
+    /// let permit = tx.clone().try_reserve_owned().unwrap();
     /// rx.close();
     /// assert!(tx.try_send(2).is_err());
     /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the permit may still send");
+    /// permit.send(3);
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn close(&mut self) {
         self.chan.close();
