@@ -143,7 +143,7 @@ fn a_permit_sent_after_close_is_received_and_its_value_dropped_once() {
     // Taken before the close, the permit still sends (as in Tokio).
     let tx2 = permit.send(Counted(drops.clone()));
     assert_eq!(drops.load(Ordering::SeqCst), 0);
-    let received = rx.try_recv().ok().expect("the permit's value");
+    let received = rx.try_recv().expect("the permit's value");
     drop(received);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     assert!(rx.try_recv().is_err());
