@@ -346,12 +346,17 @@ impl Builder {
     /// ```
     /// use ebbtide_std::runtime::worker_index;
     ///
-    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// // Without work stealing, so that where a task starts is where it runs to the end.
+    /// let runtime = ebbtide_std::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .work_stealing(false)
+    ///     .build()
+    ///     .unwrap();
     /// runtime.block_on(async {
     ///     let handle = ebbtide_std::Handle::current();
     ///     let task = handle
     ///         .spawn_on(1, async {
-    ///             // Spawned inside a task: stays on this task's worker.
+    ///             // Spawned inside a task: on this task's worker.
     ///             ebbtide_std::spawn(async { worker_index() }).unwrap().await.unwrap()
     ///         })
     ///         .unwrap();

@@ -48,7 +48,12 @@
 //!     worker_index()
 //! }
 //!
-//! let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+//! // Without work stealing, so that each accept task reports the worker it was spawned on.
+//! let runtime = ebbtide_std::Runtime::builder()
+//!     .worker_threads(2)
+//!     .work_stealing(false)
+//!     .build()
+//!     .unwrap();
 //! let handle = runtime.handle();
 //! runtime.block_on(async {
 //!     let first = TcpListener::bind_reuseport("127.0.0.1:0").await.unwrap();
@@ -569,7 +574,12 @@ impl Handle {
     /// ```
     /// use ebbtide_std::runtime::worker_index;
     ///
-    /// let runtime = ebbtide_std::Runtime::builder().worker_threads(2).build().unwrap();
+    /// // Without work stealing: an idle worker could otherwise run a task placed on the other.
+    /// let runtime = ebbtide_std::Runtime::builder()
+    ///     .worker_threads(2)
+    ///     .work_stealing(false)
+    ///     .build()
+    ///     .unwrap();
     /// let handle = runtime.handle();
     /// let tasks: Vec<_> = (0..4).map(|_| handle.spawn(async { worker_index() }).unwrap()).collect();
     /// runtime.block_on(async {
