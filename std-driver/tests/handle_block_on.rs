@@ -25,9 +25,11 @@ fn auto_traits() {
 }
 
 /// Runs `f` with a handle while another thread runs the runtime (built here, moved there) in
-/// `block_on`; returns `f`'s output and the id of the runtime's thread.
+/// `block_on`; returns `f`'s output and the id of the runtime's thread. Without work stealing
+/// (when the suite runs on several workers, `EBBTIDE_WORKER_THREADS`): the tests check which
+/// thread runs a task.
 fn while_running<R>(f: impl FnOnce(Handle) -> R) -> (R, ThreadId) {
-    let runtime = Runtime::new().unwrap();
+    let runtime = Runtime::builder().work_stealing(false).build().unwrap();
     let handle = runtime.handle();
     let (stop, stopped) = mpsc::channel::<()>();
     let runner = thread::spawn(move || {
