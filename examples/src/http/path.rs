@@ -86,7 +86,9 @@ pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
 
 /// Canonicalizes `root.join(relative)` and checks that it is still under `root` (which must be
 /// canonical), and, unless `show_hidden`, that no name of it (as asked for, or as resolved
-/// through symlinks) starts with `.`. Blocking: call it on the blocking pool.
+/// through symlinks) starts with `.`. Blocking (an `lstat` per name, or a `canonicalize` when
+/// the path holds a symlink): fast when the kernel caches the path, see
+/// [`Config::open_on_worker`](super::Config::open_on_worker).
 ///
 /// `relative` may also be an absolute path under the root (a folder's entry, for a listing).
 ///
@@ -99,6 +101,9 @@ pub(crate) fn confine(root: &Path, relative: &Path, show_hidden: bool) -> Result
     if !show_hidden && has_hidden_name(asked) {
         return Err(Status::NotFound);
     }
+    if let Some(plain) = without_links(root, asked)? {
+        return Ok(plain);
+    }
     let canonical = std::fs::canonicalize(root.join(relative)).map_err(status_of)?;
     let Ok(inside) = canonical.strip_prefix(root) else {
         return Err(Status::Forbidden);
@@ -107,6 +112,28 @@ pub(crate) fn confine(root: &Path, relative: &Path, show_hidden: bool) -> Result
         return Err(Status::NotFound);
     }
     Ok(canonical)
+}
+
+/// `root.join(asked)` if no name along it is a symlink (each is checked with `lstat`): then
+/// that path is canonical already, and [`confine`] is spared `canonicalize`, which reads every
+/// name of the root's own path too (a `readlink` each). `None` if `asked` holds a symlink, or
+/// anything but plain names.
+fn without_links(root: &Path, asked: &Path) -> Result<Option<PathBuf>, Status> {
+    let mut path = root.to_path_buf();
+    for part in asked.components() {
+        let Component::Normal(name) = part else {
+            return Ok(None);
+        };
+        path.push(name);
+        if std::fs::symlink_metadata(&path)
+            .map_err(status_of)?
+            .file_type()
+            .is_symlink()
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(path))
 }
 
 /// Whether a name in `path` starts with `.` (a hidden file or folder, such as `.git`).
