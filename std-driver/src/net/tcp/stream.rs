@@ -389,7 +389,47 @@ impl TcpStream {
 
     /// One step of [`send_file`](TcpStream::send_file): sends some of the `count` bytes of
     /// `file` from `offset` once the socket is writable. `Ready(Ok(0))` when the file ends at
-    /// `offset` (or `count` is `0`).
+    /// `offset` (or `count` is `0`). For a loop of your own around the steps, such as a timeout
+    /// for each (a client that stops reading) rather than one for the whole file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::os::fd::AsFd;
+    /// use ebbtide_std::io::AsyncReadExt;
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    /// use ebbtide_std::time::{timeout, Duration};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let path = std::env::temp_dir().join(format!("ebbtide-doc-pollsend-{}", std::process::id()));
+    ///     std::fs::write(&path, vec![7u8; 100_000]).unwrap();
+    ///     let file = std::fs::File::open(&path).unwrap();
+    ///
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let reader = ebbtide_std::spawn(async move {
+    ///         let mut got = Vec::new();
+    ///         client.read_to_end(&mut got).await.unwrap();
+    ///         got.len()
+    ///     })
+    ///     .unwrap();
+    ///     let mut sent = 0;
+    ///     while sent < 100_000 {
+    ///         let step = poll_fn(|cx| server.poll_send_file(cx, file.as_fd(), sent, 100_000 - sent));
+    ///         match timeout(Duration::from_secs(5), step).await {
+    ///             Ok(Ok(0)) => break, // the file ended
+    ///             Ok(Ok(n)) => sent += n as u64,
+    ///             Ok(Err(e)) => panic!("{e}"),
+    ///             Err(_) => panic!("the client stopped reading"),
+    ///         }
+    ///     }
+    ///     drop(server);
+    ///     assert_eq!(reader.await.unwrap(), 100_000);
+    ///     # std::fs::remove_file(&path).unwrap();
+    /// });
+    /// ```
     pub fn poll_send_file(
         &self,
         cx: &mut Context<'_>,
