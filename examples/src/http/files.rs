@@ -10,7 +10,6 @@
 //! listing is read on the blocking pool.
 
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,35 +42,22 @@ enum Target {
     AddSlash(String),
 }
 
-/// Opens `path` for reading, and what it is. `O_NONBLOCK`, so that opening a FIFO does not wait
-/// for a writer (it is then refused, as every file that is not regular or a folder).
-fn open(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Status> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(status_of)?;
-    let metadata = file.metadata().map_err(status_of)?;
-    Ok((file, metadata))
-}
-
 /// Finds what `relative` names under the root, and opens it. Blocking, but fast when the
 /// kernel caches the path (see [`Config::open_on_worker`]).
 fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Target, Status> {
     let root = config.root();
-    let mut found = path::confine(root, relative, config.show_hidden)?;
-    let (mut file, mut metadata) = open(&found)?;
+    let (mut found, mut file, mut metadata) =
+        path::confine_open(root, relative, config.show_hidden)?;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
             return Ok(Target::AddSlash(slash_location(relative)));
         }
-        match path::confine(root, &relative.join("index.html"), config.show_hidden) {
-            Ok(index) => {
-                found = index;
-                (file, metadata) = open(&found)?;
-                if metadata.is_dir() {
+        match path::confine_open(root, &relative.join("index.html"), config.show_hidden) {
+            Ok((index, index_file, index_metadata)) => {
+                if index_metadata.is_dir() {
                     return Ok(Target::List(found, relative.to_path_buf()));
                 }
+                (found, file, metadata) = (index, index_file, index_metadata);
             }
             Err(Status::NotFound) => {
                 return Ok(Target::List(found, relative.to_path_buf()));
