@@ -7,6 +7,8 @@
 //!
 //! - Whole files: [`read`], [`read_to_string`], [`write()`].
 //! - The tree: [`metadata`], [`read_dir`], [`remove_file`], [`create_dir_all`].
+//! - Ranges of an open file: [`read_range`], which reads what the page cache holds without the
+//!   pool (Linux).
 //! - Streams: [`File`], with `read`/`write`/`seek` in chunks through one buffer of its own, and
 //!   ebbtide's [`AsyncRead`]/[`AsyncWrite`] traits.
 //!
@@ -47,6 +49,84 @@ use ebbtide_core::io::{AsyncRead, AsyncWrite, ErrorType};
 
 use crate::blocking::BlockingHandle;
 use crate::task::JoinError;
+
+/// Reads up to `len` bytes of `file` from `offset` (its own position is neither used nor
+/// moved): fewer only if the file ends first.
+///
+/// Bytes already in the page cache are read right here, on the runtime's thread, without a
+/// trip to the blocking pool: on Linux with `preadv2(2)` and `RWF_NOWAIT`, which reads only
+/// what needs no disk. The rest (bytes not cached, or every byte where the OS, kernel or file
+/// system offers no `RWF_NOWAIT`) is read on the [blocking pool](crate::blocking), as the rest
+/// of this module does. A file server's small, often-asked files thus cost no thread hand-off.
+///
+/// # Errors
+///
+/// The file's read errors, and `io::ErrorKind::Other` if the blocking job could not run (the
+/// runtime shut down).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// ebbtide_std::Runtime::new().unwrap().block_on(async {
+///     let path = std::env::temp_dir().join(format!("ebbtide-doc-range-{}", std::process::id()));
+///     std::fs::write(&path, b"0123456789").unwrap();
+///     let file = Arc::new(std::fs::File::open(&path).unwrap());
+///     assert_eq!(ebbtide_std::fs::read_range(&file, 2, 3).await.unwrap(), b"234");
+///     // Past the end: what there is.
+///     assert_eq!(ebbtide_std::fs::read_range(&file, 8, 100).await.unwrap(), b"89");
+///     # std::fs::remove_file(&path).unwrap();
+/// });
+/// ```
+pub async fn read_range(file: &Arc<std::fs::File>, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    read_range_with(file, offset, len, crate::sys::read_nowait::read_nowait).await
+}
+
+type ReadNoWait =
+    fn(std::os::fd::BorrowedFd<'_>, &mut [u8], u64) -> io::Result<crate::sys::read_nowait::NoWait>;
+
+/// [`read_range`] with the page-cache read given (tests make it refuse).
+pub(crate) async fn read_range_with(
+    file: &Arc<std::fs::File>,
+    offset: u64,
+    len: usize,
+    read_nowait: ReadNoWait,
+) -> io::Result<Vec<u8>> {
+    use crate::sys::read_nowait::NoWait;
+    use std::os::fd::AsFd;
+
+    let mut buf = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        match read_nowait(file.as_fd(), &mut buf[filled..], offset + filled as u64)? {
+            NoWait::Read(0) => {
+                buf.truncate(filled);
+                return Ok(buf);
+            }
+            NoWait::Read(n) => filled += n,
+            NoWait::WouldBlock | NoWait::Unsupported => break,
+        }
+    }
+    if filled == len {
+        return Ok(buf);
+    }
+    let file = Arc::clone(file);
+    asyncify(move || {
+        use std::os::unix::fs::FileExt;
+        while filled < buf.len() {
+            match file.read_at(&mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(filled);
+        Ok(buf)
+    })
+    .await
+}
 
 /// The largest chunk one [`File`] operation moves: a read or write of a larger buffer moves
 /// this much (a short read or write, as the traits allow). It bounds the memory a `File` holds.
@@ -788,5 +868,86 @@ impl fmt::Debug for File {
             .field("std", &self.std)
             .field("busy", &matches!(self.state, State::Busy(_)))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod read_range_tests {
+    use std::io;
+    use std::os::fd::BorrowedFd;
+    use std::sync::Arc;
+
+    use super::read_range_with;
+    use crate::sys::read_nowait::{read_nowait, NoWait};
+
+    fn file_of(name: &str, data: &[u8]) -> Arc<std::fs::File> {
+        let path =
+            std::env::temp_dir().join(format!("ebbtide-read-range-{}-{name}", std::process::id()));
+        std::fs::write(&path, data).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        Arc::new(file)
+    }
+
+    fn unsupported(_: BorrowedFd<'_>, _: &mut [u8], _: u64) -> io::Result<NoWait> {
+        Ok(NoWait::Unsupported)
+    }
+
+    /// Reads at most 10 bytes from the cache, then says the rest would wait for the disk.
+    fn ten_then_would_block(
+        file: BorrowedFd<'_>,
+        buf: &mut [u8],
+        offset: u64,
+    ) -> io::Result<NoWait> {
+        if offset >= 10 {
+            return Ok(NoWait::WouldBlock);
+        }
+        let end = buf.len().min(10 - offset as usize);
+        read_nowait(file, &mut buf[..end], offset).map(|found| match found {
+            NoWait::Unsupported => NoWait::WouldBlock,
+            other => other,
+        })
+    }
+
+    #[test]
+    fn without_rwf_nowait_the_blocking_pool_reads() {
+        let data: Vec<u8> = (0..=255).cycle().take(5000).collect();
+        let file = file_of("unsupported", &data);
+        crate::Runtime::new().unwrap().block_on(async {
+            let got = read_range_with(&file, 100, 4000, unsupported)
+                .await
+                .unwrap();
+            assert_eq!(got, &data[100..4100]);
+            let got = read_range_with(&file, 4990, 100, unsupported)
+                .await
+                .unwrap();
+            assert_eq!(got, &data[4990..]);
+        });
+    }
+
+    #[test]
+    fn what_the_cache_lacks_is_read_on_the_pool_after_what_it_had() {
+        let data: Vec<u8> = (0..=255).cycle().take(5000).collect();
+        let file = file_of("would-block", &data);
+        crate::Runtime::new().unwrap().block_on(async {
+            let got = read_range_with(&file, 0, 3000, ten_then_would_block)
+                .await
+                .unwrap();
+            assert_eq!(got, &data[..3000]);
+        });
+    }
+
+    #[cfg(all(target_os = "linux", any(target_env = "gnu", target_env = "musl")))]
+    #[test]
+    fn a_cached_file_is_read_without_the_pool() {
+        use std::os::fd::AsFd;
+        let file = file_of("cached", b"in the page cache");
+        let mut buf = [0u8; 64];
+        // Just written: cached. (A file system without RWF_NOWAIT says so instead.)
+        match read_nowait(file.as_fd(), &mut buf, 3).unwrap() {
+            NoWait::Read(n) => assert_eq!(&buf[..n], b"the page cache"),
+            NoWait::Unsupported => {}
+            NoWait::WouldBlock => panic!("a file just written is not cached"),
+        }
     }
 }

@@ -48,9 +48,21 @@ pub struct Config {
     /// answered `413 Payload Too Large` (`405` for a method other than `GET` and `HEAD`) and
     /// the connection is closed. Default 64 KiB.
     pub max_request_body: u64,
-    /// The size of the buffer a file is streamed through: a connection never holds more of a
-    /// file than this. Default 64 KiB.
+    /// The largest body read into memory: a body (a file, or the range of it asked for) of at
+    /// most this many bytes is read (from the page cache without leaving the worker's thread
+    /// when it is there, see [`ebbtide_std::fs::read_range`]) and sent with the response head
+    /// in one write; a larger one is sent with [`TcpStream::send_file`] after its head, so a
+    /// connection never holds more of a file than this. Default 64 KiB.
+    ///
+    /// [`TcpStream::send_file`]: ebbtide_std::net::TcpStream::send_file
     pub chunk_size: usize,
+    /// Whether a request's path is resolved and its file opened (`lstat` of each name,
+    /// `open`, `fstat`) right on the worker's thread, as nginx does, rather than on the
+    /// blocking pool. These calls take a microsecond or two when the kernel's caches hold the
+    /// path, which a thread hand-off (and the wake-up back) would cost several times over; on
+    /// a cold cache over a slow disk they make the worker wait, and `false` moves them to the
+    /// pool. Folder listings are always read on the pool. Default `true`.
+    pub open_on_worker: bool,
     /// How long the accept loop sleeps after an accept error such as `EMFILE` (out of file
     /// descriptors) before it tries again. Default 100 ms.
     pub accept_backoff: Duration,
@@ -93,6 +105,7 @@ impl Config {
             write_timeout: Duration::from_secs(30),
             max_request_body: 64 * 1024,
             chunk_size: 64 * 1024,
+            open_on_worker: true,
             accept_backoff: Duration::from_millis(100),
             max_connections: None,
             max_listing_entries: 10_000,

@@ -1,12 +1,15 @@
 //! Answering a `GET` or `HEAD`: find what the path names, then send it.
 //!
-//! Everything that touches the file system before the body (canonicalizing, `stat`, opening,
-//! listing a folder) happens in one [`resolve`] call on the blocking pool, which also reads a
-//! file of at most [`Config::chunk_size`] bytes whole for a `GET`: a small file costs one trip
-//! to the pool. A larger body is streamed through one buffer of `chunk_size` bytes, read with
-//! [`ebbtide_std::fs::File`], so a connection never holds more of a file than that.
+//! Finding and opening the file ([`resolve`]: an `lstat` per name of the path, `open`,
+//! `fstat`) happens on the worker's thread, as nginx does it, unless
+//! [`Config::open_on_worker`] is off (then in one trip to the blocking pool). A body of at most
+//! [`Config::chunk_size`] bytes is read with [`ebbtide_std::fs::read_range`] (from the page
+//! cache without leaving the thread, when the bytes are there) and goes out with the head in one
+//! write; a larger body is sent with [`TcpStream::send_file`] (`sendfile(2)` on Linux: no copy
+//! through user space), so a connection never holds more of a file than `chunk_size`. A folder
+//! listing is read on the blocking pool.
 
-use std::io::{self, Read, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,72 +28,52 @@ use super::response::{self, ResponseHead, Status};
 
 /// What a request's path names.
 enum Target {
-    /// A regular file, open, and its bytes if it was small enough to read at once (see
-    /// [`resolve`]).
+    /// A regular file, open.
     File {
-        file: std::fs::File,
+        file: Arc<std::fs::File>,
         path: PathBuf,
         len: u64,
         modified: Option<SystemTime>,
-        body: Option<Vec<u8>>,
     },
-    /// A folder without an `index.html`: its listing page.
-    Listing(String),
+    /// A folder without an `index.html`, to list (this folder, reached as this relative path).
+    List(PathBuf, PathBuf),
     /// A folder asked for without its trailing slash: the client is sent to the URL with it
     /// (this `Location`, see [`slash_location`]), so that the relative links of its page work.
     AddSlash(String),
 }
 
-/// Finds what `relative` names under the root. Blocking: runs on the blocking pool.
-///
-/// With `read_small`, a file of at most [`Config::chunk_size`] bytes is read here too, whole:
-/// one trip to the blocking pool per request instead of one to find and open the file and
-/// another to read it.
-fn resolve(
-    config: &Config,
-    relative: &Path,
-    trailing_slash: bool,
-    read_small: bool,
-) -> Result<Target, Status> {
+/// Finds what `relative` names under the root, and opens it. Blocking, but fast when the
+/// kernel caches the path (see [`Config::open_on_worker`]).
+fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Target, Status> {
     let root = config.root();
-    let mut found = path::confine(root, relative, config.show_hidden)?;
-    let mut metadata = std::fs::metadata(&found).map_err(status_of)?;
+    let (mut found, mut file, mut metadata) =
+        path::confine_open(root, relative, config.show_hidden)?;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
             return Ok(Target::AddSlash(slash_location(relative)));
         }
-        let index = found.join("index.html");
-        if index.is_file() {
-            found = path::confine(root, &relative.join("index.html"), config.show_hidden)?;
-            metadata = std::fs::metadata(&found).map_err(status_of)?;
-        } else {
-            return list(config, &found, relative).map(Target::Listing);
+        match path::confine_open(root, &relative.join("index.html"), config.show_hidden) {
+            Ok((index, index_file, index_metadata)) => {
+                if index_metadata.is_dir() {
+                    return Ok(Target::List(found, relative.to_path_buf()));
+                }
+                (found, file, metadata) = (index, index_file, index_metadata);
+            }
+            Err(Status::NotFound) => {
+                return Ok(Target::List(found, relative.to_path_buf()));
+            }
+            Err(status) => return Err(status),
         }
     }
-    // Pipes, sockets and devices are not served (opening a FIFO would even block).
+    // Pipes, sockets and devices are not served.
     if !metadata.is_file() {
         return Err(Status::Forbidden);
     }
-    let mut file = std::fs::File::open(&found).map_err(status_of)?;
-    let metadata = file.metadata().map_err(status_of)?;
-    let mut len = metadata.len();
-    let mut body = None;
-    if read_small && len <= config.chunk_size as u64 {
-        let mut bytes = Vec::with_capacity(len as usize);
-        (&mut file)
-            .take(len)
-            .read_to_end(&mut bytes)
-            .map_err(status_of)?;
-        // A file that shrank meanwhile is sent as it was read: the length goes with the bytes.
-        len = bytes.len() as u64;
-        body = Some(bytes);
-    }
     Ok(Target::File {
-        file,
+        file: Arc::new(file),
         path: found,
-        len,
+        len: metadata.len(),
         modified: metadata.modified().ok(),
-        body,
     })
 }
 
@@ -155,15 +138,14 @@ pub(crate) async fn answer(
             return Ok(keep);
         }
     };
-    // A small file's bytes come in the same trip, unless they are likely not needed: for
-    // `HEAD`, or a conditional request that may well be answered `304`.
-    let read_small = request.method == Method::Get && request.if_modified_since.is_none();
-    let job_config = Arc::clone(config);
-    let target = ebbtide_std::spawn_blocking(move || {
-        resolve(&job_config, &relative, trailing_slash, read_small)
-    })
-    .await
-    .unwrap_or(Err(Status::InternalServerError));
+    let target = if config.open_on_worker {
+        resolve(config, &relative, trailing_slash)
+    } else {
+        let job_config = Arc::clone(config);
+        ebbtide_std::spawn_blocking(move || resolve(&job_config, &relative, trailing_slash))
+            .await
+            .unwrap_or(Err(Status::InternalServerError))
+    };
     match target {
         Err(status) => {
             send(
@@ -179,7 +161,20 @@ pub(crate) async fn answer(
                 .finish(Some(0), keep_alive);
             send(stream, config, &head).await?;
         }
-        Ok(Target::Listing(page)) => {
+        Ok(Target::List(dir, relative)) => {
+            // A listing reads the whole folder: always on the pool.
+            let job_config = Arc::clone(config);
+            let page = ebbtide_std::spawn_blocking(move || list(&job_config, &dir, &relative))
+                .await
+                .unwrap_or(Err(Status::InternalServerError));
+            let page = match page {
+                Ok(page) => page,
+                Err(status) => {
+                    let bytes = response::error(status, keep_alive, head_only);
+                    send(stream, config, &bytes).await?;
+                    return Ok(keep_alive);
+                }
+            };
             let mut bytes = ResponseHead::new(Status::Ok)
                 .header("Content-Type", "text/html; charset=utf-8")
                 .finish(Some(page.len() as u64), keep_alive);
@@ -193,14 +188,9 @@ pub(crate) async fn answer(
             path,
             len,
             modified,
-            body,
         }) => {
-            let body = match body {
-                Some(bytes) => Body::Read(bytes),
-                None => Body::Open(file),
-            };
             answer_file(
-                stream, config, request, keep_alive, body, &path, len, modified,
+                stream, config, request, keep_alive, &file, &path, len, modified,
             )
             .await?;
         }
@@ -221,12 +211,6 @@ fn slash_location(relative: &Path) -> String {
     location
 }
 
-/// A file's bytes to send: already read (a small file, see [`resolve`]), or to stream.
-enum Body {
-    Read(Vec<u8>),
-    Open(std::fs::File),
-}
-
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
 /// `Range`, `200` otherwise.
 #[allow(clippy::too_many_arguments)]
@@ -235,7 +219,7 @@ async fn answer_file(
     config: &Config,
     request: &Request,
     keep_alive: bool,
-    body: Body,
+    file: &Arc<std::fs::File>,
     path: &Path,
     len: u64,
     modified: Option<SystemTime>,
@@ -252,6 +236,7 @@ async fn answer_file(
             return send(stream, config, &head).await;
         }
     }
+    let mut len = len;
     let mut byte_range = match &request.range {
         Some(header) => range::parse(header, len),
         None => ByteRange::Full,
@@ -260,7 +245,7 @@ async fn answer_file(
     if request.if_range.is_some() && request.if_range != last_modified {
         byte_range = ByteRange::Full;
     }
-    let (status, start, count) = match byte_range {
+    let (status, start, mut count) = match byte_range {
         ByteRange::Full => (Status::Ok, 0, len),
         ByteRange::Part { start, end } => (Status::PartialContent, start, end - start + 1),
         ByteRange::Unsatisfiable => {
@@ -275,6 +260,27 @@ async fn answer_file(
             return send(stream, config, &bytes).await;
         }
     };
+    let head_only = request.method == Method::Head;
+    // A small body is read first, so that it goes out with the head in one write.
+    let small = if !head_only && count <= config.chunk_size as u64 {
+        let bytes = ebbtide_std::fs::read_range(file, start, count as usize).await?;
+        if (bytes.len() as u64) < count {
+            if status != Status::Ok {
+                // The range asked for is no longer there: nothing honest to answer.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file shrank before its range was read",
+                ));
+            }
+            // The file shrank since its `fstat`: it is sent as it was read, the length goes
+            // with the bytes.
+            count = bytes.len() as u64;
+            len = count;
+        }
+        Some(bytes)
+    } else {
+        None
+    };
     let mut head = ResponseHead::new(status)
         .header("Content-Type", mime::content_type(path))
         .header("Accept-Ranges", "bytes");
@@ -285,18 +291,32 @@ async fn answer_file(
         let end = start + count - 1;
         head = head.header("Content-Range", format_args!("bytes {start}-{end}/{len}"));
     }
-    let head = head.finish(Some(count), keep_alive);
-    if request.method == Method::Head {
+    let mut head = head.finish(Some(count), keep_alive);
+    if head_only {
         return send(stream, config, &head).await;
     }
-    match body {
-        Body::Read(bytes) => {
-            // `start + count <= len`, the length of `bytes`.
-            let mut out = head;
-            out.extend_from_slice(&bytes[start as usize..(start + count) as usize]);
-            send(stream, config, &out).await
+    match small {
+        Some(bytes) => {
+            head.extend_from_slice(&bytes);
+            send(stream, config, &head).await
         }
-        Body::Open(file) => stream_file(stream, config, head, file, start, count).await,
+        None => {
+            // The head goes with the body's first bytes ([`TcpStream::send_file_with_header`]),
+            // in a first step of at most `FIRST_STEP` bytes of the file, within the write timeout.
+            let first = count.min(FIRST_STEP);
+            match timeout(
+                config.write_timeout,
+                stream.send_file_with_header(&head, &**file, start, first),
+            )
+            .await
+            {
+                Ok(Ok(sent)) if sent == first => {}
+                Ok(Ok(_)) => return Err(shrank()),
+                Ok(Err(error)) => return Err(error),
+                Err(_elapsed) => return Err(stopped_reading()),
+            }
+            send_file(stream, config, file, start + first, count - first).await
+        }
     }
 }
 
@@ -311,44 +331,47 @@ fn not_modified_since(modified: SystemTime, since: &str) -> bool {
     seconds(modified) <= seconds(since)
 }
 
-/// Sends `head`, then `count` bytes of `file` from `start`, through one buffer of at most
-/// `config.chunk_size` bytes (the head shares the first write).
-async fn stream_file(
+/// Sends `count` bytes of `file` from `start` ([`TcpStream::send_file`]), each step within
+/// the write timeout.
+async fn send_file(
     stream: &mut TcpStream,
     config: &Config,
-    head: Vec<u8>,
-    file: std::fs::File,
+    file: &std::fs::File,
     start: u64,
     count: u64,
 ) -> io::Result<()> {
-    let mut file = ebbtide_std::fs::File::from_std(file);
-    if start > 0 {
-        file.seek(SeekFrom::Start(start)).await?;
-    }
-    let chunk = config.chunk_size.max(1);
-    let mut out = head;
-    let mut left = count;
-    loop {
-        let want = chunk.min(usize::try_from(left).unwrap_or(usize::MAX));
-        let mut filled = out.len();
-        out.resize(filled + want, 0);
-        while filled < out.len() {
-            let n = file.read(&mut out[filled..]).await?;
-            if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file shrank while it was being sent",
-                ));
-            }
-            filled += n;
+    use std::os::fd::AsFd;
+
+    let mut sent = 0;
+    while sent < count {
+        // One step at a time, so that the timeout is for a client that stops reading, not for
+        // a large file on a slow link.
+        let step = std::future::poll_fn(|cx| {
+            stream.poll_send_file(cx, file.as_fd(), start + sent, count - sent)
+        });
+        match timeout(config.write_timeout, step).await {
+            Ok(Ok(0)) => return Err(shrank()),
+            Ok(Ok(n)) => sent += n as u64,
+            Ok(Err(error)) => return Err(error),
+            Err(_elapsed) => return Err(stopped_reading()),
         }
-        send(stream, config, &out).await?;
-        left -= want as u64;
-        if left == 0 {
-            return Ok(());
-        }
-        out.clear();
     }
+    Ok(())
+}
+
+/// How many bytes of a large body go in the first step, with the head (within one write
+/// timeout): later bytes each have a timeout of their own for every step the socket takes.
+const FIRST_STEP: u64 = 1024 * 1024;
+
+fn shrank() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file shrank while it was being sent",
+    )
+}
+
+fn stopped_reading() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")
 }
 
 /// Writes all of `bytes`, within the write timeout.

@@ -41,8 +41,10 @@
 //!
 //! Every limit lives in [`Config`]: the size of a request head (`431` past it), the requests one
 //! connection may make, the idle time between requests, the time to send a head (against
-//! slowloris clients), and the time to write each chunk. Files are streamed through one buffer
-//! of [`Config::chunk_size`] per connection, never read whole.
+//! slowloris clients), and the time to write each chunk. A body of at most
+//! [`Config::chunk_size`] is read into memory (from the page cache without a thread hop) and
+//! sent with its head; a larger one goes with `sendfile(2)`, never read into memory. Paths are
+//! resolved and files opened on the worker's thread, as nginx does ([`Config::open_on_worker`]).
 //!
 //! # Examples
 //!

@@ -12,7 +12,9 @@
 //!    ([`Config::show_hidden`](super::Config::show_hidden)), a name that starts with `.`, in
 //!    the path asked for or in the path it resolves to, is not found.
 
+use std::fs::{File, Metadata};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::response::Status;
@@ -86,7 +88,9 @@ pub(crate) fn relative_path(target: &str) -> Result<(PathBuf, bool), Status> {
 
 /// Canonicalizes `root.join(relative)` and checks that it is still under `root` (which must be
 /// canonical), and, unless `show_hidden`, that no name of it (as asked for, or as resolved
-/// through symlinks) starts with `.`. Blocking: call it on the blocking pool.
+/// through symlinks) starts with `.`. Blocking (an `lstat` per name, or a `canonicalize` when
+/// the path holds a symlink): fast when the kernel caches the path, see
+/// [`Config::open_on_worker`](super::Config::open_on_worker).
 ///
 /// `relative` may also be an absolute path under the root (a folder's entry, for a listing).
 ///
@@ -99,6 +103,9 @@ pub(crate) fn confine(root: &Path, relative: &Path, show_hidden: bool) -> Result
     if !show_hidden && has_hidden_name(asked) {
         return Err(Status::NotFound);
     }
+    if let Some(plain) = without_links(root, asked, true)? {
+        return Ok(plain);
+    }
     let canonical = std::fs::canonicalize(root.join(relative)).map_err(status_of)?;
     let Ok(inside) = canonical.strip_prefix(root) else {
         return Err(Status::Forbidden);
@@ -107,6 +114,74 @@ pub(crate) fn confine(root: &Path, relative: &Path, show_hidden: bool) -> Result
         return Err(Status::NotFound);
     }
     Ok(canonical)
+}
+
+/// [`confine`], and the file there opened for reading: its canonical path, the file and its
+/// metadata (`fstat`).
+///
+/// When no name before the last is a symlink (an `lstat` each), the last is opened with
+/// `O_NOFOLLOW`, which refuses a symlink (`ELOOP`) instead of an `lstat` of its own: a file
+/// right under the root costs an `open` and an `fstat`, as in nginx. A symlink anywhere sends
+/// the path through [`confine`]'s `canonicalize`. The open is `O_NONBLOCK`, so that opening a
+/// FIFO does not wait for a writer.
+///
+/// # Errors
+///
+/// As [`confine`]'s, and the open's (`404` for a name under a file, ...).
+pub(crate) fn confine_open(
+    root: &Path,
+    relative: &Path,
+    show_hidden: bool,
+) -> Result<(PathBuf, File, Metadata), Status> {
+    let asked = relative.strip_prefix(root).unwrap_or(relative);
+    if !show_hidden && has_hidden_name(asked) {
+        return Err(Status::NotFound);
+    }
+    if let Some(plain) = without_links(root, asked, false)? {
+        match open(&plain, libc::O_NOFOLLOW) {
+            Ok((file, metadata)) => return Ok((plain, file, metadata)),
+            // The last name is a symlink: the long way.
+            Err(error) if error.raw_os_error() == Some(libc::ELOOP) => {}
+            Err(error) => return Err(status_of(error)),
+        }
+    }
+    let canonical = confine(root, relative, show_hidden)?;
+    let (file, metadata) = open(&canonical, 0).map_err(status_of)?;
+    Ok((canonical, file, metadata))
+}
+
+/// Opens `path` for reading, `O_NONBLOCK` and `flags`, and `fstat`s it.
+fn open(path: &Path, flags: i32) -> io::Result<(File, Metadata)> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | flags)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    Ok((file, metadata))
+}
+
+/// `root.join(asked)` if no name along it is a symlink (each is checked with `lstat`, the last
+/// one only if `check_last`): then that path is canonical already, and [`confine`] is spared
+/// `canonicalize`, which reads every name of the root's own path too (a `readlink` each).
+/// `None` if `asked` holds a symlink, or anything but plain names.
+fn without_links(root: &Path, asked: &Path, check_last: bool) -> Result<Option<PathBuf>, Status> {
+    let mut path = root.to_path_buf();
+    let mut parts = asked.components().peekable();
+    while let Some(part) = parts.next() {
+        let Component::Normal(name) = part else {
+            return Ok(None);
+        };
+        path.push(name);
+        if (check_last || parts.peek().is_some())
+            && std::fs::symlink_metadata(&path)
+                .map_err(status_of)?
+                .file_type()
+                .is_symlink()
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(path))
 }
 
 /// Whether a name in `path` starts with `.` (a hidden file or folder, such as `.git`).

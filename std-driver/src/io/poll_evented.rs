@@ -54,7 +54,7 @@ impl<E: Source> PollEvented<E> {
     /// fewer moved and the poller is edge-triggered ([`SHORT_TRANSFER_DRAINS`]), the readiness
     /// is cleared at once, which saves the next operation a system call that would only say
     /// `WouldBlock` (one `recv` per request in an echo server).
-    fn poll_transfer(
+    pub(crate) fn poll_transfer(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,

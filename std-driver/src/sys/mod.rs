@@ -9,6 +9,10 @@
 //!   needs after an operation said `WouldBlock`, and whether a short read proves a socket drained.
 //! - `socket.rs`: what `socket2` leaves to the platform for [`TcpSocket`](crate::net::TcpSocket):
 //!   `SO_REUSEPORT` where it exists, and a non-blocking `connect` that is under way.
+//! - `sendfile.rs`: a file's bytes to a socket ([`TcpStream::send_file`](crate::net::TcpStream::send_file)):
+//!   `sendfile(2)` on Linux, `pread` and `write` elsewhere.
+//! - `read_nowait.rs`: reading from the page cache only (`preadv2(RWF_NOWAIT)` on Linux), for
+//!   [`fs::read_range`](crate::fs::read_range).
 //! - `signal.rs`: signal numbers and the process-wide handlers that write to a self-pipe.
 //!
 //! The rest of the crate names no OS: every `libc` call is in these files, and so is every `cfg`
@@ -17,6 +21,8 @@
 
 pub(crate) mod clock;
 pub(crate) mod fd;
+pub(crate) mod read_nowait;
+pub(crate) mod sendfile;
 pub(crate) mod signal;
 pub(crate) mod socket;
 

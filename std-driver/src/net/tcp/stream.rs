@@ -255,6 +255,216 @@ impl TcpStream {
         self.io.get_ref().shutdown(how)
     }
 
+    /// Sends `count` bytes of `file` from `offset` (its own position is neither used nor moved),
+    /// waiting whenever the socket's send buffer is full. Returns how many bytes were sent:
+    /// `count`, or fewer if the file ends first (it is shorter than asked, or shrank meanwhile).
+    ///
+    /// On Linux and Android this is `sendfile(2)`: the kernel moves the bytes from the page
+    /// cache to the socket, none are copied through user space. Elsewhere each step reads up to
+    /// 16 KiB with `pread(2)` into a buffer on the stack and writes them. Either way the reads
+    /// run on the runtime's thread, not the blocking pool: for a file on a disk, they wait for it
+    /// when the bytes are not cached yet (as nginx's `sendfile` does).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped, some of the bytes may have been sent, and how
+    /// many is lost.
+    ///
+    /// # Errors
+    ///
+    /// The socket's errors (a peer that reset: `ConnectionReset`, `BrokenPipe`) and the file's
+    /// (`file` not open for reading, or not a regular file on Linux: `InvalidInput`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::io::AsyncReadExt;
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let path = std::env::temp_dir().join(format!("ebbtide-doc-sendfile-{}", std::process::id()));
+    ///     std::fs::write(&path, b"hello, file").unwrap();
+    ///     let file = std::fs::File::open(&path).unwrap();
+    ///
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     // Bytes 7 to 10, then more than the file holds past 7: only its last 4 bytes.
+    ///     assert_eq!(server.send_file(&file, 7, 4).await.unwrap(), 4);
+    ///     assert_eq!(server.send_file(&file, 7, 100).await.unwrap(), 4);
+    ///     drop(server);
+    ///     let mut got = Vec::new();
+    ///     client.read_to_end(&mut got).await.unwrap();
+    ///     assert_eq!(got, b"filefile");
+    ///     # std::fs::remove_file(&path).unwrap();
+    /// });
+    /// ```
+    pub async fn send_file(
+        &mut self,
+        file: &impl std::os::fd::AsFd,
+        offset: u64,
+        count: u64,
+    ) -> io::Result<u64> {
+        let file = file.as_fd();
+        let mut sent = 0;
+        while sent < count {
+            let step =
+                poll_fn(|cx| self.poll_send_file(cx, file, offset + sent, count - sent)).await?;
+            if step == 0 {
+                break;
+            }
+            sent += step as u64;
+        }
+        Ok(sent)
+    }
+
+    /// Sends all of `header`, then `count` bytes of `file` from `offset`, like
+    /// [`send_file`](TcpStream::send_file) (which see), but so that the header and the file's
+    /// first bytes share packets: on Linux the header is sent with `MSG_MORE`, as nginx's
+    /// `tcp_nopush` does for a response head, instead of going out alone (with `TCP_NODELAY`
+    /// set, a small head would). Returns how many bytes *of the file* were sent.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped, some of the bytes may have been sent.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_file`](TcpStream::send_file)'s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_std::io::AsyncReadExt;
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let path = std::env::temp_dir().join(format!("ebbtide-doc-sendhead-{}", std::process::id()));
+    ///     std::fs::write(&path, b"body").unwrap();
+    ///     let file = std::fs::File::open(&path).unwrap();
+    ///
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     server.set_nodelay(true).unwrap();
+    ///     let sent = server.send_file_with_header(b"head:", &file, 0, 4).await.unwrap();
+    ///     assert_eq!(sent, 4);
+    ///     drop(server);
+    ///     let mut got = Vec::new();
+    ///     client.read_to_end(&mut got).await.unwrap();
+    ///     assert_eq!(got, b"head:body");
+    ///     # std::fs::remove_file(&path).unwrap();
+    /// });
+    /// ```
+    pub async fn send_file_with_header(
+        &mut self,
+        header: &[u8],
+        file: &impl std::os::fd::AsFd,
+        offset: u64,
+        count: u64,
+    ) -> io::Result<u64> {
+        use std::os::fd::AsFd;
+        let mut written = 0;
+        while written < header.len() {
+            let rest = &header[written..];
+            let n = if count == 0 {
+                // Nothing follows: nothing to wait for.
+                poll_fn(|cx| self.io.poll_write(cx, rest)).await?
+            } else {
+                poll_fn(|cx| {
+                    self.io
+                        .poll_transfer(cx, crate::reactor::Direction::Write, rest.len(), |io| {
+                            crate::sys::sendfile::send_more(io.as_fd(), rest)
+                        })
+                })
+                .await?
+            };
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            written += n;
+        }
+        self.send_file(file, offset, count).await
+    }
+
+    /// One step of [`send_file`](TcpStream::send_file): sends some of the `count` bytes of
+    /// `file` from `offset` once the socket is writable. `Ready(Ok(0))` when the file ends at
+    /// `offset` (or `count` is `0`). For a loop of your own around the steps, such as a timeout
+    /// for each (a client that stops reading) rather than one for the whole file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::os::fd::AsFd;
+    /// use ebbtide_std::io::AsyncReadExt;
+    /// use ebbtide_std::net::{TcpListener, TcpStream};
+    /// use ebbtide_std::time::{timeout, Duration};
+    ///
+    /// ebbtide_std::Runtime::new().unwrap().block_on(async {
+    ///     let path = std::env::temp_dir().join(format!("ebbtide-doc-pollsend-{}", std::process::id()));
+    ///     std::fs::write(&path, vec![7u8; 100_000]).unwrap();
+    ///     let file = std::fs::File::open(&path).unwrap();
+    ///
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let reader = ebbtide_std::spawn(async move {
+    ///         let mut got = Vec::new();
+    ///         client.read_to_end(&mut got).await.unwrap();
+    ///         got.len()
+    ///     })
+    ///     .unwrap();
+    ///     let mut sent = 0;
+    ///     while sent < 100_000 {
+    ///         let step = poll_fn(|cx| server.poll_send_file(cx, file.as_fd(), sent, 100_000 - sent));
+    ///         match timeout(Duration::from_secs(5), step).await {
+    ///             Ok(Ok(0)) => break, // the file ended
+    ///             Ok(Ok(n)) => sent += n as u64,
+    ///             Ok(Err(e)) => panic!("{e}"),
+    ///             Err(_) => panic!("the client stopped reading"),
+    ///         }
+    ///     }
+    ///     drop(server);
+    ///     assert_eq!(reader.await.unwrap(), 100_000);
+    ///     # std::fs::remove_file(&path).unwrap();
+    /// });
+    /// ```
+    pub fn poll_send_file(
+        &self,
+        cx: &mut Context<'_>,
+        file: std::os::fd::BorrowedFd<'_>,
+        offset: u64,
+        count: u64,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_send_file_with(cx, file, offset, count, crate::sys::sendfile::send_file)
+    }
+
+    pub(crate) fn poll_send_file_with(
+        &self,
+        cx: &mut Context<'_>,
+        file: std::os::fd::BorrowedFd<'_>,
+        offset: u64,
+        count: u64,
+        send: fn(
+            std::os::fd::BorrowedFd<'_>,
+            std::os::fd::BorrowedFd<'_>,
+            u64,
+            usize,
+        ) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        use std::os::fd::AsFd;
+        let len = usize::try_from(count).unwrap_or(usize::MAX);
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        // Not `poll_transfer`: a short `sendfile` does not prove the socket full (the file may
+        // have ended), so only `WouldBlock` clears the readiness.
+        self.io.poll_io(cx, crate::reactor::Direction::Write, |io| {
+            send(io.as_fd(), file, offset, len)
+        })
+    }
+
     /// Sets `TCP_NODELAY`: send small writes at once instead of coalescing them (Nagle).
     ///
     /// # Examples
@@ -459,5 +669,62 @@ impl fmt::Debug for TcpStream {
             .field("local_addr", &self.local_addr().ok())
             .field("peer_addr", &self.peer_addr().ok())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod send_file_tests {
+    use std::future::poll_fn;
+    use std::os::fd::AsFd;
+
+    use crate::io::AsyncReadExt;
+    use crate::net::{TcpListener, TcpStream};
+
+    /// The portable path (`pread` and `write`) sends ranges byte for byte, and stops at the
+    /// file's end, through a receiver that reads while the sender waits.
+    #[test]
+    fn the_copying_fallback_sends_ranges_and_stops_at_the_end() {
+        let data: Vec<u8> = (0..=250).cycle().take(200_000).collect();
+        let path =
+            std::env::temp_dir().join(format!("ebbtide-sendfile-copying-{}", std::process::id()));
+        std::fs::write(&path, &data).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        crate::Runtime::new().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let sender = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut receiver, _) = listener.accept().await.unwrap();
+            let reader = crate::spawn(async move {
+                let mut got = Vec::new();
+                receiver.read_to_end(&mut got).await.unwrap();
+                got
+            })
+            .unwrap();
+            let mut offset = 1000;
+            let end = 250_000; // past the file's end
+            loop {
+                let n = poll_fn(|cx| {
+                    sender.poll_send_file_with(
+                        cx,
+                        file.as_fd(),
+                        offset,
+                        end - offset,
+                        crate::sys::sendfile::send_file_copying,
+                    )
+                })
+                .await
+                .unwrap();
+                if n == 0 {
+                    break;
+                }
+                offset += n as u64;
+            }
+            assert_eq!(offset, data.len() as u64);
+            drop(sender);
+            let got = reader.await.unwrap();
+            assert!(got == data[1000..], "the bytes differ");
+        });
     }
 }
