@@ -158,6 +158,9 @@ pub fn run(root: &Path, args: &[String]) -> std::process::ExitCode {
 
 /// The `fuzz` stage: the fuzz crate is formatted (it is outside the workspace, so the `fmt`
 /// stage does not see it), then every target runs for [`CI_SECS`].
+///
+/// On 2 cores: 5.5 minutes cold (cargo-fuzz built into the tool cache, 1m50s; the targets,
+/// 2m15s; the runs, 1m30s), 1.5 minutes warm (the runs).
 pub fn ci_stage(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("fmt --check --manifest-path")
         .arg(&format!("{FUZZ_DIR}/Cargo.toml"))
