@@ -44,6 +44,17 @@ fn make_tree() -> std::io::Result<PathBuf> {
     use std::fs;
     use std::os::unix::fs::symlink;
 
+    // libFuzzer ends the process with `exit`, so no tree is ever removed by its own process:
+    // remove those of processes that are gone.
+    if let Ok(entries) = fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("ebbtide-fuzz-"));
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     let base = std::env::temp_dir().join(format!("ebbtide-fuzz-{}", std::process::id()));
     let _ = fs::remove_dir_all(&base);
     let outside = base.join(OUTSIDE_DIR);
