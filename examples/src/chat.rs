@@ -237,8 +237,7 @@ async fn client(
                 Ok(0) => break Leaving::Left,
                 // A whole line, the last piece before end of stream, or a piece of a long line.
                 Ok(_) | Err(ReadUntilError::TooLong) => {
-                    let text = String::from_utf8_lossy(line.trim_ascii_end());
-                    let _ = room.send(Message::new(id, format!("user{id}: {text}\n")));
+                    let _ = room.send(Message::new(id, chat_line(id, &line)));
                     line.clear();
                 }
                 Err(ReadUntilError::Other(error)) => break Leaving::Failed(error),
@@ -266,6 +265,85 @@ async fn client(
         Leaving::Failed(error) => format!("*** user{id} left ({error})\n"),
     };
     let _ = room.send(Message::new(id, farewell));
+}
+
+/// The message the others get for `line` (what one `read_line` gave: a whole line, the last
+/// piece before end of stream, or a piece of a long line) from client `id`: `userN: text\n`,
+/// the text without its trailing whitespace (`\r\n` included), invalid UTF-8 replaced.
+fn chat_line(id: u64, line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line.trim_ascii_end());
+    format!("user{id}: {text}\n")
+}
+
+/// **For the `chat_line` fuzz target in `fuzz/` only; not a stable API.** Built only with the
+/// `fuzzing` feature.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    use core::pin::Pin;
+    use core::task::{Context, Poll};
+
+    use ebbtide_std::io::{AsyncBufReadExt, BufReader, ErrorKind, ErrorType, ReadUntilError};
+
+    use super::MAX_LINE;
+
+    /// Bytes handed out in reads of the given sizes (cycled; `0` counts as 1), then end of
+    /// stream: a socket that delivers a client's bytes in arbitrary pieces.
+    struct Pieces<'a> {
+        bytes: &'a [u8],
+        sizes: &'a [u8],
+        next: usize,
+    }
+
+    impl ErrorType for Pieces<'_> {
+        type Error = ErrorKind;
+    }
+
+    impl ebbtide_std::io::AsyncRead for Pieces<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<Result<usize, ErrorKind>> {
+            let size = match self.sizes {
+                [] => usize::MAX,
+                sizes => usize::from(sizes[self.next % sizes.len()].max(1)),
+            };
+            self.next += 1;
+            let n = buf.len().min(self.bytes.len()).min(size);
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    /// What a chat client's task makes of `input` sent by client `id`, read in pieces of
+    /// `sizes`: for each `read_line`, the raw bytes it gave and the message sent to the room, as
+    /// in the client's task (the same reader, line buffer and [`chat_line`](super::chat_line)).
+    pub fn messages(id: u64, input: &[u8], sizes: &[u8]) -> Vec<(Vec<u8>, String)> {
+        let mut reader = BufReader::<_, MAX_LINE>::new(Pieces {
+            bytes: input,
+            sizes,
+            next: 0,
+        });
+        let mut line = heapless::Vec::<u8, MAX_LINE>::new();
+        let mut out = Vec::new();
+        ebbtide_core::block_on(async {
+            loop {
+                match reader.read_line(&mut line).await {
+                    Ok(0) => break,
+                    Ok(_) | Err(ReadUntilError::TooLong) => {
+                        out.push((line.to_vec(), super::chat_line(id, &line)));
+                        line.clear();
+                    }
+                    Err(ReadUntilError::Other(error)) => {
+                        panic!("an in-memory read failed: {error:?}")
+                    }
+                }
+            }
+        });
+        out
+    }
 }
 
 /// Writes one line to a client, giving up after `limit`.

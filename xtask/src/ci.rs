@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Workspace};
-use crate::{publish, setup};
+use crate::{fuzz, publish, setup};
 
 /// One step of `cargo xtask ci`.
 pub struct Stage {
@@ -44,6 +44,7 @@ pub const STAGES: &[Stage] = &[
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
     stage("miri",        "core, std and WASI driver tests under Miri, the raw task layer's under many seeds", miri),
     stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
+    stage("fuzz",        "each cargo-fuzz target of fuzz/ for 20 s (libFuzzer, nightly)", fuzz::ci_stage),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
     stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),

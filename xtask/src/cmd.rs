@@ -127,7 +127,9 @@ impl Cmd {
         command.status().is_ok_and(|status| status.success())
     }
 
-    fn command(&self, ws: &Workspace) -> Command {
+    /// The command, ready to spawn: from the workspace root, with the tool cache on `PATH` and
+    /// without stray compiler flags (for callers that route its output themselves).
+    pub(crate) fn command(&self, ws: &Workspace) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args).current_dir(&ws.root);
         for var in COMPILER_FLAG_VARS {

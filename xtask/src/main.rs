@@ -1,6 +1,7 @@
 //! The project's own commands, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
 //!
 //! - `cargo xtask ci`: every check CI runs, in order; see [`ci`] for the stages.
+//! - `cargo xtask fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets of `fuzz/`; see [`fuzz`].
 //! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`mod@bench`].
 //! - `cargo xtask help`: usage and the list of stages.
 //!
@@ -9,6 +10,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod fuzz;
 mod publish;
 mod setup;
 mod size;
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
             Err(message) => usage_error(&message),
         },
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
+        Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -61,6 +64,10 @@ commands:
         build the ebbtide-bench binaries in release and compare ebbtide with Tokio, smol and
         Embassy; writes target/bench-report/report.md and SVG charts. --quick: under two
         minutes. Not part of `ci` (slow and noisy).
+  fuzz [--secs N] [TARGET...]
+        run the cargo-fuzz targets of fuzz/ (libFuzzer, nightly), each for N seconds
+        (default 30), and fail on a crash, pointing at its input; installs cargo-fuzz into
+        the tool cache if missing. Targets: http_request, http_range, http_path, chat_line.
   help  print this message
 
 stages of `ci`, in order:"

@@ -198,6 +198,9 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
         },
     )?;
 
+    // cargo-fuzz for the `fuzz` stage: about 2 minutes to build, once.
+    crate::fuzz::ensure_tools(ws)?;
+
     // The newest wasmtime, from PyPI (prebuilt, seconds): a second WASI host for the tests.
     let python_wasmtime = || {
         Cmd::line("python3 -c")

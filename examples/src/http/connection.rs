@@ -179,7 +179,9 @@ impl Connection {
                     break;
                 }
                 Discarded::Malformed => {
-                    self.refuse(Status::BadRequest, false).await?;
+                    // No body in an answer to `HEAD`, even a refusal.
+                    self.refuse(Status::BadRequest, request.method == Method::Head)
+                        .await?;
                     break;
                 }
             }

@@ -70,5 +70,10 @@ mod request;
 mod response;
 mod server;
 
+/// The parsers, for the fuzz targets in `fuzz/` only (the `fuzzing` feature): not a stable API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use config::Config;
 pub use server::{runtime_builder, serve, Shutdown, TASK_CAPACITY};

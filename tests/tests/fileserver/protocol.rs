@@ -177,3 +177,25 @@ fn expect_100_continue_is_answered_before_the_body() {
         String::from_utf8_lossy(&raw)
     );
 }
+
+/// A `HEAD` whose chunked body is malformed is refused `400` without a body, as every answer to
+/// `HEAD` must be (RFC 9110, section 9.3.2): the refusal used to send `400 Bad Request\n` after
+/// the head, which a client reads as the start of another response. Found by the `http_request`
+/// fuzz target.
+#[test]
+fn a_head_refused_for_its_chunked_body_has_no_body() {
+    let (_dir, server) = served();
+    for request in [
+        "HEAD /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "HEAD /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n",
+    ] {
+        let raw = exchange_until_close(&mut connect(server.addr), request.as_bytes());
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with("HTTP/1.1 400 "), "{request:?}: {text:?}");
+        assert!(
+            text.ends_with("\r\n\r\n"),
+            "{request:?}: a body after the head: {text:?}"
+        );
+        assert!(text.contains("\r\nConnection: close\r\n"), "{text:?}");
+    }
+}
