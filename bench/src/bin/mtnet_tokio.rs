@@ -6,12 +6,14 @@
 //! worker's queue (its LIFO slot first). The server thread only waits in `block_on`. The same
 //! echo and HTTP tasks as `net_tokio`. See `ebbtide_bench::net` for what is measured.
 
-use ebbtide_bench::http::{HttpConn, Verdict};
-use ebbtide_bench::net::{self, Ready, Service, StopFlag, BUF_SIZE};
+use ebbtide_bench::net::{self, Ready, Service, StopFlag};
 use ebbtide_bench::PEER_WORKERS;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::runtime::Builder;
+
+#[path = "service/tokio.rs"]
+mod service;
+use service::{echo, http};
 
 fn main() {
     net::mt_main(&[("tokio-mt2", serve)], net::no_extra);
@@ -46,33 +48,5 @@ async fn accept_loop(service: Service, listener: TcpListener, stop: StopFlag) {
             Service::Echo => drop(tokio::spawn(echo(stream))),
             Service::Http => drop(tokio::spawn(http(stream))),
         }
-    }
-}
-
-async fn echo(mut stream: TcpStream) {
-    let mut buf = vec![0u8; BUF_SIZE];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if stream.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn http(mut stream: TcpStream) {
-    let mut conn = HttpConn::new();
-    loop {
-        let n = match stream.read(conn.read_buf()).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let verdict = conn.handle(n);
-        if stream.write_all(conn.output()).await.is_err() || verdict == Verdict::Close {
-            return;
-        }
-        conn.clear_output();
     }
 }

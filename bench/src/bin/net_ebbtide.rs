@@ -2,11 +2,13 @@
 //! `Builder`) on the server thread, one task per connection. See `ebbtide_bench::net` for what is
 //! measured.
 
-use ebbtide_bench::http::{HttpConn, Verdict};
-use ebbtide_bench::net::{self, Service, StopFlag, BUF_SIZE};
-use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
-use ebbtide_std::net::{TcpListener, TcpStream};
+use ebbtide_bench::net::{self, Service, StopFlag};
+use ebbtide_std::net::TcpListener;
 use ebbtide_std::Runtime;
+
+#[path = "service/ebbtide.rs"]
+mod service;
+use service::{echo, http};
 
 fn main() {
     net::main(&[("ebbtide", serve)]);
@@ -36,32 +38,4 @@ fn serve(service: Service, listener: std::net::TcpListener, stop: StopFlag) {
             spawned.expect("a free task slot");
         }
     });
-}
-
-async fn echo(mut stream: TcpStream) {
-    let mut buf = vec![0u8; BUF_SIZE];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if stream.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn http(mut stream: TcpStream) {
-    let mut conn = HttpConn::new();
-    loop {
-        let n = match stream.read(conn.read_buf()).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let verdict = conn.handle(n);
-        if stream.write_all(conn.output()).await.is_err() || verdict == Verdict::Close {
-            return;
-        }
-        conn.clear_output();
-    }
 }

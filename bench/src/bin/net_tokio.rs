@@ -3,11 +3,13 @@
 //! connection; the server thread only waits for it). One task per connection. See
 //! `ebbtide_bench::net` for what is measured.
 
-use ebbtide_bench::http::{HttpConn, Verdict};
-use ebbtide_bench::net::{self, Service, StopFlag, BUF_SIZE};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use ebbtide_bench::net::{self, Service, StopFlag};
+use tokio::net::TcpListener;
 use tokio::runtime::Builder;
+
+#[path = "service/tokio.rs"]
+mod service;
+use service::{echo, http};
 
 fn main() {
     net::main(&[("tokio-ct", serve_ct), ("tokio-mt1", serve_mt1)]);
@@ -46,33 +48,5 @@ async fn accept_loop(service: Service, listener: std::net::TcpListener, stop: St
             Service::Echo => drop(tokio::spawn(echo(stream))),
             Service::Http => drop(tokio::spawn(http(stream))),
         }
-    }
-}
-
-async fn echo(mut stream: TcpStream) {
-    let mut buf = vec![0u8; BUF_SIZE];
-    loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if stream.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn http(mut stream: TcpStream) {
-    let mut conn = HttpConn::new();
-    loop {
-        let n = match stream.read(conn.read_buf()).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        let verdict = conn.handle(n);
-        if stream.write_all(conn.output()).await.is_err() || verdict == Verdict::Close {
-            return;
-        }
-        conn.clear_output();
     }
 }
