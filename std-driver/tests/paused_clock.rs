@@ -244,3 +244,29 @@ async fn ready_io_goes_before_the_clock_jumps() {
         "the paused clock jumped while a datagram was ready"
     );
 }
+
+/// A paused clock runs on one worker (each worker has its own clock): the environment's worker
+/// count is ignored, and an explicit one above 1 is refused with a clear error.
+#[test]
+fn a_paused_runtime_has_one_worker() {
+    let runtime = ebbtide_std::Runtime::builder()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    assert_eq!(runtime.handle().worker_count(), 1);
+    let Err(error) = ebbtide_std::Runtime::builder()
+        .worker_threads(2)
+        .start_paused(true)
+        .build()
+    else {
+        panic!("two paused workers built");
+    };
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("one worker"), "{error}");
+    let one = ebbtide_std::Runtime::builder()
+        .worker_threads(1)
+        .start_paused(true)
+        .build()
+        .unwrap();
+    assert_eq!(one.handle().worker_count(), 1);
+}

@@ -43,6 +43,8 @@ pub struct Builder {
     pub(crate) start_paused: bool,
     /// How many workers (`worker_threads`), at least 1.
     pub(crate) worker_threads: usize,
+    /// Whether `worker_threads` was called (rather than the default or the environment's).
+    worker_threads_explicit: bool,
     /// Whether idle workers steal tasks from busy ones (`work_stealing`).
     pub(crate) work_stealing: bool,
     pub(crate) driver: DriverOptions,
@@ -111,6 +113,7 @@ impl Builder {
             tasks: ebbtide_host::Options::new(1024),
             start_paused: false,
             worker_threads: worker_threads_from_env().unwrap_or(1),
+            worker_threads_explicit: false,
             work_stealing: work_stealing_from_env().unwrap_or(true),
             driver: DriverOptions {
                 event_capacity: 1024,
@@ -252,6 +255,13 @@ impl Builder {
     /// Starts the runtime with its clock paused, as Tokio's `Builder::start_paused`: see
     /// [`time::pause`](crate::time::pause). What `#[ebbtide_std::test(start_paused = true)]` uses.
     ///
+    /// A paused runtime has one worker, as Tokio's needs its `current_thread` runtime: each
+    /// worker has its own clock, which jumps ahead when that worker has nothing to do, so on
+    /// several workers a timer could fire while another worker still had work. The worker count
+    /// of `EBBTIDE_WORKER_THREADS` is ignored then; an explicit
+    /// [`worker_threads`](Builder::worker_threads) above 1 makes [`build`](Builder::build) fail
+    /// with `InvalidInput`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -366,6 +376,7 @@ impl Builder {
     pub fn worker_threads(mut self, n: usize) -> Builder {
         assert!(n >= 1, "worker_threads: a runtime needs at least 1 worker");
         self.worker_threads = n;
+        self.worker_threads_explicit = true;
         self
     }
 
@@ -436,6 +447,25 @@ impl Builder {
     /// What the OS says when the driver's resources (or a worker's thread) cannot be had.
     pub fn build(self) -> io::Result<Runtime> {
         Runtime::from_builder(&self)
+    }
+
+    /// The number of workers to start: [`worker_threads`](Builder::worker_threads), or 1 with a
+    /// paused clock (see [`start_paused`](Builder::start_paused)).
+    pub(crate) fn workers(&self) -> io::Result<usize> {
+        if !self.start_paused {
+            return Ok(self.worker_threads);
+        }
+        if self.worker_threads_explicit && self.worker_threads > 1 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "start_paused with worker_threads({}): a paused clock needs a runtime of one \
+                     worker (each worker has its own clock)",
+                    self.worker_threads
+                ),
+            ));
+        }
+        Ok(1)
     }
 }
 

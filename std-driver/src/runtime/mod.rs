@@ -309,6 +309,7 @@ impl Runtime {
     }
 
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
+        let workers = builder.workers()?;
         let inner = ebbtide_host::Runtime::new(&builder.tasks, &builder.driver)?;
         if builder.start_paused {
             inner.pause_clock();
@@ -318,7 +319,7 @@ impl Runtime {
             group: None,
             threads: Vec::new(),
         };
-        if builder.worker_threads > 1 {
+        if workers > 1 {
             // On an error, `runtime` (worker 0) drops here, the other workers were joined.
             let started = workers::start(builder, runtime.inner.handle())?;
             if started.group.stealing {
