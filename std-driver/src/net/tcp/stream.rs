@@ -374,7 +374,9 @@ impl TcpStream {
                 poll_fn(|cx| {
                     self.io
                         .poll_transfer(cx, crate::reactor::Direction::Write, rest.len(), |io| {
-                            crate::sys::sendfile::send_more(io.as_fd(), rest)
+                            // Through mio's `try_io`, so that its poll(2) backend re-arms the
+                            // socket after a `WouldBlock` it did not see (a raw `send`).
+                            io.try_io(|| crate::sys::sendfile::send_more(io.as_fd(), rest))
                         })
                 })
                 .await?
@@ -460,8 +462,11 @@ impl TcpStream {
         }
         // Not `poll_transfer`: a short `sendfile` does not prove the socket full (the file may
         // have ended), so only `WouldBlock` clears the readiness.
+        // Through mio's `try_io`: its poll(2) backend re-arms the socket's interest only after a
+        // `WouldBlock` it saw, and `sendfile` is a raw system call (without it, a full socket
+        // there waited forever).
         self.io.poll_io(cx, crate::reactor::Direction::Write, |io| {
-            send(io.as_fd(), file, offset, len)
+            io.try_io(|| send(io.as_fd(), file, offset, len))
         })
     }
 
