@@ -330,6 +330,10 @@ fn timer_queue_agrees_with_a_btreemap_model() {
 /// nothing stays queued) and as a task's timer does. Before the fix the entry stayed: the waker
 /// was woken a second time at 1, and held one of the table's 32 places until then.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "under Miri, `Waker::will_wake` may not recognise the same `Arc` waker's vtable, so the entry is not found (soundness_timer_wakers covers the case with a static vtable)"
+)]
 fn foreign_waker_rescheduled_into_the_past_is_woken_once() {
     let queue: &'static TimerQueue = Box::leak(Box::new(TimerQueue::with_own_lock()));
     let count = Arc::new(Count::default());
