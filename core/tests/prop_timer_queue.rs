@@ -335,7 +335,8 @@ fn timer_queue_agrees_with_a_btreemap_model() {
     ignore = "under Miri, `Waker::will_wake` may not recognise the same `Arc` waker's vtable, so the entry is not found (soundness_timer_wakers covers the case with a static vtable)"
 )]
 fn foreign_waker_rescheduled_into_the_past_is_woken_once() {
-    let queue: &'static TimerQueue = Box::leak(Box::new(TimerQueue::with_own_lock()));
+    static QUEUE: TimerQueue = TimerQueue::with_own_lock();
+    let queue: &'static TimerQueue = &QUEUE;
     let count = Arc::new(Count::default());
     let waker = Waker::from(count.clone());
     assert!(queue.schedule_wake(1, &waker));
