@@ -26,11 +26,10 @@
 #![cfg(not(loom))]
 
 use core::future::poll_fn;
-use core::task::{Poll, Waker};
+use core::task::{Poll, RawWaker, RawWakerVTable, Waker};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Wake;
+use std::sync::{Mutex, MutexGuard};
 
 use ebbtide_core::time::queue::{TimerQueue, FOREIGN_WAKER_CAPACITY};
 use ebbtide_core::{Executor, Runner, TaskPool};
@@ -71,16 +70,31 @@ fn state(i: usize) -> MutexGuard<'static, TaskState> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-#[derive(Default)]
-struct Count(AtomicUsize);
+/// Wake counters for the foreign wakers: `FOREIGN` for the property test, one more for
+/// `foreign_waker_rescheduled_into_the_past_is_woken_once`.
+static FOREIGN_WAKES: [AtomicUsize; FOREIGN + 1] = [const { AtomicUsize::new(0) }; FOREIGN + 1];
 
-impl Wake for Count {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
+/// A foreign waker over one of `FOREIGN_WAKES`, with a `static` vtable. Clones of one waker
+/// `will_wake` each other on every compiler and under Miri (an `Arc` waker's vtable is a promoted
+/// constant, which Miri may give a fresh address per use, so `will_wake` would not be reliable).
+fn foreign_waker(k: usize) -> Waker {
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        RawWaker::new(data, &FOREIGN_VTABLE)
     }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: `data` is always a pointer to one of the `static` `FOREIGN_WAKES`.
+        unsafe { &*data.cast::<AtomicUsize>() }.fetch_add(1, SeqCst);
     }
+    unsafe fn drop(_: *const ()) {}
+    static FOREIGN_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+    let data: *const AtomicUsize = &FOREIGN_WAKES[k];
+    // SAFETY: the vtable's functions uphold `RawWaker`'s contract: the data is a `'static`
+    // counter, so clone and drop have nothing to manage, and waking is thread-safe.
+    unsafe { Waker::from_raw(RawWaker::new(data.cast(), &FOREIGN_VTABLE)) }
+}
+
+fn foreign_wakes(k: usize) -> usize {
+    FOREIGN_WAKES[k].load(SeqCst)
 }
 
 #[derive(Clone, Debug)]
@@ -179,8 +193,10 @@ fn run(runner: &Runner, ops: Vec<Op>) {
         state.command = None;
         state.result = None;
     }
-    let foreign: Vec<Arc<Count>> = (0..FOREIGN).map(|_| Arc::default()).collect();
-    let wakers: Vec<Waker> = foreign.iter().map(|c| Waker::from(c.clone())).collect();
+    for counter in &FOREIGN_WAKES[..FOREIGN] {
+        counter.store(0, SeqCst);
+    }
+    let wakers: Vec<Waker> = (0..FOREIGN).map(foreign_waker).collect();
     let mut model = Model {
         foreign_fires: vec![0; FOREIGN],
         ..Model::default()
@@ -272,7 +288,7 @@ fn run(runner: &Runner, ops: Vec<Op>) {
         }
         for (k, &fires) in model.foreign_fires.iter().enumerate() {
             assert_eq!(
-                foreign[k].0.load(SeqCst),
+                foreign_wakes(k),
                 fires,
                 "step {step}: wakes of foreign waker {k} (deadline {:?})",
                 model.foreign.get(&k)
@@ -330,21 +346,16 @@ fn timer_queue_agrees_with_a_btreemap_model() {
 /// nothing stays queued) and as a task's timer does. Before the fix the entry stayed: the waker
 /// was woken a second time at 1, and held one of the table's 32 places until then.
 #[test]
-#[cfg_attr(
-    miri,
-    ignore = "under Miri, `Waker::will_wake` may not recognise the same `Arc` waker's vtable, so the entry is not found (soundness_timer_wakers covers the case with a static vtable)"
-)]
 fn foreign_waker_rescheduled_into_the_past_is_woken_once() {
     static QUEUE: TimerQueue = TimerQueue::with_own_lock();
     let queue: &'static TimerQueue = &QUEUE;
-    let count = Arc::new(Count::default());
-    let waker = Waker::from(count.clone());
+    let waker = foreign_waker(FOREIGN);
     assert!(queue.schedule_wake(1, &waker));
     assert!(
         !queue.schedule_wake(0, &waker),
         "0 has passed: woken at once"
     );
-    assert_eq!(count.0.load(SeqCst), 1);
+    assert_eq!(foreign_wakes(FOREIGN), 1);
     assert_eq!(
         queue.next_deadline(),
         None,
@@ -352,7 +363,7 @@ fn foreign_waker_rescheduled_into_the_past_is_woken_once() {
     );
     queue.wake_expired(1);
     assert_eq!(
-        count.0.load(SeqCst),
+        foreign_wakes(FOREIGN),
         1,
         "not woken again at the old deadline"
     );

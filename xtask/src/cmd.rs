@@ -5,6 +5,9 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use crate::setup;
 
@@ -20,6 +23,12 @@ const COMPILER_FLAG_VARS: &[&str] = &[
     "CARGO_ENCODED_RUSTDOCFLAGS",
     "CARGO_BUILD_RUSTDOCFLAGS",
 ];
+
+/// How long one command may run before [`Cmd::run`] kills it (and every process under it) and
+/// fails: a hung test must fail its stage with its name, not eat CI's whole time budget. The
+/// slowest commands of a cold CI run (Miri over the core tests, a sanitizer's test build) take
+/// under 10 minutes on 2 cores; the few that take longer set their own with [`Cmd::timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(25 * 60);
 
 /// The workspace the commands run in.
 pub struct Workspace {
@@ -40,6 +49,7 @@ pub struct Cmd {
     program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    timeout: Duration,
 }
 
 impl Cmd {
@@ -53,6 +63,7 @@ impl Cmd {
             program,
             args: words.collect(),
             env: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 
@@ -79,10 +90,20 @@ impl Cmd {
         self
     }
 
+    /// Sets how long [`Cmd::run`] lets the command run ([`DEFAULT_TIMEOUT`] unless set).
+    pub fn timeout(mut self, limit: Duration) -> Cmd {
+        self.timeout = limit;
+        self
+    }
+
     /// Prints the command line, runs it with the inherited stderr and its stdout passed through
     /// line by line, and fails unless it exits with status 0. The error names the tests that
     /// failed (libtest's `test NAME ... FAILED` lines) and the first panic message, so the stage
     /// summary says what broke even when only the end of a long log is kept.
+    ///
+    /// A command still running after its timeout is killed with everything it started (cargo's
+    /// test binaries, say), and the error names the tests that libtest reported as running for
+    /// over 60 seconds without finishing.
     pub fn run(&self, ws: &Workspace) -> Result<(), String> {
         println!("$ {self}");
         let mut child = self
@@ -90,6 +111,19 @@ impl Cmd {
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let (finished, watch) = mpsc::channel::<()>();
+        let watchdog = {
+            let timed_out = timed_out.clone();
+            let (pid, limit) = (child.id(), self.timeout);
+            std::thread::spawn(move || {
+                if watch.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    timed_out.store(true, Ordering::SeqCst);
+                    println!("xtask: still running after {limit:?}: killing process {pid} and its descendants");
+                    kill_tree(pid);
+                }
+            })
+        };
         let mut failures = TestFailures::default();
         if let Some(stdout) = child.stdout.take() {
             let mut out = std::io::stdout().lock();
@@ -101,9 +135,18 @@ impl Cmd {
                 failures.see(&String::from_utf8_lossy(&line));
             }
         }
-        let status = child
-            .wait()
-            .map_err(|e| format!("could not wait for `{}`: {e}", self.program))?;
+        let status = child.wait();
+        drop(finished);
+        let _ = watchdog.join();
+        let status = status.map_err(|e| format!("could not wait for `{}`: {e}", self.program))?;
+        if timed_out.load(Ordering::SeqCst) {
+            return Err(format!(
+                "`{}` did not finish within {} s and was killed{}",
+                self.short(),
+                self.timeout.as_secs(),
+                failures.describe()
+            ));
+        }
         if status.success() {
             Ok(())
         } else {
@@ -165,6 +208,60 @@ impl std::fmt::Display for Cmd {
     }
 }
 
+/// Kills `pid` and every process below it (children first found, then the parent, so none is
+/// reparented out of reach while the tree is walked). On Linux the tree comes from `/proc`; where
+/// there is no `/proc`, only `pid` itself is killed.
+fn kill_tree(pid: u32) {
+    let mut tree = vec![pid];
+    let mut next = 0;
+    while next < tree.len() {
+        let parent = tree[next];
+        next += 1;
+        tree.extend(children_of(parent));
+    }
+    // Stop them all first, so none forks or is reaped and replaced while the rest die.
+    for pid in &tree {
+        let _ = Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status();
+    }
+    for pid in tree.iter().rev() {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+/// The processes whose parent is `pid`, from `/proc/*/stat` (empty where there is no `/proc`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `PID (COMM) STATE PPID ...`: COMM may hold spaces and parentheses, so parse from the
+        // last `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|ppid| ppid.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            children.push(child);
+        }
+    }
+    children
+}
+
 /// `PATH` with the workspace's tool cache in front, so tools that setup installed there are found.
 fn path_with_tools(ws: &Workspace) -> OsString {
     let mut dirs = vec![setup::tools_bin_dir(ws)];
@@ -214,6 +311,8 @@ pub fn run_in_qemu(ws: &Workspace, qemu: &[&str], elf: &str) -> Result<String, S
 #[derive(Default)]
 struct TestFailures {
     failed: Vec<String>,
+    /// Tests libtest said have been running for over 60 seconds, until they finish.
+    slow: Vec<String>,
     first_panic: Option<String>,
     /// The first panic's message follows its `panicked at FILE:LINE:` line.
     message_next: bool,
@@ -229,6 +328,13 @@ impl TestFailures {
             if let Some(panic) = &mut self.first_panic {
                 panic.push(' ');
                 panic.push_str(line);
+            }
+        }
+        if let Some(rest) = line.strip_prefix("test ") {
+            if let Some(name) = rest.strip_suffix(" has been running for over 60 seconds") {
+                self.slow.push(name.to_string());
+            } else if let Some((name, _)) = rest.split_once(" ... ") {
+                self.slow.retain(|slow| slow != name);
             }
         }
         if let Some(name) = line
@@ -253,6 +359,10 @@ impl TestFailures {
                 text.push_str(&format!(" and {} more", self.failed.len() - shown));
             }
         }
+        if !self.slow.is_empty() {
+            text.push_str("; running for over 60 s: ");
+            text.push_str(&self.slow.join(", "));
+        }
         if let Some(panic) = &self.first_panic {
             text.push_str("; ");
             text.push_str(panic);
@@ -263,7 +373,30 @@ impl TestFailures {
 
 #[cfg(test)]
 mod tests {
-    use super::TestFailures;
+    use super::{Cmd, TestFailures, Workspace};
+    use std::time::{Duration, Instant};
+
+    /// A command that outlives its timeout is killed with the process it started (which holds
+    /// the output pipe open: were it left alive, `run` would wait for it).
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_command_past_its_timeout_is_killed_with_its_children() {
+        let ws = Workspace {
+            root: std::env::temp_dir(),
+        };
+        let started = Instant::now();
+        let result = Cmd::line("sh -c")
+            .arg("sleep 60 & sleep 60")
+            .timeout(Duration::from_secs(1))
+            .run(&ws);
+        let error = result.expect_err("killed, so failed");
+        assert!(error.contains("did not finish within 1 s"), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 
     #[test]
     fn failures_are_named_with_the_first_panic() {
@@ -283,5 +416,18 @@ mod tests {
             "; failed: b::c, d; thread 'b::c' panicked at src/x.rs:3:5: assertion failed: x"
         );
         assert_eq!(TestFailures::default().describe(), "");
+    }
+
+    #[test]
+    fn tests_still_running_are_named() {
+        let mut seen = TestFailures::default();
+        for line in [
+            "test a has been running for over 60 seconds",
+            "test b has been running for over 60 seconds",
+            "test a ... ok",
+        ] {
+            seen.see(line);
+        }
+        assert_eq!(seen.describe(), "; running for over 60 s: b");
     }
 }

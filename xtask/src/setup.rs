@@ -194,6 +194,8 @@ pub fn run(ws: &Workspace) -> Result<(), String> {
                 .args(["--features", "run,cranelift,parallel-compilation"])
                 .arg("--root")
                 .arg(root.to_string_lossy().as_ref())
+                // About 15 minutes on 2 cores; more on a slower machine.
+                .timeout(std::time::Duration::from_secs(75 * 60))
                 .run(ws)
         },
     )?;
