@@ -209,3 +209,69 @@ fn read_range_reads_files_without_a_page_cache() {
         assert_eq!(got, expected);
     });
 }
+
+/// A peer that is gone makes `send_file` fail with `BrokenPipe` or `ConnectionReset`, and never
+/// kills the process with `SIGPIPE`, even where `SIGPIPE` has its default action (Rust's `main`
+/// ignores it, a C program embedding the runtime usually does not). `sendfile(2)` takes no
+/// `MSG_NOSIGNAL`, unlike the runtime's `send`s. Run in a child process (this test binary again),
+/// whose `SIGPIPE` is set back to the default: were the signal raised, the child would die of it.
+#[test]
+fn a_gone_peer_is_an_error_not_a_sigpipe_even_with_sigpipe_at_its_default() {
+    const CHILD: &str = "EBBTIDE_TEST_SIGPIPE_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // SAFETY: sets a signal's disposition to the default; no handler runs.
+        let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        assert_ne!(old, libc::SIG_ERR);
+        let data = pattern(1024 * 1024);
+        let path = file_of("sigpipe", &data);
+        Runtime::new().unwrap().block_on(async {
+            let file = std::fs::File::open(&path).unwrap();
+            for with_header in [false, true] {
+                let (mut sender, receiver) = pair(None).await;
+                drop(receiver);
+                let mut outcome = Ok(0);
+                // The first sends may still be taken (before the peer's RST comes back).
+                for _ in 0..100 {
+                    outcome = if with_header {
+                        sender
+                            .send_file_with_header(b"head", &file, 0, 1024 * 1024)
+                            .await
+                    } else {
+                        sender.send_file(&file, 0, 1024 * 1024).await
+                    };
+                    if outcome.is_err() {
+                        break;
+                    }
+                    sleep(Duration::from_millis(1)).await;
+                }
+                let error = outcome.expect_err("a gone peer is an error");
+                assert!(
+                    matches!(
+                        error.kind(),
+                        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+                    ),
+                    "{error:?}"
+                );
+            }
+        });
+        println!("child: survived");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_gone_peer_is_an_error_not_a_sigpipe_even_with_sigpipe_at_its_default",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child: survived"),
+        "the child: {:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -7,6 +7,15 @@ use std::os::fd::BorrowedFd;
 
 /// What [`read_nowait`] found.
 #[derive(Debug)]
+// Where `preadv2` is missing, only `Unsupported` is made.
+#[cfg_attr(
+    not(all(
+        target_os = "linux",
+        any(target_env = "gnu", target_env = "musl"),
+        not(miri)
+    )),
+    allow(dead_code)
+)]
 pub(crate) enum NoWait {
     /// This many bytes were read (`0`: the file ends at the offset).
     Read(usize),

@@ -23,13 +23,80 @@ pub(crate) fn send_file(
     };
     // Linux moves at most 0x7ffff000 bytes a call anyway.
     let count = count.min(0x7fff_f000);
-    // SAFETY: both fds are borrowed, so open for the call; `offset` is a live `off_t` the call
-    // reads and updates (so the file's own position is left alone).
-    let sent = unsafe { libc::sendfile(socket.as_raw_fd(), file.as_raw_fd(), &mut offset, count) };
-    if sent < 0 {
-        return Err(io::Error::last_os_error());
+    without_sigpipe(|| {
+        // SAFETY: both fds are borrowed, so open for the call; `offset` is a live `off_t` the
+        // call reads and updates (so the file's own position is left alone).
+        let sent =
+            unsafe { libc::sendfile(socket.as_raw_fd(), file.as_raw_fd(), &mut offset, count) };
+        if sent < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(sent as usize)
+    })
+}
+
+/// Runs `call`, a system call on a socket, so that a peer that is gone makes it fail with
+/// `EPIPE` without raising `SIGPIPE`: what `MSG_NOSIGNAL` does for the runtime's `send`s, for
+/// calls that take no flags (`sendfile`). Rust's `main` ignores `SIGPIPE`, and then this costs
+/// one `sigaction` query; a program that left it at its default action (a C program embedding
+/// the runtime), or handles it, would otherwise be killed or interrupted by a signal it did not
+/// ask for. There the signal is blocked in this thread for the call, and one the call raised is
+/// taken from the pending set before the old mask comes back (a `SIGPIPE` that was pending
+/// before the call is left for its owner; one that another thread's write raises for the whole
+/// process during the call may be taken with ours).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn without_sigpipe(call: impl FnOnce() -> io::Result<usize>) -> io::Result<usize> {
+    use std::mem::MaybeUninit;
+    use std::ptr;
+
+    // SAFETY: a query (the new action is null) into a live, zeroed `sigaction`.
+    let ignored = unsafe {
+        let mut current = MaybeUninit::<libc::sigaction>::zeroed();
+        libc::sigaction(libc::SIGPIPE, ptr::null(), current.as_mut_ptr()) == 0
+            && current.assume_init().sa_sigaction == libc::SIG_IGN
+    };
+    if ignored {
+        return call();
     }
-    Ok(sent as usize)
+    let mut pipe = MaybeUninit::<libc::sigset_t>::zeroed();
+    let mut old = MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: `pipe` and `old` are live `sigset_t`s: `pipe` is initialised by `sigemptyset`
+    // before it is read, `old` is written by `pthread_sigmask`.
+    unsafe {
+        libc::sigemptyset(pipe.as_mut_ptr());
+        libc::sigaddset(pipe.as_mut_ptr(), libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, pipe.as_ptr(), old.as_mut_ptr());
+    }
+    let pending_before = sigpipe_pending();
+    let result = call();
+    // Whether the call failed or not: a `sendfile` that moved some bytes before it met the gone
+    // peer returns their count, and raised `SIGPIPE` all the same.
+    if !pending_before && sigpipe_pending() {
+        let now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // Blocked, so pending: take it.
+        // SAFETY: `pipe` is an initialised set; the info pointer may be null; `now` is live.
+        while unsafe { libc::sigtimedwait(pipe.as_ptr(), ptr::null_mut(), &now) } < 0
+            && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+        {}
+    }
+    // SAFETY: `old` was written by the `pthread_sigmask` above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old.as_ptr(), ptr::null_mut()) };
+    result
+}
+
+/// Whether `SIGPIPE` is pending for this thread or the process.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sigpipe_pending() -> bool {
+    let mut pending = std::mem::MaybeUninit::<libc::sigset_t>::zeroed();
+    // SAFETY: `pending` is a live `sigset_t`, written by `sigpending` before it is read (and
+    // zeroed, an empty set, should the call fail).
+    unsafe {
+        libc::sigpending(pending.as_mut_ptr());
+        libc::sigismember(pending.as_ptr(), libc::SIGPIPE) == 1
+    }
 }
 
 /// The portable way: `pread` into a buffer on the stack, then one `write` to the socket. When
@@ -77,9 +144,14 @@ pub(crate) fn send_file_copying(
     if read == 0 {
         return Ok(0);
     }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = libc::MSG_NOSIGNAL;
+    // mio sets `SO_NOSIGPIPE` on the sockets of the OSes without `MSG_NOSIGNAL`.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = 0;
     loop {
         // SAFETY: `socket` is borrowed, so open; `buf[..read]` was just filled.
-        let n = unsafe { libc::write(socket.as_raw_fd(), buf.as_ptr().cast(), read) };
+        let n = unsafe { libc::send(socket.as_raw_fd(), buf.as_ptr().cast(), read, flags) };
         if n >= 0 {
             return Ok(n as usize);
         }
