@@ -236,7 +236,8 @@ fn miri(ws: &Workspace) -> Result<(), String> {
         .copied()
         .chain(std_tests.iter().map(String::as_str));
     let runs = [
-        Cmd::cargo("+nightly miri test -p ebbtide-core").env("MIRIFLAGS", MIRI_FLAGS),
+        // `--no-fail-fast`: one failing test file must not hide the files after it.
+        Cmd::cargo("+nightly miri test --no-fail-fast -p ebbtide-core").env("MIRIFLAGS", MIRI_FLAGS),
         Cmd::cargo("+nightly miri test -p ebbtide-core")
             .env(
                 "MIRIFLAGS",
