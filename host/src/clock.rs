@@ -39,6 +39,9 @@ pub(crate) struct Clock {
     /// Whether the runtime's clock was paused since the runtime was built (then its timers are
     /// kept in `state.timers`). Written only on the runtime's thread.
     is_virtual: AtomicBool,
+    /// Whether the runtime is one worker of several (see [`Clock::set_shared`]): then
+    /// [`pause`] refuses, as Tokio's does on its multi-thread runtime.
+    one_of_several: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -92,6 +95,7 @@ impl Clock {
         Clock {
             real,
             is_virtual: AtomicBool::new(false),
+            one_of_several: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
     }
@@ -124,7 +128,20 @@ impl Clock {
     }
 
     /// Pauses the clock at the virtual time it reads now.
+    /// Marks the runtime as one worker of several (or not, when its parts are reused by a
+    /// runtime of its own). A worker's paused clock would stop time for the tasks on that
+    /// worker only, while tasks that move between workers see two clocks.
+    pub(crate) fn set_one_of_several(&self, yes: bool) {
+        self.one_of_several.store(yes, Ordering::Relaxed);
+    }
+
     pub(crate) fn pause(&self) {
+        assert!(
+            !self.one_of_several.load(Ordering::Relaxed),
+            "time::pause needs a runtime with one worker: this one has several, whose clocks \
+             would stop apart (build it with worker_threads(1), or use \
+             #[ebbtide_std::test(start_paused = true)], which has one)"
+        );
         let real = (self.real)();
         let mut state = self.lock();
         assert!(
@@ -307,7 +324,8 @@ fn current_clock(what: &str) -> &'static Clock {
 ///
 /// # Panics
 ///
-/// Outside a runtime, or when the clock is already paused.
+/// Outside a runtime, when the clock is already paused, or on a runtime with several workers
+/// (as Tokio's `pause` panics outside its current-thread runtime): their clocks would stop apart.
 ///
 /// # Examples
 ///

@@ -170,6 +170,14 @@ impl<D: HostDriver> Runtime<D> {
         })
     }
 
+    /// Says whether this runtime is one worker of several, whose clocks could not be paused
+    /// together: then [`time::pause`](crate::time::pause) panics on it. Reused parts forget it:
+    /// every runtime built says it again.
+    #[doc(hidden)]
+    pub fn set_one_of_several(&self, yes: bool) {
+        self.shell.clock.set_one_of_several(yes);
+    }
+
     /// Sets the work-stealing hook: called on the runtime's thread, inside `block_on`, whenever
     /// the runtime is about to wait in the OS with no task ready; it may put tasks on this
     /// runtime's queue ([`Handle::steal_from`]) and returns how many, and then the runtime looks

@@ -149,7 +149,9 @@
 //! `start_paused`, [`pause`](crate::time::pause), [`advance`](crate::time::advance) and
 //! [`resume`](crate::time::resume) behave as Tokio's: when no task is ready, a paused clock jumps
 //! to the next timer. The clock is the runtime's own; other runtimes in the process (the other
-//! tests of the binary) keep real time.
+//! tests of the binary) keep real time. As Tokio's needs its `current_thread` runtime, a paused
+//! clock needs a runtime of one worker: `start_paused` builds one, and `pause` panics on a
+//! runtime of several.
 //!
 //! ```
 //! use ebbtide_std::time::{self, sleep, Duration, Instant};

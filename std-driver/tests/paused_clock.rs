@@ -110,7 +110,8 @@ async fn a_blocking_job_in_flight_holds_the_clock() {
     assert!(Instant::now() - start < Duration::from_secs(10));
 }
 
-#[ebbtide_std::test]
+// One worker, whatever `EBBTIDE_WORKER_THREADS` says: `pause` needs one.
+#[ebbtide_std::test(worker_threads = 1)]
 async fn resume_lets_time_flow_again_ahead_by_what_was_advanced() {
     let start = Instant::now();
     time::pause();
@@ -269,4 +270,55 @@ fn a_paused_runtime_has_one_worker() {
         .build()
         .unwrap();
     assert_eq!(one.handle().worker_count(), 1);
+}
+
+/// `time::pause` on a runtime of several workers panics, as Tokio's does outside its
+/// current-thread runtime: each worker has its own clock, and tasks that move between workers
+/// would see two. Parts reused from such a runtime by a runtime of one worker pause again.
+#[test]
+fn pause_on_a_runtime_of_several_workers_panics() {
+    for _ in 0..2 {
+        let runtime = ebbtide_std::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let refused = runtime.block_on(async {
+            std::panic::catch_unwind(ebbtide_std::time::pause).expect_err("refused")
+        });
+        let message = refused
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| refused.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(message.contains("one worker"), "{message}");
+        // On a worker thread too.
+        let on_worker = runtime.block_on(async {
+            ebbtide_std::Handle::current()
+                .spawn_on(1, async {
+                    std::panic::catch_unwind(ebbtide_std::time::pause).is_err()
+                })
+                .unwrap()
+                .await
+                .unwrap()
+        });
+        assert!(on_worker);
+        drop(runtime);
+        // The same parts, one worker: the clock pauses.
+        let one = ebbtide_std::Runtime::builder()
+            .worker_threads(1)
+            .start_paused(true)
+            .build()
+            .unwrap();
+        one.block_on(async {
+            let start = ebbtide_std::time::Instant::now();
+            ebbtide_std::time::sleep(ebbtide_std::time::Duration::from_secs(60)).await;
+            assert!(start.elapsed() >= ebbtide_std::time::Duration::from_secs(60));
+        });
+        drop(one);
+        let one_again = ebbtide_std::Runtime::builder()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        one_again.block_on(async { ebbtide_std::time::pause() });
+    }
 }

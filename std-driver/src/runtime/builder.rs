@@ -343,9 +343,9 @@ impl Builder {
     /// Dropping the runtime stops workers 1..n (each cancels its tasks on its own thread), joins
     /// their threads, then cancels worker 0's tasks on the dropping thread. A worker stops when
     /// its thread next comes back to its run loop: a task that blocks its worker's thread holds
-    /// the drop up until it yields. With
-    /// [`start_paused`](Builder::start_paused), every worker's clock starts paused, and each
-    /// advances on its own.
+    /// the drop up until it yields. A paused clock needs one worker, as in Tokio: with
+    /// [`start_paused`](Builder::start_paused) the runtime has one (an explicit count above 1 is
+    /// an error), and [`time::pause`](crate::time::pause) panics on a runtime with several.
     ///
     /// # Panics
     ///

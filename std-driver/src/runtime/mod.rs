@@ -311,6 +311,8 @@ impl Runtime {
     fn from_builder(builder: &Builder) -> io::Result<Runtime> {
         let workers = builder.workers()?;
         let inner = ebbtide_host::Runtime::new(&builder.tasks, &builder.driver)?;
+        // Before the pause: reused parts may remember a runtime of several workers.
+        inner.set_one_of_several(workers > 1);
         if builder.start_paused {
             inner.pause_clock();
         }

@@ -371,6 +371,7 @@ fn run(
             return;
         }
     };
+    runtime.set_one_of_several(true);
     if builder.start_paused {
         runtime.pause_clock();
     }
