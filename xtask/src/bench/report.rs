@@ -232,7 +232,7 @@ pub fn render(run: &Run) -> Report {
         section(&mut md, &mut summary, &mut charts, workload, &rows);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "# ebbtide vs Tokio, smol and Embassy\n");
+    let _ = writeln!(out, "# ebbtide vs Tokio, smol and Embassy (and nginx)\n");
     let (time_rounds, time_samples) = super::Kind::Time.rounds(run.quick);
     let (net_rounds, net_samples) = super::Kind::PerRequest.rounds(run.quick);
     let _ = writeln!(
@@ -241,14 +241,15 @@ pub fn render(run: &Run) -> Report {
          runtime, network {net_rounds} x {net_samples} samples of {} each, memory once (after one warm-up \
          run per process); runtimes alternating round by round; {:.0} s of measuring. Profile `bench-lto` \
          (release, thin LTO, one codegen unit), one thread per runtime (the `mt_*` workloads: the peers \
-         with 2 workers, ebbtide with the workers its name says, see the notes; the file-server `fs_*` \
+         with 2 workers, ebbtide with the workers its name says, see the notes; the file-server `fs_*` and `mt_fs_*` \
          workloads: the file server demo against nginx, a 1 s warm-up per process, then samples of {}). Median, spread min-max, ratio to the \
          best peer in the same run (below 1.00: ebbtide is better).\n",
         if run.quick { " --quick" } else { "" },
         run.only.map(|o| format!(" --only {o}")).unwrap_or_default(),
         if run.quick { "0.3 s" } else { "1.5 s" },
+        run.secs,
+        // As `bench/src/fs.rs`'s `sample_secs`.
         if run.quick { "1 s" } else { "2 s" },
-        run.secs
     );
     out.push_str(&summary);
     out.push('\n');
