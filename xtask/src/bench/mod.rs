@@ -171,8 +171,11 @@ fn measure(ws: &Workspace, options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let mut samples: Vec<report::Sample> = Vec::new();
     let mut raw = String::new();
+    // Only the workloads that run count (`--only fs_` runs the network rounds, not the 10 of
+    // the executor workloads).
     let max_rounds = WORKLOADS
         .iter()
+        .filter(|w| jobs.iter().any(|j| j.workload == w.name))
         .map(|w| w.kind.rounds(options.quick).0)
         .max()
         .unwrap_or(1);
