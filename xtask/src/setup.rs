@@ -5,8 +5,9 @@
 //!
 //! - cheap and idempotent ones (`rustup component add`, `rustup target add`) simply run every time;
 //! - slow ones go through [`ensure`]: a quick probe first, the install only if the probe fails;
-//! - Debian packages (QEMU, binutils for Arm, curl, wrk, nginx) go through [`ensure_debian_packages`]: the same,
-//!   probing for a program each package provides. To add one, add a row to [`DEBIAN_PACKAGES`].
+//! - Debian packages (QEMU, binutils for Arm, curl, wrk, nginx) go through
+//!   [`ensure_debian_packages`]: the same, probing for a program each package provides. To add
+//!   one, add a row to [`DEBIAN_PACKAGES`].
 //!
 //! Tools that do not come from rustup or Debian (wasmtime) are built into the tool cache
 //! ([`tools_dir`]): a fixed folder outside the work tree, so a fresh clone (as CI uses) finds what
@@ -54,11 +55,13 @@ const TARGETS: &[&str] = &[
     "x86_64-unknown-freebsd",
 ];
 
-/// A Debian package a stage needs, and a program it installs (probed on `PATH`).
+/// A Debian package a stage needs, and a program it installs (probed on `PATH` and in the
+/// `sbin` folders).
 pub struct DebianPackage {
     /// The package name, for `apt-get install`.
     pub package: &'static str,
-    /// A program the package provides: if it is on `PATH`, the package counts as installed.
+    /// A program the package provides: if it is on `PATH` (or in an `sbin` folder, see
+    /// [`on_path`]), the package counts as installed.
     pub program: &'static str,
 }
 
