@@ -12,7 +12,8 @@
 //! one with `Transfer-Encoding`, or one that does not fit in the [`BUF_SIZE`] buffer is answered
 //! `400 Bad Request` and the connection is closed. A `Content-Length` body is skipped.
 //!
-//! [`wrk`] runs `wrk -t1 -c{C} -d{S}s --latency http://127.0.0.1:{port}/` and reads its report.
+//! [`wrk`] runs `wrk -t1 -c{C} -d{S}s --latency http://127.0.0.1:{port}/` and reads its report;
+//! [`wrk_get`] the same for another path (the file-server workloads, [`crate::fs`]).
 
 use std::cell::Cell;
 use std::process::Command;
@@ -197,6 +198,9 @@ pub struct WrkReport {
     pub p99_ns: f64,
     /// Requests completed (`N requests in ...`).
     pub requests: u64,
+    /// `Transfer/sec`: bytes read per second, headers included (wrk prints it in binary units,
+    /// `KB` = 1,024 bytes, rounded to two decimals).
+    pub bytes_per_sec: f64,
 }
 
 /// Runs `wrk -t1 -c{connections} -d{secs}s --latency http://127.0.0.1:{port}/` and parses its
@@ -208,12 +212,21 @@ pub struct WrkReport {
 /// `Non-2xx or 3xx responses`, or its report lacks the rate, the 99th percentile or the request
 /// count. The message includes wrk's output.
 pub fn wrk(port: u16, connections: usize, secs: u32) -> Result<WrkReport, String> {
+    wrk_get(port, "/", connections, secs)
+}
+
+/// [`wrk`] for `http://127.0.0.1:{port}{path}` (`path` starts with `/`).
+///
+/// # Errors
+///
+/// As [`wrk`].
+pub fn wrk_get(port: u16, path: &str, connections: usize, secs: u32) -> Result<WrkReport, String> {
     let output = Command::new("wrk")
         .arg("-t1")
         .arg(format!("-c{connections}"))
         .arg(format!("-d{secs}s"))
         .arg("--latency")
-        .arg(format!("http://127.0.0.1:{port}/"))
+        .arg(format!("http://127.0.0.1:{port}{path}"))
         .output()
         .map_err(|e| format!("cannot run wrk: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -235,8 +248,11 @@ fn parse_wrk(report: &str) -> Result<WrkReport, String> {
     let mut rps = None;
     let mut p99_ns = None;
     let mut requests = None;
+    let mut bytes_per_sec = None;
     for line in report.lines().map(str::trim) {
-        if let Some(rate) = line.strip_prefix("Requests/sec:") {
+        if let Some(transfer) = line.strip_prefix("Transfer/sec:") {
+            bytes_per_sec = parse_bytes(transfer.trim());
+        } else if let Some(rate) = line.strip_prefix("Requests/sec:") {
             rps = rate.trim().parse::<f64>().ok().filter(|r| *r > 0.0);
         } else if let Some(latency) = line.strip_prefix("99%") {
             p99_ns = parse_duration_ns(latency.trim());
@@ -248,7 +264,25 @@ fn parse_wrk(report: &str) -> Result<WrkReport, String> {
         rps: rps.ok_or("wrk reported no rate")?,
         p99_ns: p99_ns.ok_or("wrk reported no 99th percentile")?,
         requests: requests.ok_or("wrk reported no request count")?,
+        bytes_per_sec: bytes_per_sec.ok_or("wrk reported no transfer rate")?,
     })
+}
+
+/// `512.00B`, `1.23KB`, `4.56MB`, `1.10GB` (wrk's binary units) in bytes.
+fn parse_bytes(text: &str) -> Option<f64> {
+    let digits = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let value: f64 = text[..digits].parse().ok()?;
+    let scale = match &text[digits..] {
+        "B" => 1.0,
+        "KB" => 1024.0,
+        "MB" => 1024.0 * 1024.0,
+        "GB" => 1024.0 * 1024.0 * 1024.0,
+        "TB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(value * scale)
 }
 
 /// `812.00us`, `1.23ms`, `2.00s`, `1.50m` in nanoseconds.
@@ -331,11 +365,15 @@ mod tests {
     fn wrk_reports() {
         let good = "Running 1s test @ http://127.0.0.1:1/\n  1 threads and 2 connections\n  \
             Latency Distribution\n     50%    6.29ms\n     99%  812.00us\n  \
-            320 requests in 1.00s, 2.01MB read\nRequests/sec:    319.28\n";
+            320 requests in 1.00s, 2.01MB read\nRequests/sec:    319.28\nTransfer/sec:      2.00MB\n";
         let report = parse_wrk(good).unwrap();
         assert_eq!(report.requests, 320);
         assert!((report.rps - 319.28).abs() < 1e-9);
         assert!((report.p99_ns - 812_000.0).abs() < 1e-6);
+        assert!((report.bytes_per_sec - 2.0 * 1024.0 * 1024.0).abs() < 1e-6);
+        assert_eq!(parse_bytes("1.50GB"), Some(1.5 * 1024.0 * 1024.0 * 1024.0));
+        assert_eq!(parse_bytes("512.00B"), Some(512.0));
+        assert_eq!(parse_bytes("3.0 parsecs"), None);
         let errors = format!("{good}  Socket errors: connect 0, read 1, write 0, timeout 0\n");
         assert!(parse_wrk(&errors).is_err());
         let non2xx = format!("{good}  Non-2xx or 3xx responses: 3\n");

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 pub mod mem;
 
+pub mod fs;
 pub mod http;
 pub mod net;
 

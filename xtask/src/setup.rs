@@ -5,8 +5,9 @@
 //!
 //! - cheap and idempotent ones (`rustup component add`, `rustup target add`) simply run every time;
 //! - slow ones go through [`ensure`]: a quick probe first, the install only if the probe fails;
-//! - Debian packages (QEMU, binutils for Arm, wrk) go through [`ensure_debian_packages`]: the same,
-//!   probing for a program each package provides. To add one, add a row to [`DEBIAN_PACKAGES`].
+//! - Debian packages (QEMU, binutils for Arm, curl, wrk, nginx) go through
+//!   [`ensure_debian_packages`]: the same, probing for a program each package provides. To add
+//!   one, add a row to [`DEBIAN_PACKAGES`].
 //!
 //! Tools that do not come from rustup or Debian (wasmtime) are built into the tool cache
 //! ([`tools_dir`]): a fixed folder outside the work tree, so a fresh clone (as CI uses) finds what
@@ -54,11 +55,13 @@ const TARGETS: &[&str] = &[
     "x86_64-unknown-freebsd",
 ];
 
-/// A Debian package a stage needs, and a program it installs (probed on `PATH`).
+/// A Debian package a stage needs, and a program it installs (probed on `PATH` and in the
+/// `sbin` folders).
 pub struct DebianPackage {
     /// The package name, for `apt-get install`.
     pub package: &'static str,
-    /// A program the package provides: if it is on `PATH`, the package counts as installed.
+    /// A program the package provides: if it is on `PATH` (or in an `sbin` folder, see
+    /// [`on_path`]), the package counts as installed.
     pub program: &'static str,
 }
 
@@ -70,6 +73,9 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
     // Real HTTP clients for the file server's tests: curl for content, wrk for load.
     deb("curl", "curl"),
     deb("wrk", "wrk"),
+    // `cargo xtask bench`'s file-server workloads: the file server against nginx (1 and 2
+    // workers). The light build is enough for static files; it installs /usr/sbin/nginx.
+    deb("nginx-light", "nginx"),
 ];
 
 const fn deb(package: &'static str, program: &'static str) -> DebianPackage {
@@ -139,12 +145,17 @@ pub fn ensure_debian_packages(ws: &Workspace, packages: &[DebianPackage]) -> Res
     })
 }
 
+/// Folders of system programs that a user's `PATH` often lacks (Debian's nginx is
+/// `/usr/sbin/nginx`), also searched by [`on_path`].
+const SBIN_DIRS: &[&str] = &["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
 /// Whether `program` is a file in a folder of `PATH` (or in the tool cache, which commands see
-/// first on theirs).
+/// first on theirs, or in one of [`SBIN_DIRS`], where Debian installs daemons such as nginx).
 fn on_path(ws: &Workspace, program: &str) -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::iter::once(tools_bin_dir(ws))
         .chain(std::env::split_paths(&path))
+        .chain(SBIN_DIRS.iter().map(PathBuf::from))
         .any(|dir| dir.join(program).is_file())
 }
 

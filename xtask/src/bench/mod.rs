@@ -14,8 +14,18 @@
 //! multi-thread runtimes with 2 workers against the ebbtide variants listed in
 //! `bench/src/bin/mt_ebbtide.rs`; the 2-worker network workloads (`mt_tcp_echo_*`,
 //! `mt_http_plaintext_*`, binaries `mtnet_ebbtide`, `mtnet_tokio`, `mtnet_smol`) the same
-//! runtimes serving TCP echo and HTTP. `--only mt_` runs both kinds, `--only mt_tcp` or
-//! `--only mt_http` the network ones.
+//! runtimes serving TCP echo and HTTP. `--only mt_` runs both kinds (and the 2-worker file-server
+//! workloads below), `--only mt_tcp` or `--only mt_http` the network ones.
+//!
+//! The file-server workloads (`fs_1k`, `fs_1m` at 1 worker, `mt_fs_1k`, `mt_fs_1m` at 2; binary
+//! `fs_servers`, see `bench/src/fs.rs`) run the file server demo (`examples/src/bin/fileserver.rs`,
+//! built here with the same profile) against nginx (`worker_processes` 1 or 2, `sendfile` on and
+//! off as two runtimes, `nginx-sendfile` and `nginx-nosendfile`), both as processes of their own
+//! serving a 1 KiB or a 1 MiB file to `wrk -t1 -c64`: requests/s, MB/s, p99 latency and the
+//! server's CPU per request (every process of it, from `/proc/PID/stat`). nginx is Debian's
+//! `nginx-light` (the `setup` stage installs it, with wrk); without nginx or wrk these workloads
+//! are skipped with a message and the rest runs. `--only fs_` runs all four (about 30 s with
+//! `--quick`, 5 minutes without).
 //!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
@@ -53,7 +63,15 @@ const BINARIES: &[&str] = &[
     "mtnet_ebbtide",
     "mtnet_tokio",
     "mtnet_smol",
+    "fs_servers",
 ];
+
+/// The ebbtide file server demo (package `ebbtide-examples`), which `fs_servers` runs against
+/// nginx: built with the benchmark binaries, into the same folder.
+const FILESERVER: &str = "fileserver";
+
+/// How `fs_servers` learns where [`FILESERVER`] is.
+const FILESERVER_ENV: &str = "EBBTIDE_BENCH_FILESERVER";
 
 /// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in
 /// `bench/embassy-timers/Cargo.toml`): release with thin LTO and one codegen unit, as the peers'
@@ -126,10 +144,16 @@ fn measure(ws: &Workspace, options: &Options) -> Result<(), String> {
     for bin in BINARIES {
         let out = Command::new(bin_dir.join(bin))
             .arg("list")
+            .env(FILESERVER_ENV, bin_dir.join(FILESERVER))
             .output()
             .map_err(|e| format!("running `{bin} list`: {e}"))?;
         if !out.status.success() {
             return Err(format!("`{bin} list` failed"));
+        }
+        // A binary that skips its workloads says why (`fs_servers` without nginx or wrk).
+        let said = String::from_utf8_lossy(&out.stderr);
+        if !said.trim().is_empty() {
+            eprint!("{said}");
         }
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             if let Some((runtime, workload)) = line.split_once(' ') {
@@ -147,8 +171,11 @@ fn measure(ws: &Workspace, options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let mut samples: Vec<report::Sample> = Vec::new();
     let mut raw = String::new();
+    // Only the workloads that run count (`--only fs_` runs the network rounds, not the 10 of
+    // the executor workloads).
     let max_rounds = WORKLOADS
         .iter()
+        .filter(|w| jobs.iter().any(|j| j.workload == w.name))
         .map(|w| w.kind.rounds(options.quick).0)
         .max()
         .unwrap_or(1);
@@ -237,7 +264,7 @@ fn size_section(ws: &Workspace) -> Result<String, String> {
     Ok(md)
 }
 
-/// Builds every benchmark binary with [`PROFILE`].
+/// Builds every benchmark binary, and the file server, with [`PROFILE`].
 fn build(ws: &Workspace) -> Result<(), String> {
     // Embassy's timer and memory workloads come from a crate outside the workspace (see its
     // Cargo.toml), built into the same target folder.
@@ -245,9 +272,12 @@ fn build(ws: &Workspace) -> Result<(), String> {
     let embassy = format!(
         "build --profile {PROFILE} --manifest-path bench/embassy-timers/Cargo.toml --target-dir target"
     );
+    let fileserver =
+        format!("build --profile {PROFILE} --package ebbtide-examples --bin {FILESERVER}");
     Cmd::cargo(&workspace)
         .run(ws)
         .and_then(|()| Cmd::cargo(&embassy).run(ws))
+        .and_then(|()| Cmd::cargo(&fileserver).run(ws))
         .map_err(|e| format!("build failed: {e}"))
 }
 
@@ -263,6 +293,7 @@ impl Job {
     fn run(&self, bin_dir: &Path, samples: usize, quick: bool) -> Result<String, String> {
         let mut command = Command::new(bin_dir.join(self.binary));
         command.args([&self.runtime, &self.workload, &samples.to_string()]);
+        command.env(FILESERVER_ENV, bin_dir.join(FILESERVER));
         if quick {
             command.env("EBBTIDE_BENCH_QUICK", "1");
         }

@@ -120,6 +120,11 @@ fn row<'a>(runtime: &'a str, samples: &[&'a Sample], primary: &str) -> Option<Ro
     })
 }
 
+/// The file-server workloads (`fs_1k`, `mt_fs_1m`, ...): the file server demo against nginx.
+fn is_fs(workload: &str) -> bool {
+    workload.starts_with("fs_") || workload.starts_with("mt_fs_")
+}
+
 fn is_ours(runtime: &str) -> bool {
     runtime.starts_with("ebbtide")
 }
@@ -227,7 +232,7 @@ pub fn render(run: &Run) -> Report {
         section(&mut md, &mut summary, &mut charts, workload, &rows);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "# ebbtide vs Tokio, smol and Embassy\n");
+    let _ = writeln!(out, "# ebbtide vs Tokio, smol and Embassy (and nginx)\n");
     let (time_rounds, time_samples) = super::Kind::Time.rounds(run.quick);
     let (net_rounds, net_samples) = super::Kind::PerRequest.rounds(run.quick);
     let _ = writeln!(
@@ -236,12 +241,15 @@ pub fn render(run: &Run) -> Report {
          runtime, network {net_rounds} x {net_samples} samples of {} each, memory once (after one warm-up \
          run per process); runtimes alternating round by round; {:.0} s of measuring. Profile `bench-lto` \
          (release, thin LTO, one codegen unit), one thread per runtime (the `mt_*` workloads: the peers \
-         with 2 workers, ebbtide with the workers its name says, see the notes). Median, spread min-max, ratio to the \
+         with 2 workers, ebbtide with the workers its name says, see the notes; the file-server `fs_*` and `mt_fs_*` \
+         workloads: the file server demo against nginx, a 1 s warm-up per process, then samples of {}). Median, spread min-max, ratio to the \
          best peer in the same run (below 1.00: ebbtide is better).\n",
         if run.quick { " --quick" } else { "" },
         run.only.map(|o| format!(" --only {o}")).unwrap_or_default(),
         if run.quick { "0.3 s" } else { "1.5 s" },
-        run.secs
+        run.secs,
+        // As `bench/src/fs.rs`'s `sample_secs`.
+        if run.quick { "1 s" } else { "2 s" },
     );
     out.push_str(&summary);
     out.push('\n');
@@ -286,12 +294,18 @@ fn section(
         .min_by(f64::total_cmp);
     // 2-worker network workloads: no raw-mio floor; the server CPU per request against the best
     // 2-worker peer's and against ebbtide's 1-worker baseline (the scaling figure).
-    let mt_net = kind == Kind::PerRequest && name.starts_with("mt_");
+    // File-server workloads: MB/s beside requests/s, and the server CPU per request against
+    // the best peer's (nginx's better variant), at 1 worker and 2 alike.
+    let fs = kind == Kind::PerRequest && is_fs(name);
+    let mt_net = kind == Kind::PerRequest && name.starts_with("mt_") && !fs;
     let baseline_cpu = rows
         .iter()
         .find(|r| r.runtime == MT_BASELINE)
         .and_then(|r| r.get("cpu_ns"));
     match kind {
+        Kind::PerRequest if fs => md.push_str(
+            "| server | requests/s | MB/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        ),
         Kind::PerRequest if mt_net => md.push_str(
             "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer | CPU / ebbtide-1w's | other figures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
         ),
@@ -355,6 +369,24 @@ fn section(
                     md,
                     "| {label} | {} | {spread} |{late} {} | {to_peer} |",
                     fmt_time(value),
+                    r.n
+                );
+            }
+            Kind::PerRequest if fs => {
+                let rps = r.get("rps").unwrap_or(1e9 / value);
+                let cpu_ns = r.get("cpu_ns");
+                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
+                    (Some(c), Some(b)) => ratio(c, b),
+                    _ => "-".into(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {cpu_to_peer} |",
+                    fmt_count(rps),
+                    r.get("mb_s").map(|m| format!("{m:.1}")).unwrap_or_else(|| "-".into()),
+                    fmt_time(value),
+                    r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
+                    cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
                     r.n
                 );
             }
@@ -442,6 +474,22 @@ fn section(
                     r.runtime,
                     fmt_primary(kind, b),
                     ratio(value, b)
+                );
+            }
+            // The file-server goal is on both figures: the CPU per request gets a line too.
+            if let (true, Some(c), Some(b)) = (fs, r.get("cpu_ns"), best_peer_cpu) {
+                let peer = rows
+                    .iter()
+                    .filter(|p| is_peer(p.runtime))
+                    .find(|p| p.get("cpu_ns") == Some(b))
+                    .map_or("", |p| p.runtime);
+                let _ = writeln!(
+                    summary,
+                    "| {name} (server CPU per request) | {} ({}) | {} ({peer}) | {} |",
+                    fmt_time(c),
+                    r.runtime,
+                    fmt_time(b),
+                    ratio(c, b)
                 );
             }
         }

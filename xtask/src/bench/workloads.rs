@@ -167,6 +167,28 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::PerRequest,
         "2-worker runtimes: HTTP/1.1 plaintext, `wrk -t1 -c256`",
     ),
+    // File-server workloads (`fs_servers` binary, `bench/src/fs.rs`): the file server demo
+    // against nginx, both other processes, loaded by wrk.
+    w(
+        "fs_1k",
+        Kind::PerRequest,
+        "file server, 1 worker: `GET` of a 1 KiB file, keep-alive, `wrk -t1 -c64`; the ebbtide file server demo (`--workers 1`) against nginx (`worker_processes 1`, `sendfile` on and off), the server on CPU 0, wrk on CPU 1",
+    ),
+    w(
+        "fs_1m",
+        Kind::PerRequest,
+        "file server, 1 worker: `GET` of a 1 MiB file, `wrk -t1 -c64`, placed as `fs_1k`",
+    ),
+    w(
+        "mt_fs_1k",
+        Kind::PerRequest,
+        "file server, 2 workers: `GET` of a 1 KiB file, `wrk -t1 -c64`; the file server with `--workers 2` against nginx with `worker_processes 2`; nothing pinned (the server and wrk share both CPUs)",
+    ),
+    w(
+        "mt_fs_1m",
+        Kind::PerRequest,
+        "file server, 2 workers: `GET` of a 1 MiB file, `wrk -t1 -c64`, placed as `mt_fs_1k`",
+    ),
     w(
         "task_bytes",
         Kind::Bytes,
@@ -216,6 +238,8 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "smol-mt2",
     "embassy",
     "embassy-cs",
+    "nginx-sendfile",
+    "nginx-nosendfile",
     "mio",
 ];
 
@@ -283,6 +307,21 @@ pub const NOTES: &str = "\
   2-worker variants): the share of a sample's connections that worker 1 accepted, in percent;
   `waits_per_kreq` (every runtime): voluntary context switches of the server's threads per 1,000 requests
   (`getrusage` `ru_nvcsw`, the client's subtracted), how often a server thread blocked and was woken again.
+- File-server workloads (`fs_1k`, `fs_1m`, `mt_fs_1k`, `mt_fs_1m`, binary `fs_servers`, see
+  `bench/src/fs.rs`): **ebbtide** is the file server demo (`examples/src/bin/fileserver.rs`, `--workers 1` or
+  `2`, a `SO_REUSEPORT` listener per worker), **nginx-sendfile** and **nginx-nosendfile** nginx (Debian's
+  `nginx-light`) with `sendfile on` or `off`, `worker_processes` 1 or 2 (with 2, `listen ... reuseport`),
+  a master process, `access_log off`, `tcp_nopush on`, `keepalive_requests 1000000`, no `open_file_cache`,
+  in a temporary prefix of its own. Each serves a temporary folder holding a 1 KiB and a 1 MiB file of
+  random bytes (checked byte for byte before the load) to `wrk -t1 -c64 --latency` over keep-alive
+  connections: one 1 s warm-up, then samples of 2 s (1 s with `--quick`). 1 worker: the server (every
+  process and thread of it) pinned to CPU 0, wrk to CPU 1; 2 workers: nothing pinned, the server's workers
+  and wrk share both CPUs, so requests/s are the whole machine's. `MB/s`: file bodies (10^6 bytes) per
+  second. `server CPU per request`: user + system time of every process of the server (`/proc/PID/stat`,
+  nginx's master and workers) over the wrk run, over the requests wrk completed (10 ms clock ticks).
+  Ratios are to the better of the two nginx variants (nginx's best of `sendfile` on and off), each figure
+  on its own: `ratio to best peer` compares time per request (1 / requests/s), `CPU ratio to best peer`
+  the lower nginx CPU per request.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
