@@ -41,7 +41,7 @@
 //! interval just ended: per server (`file_`, `echo_` prefixes) the connections open now, connects,
 //! requests, latency percentiles (`p50_us`, `p99_us`, `max_us`) and errors by kind (`err_KIND`);
 //! the slowloris clients' `slow_open`, `slow_cut`, `slow_uncut`, `slow_held_max_ms`, `slow_err`;
-//! and `t` (seconds since the start). It exits after `--seconds`.
+//! and `t` (seconds since the start). It exits [`FINAL_GRACE`] after the report at `--seconds`.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -60,6 +60,8 @@ const SLOWLORIS_GIVE_UP: Duration = Duration::from_secs(30);
 const SLOWLORIS_BYTE_EVERY: Duration = Duration::from_secs(2);
 /// The most requests a churn client makes on one connection (at least one).
 const MAX_REQUESTS_PER_CONNECTION: u64 = 10;
+/// How long the clients go on after the last report line, before the process exits.
+const FINAL_GRACE: Duration = Duration::from_secs(2);
 /// The size of an echo request.
 const ECHO_BYTES: usize = 64;
 
@@ -769,6 +771,9 @@ async fn run(options: Arc<Options>) {
         ));
         println!("{line}");
         if now >= end {
+            // Every client still holds its connection for a moment, so that whoever reads this
+            // last line samples the servers as they were under load, not as the clients leave.
+            tokio::time::sleep(FINAL_GRACE).await;
             return;
         }
         next += every;

@@ -189,8 +189,10 @@ fn fmt_tick(v: f64) -> String {
         format!("{:.0}k", v / 1000.0)
     } else if v >= 100.0 || v == v.round() {
         format!("{v:.0}")
-    } else {
+    } else if (v * 10.0) == (v * 10.0).round() {
         format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
     }
 }
 
