@@ -23,11 +23,13 @@
 //! 3. every `--sample-secs` (default 5), as `soak_load` reports the interval just ended, samples
 //!    each server's resident memory (`VmRSS` of `/proc/PID/status`) and open descriptors (the
 //!    entries of `/proc/PID/fd`), next to the interval's requests, p50/p99/max latency, errors by
-//!    kind, and the connections the clients hold open; prints a line per sample.
+//!    kind, and the connections the clients hold open; also each process's CPU time
+//!    (`/proc/PID/stat`) and the host's load average (`/proc/loadavg`), to tell a server that
+//!    slows down from a machine that is busy with something else; prints a line per sample.
 //!
 //! Then it stops every process, writes `target/soak/samples.csv` (one row per sample),
-//! `target/soak/soak.svg` (RSS, descriptors, p99 latency, requests/s, errors and slowloris
-//! cuts over time, per server, the warm-up shaded) and `target/soak/summary.md`, prints the
+//! `target/soak/soak.svg` (RSS, descriptors, p99 latency, requests/s, errors, CPU, the host's
+//! load average and slowloris cuts over time, per server, the warm-up shaded) and `target/soak/summary.md`, prints the
 //! summary, and judges the run. The first `--warmup-secs` (default: a fifth of the run, at least
 //! 30 s) are warm-up; after it, for each server:
 //!
@@ -44,7 +46,7 @@
 //!
 //! and every slowloris client was cut by the server (none held for 30 s). The command exits
 //! non-zero, naming each failed check, if one fails (or the run is too short to judge: at least
-//! 6 samples after the warm-up).
+//! 12 samples after the warm-up).
 //!
 //! On loopback every closed connection leaves a TIME_WAIT socket on the client side; `soak_load`
 //! spreads its clients over the source addresses 127.0.0.1 to 127.0.0.4, so that ephemeral ports
@@ -75,7 +77,7 @@ const FD_SLACK: f64 = 64.0;
 /// The most errors, in percent of requests, a server's clients may see after the warm-up.
 const MAX_ERROR_PCT: f64 = 1.0;
 /// Samples the checks need after the warm-up.
-const MIN_SAMPLES: usize = 6;
+const MIN_SAMPLES: usize = 12;
 
 /// The two servers, by the prefix of their figures in `soak_load`'s lines.
 const SERVERS: [(&str, &str); 2] = [("file", "fileserver"), ("echo", "echo")];
@@ -254,8 +256,9 @@ fn parse_line(line: &str) -> Option<Sample> {
         .collect()
 }
 
-/// Memory and descriptors of a process from `/proc`: (RSS in MiB, open descriptors).
-fn proc_usage(pid: u32) -> Option<(f64, f64)> {
+/// Memory, descriptors and CPU time of a process from `/proc`: (RSS in MiB, open descriptors,
+/// user + system CPU seconds of all its threads so far).
+fn proc_usage(pid: u32) -> Option<(f64, f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib: f64 = status
         .lines()
@@ -266,7 +269,24 @@ fn proc_usage(pid: u32) -> Option<(f64, f64)> {
         .parse()
         .ok()?;
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
-    Some((kib / 1024.0, fds as f64))
+    // `pid (comm) state ... utime stime ...`: utime and stime are the 14th and 15th fields, in
+    // clock ticks of `USER_HZ`, 100 on Linux's common architectures (std cannot ask `sysconf`).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some((kib / 1024.0, fds as f64, ticks / USER_HZ))
+}
+
+/// Clock ticks per second of `/proc/PID/stat`'s CPU times.
+const USER_HZ: f64 = 100.0;
+
+/// The host's 1-minute load average, from `/proc/loadavg`: how much else wanted the CPUs.
+fn host_load() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// The hard limit of open files of this process (which its children inherit), from
@@ -411,20 +431,29 @@ fn soak(ws: &Workspace, options: &Options) -> Result<bool, String> {
     );
 
     let mut samples: Vec<Sample> = Vec::new();
+    // CPU seconds of each process at the previous sample, and when it was taken.
+    let mut cpu_before: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut t_before = 0.0;
     for line in BufReader::new(load_out).lines() {
         let line = line.map_err(|e| format!("reading soak_load's output: {e}"))?;
         let Some(mut sample) = parse_line(&line) else {
             println!("soak_load: {line}");
             continue;
         };
+        let t = get(&sample, "t");
         for (prefix, name) in SERVERS.iter().chain([&("load", "soak_load")]) {
-            let (rss, fds) = processes
+            let (rss, fds, cpu) = processes
                 .pid(name)
                 .and_then(proc_usage)
-                .unwrap_or((0.0, 0.0));
+                .unwrap_or((0.0, 0.0, 0.0));
             sample.insert(format!("{prefix}_rss_mib"), rss);
             sample.insert(format!("{prefix}_fds"), fds);
+            let before = cpu_before.insert(prefix, cpu).unwrap_or(0.0);
+            let pct = (cpu - before) / (t - t_before).max(0.001) * 100.0;
+            sample.insert(format!("{prefix}_cpu_pct"), pct.max(0.0));
         }
+        t_before = t;
+        sample.insert("host_load1".into(), host_load());
         print_progress(&sample, options.sample_secs as f64);
         samples.push(sample);
         // A server that died ends the run: its figures would only be errors from here on.
@@ -496,9 +525,10 @@ fn print_progress(sample: &Sample, interval: f64) {
     }
     let _ = write!(
         line,
-        " | slowloris {:>3.0} open {:>4.0} cut",
+        " | slowloris {:>3.0} open {:>4.0} cut | host load {:.1}",
         get(sample, "slow_open"),
-        get(sample, "slow_cut")
+        get(sample, "slow_cut"),
+        get(sample, "host_load1")
     );
     println!("{line}");
 }
@@ -588,6 +618,27 @@ fn panels(samples: &[Sample]) -> Vec<Panel> {
             title: "client errors per interval".into(),
             unit: "count",
             series: per_server(&|p, _, s| errors(s, p)),
+        },
+        Panel {
+            title: "CPU per process".into(),
+            unit: "% of a core",
+            series: SERVERS
+                .iter()
+                .chain([&("load", "soak_load")])
+                .zip(COLOURS.into_iter().chain(["#7f7f7f"]))
+                .map(|((prefix, name), colour)| {
+                    series(name.to_string(), colour, false, &|_, s| {
+                        get(s, &format!("{prefix}_cpu_pct"))
+                    })
+                })
+                .collect(),
+        },
+        Panel {
+            title: "host 1-minute load average (2 cores)".into(),
+            unit: "runnable",
+            series: vec![series("load average".into(), "#9467bd", false, &|_, s| {
+                get(s, "host_load1")
+            })],
         },
         Panel {
             title: "slowloris".into(),
@@ -750,7 +801,10 @@ fn judge(
             name: format!("{name}: p99 not trending up"),
             ok: p99_last <= bound,
             detail: format!(
-                "median p99 of the last third {p99_last:.2} ms, of the middle third {p99_mid:.2} ms, bound {bound:.2} ms"
+                "median p99 of the last third {p99_last:.2} ms, of the middle third {p99_mid:.2} ms, \
+                 bound {bound:.2} ms (host load average, median: {:.1} then {:.1})",
+                median(values(&middle, "host_load1")),
+                median(values(&last, "host_load1")),
             ),
         });
         let requests_key = format!("{prefix}_requests");
@@ -820,8 +874,8 @@ fn summary(samples: &[Sample], warmup: f64, options: &Options, checks: &[Check])
         after.len()
     );
     md.push_str(
-        "| server | client conns (median; file: with slowloris) | req/s | p50 (median) | p99 (median / max) | max latency | RSS end of warm-up / median / max / last | fds median / max | connects | errors (whole run, by kind) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "| server | client conns (median; file: with slowloris) | req/s | p50 (median) | p99 (median / max) | max latency | RSS end of warm-up / median / max / last | fds median / max | CPU (median, % of a core) | connects | errors (whole run, by kind) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     let warm_end = samples.iter().rfind(|s| get(s, "t") <= warmup);
     for (prefix, name) in SERVERS {
@@ -844,7 +898,7 @@ fn summary(samples: &[Sample], warmup: f64, options: &Options, checks: &[Check])
         let conns: Vec<f64> = after.iter().map(|s| client_conns(s, prefix)).collect();
         let _ = writeln!(
             md,
-            "| {name} | {:.0} | {:.0} | {:.2} ms | {:.2} / {:.2} ms | {:.1} ms | {:.1} / {:.1} / {:.1} / {:.1} MiB | {:.0} / {:.0} | {:.0} | {} |",
+            "| {name} | {:.0} | {:.0} | {:.2} ms | {:.2} / {:.2} ms | {:.1} ms | {:.1} / {:.1} / {:.1} / {:.1} MiB | {:.0} / {:.0} | {:.0}% | {:.0} | {} |",
             median(conns),
             col("requests").iter().sum::<f64>() / span,
             median(col("p50_us")) / 1000.0,
@@ -857,6 +911,7 @@ fn summary(samples: &[Sample], warmup: f64, options: &Options, checks: &[Check])
             samples.last().map_or(0.0, |s| get(s, &key("rss_mib"))),
             median(col("fds")),
             max(col("fds")),
+            median(col("cpu_pct")),
             samples.iter().map(|s| get(s, &key("connects"))).sum::<f64>(),
             if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") },
         );
@@ -865,7 +920,8 @@ fn summary(samples: &[Sample], warmup: f64, options: &Options, checks: &[Check])
     let _ = writeln!(
         md,
         "\nSlowloris: {:.0} open (median), {:.0} connects, {:.0} cut by the server, {:.0} uncut, \
-         {:.0} connect errors; longest held {:.1} s. Load generator (median): RSS {:.1} MiB, {:.0} fds.\n",
+         {:.0} connect errors; longest held {:.1} s. Load generator (median): RSS {:.1} MiB, {:.0} fds, \
+         CPU {:.0}% of a core. Host 1-minute load average (median, 2 cores): {:.1}.\n",
         median(after.iter().map(|s| get(s, "slow_open")).collect()),
         slow("slow_connects"),
         slow("slow_cut"),
@@ -878,6 +934,8 @@ fn summary(samples: &[Sample], warmup: f64, options: &Options, checks: &[Check])
             / 1000.0,
         median(after.iter().map(|s| get(s, "load_rss_mib")).collect()),
         median(after.iter().map(|s| get(s, "load_fds")).collect()),
+        median(after.iter().map(|s| get(s, "load_cpu_pct")).collect()),
+        median(after.iter().map(|s| get(s, "host_load1")).collect()),
     );
     md.push_str("| check | result | detail |\n|---|---|---|\n");
     for check in checks {
