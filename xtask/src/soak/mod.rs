@@ -51,6 +51,8 @@
 //! On loopback every closed connection leaves a TIME_WAIT socket on the client side; `soak_load`
 //! spreads its clients over the source addresses 127.0.0.1 to 127.0.0.4, so that ephemeral ports
 //! do not run out where the kernel does not reuse TIME_WAIT ports (see its docs).
+//!
+//! Linux only: the figures come from `/proc` (the command says so and stops elsewhere).
 
 mod chart;
 
@@ -353,6 +355,12 @@ fn start_server(
 
 /// The whole run; `Ok(flat)`, or an error that stopped it.
 fn soak(ws: &Workspace, options: &Options) -> Result<bool, String> {
+    // Without `/proc` every figure of the servers would read 0 and pass the checks unseen.
+    if proc_usage(std::process::id()).is_none() {
+        return Err(
+            "the soak reads the servers' memory, descriptors and CPU from /proc: Linux only".into(),
+        );
+    }
     Cmd::cargo(
         "build --release -p ebbtide-examples --bin fileserver --bin echo -p ebbtide-bench --bin soak_load",
     )
