@@ -3,6 +3,8 @@
 //! - `cargo xtask ci`: every check CI runs, in order; see [`ci`] for the stages.
 //! - `cargo xtask fuzz [--secs N] [TARGET...]`: the cargo-fuzz targets of `fuzz/`; see [`fuzz`].
 //! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`mod@bench`].
+//! - `cargo xtask soak [--minutes N]`: the file and echo servers under churn and slowloris for N
+//!   minutes, with charts of their memory, descriptors and latency; see [`soak`].
 //! - `cargo xtask help`: usage and the list of stages.
 //!
 //! Standard library only, so that it builds in seconds on a machine that has just Rust.
@@ -14,6 +16,7 @@ mod fuzz;
 mod publish;
 mod setup;
 mod size;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         },
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
+        Some("soak") => soak::run(&workspace_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print_help();
             ExitCode::SUCCESS
@@ -68,6 +72,15 @@ commands:
         run the cargo-fuzz targets of fuzz/ (libFuzzer, nightly), each for N seconds
         (default 30), and fail on a crash, pointing at its input; installs cargo-fuzz into
         the tool cache if missing. Targets: http_request, http_range, http_path, chat_line.
+  soak [--minutes N | --seconds N | --quick] [--conns N] [--slowloris N] [--interval-ms N]
+       [--workers N] [--warmup-secs N] [--sample-secs N]
+        run the fileserver and echo examples (release, W workers, default 2) for N minutes
+        (default 10; --quick: 2) under churn: --conns clients (default 10,000, half each)
+        that connect, make 1-10 requests one every ~--interval-ms (default 1,500), close
+        and reconnect, plus --slowloris clients (default 500) on the file server. Samples
+        RSS, open fds and p99 latency every 5 s into target/soak/ (soak.svg, samples.csv,
+        summary.md) and fails unless they are flat after the warm-up (default: the first
+        fifth, at least 30 s). Not part of `ci` (slow).
   help  print this message
 
 stages of `ci`, in order:"
