@@ -411,3 +411,95 @@ fn stolen_tasks_whose_destructors_panic_are_all_dropped_once_at_shutdown() {
     drop(runtime);
     assert_eq!(dropped.load(Ordering::SeqCst), TASKS);
 }
+
+/// A worker whose thread is stuck (a task in a CPU loop, or a thread the OS descheduled) still
+/// has its connections served: an idle worker, before it waits, takes the stuck worker's IO
+/// events from its epoll, which wakes the connection's task onto the stuck worker's queue, and
+/// steals the task. Worker 1 serves an echo connection; then a task pinned to worker 1 spins
+/// without yielding until the client has its next reply. Worker 0 parks once a millisecond (a
+/// timer), as a busy server's other worker does. Without the help the reply would come only
+/// when the spin gives up (after 20 s, which fails the test).
+#[test]
+#[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll)))]
+fn a_stuck_workers_connection_is_served_by_an_idle_worker() {
+    use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    use ebbtide_std::net::{TcpListener, TcpStream};
+    use ebbtide_std::time::sleep;
+
+    let runtime = runtime(true);
+    let handle = runtime.handle();
+    runtime.block_on(async {
+        // The echo task, and the worker it served each message on, until it runs on worker 1
+        // after its first message (a fresh task may be stolen before it first runs).
+        let (mut client, echo_workers) = loop {
+            let workers = Arc::new(Mutex::new(Vec::new()));
+            let seen = workers.clone();
+            let (bound, addr) = ebbtide_std::sync::oneshot::channel();
+            // Bound and accepted on worker 1, so the connection is registered with worker 1's
+            // epoll; the echo task is an ordinary (stealable) task spawned there (a `spawn_on`
+            // task never moves).
+            handle
+                .spawn_on(1, async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    bound.send(listener.local_addr().unwrap()).unwrap();
+                    let (mut socket, _) = listener.accept().await.unwrap();
+                    ebbtide_std::spawn(async move {
+                        let mut buf = [0u8; 16];
+                        loop {
+                            let n = socket.read(&mut buf).await.unwrap();
+                            if n == 0 {
+                                break;
+                            }
+                            seen.lock().unwrap().push(worker_index().unwrap());
+                            socket.write_all(&buf[..n]).await.unwrap();
+                        }
+                    })
+                    .unwrap();
+                })
+                .unwrap();
+            let mut client = TcpStream::connect(addr.await.unwrap()).await.unwrap();
+            client.write_all(b"a").await.unwrap();
+            let mut byte = [0u8; 1];
+            client.read_exact(&mut byte).await.unwrap();
+            if workers.lock().unwrap().as_slice() == [1] {
+                break (client, workers);
+            }
+        };
+        // Worker 1 gets stuck until the client has its reply (or 20 s pass).
+        static REPLIED: AtomicBool = AtomicBool::new(false);
+        let stuck = handle
+            .spawn_pinned(1, || async {
+                let until = Instant::now() + Duration::from_secs(20);
+                while !REPLIED.load(Ordering::Acquire) && Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                REPLIED.load(Ordering::Acquire)
+            })
+            .unwrap();
+        // Give worker 1 time to enter the spin (the echo task waits for its read meanwhile).
+        sleep(Duration::from_millis(20)).await;
+        client.write_all(b"b").await.unwrap();
+        let reply = async {
+            let mut byte = [0u8; 1];
+            client.read_exact(&mut byte).await.unwrap();
+            REPLIED.store(true, Ordering::Release);
+            byte[0]
+        };
+        // Worker 0 wakes every millisecond meanwhile.
+        let ticks = async {
+            loop {
+                sleep(Duration::from_millis(1)).await;
+            }
+        };
+        let byte = ebbtide_std::select! {
+            byte = reply => byte,
+            _ = ticks => unreachable!(),
+        };
+        assert_eq!(byte, b'b');
+        assert!(
+            stuck.await.unwrap(),
+            "the reply came only after worker 1's spin gave up"
+        );
+        assert_eq!(echo_workers.lock().unwrap().as_slice(), [1, 0]);
+    });
+}

@@ -4,7 +4,9 @@
 //!
 //! The variants are [`VARIANTS`]: `ebbtide-1w` (one worker: the scaling baseline), `ebbtide-2w`
 //! (two workers, thread-per-core) and `ebbtide-2w-steal` (the same with
-//! `Builder::work_stealing(true)`), the names of `mt_ebbtide`'s variants. With `n` workers the
+//! `Builder::work_stealing(true)`, the default), the names of `mt_ebbtide`'s variants, and
+//! `ebbtide-2w-steal-queues` (stealing only queued tasks, without taking a busy worker's IO
+//! events: `Builder::steal_io_events(false)`), to show what that part is worth. With `n` workers the
 //! server is thread-per-core, as ebbtide's own servers are written (`examples/src/serve.rs`):
 //! worker 0 (the server thread, inside `Runtime::block_on`) accepts on the harness's listener,
 //! and each other worker on a `SO_REUSEPORT` listener of its own bound to the same address
@@ -34,6 +36,7 @@ const VARIANTS: &[(&str, usize, bool)] = &[
     ("ebbtide-1w", 1, false),
     ("ebbtide-2w", 2, false),
     ("ebbtide-2w-steal", 2, true),
+    ("ebbtide-2w-steal-queues", 2, true),
 ];
 
 fn main() {
@@ -42,6 +45,7 @@ fn main() {
             ("ebbtide-1w", serve_1w),
             ("ebbtide-2w", serve_2w),
             ("ebbtide-2w-steal", serve_2w_steal),
+            ("ebbtide-2w-steal-queues", serve_2w_steal_queues),
         ],
         accepted_split,
     );
@@ -82,6 +86,15 @@ fn serve_2w_steal(service: Service, listener: std::net::TcpListener, stop: StopF
     serve("ebbtide-2w-steal", service, listener, stop, ready);
 }
 
+fn serve_2w_steal_queues(
+    service: Service,
+    listener: std::net::TcpListener,
+    stop: StopFlag,
+    ready: Ready,
+) {
+    serve("ebbtide-2w-steal-queues", service, listener, stop, ready);
+}
+
 fn serve(
     variant: &str,
     service: Service,
@@ -101,6 +114,8 @@ fn serve(
     let runtime = Runtime::builder()
         .worker_threads(workers)
         .work_stealing(stealing)
+        // `ebbtide-2w-steal-queues`: stealing queued tasks only, not busy workers' IO events.
+        .steal_io_events(!variant.ends_with("-queues"))
         .task_slots([1024, 1024, 16, 4])
         .build()
         .expect("build the runtime");

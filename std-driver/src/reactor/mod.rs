@@ -21,7 +21,7 @@ mod scheduled_io;
 mod slab;
 
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 pub(crate) use registration::Registration;
@@ -47,6 +47,9 @@ pub(crate) struct Reactor {
     /// Which runtime owns the reactor: even while one runs, odd (closed) from the moment it
     /// starts to drop until the next runtime reuses the reactor. Only ever grows.
     generation: AtomicU64,
+    /// Whether the runtime's thread is in (or about to enter) a blocking wait in the poller: a
+    /// hint for the other workers (see [`Reactor::help`]), never needed for correctness.
+    waiting: AtomicBool,
 }
 
 impl Reactor {
@@ -55,6 +58,72 @@ impl Reactor {
         self.remote_wakes.fetch_add(1, Ordering::Relaxed);
         // An error here means the waker's fd is gone: the runtime is shutting down.
         let _ = self.waker.wake();
+    }
+
+    /// Another worker's help while this reactor's thread is busy (running tasks, or descheduled
+    /// by the OS in the middle of its work): takes the events that wait in this poller, without
+    /// waiting, and dispatches them from the calling thread. A resource's event wakes its tasks,
+    /// which go to this runtime's queue, for the helper to steal; an event of the waker or of
+    /// the timer alarm is passed back with a [`wake`](Reactor::wake), so that this runtime's
+    /// thread still sees that it has something to do. Returns how many resource events it
+    /// dispatched: 0 when this thread is waiting in the poller (it gets its events itself), or
+    /// on systems where only the owner can poll (kqueue, poll(2)).
+    ///
+    /// Both threads may take events from the poller at once: each edge-triggered event goes to
+    /// one of them, and a resource's readiness is an atomic word that either may set.
+    #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
+    pub(crate) fn help(&self) -> usize {
+        use std::os::fd::AsRawFd;
+
+        const EVENTS: usize = 64;
+        if self.waiting.load(Ordering::Relaxed) {
+            return 0;
+        }
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; EVENTS];
+        // SAFETY: the registry's fd is this reactor's epoll instance (mio's `Registry` clone
+        // holds a duplicate), open while the reactor lives (forever: it is leaked); `events` is
+        // a live buffer of `EVENTS` entries; a zero timeout never blocks.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.registry.as_raw_fd(),
+                events.as_mut_ptr(),
+                EVENTS as libc::c_int,
+                0,
+            )
+        };
+        let Ok(n) = usize::try_from(n) else {
+            return 0; // EINTR, or the fd is gone with a shutdown: the owner sees for itself
+        };
+        let mut dispatched = 0;
+        let mut pass_back = false;
+        for event in &events[..n] {
+            // Copied out: the struct is packed on x86_64.
+            let (flags, token) = (event.events, event.u64);
+            match mio::Token(token as usize) {
+                WAKER_TOKEN | ALARM_TOKEN => pass_back = true,
+                token => {
+                    if let Some(io) = self.slab.get(token) {
+                        io.set_readiness_epoll(flags);
+                        dispatched += 1;
+                    }
+                }
+            }
+        }
+        if pass_back {
+            self.wake();
+        }
+        dispatched
+    }
+
+    /// See the Linux `help`: elsewhere only the owner takes its events.
+    #[cfg(not(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri))))]
+    pub(crate) fn help(&self) -> usize {
+        0
+    }
+
+    /// Whether the runtime's thread waits in its poller (see [`help`](Reactor::help)).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     pub(crate) fn turns(&self) -> u64 {
@@ -129,6 +198,7 @@ impl Poller {
             turns: AtomicU64::new(0),
             remote_wakes: AtomicU64::new(0),
             generation: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
         }));
         Ok(Poller {
             poll,
@@ -158,7 +228,14 @@ impl Poller {
         } else {
             Some(Duration::ZERO)
         };
-        match self.poll.poll(&mut self.events, timeout) {
+        if block {
+            self.shared.waiting.store(true, Ordering::Relaxed);
+        }
+        let polled = self.poll.poll(&mut self.events, timeout);
+        if block {
+            self.shared.waiting.store(false, Ordering::Relaxed);
+        }
+        match polled {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

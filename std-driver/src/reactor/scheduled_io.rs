@@ -133,6 +133,38 @@ impl ScheduledIo {
         if event.is_error() {
             bits |= ERROR;
         }
+        self.set_bits(bits);
+    }
+
+    /// [`set_readiness`](ScheduledIo::set_readiness) from an epoll event's flags, read as mio
+    /// reads them on Linux (for a worker that takes events from another worker's epoll).
+    #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
+    pub(crate) fn set_readiness_epoll(&self, flags: u32) {
+        let has = |flag: libc::c_int| flags as libc::c_int & flag != 0;
+        let mut bits = 0;
+        if has(libc::EPOLLIN) || has(libc::EPOLLPRI) {
+            bits |= READABLE;
+        }
+        if has(libc::EPOLLOUT) {
+            bits |= WRITABLE;
+        }
+        if has(libc::EPOLLHUP) || (has(libc::EPOLLIN) && has(libc::EPOLLRDHUP)) {
+            bits |= READ_CLOSED;
+        }
+        if has(libc::EPOLLHUP)
+            || (has(libc::EPOLLOUT) && has(libc::EPOLLERR))
+            || flags as libc::c_int == libc::EPOLLERR
+        {
+            bits |= WRITE_CLOSED;
+        }
+        if has(libc::EPOLLERR) {
+            bits |= ERROR;
+        }
+        self.set_bits(bits);
+    }
+
+    /// Adds `bits` to the readiness with a new tick, and wakes the tasks that wait.
+    fn set_bits(&self, bits: usize) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             let tick = ((current & TICK_MASK) + (1 << TICK_SHIFT)) & TICK_MASK;

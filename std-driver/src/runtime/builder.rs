@@ -47,6 +47,8 @@ pub struct Builder {
     worker_threads_explicit: bool,
     /// Whether idle workers steal tasks from busy ones (`work_stealing`).
     pub(crate) work_stealing: bool,
+    /// Whether stealing workers also take busy workers' IO events (`steal_io_events`).
+    pub(crate) steal_io_events: bool,
     pub(crate) driver: DriverOptions,
 }
 
@@ -115,6 +117,7 @@ impl Builder {
             worker_threads: worker_threads_from_env().unwrap_or(1),
             worker_threads_explicit: false,
             work_stealing: work_stealing_from_env().unwrap_or(true),
+            steal_io_events: true,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -395,6 +398,16 @@ impl Builder {
     /// the worker that made it (see above: it keeps working, through that worker). Only ready
     /// tasks are taken, never one that is running.
     ///
+    /// When no run queue has any, the worker on Linux (epoll) also takes the IO events waiting
+    /// in the poller of each other worker that is not waiting in it itself (one busy running
+    /// tasks, or stuck in a task that does not yield, or descheduled by the OS): the events wake
+    /// their tasks onto that worker's queue, and the worker steals them. So a worker that is
+    /// busy or stuck does not hold up the connections it owns while another has nothing to do,
+    /// as Tokio's workers, which share one IO driver, do not either. A worker asleep in its own
+    /// wait is not woken for another's events: the help comes when it next wakes (for its own
+    /// IO or a timer), so a runtime whose every other worker is asleep still waits for the stuck
+    /// one. (kqueue and poll(2): the owner alone takes its events.)
+    ///
     /// The `EBBTIDE_WORK_STEALING` environment variable ([`WORK_STEALING_ENV`], `1` or `0`)
     /// sets the default.
     ///
@@ -436,6 +449,15 @@ impl Builder {
     /// ```
     pub fn work_stealing(mut self, on: bool) -> Builder {
         self.work_stealing = on;
+        self
+    }
+
+    /// With [`work_stealing`](Builder::work_stealing), whether a worker that finds no queued
+    /// task also takes the IO events of busy workers (on by default; see `work_stealing`). Off,
+    /// it only takes queued tasks: for measuring what the IO events' part is worth.
+    #[doc(hidden)]
+    pub fn steal_io_events(mut self, on: bool) -> Builder {
+        self.steal_io_events = on;
         self
     }
 

@@ -34,6 +34,8 @@ pub(crate) struct Group {
     next: AtomicUsize,
     /// Whether idle workers steal tasks from the others (`Builder::work_stealing`).
     pub(crate) stealing: bool,
+    /// Whether they also take busy workers' IO events (`Builder::steal_io_events`).
+    steal_io_events: bool,
     /// Where the next steal starts looking (modulo the worker count), so that idle workers do
     /// not all pick on the same victim.
     steal_next: AtomicUsize,
@@ -73,8 +75,9 @@ impl Group {
 
     /// The work-stealing hook of worker `index`: before the worker waits in the OS, it takes
     /// about half of the ready `Send` tasks of the first other worker that has any, starting at a
-    /// rotating worker, unless [`max_searching`](Group::max_searching) workers are looking
-    /// already. A worker that took nothing is marked idle, so that a busy worker hands it work
+    /// rotating worker (or, when none has, the tasks that a busy worker's unread IO events wake:
+    /// see [`search`](Group::search)), unless [`max_searching`](Group::max_searching) workers are
+    /// looking already. A worker that took nothing is marked idle, so that a busy worker hands it work
     /// after its next batch (see [`busy_hook`](Group::busy_hook)): a skipped scan loses no work.
     pub(crate) fn steal_hook(&'static self, index: usize) -> Box<dyn Fn() -> usize + Send + Sync> {
         Box::new(move || {
@@ -93,6 +96,10 @@ impl Group {
 
     /// Worker `index` takes tasks from the first other worker that has any (see
     /// [`steal_hook`](Group::steal_hook)); 0 when it took none or too many workers search.
+    ///
+    /// When no run queue has any, it takes the IO events that wait in the pollers of up to
+    /// [`HELP_LIMIT`] other workers that are not waiting in them (see `Reactor::help`): their
+    /// tasks are woken onto their workers' queues, and it steals from the first such worker.
     fn search(&self, index: usize) -> usize {
         if self.searching.fetch_add(1, Ordering::AcqRel) >= self.max_searching() {
             self.searching.fetch_sub(1, Ordering::AcqRel);
@@ -101,18 +108,39 @@ impl Group {
         let count = self.workers.len();
         let thief = &self.workers[index];
         let start = self.steal_next.fetch_add(1, Ordering::Relaxed);
+        let others = (0..count)
+            .map(|offset| (start + offset) % count)
+            .filter(|&victim| victim != index);
         let mut moved = 0;
-        for offset in 0..count {
-            let victim = (start + offset) % count;
-            if victim == index {
-                continue;
-            }
+        for victim in others.clone() {
             // SAFETY: the workers are one group, and `Runtime::drop` runs `shut_down_stealing`
             // (every worker stopped, then every task sent home) before any worker's runtime
             // drops; this hook only runs inside a worker's `block_on`.
             moved = unsafe { thief.steal_from(&self.workers[victim]) };
             if moved > 0 {
                 break;
+            }
+        }
+        if moved == 0 && self.steal_io_events {
+            let mut helped = 0;
+            for victim in others {
+                let Some(driver) = self.workers[victim].driver::<super::DriverShared>() else {
+                    continue;
+                };
+                if driver.reactor.is_waiting() {
+                    continue;
+                }
+                if driver.reactor.help() > 0 {
+                    // SAFETY: as above.
+                    moved = unsafe { thief.steal_from(&self.workers[victim]) };
+                    if moved > 0 {
+                        break;
+                    }
+                }
+                helped += 1;
+                if helped == HELP_LIMIT {
+                    break;
+                }
             }
         }
         self.searching.fetch_sub(1, Ordering::AcqRel);
@@ -163,6 +191,11 @@ impl Group {
         self.barrier.wait();
     }
 }
+
+/// How many other workers' pollers a searching worker reads at most before it waits (one system
+/// call each): with many workers, a bound on what an idle worker spends looking (the rotating
+/// start spreads the looks over every worker).
+const HELP_LIMIT: usize = 2;
 
 /// A worker thread's shutdown signal: set from the thread that drops the runtime.
 struct Stop {
@@ -330,6 +363,7 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         stops: (0..count).map(|_| Stop::new()).collect(),
         next: AtomicUsize::new(0),
         stealing: builder.work_stealing,
+        steal_io_events: builder.steal_io_events,
         steal_next: AtomicUsize::new(0),
         searching: AtomicUsize::new(0),
         idle: (0..count).map(|_| AtomicBool::new(false)).collect(),

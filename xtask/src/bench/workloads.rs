@@ -231,6 +231,7 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "ebbtide-1w",
     "ebbtide-2w",
     "ebbtide-2w-steal",
+    "ebbtide-2w-steal-queues",
     "tokio-ct",
     "tokio-mt1",
     "tokio-mt2",
@@ -292,8 +293,10 @@ pub const NOTES: &str = "\
   worker accepts on a `SO_REUSEPORT` listener of its own on the one address (worker 0 the harness's, worker 1
   one it binds with `TcpListener::bind_reuseport` in a `Handle::spawn_on` task), the kernel spreads the
   connections over them by a hash of the addresses (not evenly: about half each, give or take a few), and a
-  connection's task stays on the worker that accepted it (unless an idle worker steals it, with stealing on).
-  **ebbtide-1w**: the same with one worker and one listener, the scaling baseline. **tokio-mt2**
+  connection's task stays on the worker that accepted it (unless an idle worker steals it, with stealing on:
+  an idle worker takes queued tasks, and else the unread IO events of a busy worker, whose tasks it then
+  steals). **ebbtide-2w-steal-queues**: stealing queued tasks only (`Builder::steal_io_events(false)`), to
+  show what taking the IO events is worth. **ebbtide-1w**: the same with one worker and one listener, the scaling baseline. **tokio-mt2**
   (`new_multi_thread().worker_threads(2)`, `enable_all`) and **smol-mt2** (async-executor on 2 threads with
   async-io, whose one reactor is polled by whichever runner blocks on it) run one accept loop spawning a task
   per connection, as their users write servers; their workers share one IO driver and steal each other's
