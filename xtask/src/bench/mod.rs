@@ -34,6 +34,8 @@
 mod report;
 mod workloads;
 
+pub(crate) use report::median;
+
 use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::Instant;

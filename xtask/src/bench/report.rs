@@ -89,7 +89,19 @@ fn primary(kind: Kind) -> &'static str {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// `ratio(value, best)`, or `-` when either is missing.
+fn ratio_or_dash(value: Option<f64>, best: Option<f64>) -> String {
+    match (value, best) {
+        (Some(v), Some(b)) => ratio(v, b),
+        _ => "-".into(),
+    }
+}
+
+/// The median of `values` (sorted in place); 0 when there are none.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n % 2 == 1 {
@@ -348,10 +360,7 @@ fn section(
         match kind {
             Kind::Time if cpu => {
                 let cpu_ns = r.get("cpu_ns");
-                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
-                    (Some(c), Some(b)) => ratio(c, b),
-                    _ => "-".into(),
-                };
+                let cpu_to_peer = ratio_or_dash(cpu_ns, best_peer_cpu);
                 let _ = writeln!(
                     md,
                     "| {label} | {} | {spread} | {} | {} | {to_peer} | {cpu_to_peer} |",
@@ -375,10 +384,7 @@ fn section(
             Kind::PerRequest if fs => {
                 let rps = r.get("rps").unwrap_or(1e9 / value);
                 let cpu_ns = r.get("cpu_ns");
-                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
-                    (Some(c), Some(b)) => ratio(c, b),
-                    _ => "-".into(),
-                };
+                let cpu_to_peer = ratio_or_dash(cpu_ns, best_peer_cpu);
                 let _ = writeln!(
                     md,
                     "| {label} | {} | {} | {} ({spread}) | {} | {} | {} | {to_peer} | {cpu_to_peer} |",
@@ -393,10 +399,7 @@ fn section(
             Kind::PerRequest if mt_net => {
                 let rps = r.get("rps").unwrap_or(1e9 / value);
                 let cpu_ns = r.get("cpu_ns");
-                let cpu_to_peer = match (cpu_ns, best_peer_cpu) {
-                    (Some(c), Some(b)) => ratio(c, b),
-                    _ => "-".into(),
-                };
+                let cpu_to_peer = ratio_or_dash(cpu_ns, best_peer_cpu);
                 let cpu_to_baseline = match (cpu_ns, baseline_cpu) {
                     (Some(c), Some(b)) => ratio(c, b),
                     _ => "-".into(),
