@@ -23,7 +23,8 @@ pub struct Panel {
 const PANEL_W: f64 = 460.0;
 const PANEL_H: f64 = 230.0;
 const MARGIN_L: f64 = 62.0;
-const MARGIN_R: f64 = 14.0;
+// Room for half of the last time label, which is centred on the axis's right end.
+const MARGIN_R: f64 = 28.0;
 const MARGIN_T: f64 = 44.0;
 const MARGIN_B: f64 = 34.0;
 const COLUMNS: usize = 2;
