@@ -18,6 +18,7 @@ use ebbtide_std::io::{AsyncWriteExt, WriteAllError};
 use ebbtide_std::net::TcpStream;
 use ebbtide_std::time::timeout;
 
+use super::cache::{self, OpenFile};
 use super::config::Config;
 use super::listing::{self, Entry};
 use super::mime;
@@ -27,14 +28,13 @@ use super::request::{Method, Request};
 use super::response::{self, ResponseHead, Status};
 
 /// What a request's path names.
-enum Target {
-    /// A regular file, open.
-    File {
-        file: Arc<std::fs::File>,
-        path: PathBuf,
-        len: u64,
-        modified: Option<SystemTime>,
-    },
+#[derive(Debug)]
+pub(super) enum Target {
+    /// A regular file, open (shared with the open-file cache, see the `cache` module).
+    File(Arc<OpenFile>),
+    /// A folder's `index.html`, open: served as a file, but not cached (a folder's entry would
+    /// have to keep the trailing-slash redirect apart).
+    Index(Arc<OpenFile>),
     /// A folder without an `index.html`, to list (this folder, reached as this relative path).
     List(PathBuf, PathBuf),
     /// A folder asked for without its trailing slash: the client is sent to the URL with it
@@ -48,6 +48,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     let root = config.root();
     let (mut found, mut file, mut metadata) =
         path::confine_open(root, relative, config.show_hidden)?;
+    let mut index_of_folder = false;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
             return Ok(Target::AddSlash(slash_location(relative)));
@@ -58,6 +59,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
                     return Ok(Target::List(found, relative.to_path_buf()));
                 }
                 (found, file, metadata) = (index, index_file, index_metadata);
+                index_of_folder = true;
             }
             Err(Status::NotFound) => {
                 return Ok(Target::List(found, relative.to_path_buf()));
@@ -69,12 +71,45 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     if !metadata.is_file() {
         return Err(Status::Forbidden);
     }
-    Ok(Target::File {
+    let open = Arc::new(OpenFile {
         file: Arc::new(file),
         path: found,
         len: metadata.len(),
         modified: metadata.modified().ok(),
+    });
+    Ok(if index_of_folder {
+        Target::Index(open)
+    } else {
+        Target::File(open)
     })
+}
+
+/// [`resolve`] on this thread, through the open-file cache (see the `cache` module): a regular
+/// file named by `relative` itself comes from this thread's cache while its entry is valid,
+/// and is cached when opened. What a path's text must pass ([`path::relative_path`], made by
+/// the caller, and the hidden names) is checked on every request, hit or miss.
+pub(super) fn find(
+    config: &Config,
+    relative: PathBuf,
+    trailing_slash: bool,
+) -> Result<Target, Status> {
+    if !config.show_hidden && path::has_hidden_name(&relative) {
+        return Err(Status::NotFound);
+    }
+    if let Some(open) = cache::lookup(config, &relative) {
+        return Ok(Target::File(open));
+    }
+    let target = resolve(config, &relative, trailing_slash);
+    remember(config, relative, &target);
+    target
+}
+
+/// Caches `target` if it is a regular file named by `relative` itself (not a folder's
+/// [`Target::Index`]).
+fn remember(config: &Config, relative: PathBuf, target: &Result<Target, Status>) {
+    if let Ok(Target::File(open)) = target {
+        cache::insert(config, relative, Arc::clone(open));
+    }
 }
 
 /// The listing page of the folder `dir`, reached as `relative`.
@@ -139,12 +174,22 @@ pub(crate) async fn answer(
         }
     };
     let target = if config.open_on_worker {
-        resolve(config, &relative, trailing_slash)
+        find(config, relative, trailing_slash)
+    } else if let Some(open) = (config.show_hidden || !path::has_hidden_name(&relative))
+        .then(|| cache::lookup(config, &relative))
+        .flatten()
+    {
+        Ok(Target::File(open))
     } else {
-        let job_config = Arc::clone(config);
-        ebbtide_std::spawn_blocking(move || resolve(&job_config, &relative, trailing_slash))
-            .await
-            .unwrap_or(Err(Status::InternalServerError))
+        // Opened on the pool, cached on the worker (in whichever worker the task is on then).
+        let (job_config, job_relative) = (Arc::clone(config), relative.clone());
+        let target = ebbtide_std::spawn_blocking(move || {
+            resolve(&job_config, &job_relative, trailing_slash)
+        })
+        .await
+        .unwrap_or(Err(Status::InternalServerError));
+        remember(config, relative, &target);
+        target
     };
     match target {
         Err(status) => {
@@ -183,16 +228,8 @@ pub(crate) async fn answer(
             }
             send(stream, config, &bytes).await?;
         }
-        Ok(Target::File {
-            file,
-            path,
-            len,
-            modified,
-        }) => {
-            answer_file(
-                stream, config, request, keep_alive, &file, &path, len, modified,
-            )
-            .await?;
+        Ok(Target::File(open) | Target::Index(open)) => {
+            answer_file(stream, config, request, keep_alive, &open).await?;
         }
     }
     Ok(keep_alive)
@@ -213,17 +250,14 @@ fn slash_location(relative: &Path) -> String {
 
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
 /// `Range`, `200` otherwise.
-#[allow(clippy::too_many_arguments)]
 async fn answer_file(
     stream: &mut TcpStream,
     config: &Config,
     request: &Request,
     keep_alive: bool,
-    file: &Arc<std::fs::File>,
-    path: &Path,
-    len: u64,
-    modified: Option<SystemTime>,
+    open: &OpenFile,
 ) -> io::Result<()> {
+    let (file, path, len, modified) = (&open.file, &open.path, open.len, open.modified);
     let last_modified = modified.map(httpdate::fmt_http_date);
     if let (Some(modified), Some(since)) = (modified, request.if_modified_since.as_deref()) {
         if not_modified_since(modified, since) {

@@ -59,6 +59,7 @@
 //! }
 //! ```
 
+mod cache;
 mod config;
 mod connection;
 mod files;
