@@ -26,10 +26,11 @@
 //! `open` and `fstat`) and the entry is replaced: a file replaced (renamed over), deleted, made
 //! unreadable, or turned into a symlink is served as the new state within that period. Within
 //! it, the file that was opened is served as it is now: a file renamed over or deleted still
-//! serves its old bytes (the old inode, which the open descriptor keeps alive), and a file
-//! written in place serves its new bytes with its old length and `Last-Modified` (a file that
-//! shrank sends what is left and the connection is closed if it cannot be whole, as a file
-//! that shrinks during a response does without the cache).
+//! serves its old bytes (the old inode, which the open descriptor keeps alive). A file written
+//! in place (same inode) within it: a small one (at most [`Config::chunk_size`]) is sent as
+//! read now, with its old `Last-Modified` and at most its old length (a shrunk one is sent as
+//! read, shorter); a large one is `fstat`ed again on every hit (one call next to a `sendfile`
+//! of at least 64 KiB), so it goes out whole at its new length and time.
 //!
 //! # Bounds
 //!

@@ -97,11 +97,33 @@ pub(super) fn find(
         return Err(Status::NotFound);
     }
     if let Some(open) = cache::lookup(config, &relative) {
-        return Ok(Target::File(open));
+        return Ok(Target::File(refresh(config, open)));
     }
     let target = resolve(config, &relative, trailing_slash);
     remember(config, relative, &target);
     target
+}
+
+/// A cached file as it is now, if it is large: a body of more than [`Config::chunk_size`] is
+/// sent with `sendfile(2)` after a head that states its length, so its length and time are
+/// read again (an `fstat`, next to the send of at least 64 KiB): a large file written in place
+/// is sent whole at its new length, not cut at its old one. A small one is read whole before
+/// its head is made, so a shrunk file is sent as read (see [`answer_file`]).
+fn refresh(config: &Config, open: Arc<OpenFile>) -> Arc<OpenFile> {
+    if open.len <= config.chunk_size as u64 {
+        return open;
+    }
+    match open.file.metadata() {
+        Ok(now) if now.len() != open.len || now.modified().ok() != open.modified => {
+            Arc::new(OpenFile {
+                file: Arc::clone(&open.file),
+                path: open.path.clone(),
+                len: now.len(),
+                modified: now.modified().ok(),
+            })
+        }
+        _ => open,
+    }
 }
 
 /// Caches `target` if it is a regular file named by `relative` itself (not a folder's
@@ -179,7 +201,7 @@ pub(crate) async fn answer(
         .then(|| cache::lookup(config, &relative))
         .flatten()
     {
-        Ok(Target::File(open))
+        Ok(Target::File(refresh(config, open)))
     } else {
         // Opened on the pool, cached on the worker (in whichever worker the task is on then).
         let (job_config, job_relative) = (Arc::clone(config), relative.clone());

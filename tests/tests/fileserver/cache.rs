@@ -174,3 +174,26 @@ fn without_the_cache_a_change_is_served_at_once() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(fetch(&server.url("/a.txt"), &[]).status, 404);
 }
+
+/// A large file (sent with `sendfile` after a head that states its length) is `fstat`ed again
+/// on a hit: written in place within the period, it is sent whole at its new length, shorter
+/// or longer, never cut short at the old one.
+#[test]
+fn a_large_file_written_in_place_is_sent_at_its_new_length() {
+    let dir = TempDir::new();
+    let path = dir.write("big.bin", &crate::harness::pattern(200_000));
+    // The default period (1 s): the requests below are hits.
+    let server = Server::start(&dir.path);
+    assert_eq!(fetch(&server.url("/big.bin"), &[]).body.len(), 200_000);
+    for len in [300_000, 100_000] {
+        let bytes = crate::harness::pattern(len);
+        let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all(&bytes).unwrap();
+        file.set_len(len as u64).unwrap();
+        drop(file);
+        let response = fetch(&server.url("/big.bin"), &[]);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.body.len(), len);
+        assert!(response.body == bytes, "the bytes written");
+    }
+}
