@@ -396,4 +396,64 @@ mod tests {
             assert_eq!(len(), 1);
         });
     }
+
+    /// Out of file descriptors (`EMFILE`), an `open` drops this thread's cached files and tries
+    /// again. Run in a child process of its own (this test binary, this test alone), since it
+    /// lowers the process's `RLIMIT_NOFILE` and uses up every descriptor.
+    #[test]
+    fn out_of_descriptors_the_cache_gives_its_back() {
+        const CHILD: &str = "EBBTIDE_OPEN_FILE_CACHE_EMFILE_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "http::cache::tests::out_of_descriptors_the_cache_gives_its_back",
+                    "--test-threads",
+                    "1",
+                ])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success() && stdout.contains("1 passed"),
+                "{stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            return;
+        }
+        let dir = Dir::new("emfile");
+        for i in 0..8 {
+            std::fs::write(dir.0.join(format!("{i}.txt")), format!("file {i}")).unwrap();
+        }
+        std::fs::write(dir.0.join("new.txt"), b"new").unwrap();
+        let config = config(&dir, 16, Duration::from_secs(60));
+        for i in 0..8 {
+            get(&config, &format!("{i}.txt")).unwrap();
+        }
+        assert_eq!(len(), 8);
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `limit` is a valid `rlimit` to write, then to read.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+            limit.rlim_cur = limit.rlim_cur.min(256);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+        // Every descriptor left, taken.
+        let mut held = Vec::new();
+        loop {
+            match File::open("/dev/null") {
+                Ok(file) => held.push(file),
+                Err(error) if error.raw_os_error() == Some(libc::EMFILE) => break,
+                Err(error) => panic!("{error}"),
+            }
+        }
+        let served = get(&config, "new.txt");
+        drop(held);
+        assert_eq!(served.unwrap(), b"new");
+        assert_eq!(len(), 1, "the cache was emptied, then given the new file");
+    }
 }
