@@ -40,7 +40,9 @@
 //! its workers). When the table is full, a new entry takes the place of one not used since the
 //! clock hand last passed (clock eviction, a cheap LRU). If an `open` fails with `EMFILE` or
 //! `ENFILE` (out of descriptors), this thread's entries are dropped and the open is tried once
-//! more ([`relieve`]); the accept loop does the same on an accept that fails so.
+//! more ([`relieve`]); the accept loop does the same on an accept that fails so. (With
+//! [`Config::open_on_worker`] off, files are opened on the blocking pool, whose threads hold no
+//! entries: there only the accept loop gives descriptors back.)
 //!
 //! # Threads
 //!
@@ -70,6 +72,8 @@ pub(crate) struct OpenFile {
     pub(crate) len: u64,
     /// Its modification time when opened.
     pub(crate) modified: Option<SystemTime>,
+    /// When it was opened and its path checked: the start of its cache entry's validity.
+    pub(crate) opened: Instant,
 }
 
 /// One entry of the table.
@@ -81,8 +85,6 @@ struct Slot {
     /// [`Config::show_hidden`] of the server that filled it.
     show_hidden: bool,
     file: Arc<OpenFile>,
-    /// When it was filled (opened and checked).
-    filled: Instant,
     /// Used since the clock hand last passed it.
     referenced: bool,
 }
@@ -165,7 +167,7 @@ pub(crate) fn enabled(config: &Config) -> bool {
 }
 
 /// The file cached for `relative` under `config`'s root, if this thread has it and it was
-/// filled less than [`Config::open_file_cache_valid`] ago. An entry past that period (or made
+/// opened less than [`Config::open_file_cache_valid`] ago. An entry past that period (or made
 /// for another root or `show_hidden`) is dropped, so that the caller resolves the path afresh.
 pub(crate) fn lookup(config: &Config, relative: &Path) -> Option<Arc<OpenFile>> {
     if !enabled(config) {
@@ -179,7 +181,7 @@ pub(crate) fn lookup(config: &Config, relative: &Path) -> Option<Arc<OpenFile>> 
             return (None, None);
         };
         let slot = &mut cache.slots[i];
-        if slot.filled.elapsed() < config.open_file_cache_valid
+        if slot.file.opened.elapsed() < config.open_file_cache_valid
             && slot.show_hidden == config.show_hidden
             && slot.root == config.root()
         {
@@ -209,7 +211,6 @@ pub(crate) fn insert(config: &Config, relative: PathBuf, file: Arc<OpenFile>) {
         root: config.root().to_path_buf(),
         show_hidden: config.show_hidden,
         file,
-        filled: Instant::now(),
         referenced: false,
     };
     // The slot replaced, dropped (its file closed) after the table is released.
@@ -220,7 +221,8 @@ pub(crate) fn insert(config: &Config, relative: PathBuf, file: Arc<OpenFile>) {
         }
         let mut old = None;
         while cache.slots.len() > config.open_file_cache {
-            // A smaller bound than when the table filled (another server on this thread).
+            // A smaller bound than when the table filled (another server on this thread): the
+            // few files closed here, in the borrow, touch nothing else.
             let last = cache.slots.len() - 1;
             drop(cache.remove(last));
         }

@@ -12,7 +12,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ebbtide_std::io::{AsyncWriteExt, WriteAllError};
 use ebbtide_std::net::TcpStream;
@@ -76,6 +76,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
         path: found,
         len: metadata.len(),
         modified: metadata.modified().ok(),
+        opened: Instant::now(),
     });
     Ok(if index_of_folder {
         Target::Index(open)
@@ -120,6 +121,7 @@ fn refresh(config: &Config, open: Arc<OpenFile>) -> Arc<OpenFile> {
                 path: open.path.clone(),
                 len: now.len(),
                 modified: now.modified().ok(),
+                opened: open.opened,
             })
         }
         _ => open,
