@@ -72,6 +72,9 @@ pub(crate) struct OpenFile {
     pub(crate) len: u64,
     /// Its modification time when opened.
     pub(crate) modified: Option<SystemTime>,
+    /// `modified` as an HTTP date, for `Last-Modified` and `If-Range` (made once per open,
+    /// not per response).
+    pub(crate) last_modified: Option<String>,
     /// When it was opened and its path checked: the start of its cache entry's validity.
     pub(crate) opened: Instant,
 }

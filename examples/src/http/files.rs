@@ -76,6 +76,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
         path: found,
         len: metadata.len(),
         modified: metadata.modified().ok(),
+        last_modified: metadata.modified().ok().map(httpdate::fmt_http_date),
         opened: Instant::now(),
     });
     Ok(if index_of_folder {
@@ -121,6 +122,7 @@ fn refresh(config: &Config, open: Arc<OpenFile>) -> Arc<OpenFile> {
                 path: open.path.clone(),
                 len: now.len(),
                 modified: now.modified().ok(),
+                last_modified: now.modified().ok().map(httpdate::fmt_http_date),
                 opened: open.opened,
             })
         }
@@ -282,7 +284,7 @@ async fn answer_file(
     open: &OpenFile,
 ) -> io::Result<()> {
     let (file, path, len, modified) = (&open.file, &open.path, open.len, open.modified);
-    let last_modified = modified.map(httpdate::fmt_http_date);
+    let last_modified = &open.last_modified;
     if let (Some(modified), Some(since)) = (modified, request.if_modified_since.as_deref()) {
         if not_modified_since(modified, since) {
             let head = ResponseHead::new(Status::NotModified)
@@ -300,7 +302,7 @@ async fn answer_file(
         None => ByteRange::Full,
     };
     // `If-Range` with a date other than the file's: the client's copy is stale, send it all.
-    if request.if_range.is_some() && request.if_range != last_modified {
+    if request.if_range.is_some() && request.if_range != *last_modified {
         byte_range = ByteRange::Full;
     }
     let (status, start, mut count) = match byte_range {
@@ -342,7 +344,7 @@ async fn answer_file(
     let mut head = ResponseHead::new(status)
         .header("Content-Type", mime::content_type(path))
         .header("Accept-Ranges", "bytes");
-    if let Some(date) = &last_modified {
+    if let Some(date) = last_modified {
         head = head.header("Last-Modified", date);
     }
     if status == Status::PartialContent {
