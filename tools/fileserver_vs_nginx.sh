@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The file server demo against nginx (1 worker, sendfile on and off), as issue 14 measures it:
+# The file server demo against nginx (1 worker, sendfile on and off, each without and with
+# `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s;`), as issue 14 measures it:
 # `wrk -t1 -c64` on a 1 KB and a 1 MB file, the server pinned to CPU 0 and wrk to CPU 1.
 # Reports requests/s, MB/s of bodies and the server's CPU per request (utime+stime from
 # /proc/PID/stat over the run, divided by the requests), each the median of RUNS runs that
@@ -60,35 +61,42 @@ for spec in "$@"; do
     wait_port "$PORT"
 done
 
-for mode in on off; do
+for variant in on off cache-on cache-off; do
     PORT=$((PORT + 1))
+    mode=${variant#cache-}
+    cache=""
     name="nginx-sendfile-$mode"
-    mkdir -p "$WORK/nginx-$mode"
-    cat >"$WORK/nginx-$mode/nginx.conf" <<EOF
+    if [ "$variant" != "$mode" ]; then
+        cache="open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s;"
+        name="nginx-cache-sendfile-$mode"
+    fi
+    mkdir -p "$WORK/nginx-$variant"
+    cat >"$WORK/nginx-$variant/nginx.conf" <<EOF
 worker_processes 1;
 master_process off;
 daemon off;
 error_log $WORK/logs/$name.err warn;
-pid $WORK/nginx-$mode/nginx.pid;
+pid $WORK/nginx-$variant/nginx.pid;
 events { worker_connections 4096; }
 http {
     access_log off;
     sendfile $mode;
+    $cache
     tcp_nopush on;
     keepalive_requests 1000000;
     default_type application/octet-stream;
-    client_body_temp_path $WORK/nginx-$mode;
-    proxy_temp_path $WORK/nginx-$mode;
-    fastcgi_temp_path $WORK/nginx-$mode;
-    uwsgi_temp_path $WORK/nginx-$mode;
-    scgi_temp_path $WORK/nginx-$mode;
+    client_body_temp_path $WORK/nginx-$variant;
+    proxy_temp_path $WORK/nginx-$variant;
+    fastcgi_temp_path $WORK/nginx-$variant;
+    uwsgi_temp_path $WORK/nginx-$variant;
+    scgi_temp_path $WORK/nginx-$variant;
     server {
         listen 127.0.0.1:$PORT;
         root $WORK/root;
     }
 }
 EOF
-    taskset -c 0 "$NGINX" -p "$WORK/nginx-$mode" -c "$WORK/nginx-$mode/nginx.conf" \
+    taskset -c 0 "$NGINX" -p "$WORK/nginx-$variant" -c "$WORK/nginx-$variant/nginx.conf" \
         >"$WORK/logs/$name.out" 2>&1 &
     PID_OF[$name]=$!
     PIDS+=($!)

@@ -23,11 +23,17 @@
 //!   `off`, `worker_processes N`, a master process (idle while it serves; its CPU is counted
 //!   too), `access_log off`, `keepalive_requests 1000000`, `tcp_nopush on`, and with 2 workers
 //!   `listen ... reuseport` (a listener per worker, as the file server has); everything else
-//!   nginx's defaults (no `open_file_cache`). It runs unprivileged in a temporary prefix of its
+//!   nginx's defaults (no `open_file_cache`: every request opens its file, while the file
+//!   server keeps it open, see `nginx-cache`). It runs unprivileged in a temporary prefix of its
 //!   own: `nginx -p DIR -c DIR/nginx.conf -e DIR/error.log`, with `daemon off`, its pid file and
 //!   temporary folders in DIR (as root, nginx's workers switch to `nobody`, who can read the
 //!   served files). Found through `EBBTIDE_BENCH_NGINX`, else `nginx` on `PATH`, else
 //!   `/usr/sbin/nginx` (Debian's place, not on a user's `PATH`).
+//! - `nginx-cache`: the same nginx with its open-file cache on, as the file server has its own
+//!   (`open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s;`: open descriptors and
+//!   sizes kept, checked again after 1 s), and `sendfile` as the better of the two variants
+//!   above measured for each size: `off` for the 1 KiB file, `on` for the 1 MiB one. nginx's
+//!   best configuration for these files, to compare with.
 //!
 //! If wrk, nginx or the file server is missing, `fs_servers list` lists nothing and says why on
 //! standard error: the fs workloads are skipped and the rest of the bench runs.
@@ -71,8 +77,14 @@ use crate::Sample;
 /// The file-server workloads, in the order they are listed.
 pub const WORKLOADS: &[&str] = &["fs_1k", "fs_1m", "mt_fs_1k", "mt_fs_1m"];
 
-/// The servers: the ebbtide file server, and nginx with `sendfile` on and off.
-pub const RUNTIMES: &[&str] = &["ebbtide", "nginx-sendfile", "nginx-nosendfile"];
+/// The servers: the ebbtide file server, nginx with `sendfile` on and off, and nginx with its
+/// open-file cache (and `sendfile` off for the 1 KiB file, on for the 1 MiB one).
+pub const RUNTIMES: &[&str] = &[
+    "ebbtide",
+    "nginx-sendfile",
+    "nginx-nosendfile",
+    "nginx-cache",
+];
 
 /// wrk's connections (`-c`).
 pub const CONNECTIONS: usize = 64;
@@ -271,7 +283,21 @@ impl Server {
             "ebbtide" => start_fileserver(tools, &root, &log, workload.workers)?,
             "nginx-sendfile" | "nginx-nosendfile" => {
                 let sendfile = runtime == "nginx-sendfile";
-                start_nginx(tools, &dir.0, &root, &log, workload.workers, sendfile)?
+                let nginx = Nginx {
+                    workers: workload.workers,
+                    sendfile,
+                    open_file_cache: false,
+                };
+                start_nginx(tools, &dir.0, &root, &log, nginx)?
+            }
+            "nginx-cache" => {
+                // `sendfile` as nginx serves each size best (measured with the two above).
+                let nginx = Nginx {
+                    workers: workload.workers,
+                    sendfile: workload.size > 64 * 1024,
+                    open_file_cache: true,
+                };
+                start_nginx(tools, &dir.0, &root, &log, nginx)?
             }
             other => return Err(format!("unknown server `{other}`")),
         };
@@ -503,6 +529,18 @@ fn start_fileserver(
     Ok((child, port))
 }
 
+/// How nginx is configured (see the [module docs](self)).
+#[derive(Clone, Copy, Debug)]
+struct Nginx {
+    /// `worker_processes`.
+    workers: usize,
+    /// `sendfile on` (else `off`).
+    sendfile: bool,
+    /// `open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s;` (else nginx's
+    /// default, no cache).
+    open_file_cache: bool,
+}
+
 /// Starts nginx in its own prefix `dir` (see the [module docs](self)) on a free port; tries
 /// another port if that one was taken meanwhile.
 fn start_nginx(
@@ -510,8 +548,7 @@ fn start_nginx(
     dir: &Path,
     root: &Path,
     log: &Path,
-    workers: usize,
-    sendfile: bool,
+    nginx: Nginx,
 ) -> Result<(Child, u16), String> {
     let mut last_error = String::new();
     for _ in 0..3 {
@@ -519,7 +556,7 @@ fn start_nginx(
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("finding a free port: {e}"))?
             .port();
-        let config = nginx_config(dir, root, port, workers, sendfile);
+        let config = nginx_config(dir, root, port, nginx);
         let config_path = dir.join("nginx.conf");
         std::fs::write(&config_path, config)
             .map_err(|e| format!("writing {}: {e}", config_path.display()))?;
@@ -560,11 +597,17 @@ fn start_nginx(
 }
 
 /// nginx's configuration (see the [module docs](self)).
-fn nginx_config(dir: &Path, root: &Path, port: u16, workers: usize, sendfile: bool) -> String {
+fn nginx_config(dir: &Path, root: &Path, port: u16, nginx: Nginx) -> String {
     let dir = dir.display();
     let root = root.display();
-    let sendfile = if sendfile { "on" } else { "off" };
+    let workers = nginx.workers;
+    let sendfile = if nginx.sendfile { "on" } else { "off" };
     let reuseport = if workers > 1 { " reuseport" } else { "" };
+    let cache = if nginx.open_file_cache {
+        "\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 1s;"
+    } else {
+        ""
+    };
     format!(
         "worker_processes {workers};
 daemon off;
@@ -573,7 +616,7 @@ pid {dir}/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{
     access_log off;
-    sendfile {sendfile};
+    sendfile {sendfile};{cache}
     tcp_nopush on;
     keepalive_requests 1000000;
     default_type application/octet-stream;
@@ -763,13 +806,23 @@ mod tests {
 
     #[test]
     fn nginx_config_has_the_settings() {
-        let config = nginx_config(Path::new("/d"), Path::new("/d/root"), 8081, 2, false);
+        let nginx = |workers, sendfile, open_file_cache| Nginx {
+            workers,
+            sendfile,
+            open_file_cache,
+        };
+        let (dir, root) = (Path::new("/d"), Path::new("/d/root"));
+        let config = nginx_config(dir, root, 8081, nginx(2, false, false));
         assert!(config.contains("worker_processes 2;"));
         assert!(config.contains("sendfile off;"));
         assert!(config.contains("listen 127.0.0.1:8081 reuseport;"));
         assert!(config.contains("pid /d/nginx.pid;"));
-        let config = nginx_config(Path::new("/d"), Path::new("/d/root"), 8081, 1, true);
+        assert!(!config.contains("open_file_cache"));
+        let config = nginx_config(dir, root, 8081, nginx(1, true, false));
         assert!(config.contains("sendfile on;"));
         assert!(config.contains("listen 127.0.0.1:8081;"));
+        let config = nginx_config(dir, root, 8081, nginx(1, false, true));
+        assert!(config.contains("\n    open_file_cache max=1000 inactive=20s;\n"));
+        assert!(config.contains("\n    open_file_cache_valid 1s;\n"));
     }
 }

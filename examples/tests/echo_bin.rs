@@ -355,3 +355,47 @@ fn the_file_server_takes_an_io_capacity() {
         assert_eq!(output.status.code(), Some(2), "--io-capacity {bad}");
     }
 }
+
+#[test]
+fn the_file_server_takes_its_open_file_cache_settings() {
+    let dir = std::env::temp_dir().join(format!("ebbtide-fileserver-ofc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let replace = |contents: &[u8]| {
+        std::fs::write(dir.join("a.new"), contents).unwrap();
+        std::fs::rename(dir.join("a.new"), dir.join("a.txt")).unwrap();
+    };
+    replace(b"one\n");
+    // A short period: a file renamed over is served new once it has passed.
+    let (server, addr) = start_fileserver(
+        &dir,
+        &["--workers", "1", "--open-file-cache-valid-ms", "50"],
+    );
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\none\n"));
+    replace(b"two\n");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\ntwo\n"));
+    drop(server);
+    // No cache: at once.
+    let (_server, addr) = start_fileserver(&dir, &["--workers", "1", "--no-open-file-cache"]);
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\ntwo\n"));
+    replace(b"three\n");
+    assert!(get(addr, "/a.txt").ends_with("\r\n\r\nthree\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(FILESERVER).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--open-file-cache N",
+        "--open-file-cache-valid-ms",
+        "--no-open-file-cache",
+    ] {
+        assert!(help.contains(flag), "{flag}");
+    }
+    for bad in [
+        ["--open-file-cache", "many"],
+        ["--open-file-cache-valid-ms", "0"],
+        ["--open-file-cache-valid-ms", "soon"],
+    ] {
+        let output = Command::new(FILESERVER).args(bad).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
+//!     [--open-file-cache N] [--open-file-cache-valid-ms MS] [--no-open-file-cache]
 //! ```
 //!
 //! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
@@ -12,6 +13,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use ebbtide_examples::cli::DEFAULT_IO_CAPACITY;
 use ebbtide_examples::http::{runtime_builder, serve, Config, Shutdown};
@@ -19,6 +21,7 @@ use ebbtide_examples::serve::bind_on_workers;
 
 const USAGE: &str = "\
 Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
+                  [--open-file-cache N] [--open-file-cache-valid-ms MS] [--no-open-file-cache]
 
 Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
 
@@ -34,6 +37,16 @@ Options:
                       16384); a connection past it is refused
   --hidden            also serve and list hidden names (those that start with
                       `.`, such as .git or .env); by default they are not found
+  --open-file-cache N keep up to N files open per worker (default: 1024, at most
+                      a quarter of the open-file limit shared by the workers):
+                      a file asked for again is served without opening it
+  --open-file-cache-valid-ms MS
+                      how long a cached file is served before its path is
+                      checked and opened again (default: 1000): a file changed,
+                      replaced or deleted is served as such after at most this
+  --no-open-file-cache
+                      open every file for each request (the same as
+                      --open-file-cache 0)
   -h, --help          print this help
 ";
 
@@ -44,6 +57,10 @@ struct Args {
     workers: usize,
     io_capacity: usize,
     hidden: bool,
+    /// `--open-file-cache N` (`--no-open-file-cache`: 0).
+    open_file_cache: usize,
+    /// `--open-file-cache-valid-ms MS`.
+    open_file_cache_valid: Duration,
 }
 
 /// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
@@ -54,6 +71,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     let mut workers = ebbtide_examples::cli::default_workers();
     let mut io_capacity = DEFAULT_IO_CAPACITY;
     let mut hidden = false;
+    let mut open_file_cache = 1024;
+    let mut open_file_cache_valid = Duration::from_secs(1);
     while let Some(arg) = args.next() {
         let addr_text = if arg == "--addr" {
             Some(
@@ -88,6 +107,31 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
                     ))
                 }
             };
+        } else if arg == "--open-file-cache" {
+            let text = args
+                .next()
+                .ok_or(("--open-file-cache needs a number".to_owned(), true))?;
+            open_file_cache = text.parse::<usize>().map_err(|_| {
+                (
+                    format!("--open-file-cache {text}: not a whole number"),
+                    true,
+                )
+            })?;
+        } else if arg == "--open-file-cache-valid-ms" {
+            let text = args
+                .next()
+                .ok_or(("--open-file-cache-valid-ms needs a number".to_owned(), true))?;
+            open_file_cache_valid = match text.parse::<u64>() {
+                Ok(ms) if ms >= 1 => Duration::from_millis(ms),
+                _ => {
+                    return Err((
+                        format!("--open-file-cache-valid-ms {text}: not a whole number from 1"),
+                        true,
+                    ))
+                }
+            };
+        } else if arg == "--no-open-file-cache" {
+            open_file_cache = 0;
         } else if arg == "--hidden" {
             hidden = true;
         } else if arg == "-h" || arg == "--help" {
@@ -106,6 +150,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
         workers,
         io_capacity,
         hidden,
+        open_file_cache,
+        open_file_cache_valid,
     })
 }
 
@@ -129,8 +175,16 @@ fn main() -> ExitCode {
         }
     };
     config.show_hidden = args.hidden;
-    if let Err(error) = ebbtide_examples::cli::raise_fd_limit() {
-        eprintln!("fileserver: cannot raise the limit of open files: {error}");
+    config.open_file_cache_valid = args.open_file_cache_valid;
+    config.open_file_cache = args.open_file_cache;
+    match ebbtide_examples::cli::raise_fd_limit() {
+        // Cached files may hold at most a quarter of the descriptors, the rest is the
+        // connections'.
+        Ok(limit) => {
+            let share = usize::try_from(limit / 4).unwrap_or(usize::MAX) / args.workers;
+            config.open_file_cache = config.open_file_cache.min(share);
+        }
+        Err(error) => eprintln!("fileserver: cannot raise the limit of open files: {error}"),
     }
     let runtime = match runtime_builder(args.workers, args.io_capacity).build() {
         Ok(runtime) => runtime,

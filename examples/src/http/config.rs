@@ -79,6 +79,22 @@ pub struct Config {
     /// anywhere, or that reaches one through a symlink, is answered `404`, and listings leave
     /// them out. The `fileserver` binary's `--hidden` sets it.
     pub show_hidden: bool,
+    /// How many open files each worker thread keeps in its open-file cache (nginx's
+    /// `open_file_cache max=`): a request for a regular file it holds, opened less than
+    /// [`open_file_cache_valid`](Config::open_file_cache_valid) ago, is served without an
+    /// `open`, `fstat` and `close`. Each entry is an open file descriptor, counted against
+    /// `RLIMIT_NOFILE` with the connections. `0` turns the cache off. Default 1,024. The path
+    /// checks made on a request's text run on every request; those the file system makes
+    /// (symlinks, the root, permissions) when the entry is filled. See the `cache` module's
+    /// docs for what is cached and for how long.
+    pub open_file_cache: usize,
+    /// How long an entry of the open-file cache is used after the file was opened and checked
+    /// (nginx's `open_file_cache_valid`, 60 s by default there). Past it, the next request
+    /// resolves and opens the path again, with every check, and replaces the entry: a file
+    /// replaced, deleted or turned into a symlink is served as such at most this long after the
+    /// change (within it, the file opened before the change is served). Zero turns the cache
+    /// off. Default 1 s.
+    pub open_file_cache_valid: Duration,
 }
 
 impl Config {
@@ -110,6 +126,8 @@ impl Config {
             max_connections: None,
             max_listing_entries: 10_000,
             show_hidden: false,
+            open_file_cache: 1024,
+            open_file_cache_valid: Duration::from_secs(1),
         })
     }
 

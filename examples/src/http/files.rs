@@ -12,12 +12,13 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ebbtide_std::io::{AsyncWriteExt, WriteAllError};
 use ebbtide_std::net::TcpStream;
 use ebbtide_std::time::timeout;
 
+use super::cache::{self, OpenFile};
 use super::config::Config;
 use super::listing::{self, Entry};
 use super::mime;
@@ -27,14 +28,13 @@ use super::request::{Method, Request};
 use super::response::{self, ResponseHead, Status};
 
 /// What a request's path names.
-enum Target {
-    /// A regular file, open.
-    File {
-        file: Arc<std::fs::File>,
-        path: PathBuf,
-        len: u64,
-        modified: Option<SystemTime>,
-    },
+#[derive(Debug)]
+pub(super) enum Target {
+    /// A regular file, open (shared with the open-file cache, see the `cache` module).
+    File(Arc<OpenFile>),
+    /// A folder's `index.html`, open: served as a file, but not cached (a folder's entry would
+    /// have to keep the trailing-slash redirect apart).
+    Index(Arc<OpenFile>),
     /// A folder without an `index.html`, to list (this folder, reached as this relative path).
     List(PathBuf, PathBuf),
     /// A folder asked for without its trailing slash: the client is sent to the URL with it
@@ -48,6 +48,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     let root = config.root();
     let (mut found, mut file, mut metadata) =
         path::confine_open(root, relative, config.show_hidden)?;
+    let mut index_of_folder = false;
     if metadata.is_dir() {
         if !trailing_slash && !relative.as_os_str().is_empty() {
             return Ok(Target::AddSlash(slash_location(relative)));
@@ -58,6 +59,7 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
                     return Ok(Target::List(found, relative.to_path_buf()));
                 }
                 (found, file, metadata) = (index, index_file, index_metadata);
+                index_of_folder = true;
             }
             Err(Status::NotFound) => {
                 return Ok(Target::List(found, relative.to_path_buf()));
@@ -69,12 +71,71 @@ fn resolve(config: &Config, relative: &Path, trailing_slash: bool) -> Result<Tar
     if !metadata.is_file() {
         return Err(Status::Forbidden);
     }
-    Ok(Target::File {
+    let open = Arc::new(OpenFile {
         file: Arc::new(file),
         path: found,
         len: metadata.len(),
         modified: metadata.modified().ok(),
+        last_modified: metadata.modified().ok().map(httpdate::fmt_http_date),
+        opened: Instant::now(),
+    });
+    Ok(if index_of_folder {
+        Target::Index(open)
+    } else {
+        Target::File(open)
     })
+}
+
+/// [`resolve`] on this thread, through the open-file cache (see the `cache` module): a regular
+/// file named by `relative` itself comes from this thread's cache while its entry is valid,
+/// and is cached when opened. What a path's text must pass ([`path::relative_path`], made by
+/// the caller, and the hidden names) is checked on every request, hit or miss.
+pub(super) fn find(
+    config: &Config,
+    relative: PathBuf,
+    trailing_slash: bool,
+) -> Result<Target, Status> {
+    if !config.show_hidden && path::has_hidden_name(&relative) {
+        return Err(Status::NotFound);
+    }
+    if let Some(open) = cache::lookup(config, &relative) {
+        return Ok(Target::File(refresh(config, open)));
+    }
+    let target = resolve(config, &relative, trailing_slash);
+    remember(config, relative, &target);
+    target
+}
+
+/// A cached file as it is now, if it is large: a body of more than [`Config::chunk_size`] is
+/// sent with `sendfile(2)` after a head that states its length, so its length and time are
+/// read again (an `fstat`, next to the send of at least 64 KiB): a large file written in place
+/// is sent whole at its new length, not cut at its old one. A small one is read whole before
+/// its head is made, so a shrunk file is sent as read (see [`answer_file`]).
+fn refresh(config: &Config, open: Arc<OpenFile>) -> Arc<OpenFile> {
+    if open.len <= config.chunk_size as u64 {
+        return open;
+    }
+    match open.file.metadata() {
+        Ok(now) if now.len() != open.len || now.modified().ok() != open.modified => {
+            Arc::new(OpenFile {
+                file: Arc::clone(&open.file),
+                path: open.path.clone(),
+                len: now.len(),
+                modified: now.modified().ok(),
+                last_modified: now.modified().ok().map(httpdate::fmt_http_date),
+                opened: open.opened,
+            })
+        }
+        _ => open,
+    }
+}
+
+/// Caches `target` if it is a regular file named by `relative` itself (not a folder's
+/// [`Target::Index`]).
+fn remember(config: &Config, relative: PathBuf, target: &Result<Target, Status>) {
+    if let Ok(Target::File(open)) = target {
+        cache::insert(config, relative, Arc::clone(open));
+    }
 }
 
 /// The listing page of the folder `dir`, reached as `relative`.
@@ -139,12 +200,22 @@ pub(crate) async fn answer(
         }
     };
     let target = if config.open_on_worker {
-        resolve(config, &relative, trailing_slash)
+        find(config, relative, trailing_slash)
+    } else if let Some(open) = (config.show_hidden || !path::has_hidden_name(&relative))
+        .then(|| cache::lookup(config, &relative))
+        .flatten()
+    {
+        Ok(Target::File(refresh(config, open)))
     } else {
-        let job_config = Arc::clone(config);
-        ebbtide_std::spawn_blocking(move || resolve(&job_config, &relative, trailing_slash))
-            .await
-            .unwrap_or(Err(Status::InternalServerError))
+        // Opened on the pool, cached on the worker (in whichever worker the task is on then).
+        let (job_config, job_relative) = (Arc::clone(config), relative.clone());
+        let target = ebbtide_std::spawn_blocking(move || {
+            resolve(&job_config, &job_relative, trailing_slash)
+        })
+        .await
+        .unwrap_or(Err(Status::InternalServerError));
+        remember(config, relative, &target);
+        target
     };
     match target {
         Err(status) => {
@@ -183,16 +254,8 @@ pub(crate) async fn answer(
             }
             send(stream, config, &bytes).await?;
         }
-        Ok(Target::File {
-            file,
-            path,
-            len,
-            modified,
-        }) => {
-            answer_file(
-                stream, config, request, keep_alive, &file, &path, len, modified,
-            )
-            .await?;
+        Ok(Target::File(open) | Target::Index(open)) => {
+            answer_file(stream, config, request, keep_alive, &open).await?;
         }
     }
     Ok(keep_alive)
@@ -213,18 +276,15 @@ fn slash_location(relative: &Path) -> String {
 
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
 /// `Range`, `200` otherwise.
-#[allow(clippy::too_many_arguments)]
 async fn answer_file(
     stream: &mut TcpStream,
     config: &Config,
     request: &Request,
     keep_alive: bool,
-    file: &Arc<std::fs::File>,
-    path: &Path,
-    len: u64,
-    modified: Option<SystemTime>,
+    open: &OpenFile,
 ) -> io::Result<()> {
-    let last_modified = modified.map(httpdate::fmt_http_date);
+    let (file, path, len, modified) = (&open.file, &open.path, open.len, open.modified);
+    let last_modified = &open.last_modified;
     if let (Some(modified), Some(since)) = (modified, request.if_modified_since.as_deref()) {
         if not_modified_since(modified, since) {
             let head = ResponseHead::new(Status::NotModified)
@@ -242,7 +302,7 @@ async fn answer_file(
         None => ByteRange::Full,
     };
     // `If-Range` with a date other than the file's: the client's copy is stale, send it all.
-    if request.if_range.is_some() && request.if_range != last_modified {
+    if request.if_range.is_some() && request.if_range != *last_modified {
         byte_range = ByteRange::Full;
     }
     let (status, start, mut count) = match byte_range {
@@ -284,7 +344,7 @@ async fn answer_file(
     let mut head = ResponseHead::new(status)
         .header("Content-Type", mime::content_type(path))
         .header("Accept-Ranges", "bytes");
-    if let Some(date) = &last_modified {
+    if let Some(date) = last_modified {
         head = head.header("Last-Modified", date);
     }
     if status == Status::PartialContent {

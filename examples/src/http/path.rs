@@ -150,12 +150,25 @@ pub(crate) fn confine_open(
     Ok((canonical, file, metadata))
 }
 
-/// Opens `path` for reading, `O_NONBLOCK` and `flags`, and `fstat`s it.
+/// Opens `path` for reading, `O_NONBLOCK` and `flags`, and `fstat`s it. Out of file
+/// descriptors (`EMFILE`, `ENFILE`), it drops this thread's open-file cache and tries once more.
 fn open(path: &Path, flags: i32) -> io::Result<(File, Metadata)> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | flags)
-        .open(path)?;
+    let open = || {
+        super::cache::count_open();
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | flags)
+            .open(path)
+    };
+    let file = match open() {
+        Err(error)
+            if matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+                && super::cache::relieve() > 0 =>
+        {
+            open()?
+        }
+        opened => opened?,
+    };
     let metadata = file.metadata()?;
     Ok((file, metadata))
 }

@@ -1,7 +1,14 @@
 //! Status codes and the text of a response head.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write};
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+thread_local! {
+    /// This thread's `Date` header value and the second (since the epoch) it is for: formatted
+    /// once a second, not once a response (as nginx keeps its time strings).
+    static DATE: RefCell<(u64, String)> = const { RefCell::new((0, String::new())) };
+}
 
 /// The statuses the server answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,12 +89,21 @@ impl ResponseHead {
     /// Starts a head with `status`.
     pub(crate) fn new(status: Status) -> ResponseHead {
         let mut text = String::with_capacity(256);
-        let date = httpdate::fmt_http_date(SystemTime::now());
         // Writing to a String cannot fail.
         let _ = write!(
             text,
-            "HTTP/1.1 {status}\r\nServer: ebbtide-fileserver\r\nDate: {date}\r\n"
+            "HTTP/1.1 {status}\r\nServer: ebbtide-fileserver\r\nDate: "
         );
+        DATE.with(|date| {
+            let mut date = date.borrow_mut();
+            let now = SystemTime::now();
+            let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            if date.0 != second || date.1.is_empty() {
+                *date = (second, httpdate::fmt_http_date(now));
+            }
+            text.push_str(&date.1);
+        });
+        text.push_str("\r\n");
         ResponseHead { text }
     }
 
@@ -142,5 +158,21 @@ mod tests {
         let head = String::from_utf8(error(Status::MethodNotAllowed, false, true)).unwrap();
         assert!(head.contains("\r\nAllow: GET, HEAD\r\n"));
         assert!(head.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn the_date_is_now() {
+        for _ in 0..2 {
+            let text = String::from_utf8(ResponseHead::new(Status::Ok).finish(None, true)).unwrap();
+            let date = text
+                .split("\r\n")
+                .find_map(|line| line.strip_prefix("Date: "))
+                .unwrap();
+            let date = httpdate::parse_http_date(date).unwrap();
+            let now = SystemTime::now();
+            let off = now.duration_since(date).unwrap_or_default();
+            assert!(off.as_secs() <= 2, "{off:?}");
+            std::thread::sleep(std::time::Duration::from_millis(600));
+        }
     }
 }

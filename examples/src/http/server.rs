@@ -124,7 +124,8 @@ impl Shutdown {
 /// holds), or that finds the runtime's task memory at its limit (`Builder::task_limit`), is
 /// answered `503 Service Unavailable` (with `Retry-After: 1`) and closed at once, and the others
 /// go on. An accept error (such as `EMFILE`, out of file descriptors) is reported on stderr and
-/// followed by a pause of [`Config::accept_backoff`], so the loop never spins. Refusals and
+/// followed by a pause (out of descriptors, the worker's open-file cache is emptied first, see
+/// [`Config::open_file_cache`]) of [`Config::accept_backoff`], so the loop never spins. Refusals and
 /// accept errors are each logged at most once a second, with the count of those left out (a
 /// [`LogThrottle`]).
 ///
@@ -183,6 +184,10 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
             }
             Err(error) if error.kind() == io::ErrorKind::ConnectionAborted => continue,
             Err(error) => {
+                if matches!(error.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                    // Out of file descriptors: this worker's cached files give theirs back.
+                    super::cache::relieve();
+                }
                 if let Some(more) = errors.allow_now() {
                     eprintln!("fileserver: accept failed: {error}; backing off{more}");
                 }

@@ -3,6 +3,7 @@
 //!
 //! One file per behaviour; `harness.rs` starts servers and runs clients, each bounded in time.
 
+mod cache;
 mod capacity;
 mod content;
 mod harness;

@@ -57,7 +57,11 @@ fn unsatisfiable_ranges_are_416_and_several_ranges_the_whole_file() {
 fn if_modified_since_answers_304_for_an_unchanged_file() {
     let dir = TempDir::new();
     let path = dir.write("page.html", b"<p>x</p>");
-    let server = Server::start(&dir.path);
+    let server = Server::start_with(
+        &dir.path,
+        |config| config.open_file_cache_valid = std::time::Duration::from_millis(50),
+        crate::harness::runtime(),
+    );
     let url = server.url("/page.html");
     let first = fetch(&url, &[]);
     let last_modified = first.header("last-modified").unwrap().to_owned();
@@ -84,10 +88,12 @@ fn if_modified_since_answers_304_for_an_unchanged_file() {
     let garbage = fetch(&url, &["-H", "If-Modified-Since: yesterday"]);
     assert_eq!(garbage.status, 200);
 
-    // Once the file changes (a later mtime), it is sent again.
+    // Once the file changes (a later mtime), it is sent again: after the open-file cache's
+    // period (50 ms here), within which the time it was opened with is served.
     let file = std::fs::File::options().write(true).open(&path).unwrap();
     let later_time = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
     file.set_modified(later_time).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let changed = fetch(
         &url,
         &["-H", &format!("If-Modified-Since: {last_modified}")],

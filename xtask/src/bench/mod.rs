@@ -20,12 +20,13 @@
 //! The file-server workloads (`fs_1k`, `fs_1m` at 1 worker, `mt_fs_1k`, `mt_fs_1m` at 2; binary
 //! `fs_servers`, see `bench/src/fs.rs`) run the file server demo (`examples/src/bin/fileserver.rs`,
 //! built here with the same profile) against nginx (`worker_processes` 1 or 2, `sendfile` on and
-//! off as two runtimes, `nginx-sendfile` and `nginx-nosendfile`), both as processes of their own
+//! off as two runtimes, `nginx-sendfile` and `nginx-nosendfile`, and `nginx-cache` with its
+//! `open_file_cache` on), both as processes of their own
 //! serving a 1 KiB or a 1 MiB file to `wrk -t1 -c64`: requests/s, MB/s, p99 latency and the
 //! server's CPU per request (every process of it, from `/proc/PID/stat`). nginx is Debian's
 //! `nginx-light` (the `setup` stage installs it, with wrk); without nginx or wrk these workloads
 //! are skipped with a message and the rest runs. `--only fs_` runs all four (about 30 s with
-//! `--quick`, 5 minutes without).
+//! `--quick`, 6 minutes without).
 //!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads

@@ -307,7 +307,7 @@ fn section(
     // 2-worker network workloads: no raw-mio floor; the server CPU per request against the best
     // 2-worker peer's and against ebbtide's 1-worker baseline (the scaling figure).
     // File-server workloads: MB/s beside requests/s, and the server CPU per request against
-    // the best peer's (nginx's better variant), at 1 worker and 2 alike.
+    // the best peer's (nginx's best variant), at 1 worker and 2 alike.
     let fs = kind == Kind::PerRequest && is_fs(name);
     let mt_net = kind == Kind::PerRequest && name.starts_with("mt_") && !fs;
     let baseline_cpu = rows

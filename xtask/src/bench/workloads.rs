@@ -172,7 +172,7 @@ pub const WORKLOADS: &[Workload] = &[
     w(
         "fs_1k",
         Kind::PerRequest,
-        "file server, 1 worker: `GET` of a 1 KiB file, keep-alive, `wrk -t1 -c64`; the ebbtide file server demo (`--workers 1`) against nginx (`worker_processes 1`, `sendfile` on and off), the server on CPU 0, wrk on CPU 1",
+        "file server, 1 worker: `GET` of a 1 KiB file, keep-alive, `wrk -t1 -c64`; the ebbtide file server demo (`--workers 1`) against nginx (`worker_processes 1`, `sendfile` on and off, and with `open_file_cache`), the server on CPU 0, wrk on CPU 1",
     ),
     w(
         "fs_1m",
@@ -241,6 +241,7 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "embassy-cs",
     "nginx-sendfile",
     "nginx-nosendfile",
+    "nginx-cache",
     "mio",
 ];
 
@@ -315,14 +316,16 @@ pub const NOTES: &str = "\
   `2`, a `SO_REUSEPORT` listener per worker), **nginx-sendfile** and **nginx-nosendfile** nginx (Debian's
   `nginx-light`) with `sendfile on` or `off`, `worker_processes` 1 or 2 (with 2, `listen ... reuseport`),
   a master process, `access_log off`, `tcp_nopush on`, `keepalive_requests 1000000`, no `open_file_cache`,
-  in a temporary prefix of its own. Each serves a temporary folder holding a 1 KiB and a 1 MiB file of
+  in a temporary prefix of its own; **nginx-cache** the same with `open_file_cache max=1000 inactive=20s;
+  open_file_cache_valid 1s;` (as the file server, which keeps up to 1,024 files open per worker for 1 s,
+  see `examples/src/http/cache.rs`) and `sendfile` off for the 1 KiB file, on for the 1 MiB one. Each serves a temporary folder holding a 1 KiB and a 1 MiB file of
   random bytes (checked byte for byte before the load) to `wrk -t1 -c64 --latency` over keep-alive
   connections: one 1 s warm-up, then samples of 2 s (1 s with `--quick`). 1 worker: the server (every
   process and thread of it) pinned to CPU 0, wrk to CPU 1; 2 workers: nothing pinned, the server's workers
   and wrk share both CPUs, so requests/s are the whole machine's. `MB/s`: file bodies (10^6 bytes) per
   second. `server CPU per request`: user + system time of every process of the server (`/proc/PID/stat`,
   nginx's master and workers) over the wrk run, over the requests wrk completed (10 ms clock ticks).
-  Ratios are to the better of the two nginx variants (nginx's best of `sendfile` on and off), each figure
+  Ratios are to the best of the three nginx variants (nginx's best of `sendfile` on and off, and its cache), each figure
   on its own: `ratio to best peer` compares time per request (1 / requests/s), `CPU ratio to best peer`
   the lower nginx CPU per request.
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
