@@ -180,8 +180,9 @@ impl<D: HostDriver> Runtime<D> {
 
     /// Sets the work-stealing hook: called on the runtime's thread, inside `block_on`, whenever
     /// the runtime is about to wait in the OS with no task ready; it may put tasks on this
-    /// runtime's queue ([`Handle::steal_from`]) and returns how many, and then the runtime looks
-    /// at IO without waiting and polls them instead.
+    /// runtime's queue ([`Handle::steal_from`]) and returns how many (or any number above 0 when
+    /// it may have queued some otherwise, by waking them on this thread, which calls no wake
+    /// hook), and then the runtime looks at IO without waiting and polls them instead.
     #[doc(hidden)]
     pub fn set_steal_hook(&mut self, hook: Box<dyn Fn() -> usize + Send + Sync>) {
         self.steal = Some(hook);

@@ -95,7 +95,8 @@ impl Group {
     }
 
     /// Worker `index` takes tasks from the first other worker that has any (see
-    /// [`steal_hook`](Group::steal_hook)); 0 when it took none or too many workers search.
+    /// [`steal_hook`](Group::steal_hook)); 0 when it took none or too many workers search, and
+    /// at least 1 when it dispatched IO events (which may have queued its own tasks).
     ///
     /// When no run queue has any, it takes the IO events that wait in the pollers of up to
     /// [`HELP_LIMIT`] other workers that are not waiting in them (see `Reactor::help`): their
@@ -121,6 +122,11 @@ impl Group {
                 break;
             }
         }
+        // Whether an event this worker dispatched may have woken one of its own tasks (one it
+        // stole earlier, whose socket the other worker's epoll still holds). Such a task goes
+        // to this worker's queue, and its wake calls no wake hook here (a worker's own thread
+        // polls its queue before it waits): the worker must not wait then, but look again.
+        let mut woke_here = false;
         if moved == 0 && self.steal_io_events {
             let mut helped = 0;
             for victim in others {
@@ -131,6 +137,7 @@ impl Group {
                     continue;
                 }
                 if driver.reactor.help() > 0 {
+                    woke_here = true;
                     // SAFETY: as above.
                     moved = unsafe { thief.steal_from(&self.workers[victim]) };
                     if moved > 0 {
@@ -144,7 +151,8 @@ impl Group {
             }
         }
         self.searching.fetch_sub(1, Ordering::AcqRel);
-        moved
+        // At least 1 after a dispatch: the caller then polls instead of waiting.
+        moved.max(usize::from(woke_here))
     }
 
     /// The busy hook of worker `index` (after a batch that left more tasks ready, all of them in
