@@ -503,3 +503,123 @@ fn a_stuck_workers_connection_is_served_by_an_idle_worker() {
         assert_eq!(echo_workers.lock().unwrap().as_slice(), [1, 0]);
     });
 }
+
+/// The case CI found: a worker that takes a busy worker's IO events may wake one of its *own*
+/// tasks with them (a task it stole earlier, whose socket is still in the other worker's epoll).
+/// That wake goes to its own queue and calls no wake hook (it is on its own thread), so the
+/// worker must poll again rather than wait. Here worker 0 stole the echo task (as in
+/// [`a_stuck_workers_connection_is_served_by_an_idle_worker`]); worker 1 is stuck again; the
+/// client, on a plain thread, sends a message and then wakes worker 0 once (a task spawned on
+/// it), and worker 0 has no timer and nothing else to wake it. Before the fix it took the event,
+/// queued the echo task on itself and went to sleep: no reply (the client gives up after 10 s).
+#[test]
+#[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll)))]
+fn a_worker_that_wakes_its_own_task_with_anothers_event_runs_it() {
+    use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    use ebbtide_std::net::TcpListener;
+    use std::io::{Read, Write};
+
+    static STUCK_UNTIL_REPLY: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
+    let runtime = runtime(true);
+    let handle = runtime.handle();
+    // A task pinned to worker 1 that spins, without yielding, until `STUCK_UNTIL_REPLY[phase]`.
+    let stick = |phase: usize| {
+        handle
+            .spawn_pinned(1, move || async move {
+                let until = Instant::now() + Duration::from_secs(20);
+                while !STUCK_UNTIL_REPLY[phase].load(Ordering::Acquire) && Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+            })
+            .unwrap()
+    };
+    let result = runtime.block_on(async {
+        let echo_workers = Arc::new(Mutex::new(Vec::new()));
+        // An echo connection whose task runs on worker 1, its socket in worker 1's epoll.
+        let client = loop {
+            echo_workers.lock().unwrap().clear();
+            let seen = echo_workers.clone();
+            let (bound, addr) = ebbtide_std::sync::oneshot::channel();
+            handle
+                .spawn_on(1, async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    bound.send(listener.local_addr().unwrap()).unwrap();
+                    let (mut socket, _) = listener.accept().await.unwrap();
+                    ebbtide_std::spawn(async move {
+                        let mut buf = [0u8; 16];
+                        loop {
+                            let n = socket.read(&mut buf).await.unwrap();
+                            if n == 0 {
+                                break;
+                            }
+                            seen.lock().unwrap().push(worker_index().unwrap());
+                            socket.write_all(&buf[..n]).await.unwrap();
+                        }
+                    })
+                    .unwrap();
+                })
+                .unwrap();
+            let addr = addr.await.unwrap();
+            let mut client = std::net::TcpStream::connect(addr).unwrap();
+            client
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let client = ebbtide_std::task::spawn_blocking(move || {
+                client.write_all(b"a").unwrap();
+                let mut byte = [0u8; 1];
+                client.read_exact(&mut byte).unwrap();
+                client
+            })
+            .await
+            .unwrap();
+            if echo_workers.lock().unwrap().as_slice() == [1] {
+                break client;
+            }
+        };
+        // Phase 0: worker 1 stuck; worker 0, woken by its timer, takes the event and steals
+        // the echo task.
+        let stuck = stick(0);
+        ebbtide_std::time::sleep(Duration::from_millis(20)).await;
+        let exchange =
+            |mut client: std::net::TcpStream, message: u8, poke: Option<ebbtide_std::Handle>| {
+                ebbtide_std::task::spawn_blocking(move || {
+                    client.write_all(&[message]).unwrap();
+                    if let Some(handle) = poke {
+                        // Let the event reach worker 1's epoll, then wake worker 0 once.
+                        std::thread::sleep(Duration::from_millis(50));
+                        handle.spawn_on(0, async {}).unwrap();
+                    }
+                    let mut byte = [0u8; 1];
+                    let got = client.read_exact(&mut byte).map(|()| byte[0]);
+                    (client, got)
+                })
+            };
+        let reply = exchange(client, b'b', None);
+        let ticks = async {
+            loop {
+                ebbtide_std::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        let (returned, got) = ebbtide_std::select! {
+            done = reply => done.unwrap(),
+            _ = ticks => unreachable!(),
+        };
+        let client = returned;
+        assert_eq!(got.unwrap(), b'b');
+        STUCK_UNTIL_REPLY[0].store(true, Ordering::Release);
+        stuck.await.unwrap();
+        assert_eq!(
+            echo_workers.lock().unwrap().as_slice(),
+            [1, 0],
+            "stolen by worker 0"
+        );
+        // Phase 1: worker 1 stuck again; worker 0 has no timer, and one wake.
+        let stuck = stick(1);
+        ebbtide_std::time::sleep(Duration::from_millis(20)).await;
+        let (_client, got) = exchange(client, b'c', Some(handle.clone())).await.unwrap();
+        STUCK_UNTIL_REPLY[1].store(true, Ordering::Release);
+        stuck.await.unwrap();
+        got
+    });
+    assert_eq!(result.expect("the echo task answered"), b'c');
+}
