@@ -616,7 +616,7 @@ fn a_worker_that_wakes_its_own_task_with_anothers_event_runs_it() {
         // Phase 1: worker 1 stuck again; worker 0 has no timer, and one wake.
         let stuck = stick(1);
         ebbtide_std::time::sleep(Duration::from_millis(20)).await;
-        let (_client, got) = exchange(client, b'c', Some(handle.clone())).await.unwrap();
+        let (_client, got) = exchange(client, b'c', Some(handle)).await.unwrap();
         STUCK_UNTIL_REPLY[1].store(true, Ordering::Release);
         stuck.await.unwrap();
         got
