@@ -412,6 +412,41 @@ fn stolen_tasks_whose_destructors_panic_are_all_dropped_once_at_shutdown() {
     assert_eq!(dropped.load(Ordering::SeqCst), TASKS);
 }
 
+/// An echo server for one connection whose listener is bound, and the connection accepted, on
+/// worker 1, so the connection is registered with worker 1's epoll; the echo task is an ordinary
+/// (stealable) task spawned there (a `spawn_on` task never moves). It pushes the worker it ran
+/// on onto `seen` for each message. Returns the listener's address.
+#[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll)))]
+async fn echo_server_on_worker_1(
+    handle: &ebbtide_std::Handle,
+    seen: Arc<Mutex<Vec<usize>>>,
+) -> std::net::SocketAddr {
+    use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
+    use ebbtide_std::net::TcpListener;
+
+    let (bound, addr) = ebbtide_std::sync::oneshot::channel();
+    handle
+        .spawn_on(1, async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            bound.send(listener.local_addr().unwrap()).unwrap();
+            let (mut socket, _) = listener.accept().await.unwrap();
+            ebbtide_std::spawn(async move {
+                let mut buf = [0u8; 16];
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    seen.lock().unwrap().push(worker_index().unwrap());
+                    socket.write_all(&buf[..n]).await.unwrap();
+                }
+            })
+            .unwrap();
+        })
+        .unwrap();
+    addr.await.unwrap()
+}
+
 /// A worker whose thread is stuck (a task in a CPU loop, or a thread the OS descheduled) still
 /// has its connections served: an idle worker, before it waits, takes the stuck worker's IO
 /// events from its epoll, which wakes the connection's task onto the stuck worker's queue, and
@@ -423,7 +458,7 @@ fn stolen_tasks_whose_destructors_panic_are_all_dropped_once_at_shutdown() {
 #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll)))]
 fn a_stuck_workers_connection_is_served_by_an_idle_worker() {
     use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
-    use ebbtide_std::net::{TcpListener, TcpStream};
+    use ebbtide_std::net::TcpStream;
     use ebbtide_std::time::sleep;
 
     let runtime = runtime(true);
@@ -433,31 +468,8 @@ fn a_stuck_workers_connection_is_served_by_an_idle_worker() {
         // after its first message (a fresh task may be stolen before it first runs).
         let (mut client, echo_workers) = loop {
             let workers = Arc::new(Mutex::new(Vec::new()));
-            let seen = workers.clone();
-            let (bound, addr) = ebbtide_std::sync::oneshot::channel();
-            // Bound and accepted on worker 1, so the connection is registered with worker 1's
-            // epoll; the echo task is an ordinary (stealable) task spawned there (a `spawn_on`
-            // task never moves).
-            handle
-                .spawn_on(1, async move {
-                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    bound.send(listener.local_addr().unwrap()).unwrap();
-                    let (mut socket, _) = listener.accept().await.unwrap();
-                    ebbtide_std::spawn(async move {
-                        let mut buf = [0u8; 16];
-                        loop {
-                            let n = socket.read(&mut buf).await.unwrap();
-                            if n == 0 {
-                                break;
-                            }
-                            seen.lock().unwrap().push(worker_index().unwrap());
-                            socket.write_all(&buf[..n]).await.unwrap();
-                        }
-                    })
-                    .unwrap();
-                })
-                .unwrap();
-            let mut client = TcpStream::connect(addr.await.unwrap()).await.unwrap();
+            let addr = echo_server_on_worker_1(&handle, workers.clone()).await;
+            let mut client = TcpStream::connect(addr).await.unwrap();
             client.write_all(b"a").await.unwrap();
             let mut byte = [0u8; 1];
             client.read_exact(&mut byte).await.unwrap();
@@ -515,8 +527,6 @@ fn a_stuck_workers_connection_is_served_by_an_idle_worker() {
 #[test]
 #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll)))]
 fn a_worker_that_wakes_its_own_task_with_anothers_event_runs_it() {
-    use ebbtide_std::io::{AsyncReadExt, AsyncWriteExt};
-    use ebbtide_std::net::TcpListener;
     use std::io::{Read, Write};
 
     static STUCK_UNTIL_REPLY: [AtomicBool; 2] = [AtomicBool::new(false), AtomicBool::new(false)];
@@ -538,28 +548,7 @@ fn a_worker_that_wakes_its_own_task_with_anothers_event_runs_it() {
         // An echo connection whose task runs on worker 1, its socket in worker 1's epoll.
         let client = loop {
             echo_workers.lock().unwrap().clear();
-            let seen = echo_workers.clone();
-            let (bound, addr) = ebbtide_std::sync::oneshot::channel();
-            handle
-                .spawn_on(1, async move {
-                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    bound.send(listener.local_addr().unwrap()).unwrap();
-                    let (mut socket, _) = listener.accept().await.unwrap();
-                    ebbtide_std::spawn(async move {
-                        let mut buf = [0u8; 16];
-                        loop {
-                            let n = socket.read(&mut buf).await.unwrap();
-                            if n == 0 {
-                                break;
-                            }
-                            seen.lock().unwrap().push(worker_index().unwrap());
-                            socket.write_all(&buf[..n]).await.unwrap();
-                        }
-                    })
-                    .unwrap();
-                })
-                .unwrap();
-            let addr = addr.await.unwrap();
+            let addr = echo_server_on_worker_1(&handle, echo_workers.clone()).await;
             let mut client = std::net::TcpStream::connect(addr).unwrap();
             client
                 .set_read_timeout(Some(Duration::from_secs(10)))
