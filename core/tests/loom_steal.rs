@@ -265,3 +265,84 @@ fn send_home_races_with_a_wake() {
         assert_eq!(ebbtide_core::block_on(handle), Err(JoinError::Cancelled));
     });
 }
+
+/// Ready on its first poll; records the thread of each poll.
+struct Once {
+    ran_on: Arc<Mutex<Vec<ThreadId>>>,
+}
+
+impl Future for Once {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        self.ran_on.lock().unwrap().push(thread::current().id());
+        Poll::Ready(())
+    }
+}
+
+/// The victim was stolen from once (so it publishes its batches, see `SharedBatch`) and runs a
+/// batch of two tasks, `send` then `local`, popping them one at a time, while a thief takes what
+/// is left of that batch and polls what it kept. Each task runs exactly once, the local one on
+/// the victim's thread; a pop and a steal never both get a task; and no task a thief put back is
+/// left without a wake-up (the victim's loop would spin forever).
+#[test]
+fn steal_from_a_running_batch_races_with_its_pops() {
+    builder().check(|| {
+        let (victim, victim_flag) = executor_with_flag();
+        let (thief, _thief_flag) = executor_with_flag();
+        let pool: &'static TaskPool<2, 256> = leak(TaskPool::new());
+        let runner = victim.runner().unwrap();
+        // SAFETY: no pool is cancelled in this model. The victim's queue is empty: nothing
+        // moves, but its batches are published from now on.
+        assert_eq!(unsafe { thief.steal_from(victim) }, 0);
+        let send_ran_on = Arc::new(Mutex::new(Vec::new()));
+        let local_ran_on = Arc::new(Mutex::new(Vec::new()));
+        let send = victim
+            .send_spawner()
+            .spawn(
+                pool,
+                Once {
+                    ran_on: send_ran_on.clone(),
+                },
+            )
+            .unwrap();
+        let local = runner
+            .spawner()
+            .spawn(
+                pool,
+                Once {
+                    ran_on: local_ran_on.clone(),
+                },
+            )
+            .unwrap();
+
+        let stealing = thread::spawn(move || {
+            let runner = thief.runner().unwrap();
+            // SAFETY: as above.
+            let moved = unsafe { thief.steal_from(victim) };
+            while runner.poll() {}
+            (moved, thread::current().id())
+        });
+        let main = thread::current().id();
+        let done = || send.is_finished() && local.is_finished();
+        loop {
+            victim_flag.store(false, Ordering::SeqCst);
+            let more = runner.poll();
+            if done() {
+                break;
+            }
+            if !more {
+                while !victim_flag.load(Ordering::SeqCst) && !done() {
+                    thread::yield_now();
+                }
+            }
+        }
+        let (moved, thief_thread) = stealing.join().unwrap();
+        assert!(moved <= 1, "only the Send task may move");
+        assert_eq!(*local_ran_on.lock().unwrap(), vec![main]);
+        let send_ran_on = send_ran_on.lock().unwrap().clone();
+        assert_eq!(send_ran_on.len(), 1, "the Send task ran {send_ran_on:?}");
+        assert_eq!(send_ran_on[0] == thief_thread, moved == 1);
+        assert_eq!(ebbtide_core::block_on(send), Ok(()));
+        assert_eq!(ebbtide_core::block_on(local), Ok(()));
+    });
+}

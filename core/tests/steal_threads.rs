@@ -212,3 +212,79 @@ fn idle_stolen_tasks_are_claimed_back() {
     assert_eq!(dropped.load(Ordering::SeqCst), 4);
     assert!(pool.is_empty());
 }
+
+/// A thief takes tasks out of the victim's running batch: the victim's first task of a batch
+/// blocks its thread (as a descheduled or stuck worker would) until the thief has stolen; the
+/// `Send` tasks queued behind it in the same batch run on the thief meanwhile.
+#[test]
+fn a_thief_takes_the_rest_of_a_running_batch() {
+    static VICTIM: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static POOL: TaskPool<{ TASKS + 1 }, 256> = TaskPool::new();
+    let (victim, thief, pool) = (&VICTIM, &THIEF, &POOL);
+    let runner = victim.runner().unwrap();
+    // SAFETY: no pool is cancelled in this test. The first steal finds nothing, and makes the
+    // victim publish its batches.
+    assert_eq!(unsafe { thief.steal_from(victim) }, 0);
+    let stolen = Arc::new(AtomicBool::new(false));
+    let blocking = Arc::new(AtomicBool::new(false));
+    let blocker = {
+        let stolen = stolen.clone();
+        let blocking = blocking.clone();
+        runner
+            .spawner()
+            .spawn(pool, async move {
+                blocking.store(true, Ordering::SeqCst);
+                while !stolen.load(Ordering::SeqCst) {
+                    thread::yield_now();
+                }
+            })
+            .unwrap()
+    };
+    let handles: Vec<_> = (0..TASKS)
+        .map(|i| {
+            victim
+                .send_spawner()
+                .spawn(pool, async move { (i, thread::current().id()) })
+                .unwrap()
+        })
+        .collect();
+    let stealing = {
+        let stolen = stolen.clone();
+        let blocking = blocking.clone();
+        thread::spawn(move || {
+            let runner = thief.runner().unwrap();
+            // The victim is inside its batch, held up by its first task.
+            while !blocking.load(Ordering::SeqCst) {
+                thread::yield_now();
+            }
+            // SAFETY: as above.
+            let moved = unsafe { thief.steal_from(victim) };
+            while runner.poll() {}
+            stolen.store(true, Ordering::SeqCst);
+            (moved, thread::current().id())
+        })
+    };
+    // One batch: the blocker, then every `Send` task it holds up.
+    runner.poll();
+    let (moved, thief_thread) = stealing.join().unwrap();
+    while runner.poll() {}
+    assert_eq!(ebbtide_core::block_on(blocker), Ok(()));
+    assert_eq!(
+        moved,
+        TASKS.div_ceil(2),
+        "every other task of the batch moves"
+    );
+    let on_thief = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, handle)| {
+            let (j, thread) = ebbtide_core::block_on(handle).unwrap();
+            assert_eq!(i, j);
+            thread == thief_thread
+        })
+        .filter(|&on_thief| on_thief)
+        .count();
+    assert_eq!(on_thief, moved);
+    assert!(pool.is_empty());
+}

@@ -148,6 +148,137 @@ pub(crate) struct Batch {
     next: *mut Header,
 }
 
+impl Batch {
+    /// A batch with no task.
+    pub(crate) const fn empty() -> Batch {
+        Batch {
+            next: ptr::null_mut(),
+        }
+    }
+}
+
+/// The rest of a running batch, where thieves can take it: the batch of an executor that was
+/// ever stolen from.
+///
+/// Without it, an executor takes its whole queue at the start of a batch and runs it from a
+/// local list: the tasks of a running batch are out of every thief's reach, and when the OS
+/// deschedules the executor's thread halfway through a batch, the rest waits for it however idle
+/// the other workers are. An executor with a shared batch instead pops its batch one task at a
+/// time from this word (one compare-and-swap per task), and a thief takes all that is left with
+/// one compare-and-swap.
+///
+/// # The word
+///
+/// - `null`: nobody ever tried to steal from this executor; it runs its batches from a local
+///   list and pays nothing for this. A thief's first [`take`](SharedBatch::take) turns it into
+///   `OPEN`, for good: from its next batch on, the executor publishes them.
+/// - `OPEN` ([`AWAKE`]'s address): no task left in the published batch.
+/// - a task: the oldest task not yet run, whose `run_next` chain (the batch's wake order) ends in
+///   `null`.
+///
+/// # Why a pop cannot take a task that a thief took (no ABA)
+///
+/// Only the executor's own thread ever stores a task here ([`publish`](SharedBatch::publish)),
+/// and never while it pops. Thieves only store `OPEN`. So while the executor pops, the word can
+/// only go from the task it read to `OPEN` (a thief took the rest) and never back to that task:
+/// a compare-and-swap that finds the task it read there finds the batch as it read it, and the
+/// `run_next` it read (an atomic load of a header that is static memory, even if a thief took
+/// the task meanwhile) is the task's link in that batch.
+///
+/// # Why a steal loses no wake-up
+///
+/// A shared batch is only non-empty while its executor is inside `Scheduler::poll`, between its
+/// `take_all` (head `AWAKE`) and its `try_sleep`. Tasks a thief takes from it and does not keep
+/// go back through the ordinary push: before the `try_sleep` (which then fails, so the
+/// executor polls again) or after it (the push finds `null` and calls the wake hook).
+pub(crate) struct SharedBatch {
+    head: AtomicPtr<Header>,
+}
+
+/// The shared batch's word when the executor publishes its batches and none is left (see
+/// [`SharedBatch`]).
+const OPEN: *mut Header = AWAKE;
+
+impl SharedBatch {
+    crate::loom_const_fn! {
+        pub(crate) fn new() -> SharedBatch {
+            SharedBatch { head: AtomicPtr::new(ptr::null_mut()) }
+        }
+    }
+
+    /// Whether the executor publishes its batches (a thief tried to steal from it).
+    #[inline]
+    pub(crate) fn is_open(&self) -> bool {
+        !self.head.load(Ordering::Relaxed).is_null()
+    }
+
+    /// Publishes `batch` for the executor to pop and thieves to take.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the executor's own thread, with the word `OPEN` (the last published batch
+    /// is all popped or taken), and `batch` came out of its run queue.
+    #[inline]
+    pub(crate) unsafe fn publish(&self, batch: Batch) {
+        let first = if batch.next.is_null() {
+            OPEN
+        } else {
+            batch.next
+        };
+        // Release: the batch's links are visible to a thief's Acquire.
+        self.head.store(first, Ordering::Release);
+    }
+
+    /// Pops the oldest task of the published batch; `None` when none is left.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the executor's own thread (see [`SharedBatch`] for why the pop is sound).
+    #[inline]
+    pub(crate) unsafe fn pop(&self) -> Option<NonNull<Header>> {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            if !is_task(head) {
+                return None;
+            }
+            // SAFETY: headers live in static slots; the link is an atomic. If a thief took the
+            // task meanwhile, the compare-and-swap below fails and the value is not used.
+            let next = unsafe { (*head).run_next.load(Ordering::Relaxed) };
+            let next = if next.is_null() { OPEN } else { next };
+            match self
+                .head
+                .compare_exchange(head, next, Ordering::Acquire, Ordering::Acquire)
+            {
+                // SAFETY: `head` is a task (checked above), so not null.
+                Ok(_) => return Some(unsafe { NonNull::new_unchecked(head) }),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+
+    /// Takes every task left in the published batch, oldest first, from any thread; the first
+    /// call ever also makes the executor publish its batches from then on.
+    pub(crate) fn take(&self) -> Batch {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            if head == OPEN {
+                return Batch::empty();
+            }
+            // A task: take the rest of the batch. `null`: not published yet; open it, so that
+            // the executor's next batch is. Acquire: the batch's links (published with Release)
+            // are ours to read.
+            match self
+                .head
+                .compare_exchange_weak(head, OPEN, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if is_task(head) => return Batch { next: head },
+                Ok(_) => return Batch::empty(),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+}
+
 impl Iterator for Batch {
     type Item = NonNull<Header>;
 

@@ -15,7 +15,7 @@ use core::task::{Context, RawWaker, RawWakerVTable, Waker};
 
 use super::budget::InScheduler;
 use super::header::Header;
-use super::run_queue::{Batch, RunQueue};
+use super::run_queue::{Batch, RunQueue, SharedBatch};
 use super::task;
 use super::waker::header_of;
 use crate::loom::{AtomicBool, AtomicPtr, Ordering};
@@ -23,6 +23,9 @@ use crate::loom::{AtomicBool, AtomicPtr, Ordering};
 /// The shared core of an executor: what its tasks, their wakers and its root waker reach.
 pub(crate) struct Scheduler {
     run_queue: RunQueue,
+    /// The rest of the running batch, where thieves reach it, once a thief tried this scheduler
+    /// (see [`SharedBatch`]).
+    shared_batch: SharedBatch,
     /// What is left of the running task's cooperative budget, on targets where the header does
     /// not hold it (empty elsewhere): see [`super::budget`].
     budget: InScheduler,
@@ -44,6 +47,7 @@ impl Scheduler {
         pub(crate) fn new(wake_hook: Option<&'static (dyn Fn() + Send + Sync)>) -> Scheduler {
             Scheduler {
                 run_queue: RunQueue::new(),
+                shared_batch: SharedBatch::new(),
                 budget: InScheduler::new(),
                 wake_hook,
                 runner_taken: AtomicBool::new(false),
@@ -62,6 +66,10 @@ impl Scheduler {
     /// whether tasks became ready meanwhile. If it returns `false`, the next push calls the wake
     /// hook (see [`RunQueue`] for why no wake-up is lost).
     ///
+    /// Once a thief tried this scheduler, the batch is published ([`SharedBatch`]) and popped one
+    /// task at a time, so that a thief can take what is left of it; until then it runs from a
+    /// local list.
+    ///
     /// If a task's poll unwinds, the rest of the batch is put back in the run queue.
     ///
     /// # Safety
@@ -69,7 +77,7 @@ impl Scheduler {
     /// Every call for this scheduler comes from the same thread (the runner's), and never from
     /// inside a poll of one of its tasks.
     pub(crate) unsafe fn poll(&self) -> bool {
-        /// Puts the rest of the batch back if a task's poll unwinds.
+        /// Puts the rest of the batch (local or published) back if a task's poll unwinds.
         struct Requeue<'a> {
             scheduler: &'a Scheduler,
             batch: Batch,
@@ -84,26 +92,60 @@ impl Scheduler {
                     // SAFETY: the task is still SCHEDULED and out of any queue.
                     unsafe { self.scheduler.run_queue.push(task) };
                 }
+                if self.scheduler.shared_batch.is_open() {
+                    for task in self.scheduler.shared_batch.take() {
+                        // SAFETY: as above: we took it out of the published batch.
+                        unsafe { self.scheduler.run_queue.push(task) };
+                    }
+                }
             }
         }
 
-        let mut batch = Requeue {
-            scheduler: self,
-            batch: self.run_queue.take_all(),
-        };
-        for task in batch.batch.by_ref() {
-            // A fresh budget for the task, if the scheduler holds the counter (else `task::run`
-            // resets the one in the task's header).
-            self.budget.reset();
-            // Release: the previous task's poll is done, for a thief that reads this (see
-            // `running`); the store comes before the task can be queued again.
-            self.running.store(task.as_ptr(), Ordering::Release);
-            // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
-            unsafe { task::run(task) };
+        let batch = self.run_queue.take_all();
+        if self.shared_batch.is_open() {
+            // SAFETY: we are the executor's thread (by our caller), and the last published batch
+            // is all popped or taken: the last `poll` ended (or unwound) with it empty.
+            unsafe { self.shared_batch.publish(batch) };
+            let guard = Requeue {
+                scheduler: self,
+                batch: Batch::empty(),
+            };
+            // SAFETY: as above.
+            while let Some(task) = unsafe { self.shared_batch.pop() } {
+                // SAFETY: the task came out of our run queue, by way of our published batch.
+                unsafe { self.run(task) };
+            }
+            drop(guard);
+        } else {
+            let mut guard = Requeue {
+                scheduler: self,
+                batch,
+            };
+            for task in guard.batch.by_ref() {
+                // SAFETY: the task came out of our run queue.
+                unsafe { self.run(task) };
+            }
+            drop(guard);
         }
-        drop(batch);
         // From here on, a push calls the wake hook (see `RunQueue`).
         !self.run_queue.try_sleep()
+    }
+
+    /// Runs one task of the batch.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](Scheduler::poll), and the task came out of our run queue.
+    #[inline(always)]
+    unsafe fn run(&self, task: NonNull<Header>) {
+        // A fresh budget for the task, if the scheduler holds the counter (else `task::run`
+        // resets the one in the task's header).
+        self.budget.reset();
+        // Release: the previous task's poll is done, for a thief that reads this (see
+        // `running`); the store comes before the task can be queued again.
+        self.running.store(task.as_ptr(), Ordering::Release);
+        // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
+        unsafe { task::run(task) };
     }
 
     /// Whether `task` is being run by this scheduler now (or was the last one run in a batch that
@@ -118,6 +160,12 @@ impl Scheduler {
     #[inline]
     pub(super) fn run_queue(&self) -> &RunQueue {
         &self.run_queue
+    }
+
+    /// The published rest of the running batch, for [`super::steal`].
+    #[inline]
+    pub(super) fn shared_batch(&self) -> &SharedBatch {
+        &self.shared_batch
     }
 
     /// Whether a task is ready to run.

@@ -40,7 +40,10 @@
 //!
 //! # Why a steal loses no wake-up
 //!
-//! A steal takes the victim's whole stack with one compare-and-swap from a task to `AWAKE`
+//! A steal first takes what is left of the victim's running batch, if the victim publishes its
+//! batches (see [`SharedBatch`](super::run_queue::SharedBatch) for why that loses nothing: those
+//! tasks are handled like the ones below, while the victim is awake). It then takes the victim's
+//! whole stack with one compare-and-swap from a task to `AWAKE`
 //! (never from an empty head: see [`RunQueue::steal_all`](super::run_queue::RunQueue::steal_all)).
 //! The stack ends in `AWAKE` (the victim is between its `take_all` and its `try_sleep`: it will
 //! `try_sleep` later and find `AWAKE` or newer tasks, exactly as without the steal) or in `null`
@@ -110,7 +113,12 @@ pub(crate) unsafe fn steal(thief: &'static Scheduler, victim: &'static Scheduler
     }
     let mut moved = 0;
     let mut take = true;
-    for task in victim.run_queue().steal_all() {
+    // The rest of the victim's running batch first (it was woken earlier), then its queue.
+    let tasks = victim
+        .shared_batch()
+        .take()
+        .chain(victim.run_queue().steal_all());
+    for task in tasks {
         // A task woken during its own poll is queued while the victim still polls it: it stays.
         if movable(task) && !victim.is_running(task) {
             if take {
@@ -143,7 +151,12 @@ pub(crate) unsafe fn drain_home(
     mut home_of: impl FnMut(usize) -> Option<&'static Scheduler>,
 ) -> usize {
     let mut moved = 0;
-    for task in from.run_queue().steal_all() {
+    // Nobody polls `from` (by our caller), so its published batch is empty; take it anyway.
+    let tasks = from
+        .shared_batch()
+        .take()
+        .chain(from.run_queue().steal_all());
+    for task in tasks {
         match home_of(task.as_ptr().addr()) {
             Some(home) if !ptr::eq(home, from) => {
                 // SAFETY: we took it out of `from`'s queue; by our caller `home` is the

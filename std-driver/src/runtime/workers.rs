@@ -159,10 +159,10 @@ impl Group {
     /// its queue now): hands about half of them to one idle worker, if any, which the push wakes.
     /// One relaxed load when no worker is idle.
     ///
-    /// Why the busy worker gives rather than the idle one takes: a worker takes its whole queue
-    /// at the start of each batch, so its backlog sits in its running batch, out of reach, for
-    /// most of the time; an idle worker woken to steal mostly finds an empty queue. Right after
-    /// a batch is the one moment the backlog is in the queue.
+    /// Why the busy worker also gives, when idle workers take: an idle worker that found
+    /// nothing sleeps until something wakes it, and a busy worker's backlog can grow meanwhile
+    /// without any wake of the idle one. Right after a batch, with tasks left, is the moment to
+    /// hand them over.
     pub(crate) fn busy_hook(&'static self, index: usize) -> Box<dyn Fn() + Send + Sync> {
         Box::new(move || {
             if self.idle_count.load(Ordering::Relaxed) == 0 {
