@@ -46,8 +46,9 @@
 //!
 //! # 2 workers
 //!
-//! The `mt_` workloads ([`MT_WORKLOADS`]: `mt_tcp_echo_64x100`, `mt_tcp_echo_512x100`,
-//! `mt_http_plaintext_256`) are the same shapes, the same client and the same service on
+//! The `mt_` workloads ([`MT_WORKLOADS`]: `mt_tcp_echo_64x100`, `mt_tcp_echo_64x100_at40k`,
+//! `mt_tcp_echo_512x100`, `mt_http_plaintext_256`) are the same shapes (`_at40k`: the echo client
+//! paced at 40,000 round trips/s, see [`echo_client`]), the same client and the same service on
 //! multi-thread runtimes with 2 workers (and ebbtide's 1-worker baseline), run by the `mtnet_*`
 //! binaries through [`mt_main`]. The harness binds the listener with `SO_REUSEPORT`
 //! ([`bind_reuseport`], [`spawn_mt_server`]) so that a thread-per-core server can bind one more
@@ -127,6 +128,7 @@ pub const WORKLOADS: &[&str] = &[
 /// the same shapes as their namesakes without `mt_`, on multi-thread runtimes.
 pub const MT_WORKLOADS: &[&str] = &[
     "mt_tcp_echo_64x100",
+    "mt_tcp_echo_64x100_at40k",
     "mt_tcp_echo_512x100",
     "mt_http_plaintext_256",
 ];
@@ -143,12 +145,16 @@ pub enum Service {
 /// One network workload, parsed from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
-    /// `tcp_echo_{connections}x{message}`.
+    /// `tcp_echo_{connections}x{message}`, or `tcp_echo_{connections}x{message}_at{rate}k`
+    /// (paced: see [`echo_client`]).
     Echo {
         /// Connections kept busy at once.
         connections: usize,
         /// Bytes per message.
         message: usize,
+        /// Round trips per second offered over all connections (`None`: each connection sends
+        /// its next message as soon as the echo of the last is back).
+        rate: Option<u32>,
     },
     /// `http_plaintext_{connections}`: wrk with this many connections.
     Http {
@@ -163,6 +169,13 @@ impl Workload {
     pub fn parse(name: &str) -> Option<Workload> {
         let name = name.strip_prefix("mt_").unwrap_or(name);
         if let Some(rest) = name.strip_prefix("tcp_echo_") {
+            let (rest, rate) = match rest.split_once("_at") {
+                Some((rest, rate)) => (
+                    rest,
+                    Some(rate.strip_suffix('k')?.parse::<u32>().ok()? * 1000),
+                ),
+                None => (rest, None),
+            };
             let (connections, message) = rest.split_once('x')?;
             let message = match message.strip_suffix('k') {
                 Some(k) => k.parse::<usize>().ok()? * 1024,
@@ -171,6 +184,7 @@ impl Workload {
             return Some(Workload::Echo {
                 connections: connections.parse().ok()?,
                 message,
+                rate,
             });
         }
         let connections = name.strip_prefix("http_plaintext_")?.parse().ok()?;
@@ -492,12 +506,21 @@ fn quantile(values: &mut [u32], q: f64) -> u64 {
 
 /// Runs the closed-loop echo client on the calling thread: opens `connections` connections to
 /// `addr` (`TCP_NODELAY`), then for `duration` keeps a `message`-byte message in flight on each
-/// (write it, read the whole echo, write again), and closes them. Panics if the server closes a
+/// (write it, read the whole echo, write again), and closes them.
+///
+/// With a `rate` (round trips per second over all connections), each connection instead sends
+/// its next message at its next due time (`connections / rate` seconds apart, the connections'
+/// first due times spread evenly over that period), or as soon as the echo of the last is back
+/// if that is later: an offered load below what the server can take, so that `p99_ns` measures
+/// the server's latency at that load rather than the queue of a saturated one. Latency is timed
+/// from the moment the message is written, and the client waits for due times in `epoll_wait`
+/// (whole milliseconds), so messages go out in bursts about 1 ms apart. Panics if the server closes a
 /// connection, or answers with bytes other than the message.
 pub fn echo_client(
     addr: SocketAddr,
     connections: usize,
     message: usize,
+    rate: Option<u32>,
     duration: Duration,
 ) -> EchoReport {
     struct Conn {
@@ -505,7 +528,12 @@ pub fn echo_client(
         sent: usize,
         received: usize,
         started: Instant,
+        /// Paced: when the next message is due, while the connection waits for it.
+        due: Option<Instant>,
     }
+    // Paced: the time between two messages of one connection.
+    let period =
+        rate.map(|rate| Duration::from_secs_f64(connections as f64 / f64::from(rate.max(1))));
     let mut poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(1024);
     let payload: Vec<u8> = (0..message).map(|i| (i % 251) as u8).collect();
@@ -528,6 +556,7 @@ pub fn echo_client(
                 sent: 0,
                 received: 0,
                 started: now,
+                due: None,
             }
         })
         .collect();
@@ -540,6 +569,11 @@ pub fn echo_client(
     // the client never makes a read that would block just to find out (one write and one read
     // per round trip, for every server alike).
     let mut step = |conn: &mut Conn, latencies: &mut Vec<u32>| loop {
+        if conn.sent == 0 && conn.received == 0 && conn.due.is_some_and(|due| due > Instant::now())
+        {
+            // Paced, and the next message is not due yet (a spurious writable event).
+            return;
+        }
         if conn.sent < message {
             match conn.stream.write(&payload[conn.sent..]) {
                 Ok(n) => conn.sent += n,
@@ -568,6 +602,14 @@ pub fn echo_client(
                 conn.started = now;
                 conn.sent = 0;
                 conn.received = 0;
+                if let (Some(period), Some(due)) = (period, conn.due) {
+                    // Paced: wait for the next due time, unless it has passed already.
+                    let next = due + period;
+                    conn.due = Some(next);
+                    if next > now {
+                        return;
+                    }
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) => panic!("client read: {e}"),
@@ -575,14 +617,34 @@ pub fn echo_client(
     };
     let cpu = ServerCpu::start();
     let start = Instant::now();
-    for conn in conns.iter_mut() {
-        conn.started = Instant::now();
-        step(conn, &mut latencies);
+    let count = conns.len();
+    for (i, conn) in conns.iter_mut().enumerate() {
+        match period {
+            // Paced: the first messages spread over one period.
+            Some(period) => conn.due = Some(start + period.mul_f64(i as f64 / count as f64)),
+            None => {
+                conn.started = Instant::now();
+                step(conn, &mut latencies);
+            }
+        }
     }
     let deadline = start + duration;
     let mut now = start;
     while now < deadline {
-        let timeout = (deadline - now).min(Duration::from_millis(100));
+        let mut timeout = (deadline - now).min(Duration::from_millis(100));
+        if period.is_some() {
+            // Paced: start every message that is due, on a connection that waits for it.
+            for conn in conns.iter_mut() {
+                let Some(due) = conn.due else { continue };
+                let idle = conn.sent == 0 && conn.received == 0;
+                if idle && due <= now {
+                    conn.started = Instant::now();
+                    step(conn, &mut latencies);
+                } else if idle {
+                    timeout = timeout.min(due - now);
+                }
+            }
+        }
         poll.poll(&mut events, Some(timeout)).unwrap();
         for event in events.iter() {
             step(&mut conns[event.token().0], &mut latencies);
@@ -612,7 +674,8 @@ pub fn run(server: &Server, workload: Workload) -> Result<Sample, String> {
         Workload::Echo {
             connections,
             message,
-        } => Ok(echo_client(server.addr(), connections, message, echo_duration()).sample()),
+            rate,
+        } => Ok(echo_client(server.addr(), connections, message, rate, echo_duration()).sample()),
         Workload::Http { connections } => {
             let cpu = ServerCpu::start();
             let report = crate::http::wrk(server.addr().port(), connections, wrk_secs())?;
@@ -918,7 +981,8 @@ mod tests {
             Workload::parse("tcp_echo_512x1k"),
             Some(Workload::Echo {
                 connections: 512,
-                message: 1024
+                message: 1024,
+                rate: None,
             })
         );
         assert_eq!(
@@ -945,6 +1009,7 @@ mod tests {
                 server.addr(),
                 connections,
                 message,
+                None,
                 Duration::from_millis(50),
             );
             assert!(report.requests > 0);
@@ -967,7 +1032,7 @@ mod tests {
             mio_echo_server(listener, stop);
             other.join().unwrap();
         });
-        let report = echo_client(server.addr(), 32, 100, Duration::from_millis(50));
+        let report = echo_client(server.addr(), 32, 100, None, Duration::from_millis(50));
         assert!(report.requests > 0);
         server.stop();
     }
@@ -978,7 +1043,16 @@ mod tests {
             Workload::parse("mt_tcp_echo_64x100"),
             Some(Workload::Echo {
                 connections: 64,
-                message: 100
+                message: 100,
+                rate: None,
+            })
+        );
+        assert_eq!(
+            Workload::parse("mt_tcp_echo_64x100_at40k"),
+            Some(Workload::Echo {
+                connections: 64,
+                message: 100,
+                rate: Some(40_000),
             })
         );
         assert!(MT_WORKLOADS.iter().all(|w| Workload::parse(w).is_some()));

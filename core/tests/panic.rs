@@ -67,3 +67,29 @@ fn a_detached_panicking_task_frees_its_slot() {
     let next = runner.spawner().spawn(&POOL, async { 5 }).unwrap();
     assert_eq!(runner.run_until(next, || {}), Ok(5));
 }
+
+/// The same with a published batch (see `SharedBatch`: an executor that a thief tried pops its
+/// batch from a shared word): the tasks behind the panicking one are put back too.
+#[test]
+fn a_panic_in_a_published_batch_requeues_the_rest() {
+    static EXECUTOR: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static POOL: TaskPool<4, 128> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    // SAFETY: no pool is cancelled in this test. Nothing is queued: nothing moves, but the
+    // executor publishes its batches from now on.
+    assert_eq!(unsafe { THIEF.steal_from(&EXECUTOR) }, 0);
+    let spawner = runner.spawner();
+    let bad = spawner.spawn(&POOL, async { panic!("boom") }).unwrap();
+    let after = spawner.spawn(&POOL, async { 2 }).unwrap();
+    let last = spawner.spawn(&POOL, async { 3 }).unwrap();
+
+    assert!(catch_unwind(AssertUnwindSafe(|| runner.poll())).is_err());
+    assert!(!after.is_finished() && !last.is_finished());
+    let results = runner.run_until(async { (bad.await, after.await, last.await) }, || {});
+    assert_eq!(results, (Err(JoinError::Panicked), Ok(2), Ok(3)));
+    assert!(POOL.is_empty());
+    // Nothing was left in the published batch, and nothing is queued.
+    // SAFETY: as above.
+    assert_eq!(unsafe { THIEF.steal_from(&EXECUTOR) }, 0);
+}

@@ -158,6 +158,11 @@ pub const WORKLOADS: &[Workload] = &[
         "2-worker runtimes: TCP echo, 64 connections, 100-byte messages, closed loop; the server on both CPUs with the client (one thread)",
     ),
     w(
+        "mt_tcp_echo_64x100_at40k",
+        Kind::PerRequest,
+        "2-worker runtimes: TCP echo, 64 connections, 100-byte messages, paced at 40,000 round trips/s in all (about a third of what one worker serves closed-loop), so that p99 is the server's latency at a load it keeps up with; time per request is then the client's pace, and the server's CPU per request is the figure to compare",
+    ),
+    w(
         "mt_tcp_echo_512x100",
         Kind::PerRequest,
         "2-worker runtimes: TCP echo, 512 connections, 100-byte messages",
