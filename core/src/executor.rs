@@ -129,7 +129,19 @@ impl Executor {
     /// driver stops its workers, sends every task home, then cancels.)
     pub unsafe fn steal_from(&'static self, victim: &'static Executor) -> usize {
         // SAFETY: by our caller.
-        unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler) }
+        unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler, true) }
+    }
+
+    /// [`steal_from`](Executor::steal_from), but only tasks waiting in `victim`'s queue: none of
+    /// the batch it is running, which it keeps popping. A victim that runs its batches from a
+    /// local list goes on doing so.
+    ///
+    /// # Safety
+    ///
+    /// As for [`steal_from`](Executor::steal_from).
+    pub unsafe fn steal_queued_from(&'static self, victim: &'static Executor) -> usize {
+        // SAFETY: by our caller.
+        unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler, false) }
     }
 
     /// Takes every task out of this executor's queue and queues each on its home executor,

@@ -691,6 +691,18 @@ impl Handle {
         // are all sent home, while none of the group runs.
         unsafe { self.shell.executor.steal_from(victim.shell.executor) }
     }
+
+    /// [`steal_from`](Handle::steal_from), queued tasks only (see
+    /// [`Executor::steal_queued_from`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`steal_from`](Handle::steal_from).
+    #[doc(hidden)]
+    pub unsafe fn steal_queued_from(&self, victim: &Handle) -> usize {
+        // SAFETY: as in `steal_from`.
+        unsafe { self.shell.executor.steal_queued_from(victim.shell.executor) }
+    }
 }
 
 /// Sends every task of `runtimes` that a steal moved (see [`Handle::steal_from`]) back to the

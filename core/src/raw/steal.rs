@@ -67,6 +67,7 @@
 use core::ptr::{self, NonNull};
 
 use super::header::{slot_head, Header, TaskSlot};
+use super::run_queue::Batch;
 use super::scheduler::Scheduler;
 use super::state::{CLAIMED, COMPLETE, RUNNING, SCHEDULED, SEND};
 use crate::loom::Ordering;
@@ -102,22 +103,29 @@ fn movable(task: NonNull<Header>) -> bool {
 }
 
 /// Steals about half of `victim`'s queued tasks (every other movable one, the oldest first) for
-/// `thief`; returns how many moved. Tasks that may not move go back to `victim`.
+/// `thief`, counting the rest of its running batch if `running_batch`; returns how many moved.
+/// Tasks that may not move go back to `victim`.
 ///
 /// # Safety
 ///
 /// See [`Executor::steal_from`](crate::Executor::steal_from).
-pub(crate) unsafe fn steal(thief: &'static Scheduler, victim: &'static Scheduler) -> usize {
+pub(crate) unsafe fn steal(
+    thief: &'static Scheduler,
+    victim: &'static Scheduler,
+    running_batch: bool,
+) -> usize {
     if ptr::eq(thief, victim) {
         return 0;
     }
     let mut moved = 0;
     let mut take = true;
     // The rest of the victim's running batch first (it was woken earlier), then its queue.
-    let tasks = victim
-        .shared_batch()
-        .take()
-        .chain(victim.run_queue().steal_all());
+    let batch = if running_batch {
+        victim.shared_batch().take()
+    } else {
+        Batch::empty()
+    };
+    let tasks = batch.chain(victim.run_queue().steal_all());
     for task in tasks {
         // A task woken during its own poll is queued while the victim still polls it: it stays.
         if movable(task) && !victim.is_running(task) {

@@ -49,6 +49,12 @@ pub struct Builder {
     pub(crate) work_stealing: bool,
     /// Whether stealing workers also take busy workers' IO events (`steal_io_events`).
     pub(crate) steal_io_events: bool,
+    /// Whether idle stealing workers also wake for busy workers' new IO events
+    /// (`watch_others`).
+    pub(crate) watch_others: bool,
+    /// Whether stealing workers also take the rest of a busy worker's running batch
+    /// (`steal_running_batch`).
+    pub(crate) steal_running_batch: bool,
     pub(crate) driver: DriverOptions,
 }
 
@@ -118,6 +124,8 @@ impl Builder {
             worker_threads_explicit: false,
             work_stealing: work_stealing_from_env().unwrap_or(true),
             steal_io_events: true,
+            watch_others: true,
+            steal_running_batch: true,
             driver: DriverOptions {
                 event_capacity: 1024,
                 io_capacity: 4096,
@@ -458,6 +466,25 @@ impl Builder {
     #[doc(hidden)]
     pub fn steal_io_events(mut self, on: bool) -> Builder {
         self.steal_io_events = on;
+        self
+    }
+
+    /// With [`steal_io_events`](Builder::steal_io_events), whether an idle worker waits for
+    /// busy workers' new IO events as well as its own, so that it takes them at once (Linux
+    /// epoll; on by default). Off, it learns of them only when it wakes for its own IO or a
+    /// timer: for measuring what watching is worth.
+    #[doc(hidden)]
+    pub fn watch_others(mut self, on: bool) -> Builder {
+        self.watch_others = on;
+        self
+    }
+
+    /// With [`work_stealing`](Builder::work_stealing), whether a thief also takes what is left
+    /// of the batch a busy worker is running (on by default), not only the tasks queued behind
+    /// it. Off: for measuring what that is worth.
+    #[doc(hidden)]
+    pub fn steal_running_batch(mut self, on: bool) -> Builder {
+        self.steal_running_batch = on;
         self
     }
 

@@ -36,6 +36,8 @@ pub(crate) struct Group {
     pub(crate) stealing: bool,
     /// Whether they also take busy workers' IO events (`Builder::steal_io_events`).
     steal_io_events: bool,
+    /// Whether they also take the rest of a running batch (`Builder::steal_running_batch`).
+    steal_running_batch: bool,
     /// Where the next steal starts looking (modulo the worker count), so that idle workers do
     /// not all pick on the same victim.
     steal_next: AtomicUsize,
@@ -117,7 +119,7 @@ impl Group {
             // SAFETY: the workers are one group, and `Runtime::drop` runs `shut_down_stealing`
             // (every worker stopped, then every task sent home) before any worker's runtime
             // drops; this hook only runs inside a worker's `block_on`.
-            moved = unsafe { thief.steal_from(&self.workers[victim]) };
+            moved = unsafe { self.steal(thief, &self.workers[victim]) };
             if moved > 0 {
                 break;
             }
@@ -139,7 +141,7 @@ impl Group {
                 if driver.reactor.help() > 0 {
                     woke_here = true;
                     // SAFETY: as above.
-                    moved = unsafe { thief.steal_from(&self.workers[victim]) };
+                    moved = unsafe { self.steal(thief, &self.workers[victim]) };
                     if moved > 0 {
                         break;
                     }
@@ -175,7 +177,7 @@ impl Group {
                     self.idle_count.fetch_sub(1, Ordering::AcqRel);
                     // SAFETY: as in `steal_hook`: this hook only runs inside a worker's
                     // `block_on`, and the group's shutdown sends every task home first.
-                    let moved = unsafe { self.workers[other].steal_from(&self.workers[index]) };
+                    let moved = unsafe { self.steal(&self.workers[other], &self.workers[index]) };
                     if moved == 0 {
                         // The push of a moved task wakes it; otherwise it looks once more.
                         self.workers[other].unpark();
@@ -184,6 +186,41 @@ impl Group {
                 }
             }
         })
+    }
+
+    /// `thief` takes tasks from `victim`: queued ones, and the rest of its running batch if
+    /// [`steal_running_batch`](Group::steal_running_batch).
+    ///
+    /// # Safety
+    ///
+    /// As for `ebbtide_host::Handle::steal_from`.
+    unsafe fn steal(&self, thief: &ebbtide_host::Handle, victim: &ebbtide_host::Handle) -> usize {
+        if self.steal_running_batch {
+            // SAFETY: by our caller.
+            unsafe { thief.steal_from(victim) }
+        } else {
+            // SAFETY: by our caller.
+            unsafe { thief.steal_queued_from(victim) }
+        }
+    }
+
+    /// Makes every worker watch the others' pollers while it is idle (see `Reactor::watch_others`).
+    fn watch_others(&self) {
+        let reactors: Vec<&'static crate::reactor::Reactor> = self
+            .workers
+            .iter()
+            .filter_map(|worker| worker.driver::<super::DriverShared>())
+            .map(|driver| driver.reactor)
+            .collect();
+        for (index, reactor) in reactors.iter().enumerate() {
+            let others = reactors
+                .iter()
+                .enumerate()
+                .filter(|&(other, _)| other != index)
+                .map(|(_, &other)| other)
+                .collect();
+            reactor.watch_others(others);
+        }
     }
 
     /// The shutdown of a stealing group, on the thread dropping the runtime (worker 0's), after
@@ -372,6 +409,7 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         next: AtomicUsize::new(0),
         stealing: builder.work_stealing,
         steal_io_events: builder.steal_io_events,
+        steal_running_batch: builder.steal_running_batch,
         steal_next: AtomicUsize::new(0),
         searching: AtomicUsize::new(0),
         idle: (0..count).map(|_| AtomicBool::new(false)).collect(),
@@ -379,6 +417,9 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         barrier: Barrier::new(count),
     }));
     keep(group);
+    if group.stealing && group.steal_io_events && builder.watch_others {
+        group.watch_others();
+    }
     for start in starts {
         // A worker that is gone already shows in its `join`.
         let _ = start.send(group);
