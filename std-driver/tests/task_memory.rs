@@ -340,7 +340,7 @@ fn threads_spawn_while_the_class_grows() {
     // With 2 workers (`EBBTIDE_WORKER_THREADS=2`) a stolen task is cancelled on the other worker,
     // which lets its slot go just after the handle has its result: the count reaches 0 a moment
     // later, never more than a moment.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while runtime.metrics().tasks() != 0 && std::time::Instant::now() < deadline {
         std::thread::yield_now();
     }

@@ -5,9 +5,9 @@
 //! The variants are [`VARIANTS`]: `ebbtide-1w` (one worker: the scaling baseline), `ebbtide-2w`
 //! (two workers, thread-per-core) and `ebbtide-2w-steal` (the same with
 //! `Builder::work_stealing(true)`, the default), the names of `mt_ebbtide`'s variants, and
-//! `ebbtide-2w-steal-nowatch` (stealing, but an idle worker waits for its own IO events only,
-//! not for busy workers' new ones: `Builder::watch_others(false)`), to show what watching is
-//! worth. With `n` workers the
+//! `ebbtide-2w-steal-nobatch` (thieves take only the tasks queued behind a busy worker's
+//! running batch, not the rest of the batch: `Builder::steal_running_batch(false)`), to show
+//! what stealing from a running batch is worth. With `n` workers the
 //! server is thread-per-core, as ebbtide's own servers are written (`examples/src/serve.rs`):
 //! worker 0 (the server thread, inside `Runtime::block_on`) accepts on the harness's listener,
 //! and each other worker on a `SO_REUSEPORT` listener of its own bound to the same address
@@ -37,7 +37,6 @@ const VARIANTS: &[(&str, usize, bool)] = &[
     ("ebbtide-1w", 1, false),
     ("ebbtide-2w", 2, false),
     ("ebbtide-2w-steal", 2, true),
-    ("ebbtide-2w-steal-nowatch", 2, true),
     ("ebbtide-2w-steal-nobatch", 2, true),
 ];
 
@@ -47,7 +46,6 @@ fn main() {
             ("ebbtide-1w", serve_1w),
             ("ebbtide-2w", serve_2w),
             ("ebbtide-2w-steal", serve_2w_steal),
-            ("ebbtide-2w-steal-nowatch", serve_2w_steal_nowatch),
             ("ebbtide-2w-steal-nobatch", serve_2w_steal_nobatch),
         ],
         accepted_split,
@@ -89,15 +87,6 @@ fn serve_2w_steal(service: Service, listener: std::net::TcpListener, stop: StopF
     serve("ebbtide-2w-steal", service, listener, stop, ready);
 }
 
-fn serve_2w_steal_nowatch(
-    service: Service,
-    listener: std::net::TcpListener,
-    stop: StopFlag,
-    ready: Ready,
-) {
-    serve("ebbtide-2w-steal-nowatch", service, listener, stop, ready);
-}
-
 fn serve_2w_steal_nobatch(
     service: Service,
     listener: std::net::TcpListener,
@@ -126,8 +115,6 @@ fn serve(
     let runtime = Runtime::builder()
         .worker_threads(workers)
         .work_stealing(stealing)
-        // `ebbtide-2w-steal-nowatch`: idle workers wait for their own IO events only.
-        .watch_others(!variant.ends_with("-nowatch"))
         // `ebbtide-2w-steal-nobatch`: thieves take queued tasks, not a running batch's.
         .steal_running_batch(!variant.ends_with("-nobatch"))
         .task_slots([1024, 1024, 16, 4])

@@ -19,12 +19,9 @@
 mod registration;
 mod scheduled_io;
 mod slab;
-#[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-mod watch;
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 pub(crate) use registration::Registration;
@@ -53,11 +50,6 @@ pub(crate) struct Reactor {
     /// Whether the runtime's thread is in (or about to enter) a blocking wait in the poller: a
     /// hint for the other workers (see [`Reactor::help`]), never needed for correctness.
     waiting: AtomicBool,
-    /// The other workers' reactors, for the runtime's thread to watch while it is idle (see
-    /// [`Reactor::watch_others`]), until that thread takes them.
-    others: Mutex<Option<Box<[&'static Reactor]>>>,
-    /// Whether `others` holds a list the runtime's thread has not taken yet.
-    others_changed: AtomicBool,
 }
 
 impl Reactor {
@@ -129,21 +121,6 @@ impl Reactor {
         0
     }
 
-    /// From its next wait on, the runtime's thread, when idle while one of `others` is busy,
-    /// also wakes for their new events (Linux epoll; see the `watch` module), so that its search
-    /// can take them ([`help`](Reactor::help)). Elsewhere, nothing.
-    pub(crate) fn watch_others(&self, others: Box<[&'static Reactor]>) {
-        *self.others.lock().unwrap_or_else(|e| e.into_inner()) = Some(others);
-        self.others_changed.store(true, Ordering::Release);
-    }
-
-    /// The poller's own descriptor (the epoll), for another worker's watch.
-    #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-    fn poller_fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsRawFd;
-        self.registry.as_raw_fd()
-    }
-
     /// Whether the runtime's thread waits in its poller (see [`help`](Reactor::help)).
     pub(crate) fn is_waiting(&self) -> bool {
         self.waiting.load(Ordering::Relaxed)
@@ -204,9 +181,6 @@ pub(crate) struct Poller {
     events: mio::Events,
     alarm: Alarm,
     shared: &'static Reactor,
-    /// The other workers' pollers, watched while idle (see the `watch` module).
-    #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-    watch: Option<watch::Watch>,
 }
 
 impl Poller {
@@ -225,16 +199,12 @@ impl Poller {
             remote_wakes: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             waiting: AtomicBool::new(false),
-            others: Mutex::new(None),
-            others_changed: AtomicBool::new(false),
         }));
         Ok(Poller {
             poll,
             events: mio::Events::with_capacity(events.max(1)),
             alarm,
             shared,
-            #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-            watch: None,
         })
     }
 
@@ -250,45 +220,6 @@ impl Poller {
         }
     }
 
-    /// With a watch (see the `watch` module) and another worker busy, a blocking wait happens
-    /// there: `Some` with its result. `None`: wait in our own poller.
-    #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-    fn watch_for(&mut self, block: bool, timeout: Option<Duration>) -> Option<io::Result<()>> {
-        if self.shared.others_changed.swap(false, Ordering::Acquire) {
-            let others = self
-                .shared
-                .others
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            // A watch that cannot be made (out of descriptors) leaves the worker waiting in its
-            // own poller, as without one.
-            self.watch =
-                others.and_then(|others| watch::Watch::new(self.shared.poller_fd(), others).ok());
-        }
-        let watch = self
-            .watch
-            .as_ref()
-            .filter(|watch| block && watch.worth_it())?;
-        Some(watch.wait(timeout))
-    }
-
-    /// See the Linux `watch_for`: elsewhere a worker waits in its own poller only.
-    #[cfg(not(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri))))]
-    fn watch_for(&mut self, _block: bool, _timeout: Option<Duration>) -> Option<io::Result<()>> {
-        None
-    }
-
-    /// Stops watching other workers (a reused reactor serves a new runtime).
-    pub(crate) fn forget_others(&mut self) {
-        #[cfg(all(target_os = "linux", not(mio_unsupported_force_poll_poll), not(miri)))]
-        {
-            self.watch = None;
-        }
-        self.shared.others_changed.store(false, Ordering::Relaxed);
-        *self.shared.others.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-
     /// Waits for IO, a wake, or the timer deadline `deadline` (in clock ticks; `None` for no
     /// timer), then dispatches what happened. Returns after one wait.
     pub(crate) fn turn(&mut self, deadline: Option<u64>, block: bool) -> io::Result<()> {
@@ -300,12 +231,7 @@ impl Poller {
         if block {
             self.shared.waiting.store(true, Ordering::Relaxed);
         }
-        let polled = match self.watch_for(block, timeout) {
-            // Woken by our own epoll or another worker's: take our own events, if any.
-            Some(Ok(())) => self.poll.poll(&mut self.events, Some(Duration::ZERO)),
-            Some(Err(e)) => Err(e),
-            None => self.poll.poll(&mut self.events, timeout),
-        };
+        let polled = self.poll.poll(&mut self.events, timeout);
         if block {
             self.shared.waiting.store(false, Ordering::Relaxed);
         }

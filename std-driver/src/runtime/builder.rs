@@ -49,9 +49,6 @@ pub struct Builder {
     pub(crate) work_stealing: bool,
     /// Whether stealing workers also take busy workers' IO events (`steal_io_events`).
     pub(crate) steal_io_events: bool,
-    /// Whether idle stealing workers also wake for busy workers' new IO events
-    /// (`watch_others`).
-    pub(crate) watch_others: bool,
     /// Whether stealing workers also take the rest of a busy worker's running batch
     /// (`steal_running_batch`).
     pub(crate) steal_running_batch: bool,
@@ -124,7 +121,6 @@ impl Builder {
             worker_threads_explicit: false,
             work_stealing: work_stealing_from_env().unwrap_or(true),
             steal_io_events: true,
-            watch_others: true,
             steal_running_batch: true,
             driver: DriverOptions {
                 event_capacity: 1024,
@@ -466,16 +462,6 @@ impl Builder {
     #[doc(hidden)]
     pub fn steal_io_events(mut self, on: bool) -> Builder {
         self.steal_io_events = on;
-        self
-    }
-
-    /// With [`steal_io_events`](Builder::steal_io_events), whether an idle worker waits for
-    /// busy workers' new IO events as well as its own, so that it takes them at once (Linux
-    /// epoll; on by default). Off, it learns of them only when it wakes for its own IO or a
-    /// timer: for measuring what watching is worth.
-    #[doc(hidden)]
-    pub fn watch_others(mut self, on: bool) -> Builder {
-        self.watch_others = on;
         self
     }
 

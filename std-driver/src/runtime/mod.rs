@@ -216,7 +216,6 @@ impl HostDriver for StdDriver {
 
     fn reopen(&mut self, options: &DriverOptions) -> io::Result<()> {
         self.reactor.set_event_capacity(options.event_capacity);
-        self.reactor.forget_others();
         self.shared.reactor.reopen();
         self.shared.blocking.reopen();
         Ok(())

@@ -204,25 +204,6 @@ impl Group {
         }
     }
 
-    /// Makes every worker watch the others' pollers while it is idle (see `Reactor::watch_others`).
-    fn watch_others(&self) {
-        let reactors: Vec<&'static crate::reactor::Reactor> = self
-            .workers
-            .iter()
-            .filter_map(|worker| worker.driver::<super::DriverShared>())
-            .map(|driver| driver.reactor)
-            .collect();
-        for (index, reactor) in reactors.iter().enumerate() {
-            let others = reactors
-                .iter()
-                .enumerate()
-                .filter(|&(other, _)| other != index)
-                .map(|(_, &other)| other)
-                .collect();
-            reactor.watch_others(others);
-        }
-    }
-
     /// The shutdown of a stealing group, on the thread dropping the runtime (worker 0's), after
     /// [`stop_threads`](Group::stop_threads): waits until every worker thread has left its
     /// `block_on` (so nobody polls or steals any worker's tasks), sends every moved task home,
@@ -417,9 +398,6 @@ pub(crate) fn start(builder: &Builder, worker_0: ebbtide_host::Handle) -> io::Re
         barrier: Barrier::new(count),
     }));
     keep(group);
-    if group.stealing && group.steal_io_events && builder.watch_others {
-        group.watch_others();
-    }
     for start in starts {
         // A worker that is gone already shows in its `join`.
         let _ = start.send(group);

@@ -236,7 +236,6 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "ebbtide-1w",
     "ebbtide-2w",
     "ebbtide-2w-steal",
-    "ebbtide-2w-steal-nowatch",
     "ebbtide-2w-steal-nobatch",
     "tokio-ct",
     "tokio-mt1",
@@ -302,8 +301,8 @@ pub const NOTES: &str = "\
   connections over them by a hash of the addresses (not evenly: about half each, give or take a few), and a
   connection's task stays on the worker that accepted it (unless an idle worker steals it, with stealing on:
   an idle worker takes queued tasks, and else the unread IO events of a busy worker, whose tasks it then
-  steals). **ebbtide-2w-steal-nowatch**: stealing, but an idle worker waits for its own IO events only
-  (`Builder::watch_others(false)`), to show what waking for busy workers' new events is worth. **ebbtide-1w**: the same with one worker and one listener, the scaling baseline. **tokio-mt2**
+  steals). **ebbtide-2w-steal-nobatch**: thieves take only queued tasks, not the rest of a busy
+  worker's running batch (`Builder::steal_running_batch(false)`), to show what that is worth. **ebbtide-1w**: the same with one worker and one listener, the scaling baseline. **tokio-mt2**
   (`new_multi_thread().worker_threads(2)`, `enable_all`) and **smol-mt2** (async-executor on 2 threads with
   async-io, whose one reactor is polled by whichever runner blocks on it) run one accept loop spawning a task
   per connection, as their users write servers; their workers share one IO driver and steal each other's
