@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use ebbtide_core::{Executor, JoinError, TaskPool};
+use ebbtide_core::{Executor, JoinError, Runner, TaskPool};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread::{self, ThreadId};
@@ -89,6 +89,23 @@ fn builder() -> loom::model::Builder {
     builder
 }
 
+/// The victim's driver: polls; sleeps until the wake hook raises `flag`, or until `done`. A lost
+/// wake-up leaves it spinning forever: loom reports it.
+fn drive(runner: &Runner, flag: &AtomicBool, done: impl Fn() -> bool) {
+    loop {
+        flag.store(false, Ordering::SeqCst);
+        let more = runner.poll();
+        if done() {
+            return;
+        }
+        if !more {
+            while !flag.load(Ordering::SeqCst) && !done() {
+                thread::yield_now();
+            }
+        }
+    }
+}
+
 fn wake(waker: &Arc<Mutex<Option<Waker>>>) {
     let w = waker.lock().unwrap().clone();
     if let Some(w) = w {
@@ -134,19 +151,7 @@ fn steal_races_with_wakes_and_the_victims_sleep() {
         let done = || {
             local_dropped.load(Ordering::SeqCst) == 1 && send_dropped.load(Ordering::SeqCst) == 1
         };
-        loop {
-            victim_flag.store(false, Ordering::SeqCst);
-            let more = runner.poll();
-            if done() {
-                break;
-            }
-            if !more {
-                // A lost wake-up leaves this loop spinning forever: loom reports it.
-                while !victim_flag.load(Ordering::SeqCst) && !done() {
-                    thread::yield_now();
-                }
-            }
-        }
+        drive(&runner, victim_flag, done);
         waking.join().unwrap();
         let moved = stealing.join().unwrap();
         assert!(moved <= 1, "only the Send task may move");
@@ -195,18 +200,7 @@ fn steal_races_with_wake_and_abort_of_the_same_task() {
             moved
         });
         let done = || dropped.load(Ordering::SeqCst) == 1;
-        loop {
-            victim_flag.store(false, Ordering::SeqCst);
-            let more = runner.poll();
-            if done() {
-                break;
-            }
-            if !more {
-                while !victim_flag.load(Ordering::SeqCst) && !done() {
-                    thread::yield_now();
-                }
-            }
-        }
+        drive(&runner, victim_flag, done);
         waking.join().unwrap();
         aborting.join().unwrap();
         stealing.join().unwrap();
@@ -324,18 +318,7 @@ fn steal_from_a_running_batch_races_with_its_pops() {
         });
         let main = thread::current().id();
         let done = || send.is_finished() && local.is_finished();
-        loop {
-            victim_flag.store(false, Ordering::SeqCst);
-            let more = runner.poll();
-            if done() {
-                break;
-            }
-            if !more {
-                while !victim_flag.load(Ordering::SeqCst) && !done() {
-                    thread::yield_now();
-                }
-            }
-        }
+        drive(&runner, victim_flag, done);
         let (moved, thief_thread) = stealing.join().unwrap();
         assert!(moved <= 1, "only the Send task may move");
         assert_eq!(*local_ran_on.lock().unwrap(), vec![main]);
