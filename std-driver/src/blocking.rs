@@ -138,11 +138,10 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
-        match self.inner.enter_spawn() {
+        let owner = self.blocking_owner();
+        match owner.enter_spawn() {
             Ok(_gate) => {
-                self.driver()
-                    .blocking
-                    .submit(packet.clone(), Submit::Always);
+                pool_of(owner).submit(packet.clone(), Submit::Always);
             }
             // The handle outlived its runtime: the job never runs.
             Err(_) => packet.abandon(None),
@@ -170,22 +169,27 @@ impl Handle {
         T: Send + 'static,
     {
         let packet = Arc::new(Packet::new(f));
-        let Ok(_gate) = self.inner.enter_spawn() else {
+        let owner = self.blocking_owner();
+        let Ok(_gate) = owner.enter_spawn() else {
             // The handle outlived its runtime: the job never runs.
             packet.abandon(None);
             return Ok(BlockingHandle { packet });
         };
-        if self
-            .driver()
-            .blocking
-            .submit(packet.clone(), Submit::IfRoom)
-        {
+        if pool_of(owner).submit(packet.clone(), Submit::IfRoom) {
             Ok(BlockingHandle { packet })
         } else {
             let f = packet.take_job().expect("a refused job was never run");
             Err(QueueFull(f))
         }
     }
+}
+
+/// The blocking pool of the host runtime `owner` (see [`Handle::blocking_owner`]).
+fn pool_of(owner: ebbtide_host::Handle) -> &'static Pool {
+    &owner
+        .driver::<crate::runtime::DriverShared>()
+        .expect("an ebbtide-std handle belongs to a runtime of the std driver")
+        .blocking
 }
 
 impl Runtime {

@@ -784,3 +784,67 @@ fn a_runtime_dropped_inside_its_own_worker_shuts_down_from_another_thread() {
 fn a_stealing_runtime_dropped_inside_its_own_worker_shuts_down_from_another_thread() {
     dropped_inside_its_own_worker(true);
 }
+
+/// The workers share one blocking pool (worker 0's): `max_blocking_threads` bounds the blocking
+/// threads of the whole runtime, as in Tokio, whatever the worker count. Blocking jobs spawned
+/// from tasks on both workers (and through a handle taken on worker 1) never run more than 2 at
+/// once, and all run.
+#[test]
+fn the_workers_share_one_blocking_pool() {
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static MOST: AtomicUsize = AtomicUsize::new(0);
+    static THREADS: Mutex<Option<HashSet<ThreadId>>> = Mutex::new(None);
+    fn job(i: usize) -> usize {
+        let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        MOST.fetch_max(now, Ordering::SeqCst);
+        THREADS
+            .lock()
+            .unwrap()
+            .get_or_insert_with(HashSet::new)
+            .insert(thread::current().id());
+        // Long enough for the jobs of both workers to overlap if the pools were separate.
+        thread::sleep(std::time::Duration::from_millis(20));
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        i
+    }
+    let runtime = Runtime::builder()
+        .worker_threads(2)
+        .max_blocking_threads(2)
+        .build()
+        .unwrap();
+    let handle = runtime.handle();
+    let results = runtime.block_on(async move {
+        let mut tasks = Vec::new();
+        for worker in 0..2 {
+            tasks.push(
+                handle
+                    .spawn_on(worker, async move {
+                        let jobs: Vec<_> = (0..4)
+                            .map(|i| ebbtide_std::spawn_blocking(move || job(worker * 10 + i)))
+                            .collect();
+                        // A handle taken on this worker spawns on the same pool.
+                        let more = Handle::current().spawn_blocking(move || job(worker * 10 + 4));
+                        let mut done = Vec::new();
+                        for job in jobs {
+                            done.push(job.await.unwrap());
+                        }
+                        done.push(more.await.unwrap());
+                        done
+                    })
+                    .unwrap(),
+            );
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        all.sort_unstable();
+        all
+    });
+    assert_eq!(results, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+    assert!(
+        MOST.load(Ordering::SeqCst) <= 2,
+        "never more than 2 at once"
+    );
+    assert!(THREADS.lock().unwrap().as_ref().unwrap().len() <= 2);
+}

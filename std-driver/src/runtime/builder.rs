@@ -230,8 +230,8 @@ impl Builder {
     }
 
     /// How many threads [`spawn_blocking`](crate::spawn_blocking) may run at once (16 by
-    /// default; at least 1). Threads start when needed and exit after
-    /// [`KEEP_ALIVE`](crate::blocking::KEEP_ALIVE) idle.
+    /// default; at least 1), for the whole runtime: its workers share one pool. Threads start
+    /// when needed and exit after [`KEEP_ALIVE`](crate::blocking::KEEP_ALIVE) idle.
     ///
     /// # Examples
     ///

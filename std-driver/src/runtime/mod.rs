@@ -4,7 +4,8 @@
 //! # Workers
 //!
 //! A runtime of `n` workers is `n` one-thread runtimes built together (thread-per-core): each
-//! worker has its own executor, reactor, task memory and blocking pool. Worker 0 is run by the
+//! worker has its own executor, reactor and task memory; blocking jobs of every worker run on
+//! worker 0's blocking pool (one per runtime). Worker 0 is run by the
 //! thread inside [`Runtime::block_on`]; workers 1..n run on threads of their own
 //! (`ebbtide-worker-<i>`) from [`Builder::build`] until the runtime drops. A task starts on the
 //! worker it was spawned on, and only an idle worker's steal moves it ([`Builder::work_stealing`],
@@ -740,11 +741,11 @@ impl Handle {
         }
     }
 
-    /// The std driver's shared part.
-    pub(crate) fn driver(&self) -> &'static DriverShared {
-        self.inner
-            .driver::<DriverShared>()
-            .expect("an ebbtide-std handle belongs to a runtime of the std driver")
+    /// The worker whose blocking pool runs this handle's blocking jobs: worker 0 on a runtime
+    /// of several (one pool for the whole runtime, as in Tokio, so that `max_blocking_threads`
+    /// bounds the runtime's blocking threads whatever the worker count), else the runtime's one.
+    pub(crate) fn blocking_owner(&self) -> ebbtide_host::Handle {
+        self.group.map_or(self.inner, |group| group.workers[0])
     }
 
     /// Counters that describe the runtime's work.
