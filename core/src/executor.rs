@@ -108,7 +108,11 @@ impl Executor {
     }
 
     /// Work stealing: moves about half of the tasks queued on `victim` (every other one that may
-    /// move, oldest first) to this executor's queue; returns how many moved. Only tasks spawned
+    /// move, oldest first) to this executor's queue; returns how many moved. With the
+    /// `steal-batch` feature it also counts what is left of the batch `victim` is running: from
+    /// the first steal on, `victim` publishes each batch and pops it one task at a time, so that
+    /// the tasks behind a task that blocks its thread (or behind a thread the OS descheduled)
+    /// can be taken. Only tasks spawned
     /// through a path that required them to be `Send` ([`SendSpawner::spawn`],
     /// [`SlicePool::try_spawn`](crate::SlicePool::try_spawn)) move; the others are put back on
     /// `victim`. Tasks that `victim` is polling right now are in no queue and stay. A moved task

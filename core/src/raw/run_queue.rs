@@ -191,14 +191,59 @@ impl Batch {
 /// `take_all` (head `AWAKE`) and its `try_sleep`. Tasks a thief takes from it and does not keep
 /// go back through the ordinary push: before the `try_sleep` (which then fails, so the
 /// executor polls again) or after it (the push finds `null` and calls the wake hook).
+#[cfg(feature = "steal-batch")]
 pub(crate) struct SharedBatch {
     head: AtomicPtr<Header>,
 }
 
+/// Without the `steal-batch` feature: never open, no field, and every method a constant the
+/// compiler folds away (batches run from a local list; a steal takes queued tasks only).
+#[cfg(not(feature = "steal-batch"))]
+pub(crate) struct SharedBatch;
+
 /// The shared batch's word when the executor publishes its batches and none is left (see
 /// [`SharedBatch`]).
+#[cfg(feature = "steal-batch")]
 const OPEN: *mut Header = AWAKE;
 
+#[cfg(not(feature = "steal-batch"))]
+impl SharedBatch {
+    crate::loom_const_fn! {
+        pub(crate) fn new() -> SharedBatch {
+            SharedBatch
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_open(&self) -> bool {
+        false
+    }
+
+    /// Never called: the batch is never open.
+    ///
+    /// # Safety
+    ///
+    /// None needed.
+    #[inline(always)]
+    pub(crate) unsafe fn publish(&self, _batch: Batch) {}
+
+    /// Never called: the batch is never open.
+    ///
+    /// # Safety
+    ///
+    /// None needed.
+    #[inline(always)]
+    pub(crate) unsafe fn pop(&self) -> Option<NonNull<Header>> {
+        None
+    }
+
+    #[inline(always)]
+    pub(crate) fn take(&self) -> Batch {
+        Batch::empty()
+    }
+}
+
+#[cfg(feature = "steal-batch")]
 impl SharedBatch {
     crate::loom_const_fn! {
         pub(crate) fn new() -> SharedBatch {
