@@ -93,3 +93,95 @@ fn a_panic_in_a_published_batch_requeues_the_rest() {
     // SAFETY: as above.
     assert_eq!(unsafe { THIEF.steal_from(&EXECUTOR) }, 0);
 }
+
+/// Adversarial, for the published batch: its first task is aborted and its future's `Drop`
+/// panics while the batch runs; the tasks behind it wake themselves and each other from inside
+/// their polls (user code re-entering the scheduler while the batch is popped). Whatever
+/// unwinds, the rest of the batch is put back, a thief on another thread can take it, and every
+/// task finishes exactly once.
+#[test]
+fn a_panicking_drop_in_a_published_batch_loses_no_task() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Waker;
+
+    static EXECUTOR: Executor = Executor::new();
+    static THIEF: Executor = Executor::new();
+    static POOL: TaskPool<4, 256> = TaskPool::new();
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    static WAKER: std::sync::Mutex<Option<Waker>> = std::sync::Mutex::new(None);
+
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("drop boom");
+        }
+    }
+
+    let runner = EXECUTOR.runner().unwrap();
+    // SAFETY: no pool is cancelled in this test; nothing is queued yet, but the executor
+    // publishes its batches from now on.
+    assert_eq!(unsafe { THIEF.steal_from(&EXECUTOR) }, 0);
+    let sender = EXECUTOR.send_spawner();
+    let doomed = sender
+        .spawn(&POOL, async {
+            let _guard = PanicOnDrop;
+            core::future::pending::<()>().await;
+        })
+        .unwrap();
+    // Parks with its drop guard alive.
+    assert!(!runner.poll());
+    doomed.abort();
+    // Behind it in the same batch: one task that wakes itself (yield) and one that wakes the
+    // other from inside its poll.
+    let yielder = sender
+        .spawn(&POOL, async {
+            core::future::poll_fn(|cx| {
+                *WAKER.lock().unwrap() = Some(cx.waker().clone());
+                core::task::Poll::Ready(())
+            })
+            .await;
+            yield_now().await;
+            RUNS.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    let waker_task = sender
+        .spawn(&POOL, async {
+            if let Some(waker) = WAKER.lock().unwrap().take() {
+                waker.wake();
+            }
+            RUNS.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+
+    // The cancellation drops `doomed`'s future first in the batch, and its Drop panics.
+    let unwound = catch_unwind(AssertUnwindSafe(|| runner.poll())).is_err();
+    // Another thread steals whatever was put back and runs it.
+    let stolen = std::thread::spawn(|| {
+        let thief = THIEF.runner().unwrap();
+        // SAFETY: as above.
+        let moved = unsafe { THIEF.steal_from(&EXECUTOR) };
+        while thief.poll() {}
+        moved
+    })
+    .join()
+    .unwrap();
+    // Whatever is left runs here.
+    while runner.poll() {}
+    assert!(
+        unwound,
+        "the Drop's panic comes out of poll, as a poll's does"
+    );
+    assert_eq!(
+        stolen, 1,
+        "the two tasks behind it were put back: every other one moves"
+    );
+    assert_eq!(
+        RUNS.load(Ordering::SeqCst),
+        2,
+        "each task ran to its end once"
+    );
+    assert!(ebbtide_core::block_on(doomed).unwrap_err().is_cancelled());
+    assert_eq!(ebbtide_core::block_on(yielder), Ok(()));
+    assert_eq!(ebbtide_core::block_on(waker_task), Ok(()));
+    assert!(POOL.is_empty());
+}
