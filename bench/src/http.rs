@@ -13,7 +13,8 @@
 //! `400 Bad Request` and the connection is closed. A `Content-Length` body is skipped.
 //!
 //! [`wrk`] runs `wrk -t1 -c{C} -d{S}s --latency http://127.0.0.1:{port}/` and reads its report;
-//! [`wrk_get`] the same for another path (the file-server workloads, [`crate::fs`]).
+//! [`wrk_get`] the same for another path (the file-server workloads, [`crate::fs`]), [`wrk_url`]
+//! for any URL (HTTPS: [`crate::https`]).
 
 use std::cell::Cell;
 use std::process::Command;
@@ -221,12 +222,22 @@ pub fn wrk(port: u16, connections: usize, secs: u32) -> Result<WrkReport, String
 ///
 /// As [`wrk`].
 pub fn wrk_get(port: u16, path: &str, connections: usize, secs: u32) -> Result<WrkReport, String> {
+    wrk_url(&format!("http://127.0.0.1:{port}{path}"), connections, secs)
+}
+
+/// [`wrk`] for any URL, such as `https://127.0.0.1:{port}/1mb` (the HTTPS workloads,
+/// [`crate::https`]: Debian's wrk links OpenSSL, and does not verify the certificate).
+///
+/// # Errors
+///
+/// As [`wrk`].
+pub fn wrk_url(url: &str, connections: usize, secs: u32) -> Result<WrkReport, String> {
     let output = Command::new("wrk")
         .arg("-t1")
         .arg(format!("-c{connections}"))
         .arg(format!("-d{secs}s"))
         .arg("--latency")
-        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .arg(url)
         .output()
         .map_err(|e| format!("cannot run wrk: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);

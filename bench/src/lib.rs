@@ -16,6 +16,8 @@ pub mod mem;
 
 pub mod fs;
 pub mod http;
+pub mod https;
+pub mod hyper_service;
 pub mod net;
 
 /// The executor and channel workloads every `exec_*` binary runs, in report order.

@@ -339,7 +339,7 @@ pub const CLIENT_CPU: usize = 1;
 /// Pins the calling thread to `cpu`, if the machine has more than one CPU and `cpu` exists;
 /// otherwise (or if the OS refuses) leaves it where it is.
 pub fn pin_to_cpu(cpu: usize) {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cpus = online_cpus();
     if cpus < 2 || cpu >= cpus {
         return;
     }
@@ -349,8 +349,16 @@ pub fn pin_to_cpu(cpu: usize) {
 /// Lets the calling thread run on every CPU (undoes [`pin_to_cpu`], also for the threads it
 /// starts afterwards, which inherit it).
 pub fn unpin() {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    set_affinity(0..cpus.min(libc::CPU_SETSIZE as usize));
+    set_affinity(0..online_cpus().min(libc::CPU_SETSIZE as usize));
+}
+
+/// The CPUs online. Not `available_parallelism`, which counts the calling thread's affinity:
+/// a server thread started by the client's thread, already pinned to [`CLIENT_CPU`], would see
+/// one CPU, and then stayed on the client's CPU instead of moving to [`SERVER_CPU`].
+fn online_cpus() -> usize {
+    // SAFETY: `sysconf` has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
 }
 
 /// Sets the calling thread's CPU affinity to `cpus` (each below `CPU_SETSIZE`); ignores a
@@ -427,8 +435,10 @@ where
 }
 
 /// Runs `serve` on a new thread named `name`, pinned to `cpu` or else free to run on every CPU;
-/// returns once it calls [`Ready::listening`].
-fn start_server<F>(
+/// returns once it calls [`Ready::listening`]. What [`spawn_server`] and [`spawn_mt_server`] do
+/// with the listener they bind; the hyper workloads ([`crate::hyper_service`]) call it with
+/// either placement.
+pub fn start_server<F>(
     name: &str,
     listener: std::net::TcpListener,
     cpu: Option<usize>,
@@ -495,7 +505,7 @@ fn per_kreq(count: u64, requests: u64) -> f64 {
 }
 
 /// The `q` quantile (0 to 1) of `values` (reordered), 0 if empty.
-fn quantile(values: &mut [u32], q: f64) -> u64 {
+pub fn quantile(values: &mut [u32], q: f64) -> u64 {
     if values.is_empty() {
         return 0;
     }
@@ -1035,6 +1045,37 @@ mod tests {
         let report = echo_client(server.addr(), 32, 100, None, Duration::from_millis(50));
         assert!(report.requests > 0);
         server.stop();
+    }
+
+    /// A thread started by a pinned thread can still be pinned elsewhere (the server thread,
+    /// started by the client's, see [`start_server`]).
+    #[test]
+    fn a_thread_started_by_a_pinned_one_moves_to_its_cpu() {
+        if online_cpus() < 2 {
+            return;
+        }
+        let placed = std::thread::spawn(|| {
+            pin_to_cpu(CLIENT_CPU);
+            std::thread::spawn(|| {
+                pin_to_cpu(SERVER_CPU);
+                // SAFETY: no preconditions; returns the CPU the calling thread runs on.
+                let on_server_cpu = unsafe { libc::sched_getcpu() } == SERVER_CPU as i32;
+                unpin();
+                // SAFETY: `cpu_set_t` is plain old data; `set` is a valid set of the size passed.
+                let everywhere = unsafe {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
+                    libc::CPU_COUNT(&set) as usize
+                };
+                (on_server_cpu, everywhere)
+            })
+            .join()
+            .unwrap()
+        })
+        .join()
+        .unwrap();
+        assert!(placed.0, "the thread did not move to the server's CPU");
+        assert_eq!(placed.1, online_cpus().min(libc::CPU_SETSIZE as usize));
     }
 
     #[test]

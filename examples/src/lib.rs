@@ -5,5 +5,7 @@ pub mod http;
 pub mod chat;
 pub mod cli;
 pub mod echo_service;
+// The hyper examples (`src/bin/hyper_*.rs`).
+pub mod hyper_serve;
 pub mod proxy;
 pub mod serve;

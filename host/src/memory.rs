@@ -221,6 +221,12 @@ impl<const SIZE: usize> Class<SIZE> {
     fn capacity(&self) -> usize {
         self.slots.load(Ordering::Relaxed)
     }
+
+    /// How many more tasks the class may hold: its limit less its live tasks (`usize::MAX`
+    /// less them when it has no limit).
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.len())
+    }
 }
 
 /// A runtime's task memory: four size classes that grow by segments up to their limits (see the
@@ -365,6 +371,18 @@ impl TaskMemory {
     /// Task slots now, all classes together (the reservation plus what the classes grew by).
     pub fn capacity(&self) -> usize {
         self.class_capacities().iter().sum()
+    }
+
+    /// How many more tasks each class may take before a spawn into it fails, smallest class
+    /// first: its limit less its live tasks (about `usize::MAX` for a class without a limit).
+    /// Racy by nature: other threads spawn and finish tasks meanwhile.
+    pub fn class_rooms(&self) -> [usize; 4] {
+        [
+            self.c256.room(),
+            self.c1k.room(),
+            self.c4k.room(),
+            self.c16k.room(),
+        ]
     }
 
     /// Task slots now per class, smallest first.

@@ -772,6 +772,23 @@ impl Handle {
         self.shell.tasks.capacity()
     }
 
+    /// How many more tasks each size class (256 B, 1 KiB, 4 KiB, 16 KiB) may take before a spawn
+    /// into it fails with [`SpawnError::PoolFull`]: its limit less its live tasks (about
+    /// `usize::MAX` for a class without a limit). A hint for load shedding (ebbtide-hyper sizes
+    /// HTTP/2's `max_concurrent_streams` with it); other threads change it meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = ebbtide_std::Runtime::builder().task_limit(64).build().unwrap();
+    /// let rooms = runtime.block_on(async { ebbtide_host::Handle::current().task_rooms() });
+    /// // The block_on future is not a task: every class has all its room.
+    /// assert_eq!(rooms[0], 64);
+    /// ```
+    pub fn task_rooms(&self) -> [usize; 4] {
+        self.shell.tasks.class_rooms()
+    }
+
     /// The most task slots the runtime may have, over every size class (see [`Options`]); `None`
     /// when the classes grow as far as memory allows.
     pub fn task_limit(&self) -> Option<usize> {

@@ -1,6 +1,7 @@
 //! WASI programs under real wasmtime, driven from the host: the TCP echo (many concurrent
-//! clients, some hanging up abruptly) under wasmtime 46.0.3's preview 1 host, and lines piped into
-//! stdin while a timer ticks.
+//! clients, some hanging up abruptly) under wasmtime 46.0.3's preview 1 host, hyper's hello server
+//! (ebbtide-hyper's `hello` example, the same source as on Linux) under curl and wrk, and lines
+//! piped into stdin while a timer ticks.
 //!
 //! These need wasmtime from the tool cache (`cargo xtask ci --only setup` builds it), so they are
 //! `#[ignore]`d in a plain `cargo test` and run by `cargo xtask ci` (stage `wasi`):
@@ -36,13 +37,18 @@ fn wasmtime() -> PathBuf {
 
 /// Builds one of ebbtide-wasi's examples for wasm32-wasip1 and returns the .wasm's path.
 fn build_example(name: &str) -> PathBuf {
+    build_package_example("ebbtide-wasi", name)
+}
+
+/// Builds the example `name` of `package` for wasm32-wasip1 and returns the .wasm's path.
+fn build_package_example(package: &str, name: &str) -> PathBuf {
     let root = workspace_root();
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
         .args([
             "build",
             "-p",
-            "ebbtide-wasi",
+            package,
             "--target",
             "wasm32-wasip1",
             "--example",
@@ -52,7 +58,7 @@ fn build_example(name: &str) -> PathBuf {
         .expect("cargo runs");
     assert!(
         status.success(),
-        "building the {name} example for wasm32-wasip1 failed"
+        "building {package}'s {name} example for wasm32-wasip1 failed"
     );
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -174,6 +180,70 @@ fn tcp_echo_under_wasmtime_46_serves_many_clients_and_survives_abrupt_ones() {
     }
     // And the server still answers afterwards.
     echo_round_trip(port, 99, 10);
+}
+
+/// One HTTP/1.1 exchange on a new connection: the whole answer, once the server closes.
+fn http_exchange(port: u16, request: &[u8]) -> String {
+    let mut stream = connect_with_retry(port);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+#[ignore = "needs wasmtime 46.0.3 from the tool cache; run by `cargo xtask ci`"]
+fn hyper_hello_under_wasmtime_46_serves_http_clients() {
+    // The same source as the Linux `hyper_hello`: hyper 1.x on ebbtide-wasi.
+    let wasm = build_package_example("ebbtide-hyper", "hello");
+    let port = free_port();
+    let child = Command::new(wasmtime())
+        .args(["run", "-S", "preview2=n", "-S"])
+        .arg(format!("tcplisten=127.0.0.1:{port}"))
+        .args(["--env", "LISTEN_FDS=1"])
+        .arg(&wasm)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("wasmtime starts");
+    let _server = Kill(child);
+
+    let answer = http_exchange(
+        port,
+        b"GET / HTTP/1.1\r\nHost: wasi\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:?}");
+    assert!(answer.ends_with("\r\n\r\nHello, World!"), "{answer:?}");
+    // A malformed request gets 400; the server goes on.
+    let answer = http_exchange(port, b"GET / HTTP/1.1\r\nBad Header\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{answer:?}"
+    );
+    // Real clients: curl, and wrk's 8 keep-alive connections for a second.
+    let url = format!("http://127.0.0.1:{port}/");
+    let curl = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "20", "--http1.1", &url])
+        .output()
+        .expect("curl runs (`cargo xtask ci` installs it)");
+    assert!(
+        curl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert_eq!(curl.stdout, b"Hello, World!");
+    let wrk = Command::new("wrk")
+        .args(["-t1", "-c8", "-d1s", "--timeout", "5s", &url])
+        .output()
+        .expect("wrk runs (`cargo xtask ci` installs it)");
+    let report = String::from_utf8_lossy(&wrk.stdout);
+    assert!(wrk.status.success(), "{report}");
+    assert!(!report.contains("Socket errors"), "{report}");
+    assert!(!report.contains("Non-2xx"), "{report}");
+    assert!(report.contains(" requests in "), "{report}");
 }
 
 #[test]

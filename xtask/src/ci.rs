@@ -12,12 +12,16 @@
 //! Every selected stage runs even after one fails, so a single CI run shows every failure; the
 //! exit status is non-zero if any failed. The last line of output is always
 //! `xtask ci: N passed, M failed`.
+//!
+//! Each stage ends with a line on the disk (free space, what the build folders hold). On CI, or
+//! with under 30 GiB free, the run is lean: a stage's own build folder is deleted when it ends
+//! (see [`disk`]).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Workspace};
-use crate::{fuzz, publish, setup};
+use crate::{disk, fuzz, publish, setup};
 
 /// One step of `cargo xtask ci`.
 pub struct Stage {
@@ -42,8 +46,8 @@ pub const STAGES: &[Stage] = &[
     stage("msrv",        "the published crates check on their rust-version (Cargo.toml)", publish::msrv_stage),
     stage("publish",     "cargo package of the published crates, licenses and README included", publish::publish_stage),
     stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
-    stage("miri",        "core, std and WASI driver tests under Miri, the raw task layer's under many seeds", miri),
-    stage("sanitizers",  "core and std-driver tests under AddressSanitizer and ThreadSanitizer", sanitizers),
+    stage("miri",        "core, std, WASI driver and hyper glue tests under Miri, the raw task layer's under many seeds", miri),
+    stage("sanitizers",  "core, std-driver and hyper tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("fuzz",        "each cargo-fuzz target of fuzz/ for 20 s (libFuzzer, nightly)", fuzz::ci_stage),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
@@ -72,24 +76,17 @@ fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy -p ebbtide-core -p ebbtide-std --all-targets --features")
         .arg(EXTRA_FEATURES)
         .args(["--", "-D", "warnings"])
-        .run(ws)
+        .run(ws)?;
+    Cmd::cargo("clippy -p ebbtide-hyper --all-targets --features tls -- -D warnings").run(ws)
 }
 
 fn test(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("test --workspace").run(ws)?;
-    // The other timer queue (a sorted list for small targets, used by `bench/size`): the same
-    // behaviour, so the same tests.
-    Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)?;
-    // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
-    // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and
-    // integration tests run on that build of the core. (Not std's doctests again: they are the
-    // default run's, and do not use the feature.)
-    Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
-    Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
     // The std suite again with every runtime of two workers unless a test says otherwise
     // (`EBBTIDE_WORKER_THREADS`), with work stealing (the default) and without it
     // (`EBBTIDE_WORK_STEALING=0`): the cross-worker paths, and tasks moving between workers,
-    // under every test's traffic, and strict thread-per-core.
+    // under every test's traffic, and strict thread-per-core. (The same test binaries as the
+    // workspace run's: nothing is rebuilt.)
     Cmd::cargo("test -p ebbtide-std --lib --tests")
         .env("EBBTIDE_WORKER_THREADS", "2")
         .run(ws)?;
@@ -97,6 +94,23 @@ fn test(ws: &Workspace) -> Result<(), String> {
         .env("EBBTIDE_WORKER_THREADS", "2")
         .env("EBBTIDE_WORK_STEALING", "0")
         .run(ws)?;
+    // Every run below links test binaries of its own (other features): in a lean run, the
+    // executables of the runs before go first, so they are never all on disk at once.
+    disk::remove_test_executables_if_lean(ws);
+    // The other timer queue (a sorted list for small targets, used by `bench/size`): the same
+    // behaviour, so the same tests.
+    Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)?;
+    disk::remove_test_executables_if_lean(ws);
+    // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
+    // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and
+    // integration tests run on that build of the core. (Not std's doctests again: they are the
+    // default run's, and do not use the feature.)
+    Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
+    Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
+    disk::remove_test_executables_if_lean(ws);
+    // HTTPS: ebbtide-hyper's `tls` feature (rustls on ring), its tests against curl and its
+    // doctests.
+    Cmd::cargo("test -p ebbtide-hyper --features tls").run(ws)?;
     // Optimised, the runtime looks at the clock often enough to fire a timer within the first
     // microsecond of its deadline: the only build where a sleep that ended early would show.
     Cmd::cargo("test --release -p ebbtide-std --test timers_never_early").run(ws)
@@ -138,6 +152,9 @@ fn std_poll(ws: &Workspace) -> Result<(), String> {
 fn wasi(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy -p ebbtide-wasi --target wasm32-wasip1 --all-targets -- -D warnings")
         .run(ws)?;
+    // hyper on WASI: the library and its `hello` example (its tests need ebbtide-std).
+    Cmd::cargo("clippy -p ebbtide-hyper --target wasm32-wasip1 --lib --examples -- -D warnings")
+        .run(ws)?;
     Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1").run(ws)?;
     Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1")
         .env("EBBTIDE_WASI_HOST", "python3 tools/wasi_run.py")
@@ -161,8 +178,8 @@ fn cross(ws: &Workspace) -> Result<(), String> {
 }
 
 /// Miri's flags for every run. Set explicitly, so a developer's `MIRIFLAGS` cannot weaken the
-/// check. No run needs host access (files, sockets, the real clock), so isolation stays on: Miri's
-/// clock is then its own and the runs are reproducible.
+/// check. No run but ebbtide-hyper's needs host access (files, sockets, the real clock), so
+/// isolation stays on: Miri's clock is then its own and the runs are reproducible.
 const MIRI_FLAGS: &str = "-Zmiri-strict-provenance";
 
 /// How many seeds the raw task layer's tests run under ([`CORE_RAW_TESTS`]). A seed picks Miri's
@@ -263,6 +280,14 @@ fn miri(ws: &Workspace) -> Result<(), String> {
         Cmd::cargo("+nightly miri test -p ebbtide-wasi")
             .env("MIRIFLAGS", &format!("{MIRI_FLAGS} -Zmiri-ignore-leaks"))
             .args(WASI_MIRI_TESTS.iter().flat_map(|&name| ["--test", name])),
+        // ebbtide-hyper's glue (`EbbtideIo`'s reads into uninitialised memory, both directions,
+        // upgrades, the executor's policy for a full task memory) with hyper over in-memory
+        // streams. hyper's server dates each answer with the wall clock, which isolation
+        // forbids, so this run has it off (nothing else here reads the host).
+        Cmd::cargo("+nightly miri test -p ebbtide-hyper --test glue").env(
+            "MIRIFLAGS",
+            &format!("{MIRI_FLAGS} -Zmiri-disable-isolation"),
+        ),
     ];
     run_each(ws, &runs)
 }
@@ -311,10 +336,20 @@ fn sanitizers(ws: &Workspace) -> Result<(), String> {
             .env("EBBTIDE_WORKER_THREADS", "2")
             .env("EBBTIDE_WORK_STEALING", "1"),
     ];
-    run_each(ws, &runs)
+    // Each run even after the other fails, as `run_each`; a lean run deletes AddressSanitizer's
+    // build (1.6 GiB) before ThreadSanitizer's, so the two are never on disk together.
+    let [asan, tsan] = runs;
+    let asan = asan.run(ws);
+    disk::remove_if_lean(ws, "target/asan");
+    let tsan = tsan.run(ws);
+    match (asan, tsan) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Err(a), Err(t)) => Err(format!("{a}; {t}")),
+    }
 }
 
-/// The tests of ebbtide-core and ebbtide-std, built with `-Zsanitizer=<sanitizer>` into
+/// The tests of ebbtide-core, ebbtide-std and ebbtide-hyper, built with `-Zsanitizer=<sanitizer>` into
 /// `target_dir`. `--no-fail-fast`: a finding in one test binary does not hide the others'.
 fn sanitized(sanitizer: &str, target_dir: &str) -> Cmd {
     Cmd::cargo("+nightly test -Zbuild-std --lib --tests --no-fail-fast")
@@ -323,6 +358,9 @@ fn sanitized(sanitizer: &str, target_dir: &str) -> Cmd {
             "ebbtide-core",
             "-p",
             "ebbtide-std",
+            // hyper on ebbtide: its glue's unsafe reads, and HTTP/2's tasks on two workers.
+            "-p",
+            "ebbtide-hyper",
             "--target",
             SANITIZER_TARGET,
         ])
@@ -517,6 +555,12 @@ pub fn run(root: &std::path::Path, selection: &Selection) -> ExitCode {
         ws.root.display()
     );
 
+    let (lean, why) = disk::decide_lean_mode(&ws);
+    println!("{}", disk::report(&ws));
+    if lean {
+        println!("lean ({why}): each stage's own build folder is removed when the stage ends");
+    }
+
     let started = Instant::now();
     let mut outcomes = Vec::new();
     let mut position = 0;
@@ -552,6 +596,10 @@ pub fn run(root: &std::path::Path, selection: &Selection) -> ExitCode {
                 outcomes.push(Outcome::Failed(elapsed, reason));
             }
         }
+        if lean {
+            disk::remove_scratch(&ws, stage.name);
+        }
+        println!("{}", disk::report(&ws));
     }
 
     print_summary(&outcomes, started.elapsed())

@@ -12,6 +12,7 @@
 mod bench;
 mod ci;
 mod cmd;
+mod disk;
 mod fuzz;
 mod publish;
 mod setup;

@@ -17,6 +17,7 @@ pub const PUBLISHED_CRATES: &[&str] = &[
     "ebbtide-host",
     "ebbtide-std",
     "ebbtide-wasi",
+    "ebbtide-hyper",
 ];
 
 /// Files every published crate's package must contain.
@@ -26,6 +27,7 @@ const PACKAGE_MUST_CONTAIN: &[&str] = &["LICENSE-MIT", "LICENSE-APACHE", "README
 const MSRV_TARGETS: &[(&str, &str)] = &[
     ("ebbtide-core", "thumbv7em-none-eabihf"),
     ("ebbtide-wasi", "wasm32-wasip1"),
+    ("ebbtide-hyper", "wasm32-wasip1"),
 ];
 
 /// The MSRV's own target folder: another compiler rebuilds everything, and would otherwise evict

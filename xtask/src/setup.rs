@@ -74,6 +74,8 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
     // Real HTTP clients for the file server's tests: curl for content, wrk for load.
     deb("curl", "curl"),
     deb("wrk", "wrk"),
+    // HTTP/2 load for the hyper examples' tests (and the hyper benchmarks).
+    deb("nghttp2-client", "h2load"),
 ];
 
 /// Debian packages only `cargo xtask bench` uses, which no CI stage needs: setup installs them

@@ -236,6 +236,10 @@ impl<R: AsyncWrite + Unpin, const CAP: usize> AsyncWrite for BufReader<R, CAP> {
         Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
     }
 
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), R::Error>> {
         Pin::new(&mut self.get_mut().inner).poll_flush(cx)
     }

@@ -108,6 +108,7 @@ mod embedded;
 mod error;
 mod ext;
 mod pipe;
+mod raw;
 
 pub use buf_reader::BufReader;
 #[cfg(feature = "futures-io")]
@@ -123,6 +124,7 @@ pub use ext::{
 #[cfg(feature = "std")]
 pub use ext::{ReadToEnd, ReadToString};
 pub use pipe::{AlreadySplit, Duplex, DuplexStream, Pipe, PipeReader, PipeWriter};
+pub use raw::zero_uninit;
 
 /// A source of bytes that can be read without blocking.
 ///
@@ -174,6 +176,21 @@ pub trait AsyncRead: ErrorType {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<usize, Self::Error>>;
+
+    /// Reads into memory that may not be initialised yet: `Ready(Ok(n))` means the first `n`
+    /// elements of `buf` now hold the bytes read (and are initialised); the rest are untouched.
+    ///
+    /// This is how a caller with a large spare buffer (hyper's read buffer, through
+    /// ebbtide-hyper) avoids writing zeros over all of it before every read. The default zeroes
+    /// `buf` ([`zero_uninit`]) and calls [`poll_read`](AsyncRead::poll_read); a source that the
+    /// OS fills directly (ebbtide-std's sockets) overrides it and writes nothing itself.
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [core::mem::MaybeUninit<u8>],
+    ) -> Poll<Result<usize, Self::Error>> {
+        self.poll_read(cx, zero_uninit(buf))
+    }
 }
 
 /// A sink of bytes that can be written without blocking.
@@ -249,6 +266,16 @@ pub trait AsyncWrite: ErrorType {
         }
     }
 
+    /// Whether [`poll_write_vectored`](AsyncWrite::poll_write_vectored) writes several buffers
+    /// at once (`writev`) rather than the default's first one only.
+    ///
+    /// A caller with many small buffers (hyper's headers and body chunks) hands them over as they
+    /// are when this says `true`, and copies them into one buffer first when it says `false`.
+    /// The default says `false`.
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+
     /// Pushes every accepted byte out of the implementation's own buffers.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>>;
 
@@ -302,6 +329,14 @@ impl<T: ?Sized + AsyncRead + Unpin> AsyncRead for &mut T {
     ) -> Poll<Result<usize, Self::Error>> {
         Pin::new(&mut **self.get_mut()).poll_read(cx, buf)
     }
+
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [core::mem::MaybeUninit<u8>],
+    ) -> Poll<Result<usize, Self::Error>> {
+        Pin::new(&mut **self.get_mut()).poll_read_uninit(cx, buf)
+    }
 }
 
 impl<T: ?Sized + AsyncWrite + Unpin> AsyncWrite for &mut T {
@@ -319,6 +354,10 @@ impl<T: ?Sized + AsyncWrite + Unpin> AsyncWrite for &mut T {
         bufs: &[&[u8]],
     ) -> Poll<Result<usize, Self::Error>> {
         Pin::new(&mut **self.get_mut()).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        (**self).is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p ebbtide-examples --bin fileserver -- [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
 //!     [--open-file-cache N] [--open-file-cache-valid-ms MS] [--no-open-file-cache]
+//!     [--tls-cert FILE --tls-key FILE]
 //! ```
 //!
 //! Serves `DIR` (the current folder by default) on `127.0.0.1:8080` (by default), with one task
@@ -22,8 +23,10 @@ use ebbtide_examples::serve::bind_on_workers;
 const USAGE: &str = "\
 Usage: fileserver [DIR] [--addr HOST:PORT] [--workers N] [--io-capacity N] [--hidden]
                   [--open-file-cache N] [--open-file-cache-valid-ms MS] [--no-open-file-cache]
+                  [--tls-cert FILE --tls-key FILE]
 
-Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive).
+Serves the files under DIR over HTTP/1.1 (GET and HEAD, ranges, keep-alive), or over
+HTTPS with --tls-cert and --tls-key.
 
 Arguments:
   DIR                 the folder to serve (default: the current folder)
@@ -47,6 +50,9 @@ Options:
   --no-open-file-cache
                       open every file for each request (the same as
                       --open-file-cache 0)
+  --tls-cert FILE     serve HTTPS (TLS 1.2 and 1.3, rustls) with this certificate
+                      chain (PEM, the server's certificate first); needs --tls-key
+  --tls-key FILE      the certificate's private key (PEM)
   -h, --help          print this help
 ";
 
@@ -61,6 +67,8 @@ struct Args {
     open_file_cache: usize,
     /// `--open-file-cache-valid-ms MS`.
     open_file_cache_valid: Duration,
+    /// `--tls-cert FILE --tls-key FILE`.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Reads the command line; `Err` holds the message to print (the usage for `--help`) and
@@ -73,6 +81,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
     let mut hidden = false;
     let mut open_file_cache = 1024;
     let mut open_file_cache_valid = Duration::from_secs(1);
+    let (mut tls_cert, mut tls_key) = (None, None);
     while let Some(arg) = args.next() {
         let addr_text = if arg == "--addr" {
             Some(
@@ -130,6 +139,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
                     ))
                 }
             };
+        } else if arg == "--tls-cert" || arg == "--tls-key" {
+            let file = args.next().ok_or((format!("{arg} needs a file"), true))?;
+            if arg == "--tls-cert" {
+                tls_cert = Some(PathBuf::from(file));
+            } else {
+                tls_key = Some(PathBuf::from(file));
+            }
         } else if arg == "--no-open-file-cache" {
             open_file_cache = 0;
         } else if arg == "--hidden" {
@@ -144,6 +160,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
             dir = Some(PathBuf::from(arg));
         }
     }
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => {
+            return Err((
+                format!("--tls-cert and --tls-key go together\n\n{USAGE}"),
+                true,
+            ))
+        }
+    };
     Ok(Args {
         dir: dir.unwrap_or_else(|| PathBuf::from(".")),
         addr,
@@ -152,6 +178,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, (String, b
         hidden,
         open_file_cache,
         open_file_cache_valid,
+        tls,
     })
 }
 
@@ -177,6 +204,22 @@ fn main() -> ExitCode {
     config.show_hidden = args.hidden;
     config.open_file_cache_valid = args.open_file_cache_valid;
     config.open_file_cache = args.open_file_cache;
+    if let Some((cert, key)) = &args.tls {
+        match ebbtide_hyper::tls::server_config_from_pem_files(cert, key) {
+            Ok(tls) => {
+                // The file server speaks HTTP/1.1 only: it must not offer HTTP/2 in ALPN.
+                let mut tls = tls;
+                tls.alpn_protocols = vec![ebbtide_hyper::tls::ALPN_HTTP1.to_vec()];
+                config.tls = Some(ebbtide_hyper::tls::TlsAcceptor::new(std::sync::Arc::new(
+                    tls,
+                )));
+            }
+            Err(error) => {
+                eprintln!("fileserver: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     match ebbtide_examples::cli::raise_fd_limit() {
         // Cached files may hold at most a quarter of the descriptors, the rest is the
         // connections'.
@@ -208,7 +251,12 @@ fn main() -> ExitCode {
             }
         };
         let addr = listener.local_addr().unwrap_or(args.addr);
-        println!("serving {} on http://{addr}", config.root().display());
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        println!("serving {} on {scheme}://{addr}", config.root().display());
         match serve(listener, config, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

@@ -95,6 +95,9 @@ pub struct Config {
     /// change (within it, the file opened before the change is served). Zero turns the cache
     /// off. Default 1 s.
     pub open_file_cache_valid: Duration,
+    /// Serve HTTPS with this (rustls; `--tls-cert FILE --tls-key FILE`), or plain HTTP
+    /// (`None`, the default). A TLS handshake counts against [`header_timeout`](Config::header_timeout).
+    pub tls: Option<ebbtide_hyper::tls::TlsAcceptor>,
 }
 
 impl Config {
@@ -128,6 +131,7 @@ impl Config {
             show_hidden: false,
             open_file_cache: 1024,
             open_file_cache_valid: Duration::from_secs(1),
+            tls: None,
         })
     }
 

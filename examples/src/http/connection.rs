@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use ebbtide_std::io::AsyncReadExt;
 use ebbtide_std::net::TcpStream;
-use ebbtide_std::time::{timeout_at, Duration, Instant};
+
+use super::transport::Transport;
+use ebbtide_std::time::{timeout, timeout_at, Duration, Instant};
 
 use super::config::Config;
 use super::files::{self, send};
@@ -37,23 +39,26 @@ const LINGER_BYTES: usize = 64 * 1024;
 
 /// A connection just accepted, on its way into its task. If the task is dropped before it first
 /// runs (the runtime refused to spawn it: task memory at its `Builder::task_limit`, or the
-/// runtime is shutting down), the connection answers `503 Service Unavailable` on its way out
-/// instead of just closing, so the client learns the server is busy rather than seeing its
-/// connection cut.
+/// runtime is shutting down), a plain HTTP connection answers `503 Service Unavailable` on its
+/// way out instead of just closing, so the client learns the server is busy rather than seeing
+/// its connection cut. (An HTTPS one just closes: an answer needs a handshake first.)
 ///
 /// It also counts in `live` (the connections of its accept loop) from its accept until its
 /// task ends.
 pub(crate) struct Accepted {
     stream: Option<TcpStream>,
     live: Arc<AtomicUsize>,
+    /// Whether a refusal may answer `503` in plain HTTP.
+    plain: bool,
 }
 
 impl Accepted {
-    pub(crate) fn new(stream: TcpStream, live: Arc<AtomicUsize>) -> Accepted {
+    pub(crate) fn new(stream: TcpStream, live: Arc<AtomicUsize>, plain: bool) -> Accepted {
         live.fetch_add(1, Ordering::Relaxed);
         Accepted {
             stream: Some(stream),
             live,
+            plain,
         }
     }
 
@@ -67,7 +72,9 @@ impl Drop for Accepted {
     fn drop(&mut self) {
         self.live.fetch_sub(1, Ordering::Relaxed);
         if let Some(stream) = self.stream.take() {
-            refuse_busy(stream);
+            if self.plain {
+                refuse_busy(stream);
+            }
         }
     }
 }
@@ -102,6 +109,16 @@ pub(crate) async fn run(mut accepted: Accepted, config: Arc<Config>) {
     };
     // Answers are written whole or in large chunks: Nagle's delay would only slow keep-alive.
     let _ = stream.set_nodelay(true);
+    let stream = match &config.tls {
+        None => Transport::Plain(stream),
+        // The handshake counts against the first request's header timeout: a client that
+        // never finishes it is a slowloris client too.
+        Some(acceptor) => match timeout(config.header_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => Transport::Tls(Box::new(tls)),
+            // Garbage, a client that gave up on our certificate, or one too slow: close.
+            Ok(Err(_)) | Err(_) => return,
+        },
+    };
     let mut connection = Connection {
         stream,
         buf: vec![0; config.max_header_bytes.max(64)],
@@ -134,7 +151,7 @@ enum Head {
 }
 
 struct Connection {
-    stream: TcpStream,
+    stream: Transport,
     config: Arc<Config>,
     /// Bytes read and not yet used: `buf[..filled]`. Its size is the limit of a head.
     buf: Vec<u8>,
@@ -371,8 +388,10 @@ impl Connection {
     /// Closes gracefully: shuts the sending side, then reads and drops what the client still
     /// sends for a moment, so that unread bytes do not make the close a reset.
     async fn linger(&mut self) {
-        if self.stream.shutdown(Shutdown::Write).is_err() {
-            return;
+        // Over TLS the shutdown sends a close_notify first, which may wait for the socket.
+        match timeout(LINGER, self.stream.shutdown_write()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return,
         }
         let deadline = Instant::now().saturating_add(LINGER);
         let mut drained = 0;
@@ -404,7 +423,7 @@ mod tests {
                 .await
                 .unwrap();
             let config = Arc::new(Config::new(".").unwrap());
-            let accepted = Accepted::new(client, Arc::default());
+            let accepted = Accepted::new(client, Arc::default(), true);
             let size = size_of_future(&run(accepted, config));
             println!("a connection task takes {size} bytes");
             assert!(size <= 4096, "{size} bytes");

@@ -5,8 +5,9 @@
 //! [`Config::open_on_worker`] is off (then in one trip to the blocking pool). A body of at most
 //! [`Config::chunk_size`] bytes is read with [`ebbtide_std::fs::read_range`] (from the page
 //! cache without leaving the thread, when the bytes are there) and goes out with the head in one
-//! write; a larger body is sent with [`TcpStream::send_file`] (`sendfile(2)` on Linux: no copy
-//! through user space), so a connection never holds more of a file than `chunk_size`. A folder
+//! write; a larger body is sent with `sendfile(2)` over plain TCP (no copy through user space;
+//! over TLS a record at a time, see `transport`), so a connection never holds more of a file
+//! than `chunk_size`. A folder
 //! listing is read on the blocking pool.
 
 use std::io;
@@ -15,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use ebbtide_std::io::{AsyncWriteExt, WriteAllError};
-use ebbtide_std::net::TcpStream;
 use ebbtide_std::time::timeout;
 
 use super::cache::{self, OpenFile};
@@ -26,6 +26,7 @@ use super::path::{self, status_of};
 use super::range::{self, ByteRange};
 use super::request::{Method, Request};
 use super::response::{self, ResponseHead, Status};
+use super::transport::Transport;
 
 /// What a request's path names.
 #[derive(Debug)]
@@ -185,7 +186,7 @@ fn list(config: &Config, dir: &Path, relative: &Path) -> Result<String, Status> 
 /// A failed or timed-out write, or a file that failed (or shrank) while its body was being
 /// sent: the connection must be closed, since the response is cut short.
 pub(crate) async fn answer(
-    stream: &mut TcpStream,
+    stream: &mut Transport,
     config: &Arc<Config>,
     request: &Request,
     keep_alive: bool,
@@ -277,7 +278,7 @@ fn slash_location(relative: &Path) -> String {
 /// Answers with the file: `304` if unchanged since `If-Modified-Since`, `206` or `416` for a
 /// `Range`, `200` otherwise.
 async fn answer_file(
-    stream: &mut TcpStream,
+    stream: &mut Transport,
     config: &Config,
     request: &Request,
     keep_alive: bool,
@@ -361,12 +362,12 @@ async fn answer_file(
             send(stream, config, &head).await
         }
         None => {
-            // The head goes with the body's first bytes ([`TcpStream::send_file_with_header`]),
+            // The head goes with the body's first bytes ([`Transport::send_file_with_header`]),
             // in a first step of at most `FIRST_STEP` bytes of the file, within the write timeout.
             let first = count.min(FIRST_STEP);
             match timeout(
                 config.write_timeout,
-                stream.send_file_with_header(&head, &**file, start, first),
+                stream.send_file_with_header(&head, file, start, first),
             )
             .await
             {
@@ -391,24 +392,21 @@ fn not_modified_since(modified: SystemTime, since: &str) -> bool {
     seconds(modified) <= seconds(since)
 }
 
-/// Sends `count` bytes of `file` from `start` ([`TcpStream::send_file`]), each step within
+/// Sends `count` bytes of `file` from `start` ([`Transport::poll_send_file`]), each step within
 /// the write timeout.
 async fn send_file(
-    stream: &mut TcpStream,
+    stream: &mut Transport,
     config: &Config,
     file: &std::fs::File,
     start: u64,
     count: u64,
 ) -> io::Result<()> {
-    use std::os::fd::AsFd;
-
     let mut sent = 0;
     while sent < count {
         // One step at a time, so that the timeout is for a client that stops reading, not for
         // a large file on a slow link.
-        let step = std::future::poll_fn(|cx| {
-            stream.poll_send_file(cx, file.as_fd(), start + sent, count - sent)
-        });
+        let step =
+            std::future::poll_fn(|cx| stream.poll_send_file(cx, file, start + sent, count - sent));
         match timeout(config.write_timeout, step).await {
             Ok(Ok(0)) => return Err(shrank()),
             Ok(Ok(n)) => sent += n as u64,
@@ -435,7 +433,7 @@ fn stopped_reading() -> io::Error {
 }
 
 /// Writes all of `bytes`, within the write timeout.
-pub(crate) async fn send(stream: &mut TcpStream, config: &Config, bytes: &[u8]) -> io::Result<()> {
+pub(crate) async fn send(stream: &mut Transport, config: &Config, bytes: &[u8]) -> io::Result<()> {
     match timeout(config.write_timeout, stream.write_all(bytes)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(WriteAllError::Other(error))) => Err(error),

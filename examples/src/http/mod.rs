@@ -74,6 +74,7 @@ mod range;
 mod request;
 mod response;
 mod server;
+mod transport;
 
 /// The parsers, for the fuzz targets in `fuzz/` only (the `fuzzing` feature): not a stable API.
 #[cfg(feature = "fuzzing")]

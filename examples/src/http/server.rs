@@ -161,7 +161,10 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
         match accepted {
             Ok((stream, _peer)) => {
                 if live.load(Ordering::Relaxed) >= max_connections {
-                    connection::refuse_busy(stream);
+                    // Plain HTTP gets a `503`; HTTPS would need a handshake first: it closes.
+                    if config.tls.is_none() {
+                        connection::refuse_busy(stream);
+                    }
                     if let Some(more) = refusals.allow_now() {
                         eprintln!(
                             "fileserver: refused a connection (503): {max_connections} \
@@ -172,7 +175,8 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: Shutdown) ->
                 }
                 // Dropping the handle detaches the task; a refused task drops its future, and
                 // with it the stream, which answers `503` and closes (see `Accepted`).
-                let accepted = connection::Accepted::new(stream, Arc::clone(&live));
+                let accepted =
+                    connection::Accepted::new(stream, Arc::clone(&live), config.tls.is_none());
                 if let Err(error) =
                     ebbtide_std::spawn(connection::run(accepted, Arc::clone(&config)))
                 {

@@ -1,6 +1,8 @@
 //! A mio source together with its registration: the shared core of every IO type in this crate.
 
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use mio::event::Source;
@@ -91,6 +93,26 @@ impl<E: Source> PollEvented<E> {
         }
         let len = buf.len();
         self.poll_transfer(cx, Direction::Read, len, |mut io| io.read(buf))
+    }
+
+    /// Reads into `buf`, which may be uninitialised, when the source (a socket) is readable: one
+    /// `recv(2)` straight into the caller's memory, nothing zeroed first (an empty `buf` reads
+    /// nothing).
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>
+    where
+        E: AsFd,
+    {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let len = buf.len();
+        self.poll_transfer(cx, Direction::Read, len, |io| {
+            crate::sys::fd::recv_uninit(io.as_fd(), buf)
+        })
     }
 
     /// Writes from `buf` when the source is writable (an empty `buf` writes nothing, at once).

@@ -458,6 +458,15 @@ impl AsyncRead for UnixStream {
     ) -> Poll<io::Result<usize>> {
         self.io.poll_read(cx, buf)
     }
+
+    /// One `recv(2)` straight into `buf`: nothing is zeroed first.
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_uninit(cx, buf)
+    }
 }
 
 impl AsyncWrite for UnixStream {
@@ -475,6 +484,10 @@ impl AsyncWrite for UnixStream {
         bufs: &[&[u8]],
     ) -> Poll<io::Result<usize>> {
         self.io.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -2,7 +2,8 @@
 //! the choice between them, made once here.
 //!
 //! - `clock.rs`: the monotonic clock the timers count in.
-//! - `fd.rs`: file descriptor flags (`O_NONBLOCK` for [`AsyncFd`](crate::io::AsyncFd)).
+//! - `fd.rs`: file descriptor flags (`O_NONBLOCK` for [`AsyncFd`](crate::io::AsyncFd)), and
+//!   `recv(2)` into uninitialised memory (the sockets' `poll_read_uninit`).
 //! - `alarm_timerfd.rs` (Linux on epoll) or `alarm_timeout.rs` (everywhere else): what ends the
 //!   reactor's wait at the next timer deadline.
 //! - `rearm_edge.rs` (epoll, kqueue) or `rearm_poll.rs` (mio's `poll(2)` backend): what a raw fd

@@ -28,6 +28,19 @@
 //! are skipped with a message and the rest runs. `--only fs_` runs all four (about 30 s with
 //! `--quick`, 6 minutes without).
 //!
+//! The hyper workloads (`hyper_h1_64`, `hyper_h1_256`, `hyper_h2_16x32` at 1 worker,
+//! `mt_hyper_h1_256` at 2; binaries `hyper_ebbtide`, `hyper_tokio`, `hyper_smol`, see
+//! `bench/src/hyper_service.rs`) serve the same hyper service on ebbtide (ebbtide-hyper), Tokio
+//! (hyper-util) and smol (smol-hyper), placed as the HTTP plaintext workloads, loaded by wrk and
+//! (HTTP/2) h2load: requests/s, p99 latency, server CPU per request and allocations per request.
+//! Without h2load the HTTP/2 workload is skipped with a message. `--only hyper_` runs all four.
+//!
+//! The HTTPS workloads (`https_handshakes`, `https_1mb`, at 1 worker; the same binaries, see
+//! `bench/src/https.rs`) serve that hyper service over one rustls build (ring, TLS 1.3) on each
+//! runtime's TLS glue (ebbtide-hyper's `TlsAcceptor`, tokio-rustls, futures-rustls): full
+//! handshakes per second from a client of the bench crate (a child process, one connection per
+//! request), and 1 MiB bodies to `wrk -t1 -c16 https://...`. `--only https_` runs both.
+//!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
 //! whose name contains the text (and skips the size comparison unless the text is `size`).
@@ -67,6 +80,9 @@ const BINARIES: &[&str] = &[
     "mtnet_tokio",
     "mtnet_smol",
     "fs_servers",
+    "hyper_ebbtide",
+    "hyper_tokio",
+    "hyper_smol",
 ];
 
 /// The ebbtide file server demo (package `ebbtide-examples`), which `fs_servers` runs against

@@ -132,6 +132,15 @@ fn row<'a>(runtime: &'a str, samples: &[&'a Sample], primary: &str) -> Option<Ro
     })
 }
 
+/// The hyper workloads (`hyper_h1_64`, `mt_hyper_h1_256`, ...) and the HTTPS ones
+/// (`https_handshakes`, `https_1mb`): the same hyper service on every runtime, with allocations
+/// per request beside the network figures.
+fn is_hyper(workload: &str) -> bool {
+    workload.starts_with("hyper_")
+        || workload.starts_with("mt_hyper_")
+        || workload.starts_with("https_")
+}
+
 /// The file-server workloads (`fs_1k`, `mt_fs_1m`, ...): the file server demo against nginx.
 fn is_fs(workload: &str) -> bool {
     workload.starts_with("fs_") || workload.starts_with("mt_fs_")
@@ -309,7 +318,14 @@ fn section(
     // File-server workloads: MB/s beside requests/s, and the server CPU per request against
     // the best peer's (nginx's best variant), at 1 worker and 2 alike.
     let fs = kind == Kind::PerRequest && is_fs(name);
-    let mt_net = kind == Kind::PerRequest && name.starts_with("mt_") && !fs;
+    // hyper workloads: allocations per request too, and each figure against the best peer's.
+    let hyper = kind == Kind::PerRequest && is_hyper(name);
+    let mt_net = kind == Kind::PerRequest && name.starts_with("mt_") && !fs && !hyper;
+    let best_peer_allocs = rows
+        .iter()
+        .filter(|r| is_peer(r.runtime))
+        .filter_map(|r| r.get("allocs_per_req"))
+        .min_by(f64::total_cmp);
     let baseline_cpu = rows
         .iter()
         .find(|r| r.runtime == MT_BASELINE)
@@ -317,6 +333,9 @@ fn section(
     match kind {
         Kind::PerRequest if fs => md.push_str(
             "| server | requests/s | MB/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        ),
+        Kind::PerRequest if hyper => md.push_str(
+            "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | allocations per request | samples | ratio to best peer | CPU ratio to best peer | allocations ratio to best peer | other figures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
         ),
         Kind::PerRequest if mt_net => md.push_str(
             "| runtime | requests/s | time per request (spread) | p99 latency | server CPU per request | samples | ratio to best peer | CPU ratio to best peer | CPU / ebbtide-1w's | other figures |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
@@ -394,6 +413,36 @@ fn section(
                     r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
                     cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
                     r.n
+                );
+            }
+            Kind::PerRequest if hyper => {
+                let rps = r.get("rps").unwrap_or(1e9 / value);
+                let cpu_ns = r.get("cpu_ns");
+                let allocs = r.get("allocs_per_req");
+                let others: Vec<String> = r
+                    .medians
+                    .iter()
+                    .filter(|(k, _)| {
+                        !["ns", "rps", "p99_ns", "cpu_ns", "allocs_per_req"].contains(*k)
+                    })
+                    .map(|(k, v)| match *k {
+                        // `https_1mb`: megabytes of bodies per second.
+                        "mb_s" => format!("MB/s {v:.1}"),
+                        _ => format!("{k} {}", fmt_count(*v)),
+                    })
+                    .collect();
+                let _ = writeln!(
+                    md,
+                    "| {label} | {} | {} ({spread}) | {} | {} | {} | {} | {to_peer} | {} | {} | {} |",
+                    fmt_count(rps),
+                    fmt_time(value),
+                    r.get("p99_ns").map(fmt_time).unwrap_or_else(|| "-".into()),
+                    cpu_ns.map(fmt_time).unwrap_or_else(|| "-".into()),
+                    allocs.map(|a| format!("{a:.2}")).unwrap_or_else(|| "-".into()),
+                    r.n,
+                    ratio_or_dash(cpu_ns, best_peer_cpu),
+                    ratio_or_dash(allocs, best_peer_allocs),
+                    others.join(", ")
                 );
             }
             Kind::PerRequest if mt_net => {
@@ -497,6 +546,9 @@ fn section(
             }
         }
     }
+    if hyper {
+        against_tokio(md, rows);
+    }
     if timers {
         let late: Vec<(&str, f64)> = rows
             .iter()
@@ -524,6 +576,33 @@ fn section(
     };
     charts.push((name.to_string(), svg(&title, &bars, kind)));
     let _ = writeln!(md, "\n![{name}]({name}.svg)\n");
+}
+
+/// Under a hyper workload's table: each ebbtide row's figures over Tokio's (the one Tokio row of
+/// the workload: `tokio-ct` at 1 worker, `tokio-mt2` at 2), the comparison ebbtide-hyper is
+/// made for (hyper-util's glue on Tokio).
+fn against_tokio(md: &mut String, rows: &[Row]) {
+    let Some(tokio) = rows.iter().find(|r| r.runtime.starts_with("tokio")) else {
+        return;
+    };
+    let over = |r: &Row, key: &str| ratio_or_dash(r.get(key), tokio.get(key));
+    let mut lines = String::new();
+    for r in rows.iter().filter(|r| is_ours(r.runtime)) {
+        let _ = writeln!(
+            lines,
+            "- **{}** / {}: requests/s {}, p99 latency {}, server CPU per request {}, allocations per request {}",
+            r.runtime,
+            tokio.runtime,
+            over(r, "rps"),
+            over(r, "p99_ns"),
+            over(r, "cpu_ns"),
+            over(r, "allocs_per_req"),
+        );
+    }
+    if !lines.is_empty() {
+        md.push('\n');
+        md.push_str(&lines);
+    }
 }
 
 fn describe(kind: Kind) -> &'static str {

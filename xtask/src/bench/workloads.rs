@@ -172,6 +172,40 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::PerRequest,
         "2-worker runtimes: HTTP/1.1 plaintext, `wrk -t1 -c256`",
     ),
+    // hyper workloads (`hyper_*` binaries, `bench/src/hyper_service.rs`): the same hyper
+    // service on ebbtide (ebbtide-hyper), Tokio (hyper-util) and smol (smol-hyper).
+    w(
+        "hyper_h1_64",
+        Kind::PerRequest,
+        "hyper's HTTP/1.1 server (`service_fn` answering `Hello, World!` as `Full<Bytes>`, `content-type: text/plain`, keep-alive) on each runtime's glue, `wrk -t1 -c64`; the server on CPU 0, wrk on CPU 1",
+    ),
+    w(
+        "hyper_h1_256",
+        Kind::PerRequest,
+        "hyper HTTP/1.1, `wrk -t1 -c256`",
+    ),
+    w(
+        "hyper_h2_16x32",
+        Kind::PerRequest,
+        "hyper's HTTP/2 server (h2c, prior knowledge; a task per stream on the runtime's executor), the same service, `h2load -c16 -m32 -t1`; p99 from h2load's per-request log",
+    ),
+    w(
+        "mt_hyper_h1_256",
+        Kind::PerRequest,
+        "2-worker runtimes: hyper HTTP/1.1, `wrk -t1 -c256`; nothing pinned (the server's workers and wrk share both CPUs)",
+    ),
+    // HTTPS workloads (the `hyper_*` binaries, `bench/src/https.rs`): the same hyper service
+    // over the same rustls (ring, TLS 1.3) on every runtime's TLS glue.
+    w(
+        "https_handshakes",
+        Kind::PerRequest,
+        "HTTPS, a full TLS 1.3 handshake per request: 16 client threads (rustls, verifying the certificate), each connecting, shaking hands, sending one `GET /` with `Connection: close`, reading the answer and closing, in a loop; requests/s are connections per second, p99 from connect to the answer's last byte, CPU and allocations per connection; the server on CPU 0, the client (a process of its own) on CPU 1",
+    ),
+    w(
+        "https_1mb",
+        Kind::PerRequest,
+        "HTTPS, keep-alive: `GET /1mb` (a 1 MiB body, one `Bytes` cloned per answer) to `wrk -t1 -c16 https://...`; MB/s (`mb_s`) beside requests/s; placed as `https_handshakes`",
+    ),
     // File-server workloads (`fs_servers` binary, `bench/src/fs.rs`): the file server demo
     // against nginx, both other processes, loaded by wrk.
     w(
@@ -316,6 +350,43 @@ pub const NOTES: &str = "\
   2-worker variants): the share of a sample's connections that worker 1 accepted, in percent;
   `waits_per_kreq` (every runtime): voluntary context switches of the server's threads per 1,000 requests
   (`getrusage` `ru_nvcsw`, the client's subtracted), how often a server thread blocked and was woken again.
+- hyper workloads (`hyper_h1_64`, `hyper_h1_256`, `hyper_h2_16x32`, `mt_hyper_h1_256`, binaries
+  `hyper_ebbtide`, `hyper_tokio`, `hyper_smol`, see `bench/src/hyper_service.rs`): hyper 1.x serving the same
+  `service_fn` (`Hello, World!` as `Full<Bytes>`, `content-type: text/plain`; hyper adds `content-length` and
+  `date`) through each runtime's glue, a builder per connection with the runtime's timer (so hyper's
+  `header_read_timeout` is on everywhere) and, for HTTP/2, its executor (a task per stream, at most 200
+  concurrent streams everywhere). **ebbtide**: ebbtide-std, `EbbtideIo` and `ebbtide_hyper::server::http1()` /
+  `http2()`; at 2 workers **ebbtide-2w-steal** (the default `Builder`: work stealing on) thread-per-core as
+  `mtnet_ebbtide`, and **ebbtide-1w** the 1-worker baseline. **tokio-ct** / **tokio-mt2**: hyper-util's
+  `TokioIo`, `TokioExecutor`, `TokioTimer` with hyper's own builders, `enable_all`. **smol** / **smol-mt2**:
+  smol-hyper 0.1.1 (`FuturesIo` over async-io's `Async<TcpStream>`, `SmolExecutor` over an async-executor
+  `Executor`, `SmolTimer`), the executor run by `async_io::block_on` on the server thread or by 2 threads as
+  `mtnet_smol`; smol-hyper zeroes hyper's read buffer before each read. Placement and server CPU per
+  request as `http_plaintext_*` (1 worker: server on CPU 0, load on CPU 1) and `mt_http_plaintext_256`
+  (nothing pinned). HTTP/2 is loaded by `h2load -c16 -m32 -t1 -D{2|1}` (h2c prior knowledge; Debian's
+  `nghttp2-client`, skipped with a message when missing), its p99 taken from its per-request log.
+  `allocations per request`: allocations and reallocations in the server process over the load run (a
+  counting global allocator in each binary, sharded per thread), over the requests; `alloc_bytes_per_req`
+  the bytes they asked for. Under each table, every ebbtide row's figures over Tokio's.
+- HTTPS workloads (`https_handshakes`, `https_1mb`, in the `hyper_*` binaries, see `bench/src/https.rs`): the
+  hyper HTTP/1.1 service and placement of `hyper_h1_*` over TLS, one rustls 0.23 build on every runtime
+  (ebbtide-hyper's; `cargo tree -i rustls` shows one version), the *ring* provider with X25519 put first
+  among its key exchange groups (rustls 0.23.48 lists P-384 first, whose generic code in ring then took most
+  of a handshake's CPU time; browsers and OpenSSL offer X25519 first), TLS 1.3 only, ALPN
+  `http/1.1`, the same certificates made at startup with rcgen (a CA and a `localhost` certificate it signed,
+  both ECDSA P-256; the server sends the latter alone), session resumption off (no tickets, no session cache),
+  no handshake timeout. **ebbtide**: `ebbtide_hyper::tls::TlsAcceptor` (its own glue over
+  `rustls::ServerConnection`), `EbbtideIo`, `ebbtide_hyper::server::http1()`. **tokio-ct**: tokio-rustls 0.26's
+  `TlsAcceptor`, `TokioIo`, hyper's `http1::Builder` with `TokioTimer`. **smol**: futures-rustls 0.26's
+  `TlsAcceptor` over `Async<TcpStream>`, smol-hyper's `FuturesIo` (which does not offer vectored writes, so hyper
+  copies each body into its write buffer), `SmolTimer`. `https_handshakes`' client is the benchmark binary run
+  as a child process (`<binary> https-client`), 16 threads each using rustls's blocking `StreamOwned` with
+  resumption off: X25519 and `TLS13_AES_256_GCM_SHA384` are negotiated, the server signs once per handshake
+  and the client verifies two signatures, so the client (on one CPU) may set the rate, and the server CPU per
+  connection is then the figure to compare (`client_cpu_pct`: the client process's CPU time over the run's
+  wall time, in percent; near 100, the client set the rate). `https_1mb`'s load is Debian's wrk, which links OpenSSL (TLS 1.3,
+  no certificate check); each sample checks that wrk read whole bodies. Allocations per request count the
+  server process as for the hyper workloads (per connection for the handshakes).
 - File-server workloads (`fs_1k`, `fs_1m`, `mt_fs_1k`, `mt_fs_1m`, binary `fs_servers`, see
   `bench/src/fs.rs`): **ebbtide** is the file server demo (`examples/src/bin/fileserver.rs`, `--workers 1` or
   `2`, a `SO_REUSEPORT` listener per worker), **nginx-sendfile** and **nginx-nosendfile** nginx (Debian's

@@ -383,6 +383,14 @@ macro_rules! read_half {
             ) -> Poll<io::Result<usize>> {
                 self.stream.poll_read_priv(cx, buf)
             }
+
+            fn poll_read_uninit(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> Poll<io::Result<usize>> {
+                self.stream.poll_read_uninit_priv(cx, buf)
+            }
         }
     };
 }
@@ -408,6 +416,10 @@ macro_rules! write_half {
                 bufs: &[&[u8]],
             ) -> Poll<io::Result<usize>> {
                 self.stream.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
             }
 
             fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

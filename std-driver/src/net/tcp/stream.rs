@@ -574,6 +574,14 @@ impl TcpStream {
         self.io.poll_read(cx, buf)
     }
 
+    pub(crate) fn poll_read_uninit_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_uninit(cx, buf)
+    }
+
     pub(crate) fn poll_write_priv(
         &self,
         cx: &mut Context<'_>,
@@ -625,6 +633,15 @@ impl AsyncRead for TcpStream {
     ) -> Poll<io::Result<usize>> {
         self.poll_read_priv(cx, buf)
     }
+
+    /// One `recv(2)` straight into `buf`: nothing is zeroed first.
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_uninit_priv(cx, buf)
+    }
 }
 
 impl AsyncWrite for TcpStream {
@@ -643,6 +660,10 @@ impl AsyncWrite for TcpStream {
         bufs: &[&[u8]],
     ) -> Poll<io::Result<usize>> {
         self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     /// Nothing to do: a TCP stream buffers nothing of its own.
