@@ -346,7 +346,11 @@ async fn ran_at_least(ran: &AtomicUsize, n: usize) {
         }
     })
     .await;
-    assert!(outcome.is_ok(), "ran {} of {n} tasks", ran.load(Ordering::SeqCst));
+    assert!(
+        outcome.is_ok(),
+        "ran {} of {n} tasks",
+        ran.load(Ordering::SeqCst)
+    );
 }
 
 #[test]

@@ -52,4 +52,14 @@ impl embassy_time_driver::Driver for WasiTimeDriver {
     }
 }
 
+// The clock counts microseconds, and every conversion here assumes it. embassy-time-driver's
+// `tick-hz-*` features are unified across a build: one turned on by any crate would make a tick
+// mean something else and every sleep wrong by that factor, so such a build must not compile.
+const _: () = assert!(
+    embassy_time_driver::TICK_HZ == 1_000_000,
+    "ebbtide-wasi counts time in microseconds and needs embassy-time-driver's default tick rate \
+     (1 MHz), but a crate in this build turns on one of its `tick-hz-*` features: find it with \
+     `cargo tree -e features -i embassy-time-driver`, and turn it off"
+);
+
 embassy_time_driver::time_driver_impl!(static DRIVER: WasiTimeDriver = WasiTimeDriver);

@@ -41,3 +41,79 @@ fn the_runtime_is_usable_after_a_deadlock() {
     assert!(runtime.try_block_on(std::future::pending::<()>()).is_err());
     assert_eq!(runtime.block_on(async { 5 }), 5);
 }
+
+/// A timer dropped before it fired leaves no deadline behind: the deadlock is reported at once,
+/// not when the dropped timer would have fired.
+#[test]
+fn a_dropped_timeout_does_not_delay_the_deadlock() {
+    static NOBODY_SENDS: oneshot::Channel<u8> = oneshot::Channel::new();
+    let runtime = Runtime::new().unwrap();
+    let start = std::time::Instant::now();
+    let result = runtime.try_block_on(async {
+        // A finished timeout drops its hour-long sleep unfired.
+        let quick = ebbtide_wasi::time::timeout(Duration::from_secs(3600), async {
+            // Pending once, so the timeout's sleep is polled (and queued) before it is dropped.
+            ebbtide_wasi::task::yield_now().await;
+            1
+        })
+        .await;
+        assert_eq!(quick, Ok(1));
+        let (_tx, rx) = NOBODY_SENDS.split();
+        rx.await
+    });
+    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
+    let waited = start.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(1),
+        "the deadlock was reported after {waited:?}"
+    );
+}
+
+/// An aborted task that slept leaves no deadline behind either.
+#[test]
+fn an_aborted_sleeper_does_not_delay_the_deadlock() {
+    let runtime = Runtime::new().unwrap();
+    let start = std::time::Instant::now();
+    let result = runtime.try_block_on(async {
+        let sleeper = ebbtide_wasi::spawn_local(sleep(Duration::from_secs(3))).unwrap();
+        // Let it start sleeping, then abort it.
+        ebbtide_wasi::task::yield_now().await;
+        sleeper.abort();
+        let _ = sleeper.await;
+        std::future::pending::<()>().await
+    });
+    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
+    let waited = start.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(1),
+        "the deadlock was reported after {waited:?}"
+    );
+}
+
+/// The same inside a task: its finished timeout leaves no deadline behind.
+#[test]
+fn a_dropped_timeout_in_a_task_does_not_delay_the_deadlock() {
+    static NOBODY_SENDS: oneshot::Channel<u8> = oneshot::Channel::new();
+    let runtime = Runtime::new().unwrap();
+    let start = std::time::Instant::now();
+    let result = runtime.try_block_on(async {
+        let task = ebbtide_wasi::spawn_local(async {
+            let quick = ebbtide_wasi::time::timeout(Duration::from_secs(3), async {
+                ebbtide_wasi::task::yield_now().await;
+                1
+            })
+            .await;
+            assert_eq!(quick, Ok(1));
+            let (_tx, rx) = NOBODY_SENDS.split();
+            rx.await
+        })
+        .unwrap();
+        task.await
+    });
+    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
+    let waited = start.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(1),
+        "the deadlock was reported after {waited:?}"
+    );
+}

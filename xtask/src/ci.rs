@@ -40,7 +40,7 @@ pub const STAGES: &[Stage] = &[
     stage("clippy",      "clippy on every target, warnings are errors",         clippy),
     stage("test",        "unit, integration and doc tests of the workspace",    test),
     stage("doc",         "rustdoc builds without warnings",                     doc),
-    stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M",         no_std),
+    stage("no_std",      "ebbtide-core builds for bare-metal Cortex-M; a tick rate other than 1 MHz fails the drivers' build", no_std),
     stage("std-poll",    "ebbtide-std's tests again on mio's poll(2) backend",   std_poll),
     stage("cross",       "ebbtide-std lint-clean for macOS and FreeBSD (kqueue)", cross),
     stage("msrv",        "the published crates check on their rust-version (Cargo.toml)", publish::msrv_stage),
@@ -51,7 +51,7 @@ pub const STAGES: &[Stage] = &[
     stage("fuzz",        "each cargo-fuzz target of fuzz/ for 20 s (libFuzzer, nightly)", fuzz::ci_stage),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
-    stage("baremetal",   "the Cortex-M3 demo app runs in QEMU and passes",      baremetal),
+    stage("baremetal",   "the demo app passes in QEMU on a Cortex-M3 and a Cortex-M0", baremetal),
 ];
 
 const fn stage(
@@ -133,6 +133,33 @@ fn no_std(ws: &Workspace) -> Result<(), String> {
         Cmd::cargo("build -p ebbtide-core --release --target")
             .arg(target)
             .run(ws)?;
+    }
+    tick_rate_is_checked(ws)
+}
+
+/// The crate that turns on an embassy-time-driver tick rate other than the drivers' 1 MHz (a
+/// `tick-hz-*` feature, as any crate of a program could): it must not compile.
+const TICK_RATE_CHECK: &str = "tests/tick-rate";
+
+/// ebbtide-std and ebbtide-wasi refuse, at compile time and with a message naming the cause,
+/// a build whose tick rate is not theirs ([`TICK_RATE_CHECK`]): otherwise every sleep would be
+/// off by the ratio of the rates.
+fn tick_rate_is_checked(ws: &Workspace) -> Result<(), String> {
+    for (driver, target) in [
+        ("ebbtide-std", None),
+        ("ebbtide-wasi", Some("wasm32-wasip1")),
+    ] {
+        let mut check = Cmd::cargo("check --manifest-path")
+            .arg(&format!("{TICK_RATE_CHECK}/Cargo.toml"))
+            // Another tick rate builds every crate below the drivers anew: a folder of its own.
+            .env("CARGO_TARGET_DIR", "target/tick-rate");
+        if let Some(target) = target {
+            check = check.args(["--target", target]);
+        }
+        check.fails_with(
+            ws,
+            &format!("{driver} counts time in microseconds and needs embassy-time-driver's"),
+        )?;
     }
     Ok(())
 }
@@ -424,52 +451,92 @@ fn bench_build(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("bench -p ebbtide-core -p ebbtide-std --no-run").run(ws)
 }
 
-/// The bare-metal demo: a crate of its own (excluded from the workspace) for `thumbv7m-none-eabi`.
+/// The bare-metal demo: a crate of its own (excluded from the workspace), one program for two
+/// boards (its `build.rs` picks the board, and the memory layout, from the target).
 const BAREMETAL_DIR: &str = "examples/baremetal";
-/// Its ELF, in its own target folder.
-const BAREMETAL_ELF: &str =
-    "examples/baremetal/target/thumbv7m-none-eabi/release/ebbtide-baremetal";
 /// How its summary line starts when every check in it passed.
 const BAREMETAL_OK: &str = "ebbtide-baremetal: OK 10 messages";
-/// QEMU booting a Cortex-M3 board (the ELF path follows), its output through semihosting, killed
-/// if it hangs. The same line as the `runner` in `examples/baremetal/.cargo/config.toml`. Its
-/// clock counts instructions and skips idle time (`-icount shift=4,sleep=off`), so the demo's
-/// lateness checks measure ebbtide, not how loaded the host is.
-const QEMU_CORTEX_M3: &[&str] = &[
-    "timeout",
-    "60",
-    "qemu-system-arm",
-    "-cpu",
-    "cortex-m3",
-    "-machine",
-    "lm3s6965evb",
-    "-icount",
-    "shift=4,sleep=off",
-    "-nographic",
-    "-semihosting-config",
-    "enable=on,target=native",
-    "-kernel",
+
+/// A board the demo runs on: the target that builds for it, and what QEMU calls its CPU and
+/// the machine.
+struct Board {
+    target: &'static str,
+    cpu: &'static str,
+    machine: &'static str,
+}
+
+/// Every board the demo runs on.
+const BAREMETAL_BOARDS: &[Board] = &[
+    // TI LM3S6965, with compare-and-swap.
+    Board {
+        target: "thumbv7m-none-eabi",
+        cpu: "cortex-m3",
+        machine: "lm3s6965evb",
+    },
+    // BBC micro:bit (nRF51822), without compare-and-swap: ebbtide-core's atomics go through
+    // critical sections.
+    Board {
+        target: "thumbv6m-none-eabi",
+        cpu: "cortex-m0",
+        machine: "microbit",
+    },
 ];
 
-/// Builds examples/baremetal in release, boots it in QEMU, checks its exit code (0 only if every
-/// check in the program passed) and its summary line, and prints its size.
-fn baremetal(ws: &Workspace) -> Result<(), String> {
-    // Cargo reads `.cargo/config.toml` from the working directory (the workspace root here), not
-    // from the manifest's folder: pass the demo's own (target, linker script) explicitly.
-    Cmd::cargo("build --release --manifest-path")
-        .arg(&format!("{BAREMETAL_DIR}/Cargo.toml"))
-        .arg("--config")
-        .arg(&format!("{BAREMETAL_DIR}/.cargo/config.toml"))
-        .env("CARGO_TARGET_DIR", &format!("{BAREMETAL_DIR}/target"))
-        .run(ws)?;
-
-    let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M3, BAREMETAL_ELF)?;
-    if !stdout.lines().any(|line| line.starts_with(BAREMETAL_OK)) {
-        return Err(format!("no `{BAREMETAL_OK} ...` line in QEMU's output"));
+impl Board {
+    /// QEMU booting this board (the ELF path follows), its output through semihosting, killed if
+    /// it hangs. The same line as the board's `runner` in `examples/baremetal/.cargo/config.toml`.
+    /// Its clock counts instructions and skips idle time (`-icount shift=4,sleep=off`), so the
+    /// demo's lateness checks measure ebbtide, not how loaded the host is.
+    fn qemu(&self) -> [&'static str; 13] {
+        [
+            "timeout",
+            "60",
+            "qemu-system-arm",
+            "-cpu",
+            self.cpu,
+            "-machine",
+            self.machine,
+            "-icount",
+            "shift=4,sleep=off",
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+        ]
     }
+}
 
-    // Flash is text + data, RAM is data + bss.
-    Cmd::line("arm-none-eabi-size").arg(BAREMETAL_ELF).run(ws)?;
+/// Builds examples/baremetal in release for each of [`BAREMETAL_BOARDS`], boots it in QEMU,
+/// checks its exit code (0 only if every check in the program passed) and its summary line, and
+/// prints its size.
+fn baremetal(ws: &Workspace) -> Result<(), String> {
+    for board in BAREMETAL_BOARDS {
+        // Cargo reads `.cargo/config.toml` from the working directory (the workspace root here),
+        // not from the manifest's folder: pass the demo's own (linker script) explicitly. It
+        // builds into a target folder of its own, which the lean disk mode deletes after the
+        // stage.
+        Cmd::cargo("build --release --manifest-path")
+            .arg(&format!("{BAREMETAL_DIR}/Cargo.toml"))
+            .arg("--config")
+            .arg(&format!("{BAREMETAL_DIR}/.cargo/config.toml"))
+            .args(["--target", board.target])
+            .env("CARGO_TARGET_DIR", &format!("{BAREMETAL_DIR}/target"))
+            .run(ws)?;
+
+        let elf = format!(
+            "{BAREMETAL_DIR}/target/{}/release/ebbtide-baremetal",
+            board.target
+        );
+        let stdout = crate::cmd::run_in_qemu(ws, &board.qemu(), &elf)?;
+        if !stdout.lines().any(|line| line.starts_with(BAREMETAL_OK)) {
+            return Err(format!(
+                "{elf}: no `{BAREMETAL_OK} ...` line in QEMU's output"
+            ));
+        }
+
+        // Flash is text + data, RAM is data + bss.
+        Cmd::line("arm-none-eabi-size").arg(&elf).run(ws)?;
+    }
 
     // The size benchmark's two apps (ebbtide-core and embassy-executor, Cortex-M4F): they must
     // keep building, running and agreeing, or `cargo xtask bench` compares nothing.

@@ -158,6 +158,34 @@ impl Cmd {
         }
     }
 
+    /// Runs a command that must fail, and fail for the reason given: it succeeds only if the
+    /// command exits with a non-zero status and its output (stdout and stderr, printed here)
+    /// contains `reason`. For checks that a wrong build is refused, with the right message.
+    pub fn fails_with(&self, ws: &Workspace, reason: &str) -> Result<(), String> {
+        println!("$ {self}  (must fail: {reason:?})");
+        let output = self
+            .command(ws)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("could not start `{}`: {e}", self.program))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        print!("{text}");
+        if output.status.success() {
+            Err(format!("`{}` succeeded, but it must fail", self.short()))
+        } else if !text.contains(reason) {
+            Err(format!(
+                "`{}` failed, but its output does not say {reason:?}",
+                self.short()
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Runs the command with its output discarded and says whether it succeeded: a probe such as
     /// `cargo +nightly miri --version`. Printed, so the log shows what was checked.
     pub fn succeeds_quietly(&self, ws: &Workspace) -> bool {

@@ -26,6 +26,7 @@ const LEAN_BELOW_BYTES: u64 = 30 << 30;
 /// other stages share (`target/debug`, `target/release`, the cross and bare-metal checks'
 /// metadata) are not listed.
 const SCRATCH: &[(&str, &[&str])] = &[
+    ("no_std", &["target/tick-rate"]),
     ("std-poll", &["target/poll"]),
     ("msrv", &["target/msrv"]),
     ("publish", &["target/publish", "target/package"]),

@@ -44,8 +44,8 @@ pub fn wasmtime_path(ws: &Workspace) -> PathBuf {
         .join("wasmtime")
 }
 
-/// Cross-compilation targets the stages build for: bare metal with and without compare-and-swap,
-/// Cortex-M3, and WASI.
+/// Cross-compilation targets the stages build for: bare metal with and without compare-and-swap
+/// (thumbv6m: also the bare-metal demo's Cortex-M0), the demo's Cortex-M3, and WASI.
 const TARGETS: &[&str] = &[
     "thumbv6m-none-eabi",
     "thumbv7em-none-eabihf",
@@ -68,7 +68,8 @@ pub struct DebianPackage {
 
 /// The Debian packages the stages need.
 const DEBIAN_PACKAGES: &[DebianPackage] = &[
-    // `baremetal`: boots examples/baremetal on an emulated Cortex-M3, and reports its size.
+    // `baremetal`: boots examples/baremetal on an emulated Cortex-M3 and Cortex-M0 (Debian's
+    // qemu-system-arm has both machines, `lm3s6965evb` and `microbit`), and reports its size.
     deb("qemu-system-arm", "qemu-system-arm"),
     deb("binutils-arm-none-eabi", "arm-none-eabi-size"),
     // Real HTTP clients for the file server's tests: curl for content, wrk for load.

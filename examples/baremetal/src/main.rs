@@ -1,4 +1,7 @@
-//! ebbtide-core alone on a Cortex-M3, run under QEMU (`-machine lm3s6965evb`).
+//! ebbtide-core alone on a Cortex-M3 or a Cortex-M0, run under QEMU: the same program on
+//! `-machine lm3s6965evb` (Cortex-M3, `thumbv7m-none-eabi`) and `-machine microbit` (Cortex-M0,
+//! `thumbv6m-none-eabi`); `build.rs` picks the board from the target, and [`board`] holds the
+//! little that differs.
 //!
 //! Four tasks from static pools on one static executor, timed by a SysTick driver
 //! ([`time_driver`]):
@@ -15,19 +18,24 @@
 //! The main loop is ebbtide-core's driver loop (`driver::block_on`) over [`Wfi`], this board's
 //! whole driver: it sleeps in `wfi` between interrupts, and the SysTick interrupt fires the
 //! timers itself.
+//!
+//! The Cortex-M0 has no atomic read-modify-write instructions: there ebbtide-core's atomics go
+//! through `portable-atomic`'s critical sections, which cortex-m's `critical-section-single-core`
+//! implementation provides (interrupts off), as it does for the time driver's.
 
 #![no_std]
 #![no_main]
 
+mod board;
 mod time_driver;
 
 use cortex_m::asm;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
 use cortex_m_semihosting::hprintln;
+use ebbtide_core::driver::{self, Park, Wait};
 use ebbtide_core::sync::{mpsc, Notify};
 use ebbtide_core::time::{interval, sleep_until, timeout, Duration, Instant};
-use ebbtide_core::driver::{self, Park, Wait};
 use ebbtide_core::{join, select, Executor, JoinHandle, TaskPool};
 // The critical-section implementation (from `critical-section-single-core`) lives in cortex-m.
 use cortex_m as _;
@@ -80,9 +88,11 @@ fn main() -> ! {
     let peripherals = cortex_m::Peripherals::take().unwrap();
     time_driver::start(peripherals.SYST);
     hprintln!(
-        "ebbtide-baremetal: {} readings every {} ms on a Cortex-M3",
+        "ebbtide-baremetal: {} readings every {} ms on a {} ({})",
         MESSAGES,
-        PERIOD.as_millis()
+        PERIOD.as_millis(),
+        board::CPU,
+        board::NAME
     );
 
     let runner = EXECUTOR.runner().unwrap();

@@ -1,6 +1,6 @@
 //! An `embassy-time-driver` over the Cortex-M SysTick: a 1 kHz interrupt counts ticks of 1 ms
 //! (the crate's `tick-hz-1_000` feature), and wakes the timers of `ebbtide_core`'s queue when the
-//! earliest deadline has come.
+//! earliest deadline has come. SysTick counts the board's core clock, [`CORE_HZ`].
 //!
 //! The "hardware alarm" that `ebbtide_core::time::queue` asks a microcontroller driver to keep
 //! is a variable here, [`ALARM`], compared on every tick: it holds the value `wake_expired`
@@ -15,15 +15,15 @@ use cortex_m_rt::exception;
 use critical_section::Mutex;
 use ebbtide_core::time::queue;
 
-/// The core clock of the LM3S6965 in QEMU.
-const CORE_HZ: u32 = 12_000_000;
+use crate::board::CORE_HZ;
 
 /// The tick rate, which must match the `tick-hz-*` feature of embassy-time-driver.
 const TICK_HZ: u32 = 1_000;
 const _: () = assert!(TICK_HZ as u64 == embassy_time_driver::TICK_HZ);
 
-/// Ticks since [`start`]. A `u64` (which thumbv7m cannot load atomically) behind a critical
-/// section: only the SysTick handler writes it, so readers just need a consistent pair of words.
+/// Ticks since [`start`]. A `u64` (which neither thumbv7m nor thumbv6m can load atomically)
+/// behind a critical section: only the SysTick handler writes it, so readers just need a
+/// consistent pair of words.
 static TICKS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 
 /// When to call `queue::wake_expired` next (`u64::MAX`: no timer queued). Never later than the

@@ -1,0 +1,2 @@
+//! Must not compile: the drivers refuse an embassy-time-driver tick rate other than 1 MHz (see
+//! `Cargo.toml`).
