@@ -110,6 +110,18 @@ pub trait HostDriver: Park + Send + Sized + 'static {
         let _ = shared;
     }
 
+    /// Whether the driver, were it told to wait with no timer ([`Wait::Forever`]), would report
+    /// a deadlock instead of waiting, because nothing but a timer could wake the program now
+    /// (ebbtide-wasi when no task waits for IO). With the `deadlock-detection` feature, the
+    /// runtime of such a driver does not wait for timers that may be stale (dropped before they
+    /// fired, see `ebbtide_core::time::queue::dropped_timers`): it wakes what is queued, lets it
+    /// queue again what it still waits for, and waits for that. The default: never.
+    ///
+    /// [`Wait::Forever`]: ebbtide_core::driver::Wait::Forever
+    fn reports_deadlock(&self) -> bool {
+        false
+    }
+
     /// Whether this driver, of a dropped runtime, can serve a new runtime built with `options`
     /// (the capacities it reserved match). The default: always.
     fn can_reuse(&self, options: &Self::Options) -> bool {

@@ -224,6 +224,8 @@ impl<D: HostDriver> Runtime<D> {
             runner,
             steal: self.steal.as_deref(),
             busy: self.busy.as_deref(),
+            #[cfg(feature = "deadlock-detection")]
+            dropped_timers_seen: None,
         };
         driver::block_on(runner, &mut park, future)
     }
@@ -270,6 +272,10 @@ struct CatchPanics<'a, D> {
     steal: Option<&'a (dyn Fn() -> usize + Send + Sync)>,
     /// The busy hook, if any (see [`Runtime::set_busy_hook`]).
     busy: Option<&'a (dyn Fn() + Send + Sync)>,
+    /// `queue::dropped_timers()` when the queue was last emptied to see through dropped timers
+    /// (`None`: not yet in this `block_on`); see [`CatchPanics::see_through_dropped_timers`].
+    #[cfg(feature = "deadlock-detection")]
+    dropped_timers_seen: Option<u32>,
 }
 
 /// How long a paused runtime waits in real time, at most, while a blocking job is in flight, before
@@ -277,6 +283,25 @@ struct CatchPanics<'a, D> {
 const BUSY_RECHECK_TICKS: u64 = ebbtide_core::time::TICK_HZ / 1_000;
 
 impl<D: HostDriver> CatchPanics<'_, D> {
+    /// Before a wait for a timer: if timers were dropped since the queue was last emptied, and
+    /// the driver would report a deadlock but for the queue's timers, the wait may be for a
+    /// deadline nothing waits for any more. Then the queue is emptied instead, waking everything
+    /// in it (`true`: skip the wait): what still waits queues its timer again when polled, and
+    /// the next wait is for that, or the driver's deadlock report if nothing did.
+    #[cfg(feature = "deadlock-detection")]
+    fn see_through_dropped_timers(&mut self) -> bool {
+        let dropped = queue::dropped_timers();
+        if self.dropped_timers_seen == Some(dropped)
+            || self.shell.clock.is_virtual()
+            || !self.driver.reports_deadlock()
+        {
+            return false;
+        }
+        self.dropped_timers_seen = Some(dropped);
+        self.shell.timers.reset(self.driver.now());
+        true
+    }
+
     /// The park of the paused clock or of the driver.
     #[inline]
     fn park_own(&mut self, wait: Wait) -> Result<(), D::Error> {
@@ -380,6 +405,10 @@ impl<D: HostDriver> Park for CatchPanics<'_, D> {
                     wait = Wait::Poll;
                 }
             }
+        }
+        #[cfg(feature = "deadlock-detection")]
+        if matches!(wait, Wait::Until(_)) && self.see_through_dropped_timers() {
+            return Ok(());
         }
         if D::FIRES_TIMERS
             && queue::global().may_have_timers()

@@ -9,6 +9,10 @@ use std::io;
 pub enum Error {
     /// The future is not finished, no task is ready, no timer is pending and no task waits for
     /// a file descriptor: nothing can ever make progress.
+    ///
+    /// A timer that was dropped before it fired (the sleep of a `timeout` whose future finished
+    /// first, a `select!` branch that lost, an aborted task's sleep) does not count: the runtime
+    /// sees through it at once instead of waiting for its deadline.
     Deadlock,
     /// The host refused to wait on a socket (`poll_oneoff` answered `BADF` for a call with a
     /// socket subscription): the preview 1 host of current wasmtime cannot poll sockets.

@@ -724,6 +724,58 @@ impl core::fmt::Debug for TimerQueue {
     }
 }
 
+/// How many timers were dropped before they fired: see [`dropped_timers`].
+#[cfg(feature = "dropped-timer-count")]
+static DROPPED_TIMERS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// Counts a [`Sleep`](super::Sleep) or [`Timeout`](super::Timeout) dropped while the timer its
+/// poll queued had not fired.
+#[cfg(feature = "dropped-timer-count")]
+#[inline]
+pub(crate) fn note_dropped_timer() {
+    DROPPED_TIMERS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many [`Sleep`](super::Sleep)s and [`Timeout`](super::Timeout)s of the whole program
+/// were dropped while the timer their poll queued had not fired (wrapping), with the
+/// `dropped-timer-count` feature.
+///
+/// A task's timer entry keeps the earliest deadline any of its futures asked for, and a
+/// dropped `Sleep` cannot take it back (another future of the task may share it), so the
+/// entry stays until it fires, and wakes the task once for nothing. That costs nothing but a
+/// spurious wake-up, except to a driver that reports a deadlock when nothing but a timer could
+/// ever wake the program (ebbtide-wasi): a stale deadline would hold the report back until it
+/// passed. When this count has moved since it last looked, such a driver empties its queue with
+/// [`TimerQueue::reset`] instead of waiting: every task and future in it is woken, and those
+/// still waiting queue their timers again when polled (as every ebbtide and embassy-time timer
+/// does), so what is left afterwards is what something still waits for.
+///
+/// # Examples
+///
+/// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
+/// use core::future::Future;
+/// use core::pin::pin;
+/// use core::task::Context;
+/// use ebbtide_core::time::{queue, sleep, Duration};
+///
+/// let before = queue::dropped_timers();
+/// {
+///     let mut nap = pin!(sleep(Duration::from_secs(3600)));
+///     let mut cx = Context::from_waker(core::task::Waker::noop());
+///     assert!(nap.as_mut().poll(&mut cx).is_pending());
+/// } // dropped here: queued, not fired
+/// assert_eq!(queue::dropped_timers().wrapping_sub(before), 1);
+/// // A sleep that was never polled queued nothing.
+/// drop(sleep(Duration::from_secs(3600)));
+/// assert_eq!(queue::dropped_timers().wrapping_sub(before), 1);
+/// # queue::reset(0);
+/// ```
+#[cfg(feature = "dropped-timer-count")]
+pub fn dropped_timers() -> u32 {
+    DROPPED_TIMERS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Marks `task`'s entry as in no queue, after its queue unlinked it; under that queue's lock.
 #[inline]
 fn give_up(task: NonNull<Header>) {

@@ -68,7 +68,7 @@ pub fn sleep(duration: impl Into<Duration>) -> Sleep {
 /// ```
 pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     Sleep {
-        deadline: deadline.into(),
+        timer: Timer::new(deadline.into()),
     }
 }
 
@@ -99,7 +99,7 @@ pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
 #[derive(Debug, Clone)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    deadline: Instant,
+    timer: Timer,
 }
 
 impl Sleep {
@@ -112,7 +112,7 @@ impl Sleep {
     /// assert_eq!(sleep_until(Instant::from_ticks(9)).deadline(), Instant::from_ticks(9));
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.timer.deadline
     }
 
     /// Whether the deadline has passed.
@@ -126,7 +126,7 @@ impl Sleep {
     /// assert!(!sleep_until(Instant::MAX).is_elapsed());
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        Instant::now() >= self.timer.deadline
     }
 
     /// Moves the deadline, whether or not the sleep has completed; the next poll waits for the
@@ -148,21 +148,73 @@ impl Sleep {
     /// assert_eq!(timer.deadline(), later);
     /// ```
     pub fn reset(&mut self, deadline: impl Into<Instant>) {
-        self.deadline = deadline.into();
+        self.timer.deadline = deadline.into();
     }
 }
 
 impl Future for Sleep {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        ready!(poll_deadline(self.deadline, cx));
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        ready!(self.timer.poll(cx));
         crate::task::poll_budget(cx)
     }
 }
 
+/// A deadline to wait for, as [`Sleep`] and [`Timeout`](super::Timeout) hold it.
+///
+/// With the `dropped-timer-count` feature it also remembers whether a poll queued a timer for
+/// it that has not fired yet, and when it is dropped with such a timer it adds one to
+/// [`queue::dropped_timers`](super::queue::dropped_timers): the queue then may hold a deadline
+/// that nothing waits for any more, which a driver that reports deadlocks must see through.
+#[derive(Debug)]
+pub(crate) struct Timer {
+    pub(crate) deadline: Instant,
+    /// Whether a poll queued a timer for `deadline` that has not been seen to fire.
+    #[cfg(feature = "dropped-timer-count")]
+    queued: bool,
+}
+
+impl Timer {
+    pub(crate) const fn new(deadline: Instant) -> Timer {
+        Timer {
+            deadline,
+            #[cfg(feature = "dropped-timer-count")]
+            queued: false,
+        }
+    }
+
+    /// `Ready` once the deadline has passed; otherwise registers `cx`'s waker for it. Takes no
+    /// budget.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let poll = poll_deadline(self.deadline, cx);
+        #[cfg(feature = "dropped-timer-count")]
+        {
+            self.queued = poll.is_pending() && self.deadline != Instant::MAX;
+        }
+        poll
+    }
+}
+
+impl Clone for Timer {
+    /// The same deadline; the clone has queued nothing yet.
+    fn clone(&self) -> Timer {
+        Timer::new(self.deadline)
+    }
+}
+
+#[cfg(feature = "dropped-timer-count")]
+impl Drop for Timer {
+    #[inline]
+    fn drop(&mut self) {
+        if self.queued {
+            super::queue::note_dropped_timer();
+        }
+    }
+}
+
 /// `Ready` once `deadline` has passed; otherwise registers `cx`'s waker for it. Takes no budget.
-pub(crate) fn poll_deadline(deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
+fn poll_deadline(deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
     if Instant::now() >= deadline {
         return Poll::Ready(());
     }

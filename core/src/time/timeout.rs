@@ -5,7 +5,7 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::sleep::poll_deadline;
+use super::sleep::Timer;
 use super::{Duration, Instant};
 
 /// Runs `future`, giving up after `duration`: `Ok(output)` if it completes in time,
@@ -67,7 +67,7 @@ pub fn timeout_at<F: IntoFuture>(
 ) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        deadline: deadline.into(),
+        timer: Timer::new(deadline.into()),
     }
 }
 
@@ -92,7 +92,7 @@ pub fn timeout_at<F: IntoFuture>(
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     future: F,
-    deadline: Instant,
+    timer: Timer,
 }
 
 impl<F> Timeout<F> {
@@ -106,7 +106,7 @@ impl<F> Timeout<F> {
     /// assert_eq!(t.deadline(), Instant::from_ticks(5));
     /// ```
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.timer.deadline
     }
 
     /// The inner future.
@@ -158,7 +158,7 @@ impl<F: Future> Future for Timeout<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned: it is never moved out of a pinned `Timeout`
         // (`into_inner` takes `self` by value, which a pinned `Timeout` only allows when it is
-        // `Unpin`), `Timeout` has no `Drop` impl, and it is `Unpin` only if `F` is.
+        // `Unpin`), `Timeout` has no `Drop` impl (its `timer`'s never touches `future`), and it is `Unpin` only if `F` is.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
@@ -167,7 +167,7 @@ impl<F: Future> Future for Timeout<F> {
         }
         // No budget here: the inner future already took what it needed, and the timeout must
         // still be able to fire when it has spent the task's budget.
-        poll_deadline(this.deadline, cx).map(|()| Err(Elapsed::new()))
+        this.timer.poll(cx).map(|()| Err(Elapsed::new()))
     }
 }
 

@@ -70,6 +70,11 @@ impl HostDriver for WasiDriver {
     /// The IO capacity.
     type Options = usize;
 
+    /// No task waits for an fd: only a timer could wake the program.
+    fn reports_deadlock(&self) -> bool {
+        !self.reactor.has_waiters()
+    }
+
     fn new(io_capacity: &usize) -> io::Result<WasiDriver> {
         Ok(WasiDriver {
             reactor: Box::leak(Box::new(Reactor::new(*io_capacity))),
@@ -194,7 +199,7 @@ impl Runtime {
     /// # Panics
     ///
     /// With the message of [`Error`] when [`try_block_on`](Runtime::try_block_on) would return
-    /// one: a deadlock (nothing can ever wake the future), a host that cannot poll sockets, or a
+    /// one, at the caller's line (`#[track_caller]`): a deadlock (nothing can ever wake the future), a host that cannot poll sockets, or a
     /// failed `poll_oneoff`. Also if called inside `block_on` (await the future instead).
     ///
     /// # Examples
@@ -203,6 +208,7 @@ impl Runtime {
     /// let runtime = ebbtide_wasi::Runtime::new().unwrap();
     /// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self.try_block_on(future) {
             Ok(output) => output,
