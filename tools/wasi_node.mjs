@@ -1,4 +1,4 @@
-// Runs a WASI preview 1 module on Node's `node:wasi` (Node 20 or later).
+// Runs a WASI preview 1 module on Node's `node:wasi` (Node 18 or later).
 //
 //     node tools/wasi_node.mjs app.wasm [args...]
 //
@@ -17,16 +17,19 @@ if (argv.length < 3) {
 }
 const path = argv[2];
 const preopens = env.EBBTIDE_WASI_DIR ? { ".": "." } : {};
-const wasi = new WASI({
-    version: "preview1",
-    args: [path, ...argv.slice(3)],
-    env,
-    preopens,
-    returnOnExit: true,
-});
+const options = { args: [path, ...argv.slice(3)], env, preopens, returnOnExit: true };
+// Node 20 requires `version`; Node 18 (Debian bookworm's) predates it and has only preview 1.
+let wasi;
+try {
+    wasi = new WASI({ version: "preview1", ...options });
+} catch {
+    wasi = new WASI(options);
+}
 try {
     const module = await WebAssembly.compile(await readFile(path));
-    const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+    const instance = await WebAssembly.instantiate(module, {
+        wasi_snapshot_preview1: wasi.wasiImport,
+    });
     exit(wasi.start(instance));
 } catch (error) {
     stderr.write(`wasi_node.mjs: the module trapped: ${error}\n`);

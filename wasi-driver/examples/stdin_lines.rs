@@ -6,10 +6,9 @@
 //! (sleep 1; echo slow) | .tools/wasmtime-46.0.3/bin/wasmtime run target/wasm32-wasip1/debug/examples/stdin_lines.wasm
 //! ```
 //!
-//! Ticks while waiting need a host that reports stdin readiness truthfully: `wasmtime run`
-//! without `-S preview2=n`, or `tools/wasi_run.py`. wasmtime 46's legacy host (`-S preview2=n`,
-//! which `tools/wasi-runner` picks for sockets) says stdin is ready at once, so `fd_read` blocks
-//! and no tick is printed until input comes.
+//! It ticks while it waits on every host (wasmtime 46 with and without `-S preview2=n`, the
+//! newest wasmtime, Node), with a pipe or a terminal; stdin from a file or `/dev/null` is read
+//! at once (see `ebbtide_wasi::io::Stdin` for the one host that cannot take `/dev/null`).
 //!
 //! Output, one line per event: `tick N` from the ticker task every 20 ms (up to 50 ticks, or
 //! until input ends), `line N: <TEXT IN CAPITALS>` per line read, and at the end of input

@@ -56,6 +56,9 @@ struct Slot {
     in_use: bool,
     /// A socket: the reason for a BADF from a host that cannot poll sockets.
     socket: bool,
+    /// Always ready, never subscribed: a regular file, or an fd the host refused to poll (see
+    /// [`Reactor::turn`]). Its IO calls return at once, with data, end of input or an error.
+    always_ready: bool,
     waiters: [Waiter; 2],
 }
 
@@ -65,6 +68,8 @@ struct Inner {
     free: Vec<u32>,
     /// The subscriptions of the next wait (capacity reserved at build: 2 per slot + 1 clock).
     subscriptions: Vec<sys::Subscription>,
+    /// How many `poll_oneoff` calls were made.
+    waits: u64,
     /// Where the host writes events (as long as `subscriptions` can be).
     events: Vec<sys::Event>,
 }
@@ -106,6 +111,7 @@ impl Reactor {
                 generation: 0,
                 in_use: false,
                 socket: false,
+                always_ready: false,
                 waiters: Default::default(),
             })
             .collect();
@@ -115,6 +121,7 @@ impl Reactor {
                 slots,
                 free: (0..capacity as u32).rev().collect(),
                 subscriptions: Vec::with_capacity(max_subscriptions),
+                waits: 0,
                 events: vec![sys::empty_event(); max_subscriptions],
             }),
             epoch: AtomicU64::new(0),
@@ -145,8 +152,14 @@ impl Reactor {
     }
 
     /// Registers `fd`; `socket` says whether it is a socket (for the error of hosts that cannot
-    /// poll them).
-    pub(crate) fn register(&'static self, fd: sys::Fd, socket: bool) -> io::Result<Registration> {
+    /// poll them), `always_ready` that it is never waited for (a regular file: its reads never
+    /// block, and some hosts refuse to poll it).
+    pub(crate) fn register(
+        &'static self,
+        fd: sys::Fd,
+        socket: bool,
+        always_ready: bool,
+    ) -> io::Result<Registration> {
         let mut inner = self.lock();
         let capacity = inner.slots.len();
         let Some(index) = inner.free.pop() else {
@@ -158,6 +171,7 @@ impl Reactor {
         slot.fd = fd;
         slot.in_use = true;
         slot.socket = socket;
+        slot.always_ready = always_ready;
         Ok(Registration {
             reactor: self,
             index,
@@ -172,6 +186,11 @@ impl Reactor {
         inner.slots.len() - inner.free.len()
     }
 
+    /// How many `poll_oneoff` calls the reactor made.
+    pub(crate) fn waits(&self) -> u64 {
+        self.lock().waits
+    }
+
     /// How many fds can be registered.
     pub(crate) fn capacity(&self) -> usize {
         self.lock().slots.len()
@@ -179,23 +198,33 @@ impl Reactor {
 
     /// Waits in `poll_oneoff` for the registered fds that a task waits on, and for `timeout_ns`
     /// (`None`: no timer; `Some(0)`: only look), then wakes the tasks whose fds are ready.
+    /// Returns whether any fd was ready (`false`: only the timer ended the wait).
+    ///
+    /// A host may refuse to poll an fd that is not a pipe, socket or terminal: Node's answers
+    /// `PERM` for `/dev/null` or a file on stdin. When a wait fails and fds other than sockets
+    /// were subscribed, those fds are made always ready (their IO calls do not block: they
+    /// return data, end of input, or the host's error, to the task that reads) and their tasks
+    /// woken, and the wait counts as done.
     ///
     /// # Errors
     ///
     /// [`Error::Deadlock`] when there is nothing to wait for (no timer and no task waiting on an
     /// fd); [`Error::HostCannotPollSockets`] when the host refuses a socket subscription;
-    /// [`Error::Wait`] for any other failure of `poll_oneoff`.
-    pub(crate) fn turn(&self, timeout_ns: Option<u64>) -> Result<(), Error> {
+    /// [`Error::Wait`] for any other failure of `poll_oneoff` with only sockets and the timer.
+    pub(crate) fn turn(&self, timeout_ns: Option<u64>) -> Result<bool, Error> {
         let mut inner = self.lock();
         let Inner {
             slots,
             subscriptions,
-            events,
             ..
         } = &mut *inner;
         subscriptions.clear();
         let mut sockets = false;
-        for (index, slot) in slots.iter().enumerate().filter(|(_, slot)| slot.in_use) {
+        for (index, slot) in slots
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.in_use && !slot.always_ready)
+        {
             for direction in [Direction::Read, Direction::Write] {
                 let waiter = &slot.waiters[direction as usize];
                 if waiter.waker.is_some() && !waiter.ready {
@@ -216,12 +245,39 @@ impl Reactor {
             // poll_oneoff with no subscription is INVAL; nothing could ever wake us.
             return Err(Error::Deadlock);
         }
+        inner.waits += 1;
+        let Inner {
+            slots,
+            subscriptions,
+            events,
+            ..
+        } = &mut *inner;
         let n = match sys::poll(subscriptions, events) {
             Ok(n) => n,
             Err(e) if sockets && e.raw_os_error() == Some(sys::ERRNO_BADF) => {
                 return Err(Error::HostCannotPollSockets(e));
             }
-            Err(e) => return Err(Error::Wait(e)),
+            Err(e) => {
+                // Events for the fds the host would not poll: each is always ready from now on.
+                let mut refused = 0;
+                for subscription in subscriptions.iter() {
+                    let userdata = sys::subscription_userdata(subscription);
+                    if userdata == CLOCK_USERDATA {
+                        continue;
+                    }
+                    let (index, _, _) = decode(userdata);
+                    let slot = &mut slots[index as usize];
+                    if !slot.socket {
+                        slot.always_ready = true;
+                        events[refused] = sys::event_for(userdata);
+                        refused += 1;
+                    }
+                }
+                if refused == 0 {
+                    return Err(Error::Wait(e));
+                }
+                refused
+            }
         };
         // Mark first, wake after the lock is released (a waker may be foreign and do anything).
         let mut ready = 0;
@@ -234,6 +290,7 @@ impl Reactor {
             let (index, generation, direction) = decode(userdata);
             if let Some(slot) = slots.get_mut(index as usize) {
                 if slot.in_use && slot.generation == generation {
+                    // (An always-ready slot's waiter is ready already; marking it is harmless.)
                     slot.waiters[direction as usize].ready = true;
                     // Keep the event (its userdata) for the wake pass below.
                     events[ready] = events[i];
@@ -242,6 +299,7 @@ impl Reactor {
             }
         }
         drop(inner);
+        let fd_ready = ready > 0;
         for i in 0..ready {
             let waker = {
                 let mut inner = self.lock();
@@ -254,13 +312,14 @@ impl Reactor {
                 waker.wake();
             }
         }
-        Ok(())
+        Ok(fd_ready)
     }
 
     /// Whether a task waits for an fd (so a wait without a timer is not a deadlock).
     pub(crate) fn has_waiters(&self) -> bool {
         self.lock().slots.iter().any(|slot| {
             slot.in_use
+                && !slot.always_ready
                 && slot
                     .waiters
                     .iter()
@@ -300,6 +359,11 @@ impl Registration {
         f(&mut slot.waiters[direction as usize])
     }
 
+    /// Whether the fd is never waited for (see `Slot::always_ready`).
+    fn is_always_ready(&self) -> bool {
+        self.reactor.lock().slots[self.index as usize].always_ready
+    }
+
     /// Fails if the runtime this was registered with is gone.
     fn check_live(&self) -> io::Result<()> {
         if self.reactor.epoch.load(Ordering::Acquire) == self.epoch {
@@ -325,6 +389,9 @@ impl Registration {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
         }
+        if self.is_always_ready() {
+            return Poll::Ready(Ok(()));
+        }
         let waker = cx.waker().clone();
         let (poll, replaced) = self.with_waiter(direction, |waiter| {
             if waiter.ready {
@@ -349,6 +416,11 @@ impl Registration {
     ) -> Poll<io::Result<T>> {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
+        }
+        if self.is_always_ready() {
+            // Never waited for: try again at once (no such fd should answer `WouldBlock`).
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
         let waker = cx.waker().clone();
         let replaced = self.with_waiter(direction, |waiter| {

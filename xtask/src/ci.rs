@@ -45,7 +45,7 @@ pub const STAGES: &[Stage] = &[
     stage("cross",       "ebbtide-std lint-clean for macOS and FreeBSD (kqueue)", cross),
     stage("msrv",        "the published crates check on their rust-version (Cargo.toml)", publish::msrv_stage),
     stage("publish",     "cargo package of the published crates, licenses and README included", publish::publish_stage),
-    stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3 and the newest wasmtime", wasi),
+    stage("wasi",        "ebbtide-wasi under wasmtime 46.0.3, the newest wasmtime and Node", wasi),
     stage("miri",        "core, std, WASI driver and hyper glue tests under Miri, the raw task layer's under many seeds", miri),
     stage("sanitizers",  "core, std-driver and hyper tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("fuzz",        "each cargo-fuzz target of fuzz/ for 20 s (libFuzzer, nightly)", fuzz::ci_stage),
@@ -174,8 +174,10 @@ fn std_poll(ws: &Workspace) -> Result<(), String> {
 }
 
 /// The WASI driver on real hosts: its tests under wasmtime 46.0.3's preview 1 host (the cargo
-/// runner's default) and under the newest wasmtime (PyPI's), then the host-side tests (a TCP echo
-/// under `-S tcplisten`, stdin lines with a timer running).
+/// runner's default), the newest wasmtime (PyPI's) and Node's `node:wasi` (which rounds clock
+/// waits to milliseconds and has no sockets: the socket tests skip themselves there, as on
+/// PyPI's), then the host-side tests (a TCP echo under `-S tcplisten`, hyper's hello server,
+/// stdin lines with a timer running, stdin from `/dev/null`, a file and a pipe on every host).
 fn wasi(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy -p ebbtide-wasi --target wasm32-wasip1 --all-targets -- -D warnings")
         .run(ws)?;
@@ -185,6 +187,12 @@ fn wasi(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1").run(ws)?;
     Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1")
         .env("EBBTIDE_WASI_HOST", "python3 tools/wasi_run.py")
+        .run(ws)?;
+    Cmd::cargo("test -p ebbtide-wasi --target wasm32-wasip1")
+        .env(
+            "EBBTIDE_WASI_HOST",
+            "node --no-warnings tools/wasi_node.mjs",
+        )
         .run(ws)?;
     Cmd::cargo("test -p ebbtide-tests --test wasi_hosts -- --ignored").run(ws)
 }

@@ -77,6 +77,8 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
     deb("wrk", "wrk"),
     // HTTP/2 load for the hyper examples' tests (and the hyper benchmarks).
     deb("nghttp2-client", "h2load"),
+    // `wasi`: Node's `node:wasi` is a third WASI host for the driver's tests (tools/wasi_node.mjs).
+    deb("nodejs", "node"),
 ];
 
 /// Debian packages only `cargo xtask bench` uses, which no CI stage needs: setup installs them

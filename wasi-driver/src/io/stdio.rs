@@ -24,11 +24,23 @@ const STDERR: sys::Fd = 2;
 ///
 /// # Hosts
 ///
-/// This needs a host that reports stdin readiness truthfully: `wasmtime run` (its default
-/// preview 1 host) and the wasmtime Python bindings do. wasmtime 46's legacy host
-/// (`-S preview2=n`, the one that can poll sockets) reports stdin readable at once, so there
-/// `fd_read` blocks the whole runtime until a line arrives (timers stall meanwhile); measured
-/// with `examples/stdin_lines.rs`. Run programs that read stdin without `-S preview2=n`.
+/// What stdin is decides how it is read:
+///
+/// - **A pipe or a terminal** is waited for as above. Measured: wasmtime 46 (its default host and
+///   the legacy `-S preview2=n` one), the newest wasmtime and Node keep running timers while a
+///   program waits for input (`examples/stdin_lines.rs` ticks every 20 ms, 50 ticks in a second
+///   of waiting, with a pipe and with a pseudo-terminal).
+/// - **A regular file** (`app.wasm < input.txt`) is never waited for: its reads do not block,
+///   and Node refuses to poll it.
+/// - **Anything a host refuses to poll** (Node answers `PERM` for `/dev/null`) is read as
+///   always ready from then on: the reads return data, end of input, or the host's error as an
+///   `io::Error` to the task that reads, never a panic of the runtime.
+/// - **wasmtime 46's legacy host with stdin from `/dev/null`** (or another character device
+///   that is no terminal) cannot work: that host's own `poll_oneoff` fails on it ("Inappropriate
+///   ioctl for device") and ends the program with a trap, and to the program such a stdin looks
+///   the same as a pipe (file type unknown). Run stdin-reading programs on the default host
+///   (`wasmtime run` without `-S preview2=n`), or give the legacy host an empty pipe instead:
+///   `true | wasmtime run -S preview2=n app.wasm`.
 ///
 /// `Stdin` registers with the running runtime on its first read; it is not buffered, so use one
 /// `BufReader` over one `Stdin` for the whole program (two would split the input between them).
@@ -83,7 +95,10 @@ impl AsyncRead for Stdin {
         }
         if self.registration.is_none() {
             let reactor = crate::runtime::current_reactor()?;
-            self.registration = Some(reactor.register(STDIN, false)?);
+            // A regular file is never waited for: its reads do not block, and some hosts
+            // (Node's) refuse to poll it.
+            let file = sys::is_regular_file(STDIN);
+            self.registration = Some(reactor.register(STDIN, false, file)?);
         }
         let registration = self.registration.as_ref().expect("registered above");
         match registration.poll_ready(cx, Direction::Read) {

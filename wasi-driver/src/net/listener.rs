@@ -97,7 +97,7 @@ impl TcpListener {
     pub fn preopened(index: usize) -> io::Result<TcpListener> {
         let reactor = crate::runtime::current_reactor()?;
         let fd = find_preopened(index)?;
-        let registration = reactor.register(fd, true)?;
+        let registration = reactor.register(fd, true, false)?;
         Ok(TcpListener { registration })
     }
 

@@ -47,7 +47,7 @@ impl TcpStream {
                 return Err(e);
             }
         };
-        match reactor.register(fd, true) {
+        match reactor.register(fd, true, false) {
             Ok(registration) => Ok(TcpStream { registration }),
             Err(e) => {
                 let _ = sys::fd_close(fd);

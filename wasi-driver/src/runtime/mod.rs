@@ -33,9 +33,38 @@ use crate::task::{JoinHandle, SpawnError};
 /// from overflowing `now + timeout`.
 const MAX_WAIT_NS: u64 = 86_400 * 1_000_000_000;
 
+/// The coarsest clock granularity the driver allows for: 1 ms (Node's `node:wasi` truncates
+/// clock waits to whole milliseconds).
+const MAX_GRANULARITY_NS: u64 = 1_000_000;
+
 /// The WASI driver: the reactor, shared by the runtime's IO objects.
 pub(crate) struct WasiDriver {
     reactor: &'static Reactor,
+    /// What the host's clock waits are rounded to, as far as the driver has seen: 1 ns until a
+    /// wait for a timer ends before its deadline, then the power of ten above how early it
+    /// was (at most [`MAX_GRANULARITY_NS`]). Every wait is rounded *up* to it, so a host that
+    /// rounds down (Node) never ends a wait early twice, and the runtime never spins through
+    /// the last fraction of a wait.
+    granularity_ns: u64,
+}
+
+impl WasiDriver {
+    /// Rounds `ns` up to the granularity.
+    fn round_up(&self, ns: u64) -> u64 {
+        ns.div_ceil(self.granularity_ns)
+            .saturating_mul(self.granularity_ns)
+    }
+
+    /// After a wait that only the timer ended, `early_ns` before `deadline`: the host rounds
+    /// waits down, so round them up from now on.
+    #[cold]
+    fn ended_early(&mut self, early_ns: u64) {
+        let mut granularity = self.granularity_ns.max(10);
+        while granularity < early_ns && granularity < MAX_GRANULARITY_NS {
+            granularity *= 10;
+        }
+        self.granularity_ns = granularity.min(MAX_GRANULARITY_NS);
+    }
 }
 
 impl Park for WasiDriver {
@@ -46,22 +75,32 @@ impl Park for WasiDriver {
         crate::time::now_ticks()
     }
 
-    /// One `poll_oneoff` call: a relative clock subscription for the deadline, plus one fd
-    /// subscription per task waiting on an fd.
+    /// One `poll_oneoff` call: a relative clock subscription for the deadline (rounded up to
+    /// the host's granularity), plus one fd subscription per task waiting on an fd.
     fn park(&mut self, wait: Wait) -> Result<(), Error> {
         let timeout_ns = match wait {
             Wait::Poll => Some(0),
             Wait::Until(deadline) => Some(
-                // Ticks are whole µs and `now` is rounded down, so this never ends early.
-                deadline
-                    .saturating_sub(self.now())
-                    .saturating_mul(1_000)
-                    .min(MAX_WAIT_NS),
+                // Ticks are whole µs and `now` is rounded down, so this never ends early on a
+                // host that waits as long as asked.
+                self.round_up(
+                    deadline
+                        .saturating_sub(self.now())
+                        .saturating_mul(1_000)
+                        .min(MAX_WAIT_NS),
+                ),
             ),
             Wait::Forever if !self.reactor.has_waiters() => return Err(Error::Deadlock),
             Wait::Forever => None,
         };
-        self.reactor.turn(timeout_ns)
+        let fd_ready = self.reactor.turn(timeout_ns)?;
+        if let Wait::Until(deadline) = wait {
+            let now = self.now();
+            if !fd_ready && now < deadline && timeout_ns != Some(MAX_WAIT_NS) {
+                self.ended_early((deadline - now).saturating_mul(1_000));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -78,6 +117,7 @@ impl HostDriver for WasiDriver {
     fn new(io_capacity: &usize) -> io::Result<WasiDriver> {
         Ok(WasiDriver {
             reactor: Box::leak(Box::new(Reactor::new(*io_capacity))),
+            granularity_ns: 1,
         })
     }
 
@@ -312,6 +352,25 @@ impl Runtime {
     /// ```
     pub fn io_capacity(&self) -> usize {
         self.inner.driver_shared().capacity()
+    }
+
+    /// How many times the runtime has waited in `poll_oneoff` (on this runtime's reactor, which
+    /// a runtime built after this one is dropped may reuse, with its count). Each wait is for
+    /// the next timer and the fds tasks wait on, or a look without waiting; a program that
+    /// sleeps makes about one per sleep. For spotting a runtime that spins.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use ebbtide_wasi::time::{sleep, Duration};
+    ///
+    /// let runtime = ebbtide_wasi::Runtime::new().unwrap();
+    /// let before = runtime.host_waits();
+    /// runtime.block_on(sleep(Duration::from_millis(5)));
+    /// assert!(runtime.host_waits() > before);
+    /// ```
+    pub fn host_waits(&self) -> u64 {
+        self.inner.driver_shared().waits()
     }
 }
 

@@ -62,6 +62,19 @@ pub(crate) fn empty_event() -> Event {
     Event { userdata: 0 }
 }
 
+pub(crate) fn subscription_userdata(subscription: &Subscription) -> u64 {
+    subscription.userdata
+}
+
+pub(crate) fn event_for(userdata: u64) -> Event {
+    Event { userdata }
+}
+
+/// Never: there are no fds here.
+pub(crate) fn is_regular_file(_fd: Fd) -> bool {
+    false
+}
+
 pub(crate) fn event_userdata(event: &Event) -> u64 {
     event.userdata
 }

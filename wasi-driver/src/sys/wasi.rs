@@ -79,6 +79,27 @@ pub(crate) fn empty_event() -> Event {
     }
 }
 
+/// The `userdata` of `subscription`.
+pub(crate) fn subscription_userdata(subscription: &Subscription) -> u64 {
+    subscription.userdata
+}
+
+/// An event that answers the subscription with `userdata` (made by the reactor for an fd the
+/// host refused to poll).
+pub(crate) fn event_for(userdata: u64) -> Event {
+    Event {
+        userdata,
+        ..empty_event()
+    }
+}
+
+/// Whether `fd` is a regular file (whose reads never block); `false` when the host cannot say.
+pub(crate) fn is_regular_file(fd: Fd) -> bool {
+    // SAFETY: no pointer is passed; the crate writes the stat into its own return value.
+    unsafe { wasi::fd_fdstat_get(fd) }
+        .is_ok_and(|stat| stat.fs_filetype == wasi::FILETYPE_REGULAR_FILE)
+}
+
 /// The `userdata` of the subscription `event` answers.
 pub(crate) fn event_userdata(event: &Event) -> u64 {
     event.userdata
