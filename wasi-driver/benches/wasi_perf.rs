@@ -7,7 +7,8 @@
 //! builds `examples/wasi_bench.rs` twice in release (natively on ebbtide-std, and for
 //! wasm32-wasip1 on ebbtide-wasi), runs it natively, under wasmtime 46.0.3
 //! (`${EBBTIDE_TOOLS_DIR:-$HOME/.cache/ebbtide-tools}/wasmtime-46.0.3/bin/wasmtime run`) and under
-//! the PyPI wasmtime (`python3 tools/wasi_run.py`), and prints a markdown table:
+//! the PyPI wasmtime (`python3 tools/wasi_run.py`) and under Node (`node tools/wasi_node.mjs`),
+//! and prints a markdown table:
 //!
 //! - timer lateness (p50, p99, max) of 1,000 sleeps of 1 to 10 ms from 100 tasks;
 //! - the micro-workloads (spawn+join, yield, mpsc) in ns per operation, and wasm / native;
@@ -100,15 +101,37 @@ mod perf {
                 command: vec![
                     "python3".into(),
                     root.join("tools/wasi_run.py").into(),
-                    wasm.into(),
+                    wasm.clone().into(),
                 ],
                 wasm: true,
             }),
             None => eprintln!("wasi_perf: skipping the PyPI wasmtime: `import wasmtime` failed"),
         }
+        match node_version() {
+            Some(version) => hosts.push(Host {
+                name: format!("Node {version} node:wasi"),
+                command: vec![
+                    "node".into(),
+                    "--no-warnings".into(),
+                    root.join("tools/wasi_node.mjs").into(),
+                    wasm.into(),
+                ],
+                wasm: true,
+            }),
+            None => eprintln!("wasi_perf: skipping Node: `node --version` failed"),
+        }
 
         let measured: Vec<Measured> = hosts.iter().map(measure).collect();
         report(&hosts, &measured);
+    }
+
+    /// Node's version (`v20.20.2`), if `node` runs.
+    fn node_version() -> Option<String> {
+        let output = Command::new("node").arg("--version").output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
     /// Builds the example in release (for `target`, or natively) and returns the program's path.
