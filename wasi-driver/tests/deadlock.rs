@@ -42,14 +42,29 @@ fn the_runtime_is_usable_after_a_deadlock() {
     assert_eq!(runtime.block_on(async { 5 }), 5);
 }
 
+/// Runs `future` on a new runtime and checks that it ends in a deadlock within a second: long
+/// before any timer the future dropped (3 s, 1 h) would have fired.
+fn deadlocks_at_once<F: std::future::Future>(future: F)
+where
+    F::Output: std::fmt::Debug,
+{
+    let runtime = Runtime::new().unwrap();
+    let start = std::time::Instant::now();
+    let result = runtime.try_block_on(future);
+    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
+    let waited = start.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(1),
+        "the deadlock was reported after {waited:?}"
+    );
+}
+
 /// A timer dropped before it fired leaves no deadline behind: the deadlock is reported at once,
 /// not when the dropped timer would have fired.
 #[test]
 fn a_dropped_timeout_does_not_delay_the_deadlock() {
     static NOBODY_SENDS: oneshot::Channel<u8> = oneshot::Channel::new();
-    let runtime = Runtime::new().unwrap();
-    let start = std::time::Instant::now();
-    let result = runtime.try_block_on(async {
+    deadlocks_at_once(async {
         // A finished timeout drops its hour-long sleep unfired.
         let quick = ebbtide_wasi::time::timeout(Duration::from_secs(3600), async {
             // Pending once, so the timeout's sleep is polled (and queued) before it is dropped.
@@ -61,20 +76,12 @@ fn a_dropped_timeout_does_not_delay_the_deadlock() {
         let (_tx, rx) = NOBODY_SENDS.split();
         rx.await
     });
-    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
-    let waited = start.elapsed();
-    assert!(
-        waited < std::time::Duration::from_secs(1),
-        "the deadlock was reported after {waited:?}"
-    );
 }
 
 /// An aborted task that slept leaves no deadline behind either.
 #[test]
 fn an_aborted_sleeper_does_not_delay_the_deadlock() {
-    let runtime = Runtime::new().unwrap();
-    let start = std::time::Instant::now();
-    let result = runtime.try_block_on(async {
+    deadlocks_at_once(async {
         let sleeper = ebbtide_wasi::spawn_local(sleep(Duration::from_secs(3))).unwrap();
         // Let it start sleeping, then abort it.
         ebbtide_wasi::task::yield_now().await;
@@ -82,21 +89,13 @@ fn an_aborted_sleeper_does_not_delay_the_deadlock() {
         let _ = sleeper.await;
         std::future::pending::<()>().await
     });
-    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
-    let waited = start.elapsed();
-    assert!(
-        waited < std::time::Duration::from_secs(1),
-        "the deadlock was reported after {waited:?}"
-    );
 }
 
 /// The same inside a task: its finished timeout leaves no deadline behind.
 #[test]
 fn a_dropped_timeout_in_a_task_does_not_delay_the_deadlock() {
     static NOBODY_SENDS: oneshot::Channel<u8> = oneshot::Channel::new();
-    let runtime = Runtime::new().unwrap();
-    let start = std::time::Instant::now();
-    let result = runtime.try_block_on(async {
+    deadlocks_at_once(async {
         let task = ebbtide_wasi::spawn_local(async {
             let quick = ebbtide_wasi::time::timeout(Duration::from_secs(3), async {
                 ebbtide_wasi::task::yield_now().await;
@@ -110,10 +109,4 @@ fn a_dropped_timeout_in_a_task_does_not_delay_the_deadlock() {
         .unwrap();
         task.await
     });
-    assert!(matches!(result, Err(Error::Deadlock)), "{result:?}");
-    let waited = start.elapsed();
-    assert!(
-        waited < std::time::Duration::from_secs(1),
-        "the deadlock was reported after {waited:?}"
-    );
 }
