@@ -546,8 +546,9 @@ fn baremetal(ws: &Workspace) -> Result<(), String> {
         Cmd::line("arm-none-eabi-size").arg(&elf).run(ws)?;
     }
 
-    // The size benchmark's two apps (ebbtide-core and embassy-executor, Cortex-M4F): they must
-    // keep building, running and agreeing, or `cargo xtask bench` compares nothing.
+    // The size benchmark's two pairs of apps (the small app and the sensor app, each on
+    // ebbtide-core and on embassy-executor, Cortex-M4F): they must keep building, running and
+    // agreeing, or `cargo xtask bench` compares nothing.
     crate::size::run_qemu(ws)
 }
 

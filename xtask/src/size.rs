@@ -1,18 +1,30 @@
-//! Flash and RAM of the same small app built on ebbtide-core and on embassy-executor.
+//! Flash and RAM of the same apps built on ebbtide-core and on embassy-executor.
 //!
-//! `bench/size/ebbtide-app` and `bench/size/embassy-app` are one program twice: a producer task
-//! sends a counter every 10 ms over a channel of capacity 4, a consumer sums 50 of them, a third
-//! task counts 8 ticks of a 25 ms interval, then the consumer prints `size-app: sum 1275 ticks 8 OK`
-//! through semihosting and exits. Both link the same board crate (`bench/size/systick-driver`:
-//! memory map, SysTick embassy-time-driver, output without `core::fmt`, panic handler), the same
-//! critical-section implementation and the same release profile (`opt-level = "z"`, fat LTO, one
-//! codegen unit, `panic = "abort"`), for `thumbv7em-none-eabihf`. Only the runtime differs.
+//! Two programs, each written once per runtime (a pair of crates in `bench/size/`):
 //!
-//! - [`measure`] builds both (in `target/size`), reads the sections with `arm-none-eabi-size -A`
-//!   and attributes the symbols of `arm-none-eabi-nm` to crates.
-//! - [`run_qemu`] boots both on QEMU's `mps2-an386` (Cortex-M4F) and checks they print the same
-//!   line and exit with code 0.
-//! - [`markdown`] renders the measurements as a table.
+//! - the small app, `ebbtide-app` and `embassy-app`: a producer task sends a counter every 10 ms
+//!   over a channel of capacity 4, a consumer sums 50 of them, a third task counts 8 ticks of a
+//!   25 ms interval, then the consumer prints `size-app: sum 1275 ticks 8 OK` and exits;
+//! - the sensor app, `ebbtide-sensor` and `embassy-sensor` (issue 16): a sensor/actuator loop of
+//!   five task kinds and three channels. A sensor samples every 10 ms (an interval; eight samples
+//!   fail), a controller `select`s between a reading, a setpoint change and a 50 ms watchdog and
+//!   sends drive or safe-state commands to an actuator, a commander changes the setpoint three
+//!   times, a heartbeat beats every 100 ms until the actuator's notification (ebbtide `Notify`,
+//!   embassy-sync `Signal`) stops it; it then prints `sensor-app: readings 92 missed 8 ... OK`,
+//!   counts and sums that do not depend on the order in which a `select` or an executor takes
+//!   the events of one tick (`bench/size/ebbtide-sensor/src/workload.rs`, shared by both).
+//!
+//! Every app links the same board crate (`bench/size/systick-driver`: memory map, SysTick
+//! embassy-time-driver, panic handler), the same critical-section implementation and the same
+//! release profile (`opt-level = "z"`, fat LTO, one codegen unit, `panic = "abort"`), for
+//! `thumbv7em-none-eabihf`, and prints without `core::fmt`. Within a pair only the runtime
+//! differs.
+//!
+//! - [`measure`] builds all four (in `target/size`), reads the sections with
+//!   `arm-none-eabi-size -A` and attributes the symbols of `arm-none-eabi-nm` to crates.
+//! - [`run_qemu`] boots all four on QEMU's `mps2-an386` (Cortex-M4F) and checks that each exits
+//!   with code 0 having printed its pair's line, and that the two apps of a pair print the same.
+//! - [`markdown`] renders the measurements: one table per pair, the ratio, the crates.
 //!
 //! Flash is `.vector_table + .text + .rodata + .data` (the initial values of `.data` are stored
 //! in flash), RAM is `.data + .bss`; the stack is not counted (cortex-m-rt puts it at the top of
@@ -45,10 +57,40 @@ const QEMU_CORTEX_M4: &[&str] = &[
     "enable=on,target=native",
     "-kernel",
 ];
-/// The line both apps print when the run checked out.
-const OK_LINE: &str = "size-app: sum 1275 ticks 8 OK";
+/// The crates that make up ebbtide's runtime (as symbol path prefixes).
+const EBBTIDE_CRATES: &[&str] = &[
+    "ebbtide_core",
+    "heapless",
+    "pin_utils",
+    "portable_atomic",
+    "embedded_io",
+    "embedded_io_async",
+];
+/// The crates that make up embassy's runtime (`embassy_futures`: `select`, in the sensor app).
+const EMBASSY_CRATES: &[&str] = &[
+    "embassy_executor",
+    "embassy_executor_timer_queue",
+    "embassy_futures",
+    "embassy_sync",
+    "embassy_time",
+    "embassy_time_queue_utils",
+    "cordyceps",
+    "heapless",
+];
 
-/// One of the two apps.
+/// One program on both runtimes.
+struct Pair {
+    /// Its name: the first word of the line it prints, and of its table's heading.
+    app: &'static str,
+    /// What it does, for the table's heading.
+    summary: &'static str,
+    /// The line both apps print when the run checked out.
+    ok_line: &'static str,
+    /// The app on ebbtide-core, then the one on embassy-executor.
+    apps: [App; 2],
+}
+
+/// One app of a pair.
 struct App {
     /// "ebbtide" or "embassy".
     runtime: &'static str,
@@ -60,32 +102,48 @@ struct App {
     runtime_crates: &'static [&'static str],
 }
 
-const APPS: &[App] = &[
-    App {
-        runtime: "ebbtide",
-        dir: "bench/size/ebbtide-app",
-        package: "size-ebbtide-app",
-        runtime_crates: &[
-            "ebbtide_core",
-            "heapless",
-            "pin_utils",
-            "portable_atomic",
-            "embedded_io",
-            "embedded_io_async",
+const PAIRS: &[Pair] = &[
+    Pair {
+        app: "size-app",
+        summary: "3 tasks: a producer sending 50 counters every 10 ms over a channel of \
+                  capacity 4, a consumer summing them, a 25 ms ticker counting 8 ticks",
+        ok_line: "size-app: sum 1275 ticks 8 OK",
+        apps: [
+            App {
+                runtime: "ebbtide",
+                dir: "bench/size/ebbtide-app",
+                package: "size-ebbtide-app",
+                runtime_crates: EBBTIDE_CRATES,
+            },
+            App {
+                runtime: "embassy",
+                dir: "bench/size/embassy-app",
+                package: "size-embassy-app",
+                runtime_crates: EMBASSY_CRATES,
+            },
         ],
     },
-    App {
-        runtime: "embassy",
-        dir: "bench/size/embassy-app",
-        package: "size-embassy-app",
-        runtime_crates: &[
-            "embassy_executor",
-            "embassy_executor_timer_queue",
-            "embassy_sync",
-            "embassy_time",
-            "embassy_time_queue_utils",
-            "cordyceps",
-            "heapless",
+    Pair {
+        app: "sensor-app",
+        summary: "5 tasks, 3 channels: a sensor sampling every 10 ms, a controller selecting \
+                  between a reading, a setpoint change and a 50 ms watchdog, an actuator, a \
+                  commander changing the setpoint 3 times, a 100 ms heartbeat stopped by a \
+                  notification",
+        ok_line: "sensor-app: readings 92 missed 8 setpoints 3 drives 92 sum 1664 safe 2 trips 2 \
+                  beats 10 OK",
+        apps: [
+            App {
+                runtime: "ebbtide",
+                dir: "bench/size/ebbtide-sensor",
+                package: "size-ebbtide-sensor",
+                runtime_crates: EBBTIDE_CRATES,
+            },
+            App {
+                runtime: "embassy",
+                dir: "bench/size/embassy-sensor",
+                package: "size-embassy-sensor",
+                runtime_crates: EMBASSY_CRATES,
+            },
         ],
     },
 ];
@@ -93,6 +151,8 @@ const APPS: &[App] = &[
 /// The sizes of one app, in bytes.
 #[derive(Clone, Debug)]
 pub struct AppSize {
+    /// The program: "size-app" or "sensor-app".
+    pub app: &'static str,
     /// "ebbtide" or "embassy".
     pub runtime: &'static str,
     /// `.vector_table` (1 KiB on a Cortex-M4: 16 exceptions and 240 interrupts).
@@ -116,8 +176,8 @@ pub struct AppSize {
     pub crates: Vec<CrateSize>,
     /// Flash of the runtime's crates (see `App::runtime_crates`).
     pub runtime_flash: u64,
-    /// RAM of the runtime's crates. The task storage is a static of the app in both apps (an
-    /// ebbtide `TaskPool`, embassy's per-task `POOL`s) and counts as the app's.
+    /// RAM of the runtime's crates. The task storage is a static of the app on both runtimes
+    /// (an ebbtide `TaskPool`, embassy's per-task `POOL`s) and counts as the app's.
     pub runtime_ram: u64,
 }
 
@@ -132,43 +192,70 @@ pub struct CrateSize {
     pub ram: u64,
 }
 
-/// Builds both apps in release and measures them.
+/// Builds every app in release and measures it: the pairs in order, in each the ebbtide app,
+/// then the embassy one.
 pub fn measure(ws: &Workspace) -> Result<Vec<AppSize>, String> {
     let mut sizes = Vec::new();
-    for app in APPS {
-        build(ws, app)?;
-        sizes.push(measure_elf(ws, app)?);
+    for pair in PAIRS {
+        for app in &pair.apps {
+            build(ws, app)?;
+            sizes.push(measure_elf(ws, pair, app)?);
+        }
     }
     Ok(sizes)
 }
 
-/// Builds both apps, boots each in QEMU (`mps2-an386`, Cortex-M4F), and checks that each exits
-/// with code 0 having printed the expected line, and that both printed the same output.
+/// Builds every app, boots each in QEMU (`mps2-an386`, Cortex-M4F), and checks that each exits
+/// with code 0 having printed its pair's line, and that both apps of a pair printed the same
+/// output.
 pub fn run_qemu(ws: &Workspace) -> Result<(), String> {
-    let mut outputs: Vec<(&str, String)> = Vec::new();
-    for app in APPS {
-        build(ws, app)?;
-        let elf = elf_path(ws, app);
-        let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M4, &elf.to_string_lossy())?;
-        if !stdout.lines().any(|line| line == OK_LINE) {
-            return Err(format!(
-                "{}: no `{OK_LINE}` line in QEMU's output",
-                app.package
-            ));
+    for pair in PAIRS {
+        let mut outputs: Vec<(&str, String)> = Vec::new();
+        for app in &pair.apps {
+            build(ws, app)?;
+            let elf = elf_path(ws, app);
+            let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M4, &elf.to_string_lossy())?;
+            if !stdout.lines().any(|line| line == pair.ok_line) {
+                return Err(format!(
+                    "{}: no `{}` line in QEMU's output",
+                    app.package, pair.ok_line
+                ));
+            }
+            outputs.push((app.package, stdout));
         }
-        outputs.push((app.package, stdout));
-    }
-    if let [(first, a), (second, b)] = outputs.as_slice() {
-        if a != b {
-            return Err(format!("{first} and {second} printed different output"));
+        if let [(first, a), (second, b)] = outputs.as_slice() {
+            if a != b {
+                return Err(format!("{first} and {second} printed different output"));
+            }
         }
     }
     Ok(())
 }
 
-/// A markdown table of the sizes, then one of the largest crates of each app.
+/// Markdown for the sizes of [`measure`]: per pair a heading, a table of both apps, the ratio
+/// ebbtide / embassy, and the largest crates of each app.
 pub fn markdown(sizes: &[AppSize]) -> String {
     let mut out = String::new();
+    let mut rest = sizes;
+    while let Some(first) = rest.first() {
+        let len = rest.iter().take_while(|s| s.app == first.app).count();
+        let (pair, after) = rest.split_at(len);
+        rest = after;
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        pair_markdown(&mut out, pair);
+    }
+    out
+}
+
+/// The markdown of one pair's apps (all with the same `app`).
+fn pair_markdown(out: &mut String, sizes: &[AppSize]) {
+    let app = sizes.first().map_or("", |s| s.app);
+    match PAIRS.iter().find(|p| p.app == app) {
+        Some(pair) => out.push_str(&format!("### {app}\n\n{}.\n\n", pair.summary)),
+        None => out.push_str(&format!("### {app}\n\n")),
+    }
     out.push_str(
         "| runtime | flash | RAM | .vector_table | .text | .rodata | .data | .bss | \
          runtime crates: flash | runtime crates: RAM |\n\
@@ -189,16 +276,23 @@ pub fn markdown(sizes: &[AppSize]) -> String {
             s.runtime_ram
         ));
     }
+    let runtime = |name| sizes.iter().find(|s| s.runtime == name);
+    if let (Some(ours), Some(theirs)) = (runtime("ebbtide"), runtime("embassy")) {
+        out.push_str(&format!(
+            "\nRatio ebbtide / embassy: flash {:.2}, RAM {:.2}.\n",
+            ours.flash as f64 / theirs.flash as f64,
+            ours.ram as f64 / theirs.ram as f64
+        ));
+    }
     for s in sizes {
         out.push_str(&format!(
-            "\n{} by crate (bytes):\n\n| crate | flash | RAM |\n|---|---:|---:|\n",
+            "\n{app} on {} by crate (bytes):\n\n| crate | flash | RAM |\n|---|---:|---:|\n",
             s.runtime
         ));
         for c in &s.crates {
             out.push_str(&format!("| {} | {} | {} |\n", c.name, c.flash, c.ram));
         }
     }
-    out
 }
 
 fn build(ws: &Workspace, app: &App) -> Result<(), String> {
@@ -214,7 +308,7 @@ fn elf_path(ws: &Workspace, app: &App) -> PathBuf {
     ws.path(&format!("{TARGET_DIR}/{TARGET}/release/{}", app.package))
 }
 
-fn measure_elf(ws: &Workspace, app: &App) -> Result<AppSize, String> {
+fn measure_elf(ws: &Workspace, pair: &Pair, app: &App) -> Result<AppSize, String> {
     let elf = elf_path(ws, app);
     let elf_arg = elf.to_string_lossy().into_owned();
 
@@ -277,6 +371,7 @@ fn measure_elf(ws: &Workspace, app: &App) -> Result<AppSize, String> {
     let runtime_ram = runtime.map(|c| c.ram).sum();
 
     Ok(AppSize {
+        app: pair.app,
         runtime: app.runtime,
         vector_table,
         text,
@@ -433,10 +528,59 @@ mod tests {
         assert_eq!(parse_nm_line("         U foo"), None);
     }
 
-    /// Builds, measures and runs both apps: `cargo test -p xtask -- --ignored size --nocapture`.
+    fn size(app: &'static str, runtime: &'static str, flash: u64, ram: u64) -> AppSize {
+        AppSize {
+            app,
+            runtime,
+            vector_table: 1024,
+            text: flash - 1024,
+            rodata: 0,
+            data: 0,
+            bss: ram,
+            flash,
+            ram,
+            crates: vec![CrateSize {
+                name: format!("{runtime}_crate"),
+                flash,
+                ram,
+            }],
+            runtime_flash: flash,
+            runtime_ram: ram,
+        }
+    }
+
+    #[test]
+    fn markdown_has_one_table_per_pair() {
+        let sizes = [
+            size("size-app", "ebbtide", 4000, 600),
+            size("size-app", "embassy", 2000, 300),
+            size("sensor-app", "ebbtide", 9000, 1000),
+            size("sensor-app", "embassy", 3000, 800),
+        ];
+        let md = markdown(&sizes);
+        let size_app = md.find("### size-app\n").expect("a heading for size-app");
+        let sensor_app = md
+            .find("### sensor-app\n")
+            .expect("a heading for sensor-app");
+        assert!(size_app < sensor_app);
+        let (first, second) = md.split_at(sensor_app);
+        for (part, ratio) in [
+            (first, "flash 2.00, RAM 2.00"),
+            (second, "flash 3.00, RAM 1.25"),
+        ] {
+            assert_eq!(part.matches("| runtime | flash | RAM |").count(), 1);
+            assert_eq!(part.matches(" by crate (bytes):").count(), 2);
+            assert!(part.contains(ratio), "no `{ratio}` in:\n{part}");
+        }
+        assert!(second.contains("| ebbtide | 9000 | 1000 | 1024 | 7976 |"));
+        assert!(second.contains("sensor-app on embassy by crate"));
+        assert!(second.contains("| embassy_crate | 3000 | 800 |"));
+    }
+
+    /// Builds, measures and runs all four apps: `cargo test -p xtask -- --ignored size --nocapture`.
     /// Needs the `thumbv7em-none-eabihf` target, binutils-arm-none-eabi and qemu-system-arm.
     #[test]
-    #[ignore = "builds two firmware images and boots them in QEMU"]
+    #[ignore = "builds four firmware images and boots them in QEMU"]
     fn size_measure_and_run() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .parent()
@@ -445,9 +589,19 @@ mod tests {
         let ws = Workspace { root };
         let sizes = measure(&ws).unwrap();
         println!("{}", markdown(&sizes));
-        assert_eq!(sizes.len(), 2);
+        let expected: Vec<(&str, &str)> = PAIRS
+            .iter()
+            .flat_map(|p| p.apps.iter().map(|a| (p.app, a.runtime)))
+            .collect();
+        let measured: Vec<(&str, &str)> = sizes.iter().map(|s| (s.app, s.runtime)).collect();
+        assert_eq!(measured, expected);
         for s in &sizes {
-            assert!(s.runtime_flash > 0, "{}: no runtime symbols", s.runtime);
+            assert!(
+                s.runtime_flash > 0,
+                "{} {}: no runtime symbols",
+                s.app,
+                s.runtime
+            );
             assert_eq!(s.crates.iter().map(|c| c.flash).sum::<u64>(), s.flash);
         }
         run_qemu(&ws).unwrap();

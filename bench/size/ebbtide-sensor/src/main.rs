@@ -1,0 +1,162 @@
+//! The size benchmark's sensor app on ebbtide-core; `embassy-sensor` is the same app on embassy.
+//!
+//! A sensor/actuator loop of five tasks (the timeline and the checks are in [`workload`]):
+//!
+//! - `sensor` samples a simulated sensor every 10 ms (`interval_at`, the first tick one period
+//!   after start) and sends each good reading over a channel;
+//! - `controller` `select!`s between a reading, a setpoint change and its watchdog (a
+//!   `sleep_until` 50 ms after the latest reading, a disabled branch while tripped), and sends a
+//!   drive or a safe-state command to the actuator over a third channel;
+//! - `actuator` applies the commands; after `Shutdown` it notifies the heartbeat and ends;
+//! - `commander` sends three setpoint changes, sleeping until each is due;
+//! - `heartbeat` beats every 100 ms, `select!`ing between its interval and a `Notify`; once
+//!   notified it reports and exits QEMU.
+//!
+//! Five tasks in one static pool on a static `Executor`, three `mpsc::Channel`s with their
+//! default `CriticalSectionRawMutex`, `select!` with a precondition, `Notify`, `sleep_until` and
+//! `interval_at`, the board's SysTick driver. The main loop is `Runner::run_until`, sleeping in
+//! `wfi` when no task is ready.
+
+#![no_std]
+#![no_main]
+
+mod workload;
+
+use cortex_m_rt::entry;
+use ebbtide_core::select;
+use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
+use ebbtide_core::sync::Notify;
+use ebbtide_core::time::{interval_at, sleep_until, Duration, Instant};
+use ebbtide_core::{Executor, TaskPool};
+use workload::{
+    read_sensor, report, Actuator, Command, Controller, Reading, COMMAND_CAPACITY, HEARTBEAT_MS,
+    READING_CAPACITY, SAMPLES, SAMPLE_MS, SETPOINT_CAPACITY, SETPOINT_CHANGES, WATCHDOG_MS,
+};
+// The critical-section implementation (`critical-section-single-core`) lives in cortex-m.
+use cortex_m as _;
+
+/// Slot size of the pool: the largest of the five futures, the controller's (checked at compile
+/// time; the others take 28 to 144 bytes).
+const TASK_SIZE: usize = 152;
+
+static EXECUTOR: Executor = Executor::new();
+static TASKS: TaskPool<5, TASK_SIZE> = TaskPool::new();
+static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
+static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
+static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
+/// The actuator tells the heartbeat that the run is over.
+static STOP: Notify = Notify::new();
+
+#[entry]
+fn main() -> ! {
+    let peripherals = cortex_m::Peripherals::take().unwrap();
+    size_bench_board::start(peripherals.SYST);
+    let start = Instant::now();
+
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let (readings_tx, readings_rx) = READINGS.split();
+    let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
+    let (commands_tx, commands_rx) = COMMANDS.split();
+    spawner.spawn(&TASKS, sensor(readings_tx)).unwrap();
+    spawner
+        .spawn(&TASKS, controller(readings_rx, setpoints_rx, commands_tx))
+        .unwrap();
+    spawner.spawn(&TASKS, actuator(commands_rx)).unwrap();
+    spawner
+        .spawn(&TASKS, commander(setpoints_tx, start))
+        .unwrap();
+    spawner.spawn(&TASKS, heartbeat(start)).unwrap();
+
+    // The heartbeat exits QEMU; this future never completes.
+    runner.run_until(core::future::pending::<()>(), idle);
+    unreachable!()
+}
+
+async fn sensor(readings: Sender<'static, Reading, READING_CAPACITY>) {
+    let period = Duration::from_millis(SAMPLE_MS);
+    let mut ticks = interval_at(Instant::now() + period, period);
+    for seq in 1..=SAMPLES {
+        ticks.tick().await;
+        if let Some(value) = read_sensor(seq) {
+            if readings.send(Reading { seq, value }).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn controller(
+    mut readings: Receiver<'static, Reading, READING_CAPACITY>,
+    mut setpoints: Receiver<'static, i32, SETPOINT_CAPACITY>,
+    commands: Sender<'static, Command, COMMAND_CAPACITY>,
+) {
+    let watchdog = Duration::from_millis(WATCHDOG_MS);
+    let mut control = Controller::new();
+    // Armed by every reading, disarmed when it trips.
+    let mut deadline = Some(Instant::now() + watchdog);
+    loop {
+        // A closed channel's `None` does not match `Some(..)`: that branch sits this round out.
+        let command = select! {
+            Some(reading) = readings.recv() => {
+                deadline = Some(Instant::now() + watchdog);
+                control.on_reading(reading)
+            }
+            Some(setpoint) = setpoints.recv() => {
+                control.on_setpoint(setpoint);
+                continue;
+            }
+            () = sleep_until(deadline.unwrap_or(Instant::MAX)), if deadline.is_some() => {
+                deadline = None;
+                control.on_watchdog()
+            }
+        };
+        if commands.send(command).await.is_err() || command == Command::Shutdown {
+            break;
+        }
+    }
+    control.finish();
+}
+
+async fn actuator(mut commands: Receiver<'static, Command, COMMAND_CAPACITY>) {
+    let mut output = Actuator::new();
+    while let Some(command) = commands.recv().await {
+        if !output.apply(command) {
+            break;
+        }
+    }
+    output.finish();
+    STOP.notify_one();
+}
+
+async fn commander(setpoints: Sender<'static, i32, SETPOINT_CAPACITY>, start: Instant) {
+    for &(at_ms, setpoint) in &SETPOINT_CHANGES {
+        sleep_until(start + Duration::from_millis(at_ms)).await;
+        if setpoints.send(setpoint).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn heartbeat(start: Instant) {
+    let period = Duration::from_millis(HEARTBEAT_MS);
+    let mut ticks = interval_at(Instant::now() + period, period);
+    let mut beats = 0;
+    loop {
+        select! {
+            _ = ticks.tick() => beats += 1,
+            () = STOP.notified() => break,
+        }
+    }
+    report(beats, start.elapsed().as_millis())
+}
+
+/// Sleeps until an interrupt, unless a task is ready. With interrupts masked, a wake between
+/// the check and `wfi` leaves its interrupt pending, which ends `wfi`.
+fn idle() {
+    cortex_m::interrupt::free(|_| {
+        if !EXECUTOR.has_ready_tasks() {
+            cortex_m::asm::wfi();
+        }
+    });
+}
