@@ -20,7 +20,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use crate::cmd::{Cmd, Workspace};
+use crate::cmd::{Cmd, Qemu, Workspace};
 use crate::{disk, fuzz, publish, setup};
 
 /// One step of `cargo xtask ci`.
@@ -491,26 +491,14 @@ const BAREMETAL_BOARDS: &[Board] = &[
 ];
 
 impl Board {
-    /// QEMU booting this board (the ELF path follows), its output through semihosting, killed if
-    /// it hangs. The same line as the board's `runner` in `examples/baremetal/.cargo/config.toml`.
-    /// Its clock counts instructions and skips idle time (`-icount shift=4,sleep=off`), so the
-    /// demo's lateness checks measure ebbtide, not how loaded the host is.
-    fn qemu(&self) -> [&'static str; 13] {
-        [
-            "timeout",
-            "60",
-            "qemu-system-arm",
-            "-cpu",
-            self.cpu,
-            "-machine",
-            self.machine,
-            "-icount",
-            "shift=4,sleep=off",
-            "-nographic",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-kernel",
-        ]
+    /// QEMU booting this board, as the board's `runner` in
+    /// `examples/baremetal/.cargo/config.toml` does.
+    fn qemu(&self) -> Qemu {
+        Qemu {
+            machine: self.machine,
+            cpu: Some(self.cpu),
+            timeout_secs: 60,
+        }
     }
 }
 

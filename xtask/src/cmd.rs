@@ -308,26 +308,53 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// Boots `elf` in QEMU (`qemu`: the command line before the ELF's path, starting with `timeout
-/// <seconds>`), prints and returns what the program wrote on stdout, and fails unless it exited
-/// with code 0.
-pub fn run_in_qemu(ws: &Workspace, qemu: &[&str], elf: &str) -> Result<String, String> {
+/// An emulated Arm board to boot programs on (`qemu-system-arm`).
+pub struct Qemu {
+    /// `-machine`: `lm3s6965evb`, `microbit`, `mps2-an386`.
+    pub machine: &'static str,
+    /// `-cpu`, where the machine lets one choose (`None`: the machine's own).
+    pub cpu: Option<&'static str>,
+    /// How long a run may take before it is killed.
+    pub timeout_secs: u32,
+}
+
+/// Boots `elf` on `qemu`'s board, prints and returns what the program wrote on stdout (through
+/// semihosting), and fails unless it exited with code 0.
+///
+/// The emulated clock counts instructions and jumps over idle time (`-icount
+/// shift=4,sleep=off`, 16 ns an instruction): without that, SysTick follows the host's wall
+/// clock, and a loaded CI machine made programs that check their own timing fail.
+pub fn run_in_qemu(ws: &Workspace, qemu: &Qemu, elf: &str) -> Result<String, String> {
+    let timeout = qemu.timeout_secs.to_string();
+    let mut line = vec!["timeout", &timeout, "qemu-system-arm"];
+    if let Some(cpu) = qemu.cpu {
+        line.extend(["-cpu", cpu]);
+    }
+    line.extend([
+        "-machine",
+        qemu.machine,
+        "-icount",
+        "shift=4,sleep=off",
+        "-nographic",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        elf,
+    ]);
     // `Cmd` streams output; this one is captured, for the caller to check.
-    println!("$ {} {elf}", qemu.join(" "));
-    let output = Command::new(qemu[0])
-        .args(&qemu[1..])
-        .arg(elf)
+    println!("$ {}", line.join(" "));
+    let output = Command::new(line[0])
+        .args(&line[1..])
         .current_dir(&ws.root)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| format!("could not start `{}`: {e}", qemu[0]))?;
+        .map_err(|e| format!("could not start `{}`: {e}", line[0]))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     print!("{stdout}");
-    let limit = qemu.get(1).copied().unwrap_or("?");
     match output.status.code() {
         Some(0) => Ok(stdout),
-        Some(124) => Err(format!("{elf}: QEMU did not exit within {limit} s")),
+        Some(124) => Err(format!("{elf}: QEMU did not exit within {timeout} s")),
         Some(code) => Err(format!(
             "{elf}: the program in QEMU exited with code {code}"
         )),

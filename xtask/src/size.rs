@@ -33,30 +33,22 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::cmd::{Cmd, Workspace};
+use crate::cmd::{Cmd, Qemu, Workspace};
 
 /// The target both apps are built for.
 const TARGET: &str = "thumbv7em-none-eabihf";
 /// Their target directory (relative to the workspace root), apart from the workspace's own.
 const TARGET_DIR: &str = "target/size";
 /// QEMU booting the Cortex-M4F board whose memory map `bench/size/systick-driver/memory.x`
-/// declares (the ELF path follows), killed if it hangs. Its clock counts instructions
-/// (`-icount`, 16 ns each) and jumps over `wfi` (`sleep=off`): without that, SysTick follows the
-/// host's wall clock and a loaded CI machine made the app's 50 sleeps of 10 ms more than 50 ms
-/// late in total (the run failed its timing check while sum and ticks were right).
-const QEMU_CORTEX_M4: &[&str] = &[
-    "timeout",
-    "20",
-    "qemu-system-arm",
-    "-machine",
-    "mps2-an386",
-    "-icount",
-    "shift=4,sleep=off",
-    "-nographic",
-    "-semihosting-config",
-    "enable=on,target=native",
-    "-kernel",
-];
+/// declares, killed if it hangs. Its clock counts instructions and jumps over `wfi` (see
+/// [`run_in_qemu`](crate::cmd::run_in_qemu)): without that, SysTick follows the host's wall
+/// clock and a loaded CI machine made the app's 50 sleeps of 10 ms more than 50 ms late in total
+/// (the run failed its timing check while sum and ticks were right).
+const QEMU_CORTEX_M4: Qemu = Qemu {
+    machine: "mps2-an386",
+    cpu: None,
+    timeout_secs: 20,
+};
 /// The crates that make up ebbtide's runtime (as symbol path prefixes).
 const EBBTIDE_CRATES: &[&str] = &[
     "ebbtide_core",
@@ -214,7 +206,7 @@ pub fn run_qemu(ws: &Workspace) -> Result<(), String> {
         for app in &pair.apps {
             build(ws, app)?;
             let elf = elf_path(ws, app);
-            let stdout = crate::cmd::run_in_qemu(ws, QEMU_CORTEX_M4, &elf.to_string_lossy())?;
+            let stdout = crate::cmd::run_in_qemu(ws, &QEMU_CORTEX_M4, &elf.to_string_lossy())?;
             if !stdout.lines().any(|line| line == pair.ok_line) {
                 return Err(format!(
                     "{}: no `{}` line in QEMU's output",
