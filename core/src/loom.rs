@@ -124,50 +124,83 @@ impl<T> QueueLock<T> {
 
     /// Runs `f` with the value, under the lock. `f` must run no user code.
     ///
+    /// Taking and giving back the lock are not generic ([`acquire`], [`Held`]'s drop), so each
+    /// closure adds only its own body, not a copy of both lock paths.
+    ///
     /// # Panics
     ///
     /// For a critical-section lock, if `f` (or an interrupt handler it is running under) uses
     /// this lock again. (An own lock would spin forever instead: `f` never does.)
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        #[cfg(not(loom))]
-        if !self.own {
-            return critical_section::with(|_| {
-                // Inside the critical section nobody else holds the flag: set means re-entered.
-                assert!(
-                    !self.held.swap(true, Ordering::Acquire),
-                    "the timer queue's lock was taken again while held"
-                );
-                self.locked(f)
-            });
-        }
-        while self
-            .held
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            while self.held.load(Ordering::Relaxed) {
-                spin_loop();
-            }
-        }
-        self.locked(f)
-    }
-
-    /// Runs `f` on the value; the caller has just set `held`, which this clears afterwards
-    /// (also if `f` panics).
-    #[inline]
-    fn locked<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        struct Release<'a>(&'a AtomicBool);
-        impl Drop for Release<'_> {
-            #[inline]
-            fn drop(&mut self) {
-                self.0.store(false, Ordering::Release);
-            }
-        }
-        let _release = Release(&self.held);
-        // SAFETY: `held` was set by this call (see `lock`), so this is the one `&mut T` until
-        // `_release` clears it, after `f` returns (or unwinds).
+        let _held = acquire(&self.held, self.own);
+        // SAFETY: `held` was set by `acquire` for this call, so this is the one `&mut T` until
+        // `_held` clears it, after `f` returns (or unwinds).
         self.value.with_mut(|value| f(unsafe { &mut *value }))
+    }
+}
+
+/// Takes a [`QueueLock`]: enters the critical section (unless `own`), then sets `held` (for an
+/// own lock, spinning until it is free). The returned guard undoes both, also if the holder
+/// panics.
+///
+/// # Panics
+///
+/// For a critical-section lock whose `held` is already set: the lock was re-entered. The critical
+/// section is left before the panic.
+#[cfg_attr(loom, allow(unused_variables))]
+fn acquire(held: &AtomicBool, own: bool) -> Held<'_> {
+    #[cfg(not(loom))]
+    if !own {
+        // SAFETY: the state is given back to `release` exactly once, by the guard: when the lock
+        // is dropped (critical sections taken inside it are left before that, being nested in
+        // the holder's scope), or just below if the lock was re-entered.
+        let state = unsafe { critical_section::acquire() };
+        // Inside the critical section nobody else holds the flag: set means re-entered.
+        if held.swap(true, Ordering::Acquire) {
+            // SAFETY: as above; nothing else uses `state`.
+            unsafe { critical_section::release(state) };
+            panic!("the timer queue's lock was taken again while held");
+        }
+        return Held {
+            held,
+            critical_section: Some(state),
+        };
+    }
+    while held
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        while held.load(Ordering::Relaxed) {
+            spin_loop();
+        }
+    }
+    Held {
+        held,
+        #[cfg(not(loom))]
+        critical_section: None,
+    }
+}
+
+/// A taken [`QueueLock`]: its dropping clears `held`, then leaves the critical section, if the
+/// lock is one.
+struct Held<'a> {
+    held: &'a AtomicBool,
+    /// What `critical_section::acquire` returned, for a critical-section lock.
+    #[cfg(not(loom))]
+    critical_section: Option<critical_section::RestoreState>,
+}
+
+impl Drop for Held<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.held.store(false, Ordering::Release);
+        #[cfg(not(loom))]
+        if let Some(state) = self.critical_section {
+            // SAFETY: `state` came from the `acquire` that made this guard, and is released once,
+            // here, after every critical section taken while the lock was held was left.
+            unsafe { critical_section::release(state) };
+        }
     }
 }
 

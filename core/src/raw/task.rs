@@ -5,7 +5,9 @@ use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
 use core::task::{Context, Waker};
 
-use super::header::{slot_head, storage_mut, AssertFits, Header, RawTask, SlotHead, TaskSlot};
+use super::header::{
+    slot_head, storage_mut, AssertFits, Header, RawTask, SlotHead, TaskSlot, TaskVTable,
+};
 use super::scheduler::Scheduler;
 use super::state::*;
 use super::waker::{wake_task, waker_for};
@@ -21,9 +23,13 @@ use crate::loom::{AtomicUsize, Ordering};
 /// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
 /// themselves (every `match` arm is instantiated there; only the one that fits runs).
 ///
+/// Only the write of the future is generic: the search, the claim and the writes of the vtable
+/// and scheduler are one function ([`claim_slot`]) that every spawn of the program shares.
+///
 /// # Panics
 ///
 /// If `F` or its output does not fit the slots (a bug in the caller's choice of pool).
+#[inline]
 pub(crate) fn spawn<F: Future, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
     hint: &AtomicUsize,
@@ -40,12 +46,74 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
     );
-    let len = slots.len();
-    let start = hint.load(Ordering::Relaxed);
-    for offset in 0..len {
-        let index = (start + offset) % len;
-        let slot = &slots[index];
-        let state = &slot.head.header.state;
+    let slots = SlotArray {
+        // A pointer to the whole slice: its provenance covers every slot.
+        base: NonNull::from(slots).cast::<Header>(),
+        len: slots.len(),
+        stride: size_of::<TaskSlot<SIZE>>(),
+    };
+    // SAFETY: `slots` describes the `'static` slice above, whose slots are `TaskSlot<SIZE>`s
+    // `stride` bytes apart.
+    let Some(header) =
+        (unsafe { claim_slot(slots, hint, scheduler, &RawTask::<F>::VTABLE, claim) })
+    else {
+        return Err(future);
+    };
+    // SAFETY: ground rule 2: between the claim and the push we own every field. The slot was
+    // free, so the storage holds nothing to drop; the future fits it (checked above).
+    unsafe {
+        ptr::write(storage_mut(header).cast::<F>(), future);
+        // We claimed the slot with SCHEDULED set.
+        scheduler.enqueue(header);
+    }
+    Ok(header)
+}
+
+/// The slots of a pool with their size erased: `len` slots, `stride` bytes apart from `base`.
+#[derive(Clone, Copy)]
+struct SlotArray {
+    /// The first slot, as a pointer made from a reference to the whole `'static` slice.
+    base: NonNull<Header>,
+    len: usize,
+    /// `size_of::<TaskSlot<SIZE>>()`.
+    stride: usize,
+}
+
+/// The part of [`spawn`] that does not depend on the future's type, shared by every spawn of the
+/// program: finds a free slot in `slots` starting at `*hint`, claims it with the state `claim`
+/// (which has `SCHEDULED`), and writes its vtable and scheduler. The caller then owns every field
+/// of the slot (ground rule 2): it writes the future and pushes the task. `None` when every slot
+/// is taken.
+///
+/// # Safety
+///
+/// `slots.base` points at the first of `slots.len` `'static` [`TaskSlot`]s that are
+/// `slots.stride` bytes apart (a slice of `TaskSlot<SIZE>`, its provenance covering the whole
+/// slice), and the slots' storage fits the future that `vtable` is made for.
+#[inline(never)]
+unsafe fn claim_slot(
+    slots: SlotArray,
+    hint: &AtomicUsize,
+    scheduler: &'static Scheduler,
+    vtable: &'static TaskVTable,
+    claim: u32,
+) -> Option<NonNull<Header>> {
+    let len = slots.len;
+    if len == 0 {
+        return None;
+    }
+    let mut index = hint.load(Ordering::Relaxed) % len;
+    for _ in 0..len {
+        // SAFETY: `index < len`, so the slot is inside the slice (by the caller), and the
+        // pointer keeps the provenance of the whole slice.
+        let header = unsafe { slots.base.byte_add(index * slots.stride) };
+        index += 1;
+        if index == len {
+            index = 0;
+        }
+        // SAFETY: a header of a `'static` slot (by the caller).
+        let head = unsafe { slot_head(header) };
+        let state = &head.header.state;
         // A plain read first: a full pool (or a full segment of a growing one) is scanned
         // without a read-modify-write per taken slot.
         if state.load(Ordering::Relaxed) != 0 {
@@ -57,24 +125,17 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
             .compare_exchange(0, claim, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
-            hint.store((index + 1) % len, Ordering::Relaxed);
-            let header = slot.header_ptr();
-            // SAFETY: ground rule 2: between the claim and the push we own every field. The slot
-            // is free, so the storage holds nothing to drop and the join waker is `None`.
-            unsafe {
-                let head = slot_head(header);
-                head.header.vtable.with_mut(|v| *v = &RawTask::<F>::VTABLE);
-                head.header
-                    .scheduler
-                    .store(ptr::from_ref(scheduler).cast_mut(), Ordering::Release);
-                ptr::write(storage_mut(header).cast::<F>(), future);
-                // We claimed the slot with SCHEDULED set.
-                scheduler.enqueue(header);
-            }
-            return Ok(header);
+            // `index` is already one past the slot taken.
+            hint.store(index, Ordering::Relaxed);
+            // SAFETY: ground rule 2: between the claim and the push we own every field.
+            head.header.vtable.with_mut(|v| unsafe { *v = vtable });
+            head.header
+                .scheduler
+                .store(ptr::from_ref(scheduler).cast_mut(), Ordering::Release);
+            return Some(header);
         }
     }
-    Err(future)
+    None
 }
 
 /// How a completed task ended, for the bits it leaves in the state word.

@@ -339,13 +339,12 @@ impl WakeBatch {
     /// How many wakers one batch holds.
     pub(crate) const CAPACITY: usize = 16;
 
-    /// An empty batch.
-    pub(crate) const fn new() -> WakeBatch {
-        WakeBatch {
-            wakers: [const { None }; WakeBatch::CAPACITY],
-            len: 0,
-        }
-    }
+    /// An empty batch. A constant rather than a function: an array built at run time is built
+    /// on the side and then copied (a `memcpy` call); a constant is simply zeroed in place.
+    pub(crate) const EMPTY: WakeBatch = WakeBatch {
+        wakers: [const { None }; WakeBatch::CAPACITY],
+        len: 0,
+    };
 
     /// Whether the batch can take no more wakers.
     pub(crate) fn is_full(&self) -> bool {
@@ -399,8 +398,9 @@ pub(crate) fn wake_in_batches<M: RawMutex, S, const U: bool>(
     mutex: &BlockingMutex<M, S, U>,
     mut fill: impl FnMut(&mut S, &mut WakeBatch) -> bool,
 ) {
+    // Made once, and passed by reference: `wake_all` empties it.
+    let mut batch = WakeBatch::EMPTY;
     loop {
-        let mut batch = WakeBatch::new();
         let done = mutex.lock(|state| fill(state, &mut batch));
         batch.wake_all();
         if done {
@@ -454,7 +454,7 @@ mod tests {
 
     #[test]
     fn wake_batch_caps() {
-        let mut batch = WakeBatch::new();
+        let mut batch = WakeBatch::EMPTY;
         for _ in 0..WakeBatch::CAPACITY {
             batch.push(Some(Waker::noop().clone()));
         }

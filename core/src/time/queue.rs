@@ -176,6 +176,12 @@ impl Queue {
     /// [`Outcome::NeedsClone`] asks the caller to make it outside the lock. A clone left in
     /// `clone` is the caller's to drop, after the lock.
     fn schedule_foreign(&mut self, at: u64, waker: &Waker, clone: &mut Option<Waker>) -> Outcome {
+        // The entry of this waker, if any (`will_wake` compares pointers: no user code). One
+        // search for both cases below.
+        let existing = self
+            .foreign
+            .iter()
+            .position(|e| matches!(e, Some((_, w)) if w.will_wake(waker)));
         if at <= self.wheel.elapsed() {
             // Due now: woken at once, and its entry (if any) goes, as a task's does, so that it
             // is not woken again at the old deadline. The waker taken out is user code to drop:
@@ -183,20 +189,12 @@ impl Queue {
             // only on a second round, which found no entry on its first: then the entry stays,
             // costing at most one spurious wake at its deadline.)
             if clone.is_none() {
-                let entry = self
-                    .foreign
-                    .iter_mut()
-                    .find(|e| matches!(e, Some((_, w)) if w.will_wake(waker)));
-                if let Some(entry) = entry {
-                    *clone = entry.take().map(|(_, w)| w);
+                if let Some(index) = existing {
+                    *clone = self.foreign[index].take().map(|(_, w)| w);
                 }
             }
             return Outcome::WakeNow;
         }
-        let existing = self
-            .foreign
-            .iter()
-            .position(|e| matches!(e, Some((_, w)) if w.will_wake(waker)));
         if let Some(index) = existing {
             let Some((deadline, _)) = &mut self.foreign[index] else {
                 unreachable!()
