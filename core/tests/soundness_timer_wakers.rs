@@ -114,6 +114,10 @@ unsafe fn drop_waker(data: *const ()) {
 
 /// Queuing a foreign waker clones it: the clone may read the queue.
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "task-timers-only keeps (and clones) no foreign waker"
+)]
 fn a_foreign_wakers_clone_may_use_the_timer_queue() {
     let _clock = MockDriver::lock_for_test();
     static ADVERSARY: Adversary = Adversary::new();
@@ -148,6 +152,10 @@ fn a_foreign_wakers_clone_may_use_the_timer_queue() {
 /// holds it when the outer call goes on: the outer clone is surplus and dropped, and that drop
 /// uses the queue too.
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "task-timers-only keeps (and clones) no foreign waker"
+)]
 fn a_foreign_wakers_drop_may_use_the_timer_queue() {
     let _clock = MockDriver::lock_for_test();
     static ADVERSARY: Adversary = Adversary::new();
@@ -180,6 +188,10 @@ fn a_foreign_wakers_drop_may_use_the_timer_queue() {
 /// A deadline that has passed wakes at once, by reference, and the table being full does too:
 /// both outside the lock, and nothing is kept.
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "task-timers-only keeps (and clones) no foreign waker"
+)]
 fn a_foreign_waker_woken_at_once_may_use_the_timer_queue() {
     let _clock = MockDriver::lock_for_test();
     static ADVERSARIES: [Adversary; queue::FOREIGN_WAKER_CAPACITY + 1] =
@@ -214,6 +226,10 @@ fn a_foreign_waker_woken_at_once_may_use_the_timer_queue() {
 /// goes: the clone the queue held is dropped, outside the lock (the drop uses the queue, and sees
 /// it without the entry).
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "task-timers-only keeps (and clones) no foreign waker"
+)]
 fn a_foreign_waker_rescheduled_into_the_past_drops_its_entry_outside_the_lock() {
     let _clock = MockDriver::lock_for_test();
     static ADVERSARY: Adversary = Adversary::new();

@@ -92,6 +92,10 @@ fn the_farthest_finite_deadline_fires_exactly() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn timeouts_and_intervals_of_max_length() {
     let _clock = MockDriver::lock_for_test();
     let idle = || assert!(MockDriver::advance_to_next_deadline());

@@ -144,6 +144,10 @@ fn past_and_zero_deadlines_complete_at_once() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn sleep_works_on_a_foreign_executor() {
     let _clock = MockDriver::lock_for_test();
     let start = Instant::now();

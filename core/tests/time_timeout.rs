@@ -76,6 +76,10 @@ fn deadline_first_gives_elapsed_and_drops_the_inner_future() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn inner_future_is_polled_first_on_a_tie() {
     let _clock = MockDriver::lock_for_test();
     let result = ebbtide_core::block_on_with_idle(
@@ -87,6 +91,10 @@ fn inner_future_is_polled_first_on_a_tie() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn pending_forever_times_out_on_a_foreign_executor() {
     let _clock = MockDriver::lock_for_test();
     let result = ebbtide_core::block_on_with_idle(

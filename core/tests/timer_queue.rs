@@ -177,6 +177,10 @@ fn count(counter: &AtomicUsize) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn foreign_wakers_beyond_capacity_are_woken_at_once() {
     let _clock = MockDriver::lock_for_test();
     static COUNTERS: Counters =
@@ -208,6 +212,10 @@ fn foreign_wakers_beyond_capacity_are_woken_at_once() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "task-timers-only",
+    ignore = "block_on's and other foreign wakers' timers need the foreign-waker table"
+)]
 fn a_foreign_waker_is_queued_once_with_its_earliest_deadline() {
     let _clock = MockDriver::lock_for_test();
     static COUNTERS: Counters =

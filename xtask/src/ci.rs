@@ -67,9 +67,9 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 }
 
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
-/// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` has its
-/// own test run.)
-const EXTRA_FEATURES: &str = "ebbtide-std/futures-io";
+/// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` and
+/// `task-timers-only` have their own test runs.)
+const EXTRA_FEATURES: &str = "ebbtide-std/futures-io,ebbtide-core/task-timers-only";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -100,6 +100,14 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // The other timer queue (a sorted list for small targets, used by `bench/size`): the same
     // behaviour, so the same tests.
     Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)?;
+    disk::remove_test_executables_if_lean(ws);
+    // And without a table for foreign wakers (`task-timers-only`, also used by `bench/size`):
+    // they are woken at once instead, which the property test's model knows (a table of 0).
+    // Not the doctests, nor the few tests marked ignored under it: they wait for timers in
+    // `block_on`, whose waker is foreign (it would poll them in a busy loop, and the mock clock
+    // they advance never sees a deadline).
+    Cmd::cargo("test -p ebbtide-core --features small-timer-queue,task-timers-only --lib --tests")
+        .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
     // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and

@@ -46,6 +46,11 @@
 //!   deadline. When the table is full, the waker is woken at once instead: a spurious but correct
 //!   wake-up (its future polls again and finds its deadline not yet reached), never a panic and
 //!   never a lost wake-up.
+//! - With the **`task-timers-only`** feature there is no table at all: every foreign waker is
+//!   woken at once, each time it is polled (a busy wait, never a lost wake-up). For programs
+//!   whose timers all run in ebbtide tasks, as on a microcontroller whose `main` only spawns and
+//!   runs the executor (embassy's integrated queue panics on a foreign waker instead); it saves
+//!   the table's RAM and about 0.5 KB of flash.
 //!
 //! The global queue's lock is a `critical-section`, so all of this may be called from any thread
 //! or interrupt handler (a queue made with [`TimerQueue::with_own_lock`] is for threads only). No user code runs while it is held: a foreign waker is cloned before the lock is
@@ -96,15 +101,25 @@ use crate::raw::header::Header;
 use crate::raw::waker::{header_of, wake_task};
 
 /// How many foreign (non-ebbtide) wakers the queue holds at once: 32, or 4 with the
-/// `small-timer-queue` feature; see the [module docs](self) for what happens beyond.
+/// `small-timer-queue` feature, or none with `task-timers-only`; see the [module docs](self) for
+/// what happens beyond.
 ///
 /// # Examples
 ///
 /// ```
 /// let capacity = ebbtide_core::time::queue::FOREIGN_WAKER_CAPACITY;
-/// assert_eq!(capacity, if cfg!(feature = "small-timer-queue") { 4 } else { 32 });
+/// let expected = if cfg!(feature = "task-timers-only") {
+///     0
+/// } else if cfg!(feature = "small-timer-queue") {
+///     4
+/// } else {
+///     32
+/// };
+/// assert_eq!(capacity, expected);
 /// ```
-pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "small-timer-queue") {
+pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "task-timers-only") {
+    0
+} else if cfg!(feature = "small-timer-queue") {
     4
 } else {
     32
@@ -112,7 +127,7 @@ pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "small-timer-queue")
 
 /// How many wakers are taken out of the queue per lock, in [`TimerQueue::wake_expired`].
 const TASK_BATCH: usize = 16;
-const FOREIGN_BATCH: usize = 4;
+const FOREIGN_BATCH: usize = if FOREIGN_WAKER_CAPACITY == 0 { 1 } else { 4 };
 
 /// What a [`TimerQueue`]'s lock guards.
 ///
