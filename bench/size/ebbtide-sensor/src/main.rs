@@ -12,9 +12,9 @@
 //! - `heartbeat` beats every 100 ms, `select!`ing between its interval and a `Notify`; once
 //!   notified it reports and exits QEMU.
 //!
-//! Five tasks in one static pool on a static `Executor`, three `mpsc::Channel`s with their
-//! default `CriticalSectionRawMutex`, `select!` with a precondition, `Notify`, `sleep_until` and
-//! `interval_at`, the board's SysTick driver. The main loop is `Runner::run_until`, sleeping in
+//! Five tasks, each in a static pool of its own size, on a static `Executor`, three
+//! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition,
+//! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is `Runner::run_until`, sleeping in
 //! `wfi` when no task is ready.
 
 #![no_std]
@@ -35,12 +35,14 @@ use workload::{
 // The critical-section implementation (`critical-section-single-core`) lives in cortex-m.
 use cortex_m as _;
 
-/// Slot size of the pool: the largest of the five futures, the controller's (checked at compile
-/// time; the others take 28 to 144 bytes).
-const TASK_SIZE: usize = 152;
-
 static EXECUTOR: Executor = Executor::new();
-static TASKS: TaskPool<5, TASK_SIZE> = TaskPool::new();
+// One pool per task, each sized to its future (checked at compile time), as embassy's
+// `#[task]` gives each task function a pool of its own.
+static SENSOR: TaskPool<1, 96> = TaskPool::new();
+static CONTROLLER: TaskPool<1, 152> = TaskPool::new();
+static ACTUATOR: TaskPool<1, 32> = TaskPool::new();
+static COMMANDER: TaskPool<1, 80> = TaskPool::new();
+static HEARTBEAT: TaskPool<1, 144> = TaskPool::new();
 static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
 static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
 static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
@@ -58,15 +60,18 @@ fn main() -> ! {
     let (readings_tx, readings_rx) = READINGS.split();
     let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
     let (commands_tx, commands_rx) = COMMANDS.split();
-    spawner.spawn(&TASKS, sensor(readings_tx)).unwrap();
+    spawner.spawn(&SENSOR, sensor(readings_tx)).unwrap();
     spawner
-        .spawn(&TASKS, controller(readings_rx, setpoints_rx, commands_tx))
+        .spawn(
+            &CONTROLLER,
+            controller(readings_rx, setpoints_rx, commands_tx),
+        )
         .unwrap();
-    spawner.spawn(&TASKS, actuator(commands_rx)).unwrap();
+    spawner.spawn(&ACTUATOR, actuator(commands_rx)).unwrap();
     spawner
-        .spawn(&TASKS, commander(setpoints_tx, start))
+        .spawn(&COMMANDER, commander(setpoints_tx, start))
         .unwrap();
-    spawner.spawn(&TASKS, heartbeat(start)).unwrap();
+    spawner.spawn(&HEARTBEAT, heartbeat(start)).unwrap();
 
     // The heartbeat exits QEMU; this future never completes.
     runner.run_until(core::future::pending::<()>(), idle);
