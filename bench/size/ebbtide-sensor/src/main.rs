@@ -14,8 +14,8 @@
 //!
 //! Five tasks, each in a static pool of its own size, on a static `Executor`, three
 //! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition,
-//! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is `Runner::run_until`, sleeping in
-//! `wfi` when no task is ready.
+//! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is
+//! `Runner::run_until`, sleeping in `wfi` when no task is ready.
 
 #![no_std]
 #![no_main]
