@@ -83,21 +83,15 @@ impl Scheduler {
             batch: Batch,
         }
         impl Drop for Requeue<'_> {
+            // Inlined, and the work passed by value: the guard's address then never escapes, so
+            // its fields stay in registers across the polls (the landing pad reads them there)
+            // instead of the batch cursor being stored and reloaded around every task's poll.
+            #[inline(always)]
             fn drop(&mut self) {
-                // Release: the last poll is done (see `running`).
-                self.scheduler
-                    .running
-                    .store(core::ptr::null_mut(), Ordering::Release);
-                for task in self.batch.by_ref() {
-                    // SAFETY: the task is still SCHEDULED and out of any queue.
-                    unsafe { self.scheduler.run_queue.push(task) };
-                }
-                if self.scheduler.shared_batch.is_open() {
-                    for task in self.scheduler.shared_batch.take() {
-                        // SAFETY: as above: we took it out of the published batch.
-                        unsafe { self.scheduler.run_queue.push(task) };
-                    }
-                }
+                let batch = core::mem::replace(&mut self.batch, Batch::empty());
+                // SAFETY: the guard's batch holds tasks that are still SCHEDULED and out of any
+                // queue, and we are the scheduler's polling thread (by `poll`'s caller).
+                unsafe { self.scheduler.end_batch(batch) };
             }
         }
 
@@ -129,6 +123,29 @@ impl Scheduler {
         }
         // From here on, a push calls the wake hook (see `RunQueue`).
         !self.run_queue.try_sleep()
+    }
+
+    /// Ends a batch (or what is left of it after a task's poll unwound): clears `running`, and
+    /// puts `rest` and whatever is left of the published batch back in the run queue.
+    ///
+    /// # Safety
+    ///
+    /// Called by the polling thread; the tasks of `rest` are still `SCHEDULED` and out of any
+    /// queue (taken from our run queue and not run yet).
+    #[inline(never)]
+    unsafe fn end_batch(&self, rest: Batch) {
+        // Release: the last poll is done (see `running`).
+        self.running.store(core::ptr::null_mut(), Ordering::Release);
+        for task in rest {
+            // SAFETY: by our caller, the task is still SCHEDULED and out of any queue.
+            unsafe { self.run_queue.push(task) };
+        }
+        if self.shared_batch.is_open() {
+            for task in self.shared_batch.take() {
+                // SAFETY: as above: we took it out of the published batch.
+                unsafe { self.run_queue.push(task) };
+            }
+        }
     }
 
     /// Runs one task of the batch.

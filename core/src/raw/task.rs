@@ -155,7 +155,14 @@ enum Ending {
 ///
 /// `header` was taken from its scheduler's run queue (its `SCHEDULED` bit is set and the queue no
 /// longer holds it), and this is the thread that polls that scheduler.
-#[inline]
+///
+/// With `steal-batch`, `Scheduler::poll` has two loops that call it (the local batch and the
+/// published one), and with two call sites LLVM kept it out of line: a call, a return and a
+/// prologue/epilogue on every task run (~11 instructions per `yield_now`, callgrind, bench-lto).
+/// So it is always inlined there; without the feature there is one call site and the plain hint
+/// (and the code, and the flash size) stay as they were.
+#[cfg_attr(feature = "steal-batch", inline(always))]
+#[cfg_attr(not(feature = "steal-batch"), inline)]
 pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
