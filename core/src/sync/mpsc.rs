@@ -752,28 +752,69 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
         return Poll::Pending;
     }
     let waker = cx.waker();
-    // One lock on the hot path. Registering needs a clone of the waker, which is only made under
-    // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round through
-    // `poll_recv_foreign`. The waker `store_pure` replaced (maybe foreign) is dropped unlocked.
-    // `Err` is "nothing yet", with the waker that registering replaced (dropped unlocked).
+    // One lock on the hot path. The ready path is all that is inlined: an empty channel (close,
+    // registering the waker) goes through the out-of-line `empty_locked` and `recv_empty`, which
+    // keeps the loops that receive small.
     let step = channel
         .state
         .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
-            Some(popped) => Ok(Some(popped)),
-            None if state.is_closed() => Ok(None),
-            None if clone_runs_no_user_code(waker) => Err(store_pure(&mut state.receiver, waker)),
-            None => Err(None),
+            Some(popped) => Ok(popped),
+            None => Err(empty_locked(state, waker)),
         });
-    let polled = match step {
-        Ok(popped) => Poll::Ready(popped),
-        Err(replaced) => {
-            drop(replaced);
-            if clone_runs_no_user_code(waker) {
-                Poll::Pending
-            } else {
-                poll_recv_foreign(channel, waker)
+    match step {
+        Ok((message, sender)) => {
+            if let Some(waker) = sender {
+                waker.wake();
             }
+            Poll::Ready(Some(message))
         }
+        Err(empty) => recv_empty(channel, waker, empty),
+    }
+}
+
+/// What [`poll_recv`] found, under the lock, on an empty channel.
+enum Empty {
+    /// Closed and drained: the receive is `None`.
+    Closed,
+    /// The receiver's waker is registered; the waker it replaced (if any) is to be dropped
+    /// unlocked.
+    Registered(Option<Waker>),
+    /// A foreign waker, whose clone may run user code: nothing changed.
+    Foreign,
+}
+
+/// [`poll_recv`] on an empty channel, under the lock. Registering needs a clone of the waker,
+/// which is only made under the lock when it runs no user code (an ebbtide task's); a foreign
+/// waker goes round through [`poll_recv_foreign`].
+#[cold]
+#[inline(never)]
+fn empty_locked<T, const N: usize>(state: &mut State<T, N>, waker: &Waker) -> Empty {
+    if state.is_closed() {
+        Empty::Closed
+    } else if clone_runs_no_user_code(waker) {
+        Empty::Registered(store_pure(&mut state.receiver, waker))
+    } else {
+        Empty::Foreign
+    }
+}
+
+/// [`poll_recv`] on an empty channel, unlocked: drops the replaced waker, or takes the foreign
+/// waker's way.
+#[cold]
+#[inline(never)]
+fn recv_empty<T, const N: usize, M: RawMutex>(
+    channel: &Channel<T, N, M>,
+    waker: &Waker,
+    empty: Empty,
+) -> Poll<Option<T>> {
+    let polled = match empty {
+        Empty::Closed => return Poll::Ready(None),
+        // The replaced waker (maybe foreign) is dropped here, unlocked.
+        Empty::Registered(replaced) => {
+            drop(replaced);
+            return Poll::Pending;
+        }
+        Empty::Foreign => poll_recv_foreign(channel, waker),
     };
     polled.map(|popped| {
         popped.map(|(message, sender)| {

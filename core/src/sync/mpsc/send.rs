@@ -24,7 +24,7 @@ use core::fmt;
 use core::future::Future;
 use core::mem::MaybeUninit;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{ready, Context, Poll, Waker};
 
 use super::{Channel, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
@@ -284,16 +284,25 @@ impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if crate::task::poll_budget(cx).is_pending() {
-            return Poll::Pending;
-        }
         // SAFETY: the pin projection of the module docs: `node` is only written, used and dropped
         // in place by the methods below; nothing moves out of it.
         let this = unsafe { self.get_unchecked_mut() };
+        // The budget is checked in each arm, after the phase is read: its store to the task's
+        // counter may (as far as the compiler knows) alias the future, and would otherwise force
+        // a reload of the phase that the caller has just written.
         match this.phase {
-            Phase::Idle => this.poll_idle(cx),
-            Phase::Waiting => this.poll_waiting(cx),
-            Phase::Done => panic!("`SendFuture` polled after it completed"),
+            Phase::Idle => {
+                ready!(crate::task::poll_budget(cx));
+                this.poll_idle(cx)
+            }
+            Phase::Waiting => {
+                ready!(crate::task::poll_budget(cx));
+                this.poll_waiting(cx)
+            }
+            Phase::Done => {
+                ready!(crate::task::poll_budget(cx));
+                panic!("`SendFuture` polled after it completed")
+            }
         }
     }
 }
