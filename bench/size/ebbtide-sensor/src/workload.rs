@@ -33,9 +33,8 @@
 
 use core::cell::Cell;
 
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-use cortex_m_semihosting::hio;
 use critical_section::Mutex;
+use size_bench_board::Line;
 
 /// How many times the sensor samples, one every [`SAMPLE_MS`].
 pub const SAMPLES: u32 = 100;
@@ -355,7 +354,7 @@ pub fn report(beats: u32, elapsed_ms: u64) -> ! {
         ..critical_section::with(|cs| TOTALS.borrow(cs).get())
     };
     let ok = totals == EXPECTED && (END_MS..=END_MS + SLACK_MS).contains(&elapsed_ms);
-    let mut line = Line::new();
+    let mut line = Line::<128>::new();
     line.push(b"sensor-app: readings ");
     line.push_u32(totals.readings);
     line.push(b" missed ");
@@ -373,61 +372,6 @@ pub fn report(beats: u32, elapsed_ms: u64) -> ! {
     line.push(b" beats ");
     line.push_u32(totals.beats);
     line.push(if ok { b" OK\n" } else { b" FAILED\n" });
-    if let Ok(mut out) = hio::hstdout() {
-        let _ = out.write_all(line.as_bytes());
-    }
-    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
-    // Only reached without a semihosting host.
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-/// A line of output built without `core::fmt`.
-struct Line {
-    buf: [u8; 128],
-    len: usize,
-}
-
-impl Line {
-    fn new() -> Line {
-        Line {
-            buf: [0; 128],
-            len: 0,
-        }
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.len < self.buf.len() {
-                self.buf[self.len] = b;
-                self.len += 1;
-            }
-        }
-    }
-
-    fn push_i32(&mut self, n: i32) {
-        if n < 0 {
-            self.push(b"-");
-        }
-        self.push_u32(n.unsigned_abs());
-    }
-
-    fn push_u32(&mut self, mut n: u32) {
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.push(&digits[i..]);
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
+    size_bench_board::write(line.as_bytes());
+    size_bench_board::exit(ok)
 }

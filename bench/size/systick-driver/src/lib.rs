@@ -142,7 +142,7 @@ pub fn finish(sum: u32, ticks: u32, elapsed_ms: u64) -> ! {
     let due = u64::from(MESSAGES) * PERIOD_MS;
     let ok =
         sum == EXPECTED_SUM && ticks == TICKS && elapsed_ms >= due && elapsed_ms <= due + SLACK_MS;
-    let mut line = Line::new();
+    let mut line = Line::<64>::new();
     line.push(b"size-app: sum ");
     line.push_u32(sum);
     line.push(b" ticks ");
@@ -153,14 +153,14 @@ pub fn finish(sum: u32, ticks: u32, elapsed_ms: u64) -> ! {
 }
 
 /// Writes bytes to the host's stdout (nothing without a semihosting host).
-fn write(bytes: &[u8]) {
+pub fn write(bytes: &[u8]) {
     if let Ok(mut out) = hio::hstdout() {
         let _ = out.write_all(bytes);
     }
 }
 
 /// Ends the program: QEMU exits with code 0 (`ok`) or 1.
-fn exit(ok: bool) -> ! {
+pub fn exit(ok: bool) -> ! {
     debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
     // Only reached without a semihosting host.
     loop {
@@ -168,21 +168,23 @@ fn exit(ok: bool) -> ! {
     }
 }
 
-/// A line of output built without `core::fmt`.
-struct Line {
-    buf: [u8; 64],
+/// A line of output of up to `N` bytes (more is cut), built without `core::fmt`.
+pub struct Line<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl Line {
-    fn new() -> Line {
+impl<const N: usize> Line<N> {
+    /// An empty line.
+    pub fn new() -> Line<N> {
         Line {
-            buf: [0; 64],
+            buf: [0; N],
             len: 0,
         }
     }
 
-    fn push(&mut self, bytes: &[u8]) {
+    /// Appends `bytes`.
+    pub fn push(&mut self, bytes: &[u8]) {
         for &b in bytes {
             if self.len < self.buf.len() {
                 self.buf[self.len] = b;
@@ -191,7 +193,16 @@ impl Line {
         }
     }
 
-    fn push_u32(&mut self, mut n: u32) {
+    /// Appends `n` in decimal, with a `-` if negative.
+    pub fn push_i32(&mut self, n: i32) {
+        if n < 0 {
+            self.push(b"-");
+        }
+        self.push_u32(n.unsigned_abs());
+    }
+
+    /// Appends `n` in decimal.
+    pub fn push_u32(&mut self, mut n: u32) {
         let mut digits = [0u8; 10];
         let mut i = digits.len();
         loop {
@@ -205,8 +216,15 @@ impl Line {
         self.push(&digits[i..]);
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    /// The line so far.
+    pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+}
+
+impl<const N: usize> Default for Line<N> {
+    fn default() -> Line<N> {
+        Line::new()
     }
 }
 
