@@ -221,3 +221,55 @@ macro_rules! loom_const_fn {
         $vis fn $name($($arg: $T),*) -> $Ret $body
     };
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::QueueLock;
+    use std::panic::{self, AssertUnwindSafe};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Takes `lock` on another thread: `true` if that finished (the lock and the critical section
+    /// were given back), `false` if it still waits after 10 s.
+    fn free_elsewhere(lock: &'static QueueLock<u32>) -> bool {
+        let (done, finished) = mpsc::channel();
+        std::thread::spawn(move || {
+            lock.lock(|value| *value += 1);
+            let _ = done.send(());
+        });
+        finished.recv_timeout(Duration::from_secs(10)).is_ok()
+    }
+
+    #[test]
+    fn a_panic_under_the_lock_gives_back_the_lock_and_the_critical_section() {
+        static LOCK: QueueLock<u32> = QueueLock::critical_section(0);
+        let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+            LOCK.lock(|_| panic!("inside the lock"));
+        }));
+        assert!(unwound.is_err());
+        assert!(free_elsewhere(&LOCK), "the critical section was not left");
+        assert_eq!(LOCK.lock(|value| *value), 1);
+    }
+
+    #[test]
+    fn a_reentrant_lock_panics_and_leaves_the_lock_usable() {
+        static LOCK: QueueLock<u32> = QueueLock::critical_section(0);
+        let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+            LOCK.lock(|_| LOCK.lock(|_| ()));
+        }));
+        let message = unwound.unwrap_err();
+        let message = message.downcast_ref::<&str>().copied().unwrap_or_default();
+        assert!(message.contains("taken again while held"), "{message}");
+        assert!(free_elsewhere(&LOCK), "the critical section was not left");
+    }
+
+    #[test]
+    fn an_own_lock_is_given_back_after_a_panic() {
+        static LOCK: QueueLock<u32> = QueueLock::own(0);
+        let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+            LOCK.lock(|_| panic!("inside the lock"));
+        }));
+        assert!(unwound.is_err());
+        assert!(free_elsewhere(&LOCK), "the lock was not given back");
+    }
+}

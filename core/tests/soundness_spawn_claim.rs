@@ -1,0 +1,91 @@
+//! The shared, non-generic slot claim of every spawn (`raw::task::claim_slot`) under its
+//! adversaries: spawns racing from several threads into one small pool, and a refused future
+//! whose `Drop` panics. Runs under Miri (every `soundness_*` test does).
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+
+use ebbtide_core::{Executor, SpawnError, TaskPool};
+
+/// Counts the polls of each spawned task by its number.
+static RUNS: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+
+#[test]
+fn spawns_racing_from_threads_claim_each_slot_once() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<4> = TaskPool::new();
+    const THREADS: usize = 4;
+    const TRIES: usize = 4;
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner().make_send();
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut won = Vec::new();
+                for attempt in 0..TRIES {
+                    let id = thread * TRIES + attempt;
+                    match spawner.spawn(&POOL, async move {
+                        RUNS[id].fetch_add(1, Ordering::SeqCst);
+                        id
+                    }) {
+                        Ok(handle) => won.push((id, handle)),
+                        Err(SpawnError::PoolFull { .. }) => {}
+                        Err(other) => panic!("unexpected {other}"),
+                    }
+                }
+                won
+            })
+        })
+        .collect();
+    let won: Vec<_> = handles
+        .into_iter()
+        .flat_map(|thread| thread.join().unwrap())
+        .collect();
+    // Nothing ran yet, so exactly the pool's 4 slots were taken, each by one spawn.
+    assert_eq!(won.len(), 4, "claimed slots");
+    while runner.poll() {}
+    for (id, handle) in won {
+        assert_eq!(ebbtide_core::block_on(handle), Ok(id));
+        assert_eq!(RUNS[id].load(Ordering::SeqCst), 1, "task {id} ran once");
+    }
+    let ran: usize = RUNS.iter().map(|runs| runs.load(Ordering::SeqCst)).sum();
+    assert_eq!(ran, 4, "refused futures never ran");
+    assert!(POOL.is_empty());
+}
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("refused future's Drop");
+    }
+}
+
+#[test]
+fn a_refused_future_whose_drop_panics_leaves_the_pool_working() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let first = spawner.spawn(&POOL, async { 1 }).unwrap();
+    // The pool is full: the future is refused and dropped inside `spawn`, and its Drop panics.
+    let bomb = PanicOnDrop;
+    let refused = panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = spawner.spawn(&POOL, async move {
+            let _bomb = &bomb;
+        });
+    }));
+    assert!(refused.is_err(), "the Drop's panic reaches the caller");
+    // The claimed task and the pool are untouched.
+    while runner.poll() {}
+    assert_eq!(ebbtide_core::block_on(first), Ok(1));
+    assert!(POOL.is_empty());
+    let again = spawner.spawn(&POOL, async { 2 }).unwrap();
+    while runner.poll() {}
+    assert_eq!(ebbtide_core::block_on(again), Ok(2));
+}
