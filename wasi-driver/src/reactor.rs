@@ -352,16 +352,17 @@ impl Registration {
         self.reactor.lock().slots[self.index as usize].fd
     }
 
-    fn with_waiter<R>(&self, direction: Direction, f: impl FnOnce(&mut Waiter) -> R) -> R {
+    /// Runs `f` under the reactor's lock with the waiter of `direction`, or `None` for an fd that
+    /// is never waited for (see `Slot::always_ready`).
+    fn with_waiter<R>(&self, direction: Direction, f: impl FnOnce(Option<&mut Waiter>) -> R) -> R {
         let mut inner = self.reactor.lock();
         let slot = &mut inner.slots[self.index as usize];
         debug_assert_eq!(slot.generation, self.generation);
-        f(&mut slot.waiters[direction as usize])
-    }
-
-    /// Whether the fd is never waited for (see `Slot::always_ready`).
-    fn is_always_ready(&self) -> bool {
-        self.reactor.lock().slots[self.index as usize].always_ready
+        if slot.always_ready {
+            f(None)
+        } else {
+            f(Some(&mut slot.waiters[direction as usize]))
+        }
     }
 
     /// Fails if the runtime this was registered with is gone.
@@ -389,17 +390,15 @@ impl Registration {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
         }
-        if self.is_always_ready() {
-            return Poll::Ready(Ok(()));
-        }
         let waker = cx.waker().clone();
-        let (poll, replaced) = self.with_waiter(direction, |waiter| {
-            if waiter.ready {
+        let (poll, replaced) = self.with_waiter(direction, |waiter| match waiter {
+            // Never waited for: always ready.
+            None => (Poll::Ready(Ok(())), Some(waker)),
+            Some(waiter) if waiter.ready => {
                 waiter.ready = false;
                 (Poll::Ready(Ok(())), Some(waker))
-            } else {
-                (Poll::Pending, waiter.waker.replace(waker))
             }
+            Some(waiter) => (Poll::Pending, waiter.waker.replace(waker)),
         });
         // Dropped outside the lock: dropping a waker may run arbitrary code.
         drop(replaced);
@@ -417,17 +416,19 @@ impl Registration {
         if let Err(e) = self.check_live() {
             return Poll::Ready(Err(e));
         }
-        if self.is_always_ready() {
-            // Never waited for: try again at once (no such fd should answer `WouldBlock`).
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
         let waker = cx.waker().clone();
-        let replaced = self.with_waiter(direction, |waiter| {
-            waiter.ready = false;
-            waiter.waker.replace(waker)
+        let (retry, replaced) = self.with_waiter(direction, |waiter| match waiter {
+            // Never waited for: try again at once (no such fd should answer `WouldBlock`).
+            None => (true, Some(waker)),
+            Some(waiter) => {
+                waiter.ready = false;
+                (false, waiter.waker.replace(waker))
+            }
         });
-        // Dropped outside the lock: dropping a waker may run arbitrary code.
+        // Woken and dropped outside the lock: a waker may run arbitrary code.
+        if retry {
+            cx.waker().wake_by_ref();
+        }
         drop(replaced);
         Poll::Pending
     }
