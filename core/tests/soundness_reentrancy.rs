@@ -369,6 +369,10 @@ fn broadcast_message_clone_that_reenters() {
 /// Door: a foreign waker's clone (first registration) and drop (re-registration, dropped future)
 /// that notify.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn notify_foreign_waker_reenters() {
     static NOTIFY: Notify = Notify::new();
     let a = Foreign::new();
@@ -402,6 +406,10 @@ fn notify_foreign_waker_reenters() {
 
 /// Door: a foreign waker's clone and drop that add permits while `acquire` registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn semaphore_foreign_waker_reenters() {
     static SEMAPHORE: Semaphore = Semaphore::new(0);
     let a = Foreign::new();
@@ -434,6 +442,10 @@ fn semaphore_foreign_waker_reenters() {
 
 /// Door: a foreign waker's clone and drop that unlock the `Mutex` while `lock` registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn mutex_foreign_waker_reenters() {
     static MUTEX: Mutex<u32> = Mutex::new(0);
     let a = Foreign::new();
@@ -472,6 +484,10 @@ fn mutex_foreign_waker_reenters() {
 
 /// Door: a foreign waker's clone and drop that send while `recv` registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn mpsc_receiver_foreign_waker_reenters() {
     static CHANNEL: mpsc::Channel<u32, 1> = mpsc::Channel::new();
     let (tx, mut rx) = CHANNEL.split();
@@ -506,6 +522,10 @@ fn mpsc_receiver_foreign_waker_reenters() {
 /// Door: a foreign waker's clone and drop that receive (free a slot) while a full `send` registers,
 /// and the drop of a waiting send's node.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn mpsc_sender_foreign_waker_reenters() {
     static CHANNEL: mpsc::Channel<u32, 1> = mpsc::Channel::new();
     let (tx, rx) = CHANNEL.split();
@@ -551,6 +571,10 @@ fn mpsc_sender_foreign_waker_reenters() {
 /// Door: a foreign waker's clone and drop that send while the `Receiver` registers, and a clone
 /// that drops the receiver while `poll_closed` registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn oneshot_foreign_waker_reenters() {
     static FIRST: oneshot::Channel<u32> = oneshot::Channel::new();
     static SECOND: oneshot::Channel<u32> = oneshot::Channel::new();
@@ -594,6 +618,10 @@ fn oneshot_foreign_waker_reenters() {
 /// Door: a foreign waker's clone and drop that send while `changed` registers, and the drop of a
 /// waiting `changed` future.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn watch_changed_foreign_waker_reenters() {
     static WATCH: Watch<u32> = Watch::new(0);
     let tx = WATCH.sender();
@@ -636,6 +664,10 @@ fn watch_changed_foreign_waker_reenters() {
 
 /// Door: a foreign waker's clone and drop that send while `recv` registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn broadcast_recv_foreign_waker_reenters() {
     static CHANNEL: broadcast::Channel<u32, 2> = broadcast::Channel::new();
     let tx = CHANNEL.sender();
@@ -674,6 +706,10 @@ fn broadcast_recv_foreign_waker_reenters() {
 
 /// Door: a foreign waker's clone and drop that write while a read of an empty pipe registers.
 #[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (see soundness_task_wakers_only)"
+)]
 fn pipe_foreign_waker_reenters() {
     static PIPE: Pipe<4> = Pipe::new();
     let (mut reader, writer) = PIPE.split();

@@ -68,8 +68,8 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
 /// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` and
-/// `task-timers-only` have their own test runs.)
-const EXTRA_FEATURES: &str = "ebbtide-std/futures-io,ebbtide-core/task-timers-only";
+/// `task-wakers-only`, which implies `task-timers-only`, have their own test runs.)
+const EXTRA_FEATURES: &str = "ebbtide-std/futures-io,ebbtide-core/task-wakers-only";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -101,12 +101,14 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // behaviour, so the same tests.
     Cmd::cargo("test -p ebbtide-core --features small-timer-queue").run(ws)?;
     disk::remove_test_executables_if_lean(ws);
-    // And without a table for foreign wakers (`task-timers-only`, also used by `bench/size`):
-    // they are woken at once instead, which the property test's model knows (a table of 0).
-    // Not the doctests, nor the few tests marked ignored under it: they wait for timers in
-    // `block_on`, whose waker is foreign (it would poll them in a busy loop, and the mock clock
-    // they advance never sees a deadline).
-    Cmd::cargo("test -p ebbtide-core --features small-timer-queue,task-timers-only --lib --tests")
+    // And without code for foreign wakers (`task-wakers-only`, which implies
+    // `task-timers-only`; `bench/size` uses it): no table of them in the timer queue and none
+    // kept by a sync primitive; they are woken at once instead, which the property test's model
+    // knows (a table of 0) and `soundness_task_wakers_only` checks. Not the doctests, nor the
+    // few tests marked ignored under it: they wait for timers in `block_on`, whose waker is
+    // foreign (it would poll them in a busy loop, and the mock clock they advance never sees a
+    // deadline), or count a foreign waker's clones and wakes.
+    Cmd::cargo("test -p ebbtide-core --features small-timer-queue,task-wakers-only --lib --tests")
         .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
@@ -307,6 +309,13 @@ fn miri(ws: &Workspace) -> Result<(), String> {
         // Core's default lock on std (a lock per value, `std` feature), over several seeds,
         // and the re-entrancy checks on top of it.
         Cmd::cargo("+nightly miri test -p ebbtide-core --features std --test own_lock --test soundness_reentrancy")
+            .env(
+                "MIRIFLAGS",
+                &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
+            ),
+        // Without foreign wakers (`task-wakers-only`): the wake that stands in for keeping a
+        // foreign waker re-enters each primitive, unlocked.
+        Cmd::cargo("+nightly miri test -p ebbtide-core --features task-wakers-only --test soundness_task_wakers_only")
             .env(
                 "MIRIFLAGS",
                 &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),

@@ -60,7 +60,9 @@ use heapless::Deque;
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList};
-use crate::sync::waker::{clone_runs_no_user_code, lock_registering, store_pure};
+#[cfg(not(feature = "task-wakers-only"))]
+use crate::sync::waker::lock_registering;
+use crate::sync::waker::{clone_runs_no_user_code, store_pure};
 
 mod error;
 mod send;
@@ -807,27 +809,36 @@ fn recv_empty<T, const N: usize, M: RawMutex>(
     waker: &Waker,
     empty: Empty,
 ) -> Poll<Option<T>> {
-    let polled = match empty {
-        Empty::Closed => return Poll::Ready(None),
+    match empty {
+        Empty::Closed => Poll::Ready(None),
         // The replaced waker (maybe foreign) is dropped here, unlocked.
         Empty::Registered(replaced) => {
             drop(replaced);
-            return Poll::Pending;
+            Poll::Pending
         }
-        Empty::Foreign => poll_recv_foreign(channel, waker),
-    };
-    polled.map(|popped| {
-        popped.map(|(message, sender)| {
-            if let Some(waker) = sender {
-                waker.wake();
-            }
-            message
-        })
-    })
+        #[cfg(not(feature = "task-wakers-only"))]
+        Empty::Foreign => poll_recv_foreign(channel, waker).map(|popped| {
+            popped.map(|(message, sender)| {
+                if let Some(waker) = sender {
+                    waker.wake();
+                }
+                message
+            })
+        }),
+        // No foreign waker is stored with this feature: it is woken to poll again (see
+        // `sync::waker`). Nothing changed under the lock.
+        #[cfg(feature = "task-wakers-only")]
+        Empty::Foreign => {
+            let _ = channel;
+            waker.wake_by_ref();
+            Poll::Pending
+        }
+    }
 }
 
 /// [`poll_recv`] for a receiver polled with a foreign waker, whose clone may run user code: it
 /// is cloned outside the lock (see `sync::waker`).
+#[cfg(not(feature = "task-wakers-only"))]
 #[cold]
 #[inline(never)]
 fn poll_recv_foreign<T, const N: usize, M: RawMutex>(

@@ -21,6 +21,15 @@
 //! when its clone is actually needed. The hottest paths (mpsc's send and receive) skip the
 //! `Registration` for the common case: they check [`clone_runs_no_user_code`] and use
 //! [`store_pure`] under one plain lock, and fall back to [`lock_registering`] for a foreign waker.
+//!
+//! # Without foreign wakers (`task-wakers-only`)
+//!
+//! With the `task-wakers-only` feature, no primitive ever stores a foreign waker: it stores
+//! [`Waker::noop`] in its place (see [`stand_in`]) and wakes the foreign waker itself, unlocked,
+//! once the poll is done, so the foreign task polls again at once (a busy wait, never a lost
+//! wake-up). Every waker a primitive clones under its lock is then pure, [`NeedsClone`] is never
+//! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
+//! code that only small targets with a single executor can do without.
 
 use core::task::Waker;
 
@@ -28,8 +37,15 @@ use crate::blocking_mutex::{BlockingMutex, RawMutex};
 
 /// [`Registration::store`] needs a clone of a foreign waker, which must not be made under the
 /// lock: return it from the locked closure (before changing any state) to get one.
+#[cfg(not(feature = "task-wakers-only"))]
 #[derive(Debug)]
 pub(crate) struct NeedsClone;
+
+/// With `task-wakers-only` no clone is ever needed: the type has no value, so the retry paths
+/// that handle it compile away.
+#[cfg(feature = "task-wakers-only")]
+#[derive(Debug)]
+pub(crate) enum NeedsClone {}
 
 /// The waker of the task that polls, on its way into a primitive's waker slot.
 ///
@@ -71,6 +87,10 @@ impl Registration<'_> {
     /// [`NeedsClone`], as for [`store`](Registration::store).
     #[inline]
     pub(crate) fn clone_waker(&mut self) -> Result<Waker, NeedsClone> {
+        // `lock_registering` handed us a stand-in whose clone runs no user code.
+        #[cfg(feature = "task-wakers-only")]
+        return Ok(self.waker.clone());
+        #[cfg(not(feature = "task-wakers-only"))]
         match self.held.take() {
             Some(spare) => Ok(spare),
             None if clone_runs_no_user_code(self.waker) => Ok(self.waker.clone()),
@@ -105,26 +125,66 @@ pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
         || core::ptr::eq(waker.vtable(), Waker::noop().vtable())
 }
 
+/// With `task-wakers-only`: the waker a primitive may clone under its lock in place of `waker`,
+/// and whether `waker` is foreign, in which case the caller must [`wake_by_ref`](Waker::wake_by_ref)
+/// it after unlocking (it stored [`Waker::noop`], which wakes nothing). See the
+/// [module docs](self#without-foreign-wakers-task-wakers-only).
+#[cfg(feature = "task-wakers-only")]
+#[inline]
+pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
+    if clone_runs_no_user_code(waker) {
+        (waker, false)
+    } else {
+        (Waker::noop(), true)
+    }
+}
+
 /// Runs `f` under `mutex`'s lock with a [`Registration`] of `waker`; if `f` returns
 /// [`NeedsClone`], clones `waker` with the lock released and runs `f` again.
 ///
 /// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. The waker
 /// that `store` replaced, or an unused clone, is dropped after unlocking.
+///
+/// With `task-wakers-only`, a foreign `waker` is never stored: `f` stores [`Waker::noop`] in its
+/// place, and `waker` is woken after unlocking (see the [module docs](self)).
 #[inline(always)]
 pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
     mutex: &BlockingMutex<M, S, U>,
     waker: &Waker,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
 ) -> R {
-    let mut registration = Registration { waker, held: None };
-    match mutex.lock(|state| f(state, &mut registration)) {
-        // `registration` (a replaced waker) is dropped on return, unlocked.
-        Ok(out) => out,
-        Err(NeedsClone) => retry_with_clone(mutex, registration, f),
+    #[cfg(feature = "task-wakers-only")]
+    {
+        let (stored, foreign) = stand_in(waker);
+        let mut registration = Registration {
+            waker: stored,
+            held: None,
+        };
+        let out = mutex.lock(|state| f(state, &mut registration));
+        // Unlocked: the replaced waker goes (a stand-in's drop runs no user code), then a foreign
+        // waker is woken so that its task polls again.
+        drop(registration);
+        if foreign {
+            waker.wake_by_ref();
+        }
+        match out {
+            Ok(out) => out,
+            Err(never) => match never {},
+        }
+    }
+    #[cfg(not(feature = "task-wakers-only"))]
+    {
+        let mut registration = Registration { waker, held: None };
+        match mutex.lock(|state| f(state, &mut registration)) {
+            // `registration` (a replaced waker) is dropped on return, unlocked.
+            Ok(out) => out,
+            Err(NeedsClone) => retry_with_clone(mutex, registration, f),
+        }
     }
 }
 
 /// The slow path of [`lock_registering`]: a foreign waker's clone, made unlocked.
+#[cfg(not(feature = "task-wakers-only"))]
 #[cold]
 #[inline(never)]
 fn retry_with_clone<M: RawMutex, S, R, const U: bool>(

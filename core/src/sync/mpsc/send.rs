@@ -29,7 +29,11 @@ use core::task::{ready, Context, Poll, Waker};
 use super::{Channel, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
-use crate::sync::waker::{clone_runs_no_user_code, lock_registering, NeedsClone};
+use crate::sync::waker::lock_registering;
+#[cfg(feature = "task-wakers-only")]
+use crate::sync::waker::stand_in;
+#[cfg(not(feature = "task-wakers-only"))]
+use crate::sync::waker::{clone_runs_no_user_code, NeedsClone};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -96,6 +100,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         // One lock on the hot path: waiting needs a clone of the waker, which is only made under
         // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round
         // through `poll_idle_foreign`.
+        #[cfg(not(feature = "task-wakers-only"))]
         let polled = self.channel.state.lock(|state| {
             Self::idle_locked(
                 state,
@@ -105,8 +110,30 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
                 || clone_runs_no_user_code(waker).then(|| waker.clone()),
             )
         });
-        let Some((result, receiver)) = polled else {
+        #[cfg(not(feature = "task-wakers-only"))]
+        let Some((result, receiver)) = polled
+        else {
             return self.poll_idle_foreign(waker);
+        };
+        // Without foreign wakers, a foreign one waits with a stand-in and is woken to poll again
+        // (see `sync::waker`).
+        #[cfg(feature = "task-wakers-only")]
+        let (result, receiver) = {
+            let (stored, foreign) = stand_in(waker);
+            let polled = self.channel.state.lock(|state| {
+                Self::idle_locked(
+                    state,
+                    &mut self.phase,
+                    &mut self.message,
+                    &mut self.node,
+                    || Some(stored.clone()),
+                )
+            });
+            if foreign && matches!(polled, Some((Poll::Pending, _))) {
+                waker.wake_by_ref();
+            }
+            // `idle_locked` only gives up when its clone fails, and this one cannot.
+            polled.unwrap_or((Poll::Pending, None))
         };
         if let Some(waker) = receiver {
             waker.wake();
@@ -116,6 +143,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
 
     /// [`poll_idle`](Self::poll_idle) for a foreign waker, whose clone may run user code: it is
     /// cloned outside the lock (see `sync::waker`).
+    #[cfg(not(feature = "task-wakers-only"))]
     #[cold]
     #[inline(never)]
     fn poll_idle_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
