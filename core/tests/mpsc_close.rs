@@ -57,6 +57,22 @@ fn dropping_the_receiver_drops_queued_messages() {
     assert!(channel.is_empty());
 }
 
+/// Messages without a destructor are let go of all at once (one lock, not one per message): the
+/// channel is empty all the same, and full of room for nobody (it is closed).
+#[test]
+fn dropping_the_receiver_empties_a_channel_of_plain_messages() {
+    let channel: Channel<u32, 4> = Channel::new();
+    let (tx, rx) = channel.split();
+    for n in 0..4 {
+        tx.try_send(n).unwrap();
+    }
+    assert!(channel.is_full());
+    drop(rx);
+    assert!(channel.is_empty());
+    assert_eq!(channel.len(), 0);
+    assert_eq!(tx.try_send(9), Err(TrySendError::Closed(9)));
+}
+
 #[test]
 fn last_sender_dropped_lets_the_receiver_drain_then_end() {
     static EXECUTOR: Executor = Executor::new();

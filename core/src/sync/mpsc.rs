@@ -860,7 +860,12 @@ fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
 impl<T, const N: usize, M: RawMutex> Drop for Receiver<'_, T, N, M> {
     fn drop(&mut self) {
         self.channel.close();
-        // Drop the queued messages one at a time, each outside the lock.
+        // Drop the queued messages one at a time, each outside the lock. Messages without a
+        // destructor are forgotten all at once, under one lock.
+        if !core::mem::needs_drop::<T>() {
+            self.channel.state.lock(|state| state.queue.clear());
+            return;
+        }
         while let Some(message) = self.channel.state.lock(|state| state.queue.pop_front()) {
             drop(message);
         }
