@@ -7,6 +7,36 @@ use core::task::{Context, Poll};
 use crate::loom::Ordering;
 use crate::raw::budget::current_budget;
 
+/// Whether `waker` wakes an ebbtide task (one made by an [`Executor`](crate::Executor) for a task
+/// it runs), as against the waker of another executor, of a runner's own future, or any other.
+///
+/// A driver uses it to route a timer: an ebbtide task's timer lives in the task's header (no
+/// limit, no allocation), any other waker needs a place of its own.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::task::is_task_waker;
+/// use ebbtide_core::{Executor, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static TASKS: TaskPool<1> = TaskPool::new();
+///
+/// assert!(!is_task_waker(core::task::Waker::noop()));
+/// let runner = EXECUTOR.runner().unwrap();
+/// let inside = runner
+///     .spawner()
+///     .spawn(&TASKS, core::future::poll_fn(|cx| {
+///         core::task::Poll::Ready(is_task_waker(cx.waker()))
+///     }))
+///     .unwrap();
+/// assert_eq!(runner.run_until(inside, || {}), Ok(true));
+/// ```
+#[inline]
+pub fn is_task_waker(waker: &core::task::Waker) -> bool {
+    crate::raw::waker::header_of(waker).is_some()
+}
+
 /// Yields to the executor once: the task is woken at once and runs again after every task that
 /// was already ready.
 ///

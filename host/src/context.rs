@@ -169,6 +169,55 @@ pub fn schedule_wake(at: u64, waker: &Waker) {
         let _ = shell.timers.schedule_wake(at, waker);
         return;
     }
+    schedule_global(at, waker);
+}
+
+/// As [`schedule_wake`], except for a timer set off every runtime's thread (and outside
+/// [`Handle::block_on`]) under a waker that is not an ebbtide task's: the waker of another
+/// executor's future (Tokio's, `futures::executor`'s). That timer goes to `elsewhere`, a place
+/// of the driver's own that fires it whether or not a runtime is alive and holds any number of
+/// them (ebbtide-std's timer thread), instead of the global queue, whose table of such wakers is
+/// small and which only a live runtime drives.
+///
+/// # Examples
+///
+/// ```no_run
+/// use core::task::Waker;
+///
+/// fn my_timer_thread(at: u64, waker: &Waker) {
+///     // keep a clone of `waker`, and wake it at `at`
+///     # let _ = (at, waker);
+/// }
+///
+/// struct MyTimeDriver;
+///
+/// impl embassy_time_driver::Driver for MyTimeDriver {
+///     fn now(&self) -> u64 {
+///         # 0
+///         // read the clock
+///     }
+///     fn schedule_wake(&self, at: u64, waker: &Waker) {
+///         ebbtide_host::schedule_wake_or(at, waker, my_timer_thread);
+///     }
+/// }
+/// ```
+pub fn schedule_wake_or(at: u64, waker: &Waker, elsewhere: fn(u64, &Waker)) {
+    if crate::clock::schedule_virtual(at, waker) {
+        return;
+    }
+    if let Some(shell) = current() {
+        let _ = shell.timers.schedule_wake(at, waker);
+        return;
+    }
+    if borrowed().is_none() && !ebbtide_core::task::is_task_waker(waker) {
+        elsewhere(at, waker);
+        return;
+    }
+    schedule_global(at, waker);
+}
+
+/// A timer set off every runtime's thread, in the program's global queue.
+fn schedule_global(at: u64, waker: &Waker) {
     let runtimes = runtimes();
     if runtimes.is_empty() {
         drop(runtimes);

@@ -46,6 +46,6 @@ mod thread_park;
 pub mod time;
 
 pub use clock::now;
-pub use context::schedule_wake;
+pub use context::{schedule_wake, schedule_wake_or};
 pub use runtime::{Handle, HostDriver, Options, Runtime, SpawnGuard};
 pub use task::{spawn, spawn_local, JoinError, JoinHandle, JoinSet, PanicPayload, SpawnError};

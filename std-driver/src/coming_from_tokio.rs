@@ -174,22 +174,23 @@
 //!
 //! ## Outside a runtime
 //!
-//! A timer awaited outside any runtime panics at once with what to do, as in Tokio, and so does
-//! [`spawn`](crate::spawn); IO constructors return an error. One difference: while some ebbtide
-//! runtime is alive in the process, a timer polled by another executor (a `futures` executor, a
-//! test harness) is fired by it, where Tokio would panic.
+//! [`spawn`](crate::spawn) outside any runtime panics at once with what to do, as in Tokio, and IO
+//! constructors return an error. Timers differ on purpose: an ebbtide [`sleep`](crate::time::sleep),
+//! `timeout` or `interval` awaited by another executor (inside Tokio, a `futures` executor, a test
+//! harness) works, where Tokio's panics outside its runtime. Its timer goes to a thread of
+//! ebbtide-std's (`ebbtide-timers`, started the first time one comes), which holds any number of
+//! them and sleeps until the earliest is due; channels, `Notify` and the other sync primitives
+//! need no runtime at all. Measured: 10,000 ebbtide sleeps of 300 ms in 10,000 Tokio tasks all
+//! end on time, and the process uses 0.3 ms of CPU in 100 ms of their waiting
+//! (`cargo test -p ebbtide-std --test on_tokio -- --nocapture`).
 //!
 //! ```
 //! use ebbtide_std::time::{sleep, Duration};
 //!
-//! let outside = std::panic::catch_unwind(|| {
-//!     let waker = std::task::Waker::noop();
-//!     let mut cx = std::task::Context::from_waker(waker);
-//!     let mut sleep = std::pin::pin!(sleep(Duration::from_millis(1)));
-//!     let _ = sleep.as_mut().poll(&mut cx);
-//! });
-//! # use std::future::Future;
-//! assert!(outside.is_err()); // "polled outside any ebbtide runtime"
+//! // Any executor: here, the core's minimal `block_on`.
+//! let started = std::time::Instant::now();
+//! ebbtide_core::block_on(sleep(Duration::from_millis(5)));
+//! assert!(started.elapsed() >= std::time::Duration::from_millis(5));
 //! ```
 //!
 //! ## Runtime and Handle

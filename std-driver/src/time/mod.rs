@@ -3,14 +3,23 @@
 //! Ticks are microseconds of the OS's monotonic clock (`CLOCK_MONOTONIC`), so that a deadline can
 //! be handed to the kernel as it is. Timers live in ebbtide-core's timer queues
 //! ([`ebbtide_core::time::queue`]): one per runtime, for the timers set on its thread, and the
-//! program's global one for timers set elsewhere, which every runtime's wait also heeds (see
-//! [`ebbtide_host::schedule_wake`]); this module only supplies `now()`, and makes sure a runtime
-//! that waits in the OS wakes up for the earliest deadline. There is no timer thread.
+//! program's global one for timers of ebbtide tasks set elsewhere, which every runtime's wait
+//! also heeds (see [`ebbtide_host::schedule_wake`]).
+//!
+//! A timer set off every runtime's thread under another executor's waker (an ebbtide `sleep`
+//! awaited inside Tokio, or in `futures::executor::block_on`) goes to a timer thread instead
+//! (`ebbtide-timers`, started the first time one comes): it fires them whether or not an ebbtide
+//! runtime is alive, holds any number of them, and sleeps while none is due. A program that
+//! keeps its timers inside ebbtide runtimes never starts it.
 //!
 //! Because the driver is registered with `embassy_time_driver::time_driver_impl!`, embassy-time's
 //! `Timer` and `Ticker` run on ebbtide-std as well as ebbtide's own [`sleep`].
 
 use std::task::Waker;
+
+mod foreign;
+#[doc(hidden)]
+pub use foreign::waiting as foreign_timers_waiting;
 
 pub use ebbtide_host::time::{advance, pause, resume};
 
@@ -32,7 +41,7 @@ impl embassy_time_driver::Driver for StdTimeDriver {
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
-        ebbtide_host::schedule_wake(at, waker);
+        ebbtide_host::schedule_wake_or(at, waker, foreign::schedule_wake);
     }
 }
 
