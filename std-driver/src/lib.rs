@@ -319,6 +319,12 @@ pub mod signal;
 mod sys;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tokio-compat")]
+pub mod tokio_compat;
+#[cfg(feature = "tokio-compat")]
+pub mod tokio_interop;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 pub use blocking::spawn_blocking;
 pub use ebbtide_core::{join, select, try_join};

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{Cmd, Qemu, Workspace};
-use crate::{disk, fuzz, publish, setup};
+use crate::{disk, ffi, fuzz, publish, setup};
 
 /// One step of `cargo xtask ci`.
 pub struct Stage {
@@ -49,6 +49,7 @@ pub const STAGES: &[Stage] = &[
     stage("miri",        "core, std, WASI driver and hyper glue tests under Miri, the raw task layer's under many seeds", miri),
     stage("sanitizers",  "core, std-driver and hyper tests under AddressSanitizer and ThreadSanitizer", sanitizers),
     stage("fuzz",        "each cargo-fuzz target of fuzz/ for 20 s (libFuzzer, nightly)", fuzz::ci_stage),
+    stage("ffi",         "C ABI: header up to date; C tests and examples plain, under ASan/UBSan and valgrind; ctypes demo", ffi::ci_stage),
     stage("loom",        "the loom models in core/tests/loom_*.rs",             loom),
     stage("bench-build", "the benchmarks compile",                              bench_build),
     stage("baremetal",   "the demo app passes in QEMU on a Cortex-M3 and a Cortex-M0", baremetal),
@@ -69,7 +70,8 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
 /// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` and
 /// `task-wakers-only`, which implies `task-timers-only`, have their own test runs.)
-const EXTRA_FEATURES: &str = "ebbtide-std/futures-io,ebbtide-core/task-wakers-only";
+const EXTRA_FEATURES: &str =
+    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -114,9 +116,14 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
     // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and
     // integration tests run on that build of the core. (Not std's doctests again: they are the
-    // default run's, and do not use the feature.)
+    // default run's, and do not use the feature.) The same std run has the Tokio bridges
+    // (`tokio-io`: Tokio's IO traits on ebbtide's streams, under tokio-util's codecs and
+    // `tokio::io::copy`; `tokio-compat`: `tokio::net` and `tokio::time` inside ebbtide), whose
+    // doctests (the `tokio_compat` module and the `tokio_interop` page) run after it.
     Cmd::cargo("test -p ebbtide-core --features futures-io").run(ws)?;
-    Cmd::cargo("test -p ebbtide-std --features futures-io --lib --tests").run(ws)?;
+    Cmd::cargo("test -p ebbtide-std --features futures-io,tokio-io,tokio-compat --lib --tests")
+        .run(ws)?;
+    Cmd::cargo("test -p ebbtide-std --features tokio-io,tokio-compat --doc tokio_").run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // HTTPS: ebbtide-hyper's `tls` feature (rustls on ring), its tests against curl and its
     // doctests.
@@ -128,6 +135,10 @@ fn test(ws: &Workspace) -> Result<(), String> {
 
 fn doc(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("doc --workspace --no-deps")
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run(ws)?;
+    // The pages that come with features (the Tokio bridges), as docs.rs builds them.
+    Cmd::cargo("doc -p ebbtide-std --no-deps --features futures-io,tokio-io,tokio-compat")
         .env("RUSTDOCFLAGS", "-D warnings")
         .run(ws)
 }

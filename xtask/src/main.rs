@@ -5,6 +5,7 @@
 //! - `cargo xtask bench [--quick]`: ebbtide against Tokio, smol and Embassy; see [`mod@bench`].
 //! - `cargo xtask soak [--minutes N]`: the file and echo servers under churn and slowloris for N
 //!   minutes, with charts of their memory, descriptors and latency; see [`soak`].
+//! - `cargo xtask ffi-header [--check]`: the C header of `ffi/`; see [`ffi`].
 //! - `cargo xtask help`: usage and the list of stages.
 //!
 //! Standard library only, so that it builds in seconds on a machine that has just Rust.
@@ -13,6 +14,7 @@ mod bench;
 mod ci;
 mod cmd;
 mod disk;
+mod ffi;
 mod fuzz;
 mod publish;
 mod setup;
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         },
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("fuzz") => fuzz::run(&workspace_root(), &args[1..]),
+        Some("ffi-header") => ffi::header_command(&workspace_root(), &args[1..]),
         Some("soak") => soak::run(&workspace_root(), &args[1..]),
         Some("help" | "-h" | "--help") | None => {
             print_help();
@@ -69,6 +72,8 @@ commands:
         build the ebbtide-bench binaries in release and compare ebbtide with Tokio, smol and
         Embassy; writes target/bench-report/report.md and SVG charts. --quick: under two
         minutes. Not part of `ci` (slow and noisy).
+  ffi-header [--check]
+        write ffi/include/ebbtide.h with cbindgen (--check: fail if the committed one is stale)
   fuzz [--secs N] [TARGET...]
         run the cargo-fuzz targets of fuzz/ (libFuzzer, nightly), each for N seconds
         (default 30), and fail on a crash, pointing at its input; installs cargo-fuzz into

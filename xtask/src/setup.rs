@@ -79,6 +79,11 @@ const DEBIAN_PACKAGES: &[DebianPackage] = &[
     deb("nghttp2-client", "h2load"),
     // `wasi`: Node's `node:wasi` is a third WASI host for the driver's tests (tools/wasi_node.mjs).
     deb("nodejs", "node"),
+    // `ffi`: the C tests and examples of the C ABI, built with gcc, run under valgrind (memcheck,
+    // leak check); the ctypes example runs on python3. (Usually there already: probed first.)
+    deb("valgrind", "valgrind"),
+    deb("gcc", "gcc"),
+    deb("python3", "python3"),
 ];
 
 /// Debian packages only `cargo xtask bench` uses, which no CI stage needs: setup installs them
