@@ -83,9 +83,14 @@ fn timeout_of_a_pending_future_fires() {
 }
 
 #[test]
-fn a_sleep_on_another_thread_is_fired_by_a_waiting_runtime() {
-    // A foreign executor (a plain thread polling a future) relies on the runtime's wait for its
-    // timer: the runtime must wake for a deadline it did not set.
+#[cfg_attr(
+    miri,
+    ignore = "starts the ebbtide-timers thread, which lives as long as the process"
+)]
+fn a_sleep_on_another_thread_fires_while_a_runtime_waits() {
+    // A foreign executor (a plain thread polling a future) next to a runtime that waits: its
+    // timer goes to ebbtide-std's timer thread (`time/foreign.rs`), and fires on time while the
+    // runtime sleeps through it.
     let runtime = Runtime::new().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
