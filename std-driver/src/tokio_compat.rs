@@ -402,12 +402,7 @@ impl<T: tokio::io::AsyncRead> AsyncRead for Compat<T> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        let mut buf = ReadBuf::new(buf);
-        match poll_tokio_read(self, cx, &mut buf) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        poll_tokio_read(self, cx, ReadBuf::new(buf))
     }
 
     /// Reads straight into `buf`: Tokio's `ReadBuf` takes uninitialised memory, nothing is
@@ -417,22 +412,18 @@ impl<T: tokio::io::AsyncRead> AsyncRead for Compat<T> {
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        let mut buf = ReadBuf::uninit(buf);
-        match poll_tokio_read(self, cx, &mut buf) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        poll_tokio_read(self, cx, ReadBuf::uninit(buf))
     }
 }
 
 fn poll_tokio_read<T: tokio::io::AsyncRead>(
     compat: Pin<&mut Compat<T>>,
     cx: &mut Context<'_>,
-    buf: &mut ReadBuf<'_>,
-) -> Poll<io::Result<()>> {
+    mut buf: ReadBuf<'_>,
+) -> Poll<io::Result<usize>> {
     let (inner, _entered) = compat.project_entered();
-    inner.expect(GONE).poll_read(cx, buf)
+    std::task::ready!(inner.expect(GONE).poll_read(cx, &mut buf))?;
+    Poll::Ready(Ok(buf.filled().len()))
 }
 
 const GONE: &str = "a Compat used as IO after its value was taken";
