@@ -24,8 +24,8 @@ typedef struct ebbtide_rt ebbtide_rt;
 typedef struct {
   // How many operations may be in flight at once: tasks of `ebbtide_spawn`, pending timers,
   // and pending TCP accepts, connects, reads and writes each take one task slot. Reserved
-  // when the runtime is built, and a hard limit: past it, calls return `-EAGAIN`.
-  // Default 1024.
+  // when the runtime is built (256 bytes a slot: a million take 256 MB), and a hard limit:
+  // past it, calls return `-EAGAIN`. Default 1024.
   uint32_t task_capacity;
   // How many sockets may be registered with the runtime at once. Default 4096.
   uint32_t io_capacity;

@@ -89,6 +89,10 @@
 //!   soon; `ebbtide_timer(rt, delay_ns, cb, user, &id)` after `delay_ns` (never early);
 //!   `ebbtide_timer_cancel(rt, id)` cancels a pending timer, whose callback then gets
 //!   `-ECANCELED`. Each pending one takes a task slot: past `task_capacity`, `-EAGAIN`.
+//!   Timers fire in deadline order, except timers that are all overdue by the time the runtime
+//!   first runs them (a runtime stalled for longer than the gap between their deadlines): those
+//!   fire in the order they were set. (libuv orders by deadline always; here each timer is a
+//!   task of its own.)
 //! - TCP: `ebbtide_tcp_listen(rt, "127.0.0.1:0", &listener)`, `ebbtide_tcp_local_port`,
 //!   `ebbtide_tcp_accept(rt, listener, cb, user)` (result: the new stream's handle),
 //!   `ebbtide_tcp_connect(rt, "IP:PORT", cb, user)` (the same), `ebbtide_tcp_read(stream, buf,

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 
+use ebbtide_std::runtime::SLOT_SIZES;
 use ebbtide_std::sync::Notify;
 use ebbtide_std::{Handle, JoinHandle, Runtime, SpawnError};
 
@@ -22,8 +23,8 @@ use crate::table::table;
 pub struct ebbtide_rt_options {
     /// How many operations may be in flight at once: tasks of `ebbtide_spawn`, pending timers,
     /// and pending TCP accepts, connects, reads and writes each take one task slot. Reserved
-    /// when the runtime is built, and a hard limit: past it, calls return `-EAGAIN`.
-    /// Default 1024.
+    /// when the runtime is built (256 bytes a slot: a million take 256 MB), and a hard limit:
+    /// past it, calls return `-EAGAIN`. Default 1024.
     pub task_capacity: u32,
     /// How many sockets may be registered with the runtime at once. Default 4096.
     pub io_capacity: u32,
@@ -103,6 +104,14 @@ impl RtShared {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        // Every task of this crate fits ebbtide-std's smallest size class, the only one `new`
+        // reserves (and allows): a larger future does not compile.
+        const {
+            assert!(
+                size_of::<F>() <= SLOT_SIZES[0],
+                "an ebbtide-ffi task must fit a 256-byte task slot: box its large state"
+            )
+        };
         self.check_open()?;
         let here = std::ptr::eq(IN_CALLBACK.with(Cell::get), self);
         let outer = SPAWNING.with(|spawning| spawning.replace(true));
@@ -172,7 +181,12 @@ pub(crate) fn new(options: Option<&ebbtide_rt_options>) -> Result<Box<ebbtide_rt
         0 => 1024,
         n => n as usize,
     };
-    let mut builder = Runtime::builder().task_capacity(tasks).task_limit(tasks);
+    // Every task of this crate fits the smallest size class (see `RtShared::spawn`): `tasks`
+    // slots of it, reserved and the limit, and none of the larger classes (whose default
+    // reservation, `tasks / 2` of 1 KiB, `tasks / 4` of 4 KiB and `tasks / 16` of 16 KiB, took
+    // 2.1 GB and 4 s to build for a million tasks, all unused).
+    let slots = [tasks, 0, 0, 0];
+    let mut builder = Runtime::builder().task_slots(slots).task_slot_limits(slots);
     if options.io_capacity != 0 {
         builder = builder.io_capacity(options.io_capacity as usize);
     }

@@ -258,7 +258,9 @@ pub(crate) fn connect(rt: &Arc<RtShared>, addr: &str, cb: Callback) -> Result<()
     let completion = Completion::new(cb);
     let shared = rt.clone();
     rt.spawn(async move {
-        let result = match TcpStream::connect(addr).await {
+        // Boxed: the connect future (about 400 bytes) would not fit the 256-byte task slot of
+        // every other operation (see `RtShared::spawn`); one allocation per connection.
+        let result = match Box::pin(TcpStream::connect(addr)).await {
             Ok(stream) => insert_stream(&shared, stream).map_or_else(i64::from, |h| h as i64),
             Err(error) => io_code(&error).into(),
         };

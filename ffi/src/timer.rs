@@ -1,8 +1,8 @@
 //! `ebbtide_spawn`, `ebbtide_timer` and `ebbtide_timer_cancel`: a task each.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use ebbtide_std::time::{Duration, Instant};
 use ebbtide_std::JoinHandle;
 
 use crate::error::{EINVAL, ENOENT};
@@ -38,8 +38,17 @@ pub(crate) fn start(rt: &Arc<RtShared>, delay_ns: u64, cb: Callback) -> Result<u
         rt: rt.clone(),
         task: None,
     }))?;
-    // The delay counts from now, not from when the task first runs.
-    let deadline = Instant::now() + Duration::from_nanos(delay_ns);
+    // The delay counts from now, not from when the task first runs. On ebbtide's clock, read
+    // once here (a `std::time::Instant` would cost two more reads to convert when the task first
+    // polls its sleep: a clock read is tens of nanoseconds on a VM), and rounded as `sleep`
+    // rounds: up to a whole tick, plus one tick (the clock floors), so never early.
+    let delay = Duration::from(std::time::Duration::from_nanos(delay_ns));
+    let now = Instant::now();
+    let deadline = if delay_ns == 0 {
+        now
+    } else {
+        now + delay + Duration::from_ticks(1)
+    };
     let completion = Completion::new(cb);
     let shared = rt.clone();
     let spawned = rt.spawn(async move {

@@ -6,7 +6,8 @@
 //! - cheap and idempotent ones (`rustup component add`, `rustup target add`) simply run every time;
 //! - slow ones go through [`ensure`]: a quick probe first, the install only if the probe fails;
 //! - Debian packages (QEMU, binutils for Arm, curl, wrk, nginx) go through
-//!   [`ensure_debian_packages`]: the same, probing for a program each package provides. To add
+//!   [`ensure_debian_packages`]: the same, probing for a program each package provides (or, for
+//!   a library, which has none, a file it installs, by absolute path). To add
 //!   one, add a row to [`DEBIAN_PACKAGES`] (or to [`BENCH_DEBIAN_PACKAGES`], whose failed install
 //!   is only a warning, for what only the benchmarks use).
 //!
@@ -57,12 +58,13 @@ const TARGETS: &[&str] = &[
 ];
 
 /// A Debian package a stage needs, and a program it installs (probed on `PATH` and in the
-/// `sbin` folders).
+/// `sbin` folders), or a file it installs (an absolute path: a library has no program).
 pub struct DebianPackage {
     /// The package name, for `apt-get install`.
     pub package: &'static str,
     /// A program the package provides: if it is on `PATH` (or in an `sbin` folder, see
-    /// [`on_path`]), the package counts as installed.
+    /// [`on_path`]), the package counts as installed. A path starting with `/` names a file
+    /// instead (`/usr/include/uv.h`), which must exist.
     pub program: &'static str,
 }
 
@@ -93,6 +95,9 @@ const BENCH_DEBIAN_PACKAGES: &[DebianPackage] = &[
     // The file-server workloads: the file server against nginx (1 and 2 workers). The light
     // build is enough for static files; it installs /usr/sbin/nginx.
     deb("nginx-light", "nginx"),
+    // The C API workloads (`ffi_*`): the same C programs on ebbtide's C API and on libuv, whose
+    // development files have no program to probe: its header is probed instead.
+    deb("libuv1-dev", "/usr/include/uv.h"),
 ];
 
 const fn deb(package: &'static str, program: &'static str) -> DebianPackage {
@@ -168,7 +173,11 @@ const SBIN_DIRS: &[&str] = &["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
 /// Whether `program` is a file in a folder of `PATH` (or in the tool cache, which commands see
 /// first on theirs, or in one of [`SBIN_DIRS`], where Debian installs daemons such as nginx).
+/// An absolute path (a library's file, see [`DebianPackage::program`]) is checked as it is.
 fn on_path(ws: &Workspace, program: &str) -> bool {
+    if program.starts_with('/') {
+        return std::path::Path::new(program).is_file();
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::iter::once(tools_bin_dir(ws))
         .chain(std::env::split_paths(&path))

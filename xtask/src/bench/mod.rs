@@ -41,10 +41,15 @@
 //! handshakes per second from a client of the bench crate (a child process, one connection per
 //! request), and 1 MiB bodies to `wrk -t1 -c16 https://...`. `--only https_` runs both.
 //!
+//! The C API workloads (`ffi_echo_1`, `ffi_echo_64`, `ffi_timers_1m`; see [`ffi`] and
+//! `bench/c/`) run the same C programs on ebbtide's C API and on libuv (Debian's `libuv1-dev`;
+//! without it they are skipped with a message), built with gcc here. `--only ffi_` runs them.
+//!
 //! `--quick` runs fewer rounds and shorter network runs (the binaries see
 //! `EBBTIDE_BENCH_QUICK=1`): under two minutes once built. `--only <text>` keeps the workloads
 //! whose name contains the text (and skips the size comparison unless the text is `size`).
 
+mod ffi;
 mod report;
 mod workloads;
 
@@ -159,8 +164,10 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
 fn measure(ws: &Workspace, options: &Options) -> Result<(), String> {
     build(ws)?;
     let bin_dir = ws.path(&format!("target/{PROFILE}"));
+    // The C programs of the `ffi_*` workloads, when wanted and libuv is there.
+    let ffi_binaries = ffi::build(ws, &bin_dir, |w| options.wants(w))?;
     let mut jobs: Vec<Job> = Vec::new();
-    for bin in BINARIES {
+    for bin in BINARIES.iter().chain(&ffi_binaries).copied() {
         let out = Command::new(bin_dir.join(bin))
             .arg("list")
             .env(FILESERVER_ENV, bin_dir.join(FILESERVER))

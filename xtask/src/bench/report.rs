@@ -528,8 +528,10 @@ fn section(
                     ratio(value, b)
                 );
             }
-            // The file-server goal is on both figures: the CPU per request gets a line too.
-            if let (true, Some(c), Some(b)) = (fs, r.get("cpu_ns"), best_peer_cpu) {
+            // The file-server goal is on both figures: the CPU per request gets a line too; so
+            // does the C API's process CPU (`ffi_*`, whose timers' wall time is mostly waiting).
+            let ffi = name.starts_with("ffi_");
+            if let (true, Some(c), Some(b)) = (fs || ffi, r.get("cpu_ns"), best_peer_cpu) {
                 let peer = rows
                     .iter()
                     .filter(|p| is_peer(p.runtime))
@@ -537,7 +539,12 @@ fn section(
                     .map_or("", |p| p.runtime);
                 let _ = writeln!(
                     summary,
-                    "| {name} (server CPU per request) | {} ({}) | {} ({peer}) | {} |",
+                    "| {name} ({}) | {} ({}) | {} ({peer}) | {} |",
+                    if ffi {
+                        "process CPU"
+                    } else {
+                        "server CPU per request"
+                    },
                     fmt_time(c),
                     r.runtime,
                     fmt_time(b),

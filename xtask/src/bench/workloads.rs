@@ -228,6 +228,27 @@ pub const WORKLOADS: &[Workload] = &[
         Kind::PerRequest,
         "file server, 2 workers: `GET` of a 1 MiB file, `wrk -t1 -c64`, placed as `mt_fs_1k`",
     ),
+    // ebbtide's C API against libuv (`ffi_*`, programs in `bench/c/`, see `bench/ffi.rs`).
+    w(
+        "ffi_echo_1",
+        Kind::Time,
+        "C API: a TCP echo server and 1 client connection in one process on one thread, 20,000 round trips of 64 bytes on 127.0.0.1 (libuv's `benchmark-ping-pongs`)",
+    ),
+    w(
+        "ffi_echo_64",
+        Kind::Time,
+        "C API: the echo server and 64 client connections, 500 round trips of 64 bytes each (32,000 in all)",
+    ),
+    w(
+        "ffi_timers_1m",
+        Kind::Time,
+        "C API: 1,000,000 timers of 1 to 1,000 ms (1,000 per ms), all firing, from the first start to the last callback and the timers freed (libuv's `benchmark-million-timers`); at least 1 s of waiting, so the process CPU is the figure to compare",
+    ),
+    w(
+        "ffi_timers_1m_start",
+        Kind::Time,
+        "C API: the time `ffi_timers_1m` takes to start its 1,000,000 timers",
+    ),
     w(
         "task_bytes",
         Kind::Bytes,
@@ -281,6 +302,7 @@ pub const RUNTIME_ORDER: &[&str] = &[
     "nginx-sendfile",
     "nginx-nosendfile",
     "nginx-cache",
+    "libuv",
     "mio",
 ];
 
@@ -404,6 +426,16 @@ pub const NOTES: &str = "\
   Ratios are to the best of the three nginx variants (nginx's best of `sendfile` on and off, and its cache), each figure
   on its own: `ratio to best peer` compares time per request (1 / requests/s), `CPU ratio to best peer`
   the lower nginx CPU per request.
+- C API workloads (`ffi_echo_1`, `ffi_echo_64`, `ffi_timers_1m`, `ffi_timers_1m_start`; `bench/c/`): the same
+  C program written on **ebbtide**'s C API (`libebbtide_ffi.a` of `cargo build --release -p ebbtide-ffi`, one
+  worker thread: the one in `ebbtide_rt_run`) and on **libuv** (Debian's `libuv1-dev`, one `uv_loop_t`), both
+  `gcc -O2`, a loop or runtime made per sample outside the timed span. Echo: the clients and the server share
+  the one thread; the server echoes what it reads from a 4 KiB buffer, a client writes 64 bytes and waits for
+  all 64 back (and its write's callback) before the next round. Timers: ebbtide's delays count from the
+  `ebbtide_timer` call (never early), libuv's from the loop's cached time (`uv_now`, not updated while the
+  program starts timers), so ebbtide's last timer is due later by about the time starting them took: compare
+  the process CPU (`CPU ratio to best peer`). libuv's total includes `uv_close` of each timer handle, which
+  ebbtide does not need (a fired timer frees itself).
 - Ratio: the runtime's median over the best peer's (Tokio, smol, Embassy) in the same run, below 1.00
   means better (faster, smaller, fewer wake-ups). For the channel workloads the single-executor flavours
   (ebbtide-local, embassy) are compared with each other and the thread-safe ones (ebbtide, tokio, smol,
