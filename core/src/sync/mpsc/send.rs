@@ -99,15 +99,21 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let waker = cx.waker();
         // One lock on the hot path: waiting needs a clone of the waker, which is only made under
         // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round
-        // through `poll_idle_foreign`.
+        // through `poll_idle_foreign`. Without foreign wakers (`task-wakers-only`), a foreign one
+        // waits with a stand-in instead and is woken to poll again (see `sync::waker`).
         #[cfg(not(feature = "task-wakers-only"))]
+        let clone = || clone_runs_no_user_code(waker).then(|| waker.clone());
+        #[cfg(feature = "task-wakers-only")]
+        let (stored, foreign) = stand_in(waker);
+        #[cfg(feature = "task-wakers-only")]
+        let clone = || Some(stored.clone());
         let polled = self.channel.state.lock(|state| {
             Self::idle_locked(
                 state,
                 &mut self.phase,
                 &mut self.message,
                 &mut self.node,
-                || clone_runs_no_user_code(waker).then(|| waker.clone()),
+                clone,
             )
         });
         #[cfg(not(feature = "task-wakers-only"))]
@@ -115,26 +121,13 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         else {
             return self.poll_idle_foreign(waker);
         };
-        // Without foreign wakers, a foreign one waits with a stand-in and is woken to poll again
-        // (see `sync::waker`).
+        // `idle_locked` gives up only when `clone` does, and a stand-in's clone never fails.
         #[cfg(feature = "task-wakers-only")]
-        let (result, receiver) = {
-            let (stored, foreign) = stand_in(waker);
-            let polled = self.channel.state.lock(|state| {
-                Self::idle_locked(
-                    state,
-                    &mut self.phase,
-                    &mut self.message,
-                    &mut self.node,
-                    || Some(stored.clone()),
-                )
-            });
-            if foreign && matches!(polled, Some((Poll::Pending, _))) {
-                waker.wake_by_ref();
-            }
-            // `idle_locked` only gives up when its clone fails, and this one cannot.
-            polled.unwrap_or((Poll::Pending, None))
-        };
+        let (result, receiver) = polled.unwrap_or((Poll::Pending, None));
+        #[cfg(feature = "task-wakers-only")]
+        if foreign && result.is_pending() {
+            waker.wake_by_ref();
+        }
         if let Some(waker) = receiver {
             waker.wake();
         }
