@@ -105,16 +105,20 @@ pub unsafe extern "C" fn ebbtide_rt_free(rt: *mut ebbtide_rt) {
         if rt.is_null() {
             return Ok(0);
         }
-        // SAFETY: a live pointer from `ebbtide_rt_new` (`Box::into_raw`), which the caller gives
-        // back here and never uses again.
-        let boxed = unsafe { Box::from_raw(rt) };
-        if let Err(boxed) = rt::free(boxed) {
-            // Still in use: hand it back to the caller untouched.
-            let _ = Box::into_raw(boxed);
+        // SAFETY: the caller's promise: a live runtime. Only shared references to it are made
+        // until the free is known to go ahead: a refused call may come from a callback of the
+        // thread in `ebbtide_rt_run`, which holds one too.
+        if !rt::free(unsafe { runtime(rt) }?) {
+            // Still in use: the caller's runtime stays as it was.
             eprintln!(
                 "ebbtide_rt_free: refused: called from a callback or while ebbtide_rt_run runs"
             );
+            return Ok(0);
         }
+        // SAFETY: a pointer from `ebbtide_rt_new` (`Box::into_raw`), which the caller gives back
+        // here and never uses again; `free` returned, so no reference to it is left (callbacks
+        // run by the free have returned, and no runtime thread is left).
+        drop(unsafe { Box::from_raw(rt) });
         Ok(0)
     });
 }

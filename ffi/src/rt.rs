@@ -251,10 +251,14 @@ pub(crate) fn stop(rt: &ebbtide_rt) {
     rt.shared.wake.notify_one();
 }
 
-/// `ebbtide_rt_free`: `Err(rt)` (not freed) when called from a callback or while running.
-pub(crate) fn free(rt: Box<ebbtide_rt>) -> Result<(), Box<ebbtide_rt>> {
+/// `ebbtide_rt_free`, up to the release of `rt`'s memory, which the caller does when this
+/// returns `true`. `false` (nothing done) when called from a callback or while running.
+///
+/// By shared reference: a refused call may come from a callback inside `ebbtide_rt_run`, which
+/// holds its own reference to `rt` meanwhile, so taking ownership before knowing would alias it.
+pub(crate) fn free(rt: &ebbtide_rt) -> bool {
     if in_callback() {
-        return Err(rt);
+        return false;
     }
     let runtime = match rt.runtime.try_lock() {
         Ok(mut runtime) => Some(runtime.take()),
@@ -262,7 +266,7 @@ pub(crate) fn free(rt: Box<ebbtide_rt>) -> Result<(), Box<ebbtide_rt>> {
         Err(TryLockError::WouldBlock) => None,
     };
     let Some(runtime) = runtime else {
-        return Err(rt);
+        return false;
     };
     let shared = rt.shared.clone();
     shared.closing.store(true, Ordering::Release);
@@ -285,6 +289,5 @@ pub(crate) fn free(rt: Box<ebbtide_rt>) -> Result<(), Box<ebbtide_rt>> {
         }
     }
     IN_CALLBACK.with(|current| current.set(outer));
-    drop(rt);
-    Ok(())
+    true
 }

@@ -331,6 +331,13 @@ fn miri(ws: &Workspace) -> Result<(), String> {
                 "MIRIFLAGS",
                 &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
             ),
+        // The C API's unsafe boundary, called from Rust: callbacks that re-enter it (a free
+        // refused inside a callback once took ownership of a runtime `ebbtide_rt_run` was
+        // borrowing), other threads, forged and stale handles, a free with operations pending.
+        Cmd::cargo("+nightly miri test -p ebbtide-ffi --test soundness_ffi").env(
+            "MIRIFLAGS",
+            &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
+        ),
         Cmd::cargo("+nightly miri test -p ebbtide-std")
             .env("MIRIFLAGS", MIRI_FLAGS)
             .args(std_tests.flat_map(|name| ["--test", name])),
