@@ -338,7 +338,9 @@ fn miri(ws: &Workspace) -> Result<(), String> {
             "MIRIFLAGS",
             &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
         ),
-        Cmd::cargo("+nightly miri test -p ebbtide-std")
+        // With `tokio-io`, so that `soundness_tokio_io` (Tokio's reads into uninitialised
+        // memory on ebbtide's streams) runs among them.
+        Cmd::cargo("+nightly miri test -p ebbtide-std --features tokio-io")
             .env("MIRIFLAGS", MIRI_FLAGS)
             .args(std_tests.flat_map(|name| ["--test", name])),
         // The host shell's runtime moving between threads and `Handle::block_on`, over a driver
