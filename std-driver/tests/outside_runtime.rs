@@ -68,3 +68,53 @@ fn io_objects_say_there_is_no_runtime() {
         "unhelpful error: {error}"
     );
 }
+
+/// The timer thread runs other executors' waker code: a waker whose `wake` panics stops neither
+/// the thread nor the other timers.
+#[test]
+fn a_panicking_foreign_waker_does_not_stop_the_timer_thread() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct Panics;
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a foreign waker that panics");
+        }
+    }
+    struct Counts(AtomicUsize);
+    impl Wake for Counts {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    fn poll_sleep_with(waker: &Waker, ms: u64) {
+        let mut sleep = Box::pin(sleep(Duration::from_millis(ms)));
+        let polled = sleep.as_mut().poll(&mut Context::from_waker(waker));
+        assert!(polled.is_pending());
+    }
+    use std::future::Future;
+
+    let counts = Arc::new(Counts(AtomicUsize::new(0)));
+    poll_sleep_with(&Waker::from(Arc::new(Panics)), 5);
+    poll_sleep_with(&Waker::from(counts.clone()), 20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while counts.0.load(SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the later timer never fired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // And the thread still takes new timers after the panic.
+    let more = Arc::new(Counts(AtomicUsize::new(0)));
+    poll_sleep_with(&Waker::from(more.clone()), 1);
+    while more.0.load(SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a timer set after the panic never fired"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
