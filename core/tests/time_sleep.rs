@@ -161,3 +161,72 @@ fn sleep_works_on_a_foreign_executor() {
     // Each sleep ends a tick after its duration.
     assert_eq!(start.elapsed(), Duration::from_micros(7_002));
 }
+
+/// The first poll of `sleep(d)` (and `timeout(d, ..)`) with `d > 0` registers without reading
+/// the clock, as embassy-time's `Timer` does: its deadline was computed from the clock a moment
+/// before. When the future waited past its deadline before that first poll, the poll is still
+/// `Pending`, the timer fires at once, and the next poll is `Ready`: one poll late, never early
+/// and never lost. Every other way to make a timer reads the clock on its first poll.
+#[test]
+fn the_first_poll_of_a_sleep_skips_the_clock_and_a_late_one_still_ends() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct CountWakes(AtomicUsize);
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    let _clock = MockDriver::lock_for_test();
+    let wakes = Arc::new(CountWakes(AtomicUsize::new(0)));
+    let waker = Waker::from(wakes.clone());
+    let mut cx = Context::from_waker(&waker);
+
+    // Created, then left unpolled until well past its deadline.
+    let mut late = std::pin::pin!(sleep(Duration::from_millis(10)));
+    MockDriver::advance(Duration::from_millis(20));
+    assert!(
+        late.as_mut().poll(&mut cx).is_pending(),
+        "the first poll reads no clock"
+    );
+    assert_eq!(
+        wakes.0.load(Ordering::SeqCst),
+        1,
+        "a deadline that has passed fires as soon as it is registered"
+    );
+    assert!(
+        late.as_mut().poll(&mut cx).is_ready(),
+        "the second poll reads the clock"
+    );
+
+    // The same for a timeout's timer.
+    let mut timed = std::pin::pin!(ebbtide_core::time::timeout(
+        Duration::from_millis(10),
+        core::future::pending::<()>()
+    ));
+    MockDriver::advance(Duration::from_millis(20));
+    assert!(timed.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+    assert!(timed.as_mut().poll(&mut cx).is_ready());
+
+    // A zero duration, a deadline given as an instant, and a reset all read the clock first.
+    assert!(sleep(Duration::ZERO).poll_unpin(&mut cx).is_ready());
+    let past = Instant::now();
+    MockDriver::advance(Duration::from_millis(1));
+    assert!(sleep_until(past).poll_unpin(&mut cx).is_ready());
+    let mut moved = sleep(Duration::from_secs(1));
+    moved.reset(past);
+    assert!(moved.poll_unpin(&mut cx).is_ready());
+}
+
+/// `Future::poll` on an `Unpin` future without pinning by hand.
+trait PollUnpin: Future + Unpin + Sized {
+    fn poll_unpin(mut self, cx: &mut core::task::Context<'_>) -> Poll<Self::Output> {
+        core::pin::Pin::new(&mut self).poll(cx)
+    }
+}
+
+impl<F: Future + Unpin> PollUnpin for F {}

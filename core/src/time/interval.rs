@@ -1,9 +1,9 @@
 //! [`interval`], [`interval_at`], [`Interval`] and [`MissedTickBehavior`].
 
-use core::future::{poll_fn, Future};
+use core::future::poll_fn;
 use core::task::{Context, Poll};
 
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::Timer;
 use super::{Duration, Instant};
 
 /// A stream of ticks every `period`; the first tick completes at once.
@@ -63,7 +63,7 @@ pub fn interval_at(start: impl Into<Instant>, period: impl Into<Duration>) -> In
         "an interval's period must be longer than zero"
     );
     Interval {
-        sleep: sleep_until(start),
+        timer: Timer::new(start),
         period,
         behavior: MissedTickBehavior::Burst,
     }
@@ -190,8 +190,9 @@ fn remainder(mut n: u64, d: u64) -> u64 {
 /// ```
 #[derive(Debug)]
 pub struct Interval {
-    /// Sleeps until the next tick.
-    sleep: Sleep,
+    /// The next tick's deadline. A `Timer` rather than a [`Sleep`](super::Sleep): its first
+    /// poll always reads the clock, so it needs no flag for that, and the interval stays small.
+    timer: Timer,
     period: Duration,
     behavior: MissedTickBehavior,
 }
@@ -237,12 +238,12 @@ impl Interval {
     /// assert!(ticks.poll_tick(&mut cx).is_pending());
     /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        let tick = self.sleep.deadline();
-        if core::pin::Pin::new(&mut self.sleep).poll(cx).is_pending() {
+        let tick = self.timer.deadline;
+        if self.timer.poll_budgeted(cx, false).is_pending() {
             return Poll::Pending;
         }
         let next = self.behavior.next(tick, Instant::now(), self.period);
-        self.sleep.reset(next);
+        self.timer.deadline = next;
         Poll::Ready(tick)
     }
 
@@ -292,7 +293,7 @@ impl Interval {
     /// assert_eq!(ticks.next_tick(), Instant::from_secs(60));
     /// ```
     pub fn reset_at(&mut self, deadline: impl Into<Instant>) {
-        self.sleep.reset(deadline.into());
+        self.timer.deadline = deadline.into();
     }
 
     /// When the next tick is scheduled.
@@ -305,7 +306,7 @@ impl Interval {
     /// assert_eq!(ticks.next_tick(), Instant::from_secs(3));
     /// ```
     pub fn next_tick(&self) -> Instant {
-        self.sleep.deadline()
+        self.timer.deadline
     }
 
     /// The time between ticks.

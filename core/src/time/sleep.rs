@@ -40,7 +40,11 @@ use super::{Duration, Instant};
 /// });
 /// ```
 pub fn sleep(duration: impl Into<Duration>) -> Sleep {
-    sleep_until(super::deadline_after(duration.into()))
+    let duration = duration.into();
+    Sleep {
+        timer: Timer::new(super::deadline_after(duration)),
+        ahead: ahead_of_the_clock(duration),
+    }
 }
 
 /// Waits until `deadline`; completes at once if it has passed.
@@ -69,6 +73,7 @@ pub fn sleep(duration: impl Into<Duration>) -> Sleep {
 pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
     Sleep {
         timer: Timer::new(deadline.into()),
+        ahead: false,
     }
 }
 
@@ -100,6 +105,8 @@ pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     timer: Timer,
+    /// Whether the next poll may skip the clock (see [`Timer::poll`]).
+    ahead: bool,
 }
 
 impl Sleep {
@@ -149,6 +156,7 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: impl Into<Instant>) {
         self.timer.deadline = deadline.into();
+        self.ahead = false;
     }
 }
 
@@ -156,12 +164,13 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        ready!(self.timer.poll(cx));
-        crate::task::poll_budget(cx)
+        let ahead = core::mem::take(&mut self.ahead);
+        self.timer.poll_budgeted(cx, ahead)
     }
 }
 
-/// A deadline to wait for, as [`Sleep`] and [`Timeout`](super::Timeout) hold it.
+/// A deadline to wait for, as [`Sleep`], [`Timeout`](super::Timeout) and
+/// [`Interval`](super::Interval) hold it.
 ///
 /// With the `dropped-timer-count` feature it also remembers whether a poll queued a timer for
 /// it that has not fired yet, and when it is dropped with such a timer it adds one to
@@ -175,6 +184,15 @@ pub(crate) struct Timer {
     queued: bool,
 }
 
+/// Whether a deadline made by [`deadline_after`](super::deadline_after)`(duration)` is known to
+/// lie ahead of the clock it was computed from, so that the first poll of its timer may skip
+/// the clock (see [`Timer::poll`]): a non-zero duration is rounded up past the clock's reading,
+/// or saturates at `Instant::MAX` (never).
+#[inline]
+pub(crate) fn ahead_of_the_clock(duration: Duration) -> bool {
+    duration != Duration::ZERO
+}
+
 impl Timer {
     pub(crate) const fn new(deadline: Instant) -> Timer {
         Timer {
@@ -186,13 +204,29 @@ impl Timer {
 
     /// `Ready` once the deadline has passed; otherwise registers `cx`'s waker for it. Takes no
     /// budget.
-    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let poll = poll_deadline(self.deadline, cx);
+    ///
+    /// With `ahead` (the first poll of a timer whose deadline was computed from the clock a
+    /// moment before: see [`ahead_of_the_clock`]) it registers at once without reading the
+    /// clock again, as embassy-time's `Timer` does; a clock read is most of a registration's
+    /// cost. The deadline may have passed by then, if the future waited long to be polled: the
+    /// queue then wakes the task at once, or the driver fires the timer before its next wait (a
+    /// deadline at or before the time it reads is due), so it completes one poll later, never
+    /// early and never lost.
+    #[inline]
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, ahead: bool) -> Poll<()> {
+        let poll = poll_deadline(self.deadline, cx, ahead);
         #[cfg(feature = "dropped-timer-count")]
         {
             self.queued = poll.is_pending() && self.deadline != Instant::MAX;
         }
         poll
+    }
+
+    /// [`poll`](Timer::poll), then once the deadline has passed, a unit of the task's budget:
+    /// what a [`Sleep`] and an [`Interval`](super::Interval) do.
+    pub(crate) fn poll_budgeted(&mut self, cx: &mut Context<'_>, ahead: bool) -> Poll<()> {
+        ready!(self.poll(cx, ahead));
+        crate::task::poll_budget(cx)
     }
 }
 
@@ -213,9 +247,10 @@ impl Drop for Timer {
     }
 }
 
-/// `Ready` once `deadline` has passed; otherwise registers `cx`'s waker for it. Takes no budget.
-fn poll_deadline(deadline: Instant, cx: &mut Context<'_>) -> Poll<()> {
-    if Instant::now() >= deadline {
+/// `Ready` once `deadline` has passed (not looked at with `ahead`: see [`Timer::poll`]);
+/// otherwise registers `cx`'s waker for it. Takes no budget.
+fn poll_deadline(deadline: Instant, cx: &mut Context<'_>, ahead: bool) -> Poll<()> {
+    if !ahead && Instant::now() >= deadline {
         return Poll::Ready(());
     }
     if deadline != Instant::MAX {

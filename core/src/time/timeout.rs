@@ -5,7 +5,7 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::sleep::Timer;
+use super::sleep::{ahead_of_the_clock, Timer};
 use super::{Duration, Instant};
 
 /// Runs `future`, giving up after `duration`: `Ok(output)` if it completes in time,
@@ -39,7 +39,12 @@ use super::{Duration, Instant};
 /// assert_eq!(ebbtide_core::block_on_with_idle(slow, idle), Err(Elapsed::new()));
 /// ```
 pub fn timeout<F: IntoFuture>(duration: impl Into<Duration>, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(super::deadline_after(duration.into()), future)
+    let duration = duration.into();
+    Timeout {
+        future: future.into_future(),
+        timer: Timer::new(super::deadline_after(duration)),
+        ahead: ahead_of_the_clock(duration),
+    }
 }
 
 /// Runs `future`, giving up at `deadline`; see [`timeout`].
@@ -68,6 +73,7 @@ pub fn timeout_at<F: IntoFuture>(
     Timeout {
         future: future.into_future(),
         timer: Timer::new(deadline.into()),
+        ahead: false,
     }
 }
 
@@ -93,6 +99,8 @@ pub fn timeout_at<F: IntoFuture>(
 pub struct Timeout<F> {
     future: F,
     timer: Timer,
+    /// Whether the timer's next poll may skip the clock (see `Timer::poll`).
+    ahead: bool,
 }
 
 impl<F> Timeout<F> {
@@ -167,7 +175,8 @@ impl<F: Future> Future for Timeout<F> {
         }
         // No budget here: the inner future already took what it needed, and the timeout must
         // still be able to fire when it has spent the task's budget.
-        this.timer.poll(cx).map(|()| Err(Elapsed::new()))
+        let ahead = core::mem::take(&mut this.ahead);
+        this.timer.poll(cx, ahead).map(|()| Err(Elapsed::new()))
     }
 }
 
