@@ -105,17 +105,21 @@ fn main() {
             LATE_NS.store(0, Ordering::Relaxed);
             LEFT.store(tasks, Ordering::Relaxed);
             FINISHED.store(false, Ordering::Relaxed);
+            let cpu = ebbtide_bench::net::process_cpu_ns();
             let start = Instant::now();
             let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
             executor.run_until(
                 |spawner| spawner.spawn(root(spawner, name).unwrap()),
                 || FINISHED.load(Ordering::Relaxed),
             );
+            let ns = start.elapsed().as_nanos();
+            // Every thread's CPU, the driver's timer thread included (see `timers_ebbtide`).
+            let cpu_ns = ebbtide_bench::net::process_cpu_ns().saturating_sub(cpu);
             Sample {
-                ns: start.elapsed().as_nanos(),
+                ns,
                 late_ns: (timers > 0)
                     .then(|| u128::from(LATE_NS.load(Ordering::Relaxed)) / timers as u128),
-                extra: Vec::new(),
+                extra: vec![("cpu_ns", cpu_ns as f64)],
             }
         },
     );

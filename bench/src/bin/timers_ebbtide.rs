@@ -33,6 +33,7 @@ fn main() {
         )],
         |_, workload| {
             LATE_NS.store(0, Ordering::Relaxed);
+            let cpu = ebbtide_bench::net::process_cpu_ns();
             let start = Instant::now();
             let timers = match workload {
                 "timers" => timers(&runtime),
@@ -40,11 +41,14 @@ fn main() {
                 _ => cancel(&runtime),
             };
             let ns = start.elapsed().as_nanos();
+            // Every thread's CPU: a runtime with a timer thread of its own (Embassy's std
+            // driver) spends part of its work there, in parallel with the wall time.
+            let cpu_ns = ebbtide_bench::net::process_cpu_ns().saturating_sub(cpu);
             Sample {
                 ns,
                 late_ns: (timers > 0)
                     .then(|| u128::from(LATE_NS.load(Ordering::Relaxed)) / timers as u128),
-                extra: Vec::new(),
+                extra: vec![("cpu_ns", cpu_ns as f64)],
             }
         },
     );

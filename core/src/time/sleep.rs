@@ -17,6 +17,10 @@ use super::{Duration, Instant};
 ///
 /// `sleep(Duration::MAX)` never completes. To wait until a point in time, use [`sleep_until`].
 ///
+/// With a non-zero duration, the first poll registers the timer without reading the clock again
+/// (the deadline was just computed from it), as embassy-time's `Timer` does: a sleep first polled
+/// after its deadline completes one poll later, never early.
+///
 /// # Cancel safety
 ///
 /// Cancel safe: dropping the future cancels the wait, at the cost of at most one spurious wake-up
