@@ -34,7 +34,7 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// is [`SpawnError::PoolFull`].
 ///
 /// Each slot costs `SIZE` bytes plus a header of 40 bytes and a join waker of 8 bytes on 32-bit
-/// targets (64 + 16 on 64-bit).
+/// targets (64 + 16 on 64-bit); the `small-timer-queue` feature takes 8 bytes off the header.
 ///
 /// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
 /// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool

@@ -23,8 +23,9 @@ use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 ///
 /// On 32-bit targets it is 40 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
 /// the intrusive timer link (deadline 8, two links 8, its queue 4), padded to the deadline's 8-byte
-/// alignment. On 64-bit targets (64 bytes)
-/// the cooperative budget fills the 4 bytes of padding after the state word.
+/// alignment. On 64-bit targets (64 bytes) the cooperative budget fills the 4 bytes of padding
+/// after the state word. With `small-timer-queue` the timer link has one link, not two: 32 bytes
+/// (56 on 64-bit).
 #[repr(C)]
 pub(crate) struct Header {
     /// The state word; see [`super::state`].
@@ -61,6 +62,8 @@ pub(crate) struct TimerLink {
     /// "not in the queue", is stored as 0, so that a free slot is all zeros (a `static` pool then
     /// goes to `.bss` and costs no flash). Only the timer queue reads it, through its accessors.
     pub(crate) expires_at: UnsafeCell<u64>,
+    /// The timing wheel's back link; the sorted list of `small-timer-queue` has none.
+    #[cfg(not(feature = "small-timer-queue"))]
     pub(crate) prev: UnsafeCell<*const Header>,
     pub(crate) next: UnsafeCell<*const Header>,
     /// The address of the timer queue the entry is linked in (a `&'static TimerQueue`), or null
@@ -74,6 +77,7 @@ impl TimerLink {
             TimerLink {
                 // `!u64::MAX`: not in the queue.
                 expires_at: UnsafeCell::new(0),
+                #[cfg(not(feature = "small-timer-queue"))]
                 prev: UnsafeCell::new(ptr::null()),
                 next: UnsafeCell::new(ptr::null()),
                 queue: AtomicPtr::new(ptr::null_mut()),

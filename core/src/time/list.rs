@@ -1,14 +1,14 @@
 //! The timer queue of the `small-timer-queue` feature: one sorted, intrusive list of task headers.
 //!
-//! The same interface as the [timing wheel](super::wheel), for small targets with a handful of
+//! The same interface as the timing wheel (the `wheel` source file), for small targets with a handful of
 //! tasks: the queue itself is a list head and a time (16 bytes), against the wheel's 6 × 64 list
 //! heads, and its code is a fraction of the wheel's. Inserting (and moving a timer earlier) walks
 //! the list, so it is O(n) in the number of queued timers; expiring is O(1) per timer.
 //!
 //! # Design
 //!
-//! The entries are task headers, linked through the `next` field of their timer link (the `prev`
-//! field is unused and stays null), in ascending order of deadline; entries with equal deadlines
+//! The entries are task headers, linked through the `next` field of their timer link (with this
+//! feature the link has no `prev` field: the headers are 8 bytes smaller), in ascending order of deadline; entries with equal deadlines
 //! keep the order they were queued in. The list also keeps `elapsed`, the time it has been
 //! advanced to: the entries due then are the ones at the front with `expires_at <= elapsed`.
 //!
@@ -17,14 +17,14 @@
 //! 1. An entry is linked iff its `expires_at != u64::MAX` (as in the wheel).
 //! 2. The list is sorted by `expires_at`, ascending, and ends in `null`.
 //!
-//! [`SortedList::check_invariants`] checks both (tests only). The pointers follow the wheel's
+//! [`SortedList::check_invariants`] checks both (tests only). The pointers follow the entry's
 //! ground rules: every header comes from a `'static` task slot, and its link is only used under
 //! the queue's lock, which `&mut SortedList` stands for. Every pointer access goes through the
-//! wheel's accessors.
+//! accessors of the `entry` source file.
 
 use core::ptr::NonNull;
 
-use super::wheel::{expires_at, next, set_expires_at, set_next, Scheduled};
+use super::entry::{expires_at, next, set_expires_at, set_next, Scheduled};
 use crate::raw::header::Header;
 
 /// A sorted intrusive list of task headers. See the [module docs](self).
@@ -58,7 +58,7 @@ impl SortedList {
     /// # Safety
     ///
     /// `task` comes from a `'static` task slot, and its timer link belongs to this list's queue
-    /// (the wheel's ground rules), whose lock the caller holds (`&mut self` comes from it).
+    /// (the ground rules of the `entry` source file), whose lock the caller holds (`&mut self` comes from it).
     pub(crate) unsafe fn schedule(&mut self, task: NonNull<Header>, at: u64) -> Scheduled {
         // SAFETY: by the caller (every link access below); invariant 1 tells whether the task is
         // in the list.

@@ -37,7 +37,8 @@
 //!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
 //!   `static` shrinks from about 1.6 KB to 16 bytes (on 32-bit targets) plus the foreign-waker
-//!   table, which has 4 entries instead of 32. Everything else on this page holds as written.
+//!   table, which has 4 entries instead of 32; each task header loses the wheel's back link
+//!   (8 bytes). Everything else on this page holds as written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
@@ -91,11 +92,11 @@
 use core::ptr::{self, NonNull};
 use core::task::Waker;
 
+use super::entry::{self, Deadline, Scheduled};
 #[cfg(feature = "small-timer-queue")]
 use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
 use super::wheel::Wheel as Timers;
-use super::wheel::{self, Deadline, Scheduled};
 use crate::loom::{AtomicBool, Ordering, QueueLock};
 use crate::raw::header::Header;
 use crate::raw::waker::{header_of, wake_task};
@@ -534,7 +535,7 @@ impl TimerQueue {
         let me = ptr::from_ref(self).cast_mut().cast::<()>();
         // SAFETY: `task` comes from an ebbtide task waker, which is only ever made for a header
         // of a `'static` slot.
-        let owner = unsafe { wheel::owner(task) };
+        let owner = unsafe { entry::owner(task) };
         loop {
             let current = owner.load(Ordering::Acquire);
             if current.is_null() || current == me {
@@ -793,7 +794,7 @@ pub fn dropped_timers() -> u32 {
 #[inline]
 fn give_up(task: NonNull<Header>) {
     // SAFETY: only headers of ebbtide task wakers, from `'static` slots, enter a queue.
-    unsafe { wheel::owner(task) }.store(ptr::null_mut(), Ordering::Release);
+    unsafe { entry::owner(task) }.store(ptr::null_mut(), Ordering::Release);
 }
 
 /// Asks for `waker` to be woken at or after tick `at`; call it from your driver's

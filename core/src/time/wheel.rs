@@ -42,7 +42,8 @@
 //! [`Wheel::check_invariants`] checks all of this (tests only).
 //!
 //! With the `small-timer-queue` feature the driver uses the sorted list of the `list` source file
-//! instead; it shares this file's link accessors.
+//! instead, and this file is not built; both reach the links through the accessors of the `entry`
+//! source file.
 //!
 //! ## Ground rules for the pointers
 //!
@@ -53,9 +54,12 @@
 //! before it links it, and gives it up when it unlinks it. The `unsafe fn`s below ask their
 //! caller for exactly this.
 
-use core::ptr::{self, NonNull};
+use core::ptr::NonNull;
 
-use crate::raw::header::{Header, TimerLink};
+use super::entry::{
+    expires_at, next, prev, set_expires_at, set_next, set_prev, Deadline, Scheduled,
+};
+use crate::raw::header::Header;
 
 /// The number of levels.
 pub(crate) const LEVELS: usize = 6;
@@ -87,110 +91,6 @@ fn position(elapsed: u64, when: u64) -> Position {
     let level = (significant / LEVEL_BITS) as usize;
     let slot = ((when >> (level as u32 * LEVEL_BITS)) & SLOT_MASK) as usize;
     Position::Slot { level, slot }
-}
-
-/// A deadline kept inverted (`!deadline`), so that "none" (`u64::MAX`) is stored as 0: a `static`
-/// whose deadlines are all "none" is then all zeros, and goes to `.bss` instead of costing its
-/// initial image in flash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Deadline(u64);
-
-impl Deadline {
-    /// No deadline (`u64::MAX`).
-    pub(super) const NONE: Deadline = Deadline(0);
-
-    #[inline]
-    pub(super) const fn new(at: u64) -> Deadline {
-        Deadline(!at)
-    }
-
-    #[inline]
-    pub(super) const fn get(self) -> u64 {
-        !self.0
-    }
-}
-
-/// The timer link of `header`.
-///
-/// # Safety
-///
-/// `header` comes from a `'static` task slot (see the module's ground rules).
-#[inline]
-unsafe fn link<'a>(header: NonNull<Header>) -> &'a TimerLink {
-    // SAFETY: by the caller the header lives forever; every field of `Header` allows shared
-    // access (atomics and cells), so a shared reference never conflicts with other users.
-    unsafe { &(*header.as_ptr()).timer }
-}
-
-/// The queue `header`'s timer entry is linked in (the address of a `&'static TimerQueue`), or
-/// null; see [`TimerLink`] for its rules.
-///
-/// # Safety
-///
-/// `header` comes from a `'static` task slot.
-#[inline]
-pub(super) unsafe fn owner<'a>(header: NonNull<Header>) -> &'a crate::loom::AtomicPtr<()> {
-    // SAFETY: by the caller; an atomic allows shared access.
-    unsafe { &link(header).queue }
-}
-
-/// The deadline of `header`'s timer entry; `u64::MAX` if it is not queued. (The link stores it
-/// inverted, so that a fresh slot is all zeros; see [`TimerLink`].)
-///
-/// # Safety
-///
-/// `header` comes from a `'static` slot and the caller holds the queue lock.
-#[inline]
-pub(super) unsafe fn expires_at(header: NonNull<Header>) -> u64 {
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { !link(header).expires_at.with(|p| *p) }
-}
-
-/// # Safety
-///
-/// As for [`expires_at`].
-#[inline]
-pub(super) unsafe fn set_expires_at(header: NonNull<Header>, when: u64) {
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).expires_at.with_mut(|p| *p = !when) }
-}
-
-/// # Safety
-///
-/// As for [`expires_at`].
-#[inline]
-pub(super) unsafe fn next(header: NonNull<Header>) -> Option<NonNull<Header>> {
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).next.with(|p| NonNull::new(*p as *mut Header)) }
-}
-
-/// # Safety
-///
-/// As for [`expires_at`].
-#[inline]
-pub(super) unsafe fn set_next(header: NonNull<Header>, next: Option<NonNull<Header>>) {
-    let next = next.map_or(ptr::null(), |n| n.as_ptr() as *const Header);
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).next.with_mut(|p| *p = next) }
-}
-
-/// # Safety
-///
-/// As for [`expires_at`].
-#[inline]
-unsafe fn prev(header: NonNull<Header>) -> Option<NonNull<Header>> {
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).prev.with(|p| NonNull::new(*p as *mut Header)) }
-}
-
-/// # Safety
-///
-/// As for [`expires_at`].
-#[inline]
-unsafe fn set_prev(header: NonNull<Header>, prev: Option<NonNull<Header>>) {
-    let prev = prev.map_or(ptr::null(), |n| n.as_ptr() as *const Header);
-    // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).prev.with_mut(|p| *p = prev) }
 }
 
 /// An intrusive list: `next` runs from the head to the tail and ends in `null`; the head's
@@ -285,18 +185,6 @@ struct Expiration {
     position: Position,
     /// When: the start of the slot (or of the epoch); no entry in it expires earlier.
     deadline: u64,
-}
-
-/// What [`Wheel::schedule`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scheduled {
-    /// The entry was already queued for that deadline or an earlier one: nothing changed.
-    Unchanged,
-    /// The entry is now queued for the new, earlier deadline.
-    Queued,
-    /// The deadline has already passed (`at <= elapsed`): the entry is not queued and the caller
-    /// must wake the task now.
-    Expired,
 }
 
 /// A hierarchical timing wheel of task headers. See the [module docs](self).
