@@ -230,3 +230,15 @@ trait PollUnpin: Future + Unpin + Sized {
 }
 
 impl<F: Future + Unpin> PollUnpin for F {}
+
+/// A clone of a sleep that was never polled reads the clock on its first poll: code that polls a
+/// fresh clone each time (as `timer_queue.rs` does) must see the deadline pass, not register
+/// forever.
+#[test]
+fn a_clone_polled_afresh_each_time_still_ends() {
+    let _clock = MockDriver::lock_for_test();
+    let nap = sleep(Duration::from_millis(5));
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    MockDriver::advance(Duration::from_millis(6));
+    assert!(nap.clone().poll_unpin(&mut cx).is_ready());
+}

@@ -105,7 +105,7 @@ pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
 /// });
 /// assert!(nap.is_elapsed());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     timer: Timer,
@@ -161,6 +161,17 @@ impl Sleep {
     pub fn reset(&mut self, deadline: impl Into<Instant>) {
         self.timer.deadline = deadline.into();
         self.ahead = false;
+    }
+}
+
+impl Clone for Sleep {
+    /// The same deadline. The clone's first poll reads the clock: a clone polled afresh each
+    /// time (a new future per poll) must still see the deadline pass.
+    fn clone(&self) -> Sleep {
+        Sleep {
+            timer: self.timer.clone(),
+            ahead: false,
+        }
     }
 }
 
