@@ -84,7 +84,8 @@ pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
 /// The future of [`sleep`] and [`sleep_until`]: completes once the clock reads its deadline.
 ///
 /// It holds nothing but the deadline and whether its first poll may skip the clock (16 bytes, as
-/// embassy-time's `Timer`): the timer entry lives in the task (or, for a foreign executor, in the
+/// embassy-time's `Timer`; 24 with the `dropped-timer-count` feature of ebbtide-wasi): the timer
+/// entry lives in the task (or, for a foreign executor, in the
 /// time driver's queue), so a `Sleep` is small, `Unpin`, and may be moved, reset and polled again
 /// freely. Each poll before the deadline asks the time driver to wake the
 /// polling task at the deadline.
