@@ -85,10 +85,9 @@ pub fn sleep_until(deadline: impl Into<Instant>) -> Sleep {
 ///
 /// It holds nothing but the deadline and whether its first poll may skip the clock (16 bytes, as
 /// embassy-time's `Timer`; 24 with the `dropped-timer-count` feature of ebbtide-wasi): the timer
-/// entry lives in the task (or, for a foreign executor, in the
-/// time driver's queue), so a `Sleep` is small, `Unpin`, and may be moved, reset and polled again
-/// freely. Each poll before the deadline asks the time driver to wake the
-/// polling task at the deadline.
+/// entry lives in the task (or, for a foreign executor, in the time driver's queue), so a `Sleep`
+/// is small, `Unpin`, and may be moved, reset and polled again freely. Each poll before the
+/// deadline asks the time driver to wake the polling task at the deadline.
 ///
 /// # Cancel safety
 ///
