@@ -1,6 +1,7 @@
 //! The hierarchical timing wheel behind the timer queue: intrusive, allocation-free, O(1).
 //!
-//! Every pointer dereference of the timer queue lives in this file.
+//! The wheel reaches its entries only through the link accessors of the `entry` source file,
+//! where every pointer dereference of the timer queues lives.
 //!
 //! # Design
 //!
