@@ -1,7 +1,7 @@
 //! The hierarchical timing wheel behind the timer queue: intrusive, allocation-free, O(1).
 //!
 //! The wheel reaches its entries only through the link accessors of the `entry` source file,
-//! where every pointer dereference of the timer queues lives.
+//! where every dereference of a task header's pointer lives.
 //!
 //! # Design
 //!
