@@ -297,7 +297,13 @@ fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<W
     if state.queue.push_back(value).is_err() {
         unreachable!("a slot is free or reserved for this sender");
     }
-    state.receiver.take()
+    // Only a waiting receiver's slot is written: a send to a receiver that is not waiting (the
+    // common case in a busy channel) stores nothing.
+    if state.receiver.is_some() {
+        state.receiver.take()
+    } else {
+        None
+    }
 }
 
 impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
