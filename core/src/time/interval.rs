@@ -163,7 +163,7 @@ fn remainder(mut n: u64, d: u64) -> u64 {
 ///
 /// A tick is due at its scheduled instant; [`tick`](Interval::tick) waits for the next due tick
 /// and returns its scheduled instant. See [`MissedTickBehavior`] for what happens when ticks are
-/// due faster than they are taken. Like [`Sleep`], an `Interval` holds no timer entry of its own
+/// due faster than they are taken. Like [`Sleep`](super::Sleep), an `Interval` holds no timer entry of its own
 /// and can be moved freely.
 ///
 /// # Examples
