@@ -324,6 +324,23 @@ pub fn time(f: impl FnOnce()) -> Sample {
     start.elapsed().into()
 }
 
+/// One sample of a timer workload (`timers`, `timers_fire_100k`, `timers_cancel_100k`), the same
+/// on every runtime: empties `late_ns` (where the workload sums each timer's lateness), runs
+/// `run`, which returns how many timers fired, and reports its wall time, the mean lateness, and
+/// as `cpu_ns` the CPU of every thread of the process ([`mt::time_cpu`]): a runtime with a timer
+/// thread of its own (Embassy's std driver) spends part of its work there, in parallel with the
+/// wall time.
+pub fn timer_sample(late_ns: &std::sync::atomic::AtomicU64, run: impl FnOnce() -> usize) -> Sample {
+    use std::sync::atomic::Ordering;
+    late_ns.store(0, Ordering::Relaxed);
+    let mut timers = 0;
+    let sample = mt::time_cpu(|| timers = run());
+    Sample {
+        late_ns: (timers > 0).then(|| u128::from(late_ns.load(Ordering::Relaxed)) / timers as u128),
+        ..sample
+    }
+}
+
 /// The entry point of a benchmark binary. `matrix` lists, per runtime variant the binary runs,
 /// the workloads it runs. Arguments: `list` prints `runtime workload` lines; `<runtime>
 /// <workload> <samples>` calls `run(runtime, workload)` once to warm up, then `samples` times,

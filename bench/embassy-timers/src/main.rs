@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use ebbtide_bench::sizes::{CANCELS, FIRE_PER_TASK, FIRE_TASKS, TIMERS};
 use ebbtide_bench::{
-    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, Sample,
+    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, timer_sample,
 };
 use embassy_executor::{Executor, Spawner};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
@@ -102,25 +102,16 @@ fn main() {
                 "timers_fire_100k" => ("timers_fire_100k", FIRE_TASKS, FIRE_TASKS * FIRE_PER_TASK),
                 _ => ("timers_cancel_100k", 1, 0),
             };
-            LATE_NS.store(0, Ordering::Relaxed);
             LEFT.store(tasks, Ordering::Relaxed);
             FINISHED.store(false, Ordering::Relaxed);
-            let cpu = ebbtide_bench::net::process_cpu_ns();
-            let start = Instant::now();
-            let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
-            executor.run_until(
-                |spawner| spawner.spawn(root(spawner, name).unwrap()),
-                || FINISHED.load(Ordering::Relaxed),
-            );
-            let ns = start.elapsed().as_nanos();
-            // Every thread's CPU, the driver's timer thread included (see `timers_ebbtide`).
-            let cpu_ns = ebbtide_bench::net::process_cpu_ns().saturating_sub(cpu);
-            Sample {
-                ns,
-                late_ns: (timers > 0)
-                    .then(|| u128::from(LATE_NS.load(Ordering::Relaxed)) / timers as u128),
-                extra: vec![("cpu_ns", cpu_ns as f64)],
-            }
+            timer_sample(&LATE_NS, || {
+                let executor: &'static mut Executor = Box::leak(Box::new(Executor::new()));
+                executor.run_until(
+                    |spawner| spawner.spawn(root(spawner, name).unwrap()),
+                    || FINISHED.load(Ordering::Relaxed),
+                );
+                timers
+            })
         },
     );
 }

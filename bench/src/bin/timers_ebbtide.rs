@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use ebbtide_bench::sizes::{CANCELS, FIRE_PER_TASK, FIRE_TASKS, TIMERS};
 use ebbtide_bench::{
-    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, Sample,
+    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, timer_sample,
 };
 use ebbtide_std::time::{sleep, Duration};
 use ebbtide_std::Runtime;
@@ -32,24 +32,11 @@ fn main() {
             &["timers", "timers_fire_100k", "timers_cancel_100k"],
         )],
         |_, workload| {
-            LATE_NS.store(0, Ordering::Relaxed);
-            let cpu = ebbtide_bench::net::process_cpu_ns();
-            let start = Instant::now();
-            let timers = match workload {
+            timer_sample(&LATE_NS, || match workload {
                 "timers" => timers(&runtime),
                 "timers_fire_100k" => fire(&runtime),
                 _ => cancel(&runtime),
-            };
-            let ns = start.elapsed().as_nanos();
-            // Every thread's CPU: a runtime with a timer thread of its own (Embassy's std
-            // driver) spends part of its work there, in parallel with the wall time.
-            let cpu_ns = ebbtide_bench::net::process_cpu_ns().saturating_sub(cpu);
-            Sample {
-                ns,
-                late_ns: (timers > 0)
-                    .then(|| u128::from(LATE_NS.load(Ordering::Relaxed)) / timers as u128),
-                extra: vec![("cpu_ns", cpu_ns as f64)],
-            }
+            })
         },
     );
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use ebbtide_bench::sizes::{CANCELS, FIRE_PER_TASK, FIRE_TASKS, TIMERS};
 use ebbtide_bench::{
-    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, Sample,
+    cancel_micros, fire_micros, join_timers, poll_once_and_drop, timer_micros, timer_sample,
 };
 
 static LATE_NS: AtomicU64 = AtomicU64::new(0);
@@ -38,27 +38,14 @@ fn main() {
     ebbtide_bench::main(
         &[("tokio-ct", WORKLOADS), ("smol", WORKLOADS)],
         |runtime, workload| {
-            LATE_NS.store(0, Ordering::Relaxed);
-            let cpu = ebbtide_bench::net::process_cpu_ns();
-            let start = Instant::now();
-            let timers = match (runtime, workload) {
+            timer_sample(&LATE_NS, || match (runtime, workload) {
                 ("tokio-ct", "timers") => tokio_rt.block_on(tokio_timers()),
                 ("tokio-ct", "timers_fire_100k") => tokio_rt.block_on(tokio_fire()),
                 ("tokio-ct", _) => tokio_rt.block_on(tokio_cancel()),
                 (_, "timers") => async_io::block_on(ex.run(smol_timers(ex))),
                 (_, "timers_fire_100k") => async_io::block_on(ex.run(smol_fire(ex))),
                 _ => async_io::block_on(ex.run(smol_cancel(ex))),
-            };
-            let ns = start.elapsed().as_nanos();
-            // Every thread's CPU: a runtime with a timer thread of its own (Embassy's std
-            // driver) spends part of its work there, in parallel with the wall time.
-            let cpu_ns = ebbtide_bench::net::process_cpu_ns().saturating_sub(cpu);
-            Sample {
-                ns,
-                late_ns: (timers > 0)
-                    .then(|| u128::from(LATE_NS.load(Ordering::Relaxed)) / timers as u128),
-                extra: vec![("cpu_ns", cpu_ns as f64)],
-            }
+            })
         },
     );
 }
