@@ -72,8 +72,13 @@ fn dropping_the_set_aborts_its_tasks() {
             }
             ebbtide_std::task::yield_now().await;
             drop(set);
-            // The aborted tasks are dropped at their next poll.
-            ebbtide_std::task::yield_now().await;
+            // The aborted tasks are dropped at their next poll, which may come on another worker
+            // thread, after this task's next poll: wait for it, bounded, while the runtime lives.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while dropped.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
+                ebbtide_std::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            assert_eq!(dropped.load(Ordering::SeqCst), 3, "the aborted tasks were dropped");
         }
     });
     assert_eq!(dropped.load(Ordering::SeqCst), 3);
