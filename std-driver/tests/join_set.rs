@@ -78,7 +78,11 @@ fn dropping_the_set_aborts_its_tasks() {
             while dropped.load(Ordering::SeqCst) < 3 && std::time::Instant::now() < deadline {
                 ebbtide_std::time::sleep(std::time::Duration::from_millis(1)).await;
             }
-            assert_eq!(dropped.load(Ordering::SeqCst), 3, "the aborted tasks were dropped");
+            assert_eq!(
+                dropped.load(Ordering::SeqCst),
+                3,
+                "the aborted tasks were dropped"
+            );
         }
     });
     assert_eq!(dropped.load(Ordering::SeqCst), 3);

@@ -59,7 +59,7 @@ use core::task::{Context, Poll, Waker};
 use heapless::Deque;
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
-use crate::sync::wait_list::{wake_in_batches, WaitList};
+use crate::sync::wait_list::{wake_in_batches, WaitList, WakeBatch};
 #[cfg(not(feature = "task-wakers-only"))]
 use crate::sync::waker::lock_registering;
 use crate::sync::waker::{clone_runs_no_user_code, store_pure};
@@ -95,6 +95,16 @@ pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
 
 struct State<T, const N: usize> {
     queue: Deque<T, N>,
+    /// Everything but the messages.
+    ctl: Control,
+}
+
+/// A channel's state apart from its messages: who holds an end, who waits, what was promised.
+///
+/// Its methods are not generic over `T` and `N` (the queue's length and capacity come in as
+/// values), so a program with channels of several message types has one copy of this code, not
+/// one per type: on small targets that is flash (see `bench/PROFILE.md`).
+struct Control {
     /// Whether `split` was called.
     split: bool,
     /// Live `Sender`s.
@@ -111,20 +121,16 @@ struct State<T, const N: usize> {
 }
 
 impl<T, const N: usize> State<T, N> {
-    fn is_closed(&self) -> bool {
-        self.closed || (self.split && self.senders == 0)
-    }
-
     /// Whether a new message may take a slot now without jumping the queue.
     #[inline]
     fn has_free_slot(&self) -> bool {
         // `Deque::len` is a few branches; with no slot reserved (the common case) the deque's
         // `full` flag says the same in one load.
-        self.senders_waiting.is_empty()
-            && if self.reserved == 0 {
+        self.ctl.senders_waiting.is_empty()
+            && if self.ctl.reserved == 0 {
                 !self.queue.is_full()
             } else {
-                self.queue.len() + self.reserved < N
+                self.queue.len() + self.ctl.reserved < N
             }
     }
 
@@ -133,7 +139,22 @@ impl<T, const N: usize> State<T, N> {
     #[inline]
     fn grant_free_slot(&mut self) -> Option<Waker> {
         // No sender waits (the common case): nothing to grant, and no need to count the queue.
-        if self.senders_waiting.is_empty() || self.closed || self.queue.len() + self.reserved >= N {
+        if self.ctl.senders_waiting.is_empty() {
+            return None;
+        }
+        self.ctl.grant_free_slot(self.queue.len(), N)
+    }
+}
+
+impl Control {
+    fn is_closed(&self) -> bool {
+        self.closed || (self.split && self.senders == 0)
+    }
+
+    /// [`State::grant_free_slot`] once a sender waits, with `len` messages queued of `capacity`.
+    #[inline(never)]
+    fn grant_free_slot(&mut self, len: usize, capacity: usize) -> Option<Waker> {
+        if self.closed || len + self.reserved >= capacity {
             return None;
         }
         let reserved = &mut self.reserved;
@@ -144,6 +165,46 @@ impl<T, const N: usize> State<T, N> {
                 w.waker.take()
             })
             .flatten()
+    }
+
+    /// `split` under the lock: whether this was the first call.
+    fn split(&mut self) -> bool {
+        let first = !self.split;
+        if first {
+            self.split = true;
+            self.senders = 1;
+        }
+        first
+    }
+
+    /// One round of `close` under the lock: marks the channel closed, takes the receiver's waker
+    /// into `receiver` (once), and moves waiting senders' wakers into `batch`. `true` when no
+    /// sender waits any more.
+    fn close(&mut self, receiver: &mut Option<Waker>, batch: &mut WakeBatch) -> bool {
+        self.closed = true;
+        if receiver.is_none() {
+            *receiver = self.receiver.take();
+        }
+        while !batch.is_full() {
+            match self.senders_waiting.pop_front_with(|w| {
+                w.payload = Turn::Closed;
+                w.waker.take()
+            }) {
+                Some(waker) => batch.push(waker),
+                None => return true,
+            }
+        }
+        false
+    }
+
+    /// A `Sender` dropped, under the lock: the receiver's waker when it was the last one.
+    fn drop_sender(&mut self) -> Option<Waker> {
+        self.senders -= 1;
+        if self.senders == 0 {
+            self.receiver.take()
+        } else {
+            None
+        }
     }
 }
 
@@ -204,12 +265,14 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
             Channel {
                 state: BlockingMutex::new(State {
                     queue: Deque::new(),
-                    split: false,
-                    senders: 0,
-                    closed: false,
-                    reserved: 0,
-                    receiver: None,
-                    senders_waiting: WaitList::new(),
+                    ctl: Control {
+                        split: false,
+                        senders: 0,
+                        closed: false,
+                        reserved: 0,
+                        receiver: None,
+                        senders_waiting: WaitList::new(),
+                    },
                 }),
             }
         }
@@ -262,14 +325,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     #[allow(clippy::type_complexity)]
     pub fn try_split(&self) -> Result<(Sender<'_, T, N, M>, Receiver<'_, T, N, M>), AlreadySplit> {
-        let first = self.state.lock(|state| {
-            let first = !state.split;
-            if first {
-                state.split = true;
-                state.senders = 1;
-            }
-            first
-        });
+        let first = self.state.lock(|state| state.ctl.split());
         if first {
             Ok((Sender { channel: self }, Receiver { channel: self }))
         } else {
@@ -298,20 +354,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     pub fn close(&self) {
         let mut receiver = None;
         wake_in_batches(&self.state, |state, batch| {
-            state.closed = true;
-            if receiver.is_none() {
-                receiver = state.receiver.take();
-            }
-            while !batch.is_full() {
-                match state.senders_waiting.pop_front_with(|w| {
-                    w.payload = Turn::Closed;
-                    w.waker.take()
-                }) {
-                    Some(waker) => batch.push(waker),
-                    None => return true,
-                }
-            }
-            false
+            state.ctl.close(&mut receiver, batch)
         });
         if let Some(waker) = receiver {
             waker.wake();
@@ -333,7 +376,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// # drop(rx);
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.state.lock(|state| state.is_closed())
+        self.state.lock(|state| state.ctl.is_closed())
     }
 
     /// How many messages are queued.
@@ -381,7 +424,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     pub fn is_full(&self) -> bool {
         self.state
-            .lock(|state| state.queue.len() + state.reserved >= N)
+            .lock(|state| state.queue.len() + state.ctl.reserved >= N)
     }
 
     /// The number of slots, `N`.
@@ -414,7 +457,7 @@ impl<T, const N: usize> Default for Channel<T, N> {
 
 impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, closed) = self.state.lock(|s| (s.queue.len(), s.is_closed()));
+        let (len, closed) = self.state.lock(|s| (s.queue.len(), s.ctl.is_closed()));
         f.debug_struct("Channel")
             .field("len", &len)
             .field("capacity", &N)
@@ -505,13 +548,13 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let result = self.channel.state.lock(|state| {
-            if state.closed {
+            if state.ctl.closed {
                 Err(TrySendError::Closed(value))
             } else if !state.has_free_slot() {
                 Err(TrySendError::Full(value))
             } else {
                 match state.queue.push_back(value) {
-                    Ok(()) => Ok(state.receiver.take()),
+                    Ok(()) => Ok(state.ctl.receiver.take()),
                     Err(value) => Err(TrySendError::Full(value)),
                 }
             }
@@ -557,7 +600,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
 
 impl<T, const N: usize, M: RawMutex> Clone for Sender<'_, T, N, M> {
     fn clone(&self) -> Self {
-        self.channel.state.lock(|state| state.senders += 1);
+        self.channel.state.lock(|state| state.ctl.senders += 1);
         Sender {
             channel: self.channel,
         }
@@ -566,14 +609,7 @@ impl<T, const N: usize, M: RawMutex> Clone for Sender<'_, T, N, M> {
 
 impl<T, const N: usize, M: RawMutex> Drop for Sender<'_, T, N, M> {
     fn drop(&mut self) {
-        let receiver = self.channel.state.lock(|state| {
-            state.senders -= 1;
-            if state.senders == 0 {
-                state.receiver.take()
-            } else {
-                None
-            }
-        });
+        let receiver = self.channel.state.lock(|state| state.ctl.drop_sender());
         if let Some(waker) = receiver {
             waker.wake();
         }
@@ -684,7 +720,7 @@ impl<'a, T, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
             .state
             .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
                 Some(popped) => Ok(popped),
-                None if state.is_closed() => Err(TryRecvError::Disconnected),
+                None if state.ctl.is_closed() => Err(TryRecvError::Disconnected),
                 None => Err(TryRecvError::Empty),
             });
         popped.map(|(message, sender)| {
@@ -761,7 +797,7 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
         .state
         .lock(|state| match Channel::<T, N, M>::pop_locked(state) {
             Some(popped) => Ok(popped),
-            None => Err(empty_locked(state, waker)),
+            None => Err(empty_locked(&mut state.ctl, waker)),
         });
     match step {
         Ok((message, sender)) => {
@@ -790,11 +826,11 @@ enum Empty {
 /// waker goes round through [`poll_recv_foreign`].
 #[cold]
 #[inline(never)]
-fn empty_locked<T, const N: usize>(state: &mut State<T, N>, waker: &Waker) -> Empty {
-    if state.is_closed() {
+fn empty_locked(ctl: &mut Control, waker: &Waker) -> Empty {
+    if ctl.is_closed() {
         Empty::Closed
     } else if clone_runs_no_user_code(waker) {
-        Empty::Registered(store_pure(&mut state.receiver, waker))
+        Empty::Registered(store_pure(&mut ctl.receiver, waker))
     } else {
         Empty::Foreign
     }
@@ -848,9 +884,9 @@ fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
     lock_registering(&channel.state, waker, |state, waker| {
         Ok(match Channel::<T, N, M>::pop_locked(state) {
             Some(popped) => Poll::Ready(Some(popped)),
-            None if state.is_closed() => Poll::Ready(None),
+            None if state.ctl.is_closed() => Poll::Ready(None),
             None => {
-                waker.store(&mut state.receiver)?;
+                waker.store(&mut state.ctl.receiver)?;
                 Poll::Pending
             }
         })

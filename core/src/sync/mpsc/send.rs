@@ -26,7 +26,7 @@ use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll, Waker};
 
-use super::{Channel, SendError, State, Turn};
+use super::{Channel, Control, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
 use crate::sync::waker::lock_registering;
@@ -168,7 +168,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         clone_waker: impl FnOnce() -> Option<Waker>,
     ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Waker>)> {
         let message = &mut message.0;
-        if state.closed {
+        if state.ctl.closed {
             // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
             return Some((
                 Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
@@ -181,22 +181,12 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
             return Some((Poll::Ready(Ok(())), push_locked(state, value)));
         }
         // First the waker (without one we change nothing), then the node.
-        Self::wait(state, node, clone_waker()?);
+        let waker = clone_waker()?;
+        // SAFETY: `node` is the future's, pinned (we are called from `poll` through `Pin`), in
+        // phase `Idle`; `state` is its channel's, locked; the phase is set to `Waiting` next.
+        unsafe { wait(&mut state.ctl, node, waker) };
         *phase = Phase::Waiting;
         Some((Poll::Pending, None))
-    }
-
-    /// The slow half of the first poll: writes the node and links it at the tail.
-    #[cold]
-    fn wait(state: &mut State<T, N>, node: &mut MaybeUninit<Node<Turn>>, waker: Waker) {
-        // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
-        let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
-        node.with(&mut state.senders_waiting, |w| w.waker = Some(waker));
-        // SAFETY: the node lives in a pinned future (we are called from `poll` through `Pin`) and
-        // stays where it is (pin invariants in the module docs); the caller sets the phase to
-        // `Waiting`, so `Drop` removes the node under this lock before it goes; it is used with
-        // this channel's list only.
-        unsafe { state.senders_waiting.push_back(node) };
     }
 
     /// Later polls: see whether the receiver granted a slot or `close` sent us away.
@@ -208,7 +198,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let phase = &mut self.phase;
         let (result, receiver) =
             lock_registering(&self.channel.state, cx.waker(), |state, waker| {
-                let turn = node.with(&mut state.senders_waiting, |w| {
+                let turn = node.with(&mut state.ctl.senders_waiting, |w| {
                     if w.payload == Turn::Queued {
                         waker.store(&mut w.waker)?;
                     }
@@ -217,10 +207,10 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
                 Ok(match turn {
                     Turn::Queued => (Poll::Pending, None),
                     Turn::Granted => {
-                        state.reserved -= 1;
+                        state.ctl.reserved -= 1;
                         // SAFETY: phase `Waiting`, now `Done`: the message is there, and read once.
                         let value = unsafe { take(phase, message) };
-                        if state.closed {
+                        if state.ctl.closed {
                             (Poll::Ready(Err(SendError(value))), None)
                         } else {
                             (Poll::Ready(Ok(())), push_locked(state, value))
@@ -252,16 +242,10 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         // SAFETY: phase `Waiting`: the node is initialised.
         let node = unsafe { self.node.assume_init_ref() };
         // An unsent message stays in the future and is dropped with it, after the lock.
-        let next = self.channel.state.lock(|state| {
-            state.senders_waiting.remove(node);
-            if node.with(&mut state.senders_waiting, |w| w.payload) == Turn::Granted {
-                // The slot promised to us goes to the next waiting sender.
-                state.reserved -= 1;
-                state.grant_free_slot()
-            } else {
-                None
-            }
-        });
+        let next = self
+            .channel
+            .state
+            .lock(|state| unlink_locked(&mut state.ctl, node, state.queue.len(), N));
         self.phase = Phase::Done;
         // SAFETY: phase was `Waiting`, so the node is initialised; we unlinked it under the
         // channel's lock, so no list points at it. Dropping it in place is what the pin guarantee
@@ -274,6 +258,45 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         if let Some(waker) = next {
             waker.wake();
         }
+    }
+}
+
+/// The slow half of a send's first poll: writes the node and links it at the tail. Not generic
+/// over the message type: one copy for every channel.
+///
+/// # Safety
+///
+/// `node` is the uninitialised node of a pinned [`SendFuture`] in phase `Idle`, polled through
+/// `Pin` on the channel that `ctl` belongs to (whose lock is held), and the caller sets the
+/// future's phase to `Waiting` right after, so that its `Drop` unlinks the node.
+#[cold]
+unsafe fn wait(ctl: &mut Control, node: &mut MaybeUninit<Node<Turn>>, waker: Waker) {
+    // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
+    let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
+    node.with(&mut ctl.senders_waiting, |w| w.waker = Some(waker));
+    // SAFETY: by the caller, the node lives in a pinned future and stays where it is (pin
+    // invariants in the module docs), and its phase becomes `Waiting`, so `Drop` removes the
+    // node under this lock before it goes; it is used with this channel's list only.
+    unsafe { ctl.senders_waiting.push_back(node) };
+}
+
+/// The slow half of a waiting send's drop, under the lock: takes the node out of the list of
+/// waiting senders, and passes a slot granted to it on to the next waiting sender (whose waker
+/// it returns). `len` of `capacity` messages are queued. Not generic over the message type.
+#[cold]
+fn unlink_locked(
+    ctl: &mut Control,
+    node: &Node<Turn>,
+    len: usize,
+    capacity: usize,
+) -> Option<Waker> {
+    ctl.senders_waiting.remove(node);
+    if node.with(&mut ctl.senders_waiting, |w| w.payload) == Turn::Granted {
+        // The slot promised to us goes to the next waiting sender.
+        ctl.reserved -= 1;
+        ctl.grant_free_slot(len, capacity)
+    } else {
+        None
     }
 }
 
@@ -299,8 +322,8 @@ fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<W
     }
     // Only a waiting receiver's slot is written: a send to a receiver that is not waiting (the
     // common case in a busy channel) stores nothing.
-    if state.receiver.is_some() {
-        state.receiver.take()
+    if state.ctl.receiver.is_some() {
+        state.ctl.receiver.take()
     } else {
         None
     }
