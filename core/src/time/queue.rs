@@ -497,6 +497,9 @@ impl TimerQueue {
         let mut clone = None;
         let outcome = match header_of(waker) {
             Some(task) => self.schedule_task(task, at),
+            // No table to keep it in: woken at once, without taking the lock (the table-full
+            // case of the branch below, always).
+            None if FOREIGN_WAKER_CAPACITY == 0 => Outcome::WakeNow,
             None => loop {
                 let outcome = self.with_queue(|queue| {
                     let outcome = queue.schedule_foreign(at, waker, &mut clone);
