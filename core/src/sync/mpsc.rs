@@ -56,8 +56,6 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use heapless::Deque;
-
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList, WakeBatch};
 #[cfg(not(feature = "task-wakers-only"))]
@@ -65,7 +63,9 @@ use crate::sync::waker::lock_registering;
 use crate::sync::waker::{clone_runs_no_user_code, store_pure};
 
 mod error;
+mod ring;
 mod send;
+use ring::Ring;
 
 pub use error::{AlreadySplit, SendError, TryRecvError, TrySendError};
 pub use send::SendFuture;
@@ -94,7 +94,7 @@ pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
 }
 
 struct State<T, const N: usize> {
-    queue: Deque<T, N>,
+    queue: Ring<T, N>,
     /// Everything but the messages.
     ctl: Control,
 }
@@ -124,14 +124,7 @@ impl<T, const N: usize> State<T, N> {
     /// Whether a new message may take a slot now without jumping the queue.
     #[inline]
     fn has_free_slot(&self) -> bool {
-        // `Deque::len` is a few branches; with no slot reserved (the common case) the deque's
-        // `full` flag says the same in one load.
-        self.ctl.senders_waiting.is_empty()
-            && if self.ctl.reserved == 0 {
-                !self.queue.is_full()
-            } else {
-                self.queue.len() + self.ctl.reserved < N
-            }
+        self.ctl.senders_waiting.is_empty() && self.queue.len() + self.ctl.reserved < N
     }
 
     /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
@@ -264,7 +257,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
             assert!(N > 0, "an mpsc::Channel needs a capacity N of at least 1");
             Channel {
                 state: BlockingMutex::new(State {
-                    queue: Deque::new(),
+                    queue: Ring::new(),
                     ctl: Control {
                         split: false,
                         senders: 0,

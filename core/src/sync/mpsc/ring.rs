@@ -1,0 +1,185 @@
+//! [`Ring`]: the channel's messages, a fixed ring of `N` slots.
+//!
+//! *Here be `unsafe`*: the ring reads its slots as initialised on the word of its two indices,
+//! and this file is the only place that does.
+//!
+//! It does what `heapless::Deque` did for the channel, with the length kept as a field: a send and
+//! a receive are a few instructions each (the channel asks for the length on every grant and
+//! every `len`, which the deque computed with branches), and `len` inlines to one load, where the
+//! deque's was a call on small targets.
+//!
+//! # Invariant
+//!
+//! `head < N` and `len <= N`; the slots `head, head + 1, ..., head + len - 1` (modulo `N`) hold
+//! initialised messages, oldest first, and no other slot does. Every method keeps it, and a
+//! method that moves a message out updates the indices first, so that no path (not even an
+//! unwinding one) can read or drop that message twice.
+
+use core::mem::MaybeUninit;
+
+/// Up to `N` messages, oldest first.
+pub(super) struct Ring<T, const N: usize> {
+    /// The oldest message's slot (`< N`; any value below `N` when empty).
+    head: usize,
+    /// How many messages are queued (`<= N`).
+    len: usize,
+    slots: [MaybeUninit<T>; N],
+}
+
+impl<T, const N: usize> Ring<T, N> {
+    /// An empty ring.
+    pub(super) const fn new() -> Ring<T, N> {
+        Ring {
+            head: 0,
+            len: 0,
+            slots: [const { MaybeUninit::uninit() }; N],
+        }
+    }
+
+    /// How many messages are queued.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Queues `value` after the newest message, or gives it back if all `N` slots are taken.
+    #[inline]
+    pub(super) fn push_back(&mut self, value: T) -> Result<(), T> {
+        if self.len >= N {
+            return Err(value);
+        }
+        // `head < N` and `len < N`, so one subtraction brings the sum below `N`.
+        let mut index = self.head + self.len;
+        if index >= N {
+            index -= N;
+        }
+        debug_assert!(index < N);
+        // SAFETY: `index < N` (above), in bounds. The slot is the one after the newest message,
+        // not one of the `len` initialised ones (`len < N`): writing it overwrites nothing that
+        // needs dropping, and counting it in `len` keeps the invariant.
+        unsafe { self.slots.get_unchecked_mut(index) }.write(value);
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes the oldest message out.
+    #[inline]
+    pub(super) fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        let index = self.head;
+        // First the indices, so that the slot is no longer counted once it is read.
+        self.head = if index + 1 == N { 0 } else { index + 1 };
+        self.len -= 1;
+        debug_assert!(index < N);
+        // SAFETY: `index` was `head` (`< N`, in bounds) with `len > 0`: the oldest initialised
+        // message. The indices no longer cover it, so it is read out exactly once.
+        Some(unsafe { self.slots.get_unchecked(index).assume_init_read() })
+    }
+
+    /// Drops every queued message, oldest first. A message whose destructor panics ends the
+    /// clear: the messages after it stay queued (and are dropped later, once).
+    pub(super) fn clear(&mut self) {
+        if core::mem::needs_drop::<T>() {
+            while let Some(message) = self.pop_front() {
+                drop(message);
+            }
+        } else {
+            // Nothing to drop: forget them all at once.
+            self.len = 0;
+        }
+    }
+}
+
+impl<T, const N: usize> Drop for Ring<T, N> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    extern crate std;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use super::Ring;
+
+    #[test]
+    fn fifo_wraps_around_and_refuses_when_full() {
+        let mut ring: Ring<u32, 3> = Ring::new();
+        let mut model = VecDeque::new();
+        // Pushes and pops in a pattern that walks `head` round the ring several times.
+        for step in 0u32..200 {
+            if step % 3 != 2 {
+                let pushed = ring.push_back(step);
+                if model.len() < 3 {
+                    assert_eq!(pushed, Ok(()));
+                    model.push_back(step);
+                } else {
+                    assert_eq!(pushed, Err(step));
+                }
+            } else {
+                assert_eq!(ring.pop_front(), model.pop_front());
+            }
+            assert_eq!(ring.len(), model.len());
+            assert_eq!(ring.is_empty(), model.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_message_is_dropped_once() {
+        let counter = Rc::new(());
+        {
+            let mut ring: Ring<Rc<()>, 4> = Ring::new();
+            for _ in 0..3 {
+                ring.push_back(counter.clone()).unwrap();
+            }
+            drop(ring.pop_front());
+            ring.push_back(counter.clone()).unwrap();
+            ring.push_back(counter.clone()).unwrap();
+            assert_eq!(Rc::strong_count(&counter), 5);
+            ring.clear();
+            assert_eq!(Rc::strong_count(&counter), 1);
+            ring.push_back(counter.clone()).unwrap();
+            ring.push_back(counter.clone()).unwrap();
+            assert_eq!(Rc::strong_count(&counter), 3);
+            // The ring's own drop takes the rest.
+        }
+        assert_eq!(Rc::strong_count(&counter), 1);
+    }
+
+    #[test]
+    fn a_panicking_destructor_leaks_the_rest_and_drops_nothing_twice() {
+        use std::cell::Cell;
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+
+        std::thread_local!(static DROPS: Cell<u32> = const { Cell::new(0) });
+        struct Loud(bool);
+        impl Drop for Loud {
+            fn drop(&mut self) {
+                DROPS.with(|d| d.set(d.get() + 1));
+                if self.0 {
+                    panic!("a message's destructor panicked");
+                }
+            }
+        }
+        let mut ring: Ring<Loud, 4> = Ring::new();
+        ring.push_back(Loud(false)).ok().unwrap();
+        ring.push_back(Loud(true)).ok().unwrap();
+        ring.push_back(Loud(false)).ok().unwrap();
+        assert!(catch_unwind(AssertUnwindSafe(|| ring.clear())).is_err());
+        // The first two were dropped (the second panicked); the third is still counted and is
+        // dropped once, by the ring's own drop.
+        assert_eq!(DROPS.with(Cell::get), 2);
+        assert_eq!(ring.len(), 1);
+        drop(ring);
+        assert_eq!(DROPS.with(Cell::get), 3);
+    }
+}
