@@ -345,8 +345,18 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// });
     /// ```
     pub fn close(&self) {
+        self.close_and_forget(false);
+    }
+
+    /// [`close`](Channel::close); with `forget`, also empties the queue under the same lock
+    /// (only for messages without a destructor: nothing user-defined runs under the lock).
+    fn close_and_forget(&self, forget: bool) {
+        debug_assert!(!forget || !core::mem::needs_drop::<T>());
         let mut receiver = None;
         wake_in_batches(&self.state, |state, batch| {
+            if forget {
+                state.queue.clear();
+            }
             state.ctl.close(&mut receiver, batch)
         });
         if let Some(waker) = receiver {
@@ -888,13 +898,14 @@ fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
 
 impl<T, const N: usize, M: RawMutex> Drop for Receiver<'_, T, N, M> {
     fn drop(&mut self) {
-        self.channel.close();
-        // Drop the queued messages one at a time, each outside the lock. Messages without a
-        // destructor are forgotten all at once, under one lock.
+        // Messages without a destructor are forgotten all at once, under the lock that closes
+        // the channel.
         if !core::mem::needs_drop::<T>() {
-            self.channel.state.lock(|state| state.queue.clear());
+            self.channel.close_and_forget(true);
             return;
         }
+        self.channel.close();
+        // Drop the queued messages one at a time, each outside the lock.
         while let Some(message) = self.channel.state.lock(|state| state.queue.pop_front()) {
             drop(message);
         }
