@@ -128,7 +128,8 @@ pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "task-timers-only") 
 
 /// How many wakers are taken out of the queue per lock, in [`TimerQueue::wake_expired`].
 const TASK_BATCH: usize = 16;
-const FOREIGN_BATCH: usize = if FOREIGN_WAKER_CAPACITY == 0 { 1 } else { 4 };
+/// None without a foreign-waker table (`task-timers-only`): the batch's foreign half compiles away.
+const FOREIGN_BATCH: usize = if FOREIGN_WAKER_CAPACITY == 0 { 0 } else { 4 };
 
 /// What a [`TimerQueue`]'s lock guards.
 ///
@@ -289,7 +290,7 @@ impl Batch {
                 break;
             }
         }
-        self.tasks[TASK_BATCH - 1].is_none() && self.foreign[FOREIGN_BATCH - 1].is_none()
+        self.tasks[TASK_BATCH - 1].is_none() && self.foreign.last().is_none_or(Option::is_none)
     }
 
     /// Wakes everything in the batch, emptying it. Call without the queue's lock.
