@@ -98,6 +98,8 @@ pub(crate) struct QueueLock<T> {
     /// Set while a closure runs: the spin lock's state, or the critical section's re-entrance
     /// guard.
     held: AtomicBool,
+    /// A flag of the lock's owner, read and written without the lock (see [`flag`](Self::flag)).
+    flag: AtomicBool,
     value: UnsafeCell<T>,
 }
 
@@ -111,15 +113,33 @@ impl<T> QueueLock<T> {
     crate::loom_const_fn! {
         /// A lock that is a critical section: any thread or interrupt handler may take it.
         pub(crate) fn critical_section(value: T) -> QueueLock<T> {
-            QueueLock { own: false, held: AtomicBool::new(false), value: UnsafeCell::new(value) }
+            QueueLock {
+                own: false,
+                held: AtomicBool::new(false),
+                flag: AtomicBool::new(false),
+                value: UnsafeCell::new(value),
+            }
         }
     }
 
     crate::loom_const_fn! {
         /// A lock of its own: threads only, never an interrupt handler.
         pub(crate) fn own(value: T) -> QueueLock<T> {
-            QueueLock { own: true, held: AtomicBool::new(false), value: UnsafeCell::new(value) }
+            QueueLock {
+                own: true,
+                held: AtomicBool::new(false),
+                flag: AtomicBool::new(false),
+                value: UnsafeCell::new(value),
+            }
         }
+    }
+
+    /// A flag for the lock's owner to keep beside the value and read without the lock (the timer
+    /// queue's "may have timers" hint). It sits in the padding between the lock's two flags and
+    /// the value, where a field of the owner would cost a word of its own. Initially `false`.
+    #[inline]
+    pub(crate) fn flag(&self) -> &AtomicBool {
+        &self.flag
     }
 
     /// Runs `f` with the value, under the lock. `f` must run no user code.

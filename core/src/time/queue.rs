@@ -36,9 +36,9 @@
 //! - With the **`small-timer-queue`** feature (for small targets with a handful of tasks), the
 //!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
-//!   `static` shrinks from about 1.6 KB to 16 bytes (on 32-bit targets) plus the foreign-waker
-//!   table, which has 4 entries instead of 32; each task header loses the wheel's back link
-//!   (8 bytes). Everything else on this page holds as written.
+//!   timers shrink from about 1.6 KB to 16 bytes (on 32-bit targets; 32 for the whole queue, its
+//!   lock and armed deadline included) plus the foreign-waker table, which has 4 entries instead
+//!   of 32; each task header loses the wheel's back link (8 bytes). Everything else on this page holds as written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
@@ -347,9 +347,6 @@ impl Batch {
 /// ```
 pub struct TimerQueue {
     inner: QueueLock<Queue>,
-    /// Whether the driver was told to wake up (`armed` is not "none"): kept equal to that under
-    /// the lock, read without it by [`may_have_timers`](TimerQueue::may_have_timers).
-    armed_hint: AtomicBool,
 }
 
 /// The program's queue, behind the free functions.
@@ -409,7 +406,6 @@ impl TimerQueue {
         pub fn new() -> TimerQueue {
             TimerQueue {
                 inner: QueueLock::critical_section(Queue::EMPTY),
-                armed_hint: AtomicBool::new(false),
             }
         }
     }
@@ -431,7 +427,6 @@ impl TimerQueue {
         pub fn with_own_lock() -> TimerQueue {
             TimerQueue {
                 inner: QueueLock::own(Queue::EMPTY),
-                armed_hint: AtomicBool::new(false),
             }
         }
     }
@@ -443,19 +438,27 @@ impl TimerQueue {
         self.inner.lock(f)
     }
 
+    /// Whether the driver was told to wake up (`armed` is not "none"): kept equal to that under
+    /// the lock, read without it by [`may_have_timers`](TimerQueue::may_have_timers). The lock's
+    /// own spare flag, which costs no room.
+    #[inline]
+    fn armed_hint(&self) -> &AtomicBool {
+        self.inner.flag()
+    }
+
     /// Raises `armed_hint` when `outcome` armed the queue (the only way a schedule changes
     /// `armed` from none); under the lock.
     #[inline]
     fn note_armed(&self, outcome: Outcome) {
         if let Outcome::Queued(true) = outcome {
-            self.armed_hint.store(true, Ordering::Relaxed);
+            self.armed_hint().store(true, Ordering::Relaxed);
         }
     }
 
     /// Keeps `armed_hint` equal to `armed != none`; under the lock.
     #[inline]
     fn set_armed_hint(&self, queue: &Queue) {
-        self.armed_hint
+        self.armed_hint()
             .store(queue.armed != Deadline::NONE, Ordering::Relaxed);
     }
 
@@ -632,7 +635,7 @@ impl TimerQueue {
     /// ```
     #[inline]
     pub fn may_have_timers(&self) -> bool {
-        self.armed_hint.load(Ordering::Relaxed)
+        self.armed_hint().load(Ordering::Relaxed)
     }
 
     /// Wakes every waker whose deadline is `<= now`; returns the next deadline, as
@@ -909,3 +912,9 @@ pub fn reset(now: u64) {
 pub fn check_invariants() -> usize {
     global().check_invariants()
 }
+
+// The queue's own size on 32-bit targets with the small list and no foreign-waker table, as the
+// module docs promise: the list (16 bytes), the armed deadline (8) and the lock's flags (8; the
+// armed hint shares their word).
+#[cfg(all(not(loom), feature = "small-timer-queue", feature = "task-timers-only"))]
+const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 32);
