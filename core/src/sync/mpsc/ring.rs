@@ -10,7 +10,7 @@
 //!
 //! # Invariant
 //!
-//! `head < N` and `len <= N`; the slots `head, head + 1, ..., head + len - 1` (modulo `N`) hold
+//! `head < N` (the channel asserts `N > 0`) and `len <= N`; the slots `head, head + 1, ..., head + len - 1` (modulo `N`) hold
 //! initialised messages, oldest first, and no other slot does. Every method keeps it, and a
 //! method that moves a message out updates the indices first, so that no path (not even an
 //! unwinding one) can read or drop that message twice.
