@@ -311,8 +311,8 @@ macro_rules! select {
 ///   `([index] [pattern] {future} {precondition} {handler})`, two or three steps per branch so
 ///   that large `select!`s stay under the `recursion_limit`; a pattern is every token before its
 ///   `=`. `index` is a list of `1`s, one per branch before it, from which `0 + 1 + 1` is built.
-/// - `@run` evaluates the preconditions into one `[bool; N]` of enabled branches, declares a tuple
-///   of empty output slots, awaits `@futures`, then runs the handler of the slot that is full.
+/// - `@run` evaluates the preconditions into one `[bool; N]` of enabled branches, awaits
+///   `@futures` for a tuple of output slots, then runs the handler of the slot that is full.
 /// - `@futures` binds and pins each future, then polls them; its block ends, dropping every
 ///   future, before `@run` goes on to the handlers.
 #[doc(hidden)]
@@ -407,9 +407,12 @@ macro_rules! __select_internal {
         [$(([$($index:tt)*] [$($pattern:tt)*] $future:tt {$condition:expr} {$($handler:tt)*}))*]
         [$($count:tt)*]) => {{
         let mut enabled: [bool; 0 $(+ $count)*] = [$($condition),*];
-        let mut outputs = ($($crate::__select_internal!(@none $($index)*),)*);
         // The futures live in this statement's block: they are all dropped before a handler runs.
-        $crate::__select_internal!(@futures $mode enabled outputs
+        // The winner's output comes out of the `await`, so it never lives across a suspension
+        // (an output slot kept in the `async` block's state would make every task bigger).
+        // `mut` for patterns that bind with `ref mut`.
+        #[allow(unused_mut)]
+        let mut outputs = $crate::__select_internal!(@futures $mode enabled outputs
             [] [$(([$($index)*] [$($pattern)*] $future))*] [$($count)*]);
         $(
             if let $crate::__select_internal!(
@@ -444,6 +447,7 @@ macro_rules! __select_internal {
     (@futures $mode:ident $enabled:ident $outputs:ident
         [$(([$($index:tt)*] [$($pattern:tt)*] $future:ident))*] [] [$($count:tt)*]) => {
         $crate::__private::poll_fn(|cx| {
+            let mut $outputs = ($($crate::__select_internal!(@none $($index)*),)*);
             let count: usize = 0 $(+ $count)*;
             let mut i: usize = $crate::__select_internal!(@start $mode count);
             let mut pending = false;
@@ -465,7 +469,7 @@ macro_rules! __select_internal {
                                     let $crate::__select_internal!(@at [$($index)*] slot) =
                                         &mut $outputs;
                                     *slot = $crate::__private::Option::Some(output);
-                                    return $crate::__private::Poll::Ready(());
+                                    return $crate::__private::Poll::Ready($outputs);
                                 }
                             }
                             $crate::__private::Poll::Pending => pending = true,
@@ -481,7 +485,7 @@ macro_rules! __select_internal {
                 $crate::__private::Poll::Pending
             } else {
                 // Every branch is disabled: the `else` branch runs.
-                $crate::__private::Poll::Ready(())
+                $crate::__private::Poll::Ready($outputs)
             }
         })
         .await
