@@ -12,9 +12,9 @@
 //! [loom]: https://docs.rs/loom
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU16, AtomicU32, AtomicUsize};
 #[cfg(not(loom))]
-pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize};
+pub(crate) use portable_atomic::{AtomicBool, AtomicPtr, AtomicU16, AtomicU32, AtomicUsize};
 
 pub(crate) use core::sync::atomic::Ordering;
 

@@ -11,8 +11,10 @@ use crate::executor::{Executor, SpawnError};
 use crate::join::JoinHandle;
 use crate::loom::{AtomicUsize, Ordering};
 use crate::raw::header::AssertFits;
+use crate::raw::pool_head::PoolHead;
 use crate::raw::state::CLAIMED;
-use crate::raw::{task, TaskSlot};
+use crate::raw::task::{self, SearchHint};
+use crate::raw::TaskSlot;
 
 /// The name of a pool made without one.
 const UNNAMED: &str = "unnamed";
@@ -34,7 +36,9 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// is [`SpawnError::PoolFull`].
 ///
 /// Each slot costs `SIZE` bytes plus a header of 40 bytes and a join waker of 8 bytes on 32-bit
-/// targets (64 + 16 on 64-bit); the `small-timer-queue` feature takes 8 bytes off the header.
+/// targets (64 + 16 on 64-bit); the `small-timer-queue` feature takes 8 bytes off the header. The
+/// pool adds 8 bytes (16 on 64-bit) for its name and where its next search for a free slot starts.
+/// A name is at most 65,535 bytes long.
 ///
 /// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
 /// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool
@@ -71,11 +75,10 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// let _ = runner.spawner().spawn(&SMALL, async move { big.len() });
 /// ```
 pub struct TaskPool<const N: usize, const SIZE: usize = DEFAULT_TASK_SIZE> {
-    /// The name; `None` for "unnamed", so that a pool made by [`new`](TaskPool::new) is all
-    /// zeros (a `static` one then goes to `.bss` and costs no flash).
-    name: Option<&'static str>,
-    /// Where the next search for a free slot starts (one past the last slot taken).
-    next: AtomicUsize,
+    /// The name (none for "unnamed", so that a pool made by [`new`](TaskPool::new) is all zeros
+    /// and a `static` one goes to `.bss`) and where the next search for a free slot starts, in
+    /// two words.
+    head: PoolHead,
     slots: [TaskSlot<SIZE>; N],
 }
 
@@ -84,8 +87,7 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
         /// An empty pool, named "unnamed" in errors.
         pub fn new() -> TaskPool<N, SIZE> {
             TaskPool {
-                name: None,
-                next: AtomicUsize::new(0),
+                head: PoolHead::new(None),
                 #[cfg(not(loom))]
                 slots: [const { TaskSlot::new() }; N],
                 #[cfg(loom)]
@@ -98,8 +100,7 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
         /// An empty pool whose name appears in [`SpawnError`] messages.
         pub fn named(name: &'static str) -> TaskPool<N, SIZE> {
             TaskPool {
-                name: Some(name),
-                next: AtomicUsize::new(0),
+                head: PoolHead::new(Some(name)),
                 #[cfg(not(loom))]
                 slots: [const { TaskSlot::new() }; N],
                 #[cfg(loom)]
@@ -110,7 +111,7 @@ impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
 
     /// The pool's name.
     pub fn name(&self) -> &'static str {
-        self.name.unwrap_or(UNNAMED)
+        self.head.name().unwrap_or(UNNAMED)
     }
 
     /// How many tasks the pool can hold at once.
@@ -157,7 +158,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             self.name(),
             TASK_POOL_HINT,
             &self.slots,
-            &self.next,
+            &self.head,
             executor,
             future,
             movable,
@@ -173,7 +174,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             self.name(),
             TASK_POOL_HINT,
             &self.slots,
-            &self.next,
+            &self.head,
             executor,
             future,
             false,
@@ -208,7 +209,7 @@ fn spawn_in<F: Future + 'static, const SIZE: usize>(
     name: &'static str,
     hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
-    next: &AtomicUsize,
+    next: &impl SearchHint,
     executor: &'static Executor,
     future: F,
     movable: bool,
@@ -224,7 +225,7 @@ fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
     name: &'static str,
     hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
-    next: &AtomicUsize,
+    next: &impl SearchHint,
     executor: &'static Executor,
     future: F,
     movable: bool,
@@ -243,7 +244,7 @@ fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
 #[inline]
 fn try_spawn_in<F: Future + 'static, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
-    next: &AtomicUsize,
+    next: &impl SearchHint,
     executor: &'static Executor,
     future: F,
     movable: bool,

@@ -30,9 +30,9 @@ use crate::loom::{AtomicUsize, Ordering};
 ///
 /// If `F` or its output does not fit the slots (a bug in the caller's choice of pool).
 #[inline]
-pub(crate) fn spawn<F: Future, const SIZE: usize>(
+pub(crate) fn spawn<F: Future, H: SearchHint, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
-    hint: &AtomicUsize,
+    hint: &H,
     scheduler: &'static Scheduler,
     future: F,
     movable: bool,
@@ -69,6 +69,27 @@ pub(crate) fn spawn<F: Future, const SIZE: usize>(
     Ok(header)
 }
 
+/// Where a pool's next search for a free slot starts: a hint, read and written without ordering
+/// (a stale or truncated one only makes a search longer).
+pub(crate) trait SearchHint {
+    /// Where to start; taken modulo the number of slots.
+    fn start(&self) -> usize;
+    /// Remembers where the next search starts: one past the slot just taken.
+    fn set(&self, next: usize);
+}
+
+impl SearchHint for AtomicUsize {
+    #[inline]
+    fn start(&self) -> usize {
+        self.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn set(&self, next: usize) {
+        self.store(next, Ordering::Relaxed);
+    }
+}
+
 /// The slots of a pool with their size erased: `len` slots, `stride` bytes apart from `base`.
 #[derive(Clone, Copy)]
 struct SlotArray {
@@ -91,9 +112,9 @@ struct SlotArray {
 /// `slots.stride` bytes apart (a slice of `TaskSlot<SIZE>`, its provenance covering the whole
 /// slice), and the slots' storage fits the future that `vtable` is made for.
 #[inline(never)]
-unsafe fn claim_slot(
+unsafe fn claim_slot<H: SearchHint>(
     slots: SlotArray,
-    hint: &AtomicUsize,
+    hint: &H,
     scheduler: &'static Scheduler,
     vtable: &'static TaskVTable,
     claim: u32,
@@ -102,7 +123,7 @@ unsafe fn claim_slot(
     if len == 0 {
         return None;
     }
-    let mut index = hint.load(Ordering::Relaxed) % len;
+    let mut index = hint.start() % len;
     for _ in 0..len {
         // SAFETY: `index < len`, so the slot is inside the slice (by the caller), and the
         // pointer keeps the provenance of the whole slice.
@@ -126,7 +147,7 @@ unsafe fn claim_slot(
             .is_ok()
         {
             // `index` is already one past the slot taken.
-            hint.store(index, Ordering::Relaxed);
+            hint.set(index);
             // SAFETY: ground rule 2: between the claim and the push we own every field.
             head.header.vtable.with_mut(|v| unsafe { *v = vtable });
             head.header
