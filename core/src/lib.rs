@@ -133,7 +133,7 @@
 //! # Cargo features
 //!
 //! None is on by default. Drivers turn on what they need; a bare-metal app picks from the last
-//! four to trade generality for flash and RAM.
+//! five to trade generality for flash and RAM.
 //!
 //! | feature | what it does |
 //! |---|---|
@@ -144,8 +144,11 @@
 //! | `small-timer-queue` | the timer queue as one sorted list through the task headers: 16 B of RAM instead of about 1.6 KB, O(n) insertion |
 //! | `task-timers-only` | the timer queue keeps no foreign waker: a timer awaited under another executor's waker (or a foreign `block_on`) wakes it at once, a busy wait |
 //! | `task-wakers-only` | `task-timers-only`, and no sync primitive keeps a foreign waker either: it waits with a no-op waker in its place and wakes the foreign waker at once; about 1 KB (small app) to 2.8 KB (sensor app) less flash in `bench/size` |
+//! | `no-coop-budget` | no cooperative budget: [`task::poll_budget`] is always `Ready`, so a task whose resources are always ready is not made to yield (as on Embassy); about 140 B (small app) to 250 B (sensor app) less flash |
 //!
-//! The last two never lose a wake-up; they only make a foreign waker's task poll in a loop.
+//! `task-timers-only` and `task-wakers-only` never lose a wake-up; they only make a foreign
+//! waker's task poll in a loop. `no-coop-budget` never loses one either; it only lets a task that
+//! never waits keep its executor to itself.
 //! Wakers of ebbtide tasks and of a runner's own future ([`Runner::run_until`], a driver's
 //! `block_on`) are kept as usual, so a single-executor program loses nothing.
 //!

@@ -78,7 +78,8 @@ impl Future for YieldNow {
 /// (having woken the task), so a task that always finds its channel full of messages still lets
 /// the others run. Every ebbtide primitive calls this before it reports `Ready`; call it in your
 /// own leaf futures likewise. Outside an ebbtide task (a foreign executor or
-/// [`block_on`](crate::block_on)) there is no budget and this is always `Ready`.
+/// [`block_on`](crate::block_on)) there is no budget and this is always `Ready`; so it is
+/// everywhere with the `no-coop-budget` feature.
 ///
 /// # Examples
 ///

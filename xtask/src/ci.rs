@@ -68,10 +68,11 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 }
 
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
-/// clippy runs once more with them, and the test stage tests them. (`small-timer-queue` and
-/// `task-wakers-only`, which implies `task-timers-only`, have their own test runs.)
+/// clippy runs once more with them, and the test stage tests them. (`small-timer-queue`,
+/// `task-wakers-only`, which implies `task-timers-only`, and `no-coop-budget` have their own
+/// test run.)
 const EXTRA_FEATURES: &str =
-    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only";
+    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only,ebbtide-core/no-coop-budget";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -109,9 +110,13 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // knows (a table of 0) and `soundness_task_wakers_only` checks. Not the doctests, nor the
     // few tests marked ignored under it: they wait for timers in `block_on`, whose waker is
     // foreign (it would poll them in a busy loop, and the mock clock they advance never sees a
-    // deadline), or count a foreign waker's clones and wakes.
-    Cmd::cargo("test -p ebbtide-core --features small-timer-queue,task-wakers-only --lib --tests")
-        .run(ws)?;
+    // deadline), or count a foreign waker's clones and wakes. With them, as `bench/size` has
+    // it, no cooperative budget (`no-coop-budget`): `tests/budget.rs` checks that a ready loop
+    // then keeps the executor, and the tests that rely on the budget to end are left out.
+    Cmd::cargo(
+        "test -p ebbtide-core --features small-timer-queue,task-wakers-only,no-coop-budget --lib --tests",
+    )
+    .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
     // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and

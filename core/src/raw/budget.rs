@@ -7,6 +7,9 @@
 //! the counter is in the scheduler, shared by its tasks one poll at a time. This file is the only
 //! place that choice is made.
 //!
+//! With the `no-coop-budget` feature neither holds it: there is no budget, and every
+//! [`poll_budget`](crate::task::poll_budget) is `Ready`.
+//!
 //! Either way the counter is reset before each poll (by [`BudgetSlot::reset`], which does nothing
 //! on an empty slot) and only touched by the thread that polls the task.
 
@@ -20,6 +23,10 @@ use crate::loom::{AtomicU32, Ordering};
 /// How many times a task may find a resource ready in one poll before it is made to yield.
 pub(crate) const BUDGET: u32 = 128;
 
+/// Whether tasks have a budget at all: not with the `no-coop-budget` feature, where neither
+/// slot holds a counter and [`current_budget`] is always `None`.
+const ENABLED: bool = !cfg!(feature = "no-coop-budget");
+
 /// Whether the counter lives in the task's header (rather than in its scheduler).
 const IN_HEADER: bool = cfg!(target_pointer_width = "64");
 
@@ -28,10 +35,10 @@ const IN_HEADER: bool = cfg!(target_pointer_width = "64");
 pub(crate) struct BudgetSlot<const LEN: usize>([AtomicU32; LEN]);
 
 /// The budget slot of a task header.
-pub(crate) type InHeader = BudgetSlot<{ IN_HEADER as usize }>;
+pub(crate) type InHeader = BudgetSlot<{ (ENABLED && IN_HEADER) as usize }>;
 
 /// The budget slot of a scheduler.
-pub(crate) type InScheduler = BudgetSlot<{ !IN_HEADER as usize }>;
+pub(crate) type InScheduler = BudgetSlot<{ (ENABLED && !IN_HEADER) as usize }>;
 
 impl<const LEN: usize> BudgetSlot<LEN> {
     crate::loom_const_fn! {
@@ -67,6 +74,9 @@ impl<const LEN: usize> BudgetSlot<LEN> {
 /// polls the task does, with relaxed loads and stores (plain moves).
 #[inline]
 pub(crate) fn current_budget(cx: &Context<'_>) -> Option<&'static AtomicU32> {
+    if !ENABLED {
+        return None;
+    }
     let header = header_of(cx.waker())?;
     // SAFETY: ground rule 1: the header is in a static slot.
     let header: &'static Header = unsafe { header.as_ref() };
