@@ -1,12 +1,12 @@
 //! Several timer queues in one program: a task's timer entry is in at most one of them, and one
 //! scheduled through another queue moves there (taken out of the first) instead of being linked
-//! into two lists at once. Also under Miri:
+//! into two lists at once. With `one-timer-queue`, only the global queue links a task's entry,
+//! and another queue takes the task's waker as a foreign one. Also under Miri:
 //! `cargo +nightly miri test -p ebbtide-core --test timer_queues`.
 
 use core::future::poll_fn;
-use core::task::{Poll, Waker};
+use core::task::Poll;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Mutex;
 
 use ebbtide_core::time::queue::{self, TimerQueue};
 use ebbtide_core::{Executor, TaskPool};
@@ -14,6 +14,7 @@ use ebbtide_core::{Executor, TaskPool};
 use ebbtide_mock_time as _;
 
 #[test]
+#[cfg(not(feature = "one-timer-queue"))]
 fn a_task_timer_scheduled_through_another_queue_moves_there() {
     static A: TimerQueue = TimerQueue::with_own_lock();
     static B: TimerQueue = TimerQueue::new();
@@ -65,7 +66,11 @@ fn a_task_timer_scheduled_through_another_queue_moves_there() {
 }
 
 #[test]
+#[cfg(not(feature = "one-timer-queue"))]
 fn a_task_timer_moved_by_two_threads_at_once_ends_in_one_queue() {
+    use core::task::Waker;
+    use std::sync::Mutex;
+
     const ROUNDS: usize = if cfg!(miri) { 20 } else { 20_000 };
     static A: TimerQueue = TimerQueue::with_own_lock();
     static B: TimerQueue = TimerQueue::with_own_lock();
@@ -106,4 +111,57 @@ fn a_task_timer_moved_by_two_threads_at_once_ends_in_one_queue() {
     assert_eq!(A.check_invariants() + B.check_invariants(), 0);
     drop(waker);
     drop(handle);
+}
+
+#[test]
+#[cfg(feature = "one-timer-queue")]
+fn with_one_timer_queue_another_queue_takes_a_task_waker_as_a_foreign_one() {
+    use ebbtide_core::time::queue::FOREIGN_WAKER_CAPACITY;
+
+    static A: TimerQueue = TimerQueue::with_own_lock();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    static POLLS: AtomicUsize = AtomicUsize::new(0);
+    let global = queue::global();
+    global.reset(0);
+    let runner = EXECUTOR.runner().unwrap();
+    let handle = runner
+        .spawner()
+        .spawn(
+            &POOL,
+            poll_fn(|cx| {
+                if POLLS.fetch_add(1, SeqCst) > 0 {
+                    return Poll::Ready(());
+                }
+                let waker = cx.waker();
+                assert!(global.schedule_wake(40, waker));
+                assert_eq!(global.check_invariants(), 1);
+                // Through A, earlier: A keeps the waker in its foreign table (or, without one,
+                // wakes it at once); the task's entry stays linked in the global queue alone.
+                let earlier = A.schedule_wake(30, waker);
+                assert_eq!(earlier, FOREIGN_WAKER_CAPACITY != 0);
+                assert_eq!((global.check_invariants(), A.check_invariants()), (1, 0));
+                assert_eq!(global.next_deadline(), Some(40));
+                let in_table = (FOREIGN_WAKER_CAPACITY != 0).then_some(30);
+                assert_eq!(A.next_deadline(), in_table);
+                Poll::Pending
+            }),
+        )
+        .unwrap();
+    let mut idles = 0;
+    runner
+        .run_until(handle, || {
+            idles += 1;
+            // A's foreign entry wakes the task at 30; the global queue has nothing due yet.
+            assert_eq!(A.wake_expired(35), None);
+            assert_eq!(global.wake_expired(35), Some(40));
+        })
+        .unwrap();
+    let expected_idles = usize::from(FOREIGN_WAKER_CAPACITY != 0);
+    assert_eq!(idles, expected_idles, "woken by A's table, or at once");
+    assert_eq!(POLLS.load(SeqCst), 2);
+    // The finished task's entry stays in the global queue until its deadline, as documented.
+    assert_eq!(global.check_invariants(), 1);
+    assert_eq!(global.wake_expired(40), None);
+    assert_eq!(global.check_invariants(), 0);
 }

@@ -69,10 +69,10 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
 /// clippy runs once more with them, and the test stage tests them. (`small-timer-queue`,
-/// `task-wakers-only`, which implies `task-timers-only`, and `no-coop-budget` have their own
-/// test run.)
+/// `task-wakers-only`, which implies `task-timers-only`, `no-coop-budget` and
+/// `one-timer-queue` have their own test run.)
 const EXTRA_FEATURES: &str =
-    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only,ebbtide-core/no-coop-budget";
+    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only,ebbtide-core/no-coop-budget,ebbtide-core/one-timer-queue";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -111,12 +111,13 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // few tests marked ignored under it: they wait for timers in `block_on`, whose waker is
     // foreign (it would poll them in a busy loop, and the mock clock they advance never sees a
     // deadline), or count a foreign waker's clones and wakes. With them, as `bench/size` has
-    // it, no cooperative budget (`no-coop-budget`): `tests/budget.rs` checks that a ready loop
-    // then keeps the executor, and the tests that rely on the budget to end are left out.
-    Cmd::cargo(
-        "test -p ebbtide-core --features small-timer-queue,task-wakers-only,no-coop-budget --lib --tests",
-    )
-    .run(ws)?;
+    // it, no cooperative budget (`no-coop-budget`: `tests/budget.rs` checks that a ready loop
+    // then keeps the executor, and the tests that rely on the budget to end are left out) and
+    // task timers in the global queue only (`one-timer-queue`: `tests/timer_queues.rs` checks
+    // that another queue takes a task's waker as a foreign one).
+    Cmd::cargo("test -p ebbtide-core --lib --tests --features")
+        .arg("small-timer-queue,task-wakers-only,no-coop-budget,one-timer-queue")
+        .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
     // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and

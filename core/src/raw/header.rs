@@ -67,7 +67,8 @@ pub(crate) struct TimerLink {
     pub(crate) prev: UnsafeCell<*const Header>,
     pub(crate) next: UnsafeCell<*const Header>,
     /// The address of the timer queue the entry is linked in (a `&'static TimerQueue`), or null
-    /// when it is in none. Null is zero, so a free slot stays all zeros.
+    /// when it is in none. Null is zero, so a free slot stays all zeros. Unused (always null)
+    /// with `one-timer-queue`, where only the global queue links entries.
     pub(crate) queue: AtomicPtr<()>,
 }
 

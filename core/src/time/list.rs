@@ -85,6 +85,8 @@ impl SortedList {
     /// # Safety
     ///
     /// As for [`schedule`](SortedList::schedule).
+    // Only a move between queues unlinks an entry; with `one-timer-queue` none moves.
+    #[cfg(not(feature = "one-timer-queue"))]
     pub(crate) unsafe fn unlink(&mut self, task: NonNull<Header>) -> Option<u64> {
         // SAFETY: by the caller; invariant 1 tells whether the task is in the list.
         unsafe {

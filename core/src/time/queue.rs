@@ -47,6 +47,8 @@
 //!   deadline. When the table is full, the waker is woken at once instead: a spurious but correct
 //!   wake-up (its future polls again and finds its deadline not yet reached), never a panic and
 //!   never a lost wake-up.
+//! - With the **`one-timer-queue`** feature only the [`global`] queue keeps task timers (another
+//!   queue takes a task's waker as a foreign one): see [`TimerQueue`].
 //! - With the **`task-timers-only`** feature there is no table at all: every foreign waker is
 //!   woken at once, each time it is polled (a busy wait, never a lost wake-up). For programs
 //!   whose timers all run in ebbtide tasks, as on a microcontroller whose `main` only spawns and
@@ -126,6 +128,10 @@ pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "task-timers-only") 
     32
 };
 
+/// Whether only the global queue keeps task timers (`one-timer-queue`): then a task's entry has
+/// one possible owner, and no claim or move between queues is built.
+const ONE_TIMER_QUEUE: bool = cfg!(feature = "one-timer-queue");
+
 /// How many wakers are taken out of the queue per lock, in [`TimerQueue::wake_expired`].
 const TASK_BATCH: usize = 16;
 /// None without a foreign-waker table (`task-timers-only`): the batch's foreign half compiles away.
@@ -177,7 +183,9 @@ impl Queue {
     ///
     /// # Safety
     ///
-    /// `task` comes from an ebbtide task waker, and its entry's `queue` names this queue.
+    /// `task` comes from an ebbtide task waker, and its entry's `queue` names this queue (with
+    /// `one-timer-queue`: this is the global queue, the only one that links entries), whose
+    /// lock the caller holds.
     unsafe fn schedule_task(&mut self, task: NonNull<Header>, at: u64) -> Outcome {
         // SAFETY: `task` comes from an ebbtide task waker, which is only ever made for a header
         // of a `'static` slot; its entry belongs to this queue (the caller's claim), under this
@@ -330,6 +338,13 @@ impl Batch {
 /// global queue, keeps), the entry moves: it is taken out of the queue it was in, and queued in
 /// the new one for the earlier of its two deadlines. Nothing is lost or corrupted; the old queue
 /// may wake up once for nothing.
+///
+/// With the `one-timer-queue` feature (for small targets, whose one queue is the [`global`]
+/// one) only the global queue keeps task timers, and every other queue takes a task's waker as it
+/// takes a foreign one (a table entry, or a wake at once with `task-timers-only`). The entry then
+/// needs no claim and never moves, which takes about 260 bytes of flash off `bench/size`'s apps.
+/// A host whose runtimes have queues of their own (ebbtide-std) should not turn it on: their
+/// timers would wait in the foreign table, or in a busy loop.
 ///
 /// # Examples
 ///
@@ -499,7 +514,10 @@ impl TimerQueue {
         // A foreign waker's clone, if one was made and the queue did not keep it; dropped (user
         // code) only after the lock is released.
         let mut clone = None;
-        let outcome = match header_of(waker) {
+        // With `one-timer-queue` only the global queue keeps task timers: another queue takes a
+        // task's waker as it takes a foreign one.
+        let task = header_of(waker).filter(|_| !ONE_TIMER_QUEUE || self.is_global());
+        let outcome = match task {
             Some(task) => self.schedule_task(task, at),
             // No table to keep it in: woken at once, without taking the lock (the table-full
             // case of the branch below, always).
@@ -538,6 +556,7 @@ impl TimerQueue {
     /// queue it names, after that queue unlinked the entry (`Release`); a queue that claims it
     /// (`Acquire`) therefore sees the entry's link as its last owner left it. Only one lock is
     /// ever held at a time.
+    #[cfg(not(feature = "one-timer-queue"))]
     fn schedule_task(&'static self, task: NonNull<Header>, mut at: u64) -> Outcome {
         let me = ptr::from_ref(self).cast_mut().cast::<()>();
         // SAFETY: `task` comes from an ebbtide task waker, which is only ever made for a header
@@ -591,6 +610,29 @@ impl TimerQueue {
                 });
             }
         }
+    }
+
+    /// Queues the timer of `task` (from an ebbtide task waker) at `at`, in the global queue, which
+    /// `self` is (the caller checked): with `one-timer-queue` no other queue links a task's
+    /// entry, so the entry is this queue's, with no claim to make and no other queue to take it
+    /// from.
+    #[cfg(feature = "one-timer-queue")]
+    fn schedule_task(&'static self, task: NonNull<Header>, at: u64) -> Outcome {
+        debug_assert!(self.is_global());
+        self.with_queue(|queue| {
+            // SAFETY: `task` comes from an ebbtide task waker, made only for headers of
+            // `'static` slots; its entry belongs to the global queue (the only one that links
+            // entries with this feature), which `self` is, and whose lock we hold.
+            let outcome = unsafe { queue.schedule_task(task, at) };
+            self.note_armed(outcome);
+            outcome
+        })
+    }
+
+    /// Whether this is the program's [`global`] queue.
+    #[inline]
+    fn is_global(&self) -> bool {
+        ptr::eq(self, global())
     }
 
     /// When [`wake_expired`](TimerQueue::wake_expired) should next be called: no later than the
@@ -800,6 +842,10 @@ pub fn dropped_timers() -> u32 {
 /// Marks `task`'s entry as in no queue, after its queue unlinked it; under that queue's lock.
 #[inline]
 fn give_up(task: NonNull<Header>) {
+    if ONE_TIMER_QUEUE {
+        // No owner to give up: the entry is the global queue's for good.
+        return;
+    }
     // SAFETY: only headers of ebbtide task wakers, from `'static` slots, enter a queue.
     unsafe { entry::owner(task) }.store(ptr::null_mut(), Ordering::Release);
 }

@@ -256,6 +256,8 @@ impl Wheel {
     /// # Safety
     ///
     /// As for [`schedule`](Wheel::schedule).
+    // Only a move between queues unlinks an entry; with `one-timer-queue` none moves.
+    #[cfg(not(feature = "one-timer-queue"))]
     pub(crate) unsafe fn unlink(&mut self, task: NonNull<Header>) -> Option<u64> {
         // SAFETY: by the caller; invariant 1 tells whether the task is linked.
         unsafe {
