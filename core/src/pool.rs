@@ -35,8 +35,10 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// larger than `SIZE` bytes (or whose output is) is a compile-time error; spawning into a full pool
 /// is [`SpawnError::PoolFull`].
 ///
-/// Each slot costs `SIZE` bytes plus a header of 40 bytes and a join waker of 8 bytes on 32-bit
-/// targets (64 + 16 on 64-bit); the `small-timer-queue` feature takes 8 bytes off the header. The
+/// Each slot costs `SIZE` bytes plus a header and a join waker of 48 bytes in all on 32-bit
+/// targets (80 on 64-bit); the `small-timer-queue` feature takes 8 bytes off that, and with
+/// `task-wakers-only` and `one-timer-queue` too the join waker is one word inside the header: 32
+/// bytes in all, as much as embassy-executor's task header. The
 /// pool adds 8 bytes (16 on 64-bit) for its name and where its next search for a free slot starts.
 /// A name is at most 65,535 bytes long.
 ///

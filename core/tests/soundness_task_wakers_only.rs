@@ -286,3 +286,91 @@ fn another_executors_block_on_gets_its_message() {
     assert_eq!(futures_lite::future::block_on(rx.recv()), Some(9));
     sender.join().unwrap();
 }
+
+/// With `one-timer-queue` too, a task's join waker is one word (an ebbtide task or a runner's
+/// root waker): a `JoinHandle` polled with a foreign waker keeps nothing, wakes it at once (its
+/// wake re-enters the executor's world by notifying the task), and the next polls see the task
+/// finish. The slot's join waker field is left empty, so the completion wakes no one.
+#[test]
+#[cfg(feature = "one-timer-queue")]
+fn join_handle_with_a_foreign_waker_is_woken_at_once_and_never_kept() {
+    use ebbtide_core::{Executor, TaskPool};
+
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 128> = TaskPool::new();
+    static GO: Notify = Notify::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let mut handle = pin!(runner
+        .spawner()
+        .spawn(&POOL, async {
+            GO.notified().await;
+            7u32
+        })
+        .unwrap());
+    runner.poll();
+    let foreign = Foreign::new();
+    let waker = foreign.waker();
+    // The wake runs inside the handle's poll, after the join waker field was left empty.
+    foreign.on_wake(|| GO.notify_one());
+    assert!(poll(handle.as_mut(), &waker).is_pending());
+    assert_eq!(
+        foreign.wakes(),
+        1,
+        "the foreign waker was not woken at once"
+    );
+    // The task finishes; nothing was registered, so nothing is woken.
+    runner.poll();
+    assert_eq!(foreign.wakes(), 1);
+    let Poll::Ready(Ok(output)) = poll(handle.as_mut(), &waker) else {
+        panic!("the finished task's output was not ready");
+    };
+    assert_eq!(output, 7);
+    drop(waker);
+    foreign.never_kept();
+}
+
+/// The same handle awaited by the runner's own future (the root waker, kept tagged in the one
+/// word) and by another task (a task's header): both are woken when the task finishes.
+#[test]
+#[cfg(feature = "one-timer-queue")]
+fn join_handles_awaited_by_the_runner_and_by_a_task_are_woken() {
+    use ebbtide_core::{Executor, TaskPool};
+
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<3, 256> = TaskPool::new();
+    static GO: Notify = Notify::new();
+    static DONE: Notify = Notify::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let first = spawner
+        .spawn(&POOL, async {
+            GO.notified().await;
+            1u32
+        })
+        .unwrap();
+    let second = spawner
+        .spawn(&POOL, async {
+            DONE.notified().await;
+            2u32
+        })
+        .unwrap();
+    // A task awaits the first handle, then lets the second task finish.
+    let waiter = spawner
+        .spawn(&POOL, async move {
+            let got = first.await.unwrap();
+            DONE.notify_one();
+            got
+        })
+        .unwrap();
+    let mut rounds = 0;
+    // The runner's own future awaits the second handle, and the waiter's.
+    let (a, b) = runner.run_until(
+        async { (waiter.await.unwrap(), second.await.unwrap()) },
+        || {
+            rounds += 1;
+            assert!(rounds < 10, "a join wake was lost");
+            GO.notify_one();
+        },
+    );
+    assert_eq!((a, b), (1, 2));
+}

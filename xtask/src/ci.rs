@@ -337,6 +337,12 @@ fn miri(ws: &Workspace) -> Result<(), String> {
                 "MIRIFLAGS",
                 &format!("{MIRI_FLAGS} -Zmiri-many-seeds=0..{MIRI_SEEDS}"),
             ),
+        // The small-target set of `bench/size`: with `one-timer-queue` too, the join waker is one
+        // tagged word in the header (a task's header or a runner's scheduler), and a task's timer
+        // entry has no owner field.
+        Cmd::cargo("+nightly miri test -p ebbtide-core --test soundness_task_wakers_only --test join --test timer_queues --features")
+            .arg("small-timer-queue,task-wakers-only,one-timer-queue,no-coop-budget")
+            .env("MIRIFLAGS", MIRI_FLAGS),
         // The C API's unsafe boundary, called from Rust: callbacks that re-enter it (a free
         // refused inside a callback once took ownership of a runtime `ebbtide_rt_run` was
         // borrowing), other threads, forged and stale handles, a free with operations pending.

@@ -13,9 +13,10 @@ use core::marker::PhantomData;
 use core::mem::{offset_of, MaybeUninit};
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use super::budget;
+use super::join_waker::JoinWaker;
 use super::scheduler::Scheduler;
 use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
@@ -46,6 +47,37 @@ pub(crate) struct Header {
     pub(crate) scheduler: AtomicPtr<Scheduler>,
     /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
     pub(crate) timer: TimerLink,
+    /// With `task-wakers-only` and `one-timer-queue`, the join waker (one word, where the timer
+    /// entry's queue field is otherwise): see [`SlotHead`].
+    #[cfg(all(feature = "task-wakers-only", feature = "one-timer-queue"))]
+    join_waker: JoinWaker,
+}
+
+/// A deadline as a [`TimerLink`] keeps it: a `u64`, or on 32-bit targets its two halves (low
+/// first), so that the link is 4-byte aligned and packs with the header's other words (a `u64`
+/// field would align the link to 8 and pad it to a multiple of 8 bytes).
+#[cfg(target_pointer_width = "32")]
+pub(crate) type DeadlineBits = [u32; 2];
+/// A deadline as a [`TimerLink`] keeps it: a `u64`, or on 32-bit targets its two halves.
+#[cfg(not(target_pointer_width = "32"))]
+pub(crate) type DeadlineBits = u64;
+
+/// `value` as [`DeadlineBits`].
+#[inline(always)]
+pub(crate) const fn deadline_bits(value: u64) -> DeadlineBits {
+    #[cfg(target_pointer_width = "32")]
+    return [value as u32, (value >> 32) as u32];
+    #[cfg(not(target_pointer_width = "32"))]
+    return value;
+}
+
+/// The `u64` that `bits` hold.
+#[inline(always)]
+pub(crate) const fn deadline_value(bits: DeadlineBits) -> u64 {
+    #[cfg(target_pointer_width = "32")]
+    return bits[0] as u64 | (bits[1] as u64) << 32;
+    #[cfg(not(target_pointer_width = "32"))]
+    return bits;
 }
 
 /// The intrusive timer-queue entry in every task header.
@@ -61,14 +93,15 @@ pub(crate) struct TimerLink {
     /// The deadline in ticks, stored inverted (`!deadline`): the deadline `u64::MAX`, which means
     /// "not in the queue", is stored as 0, so that a free slot is all zeros (a `static` pool then
     /// goes to `.bss` and costs no flash). Only the timer queue reads it, through its accessors.
-    pub(crate) expires_at: UnsafeCell<u64>,
+    pub(crate) expires_at: UnsafeCell<DeadlineBits>,
     /// The timing wheel's back link; the sorted list of `small-timer-queue` has none.
     #[cfg(not(feature = "small-timer-queue"))]
     pub(crate) prev: UnsafeCell<*const Header>,
     pub(crate) next: UnsafeCell<*const Header>,
     /// The address of the timer queue the entry is linked in (a `&'static TimerQueue`), or null
-    /// when it is in none. Null is zero, so a free slot stays all zeros. Unused (always null)
-    /// with `one-timer-queue`, where only the global queue links entries.
+    /// when it is in none. Null is zero, so a free slot stays all zeros. Not there with
+    /// `one-timer-queue`, where only the global queue links entries.
+    #[cfg(not(feature = "one-timer-queue"))]
     pub(crate) queue: AtomicPtr<()>,
 }
 
@@ -77,10 +110,11 @@ impl TimerLink {
         pub(crate) fn new() -> TimerLink {
             TimerLink {
                 // `!u64::MAX`: not in the queue.
-                expires_at: UnsafeCell::new(0),
+                expires_at: UnsafeCell::new(deadline_bits(0)),
                 #[cfg(not(feature = "small-timer-queue"))]
                 prev: UnsafeCell::new(ptr::null()),
                 next: UnsafeCell::new(ptr::null()),
+                #[cfg(not(feature = "one-timer-queue"))]
                 queue: AtomicPtr::new(ptr::null_mut()),
             }
         }
@@ -132,16 +166,31 @@ impl VTableCell {
 }
 
 /// The header and the join waker: the part of a slot whose layout is independent of `SIZE`.
+///
+/// The join waker (see [`super::join_waker`]) follows the header, or, with `task-wakers-only` and
+/// `one-timer-queue`, is the header's last word; [`SlotHead::join_waker`] finds it either way.
 #[repr(C)]
 pub(crate) struct SlotHead {
     pub(crate) header: Header,
     /// The waker of whoever awaits the `JoinHandle`; see `JOIN_WAKER` in [`super::state`].
-    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    #[cfg(not(all(feature = "task-wakers-only", feature = "one-timer-queue")))]
+    join_waker: JoinWaker,
     /// Under loom, a cell that stands for the storage: every access to the storage goes through
     /// [`storage_mut`], which touches it, so loom checks that the state word really hands the
     /// storage to one owner at a time (the storage itself is raw bytes loom cannot see).
     #[cfg(loom)]
     pub(crate) storage_tracker: UnsafeCell<()>,
+}
+
+impl SlotHead {
+    /// The join waker, wherever the configuration keeps it.
+    #[inline(always)]
+    pub(crate) fn join_waker(&self) -> &JoinWaker {
+        #[cfg(not(all(feature = "task-wakers-only", feature = "one-timer-queue")))]
+        return &self.join_waker;
+        #[cfg(all(feature = "task-wakers-only", feature = "one-timer-queue"))]
+        return &self.header.join_waker;
+    }
 }
 
 /// The storage for a future or its output, aligned to [`MAX_TASK_ALIGN`].
@@ -215,8 +264,11 @@ impl<const SIZE: usize> TaskSlot<SIZE> {
                         vtable: VTableCell::new(),
                         scheduler: AtomicPtr::new(ptr::null_mut()),
                         timer: TimerLink::new(),
+                        #[cfg(all(feature = "task-wakers-only", feature = "one-timer-queue"))]
+                        join_waker: JoinWaker::new(),
                     },
-                    join_waker: UnsafeCell::new(None),
+                    #[cfg(not(all(feature = "task-wakers-only", feature = "one-timer-queue")))]
+                    join_waker: JoinWaker::new(),
                     #[cfg(loom)]
                     storage_tracker: UnsafeCell::new(()),
                 },

@@ -33,6 +33,7 @@
 
 pub(crate) mod budget;
 pub(crate) mod header;
+pub(crate) mod join_waker;
 pub(crate) mod pool_head;
 pub(crate) mod run_queue;
 pub(crate) mod scheduler;

@@ -313,6 +313,16 @@ static ROOT_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
     |_| {},
 );
 
+/// Wakes the root waker of the scheduler at `data`, as its waker would.
+///
+/// # Safety
+///
+/// `data` is the data of a root waker: an `&'static Scheduler` (see [`Scheduler::root_waker`]).
+#[cfg(all(feature = "task-wakers-only", feature = "one-timer-queue"))]
+pub(super) unsafe fn wake_root_of(data: *const ()) {
+    root_wake(data);
+}
+
 fn root_wake(data: *const ()) {
     // SAFETY: root wakers are made by `Scheduler::root_waker` from an `&'static Scheduler`.
     let scheduler = unsafe { &*(data as *const Scheduler) };

@@ -349,10 +349,7 @@ unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
     if previous & JOIN_WAKER != 0 {
         // SAFETY: JOIN_WAKER was set and COMPLETE now is: the handle no longer touches the field
         // (its CAS to clear JOIN_WAKER fails on COMPLETE), so the waker is ours to take.
-        let waker = head.join_waker.with_mut(|w| unsafe { (*w).take() });
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        unsafe { head.join_waker().wake() };
     }
     // SAFETY: we hold RUNNING.
     unsafe { release_running(header, head) };
@@ -450,14 +447,19 @@ pub(crate) unsafe fn poll_join<T>(header: NonNull<Header>, waker: &Waker) -> Joi
     }
     // JOIN_WAKER is clear: the field is ours.
     // SAFETY: ground rule 2.
-    head.join_waker
-        .with_mut(|w| unsafe { *w = Some(waker.clone()) });
+    if !unsafe { head.join_waker().store(waker) } {
+        // A foreign waker, which this configuration does not keep (`task-wakers-only`, see
+        // `join_waker`): JOIN_WAKER stays clear, so the task's completion wakes no one, and the
+        // waker is woken now, so that its task polls the handle again.
+        waker.wake_by_ref();
+        return JoinPoll::Pending;
+    }
     let mut current = state.load(Ordering::Acquire);
     loop {
         if current & COMPLETE != 0 {
             // The task finished before it could see our waker: drop it ourselves.
             // SAFETY: JOIN_WAKER is still clear, so the field is still ours.
-            head.join_waker.with_mut(|w| unsafe { *w = None });
+            unsafe { head.join_waker().clear() };
             // SAFETY: by the caller.
             return unsafe { take_output(header, head, current) };
         }
@@ -553,7 +555,7 @@ pub(crate) unsafe fn drop_handle(header: NonNull<Header>) {
     if current & JOIN_WAKER != 0 && current & COMPLETE == 0 {
         // We cleared JOIN_WAKER before the executor set COMPLETE: the waker is ours to drop.
         // SAFETY: ground rule 2.
-        head.join_waker.with_mut(|w| unsafe { *w = None });
+        unsafe { head.join_waker().clear() };
     }
     if current & COMPLETE != 0 && current & (RUNNING | SCHEDULED) == 0 {
         // SAFETY: complete, and we were the last holder.

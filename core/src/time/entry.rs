@@ -10,7 +10,7 @@
 
 use core::ptr::{self, NonNull};
 
-use crate::raw::header::{Header, TimerLink};
+use crate::raw::header::{deadline_bits, deadline_value, Header, TimerLink};
 
 /// A deadline kept inverted (`!deadline`), so that "none" (`u64::MAX`) is stored as 0: a `static`
 /// whose deadlines are all "none" is then all zeros, and goes to `.bss` instead of costing its
@@ -51,6 +51,7 @@ unsafe fn link<'a>(header: NonNull<Header>) -> &'a TimerLink {
 /// # Safety
 ///
 /// `header` comes from a `'static` task slot.
+#[cfg(not(feature = "one-timer-queue"))]
 #[inline]
 pub(super) unsafe fn owner<'a>(header: NonNull<Header>) -> &'a crate::loom::AtomicPtr<()> {
     // SAFETY: by the caller; an atomic allows shared access.
@@ -66,7 +67,7 @@ pub(super) unsafe fn owner<'a>(header: NonNull<Header>) -> &'a crate::loom::Atom
 #[inline]
 pub(super) unsafe fn expires_at(header: NonNull<Header>) -> u64 {
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { !link(header).expires_at.with(|p| *p) }
+    unsafe { !deadline_value(link(header).expires_at.with(|p| *p)) }
 }
 
 /// # Safety
@@ -75,7 +76,11 @@ pub(super) unsafe fn expires_at(header: NonNull<Header>) -> u64 {
 #[inline]
 pub(super) unsafe fn set_expires_at(header: NonNull<Header>, when: u64) {
     // SAFETY: by the caller; the queue lock makes us the only user of the link.
-    unsafe { link(header).expires_at.with_mut(|p| *p = !when) }
+    unsafe {
+        link(header)
+            .expires_at
+            .with_mut(|p| *p = deadline_bits(!when))
+    }
 }
 
 /// # Safety

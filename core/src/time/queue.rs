@@ -94,7 +94,9 @@
 use core::ptr::{self, NonNull};
 use core::task::Waker;
 
-use super::entry::{self, Deadline, Scheduled};
+#[cfg(not(feature = "one-timer-queue"))]
+use super::entry;
+use super::entry::{Deadline, Scheduled};
 #[cfg(feature = "small-timer-queue")]
 use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
@@ -842,11 +844,12 @@ pub fn dropped_timers() -> u32 {
 /// Marks `task`'s entry as in no queue, after its queue unlinked it; under that queue's lock.
 #[inline]
 fn give_up(task: NonNull<Header>) {
-    if ONE_TIMER_QUEUE {
-        // No owner to give up: the entry is the global queue's for good.
-        return;
-    }
+    // With `one-timer-queue` there is no owner to give up: the entry is the global queue's for
+    // good.
+    #[cfg(feature = "one-timer-queue")]
+    let _ = task;
     // SAFETY: only headers of ebbtide task wakers, from `'static` slots, enter a queue.
+    #[cfg(not(feature = "one-timer-queue"))]
     unsafe { entry::owner(task) }.store(ptr::null_mut(), Ordering::Release);
 }
 
