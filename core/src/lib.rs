@@ -141,7 +141,7 @@
 //! | `futures-io` | `io::Compat` between ebbtide's IO traits and `futures-io`'s (implies `std`) |
 //! | `steal-batch` | a thief may take what is left of a running batch (ebbtide-std's workers) |
 //! | `dropped-timer-count` | `time::queue::dropped_timers`, for drivers that report deadlocks (ebbtide-wasi) |
-//! | `small-timer-queue` | the timer queue as one sorted list through the task headers: 16 B of RAM instead of about 1.6 KB, O(n) insertion |
+//! | `small-timer-queue` | the timer queue as one sorted list through the task headers: 12 B of RAM (32-bit) instead of about 1.6 KB, O(n) insertion |
 //! | `one-timer-queue` | only the global timer queue keeps task timers (another queue takes a task's waker as a foreign one), so a timer entry needs no owner and never moves between queues; about 260 B less flash; with `task-wakers-only` too, a task's join waker is one word in its header (8 B less RAM per task: 32 B of slot overhead with `small-timer-queue`); not for ebbtide-std, whose runtimes have queues of their own |
 //! | `task-timers-only` | the timer queue keeps no foreign waker: a timer awaited under another executor's waker (or a foreign `block_on`) wakes it at once, a busy wait |
 //! | `task-wakers-only` | `task-timers-only`, and no sync primitive keeps a foreign waker either: it waits with a no-op waker in its place and wakes the foreign waker at once; about 1 KB (small app) to 2.8 KB (sensor app) less flash in `bench/size` |

@@ -10,26 +10,29 @@
 
 use core::ptr::{self, NonNull};
 
-use crate::raw::header::{deadline_bits, deadline_value, Header, TimerLink};
+use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header, TimerLink};
 
 /// A deadline kept inverted (`!deadline`), so that "none" (`u64::MAX`) is stored as 0: a `static`
 /// whose deadlines are all "none" is then all zeros, and goes to `.bss` instead of costing its
 /// initial image in flash.
+///
+/// On 32-bit targets it is kept in two 32-bit halves ([`DeadlineBits`]), so that it is 4-byte
+/// aligned and the timer queue that holds one packs without padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Deadline(u64);
+pub(super) struct Deadline(DeadlineBits);
 
 impl Deadline {
     /// No deadline (`u64::MAX`).
-    pub(super) const NONE: Deadline = Deadline(0);
+    pub(super) const NONE: Deadline = Deadline(deadline_bits(0));
 
     #[inline]
     pub(super) const fn new(at: u64) -> Deadline {
-        Deadline(!at)
+        Deadline(deadline_bits(!at))
     }
 
     #[inline]
     pub(super) const fn get(self) -> u64 {
-        !self.0
+        !deadline_value(self.0)
     }
 }
 

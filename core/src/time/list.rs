@@ -25,12 +25,13 @@
 use core::ptr::NonNull;
 
 use super::entry::{expires_at, next, set_expires_at, set_next, Scheduled};
-use crate::raw::header::Header;
+use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header};
 
 /// A sorted intrusive list of task headers. See the [module docs](self).
 pub(crate) struct SortedList {
-    /// The time the list has been advanced to.
-    elapsed: u64,
+    /// The time the list has been advanced to (in two 32-bit halves on 32-bit targets, so that
+    /// the list is 4-byte aligned and the timer queue around it packs without padding).
+    elapsed: DeadlineBits,
     /// The entry with the earliest deadline.
     head: Option<NonNull<Header>>,
 }
@@ -43,14 +44,14 @@ impl SortedList {
     /// An empty list at time 0.
     pub(crate) const fn new() -> SortedList {
         SortedList {
-            elapsed: 0,
+            elapsed: deadline_bits(0),
             head: None,
         }
     }
 
     /// The time the list has been advanced to.
     pub(crate) fn elapsed(&self) -> u64 {
-        self.elapsed
+        deadline_value(self.elapsed)
     }
 
     /// Queues `task` to expire at `at`, or keeps its current deadline if that is earlier.
@@ -71,7 +72,7 @@ impl SortedList {
             if current != u64::MAX {
                 self.remove(task);
             }
-            if at <= self.elapsed {
+            if at <= self.elapsed() {
                 set_expires_at(task, u64::MAX);
                 return Scheduled::Expired;
             }
@@ -159,20 +160,20 @@ impl SortedList {
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         // SAFETY: the head is in this list; `&self` comes from the queue's lock.
         self.head
-            .map(|head| unsafe { expires_at(head) }.max(self.elapsed))
+            .map(|head| unsafe { expires_at(head) }.max(self.elapsed()))
     }
 
     /// Advances the list to `now` (never back): the entries due then become
     /// [`pop_expired`](SortedList::pop_expired)'s.
     pub(crate) fn advance(&mut self, now: u64) {
-        self.elapsed = self.elapsed.max(now);
+        self.elapsed = deadline_bits(self.elapsed().max(now));
     }
 
     /// Unlinks and returns the earliest entry if it is due, marking it not queued.
     pub(crate) fn pop_expired(&mut self) -> Option<NonNull<Header>> {
         let head = self.head?;
         // SAFETY: the head is in this list (ground rules).
-        if unsafe { expires_at(head) } > self.elapsed {
+        if unsafe { expires_at(head) } > self.elapsed() {
             return None;
         }
         self.pop_any()
@@ -193,7 +194,7 @@ impl SortedList {
     /// Moves an empty list to time `elapsed` (which may be in the past).
     pub(crate) fn reset(&mut self, elapsed: u64) {
         debug_assert!(self.head.is_none());
-        self.elapsed = elapsed;
+        self.elapsed = deadline_bits(elapsed);
     }
 
     /// Checks the [invariants](self), panicking on the first broken one; returns the number of

@@ -36,9 +36,10 @@
 //! - With the **`small-timer-queue`** feature (for small targets with a handful of tasks), the
 //!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
-//!   timers shrink from about 1.6 KB to 16 bytes (on 32-bit targets; 32 for the whole queue, its
+//!   timers shrink from about 1.6 KB to 12 bytes (on 32-bit targets; 24 for the whole queue, its
 //!   lock and armed deadline included) plus the foreign-waker table, which has 4 entries instead
-//!   of 32; each task header loses the wheel's back link (8 bytes). Everything else on this page holds as written.
+//!   of 32; each task header loses the wheel's back link (a word). Everything else on this page holds as
+//!   written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
@@ -102,7 +103,7 @@ use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
 use super::wheel::Wheel as Timers;
 use crate::loom::{AtomicBool, Ordering, QueueLock};
-use crate::raw::header::Header;
+use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header};
 use crate::raw::waker::{header_of, wake_task};
 
 /// How many foreign (non-ebbtide) wakers the queue holds at once: 32, or 4 with the
@@ -146,7 +147,9 @@ const FOREIGN_BATCH: usize = if FOREIGN_WAKER_CAPACITY == 0 { 0 } else { 4 };
 struct Queue {
     /// The task timers: the timing wheel, or the sorted list of `small-timer-queue`.
     wheel: Timers,
-    foreign: [Option<(u64, Waker)>; FOREIGN_WAKER_CAPACITY],
+    /// Foreign wakers and their deadlines (in [`DeadlineBits`], so that the table is 4-byte
+    /// aligned on 32-bit targets, even when it is empty).
+    foreign: [Option<(DeadlineBits, Waker)>; FOREIGN_WAKER_CAPACITY],
     /// The deadline the driver was last told to wake up at (`u64::MAX`: none). It is never later
     /// than any queued deadline: every earlier insertion lowers it and reports `true`.
     armed: Deadline,
@@ -226,16 +229,16 @@ impl Queue {
             let Some((deadline, _)) = &mut self.foreign[index] else {
                 unreachable!()
             };
-            if at >= *deadline {
+            if at >= deadline_value(*deadline) {
                 return Outcome::Queued(false);
             }
-            *deadline = at;
+            *deadline = deadline_bits(at);
         } else if let Some(free) = self.foreign.iter_mut().find(|e| e.is_none()) {
             let Some(clone) = clone.take() else {
                 return Outcome::NeedsClone;
             };
             // `free` is `None`: nothing is dropped here.
-            *free = Some((at, clone));
+            *free = Some((deadline_bits(at), clone));
         } else {
             return Outcome::WakeNow;
         }
@@ -243,10 +246,14 @@ impl Queue {
     }
 
     /// Takes one foreign waker that is due at `now` (or any one, if `all`).
-    fn take_foreign(foreign: &mut [Option<(u64, Waker)>], now: u64, all: bool) -> Option<Waker> {
-        let entry = foreign
-            .iter_mut()
-            .find(|e| matches!(e, Some((deadline, _)) if all || *deadline <= now))?;
+    fn take_foreign(
+        foreign: &mut [Option<(DeadlineBits, Waker)>],
+        now: u64,
+        all: bool,
+    ) -> Option<Waker> {
+        let entry = foreign.iter_mut().find(
+            |e| matches!(e, Some((deadline, _)) if all || deadline_value(*deadline) <= now),
+        )?;
         entry.take().map(|(_, waker)| waker)
     }
 
@@ -255,7 +262,7 @@ impl Queue {
             .foreign
             .iter()
             .flatten()
-            .map(|(deadline, _)| *deadline)
+            .map(|(deadline, _)| deadline_value(*deadline))
             .min();
         match (self.wheel.next_deadline(), foreign) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -963,7 +970,8 @@ pub fn check_invariants() -> usize {
 }
 
 // The queue's own size on 32-bit targets with the small list and no foreign-waker table, as the
-// module docs promise: the list (16 bytes), the armed deadline (8) and the lock's flags (8; the
-// armed hint shares their word).
+// module docs promise: the list (its time in two halves and its head, 12 bytes), the armed
+// deadline (8, in two halves too) and the lock's three flags (the armed hint is one), padded to
+// the word: 24 bytes.
 #[cfg(all(not(loom), feature = "small-timer-queue", feature = "task-timers-only"))]
-const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 32);
+const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 24);
