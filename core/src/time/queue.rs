@@ -38,8 +38,8 @@
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
 //!   timers shrink from about 1.6 KB to 12 bytes (on 32-bit targets; 24 for the whole queue, its
 //!   lock and armed deadline included) plus the foreign-waker table, which has 4 entries instead
-//!   of 32; each task header loses the wheel's back link (a word). Everything else on this page holds as
-//!   written.
+//!   of 32; each task header loses the wheel's back link (a word). Everything else on this page
+//!   holds as written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
