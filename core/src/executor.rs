@@ -424,6 +424,53 @@ impl Spawner {
         pool.spawn_on(self.executor, future, false)
     }
 
+    /// Spawns the future that `make` returns as a task in `pool`, without a [`JoinHandle`]. For
+    /// small targets, as embassy-executor spawns:
+    ///
+    /// - **Detached:** the task is detached from the start, as if its handle had been dropped at
+    ///   once, and its output is dropped when it finishes. A program that keeps no handles (as is
+    ///   usual on a microcontroller, where tasks run forever) then has no handle code at all.
+    /// - **Built in place:** `make` is called once a slot is claimed, and its future is written
+    ///   straight into the slot: a large future is never built on the stack and copied (the
+    ///   compiler may copy a future passed by value with a `memcpy`). When the pool is full,
+    ///   `make` is dropped uncalled, with what it captured. If `make` panics, the slot is given
+    ///   back.
+    ///
+    /// Fails as [`spawn`](Spawner::spawn) does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU32, Ordering};
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<1, 64> = TaskPool::new();
+    /// static DONE: AtomicU32 = AtomicU32::new(0);
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// runner
+    ///     .spawner()
+    ///     .spawn_detached(&POOL, || async { DONE.store(1, Ordering::Relaxed) })
+    ///     .unwrap();
+    /// // The pool is full until the task has run.
+    /// assert!(runner.spawner().spawn_detached(&POOL, || async {}).is_err());
+    /// runner.poll();
+    /// assert_eq!(DONE.load(Ordering::Relaxed), 1);
+    /// assert!(POOL.is_empty(), "a finished detached task frees its slot");
+    /// ```
+    pub fn spawn_detached<F, P>(
+        &self,
+        pool: &'static P,
+        make: impl FnOnce() -> F,
+    ) -> Result<(), SpawnError>
+    where
+        F: Future + 'static,
+        P: Pool,
+    {
+        pool.spawn_detached_on(self.executor, make, false)
+    }
+
     /// A `Send` spawner for the same executor.
     pub fn make_send(&self) -> SendSpawner {
         SendSpawner {
@@ -585,6 +632,39 @@ impl SendSpawner {
     {
         // `Send` future and output: a steal may move the task to another executor.
         pool.spawn_on(self.executor, future, true)
+    }
+
+    /// Spawns the future that `make` returns as a task in `pool`, without a [`JoinHandle`] and
+    /// built in its slot; see [`Spawner::spawn_detached`]. `make` runs on the calling thread,
+    /// before this returns, so it need not be `Send`; the future must be.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<1, 64> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let spawner = runner.spawner().make_send();
+    /// std::thread::spawn(move || spawner.spawn_detached(&POOL, || async {}).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// runner.poll();
+    /// assert!(POOL.is_empty());
+    /// ```
+    pub fn spawn_detached<F, P>(
+        &self,
+        pool: &'static P,
+        make: impl FnOnce() -> F,
+    ) -> Result<(), SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+        P: Pool,
+    {
+        pool.spawn_detached_on(self.executor, make, true)
     }
 
     /// The executor this spawner feeds.

@@ -183,6 +183,23 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         )
     }
 
+    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
+        &'static self,
+        executor: &'static Executor,
+        make: M,
+        movable: bool,
+    ) -> Result<(), SpawnError> {
+        spawn_detached_in(
+            self.name(),
+            TASK_POOL_HINT,
+            &self.slots,
+            &self.head,
+            executor,
+            make,
+            movable,
+        )
+    }
+
     unsafe fn cancel_all(&'static self) -> usize {
         // SAFETY: by our caller.
         unsafe { cancel_all_in(&self.slots) }
@@ -251,10 +268,36 @@ fn try_spawn_in<F: Future + 'static, const SIZE: usize>(
     future: F,
     movable: bool,
 ) -> Result<JoinHandle<F::Output>, F> {
-    let header = task::spawn(slots, next, executor.scheduler(), future, movable)?;
+    let header = task::spawn(slots, next, executor.scheduler(), future, movable, true)?;
     // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
     // `F::Output`.
     Ok(unsafe { JoinHandle::from_raw(header) })
+}
+
+/// [`spawn_in`] for a task without a [`JoinHandle`]: it is detached from the start (its output is
+/// dropped when it finishes), so no handle is made, and a program that never keeps one has no
+/// handle code at all.
+#[inline]
+fn spawn_detached_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
+    name: &'static str,
+    hint: &'static str,
+    slots: &'static [TaskSlot<SIZE>],
+    next: &impl SearchHint,
+    executor: &'static Executor,
+    make: M,
+    movable: bool,
+) -> Result<(), SpawnError> {
+    #[allow(clippy::let_unit_value)]
+    let () = AssertFits::<F, SIZE>::OK;
+    match task::spawn_with(slots, next, executor.scheduler(), make, movable, false) {
+        Ok(_) => Ok(()),
+        // `make` (and what it captured) is dropped uncalled.
+        Err(_make) => Err(SpawnError::PoolFull {
+            pool: name,
+            capacity: slots.len(),
+            hint,
+        }),
+    }
 }
 
 /// Cancels every unfinished task in `slots`; see [`Runner::cancel_all`](crate::Runner::cancel_all).
@@ -313,6 +356,16 @@ pub(crate) mod sealed {
             executor: &'static Executor,
             future: F,
         ) -> Result<JoinHandle<F::Output>, SpawnError>;
+
+        /// Like [`spawn_on`](Sealed::spawn_on), for a task without a `JoinHandle` (detached
+        /// from the start: its output is dropped when it finishes) whose future `make` builds in
+        /// its slot once one is claimed.
+        fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
+            &'static self,
+            executor: &'static Executor,
+            make: M,
+            movable: bool,
+        ) -> Result<(), SpawnError>;
 
         /// Cancels every unfinished task in this pool; see
         /// [`Runner::cancel_all`](crate::Runner::cancel_all).
@@ -541,6 +594,23 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             executor,
             future,
             false,
+        )
+    }
+
+    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
+        &'static self,
+        executor: &'static Executor,
+        make: M,
+        movable: bool,
+    ) -> Result<(), SpawnError> {
+        spawn_detached_in(
+            self.name,
+            SLICE_POOL_HINT,
+            self.slots,
+            &self.next,
+            executor,
+            make,
+            movable,
         )
     }
 

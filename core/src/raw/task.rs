@@ -17,7 +17,9 @@ use crate::loom::{AtomicUsize, Ordering};
 /// `scheduler`. Gives the future back when every slot is taken.
 ///
 /// `movable` sets the task's `SEND` bit: only for a future whose spawn path required it (and its
-/// output) to be `Send`, so that a steal may move it to another executor's thread.
+/// output) to be `Send`, so that a steal may move it to another executor's thread. `handle` sets
+/// `HANDLE`, which the caller then owns (a `JoinHandle` made from the header); without it the task
+/// is detached from the start, as if its handle had been dropped.
 ///
 /// The size check here is at run time (and folded away): pools check at compile time before they
 /// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
@@ -36,12 +38,30 @@ pub(crate) fn spawn<F: Future, H: SearchHint, const SIZE: usize>(
     scheduler: &'static Scheduler,
     future: F,
     movable: bool,
+    handle: bool,
 ) -> Result<NonNull<Header>, F> {
-    let claim = if movable {
-        CLAIMED | SCHEDULED | HANDLE | SEND
-    } else {
-        CLAIMED | SCHEDULED | HANDLE
-    };
+    spawn_with(slots, hint, scheduler, move || future, movable, handle).map_err(|make| make())
+}
+
+/// [`spawn`] with the future made by `make` once a slot is claimed, written straight into the
+/// slot's storage: a large future is not built on the stack and then copied, and when every slot
+/// is taken `make` is given back uncalled.
+#[inline]
+pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE: usize>(
+    slots: &'static [TaskSlot<SIZE>],
+    hint: &H,
+    scheduler: &'static Scheduler,
+    make: M,
+    movable: bool,
+    handle: bool,
+) -> Result<NonNull<Header>, M> {
+    let mut claim = CLAIMED | SCHEDULED;
+    if movable {
+        claim |= SEND;
+    }
+    if handle {
+        claim |= HANDLE;
+    }
     assert!(
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
@@ -57,12 +77,16 @@ pub(crate) fn spawn<F: Future, H: SearchHint, const SIZE: usize>(
     let Some(header) =
         (unsafe { claim_slot(slots, hint, scheduler, &RawTask::<F>::VTABLE, claim) })
     else {
-        return Err(future);
+        return Err(make);
     };
+    // If `make` panics, the slot is given back (see `Unclaim`).
+    let unclaim = Unclaim(header);
     // SAFETY: ground rule 2: between the claim and the push we own every field. The slot was
-    // free, so the storage holds nothing to drop; the future fits it (checked above).
+    // free, so the storage holds nothing to drop; the future fits it (checked above). `make`'s
+    // result goes straight into the storage, so a large future is not built elsewhere first.
     unsafe {
-        ptr::write(storage_mut(header).cast::<F>(), future);
+        ptr::write(storage_mut(header).cast::<F>(), make());
+        core::mem::forget(unclaim);
         // We claimed the slot with SCHEDULED set.
         scheduler.enqueue(header);
     }
@@ -87,6 +111,21 @@ impl SearchHint for AtomicUsize {
     #[inline]
     fn set(&self, next: usize) {
         self.store(next, Ordering::Relaxed);
+    }
+}
+
+/// Gives back a slot that [`spawn_with`] claimed when the future's `make` panics: the slot goes
+/// back to all-free (state 0). Nothing else knows it yet: it is in no run queue, no waker or
+/// handle for it was made, and a stale waker of the slot's last task does nothing to a state with
+/// `SCHEDULED` set (a concurrent `cancel_all` may add `CANCELLED`, which the reset drops too).
+struct Unclaim(NonNull<Header>);
+
+impl Drop for Unclaim {
+    #[cold]
+    fn drop(&mut self) {
+        // SAFETY: ground rule 1: the header is in a `'static` slot.
+        let head = unsafe { slot_head(self.0) };
+        head.header.state.swap(0, Ordering::Release);
     }
 }
 

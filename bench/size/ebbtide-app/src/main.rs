@@ -42,9 +42,9 @@ fn main() -> ! {
     let runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
     let (tx, rx) = CHANNEL.split();
-    spawner.spawn(&PRODUCER, producer(tx)).unwrap();
-    spawner.spawn(&CONSUMER, consumer(rx, start)).unwrap();
-    spawner.spawn(&TICKER, ticker()).unwrap();
+    spawner.spawn_detached(&PRODUCER, || producer(tx)).unwrap();
+    spawner.spawn_detached(&CONSUMER, || consumer(rx, start)).unwrap();
+    spawner.spawn_detached(&TICKER, || ticker()).unwrap();
 
     // The consumer exits QEMU; this future never completes.
     runner.run_until(core::future::pending::<()>(), idle);

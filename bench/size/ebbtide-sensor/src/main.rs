@@ -60,18 +60,17 @@ fn main() -> ! {
     let (readings_tx, readings_rx) = READINGS.split();
     let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
     let (commands_tx, commands_rx) = COMMANDS.split();
-    spawner.spawn(&SENSOR, sensor(readings_tx)).unwrap();
+    spawner.spawn_detached(&SENSOR, || sensor(readings_tx)).unwrap();
     spawner
-        .spawn(
-            &CONTROLLER,
-            controller(readings_rx, setpoints_rx, commands_tx),
-        )
+        .spawn_detached(&CONTROLLER, || {
+            controller(readings_rx, setpoints_rx, commands_tx)
+        })
         .unwrap();
-    spawner.spawn(&ACTUATOR, actuator(commands_rx)).unwrap();
+    spawner.spawn_detached(&ACTUATOR, || actuator(commands_rx)).unwrap();
     spawner
-        .spawn(&COMMANDER, commander(setpoints_tx, start))
+        .spawn_detached(&COMMANDER, || commander(setpoints_tx, start))
         .unwrap();
-    spawner.spawn(&HEARTBEAT, heartbeat(start)).unwrap();
+    spawner.spawn_detached(&HEARTBEAT, || heartbeat(start)).unwrap();
 
     // The heartbeat exits QEMU; this future never completes.
     runner.run_until(core::future::pending::<()>(), idle);
