@@ -67,6 +67,7 @@
 
 use core::fmt;
 use core::marker::PhantomPinned;
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::task::Waker;
 
@@ -330,8 +331,12 @@ impl<P> fmt::Debug for WaitList<P> {
 }
 
 /// Up to [`CAPACITY`](WakeBatch::CAPACITY) wakers taken out under a lock, to call after it.
+///
+/// The wakers are `wakers[..len]`; every entry from `len` on is `None`. So a push replaces a
+/// `None` (nothing to drop), and dropping the batch is waking it: the array itself needs no drop
+/// of its own (`ManuallyDrop`), which keeps a loop over all sixteen entries out of every caller.
 pub(crate) struct WakeBatch {
-    wakers: [Option<Waker>; WakeBatch::CAPACITY],
+    wakers: ManuallyDrop<[Option<Waker>; WakeBatch::CAPACITY]>,
     len: usize,
 }
 
@@ -342,7 +347,7 @@ impl WakeBatch {
     /// An empty batch. A constant rather than a function: an array built at run time is built
     /// on the side and then copied (a `memcpy` call); a constant is simply zeroed in place.
     pub(crate) const EMPTY: WakeBatch = WakeBatch {
-        wakers: [const { None }; WakeBatch::CAPACITY],
+        wakers: ManuallyDrop::new([const { None }; WakeBatch::CAPACITY]),
         len: 0,
     };
 
@@ -358,8 +363,11 @@ impl WakeBatch {
     /// If the batch [is full](WakeBatch::is_full): check before taking a waker out of a waiter.
     pub(crate) fn push(&mut self, waker: Option<Waker>) {
         if let Some(waker) = waker {
-            assert!(!self.is_full(), "WakeBatch overflow");
-            self.wakers[self.len] = Some(waker);
+            let Some(slot) = self.wakers.get_mut(self.len) else {
+                panic!("WakeBatch overflow");
+            };
+            // The entry at `len` is `None` (see the type's docs): nothing to drop.
+            core::mem::forget(slot.replace(waker));
             self.len += 1;
         }
     }
@@ -377,7 +385,8 @@ impl WakeBatch {
 
 impl Drop for WakeBatch {
     fn drop(&mut self) {
-        // A batch dropped by unwinding still wakes its waiters, so none is left hanging.
+        // A batch dropped by unwinding still wakes its waiters, so none is left hanging. That
+        // takes every waker out, which is all the array's own drop would have done.
         self.wake_all();
     }
 }
@@ -450,6 +459,57 @@ mod tests {
         assert_eq!(list.pop_front_with(|w| w.payload), None);
         c.with(&mut list, |w| w.payload = 9);
         assert_eq!(c.with(&mut list, |w| w.payload), 9);
+    }
+
+    /// A waker whose wake panics, third of five: the panic leaves the rest in the batch, and the
+    /// batch's drop wakes them; every waker is consumed (woken or dropped) exactly once.
+    #[test]
+    fn a_panicking_wake_leaves_the_rest_to_the_drop_and_consumes_each_waker_once() {
+        use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        use core::task::{RawWaker, RawWakerVTable};
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+
+        static CONSUMED: [AtomicUsize; 5] = [const { AtomicUsize::new(0) }; 5];
+        /// A waker's data is its counter in `CONSUMED`.
+        fn count(data: *const ()) {
+            // SAFETY: every waker of `VTABLE` points at an element of the static `CONSUMED`.
+            unsafe { &*data.cast::<AtomicUsize>() }.fetch_add(1, SeqCst);
+        }
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(
+            |data| RawWaker::new(data, &VTABLE),
+            |data| {
+                count(data);
+                assert!(
+                    !core::ptr::eq(data, (&raw const CONSUMED[2]).cast()),
+                    "this wake panics"
+                );
+            },
+            |_| unreachable!("batches wake by value"),
+            count,
+        );
+        let mut batch = WakeBatch::EMPTY;
+        for counter in &CONSUMED {
+            let data = core::ptr::from_ref(counter).cast::<()>();
+            // SAFETY: the vtable's functions keep the contract: they only count, through a
+            // pointer to a static.
+            let waker = unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) };
+            batch.push(Some(waker));
+        }
+        assert!(catch_unwind(AssertUnwindSafe(|| batch.wake_all())).is_err());
+        let woken: std::vec::Vec<usize> = CONSUMED.iter().map(|c| c.load(SeqCst)).collect();
+        assert_eq!(woken, [1, 1, 1, 0, 0], "woken up to the panicking one");
+        drop(batch);
+        let woken: std::vec::Vec<usize> = CONSUMED.iter().map(|c| c.load(SeqCst)).collect();
+        assert_eq!(woken, [1, 1, 1, 1, 1], "the drop woke the rest, each once");
+    }
+
+    #[test]
+    #[should_panic(expected = "WakeBatch overflow")]
+    fn a_push_past_the_capacity_panics() {
+        let mut batch = WakeBatch::EMPTY;
+        for _ in 0..=WakeBatch::CAPACITY {
+            batch.push(Some(Waker::noop().clone()));
+        }
     }
 
     #[test]
