@@ -421,7 +421,44 @@ impl Spawner {
         P: Pool,
     {
         // Not movable: the future need not be `Send`.
-        pool.spawn_on(self.executor, future, false)
+        pool.spawn_on(self.executor, move || future, false)
+    }
+
+    /// Spawns the future that `make` returns as a task in `pool`, built in its slot: `make` is
+    /// called once a slot is claimed, and its future is written straight into the slot, so a
+    /// large future is never built on the stack and copied (the compiler may copy a future
+    /// passed by value with a `memcpy`). When the pool is full, `make` is dropped uncalled, with
+    /// what it captured; if `make` panics, the slot is given back. Otherwise as
+    /// [`spawn`](Spawner::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<1, 4200> = TaskPool::new();
+    ///
+    /// async fn checksum(seed: u8) -> u32 {
+    ///     let block = [seed; 4096]; // lives in the task's slot, not on `main`'s stack
+    ///     ebbtide_core::task::yield_now().await;
+    ///     block.iter().map(|&b| u32::from(b)).sum()
+    /// }
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let handle = runner.spawner().spawn_with(&POOL, || checksum(1)).unwrap();
+    /// assert_eq!(runner.run_until(handle, || {}), Ok(4096));
+    /// ```
+    pub fn spawn_with<F, P>(
+        &self,
+        pool: &'static P,
+        make: impl FnOnce() -> F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + 'static,
+        P: Pool,
+    {
+        pool.spawn_on(self.executor, make, false)
     }
 
     /// Spawns the future that `make` returns as a task in `pool`, without a [`JoinHandle`]. For
@@ -631,7 +668,39 @@ impl SendSpawner {
         P: Pool,
     {
         // `Send` future and output: a steal may move the task to another executor.
-        pool.spawn_on(self.executor, future, true)
+        pool.spawn_on(self.executor, move || future, true)
+    }
+
+    /// Spawns the future that `make` returns as a task in `pool`, built in its slot; see
+    /// [`Spawner::spawn_with`]. `make` runs on the calling thread, before this returns, so it
+    /// need not be `Send`; the future must be.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<1, 64> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let spawner = runner.spawner().make_send();
+    /// let handle = std::thread::spawn(move || spawner.spawn_with(&POOL, || async { 7 }).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(runner.run_until(handle, || {}), Ok(7));
+    /// ```
+    pub fn spawn_with<F, P>(
+        &self,
+        pool: &'static P,
+        make: impl FnOnce() -> F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send,
+        P: Pool,
+    {
+        pool.spawn_on(self.executor, make, true)
     }
 
     /// Spawns the future that `make` returns as a task in `pool`, without a [`JoinHandle`] and

@@ -150,10 +150,10 @@ impl<const N: usize, const SIZE: usize> fmt::Debug for TaskPool<N, SIZE> {
 }
 
 impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
-    fn spawn_on<F: Future + 'static>(
+    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
         &'static self,
         executor: &'static Executor,
-        future: F,
+        make: M,
         movable: bool,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(
@@ -162,7 +162,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             &self.slots,
             &self.head,
             executor,
-            future,
+            make,
             movable,
         )
     }
@@ -178,7 +178,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             &self.slots,
             &self.head,
             executor,
-            future,
+            move || future,
             false,
         )
     }
@@ -222,53 +222,54 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
     }
 }
 
-/// Spawns into `slots`, naming the pool `name` in errors; a future that does not fit the slots
-/// fails to compile.
-fn spawn_in<F: Future + 'static, const SIZE: usize>(
+/// Spawns the future `make` returns into `slots` (built in its slot once one is claimed), naming
+/// the pool `name` in errors; a future that does not fit the slots fails to compile.
+fn spawn_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     name: &'static str,
     hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
     next: &impl SearchHint,
     executor: &'static Executor,
-    future: F,
+    make: M,
     movable: bool,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
-    spawn_fitting_in(name, hint, slots, next, executor, future, movable)
+    spawn_fitting_in(name, hint, slots, next, executor, make, movable)
 }
 
 /// [`spawn_in`] with a run-time size check (folded away by the compiler) instead of the
 /// compile-time one, for callers that chose the pool from `F`'s size themselves.
-fn spawn_fitting_in<F: Future + 'static, const SIZE: usize>(
+fn spawn_fitting_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     name: &'static str,
     hint: &'static str,
     slots: &'static [TaskSlot<SIZE>],
     next: &impl SearchHint,
     executor: &'static Executor,
-    future: F,
+    make: M,
     movable: bool,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
-    try_spawn_in(slots, next, executor, future, movable).map_err(|_future| SpawnError::PoolFull {
+    // A full pool drops `make` (and what it captured) uncalled.
+    try_spawn_in(slots, next, executor, make, movable).map_err(|_make| SpawnError::PoolFull {
         pool: name,
         capacity: slots.len(),
         hint,
     })
 }
 
-/// [`spawn_fitting_in`] that gives the future back when every slot is taken.
+/// [`spawn_fitting_in`] that gives `make` back when every slot is taken.
 ///
 /// `movable`: the caller required `F` and its output to be `Send`, and lets a steal move the task
 /// to another executor (see [`Executor::steal_from`]).
 #[inline]
-fn try_spawn_in<F: Future + 'static, const SIZE: usize>(
+fn try_spawn_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
     next: &impl SearchHint,
     executor: &'static Executor,
-    future: F,
+    make: M,
     movable: bool,
-) -> Result<JoinHandle<F::Output>, F> {
-    let header = task::spawn(slots, next, executor.scheduler(), future, movable, true)?;
+) -> Result<JoinHandle<F::Output>, M> {
+    let header = task::spawn_with(slots, next, executor.scheduler(), make, movable, true)?;
     // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
     // `F::Output`.
     Ok(unsafe { JoinHandle::from_raw(header) })
@@ -333,7 +334,8 @@ pub(crate) mod sealed {
     /// of its methods (safe code outside could otherwise spawn a `!Send` future onto an executor
     /// that another thread polls).
     pub trait Sealed {
-        /// Spawns `future` on `executor` in a free slot of this pool.
+        /// Spawns the future `make` returns on `executor`, in a free slot of this pool (built in
+        /// the slot once it is claimed; `make` is dropped uncalled when every slot is taken).
         ///
         /// The caller must make sure `F` may be polled (and dropped) on the thread that polls
         /// `executor`: either `F: Send`, or the caller is that thread (a [`Spawner`]).
@@ -342,10 +344,10 @@ pub(crate) mod sealed {
         ///
         /// `movable` lets [`Executor::steal_from`](crate::Executor::steal_from) move the task to
         /// another executor's thread: only for `F: Send` with a `Send` output.
-        fn spawn_on<F: Future + 'static>(
+        fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
             &'static self,
             executor: &'static Executor,
-            future: F,
+            make: M,
             movable: bool,
         ) -> Result<JoinHandle<F::Output>, SpawnError>;
 
@@ -506,7 +508,7 @@ impl<const SIZE: usize> SlicePool<SIZE> {
         F: Future + Send + 'static,
         F::Output: Send,
     {
-        try_spawn_in(self.slots, &self.next, executor, future, true)
+        try_spawn_in(self.slots, &self.next, executor, move || future, true).map_err(|make| make())
     }
 
     /// [`try_spawn`](SlicePool::try_spawn) for a task that stays on `executor`: no
@@ -526,7 +528,7 @@ impl<const SIZE: usize> SlicePool<SIZE> {
         F: Future + Send + 'static,
         F::Output: Send,
     {
-        try_spawn_in(self.slots, &self.next, executor, future, false)
+        try_spawn_in(self.slots, &self.next, executor, move || future, false).map_err(|make| make())
     }
 
     /// [`try_spawn`](SlicePool::try_spawn) for a future that need not be `Send`.
@@ -545,7 +547,7 @@ impl<const SIZE: usize> SlicePool<SIZE> {
         executor: &'static Executor,
         future: F,
     ) -> Result<JoinHandle<F::Output>, F> {
-        try_spawn_in(self.slots, &self.next, executor, future, false)
+        try_spawn_in(self.slots, &self.next, executor, move || future, false).map_err(|make| make())
     }
 }
 
@@ -564,10 +566,10 @@ impl<const SIZE: usize> SlicePool<SIZE> {
 }
 
 impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
-    fn spawn_on<F: Future + 'static>(
+    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
         &'static self,
         executor: &'static Executor,
-        future: F,
+        make: M,
         movable: bool,
     ) -> Result<JoinHandle<F::Output>, SpawnError> {
         spawn_in(
@@ -576,7 +578,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             self.slots,
             &self.next,
             executor,
-            future,
+            make,
             movable,
         )
     }
@@ -592,7 +594,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             self.slots,
             &self.next,
             executor,
-            future,
+            move || future,
             false,
         )
     }

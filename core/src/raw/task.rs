@@ -13,8 +13,8 @@ use super::state::*;
 use super::waker::{wake_task, waker_for};
 use crate::loom::{AtomicUsize, Ordering};
 
-/// Claims a free slot in `slots`, starting the search at `*hint`, and starts `future` in it on
-/// `scheduler`. Gives the future back when every slot is taken.
+/// Claims a free slot in `slots`, starting the search at `*hint`, and starts the future `make`
+/// returns in it on `scheduler`. Gives `make` back when every slot is taken.
 ///
 /// `movable` sets the task's `SEND` bit: only for a future whose spawn path required it (and its
 /// output) to be `Send`, so that a steal may move it to another executor's thread. `handle` sets
@@ -28,24 +28,13 @@ use crate::loom::{AtomicUsize, Ordering};
 /// Only the write of the future is generic: the search, the claim and the writes of the vtable
 /// and scheduler are one function ([`claim_slot`]) that every spawn of the program shares.
 ///
+/// The future is made by `make` once a slot is claimed and written straight into the slot's
+/// storage: a large future is not built on the stack and then copied. When every slot is taken
+/// `make` is given back uncalled; if it panics, the slot is given back (see [`Unclaim`]).
+///
 /// # Panics
 ///
 /// If `F` or its output does not fit the slots (a bug in the caller's choice of pool).
-#[inline]
-pub(crate) fn spawn<F: Future, H: SearchHint, const SIZE: usize>(
-    slots: &'static [TaskSlot<SIZE>],
-    hint: &H,
-    scheduler: &'static Scheduler,
-    future: F,
-    movable: bool,
-    handle: bool,
-) -> Result<NonNull<Header>, F> {
-    spawn_with(slots, hint, scheduler, move || future, movable, handle).map_err(|make| make())
-}
-
-/// [`spawn`] with the future made by `make` once a slot is claimed, written straight into the
-/// slot's storage: a large future is not built on the stack and then copied, and when every slot
-/// is taken `make` is given back uncalled.
 #[inline]
 pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE: usize>(
     slots: &'static [TaskSlot<SIZE>],
@@ -139,7 +128,7 @@ struct SlotArray {
     stride: usize,
 }
 
-/// The part of [`spawn`] that does not depend on the future's type, shared by every spawn of the
+/// The part of [`spawn_with`] that does not depend on the future's type, shared by every spawn of the
 /// program: finds a free slot in `slots` starting at `*hint`, claims it with the state `claim`
 /// (which has `SCHEDULED`), and writes its vtable and scheduler. The caller then owns every field
 /// of the slot (ground rule 2): it writes the future and pushes the task. `None` when every slot

@@ -1,5 +1,8 @@
-//! `spawn_detached`: a task without a `JoinHandle`, detached from the start, whose future is
-//! built in its slot. Its output is dropped once, when it finishes; its slot is freed then; a
+//! `spawn_with` and `spawn_detached`: futures built in their slot by a maker, with a
+//! `JoinHandle` or (`spawn_detached`) without one, the task detached from the start. A full pool
+//! drops the maker uncalled, and a maker that panics gives its slot back.
+//!
+//! `spawn_detached`: Its output is dropped once, when it finishes; its slot is freed then; a
 //! panicking one is dropped outside the unwinding as any task is; `cancel_all` drops an
 //! unfinished one; a full pool is an error, and the maker is dropped uncalled; a maker that
 //! panics gives its slot back.
@@ -172,4 +175,42 @@ fn a_full_pool_drops_the_maker_uncalled_and_a_panicking_maker_gives_its_slot_bac
     );
     runner.poll();
     assert_eq!(POOL.len(), 1);
+}
+
+#[test]
+fn spawn_with_builds_in_place_and_joins() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 4200> = TaskPool::new();
+    static CAPTURED: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    let seed = 3u8;
+    let handle = spawner
+        .spawn_with(&POOL, move || async move {
+            let block = [seed; 4096];
+            yield_now().await;
+            block.iter().map(|&b| u32::from(b)).sum::<u32>()
+        })
+        .unwrap();
+    // Full: the maker and its capture are dropped uncalled.
+    let held = Counted(&CAPTURED);
+    let err = spawner
+        .spawn_with(&POOL, move || {
+            let _held = held;
+            async { unreachable!("never built") }
+        })
+        .unwrap_err();
+    assert!(matches!(err, SpawnError::PoolFull { .. }));
+    assert_eq!(CAPTURED.load(SeqCst), 1);
+    assert_eq!(runner.run_until(handle, || {}), Ok(3 * 4096));
+    // A maker that panics gives the slot back; the next spawn gets it.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        spawner.spawn_with(&POOL, || -> core::future::Ready<u32> {
+            panic!("no future")
+        })
+    }));
+    assert!(panicked.is_err());
+    assert!(POOL.is_empty());
+    let handle = spawner.spawn_with(&POOL, || async { 5 }).unwrap();
+    assert_eq!(runner.run_until(handle, || {}), Ok(5));
 }
