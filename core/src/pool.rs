@@ -250,11 +250,7 @@ fn spawn_fitting_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     movable: bool,
 ) -> Result<JoinHandle<F::Output>, SpawnError> {
     // A full pool drops `make` (and what it captured) uncalled.
-    try_spawn_in(slots, next, executor, make, movable).map_err(|_make| SpawnError::PoolFull {
-        pool: name,
-        capacity: slots.len(),
-        hint,
-    })
+    try_spawn_in(slots, next, executor, make, movable).map_err(|_make| pool_full(name, hint, slots))
 }
 
 /// [`spawn_fitting_in`] that gives `make` back when every slot is taken.
@@ -293,11 +289,21 @@ fn spawn_detached_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     match task::spawn_with(slots, next, executor.scheduler(), make, movable, false) {
         Ok(_) => Ok(()),
         // `make` (and what it captured) is dropped uncalled.
-        Err(_make) => Err(SpawnError::PoolFull {
-            pool: name,
-            capacity: slots.len(),
-            hint,
-        }),
+        Err(_make) => Err(pool_full(name, hint, slots)),
+    }
+}
+
+/// The error of a spawn into `slots` when every slot is taken.
+#[inline]
+fn pool_full<const SIZE: usize>(
+    name: &'static str,
+    hint: &'static str,
+    slots: &[TaskSlot<SIZE>],
+) -> SpawnError {
+    SpawnError::PoolFull {
+        pool: name,
+        capacity: slots.len(),
+        hint,
     }
 }
 
