@@ -22,11 +22,13 @@ use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
 /// The part of a task slot the executor, wakers and the timer queue share.
 ///
-/// On 32-bit targets it is 40 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
-/// the intrusive timer link (deadline 8, two links 8, its queue 4), padded to the deadline's 8-byte
-/// alignment. On 64-bit targets (64 bytes) the cooperative budget fills the 4 bytes of padding
-/// after the state word. With `small-timer-queue` the timer link has one link, not two: 32 bytes
-/// (56 on 64-bit).
+/// On 32-bit targets it is 36 bytes: state (4), run-queue link (4), vtable (4), scheduler (4), and
+/// the intrusive timer link (deadline 8, in two 4-byte halves; two links 8; its queue 4); the
+/// storage after the slot head is 8-byte aligned, so the head is 48 bytes with the join waker. On
+/// 64-bit targets (64 bytes) the cooperative budget fills the 4 bytes of padding after the state
+/// word. With `small-timer-queue` the timer link has one link, not two: 32 bytes (56 on 64-bit);
+/// with `one-timer-queue` it has no queue field, and with `task-wakers-only` too the join waker
+/// takes that word instead. `raw/size_check.rs` checks each case at compile time.
 #[repr(C)]
 pub(crate) struct Header {
     /// The state word; see [`super::state`].
