@@ -145,7 +145,7 @@
 //! | `one-timer-queue` | only the global timer queue keeps task timers (another queue takes a task's waker as a foreign one), so a timer entry needs no owner and never moves between queues; about 260 B less flash; with `task-wakers-only` too, a task's join waker is one word in its header (8 B less RAM per task: 32 B of slot overhead with `small-timer-queue`); not for ebbtide-std, whose runtimes have queues of their own |
 //! | `task-timers-only` | the timer queue keeps no foreign waker: a timer awaited under another executor's waker (or a foreign `block_on`) wakes it at once, a busy wait |
 //! | `task-wakers-only` | `task-timers-only`, and no sync primitive keeps a foreign waker either: it waits with a no-op waker in its place and wakes the foreign waker at once; about 1 KB (small app) to 2.8 KB (sensor app) less flash in `bench/size` |
-//! | `no-coop-budget` | no cooperative budget: [`task::poll_budget`] is always `Ready`, so a task whose resources are always ready is not made to yield (as on Embassy); about 140 B (small app) to 250 B (sensor app) less flash |
+//! | `no-coop-budget` | no cooperative budget: [`task::poll_budget`] is always `Ready`, so a task whose resources are always ready is not made to yield (as on Embassy); about 150 B (small app) to 260 B (sensor app) less flash |
 //!
 //! `task-timers-only` and `task-wakers-only` never lose a wake-up; they only make a foreign
 //! waker's task poll in a loop. `no-coop-budget` never loses one either; it only lets a task that

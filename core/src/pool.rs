@@ -38,9 +38,9 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// Each slot costs `SIZE` bytes plus a header and a join waker of 48 bytes in all on 32-bit
 /// targets (80 on 64-bit); the `small-timer-queue` feature takes 8 bytes off that, and with
 /// `task-wakers-only` and `one-timer-queue` too the join waker is one word inside the header: 32
-/// bytes in all, as much as embassy-executor's task header. The
-/// pool adds 8 bytes (16 on 64-bit) for its name and where its next search for a free slot starts.
-/// A name is at most 65,535 bytes long.
+/// bytes in all, as much as embassy-executor's task header. The pool adds 8 bytes (16 on 64-bit)
+/// for its name and where its next search for a free slot starts. A name is at most 65,535 bytes
+/// long.
 ///
 /// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
 /// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool

@@ -128,8 +128,8 @@ struct SlotArray {
     stride: usize,
 }
 
-/// The part of [`spawn_with`] that does not depend on the future's type, shared by every spawn of the
-/// program: finds a free slot in `slots` starting at `*hint`, claims it with the state `claim`
+/// The part of [`spawn_with`] that does not depend on the future's type, shared by every spawn of
+/// the program: finds a free slot in `slots` starting at `*hint`, claims it with the state `claim`
 /// (which has `SCHEDULED`), and writes its vtable and scheduler. The caller then owns every field
 /// of the slot (ground rule 2): it writes the future and pushes the task. `None` when every slot
 /// is taken.
