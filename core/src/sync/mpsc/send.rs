@@ -11,11 +11,12 @@
 //!
 //! - `node` is structurally pinned: it is written in place (while uninitialised), used in place,
 //!   and dropped in place; it is never moved out of and never overwritten while initialised.
-//! - `node` is written only in phase `Idle` (uninitialised), and is initialised while the phase is
-//!   `Waiting`. While it may be linked, the future's `Drop` locks the channel and unlinks it
-//!   before the memory goes (wait-list ground rule 3). It is dropped in place only once it is
-//!   unlinked, right after the phase left `Waiting` for `Done` (if that drop is skipped by a panic,
-//!   an unlinked node is leaked, which is safe).
+//! - `node` is written only in phase `Idle` (uninitialised), and is initialised exactly while the
+//!   phase is `Waiting`. While it may be linked, the future's `Drop` locks the channel and unlinks
+//!   it before the memory goes (wait-list ground rule 3). It is dropped in place only once it is
+//!   unlinked, right after the phase left `Waiting`: for `Done` in `unlink`, for `Idle` in a poll
+//!   that finds it granted or closed (which then completes, `Idle` → `Done`, under the same lock).
+//!   If that drop unwinds, the phase already says the node is gone, so nothing drops it again.
 //! - `message` is initialised exactly while `phase != Phase::Done`: every path that completes
 //!   the send writes `Done` before it reads the message out, and `Drop` drops it otherwise.
 //! - `message`, `channel` and `phase` are not pinned: they are moved and overwritten freely.
@@ -29,11 +30,10 @@ use core::task::{ready, Context, Poll, Waker};
 use super::{Channel, Control, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
-use crate::sync::waker::lock_registering;
+#[cfg(not(feature = "task-wakers-only"))]
+use crate::sync::waker::clone_runs_no_user_code;
 #[cfg(feature = "task-wakers-only")]
 use crate::sync::waker::stand_in;
-#[cfg(not(feature = "task-wakers-only"))]
-use crate::sync::waker::{clone_runs_no_user_code, NeedsClone};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -64,7 +64,8 @@ pub struct SendFuture<'a, T, const N: usize, M: RawMutex = CriticalSectionRawMut
 /// writes it; what the receiver tells a waiting sender is the node's [`Turn`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    /// Not polled yet; the node is uninitialised.
+    /// Not polled yet, or (for a moment, under the channel's lock) done waiting and about to
+    /// complete; the node is uninitialised.
     Idle,
     /// The node is initialised (and linked, until the receiver or `close` unlinks it).
     Waiting,
@@ -93,145 +94,163 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         }
     }
 
-    /// First poll: send at once if a slot is free, else link the node and wait.
+    /// Every poll, under one lock: a first poll (`Idle`) sends at once if a slot is free and the
+    /// channel is open, else links the node and waits; a later one (`Waiting`) sees whether the
+    /// receiver granted a slot or `close` sent us away.
+    ///
+    /// One locked path for both phases, so that the lock, the push and the receiver's wake are
+    /// built once per channel type. A waker is cloned under the lock only when it runs no user
+    /// code (an ebbtide task's); a foreign one goes round through
+    /// [`poll_foreign`](Self::poll_foreign). Without foreign wakers (`task-wakers-only`), a foreign
+    /// one waits with a stand-in instead and is woken to poll again (see `sync::waker`).
     #[inline]
-    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
+    fn poll_locked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let waker = cx.waker();
-        // One lock on the hot path: waiting needs a clone of the waker, which is only made under
-        // the lock when it runs no user code (an ebbtide task's); a foreign waker goes round
-        // through `poll_idle_foreign`. Without foreign wakers (`task-wakers-only`), a foreign one
-        // waits with a stand-in instead and is woken to poll again (see `sync::waker`).
         #[cfg(not(feature = "task-wakers-only"))]
-        let clone = || clone_runs_no_user_code(waker).then(|| waker.clone());
+        let (stored, clone) = (waker, || {
+            clone_runs_no_user_code(waker).then(|| waker.clone())
+        });
         #[cfg(feature = "task-wakers-only")]
         let (stored, foreign) = stand_in(waker);
         #[cfg(feature = "task-wakers-only")]
         let clone = || Some(stored.clone());
+        let was_waiting = self.phase == Phase::Waiting;
         let polled = self.channel.state.lock(|state| {
-            Self::idle_locked(
+            Self::locked(
                 state,
                 &mut self.phase,
+                was_waiting,
                 &mut self.message,
                 &mut self.node,
+                stored,
                 clone,
             )
         });
         #[cfg(not(feature = "task-wakers-only"))]
-        let Some((result, receiver)) = polled
+        let Some((result, other)) = polled
         else {
-            return self.poll_idle_foreign(waker);
+            return self.poll_foreign(waker, was_waiting);
         };
-        // `idle_locked` gives up only when `clone` does, and a stand-in's clone never fails.
+        // `locked` gives up only when `clone` does, and a stand-in's clone never fails.
         #[cfg(feature = "task-wakers-only")]
-        let (result, receiver) = polled.unwrap_or((Poll::Pending, None));
+        let (result, other) = polled.unwrap_or((Poll::Pending, None));
         #[cfg(feature = "task-wakers-only")]
         if foreign && result.is_pending() {
             waker.wake_by_ref();
         }
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
-        result
+        Self::finish(result, other)
     }
 
-    /// [`poll_idle`](Self::poll_idle) for a foreign waker, whose clone may run user code: it is
-    /// cloned outside the lock (see `sync::waker`).
+    /// [`poll_locked`](Self::poll_locked) for a foreign waker, whose clone may run user code: it is
+    /// cloned unlocked, and dropped unlocked if the poll did not need it.
     #[cfg(not(feature = "task-wakers-only"))]
     #[cold]
     #[inline(never)]
-    fn poll_idle_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
-        let (result, receiver) = lock_registering(&self.channel.state, waker, |state, waker| {
-            Self::idle_locked(
+    fn poll_foreign(&mut self, waker: &Waker, was_waiting: bool) -> Poll<Result<(), SendError<T>>> {
+        let mut spare = Some(waker.clone());
+        let polled = self.channel.state.lock(|state| {
+            Self::locked(
                 state,
                 &mut self.phase,
+                was_waiting,
                 &mut self.message,
                 &mut self.node,
-                || waker.clone_waker().ok(),
+                waker,
+                || spare.take(),
             )
-            .ok_or(NeedsClone)
         });
-        if let Some(waker) = receiver {
-            waker.wake();
-        }
-        result
+        drop(spare);
+        // `locked` asks for at most one clone, and the spare is there for it.
+        let (result, other) = polled.unwrap_or((Poll::Pending, None));
+        Self::finish(result, other)
     }
 
-    /// The first poll under the lock: the result and the receiver to wake, or `None` (with
-    /// nothing changed) when the sender must wait and `clone_waker` cannot clone its waker here.
+    /// The poll under the lock: the result, and another waker to deal with after unlocking (to
+    /// wake if the result is ready: the receiver's; to drop if it is pending: the waker ours
+    /// replaced). `None`, with nothing changed, when the sender must store its waker and `clone`
+    /// cannot clone it here. `waiting` says whether `phase` is `Waiting` (else it is `Idle`), and
+    /// `waker` is what the node's waker is compared with.
     #[inline(always)]
     #[allow(clippy::type_complexity)]
-    fn idle_locked(
+    fn locked(
         state: &mut State<T, N>,
         phase: &mut Phase,
+        waiting: bool,
         message: &mut Message<T>,
         node: &mut MaybeUninit<Node<Turn>>,
-        clone_waker: impl FnOnce() -> Option<Waker>,
+        waker: &Waker,
+        clone: impl FnOnce() -> Option<Waker>,
     ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Waker>)> {
-        let message = &mut message.0;
-        if state.ctl.closed {
-            // SAFETY: phase `Idle`, now `Done`: the message is there, and read once.
-            return Some((
-                Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                None,
-            ));
-        }
-        if state.has_free_slot() {
-            // SAFETY: as above.
-            let value = unsafe { take(phase, message) };
-            return Some((Poll::Ready(Ok(())), push_locked(state, value)));
-        }
-        // First the waker (without one we change nothing), then the node.
-        let waker = clone_waker()?;
-        // SAFETY: `node` is the future's, pinned (we are called from `poll` through `Pin`), in
-        // phase `Idle`; `state` is its channel's, locked; the phase is set to `Waiting` next.
-        unsafe { wait(&mut state.ctl, node, waker) };
-        *phase = Phase::Waiting;
-        Some((Poll::Pending, None))
+        // Whether the message goes back to the caller (the channel is closed) or into the ring.
+        let refused = if waiting {
+            // SAFETY: phase `Waiting`: the node is initialised.
+            let linked = unsafe { node.assume_init_ref() };
+            let (turn, replaced) = linked.with(&mut state.ctl.senders_waiting, |w| {
+                let mut replaced = None;
+                if w.payload == Turn::Queued
+                    && !w.waker.as_ref().is_some_and(|old| old.will_wake(waker))
+                {
+                    replaced = Some(w.waker.replace(clone()?));
+                }
+                Some((w.payload, replaced))
+            })?;
+            let refused = match turn {
+                Turn::Queued => return Some((Poll::Pending, replaced.flatten())),
+                // The slot reserved for us is ours now: the push below fills it, unless the
+                // channel closed meanwhile.
+                Turn::Granted => {
+                    state.ctl.reserved -= 1;
+                    state.ctl.closed
+                }
+                // Unlinked by `close`.
+                Turn::Closed => true,
+            };
+            // The node's part is over: back to `Idle` (the message is still there, and the node
+            // is about to be uninitialised), so that even an unwinding drop leaves the future's
+            // `Drop` nothing but the message to drop.
+            *phase = Phase::Idle;
+            // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
+            // line and `unlink` drop it, each on leaving `Waiting`). `Granted` and `Closed` were
+            // set by whoever unlinked it, under this lock, so no list reaches it; and they took its
+            // waker to wake it, so the drop runs no waker code under the lock. It is dropped in
+            // place, as the pin guarantee asks.
+            unsafe { node.assume_init_drop() };
+            refused
+        } else if state.ctl.closed {
+            true
+        } else if state.has_free_slot() {
+            false
+        } else {
+            // First the waker (without one we change nothing), then the node.
+            let waker = clone()?;
+            // SAFETY: `node` is the future's, pinned (we are called from `poll` through `Pin`), in
+            // phase `Idle`; `state` is its channel's, locked; the phase is set to `Waiting` next.
+            unsafe { wait(&mut state.ctl, node, waker) };
+            *phase = Phase::Waiting;
+            return Some((Poll::Pending, None));
+        };
+        // SAFETY: the phase is `Idle` or `Waiting` (`poll` checked it is not `Done`), now `Done`:
+        // the message is there, and read once.
+        let value = unsafe { take(phase, &mut message.0) };
+        Some(if refused {
+            (Poll::Ready(Err(SendError(value))), None)
+        } else {
+            (Poll::Ready(Ok(())), push_locked(state, value))
+        })
     }
 
-    /// Later polls: see whether the receiver granted a slot or `close` sent us away.
-    #[cold]
-    fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
-        // SAFETY: phase `Waiting`: the node is initialised.
-        let node = unsafe { self.node.assume_init_ref() };
-        let message = &mut self.message.0;
-        let phase = &mut self.phase;
-        let (result, receiver) =
-            lock_registering(&self.channel.state, cx.waker(), |state, waker| {
-                let turn = node.with(&mut state.ctl.senders_waiting, |w| {
-                    if w.payload == Turn::Queued {
-                        waker.store(&mut w.waker)?;
-                    }
-                    Ok(w.payload)
-                })?;
-                Ok(match turn {
-                    Turn::Queued => (Poll::Pending, None),
-                    Turn::Granted => {
-                        state.ctl.reserved -= 1;
-                        // SAFETY: phase `Waiting`, now `Done`: the message is there, and read once.
-                        let value = unsafe { take(phase, message) };
-                        if state.ctl.closed {
-                            (Poll::Ready(Err(SendError(value))), None)
-                        } else {
-                            (Poll::Ready(Ok(())), push_locked(state, value))
-                        }
-                    }
-                    // SAFETY: as above.
-                    Turn::Closed => (
-                        Poll::Ready(Err(SendError(unsafe { take(phase, message) }))),
-                        None,
-                    ),
-                })
-            });
+    /// After unlocking: wakes the receiver (ready) or drops the replaced waker (pending).
+    #[inline(always)]
+    fn finish(
+        result: Poll<Result<(), SendError<T>>>,
+        other: Option<Waker>,
+    ) -> Poll<Result<(), SendError<T>>> {
         if result.is_ready() {
-            // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
-            // line and `Drop` in phase `Waiting` drop it); `Granted` and `Closed` were set by
-            // whoever unlinked it, under the lock, so no list reaches it. It is dropped in place,
-            // as the pin guarantee asks, and the phase (now `Done`) says it is gone.
-            unsafe { self.node.assume_init_drop() };
-        }
-        if let Some(waker) = receiver {
-            waker.wake();
+            if let Some(receiver) = other {
+                receiver.wake();
+            }
+        } else {
+            drop(other);
         }
         result
     }
@@ -337,23 +356,15 @@ impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
         // SAFETY: the pin projection of the module docs: `node` is only written, used and dropped
         // in place by the methods below; nothing moves out of it.
         let this = unsafe { self.get_unchecked_mut() };
-        // The budget is checked in each arm, after the phase is read: its store to the task's
-        // counter may (as far as the compiler knows) alias the future, and would otherwise force
-        // a reload of the phase that the caller has just written.
-        match this.phase {
-            Phase::Idle => {
-                ready!(crate::task::poll_budget(cx));
-                this.poll_idle(cx)
-            }
-            Phase::Waiting => {
-                ready!(crate::task::poll_budget(cx));
-                this.poll_waiting(cx)
-            }
-            Phase::Done => {
-                ready!(crate::task::poll_budget(cx));
-                panic!("`SendFuture` polled after it completed")
-            }
+        // The budget is checked after the phase is read: its store to the task's counter may (as
+        // far as the compiler knows) alias the future, and would otherwise force a reload of the
+        // phase that the caller has just written.
+        if this.phase == Phase::Done {
+            ready!(crate::task::poll_budget(cx));
+            panic!("`SendFuture` polled after it completed")
         }
+        ready!(crate::task::poll_budget(cx));
+        this.poll_locked(cx)
     }
 }
 
