@@ -152,12 +152,31 @@ impl Model {
             .min()
             .copied()
     }
+    /// The earliest deadline queued, leaving out task `task` or foreign waker `foreign`.
+    fn earliest_except(&self, task: Option<usize>, foreign: Option<usize>) -> Option<u64> {
+        let tasks = self.tasks.iter().filter(|&(&i, _)| Some(i) != task);
+        let foreign = self.foreign.iter().filter(|&(&k, _)| Some(k) != foreign);
+        tasks.chain(foreign).map(|(_, &d)| d).min()
+    }
     /// `schedule_wake` for a waker whose queued deadline is in `entry` (if any): the return value
     /// and whether it fires at once.
     ///
     /// A waker (task or foreign) whose new deadline has passed is woken at once and loses its
     /// entry (see `foreign_waker_rescheduled_into_the_past_is_woken_once` below).
-    fn schedule(&mut self, current: Option<u64>, at: u64, room: bool) -> (bool, Option<u64>, bool) {
+    ///
+    /// `others` is the earliest deadline queued for any other waker: with the sorted list as the
+    /// whole queue (`small-timer-queue` and `task-timers-only`), the queue keeps no armed
+    /// deadline, and `true` means the waker's entry now comes first. That differs from the armed
+    /// deadline only after an entry left early (rescheduled into the past): then a later
+    /// insertion may report `true` where the armed deadline was still earlier, which is harmless
+    /// (the driver's alarm moves to the new first deadline, and nothing is due before it).
+    fn schedule(
+        &mut self,
+        current: Option<u64>,
+        others: Option<u64>,
+        at: u64,
+        room: bool,
+    ) -> (bool, Option<u64>, bool) {
         if at <= self.now {
             return (false, None, true);
         }
@@ -167,7 +186,14 @@ impl Model {
         if current.is_none() && !room {
             return (false, None, true);
         }
-        let earlier = self.armed.is_none_or(|armed| at < armed);
+        let earlier = if cfg!(all(
+            feature = "small-timer-queue",
+            feature = "task-timers-only"
+        )) {
+            others.is_none_or(|first| at < first)
+        } else {
+            self.armed.is_none_or(|armed| at < armed)
+        };
         if earlier {
             self.armed = Some(at);
         }
@@ -226,7 +252,8 @@ fn run(runner: &Runner, ops: Vec<Op>) {
                 // The poll that scheduled is not a fire.
                 state(i).polls -= 1;
                 let current = model.tasks.get(&i).copied();
-                let (want, queued, fires) = model.schedule(current, at, true);
+                let others = model.earliest_except(Some(i), None);
+                let (want, queued, fires) = model.schedule(current, others, at, true);
                 assert_eq!(
                     result,
                     Some(want),
@@ -242,10 +269,11 @@ fn run(runner: &Runner, ops: Vec<Op>) {
                 let at = model.now + delta;
                 let got = queue().schedule_wake(at, &wakers[k]);
                 let current = model.foreign.get(&k).copied();
+                let others = model.earliest_except(None, Some(k));
                 // Never with `task-timers-only` (a capacity of 0).
                 #[allow(clippy::absurd_extreme_comparisons)]
                 let room = model.foreign.len() < FOREIGN_WAKER_CAPACITY;
-                let (want, queued, fires) = model.schedule(current, at, room);
+                let (want, queued, fires) = model.schedule(current, others, at, room);
                 assert_eq!(
                     got, want,
                     "step {step}: foreign waker {k}'s schedule_wake({at})"

@@ -10,7 +10,9 @@
 
 use core::ptr::{self, NonNull};
 
-use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header, TimerLink};
+#[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
+use crate::raw::header::DeadlineBits;
+use crate::raw::header::{deadline_bits, deadline_value, Header, TimerLink};
 
 /// A deadline kept inverted (`!deadline`), so that "none" (`u64::MAX`) is stored as 0: a `static`
 /// whose deadlines are all "none" is then all zeros, and goes to `.bss` instead of costing its
@@ -18,9 +20,14 @@ use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header, Ti
 ///
 /// On 32-bit targets it is kept in two 32-bit halves ([`DeadlineBits`]), so that it is 4-byte
 /// aligned and the timer queue that holds one packs without padding.
+///
+/// Only the queue's `armed` deadline is one, which the sorted list without a foreign-waker table
+/// does without.
+#[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Deadline(DeadlineBits);
 
+#[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
 impl Deadline {
     /// No deadline (`u64::MAX`).
     pub(super) const NONE: Deadline = Deadline(deadline_bits(0));

@@ -155,6 +155,12 @@ impl SortedList {
         debug_assert!(false, "a queued task is not in the timer list");
     }
 
+    /// Whether `task` is the first entry (the one with the earliest deadline).
+    #[cfg_attr(not(feature = "task-timers-only"), allow(dead_code))]
+    pub(crate) fn is_first(&self, task: NonNull<Header>) -> bool {
+        self.head == Some(task)
+    }
+
     /// When the driver must next call [`advance`](SortedList::advance): the earliest deadline
     /// (`elapsed` if that has passed), or `None` if the list is empty.
     pub(crate) fn next_deadline(&self) -> Option<u64> {

@@ -37,8 +37,8 @@
 //!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
 //!   timers shrink from about 1.6 KB to 12 bytes (on 32-bit targets; 24 for the whole queue, its
-//!   lock and armed deadline included) plus the foreign-waker table, which has 4 entries instead
-//!   of 32; each task header loses the wheel's back link (a word). Everything else on this page
+//!   lock and armed deadline included, or 16 without the foreign-waker table, whose queue needs
+//!   no armed deadline) plus the foreign-waker table, which has 4 entries instead of 32; each task header loses the wheel's back link (a word). Everything else on this page
 //!   holds as written.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
@@ -97,7 +97,9 @@ use core::task::Waker;
 
 #[cfg(not(feature = "one-timer-queue"))]
 use super::entry;
-use super::entry::{Deadline, Scheduled};
+#[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
+use super::entry::Deadline;
+use super::entry::Scheduled;
 #[cfg(feature = "small-timer-queue")]
 use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
@@ -151,7 +153,10 @@ struct Queue {
     /// aligned on 32-bit targets, even when it is empty).
     foreign: [Option<(DeadlineBits, Waker)>; FOREIGN_WAKER_CAPACITY],
     /// The deadline the driver was last told to wake up at (`u64::MAX`: none). It is never later
-    /// than any queued deadline: every earlier insertion lowers it and reports `true`.
+    /// than any queued deadline: every earlier insertion lowers it and reports `true`. Not kept
+    /// when the sorted list is the whole queue (`small-timer-queue` without a foreign-waker
+    /// table): that deadline is then always the first entry's (see [`Queue::first_after`]).
+    #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
     armed: Deadline,
 }
 
@@ -171,10 +176,20 @@ impl Queue {
     const EMPTY: Queue = Queue {
         wheel: Timers::new(),
         foreign: [const { None }; FOREIGN_WAKER_CAPACITY],
+        #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
         armed: Deadline::NONE,
     };
 
     /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
+    #[cfg(all(feature = "small-timer-queue", feature = "task-timers-only"))]
+    fn arm(&mut self, at: u64) -> bool {
+        // Nothing to record: the driver was told the first entry's deadline (see `armed`). (Only
+        // the foreign-waker table arms this way, and this configuration has none.)
+        self.wheel.next_deadline().is_none_or(|next| at < next)
+    }
+
+    /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
+    #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
     fn arm(&mut self, at: u64) -> bool {
         if at < self.armed.get() {
             self.armed = Deadline::new(at);
@@ -182,6 +197,35 @@ impl Queue {
         } else {
             false
         }
+    }
+
+    /// Whether queueing `task` at `at` (just done) made the earliest deadline earlier, which the
+    /// driver must then be told: `arm` records it in `armed`.
+    #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
+    #[inline]
+    fn first_after(&mut self, _task: NonNull<Header>, at: u64) -> bool {
+        self.arm(at)
+    }
+
+    /// Whether queueing `task` (just done) made the earliest deadline earlier: with the sorted
+    /// list as the whole queue, the driver was last told the first entry's deadline (each
+    /// `wake_expired` tells it that, and each earlier insertion comes first), and an entry is
+    /// linked after those due no later than it, so this is whether `task` is now first.
+    #[cfg(all(feature = "small-timer-queue", feature = "task-timers-only"))]
+    #[inline]
+    fn first_after(&mut self, task: NonNull<Header>, _at: u64) -> bool {
+        self.wheel.is_first(task)
+    }
+
+    /// Records the deadline the driver is told by `wake_expired` (`None`: none), and whether
+    /// there is one.
+    #[inline]
+    fn set_armed(&mut self, next: Option<u64>) -> bool {
+        #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
+        {
+            self.armed = next.map_or(Deadline::NONE, Deadline::new);
+        }
+        next.is_some()
     }
 
     /// Queues `task`, whose entry this queue owns (see [`TimerQueue::schedule_task`]).
@@ -197,7 +241,7 @@ impl Queue {
         // lock.
         match unsafe { self.wheel.schedule(task, at) } {
             Scheduled::Unchanged => Outcome::Queued(false),
-            Scheduled::Queued => Outcome::Queued(self.arm(at)),
+            Scheduled::Queued => Outcome::Queued(self.first_after(task, at)),
             Scheduled::Expired => Outcome::WakeNow,
         }
     }
@@ -479,11 +523,11 @@ impl TimerQueue {
         }
     }
 
-    /// Keeps `armed_hint` equal to `armed != none`; under the lock.
+    /// Keeps `armed_hint` equal to whether the driver was told to wake up (`armed` is not
+    /// none, or with the sorted list as the whole queue, whether it has an entry); under the lock.
     #[inline]
-    fn set_armed_hint(&self, queue: &Queue) {
-        self.armed_hint()
-            .store(queue.armed != Deadline::NONE, Ordering::Relaxed);
+    fn set_armed_hint(&self, armed: bool) {
+        self.armed_hint().store(armed, Ordering::Relaxed);
     }
 
     /// Asks for `waker` to be woken at or after tick `at`; call it from your driver's
@@ -723,8 +767,7 @@ impl TimerQueue {
                     return None;
                 }
                 let next = queue.next_deadline();
-                queue.armed = next.map_or(Deadline::NONE, Deadline::new);
-                self.set_armed_hint(queue);
+                self.set_armed_hint(queue.set_armed(next));
                 Some(next)
             });
             batch.wake();
@@ -761,8 +804,7 @@ impl TimerQueue {
                 );
                 if dry {
                     queue.wheel.reset(now);
-                    queue.armed = Deadline::NONE;
-                    self.set_armed_hint(queue);
+                    self.set_armed_hint(queue.set_armed(None));
                 }
                 dry
             });
@@ -970,8 +1012,8 @@ pub fn check_invariants() -> usize {
 }
 
 // The queue's own size on 32-bit targets with the small list and no foreign-waker table, as the
-// module docs promise: the list (its time in two halves and its head, 12 bytes), the armed
-// deadline (8, in two halves too) and the lock's three flags (the armed hint is one), padded to
-// the word: 24 bytes.
+// module docs promise: the list (its time in two halves and its head, 12 bytes) and the lock's
+// three flags (the armed hint is one), padded to the word: 16 bytes (no armed deadline: it is
+// the list's first).
 #[cfg(all(not(loom), feature = "small-timer-queue", feature = "task-timers-only"))]
-const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 24);
+const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 16);
