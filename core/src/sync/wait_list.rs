@@ -84,14 +84,17 @@ pub(crate) struct Waiter<P> {
     pub(crate) waker: Option<Waker>,
     /// Whatever the primitive needs to know about this waiter.
     pub(crate) payload: P,
+    /// Whether the node is in a list (its links are meaningful). The list's, not the primitive's
+    /// (private to this module): it sits here, beside a small payload, so that it shares the
+    /// waker's padding instead of taking a word of its own (a node is 20 bytes on 32-bit
+    /// targets, not 24).
+    linked: bool,
 }
 
 /// The links and the waiter, all behind one cell.
 struct Inner<P> {
     prev: Option<NonNull<Node<P>>>,
     next: Option<NonNull<Node<P>>>,
-    /// Whether the node is in a list (its links are meaningful).
-    linked: bool,
     waiter: Waiter<P>,
 }
 
@@ -120,8 +123,11 @@ impl<P> Node<P> {
                 inner: UnsafeCell::new(Inner {
                     prev: None,
                     next: None,
-                    linked: false,
-                    waiter: Waiter { waker: None, payload },
+                    waiter: Waiter {
+                        waker: None,
+                        payload,
+                        linked: false,
+                    },
                 }),
                 _pinned: PhantomPinned,
             }
@@ -142,7 +148,7 @@ impl<P> Node<P> {
     pub(crate) fn is_linked(&self, list: &WaitList<P>) -> bool {
         let _ = list;
         // SAFETY: the list is borrowed, so its lock is held and nobody writes the node (rule 1).
-        self.inner.with(|inner| unsafe { (*inner).linked })
+        self.inner.with(|inner| unsafe { (*inner).waiter.linked })
     }
 }
 
@@ -150,7 +156,7 @@ impl<P> Drop for Node<P> {
     fn drop(&mut self) {
         // SAFETY: `&mut self`: if the owner kept ground rule 3 the node is unlinked and nobody
         // else can reach it; the check below catches an owner that did not.
-        let linked = self.inner.with(|inner| unsafe { (*inner).linked });
+        let linked = self.inner.with(|inner| unsafe { (*inner).waiter.linked });
         debug_assert!(!linked, "a wait-list node was dropped while still linked");
     }
 }
@@ -202,10 +208,10 @@ impl<P> WaitList<P> {
         let pushed = node.inner.with_mut(|inner| {
             // SAFETY: we hold the lock (rule 1, `&mut self`), so the contents are ours.
             let inner = unsafe { &mut *inner };
-            if inner.linked {
+            if inner.waiter.linked {
                 return false;
             }
-            inner.linked = true;
+            inner.waiter.linked = true;
             inner.prev = old_tail;
             inner.next = None;
             true
@@ -228,10 +234,10 @@ impl<P> WaitList<P> {
         // SAFETY: `node` is borrowed, hence alive; `&mut self` holds the lock (rule 1).
         let links = unsafe {
             Self::inner_mut(ptr, |inner| {
-                if !inner.linked {
+                if !inner.waiter.linked {
                     return None;
                 }
-                inner.linked = false;
+                inner.waiter.linked = false;
                 Some((inner.prev.take(), inner.next.take()))
             })
         };
@@ -259,7 +265,7 @@ impl<P> WaitList<P> {
         // but not before we return, since its owner must take the lock we hold to do so.
         let (next, out) = unsafe {
             Self::inner_mut(head, |inner| {
-                inner.linked = false;
+                inner.waiter.linked = false;
                 inner.prev = None;
                 (inner.next.take(), f(&mut inner.waiter))
             })
