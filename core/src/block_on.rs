@@ -1,7 +1,6 @@
 //! A portable `block_on` for tests and bare metal.
 
 use core::future::Future;
-use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 /// Polls `future` in a busy loop until it completes.
@@ -41,7 +40,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// assert_eq!((out, idles), (3, 2));
 /// ```
 pub fn block_on_with_idle<F: Future>(future: F, mut idle: impl FnMut()) -> F::Output {
-    let mut future = pin!(future);
+    // Pinned on this stack frame, which it never leaves.
+    pin_utils::pin_mut!(future);
     let mut cx = Context::from_waker(Waker::noop());
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {

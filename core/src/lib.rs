@@ -230,7 +230,5 @@ pub use raw::{TaskSlot, MAX_TASK_ALIGN};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use pin_utils::pin_mut;
-
     pub use crate::macros::support::*;
 }

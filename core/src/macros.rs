@@ -1,7 +1,8 @@
 //! Waiting for several futures at once: `join!`, `try_join!`, `select!`.
 //!
 //! All three macros poll their futures inside the task that awaits them (no task is spawned) and
-//! keep them on that task's stack, pinned with `pin_mut!`: nothing allocates. Each is written as a
+//! keep them in that task's state, inside the `PollFn` they await, whose closure owns them and
+//! pins them in place (no pinned or captured reference to each is kept): nothing allocates. Each is written as a
 //! `macro_rules!` muncher that binds one future per recursion step; the bindings of different
 //! steps are told apart by macro hygiene, so the macros take any number of futures up to the
 //! compiler's `recursion_limit`: with the default limit of 128, `join!` takes about 120 futures
@@ -118,8 +119,9 @@ macro_rules! try_join {
 #[macro_export]
 macro_rules! __join_internal {
     (@bind $kind:ident [$($bound:tt)*] [$($count:tt)*] $future:expr, $($rest:tt)*) => {{
-        let future = $crate::__private::IntoFuture::into_future($future);
-        $crate::__private::pin_mut!(future);
+        // `mut`: the closure below polls it through `&mut`.
+        #[allow(unused_mut)]
+        let mut future = $crate::__private::IntoFuture::into_future($future);
         let mut output = $crate::__private::Option::None;
         $crate::__join_internal!(
             @bind $kind [$($bound)* (future output [$($count)*])] [$($count)* 1] $($rest)*
@@ -127,14 +129,20 @@ macro_rules! __join_internal {
     }};
     (@bind $kind:ident [$(($future:ident $output:ident [$($index:tt)*]))*] [$($count:tt)*]) => {{
         let mut start: usize = 0;
-        $crate::__private::poll_fn(|cx| {
+        // The closure owns the futures, their outputs and where to start: the awaited `PollFn`
+        // is all the state kept across the `await` (no pinned or captured references).
+        $crate::__private::poll_fn(move |cx| {
             let count: usize = 0 $(+ $count)*;
             let mut pending = false;
             let mut i = start;
             for _ in 0..count {
                 $(
                     if i == 0 $(+ $index)* && $crate::__private::Option::is_none(&$output) {
-                        let future = $crate::__private::Pin::as_mut(&mut $future);
+                        // SAFETY: the future is owned by this closure, which lives in a `PollFn`
+                        // that is pinned before its first poll (it is awaited) and dropped in
+                        // place; `PollFn` is `Unpin` only if the closure is, so the closure's
+                        // captures are never moved once polled.
+                        let future = unsafe { $crate::__private::Pin::new_unchecked(&mut $future) };
                         match $crate::__private::Future::poll(future, cx) {
                             $crate::__private::Poll::Ready(output) => {
                                 $output = $crate::__join_internal!(@ready $kind output);
@@ -230,7 +238,7 @@ macro_rules! __join_internal {
 ///
 /// # Allocation
 ///
-/// None: the futures live in the awaiting future's state, pinned with `pin_mut!`.
+/// None: the futures live in the awaiting future's state, pinned in place.
 ///
 /// # Panics
 ///
@@ -436,17 +444,20 @@ macro_rules! __select_internal {
         _
     };
 
-    // ---- @futures: bind and pin each future, then poll them ----
+    // ---- @futures: bind each future, then poll them in a closure that owns them ----
     (@futures $mode:ident $enabled:ident $outputs:ident [$($done:tt)*]
         [($index:tt $pattern:tt {$future:expr}) $($todo:tt)*] $count:tt) => {{
-        let future = $crate::__private::IntoFuture::into_future($future);
-        $crate::__private::pin_mut!(future);
+        // `mut`: the closure below polls it through `&mut`.
+        #[allow(unused_mut)]
+        let mut future = $crate::__private::IntoFuture::into_future($future);
         $crate::__select_internal!(@futures $mode $enabled $outputs
             [$($done)* ($index $pattern future)] [$($todo)*] $count)
     }};
+    // The closure owns the futures and the flags: the awaited `PollFn` is all the state kept
+    // across the `await` (no pinned reference to each future, no captured reference to them).
     (@futures $mode:ident $enabled:ident $outputs:ident
         [$(([$($index:tt)*] [$($pattern:tt)*] $future:ident))*] [] [$($count:tt)*]) => {
-        $crate::__private::poll_fn(|cx| {
+        $crate::__private::poll_fn(move |cx| {
             let mut $outputs = ($($crate::__select_internal!(@none $($index)*),)*);
             let count: usize = 0 $(+ $count)*;
             let mut i: usize = $crate::__select_internal!(@start $mode count);
@@ -454,7 +465,11 @@ macro_rules! __select_internal {
             for _ in 0..count {
                 $(
                     if i == 0 $(+ $index)* && $enabled[0 $(+ $index)*] {
-                        let future = $crate::__private::Pin::as_mut(&mut $future);
+                        // SAFETY: the future is owned by this closure, which lives in a `PollFn`
+                        // that is pinned before its first poll (it is awaited) and dropped in
+                        // place; `PollFn` is `Unpin` only if the closure is, so the closure's
+                        // captures are never moved once polled.
+                        let future = unsafe { $crate::__private::Pin::new_unchecked(&mut $future) };
                         match $crate::__private::Future::poll(future, cx) {
                             $crate::__private::Poll::Ready(output) => {
                                 $enabled[0 $(+ $index)*] = false;

@@ -109,7 +109,6 @@
 //! `core/tests/driver_thread_park.rs`.
 
 use core::future::Future;
-use core::pin::pin;
 use core::task::{Context, Poll};
 
 use crate::executor::Runner;
@@ -229,7 +228,8 @@ pub fn block_on<P: Park, F: Future>(
     park: &mut P,
     future: F,
 ) -> Result<F::Output, P::Error> {
-    let mut future = pin!(future);
+    // Pinned on this stack frame, which it never leaves.
+    pin_utils::pin_mut!(future);
     let waker = runner.root_waker();
     let mut cx = Context::from_waker(&waker);
     runner.mark_root_woken();

@@ -39,10 +39,10 @@ static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
 static SENSOR: TaskPool<1, 96> = TaskPool::new();
-static CONTROLLER: TaskPool<1, 136> = TaskPool::new();
+static CONTROLLER: TaskPool<1, 128> = TaskPool::new();
 static ACTUATOR: TaskPool<1, 32> = TaskPool::new();
 static COMMANDER: TaskPool<1, 72> = TaskPool::new();
-static HEARTBEAT: TaskPool<1, 112> = TaskPool::new();
+static HEARTBEAT: TaskPool<1, 96> = TaskPool::new();
 static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
 static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
 static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
