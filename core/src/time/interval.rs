@@ -1,6 +1,7 @@
-//! [`interval`], [`interval_at`], [`Interval`] and [`MissedTickBehavior`].
+//! [`interval`], [`interval_at`], [`Interval`], its [`Tick`] future and [`MissedTickBehavior`].
 
-use core::future::poll_fn;
+use core::future::Future;
+use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::sleep::Timer;
@@ -215,8 +216,11 @@ impl Interval {
     /// let first = ebbtide_core::block_on(ticks.tick());
     /// assert_eq!(first, Instant::now());
     /// ```
-    pub async fn tick(&mut self) -> Instant {
-        poll_fn(|cx| self.poll_tick(cx)).await
+    ///
+    /// Where Tokio's `tick` is an `async fn`, this returns a named future, [`Tick`]: the same
+    /// to `await`, and without the state machine an `async fn` adds around the poll.
+    pub fn tick(&mut self) -> Tick<'_> {
+        Tick { interval: self }
     }
 
     /// Polls for the next tick: the poll-based form of [`tick`](Interval::tick).
@@ -349,6 +353,32 @@ impl Interval {
     /// ```
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
         self.behavior = behavior;
+    }
+}
+
+/// The future of [`Interval::tick`]: the next tick's scheduled instant.
+///
+/// # Examples
+///
+/// ```
+/// # use ebbtide_mock_time as _; // the clock these examples run on
+/// use ebbtide_core::time::{interval_at, Duration, Instant, Tick};
+///
+/// let mut ticks = interval_at(Instant::from_secs(0), Duration::from_secs(1));
+/// let tick: Tick<'_> = ticks.tick();
+/// assert_eq!(ebbtide_core::block_on(tick), Instant::from_secs(0));
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Tick<'a> {
+    interval: &'a mut Interval,
+}
+
+impl Future for Tick<'_> {
+    type Output = Instant;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
+        self.interval.poll_tick(cx)
     }
 }
 

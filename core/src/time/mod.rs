@@ -74,7 +74,7 @@ pub mod queue;
 pub use duration::Duration;
 pub use embassy_time_driver::TICK_HZ;
 pub use instant::Instant;
-pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior, Tick};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
