@@ -60,7 +60,7 @@ use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList, WakeBatch};
 #[cfg(not(feature = "task-wakers-only"))]
 use crate::sync::waker::lock_registering;
-use crate::sync::waker::{clone_runs_no_user_code, store_pure};
+use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure};
 
 mod error;
 mod ring;
@@ -852,7 +852,7 @@ fn recv_empty<T, const N: usize, M: RawMutex>(
         Empty::Closed => Poll::Ready(None),
         // The replaced waker (maybe foreign) is dropped here, unlocked.
         Empty::Registered(replaced) => {
-            drop(replaced);
+            drop_kept(replaced);
             Poll::Pending
         }
         #[cfg(not(feature = "task-wakers-only"))]

@@ -31,7 +31,7 @@
 //! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
 //! code that only small targets with a single executor can do without.
 
-use core::task::Waker;
+use core::task::{RawWaker, Waker};
 
 use crate::blocking_mutex::{BlockingMutex, RawMutex};
 
@@ -89,11 +89,11 @@ impl Registration<'_> {
     pub(crate) fn clone_waker(&mut self) -> Result<Waker, NeedsClone> {
         // `lock_registering` handed us a stand-in whose clone runs no user code.
         #[cfg(feature = "task-wakers-only")]
-        return Ok(self.waker.clone());
+        return Ok(clone_pure(self.waker));
         #[cfg(not(feature = "task-wakers-only"))]
         match self.held.take() {
             Some(spare) => Ok(spare),
-            None if clone_runs_no_user_code(self.waker) => Ok(self.waker.clone()),
+            None if clone_runs_no_user_code(self.waker) => Ok(clone_pure(self.waker)),
             None => Err(NeedsClone),
         }
     }
@@ -111,8 +111,34 @@ pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Wake
     debug_assert!(clone_runs_no_user_code(waker));
     match slot {
         Some(old) if old.will_wake(waker) => None,
-        _ => slot.replace(waker.clone()),
+        _ => slot.replace(clone_pure(waker)),
     }
+}
+
+/// A clone of `waker`, whose clone runs no user code ([`clone_runs_no_user_code`]): its two
+/// words copied, without a call through its vtable. For those wakers (an ebbtide task's, a
+/// runner's root waker, [`Waker::noop`]) the vtable's `clone` returns the same data and vtable,
+/// and their `drop` does nothing, so the copy is the clone. Checked in debug builds.
+#[inline(always)]
+pub(crate) fn clone_pure(waker: &Waker) -> Waker {
+    debug_assert!(clone_runs_no_user_code(waker));
+    // SAFETY: as above: the raw waker is exactly what the vtable's `clone` would return, so it
+    // keeps `RawWaker`'s contract as that clone would.
+    unsafe { Waker::from_raw(RawWaker::new(waker.data(), waker.vtable())) }
+}
+
+/// Drops a waker that a primitive kept, after unlocking. With `task-wakers-only` every kept
+/// waker's clone runs no user code ([`clone_pure`]), and its drop does nothing: it is forgotten
+/// instead, so no call is made through its vtable. Otherwise it is dropped (it may be foreign).
+#[inline(always)]
+pub(crate) fn drop_kept(waker: Option<Waker>) {
+    #[cfg(feature = "task-wakers-only")]
+    {
+        debug_assert!(waker.as_ref().is_none_or(clone_runs_no_user_code));
+        core::mem::forget(waker);
+    }
+    #[cfg(not(feature = "task-wakers-only"))]
+    drop(waker);
 }
 
 /// Whether cloning and dropping `waker` runs no user code: an ebbtide task's waker (clone copies
@@ -163,7 +189,7 @@ pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
         let out = mutex.lock(|state| f(state, &mut registration));
         // Unlocked: the replaced waker goes (a stand-in's drop runs no user code), then a foreign
         // waker is woken so that its task polls again.
-        drop(registration);
+        drop_kept(registration.held);
         if foreign {
             waker.wake_by_ref();
         }

@@ -34,6 +34,7 @@ use crate::sync::wait_list::Node;
 use crate::sync::waker::clone_runs_no_user_code;
 #[cfg(feature = "task-wakers-only")]
 use crate::sync::waker::stand_in;
+use crate::sync::waker::{clone_pure, drop_kept};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -108,12 +109,12 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let waker = cx.waker();
         #[cfg(not(feature = "task-wakers-only"))]
         let (stored, clone) = (waker, || {
-            clone_runs_no_user_code(waker).then(|| waker.clone())
+            clone_runs_no_user_code(waker).then(|| clone_pure(waker))
         });
         #[cfg(feature = "task-wakers-only")]
         let (stored, foreign) = stand_in(waker);
         #[cfg(feature = "task-wakers-only")]
-        let clone = || Some(stored.clone());
+        let clone = || Some(clone_pure(stored));
         let was_waiting = self.phase == Phase::Waiting;
         let polled = self.channel.state.lock(|state| {
             Self::locked(
@@ -250,7 +251,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
                 receiver.wake();
             }
         } else {
-            drop(other);
+            drop_kept(other);
         }
         result
     }
