@@ -92,8 +92,12 @@ impl<T: ?Sized> UnsafeCell<T> {
 /// No user code may run in the closure (a foreign waker's `clone`, `drop` or `wake`): it could
 /// reach the lock again.
 pub(crate) struct QueueLock<T> {
-    /// Whether this is the lock of its own (`true`) or a critical section.
-    #[cfg_attr(loom, allow(dead_code))]
+    /// Whether this is the lock of its own (`true`) or a critical section (see
+    /// [`is_own`](Self::is_own)).
+    #[cfg_attr(
+        any(loom, all(feature = "one-timer-queue", feature = "task-timers-only")),
+        allow(dead_code)
+    )]
     own: bool,
     /// Set while a closure runs: the spin lock's state, or the critical section's re-entrance
     /// guard.
@@ -134,6 +138,19 @@ impl<T> QueueLock<T> {
         }
     }
 
+    /// Whether this is a lock of its own. Never, with `one-timer-queue` and `task-timers-only`:
+    /// there only the global queue (a critical section) ever holds a timer (another queue wakes
+    /// every waker at once: a task's is foreign to it, and foreign wakers are not kept), so an own
+    /// lock guards an empty queue, and taking it as a critical section instead costs nothing
+    /// while the spin path is not built.
+    #[inline(always)]
+    fn is_own(&self) -> bool {
+        #[cfg(all(feature = "one-timer-queue", feature = "task-timers-only", not(loom)))]
+        return false;
+        #[cfg(not(all(feature = "one-timer-queue", feature = "task-timers-only", not(loom))))]
+        return self.own;
+    }
+
     /// A flag for the lock's owner to keep beside the value and read without the lock (the timer
     /// queue's "may have timers" hint). It sits in the padding between the lock's two flags and
     /// the value, where a field of the owner would cost a word of its own. Initially `false`.
@@ -153,7 +170,7 @@ impl<T> QueueLock<T> {
     /// this lock again. (An own lock would spin forever instead: `f` never does.)
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let _held = acquire(&self.held, self.own);
+        let _held = acquire(&self.held, self.is_own());
         // SAFETY: `held` was set by `acquire` for this call, so this is the one `&mut T` until
         // `_held` clears it, after `f` returns (or unwinds).
         self.value.with_mut(|value| f(unsafe { &mut *value }))

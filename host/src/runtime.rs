@@ -150,7 +150,9 @@ impl<D: HostDriver> Runtime<D> {
             generation: AtomicU64::new(0),
             driver: shared,
             wake_hook,
-            timers: if D::FIRES_TIMERS {
+            // With ebbtide-core's `one-timer-queue`, only the global queue keeps task timers
+            // (another would wake them at once, over and over): every runtime uses it then.
+            timers: if D::FIRES_TIMERS && !queue::ONE_TIMER_QUEUE {
                 Box::leak(Box::new(TimerQueue::with_own_lock()))
             } else {
                 queue::global()

@@ -119,6 +119,15 @@ fn test(ws: &Workspace) -> Result<(), String> {
         .arg("small-timer-queue,task-wakers-only,no-coop-budget,one-timer-queue")
         .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
+    // `one-timer-queue` under ebbtide-std (feature unification can bring it there): every
+    // runtime then uses the global queue (`queue::ONE_TIMER_QUEUE`), and its timers still fire
+    // on time, never early, paused clock included.
+    Cmd::cargo(
+        "test -p ebbtide-std --features ebbtide-core/one-timer-queue --test runtime_time \
+         --test timers_never_early --test runtime_tasks --test paused_clock",
+    )
+    .run(ws)?;
+    disk::remove_test_executables_if_lean(ws);
     // The `futures-io` feature: its code (`io::Compat`) is in ebbtide-core, whose whole suite runs
     // with it (Compat's tests are its doc examples); ebbtide-std re-exports it, and its unit and
     // integration tests run on that build of the core. (Not std's doctests again: they are the

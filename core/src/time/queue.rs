@@ -133,9 +133,23 @@ pub const FOREIGN_WAKER_CAPACITY: usize = if cfg!(feature = "task-timers-only") 
     32
 };
 
-/// Whether only the global queue keeps task timers (`one-timer-queue`): then a task's entry has
-/// one possible owner, and no claim or move between queues is built.
-const ONE_TIMER_QUEUE: bool = cfg!(feature = "one-timer-queue");
+/// Whether only the [`global`] queue keeps task timers (the `one-timer-queue` feature): then a
+/// task's entry has one possible owner, and no claim or move between queues is built. Another
+/// queue takes a task's waker as a foreign one, so a driver that would give each runtime a queue
+/// of its own should use the global queue instead when this is `true` (ebbtide-std's runtimes
+/// do).
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::time::queue::{self, TimerQueue};
+///
+/// static OWN: TimerQueue = TimerQueue::with_own_lock();
+/// let timers: &'static TimerQueue =
+///     if queue::ONE_TIMER_QUEUE { queue::global() } else { &OWN };
+/// assert_eq!(timers.next_deadline(), None);
+/// ```
+pub const ONE_TIMER_QUEUE: bool = cfg!(feature = "one-timer-queue");
 
 /// How many wakers are taken out of the queue per lock, in [`TimerQueue::wake_expired`].
 const TASK_BATCH: usize = 16;
@@ -482,6 +496,10 @@ impl TimerQueue {
         /// An empty queue with a lock of its own (a spin lock): queues of different runtimes
         /// never contend. For threads only: an interrupt handler must never use it (it could spin
         /// forever on a lock held by the code it interrupted).
+        ///
+        /// With `one-timer-queue` and `task-timers-only` such a queue never holds a timer (it
+        /// wakes every waker at once, as the [module docs](self) say), and its lock is a critical
+        /// section like the global queue's: the spin lock is then not built at all.
         ///
         /// # Examples
         ///
