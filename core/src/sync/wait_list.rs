@@ -87,7 +87,10 @@ pub(crate) struct Waiter<P> {
     /// Whether the node is in a list (its links are meaningful). The list's, not the primitive's
     /// (private to this module): it sits here, beside a small payload, so that it shares the
     /// waker's padding instead of taking a word of its own (a node is 20 bytes on 32-bit
-    /// targets, not 24).
+    /// targets, not 24). A primitive's closure gets `&mut Waiter` but cannot change the flag:
+    /// the field is private, a `Waiter` cannot be built outside this module (so no
+    /// `mem::replace`), and two cannot be borrowed at once (each borrow takes the list by
+    /// `&mut`), so no `mem::swap` either.
     linked: bool,
 }
 
