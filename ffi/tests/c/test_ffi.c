@@ -193,10 +193,11 @@ static void server_read_cb(void *user, int64_t result) {
         CHECK_EQ(result, 0);
         CHECK_EQ(ebbtide_tcp_close(c->stream), 0);
         CHECK_EQ(ebbtide_tcp_close(c->stream), -EBADF);
-        c->server->closed++;
+        /* The connections' callbacks may run at once on two workers. */
+        __atomic_add_fetch(&c->server->closed, 1, __ATOMIC_RELAXED);
         return;
     }
-    c->server->echoed += result;
+    __atomic_add_fetch(&c->server->echoed, (long long)result, __ATOMIC_RELAXED);
     CHECK_EQ(ebbtide_tcp_write_all(c->stream, c->buf, (size_t)result, server_write_cb, c), 0);
 }
 
@@ -277,7 +278,8 @@ static void client_round_part_done(client *c) {
         return;
     }
     CHECK_EQ(ebbtide_tcp_close(c->stream), 0);
-    if (++*c->done == ECHO_CONNS) ebbtide_rt_stop(c->rt);
+    /* Clients finish on either worker. */
+    if (__atomic_add_fetch(c->done, 1, __ATOMIC_ACQ_REL) == ECHO_CONNS) ebbtide_rt_stop(c->rt);
 }
 
 static void connect_cb(void *user, int64_t result) {
@@ -318,17 +320,17 @@ static void test_tcp_echo_with(uint32_t workers) {
     watchdog w;
     uint64_t dog = arm_watchdog(&w, rt, 20000);
     CHECK_EQ(ebbtide_rt_run(rt), 0);
-    CHECK_EQ(done, ECHO_CONNS);
+    CHECK_EQ(__atomic_load_n(&done, __ATOMIC_ACQUIRE), ECHO_CONNS);
     CHECK_EQ(server.accepted, ECHO_CONNS);
     /* The server sees each client's end of stream and closes; give it a moment. */
     watchdog tick = {rt, 0};
-    for (int i = 0; i < 200 && server.closed < ECHO_CONNS; i++) {
+    for (int i = 0; i < 200 && __atomic_load_n(&server.closed, __ATOMIC_RELAXED) < ECHO_CONNS; i++) {
         uint64_t t;
         CHECK_EQ(ebbtide_timer(rt, 5 * EBBTIDE_NS_PER_MS, watchdog_cb, &tick, &t), 0);
         ebbtide_rt_run(rt);
     }
-    CHECK_EQ(server.closed, ECHO_CONNS);
-    CHECK_EQ(server.echoed, (long long)ECHO_CONNS * ECHO_ROUNDS * 1000);
+    CHECK_EQ(__atomic_load_n(&server.closed, __ATOMIC_RELAXED), ECHO_CONNS);
+    CHECK_EQ(__atomic_load_n(&server.echoed, __ATOMIC_RELAXED), (long long)ECHO_CONNS * ECHO_ROUNDS * 1000);
     CHECK_EQ(ebbtide_tcp_close(server.listener), 0);
     disarm_watchdog(&w, rt, dog);
     ebbtide_rt_free(rt);
