@@ -168,3 +168,59 @@ fn a_panicking_future_leaves_the_others_dropped_once_in_place() {
     assert!(result.is_err());
     assert_eq!(drops.get(), 2);
 }
+
+/// Panics in its `Drop` (after counting it).
+struct PanicsOnDrop {
+    drops: Rc<Cell<usize>>,
+}
+
+impl Future for PanicsOnDrop {
+    type Output = u32;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+        Poll::Pending
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        self.drops.set(self.drops.get() + 1);
+        panic!("a future of the macro panicked in its Drop");
+    }
+}
+
+#[test]
+fn a_panicking_drop_still_drops_the_other_futures_once_in_place() {
+    let drops = Rc::new(Cell::new(0));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        ebbtide_core::block_on(async {
+            // The `select!` ends on the first branch; dropping the losers panics in the second,
+            // and the third is still dropped, in place, once.
+            select! {
+                a = Pinned::new(1, 7, &drops) => a,
+                b = PanicsOnDrop { drops: drops.clone() } => b,
+                c = Pinned::new(usize::MAX, 0, &drops) => c,
+            }
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!(drops.get(), 3);
+
+    let drops = Rc::new(Cell::new(0));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut task = Box::pin(async {
+            join!(
+                Pinned::new(usize::MAX, 0, &drops),
+                PanicsOnDrop {
+                    drops: drops.clone()
+                },
+                Pinned::new(usize::MAX, 0, &drops)
+            )
+        });
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        drop(task);
+    }));
+    assert!(result.is_err());
+    assert_eq!(drops.get(), 3);
+}
