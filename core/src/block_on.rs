@@ -1,7 +1,7 @@
 //! A portable `block_on` for tests and bare metal.
 
 use core::future::Future;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 /// Polls `future` in a busy loop until it completes.
 ///
@@ -42,7 +42,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub fn block_on_with_idle<F: Future>(future: F, mut idle: impl FnMut()) -> F::Output {
     // Pinned on this stack frame, which it never leaves.
     pin_utils::pin_mut!(future);
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = Context::from_waker(&crate::raw::waker::NOOP);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;

@@ -100,8 +100,8 @@ impl JoinWaker {
         } else if super::scheduler::is_root_waker(waker) {
             (waker.data().map_addr(|addr| addr | ROOT), true)
         } else {
-            // A no-op waker is known (nothing to wake); any other is foreign.
-            let noop = core::ptr::eq(waker.vtable(), Waker::noop().vtable());
+            // ebbtide's no-op waker is known (nothing to wake); any other is foreign.
+            let noop = super::waker::is_noop(waker);
             (core::ptr::null(), noop)
         };
         // SAFETY: by the caller, no one else touches the field.

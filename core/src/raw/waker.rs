@@ -4,6 +4,11 @@
 //! nothing (slots are static, so there is no count to keep), waking sets `SCHEDULED` and pushes
 //! the task onto its scheduler's run queue. Code that wants to know whether a waker belongs to an
 //! ebbtide task (the timer queue, the cooperative budget) compares vtable addresses.
+//!
+//! It also holds ebbtide's own no-op waker, [`NOOP`], for the same reason: a primitive recognises
+//! it by its vtable's address, and only a `static` has one address. [`Waker::noop`]'s vtable is a
+//! promoted constant, which each codegen unit may copy, so comparing against it can answer
+//! differently in two functions of the same program.
 
 use core::ptr::NonNull;
 use core::task::{RawWaker, RawWakerVTable, Waker};
@@ -25,6 +30,28 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn drop(_: *const ()) {}
+
+static NOOP_VTABLE: RawWakerVTable = RawWakerVTable::new(noop_clone, noop, noop, noop);
+
+fn noop_clone(_: *const ()) -> RawWaker {
+    RawWaker::new(core::ptr::null(), &NOOP_VTABLE)
+}
+
+fn noop(_: *const ()) {}
+
+/// A waker that wakes nothing, recognised by [`is_noop`] wherever it is compared: the stand-in a
+/// primitive keeps in place of a foreign waker under `task-wakers-only`, and the waker of
+/// [`block_on`](crate::block_on).
+// SAFETY: the vtable's functions do nothing with the data pointer (null), so every operation is
+// trivially thread-safe and the contract of `RawWaker` holds.
+pub(crate) static NOOP: Waker =
+    unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &NOOP_VTABLE)) };
+
+/// Whether `waker` is (a clone of) [`NOOP`].
+#[inline]
+pub(crate) fn is_noop(waker: &Waker) -> bool {
+    core::ptr::eq(waker.vtable(), &NOOP_VTABLE)
+}
 
 /// The waker of the task `header`.
 ///
@@ -84,4 +111,25 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
     let scheduler = unsafe { &*head.header.scheduler.load(Ordering::Acquire) };
     // SAFETY: we set SCHEDULED.
     unsafe { scheduler.enqueue(header) };
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_noop_waker_and_its_clones_are_recognised_and_wake_nothing() {
+        assert!(is_noop(&NOOP));
+        let clone = NOOP.clone();
+        assert!(is_noop(&clone));
+        assert!(clone.will_wake(&NOOP));
+        clone.wake_by_ref();
+        clone.wake();
+        assert!(header_of(&NOOP).is_none());
+        // `Waker::noop` is not ours: it is treated as a foreign waker (still correct, one more
+        // lock round trip), since its vtable's address is not unique in a program.
+        assert!(!is_noop(Waker::noop()));
+        assert!(!crate::sync::waker::clone_runs_no_user_code(Waker::noop()));
+        assert!(crate::sync::waker::clone_runs_no_user_code(&NOOP));
+    }
 }

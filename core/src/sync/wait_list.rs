@@ -517,7 +517,7 @@ mod tests {
     fn a_push_past_the_capacity_panics() {
         let mut batch = WakeBatch::EMPTY;
         for _ in 0..=WakeBatch::CAPACITY {
-            batch.push(Some(Waker::noop().clone()));
+            batch.push(Some(crate::raw::waker::NOOP.clone()));
         }
     }
 
@@ -525,7 +525,7 @@ mod tests {
     fn wake_batch_caps() {
         let mut batch = WakeBatch::EMPTY;
         for _ in 0..WakeBatch::CAPACITY {
-            batch.push(Some(Waker::noop().clone()));
+            batch.push(Some(crate::raw::waker::NOOP.clone()));
         }
         batch.push(None);
         assert!(batch.is_full());

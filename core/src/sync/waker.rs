@@ -9,8 +9,11 @@
 //!   [`Registration::store`] where it used to write `slot = Some(cx.waker().clone())`.
 //! - `store` keeps the stored waker if it [`will_wake`](Waker::will_wake) the new one (the common
 //!   re-poll; `will_wake` only compares pointers). Otherwise it needs a clone. The wakers of
-//!   ebbtide tasks, a runner's root waker and [`Waker::noop`] are cloned on the spot: their clone copies a pointer and
-//!   their drop does nothing, so no user code runs. Any other waker is not cloned under the lock:
+//!   ebbtide tasks, a runner's root waker and ebbtide's own no-op waker (the one
+//!   [`block_on`](crate::block_on) polls with) are cloned on the spot: their clone copies a
+//!   pointer and their drop does nothing, so no user code runs. ([`Waker::noop`] is treated as
+//!   foreign: its vtable is a constant that each codegen unit may copy, so its address cannot be
+//!   recognised reliably.) Any other waker is not cloned under the lock:
 //!   `store` returns [`NeedsClone`], the closure returns it (with `?`) **before changing any
 //!   state**, and `lock_registering` unlocks, clones the waker, and runs the closure again with
 //!   the clone in hand (the state may have changed meanwhile; the closure decides afresh).
@@ -25,7 +28,7 @@
 //! # Without foreign wakers (`task-wakers-only`)
 //!
 //! With the `task-wakers-only` feature, no primitive ever stores a foreign waker: it stores
-//! [`Waker::noop`] in its place (see [`stand_in`]) and wakes the foreign waker itself, unlocked,
+//! ebbtide's no-op waker in its place (see [`stand_in`]) and wakes the foreign waker itself, unlocked,
 //! once the poll is done, so the foreign task polls again at once (a busy wait, never a lost
 //! wake-up). Every waker a primitive clones under its lock is then pure, [`NeedsClone`] is never
 //! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
@@ -117,7 +120,7 @@ pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Wake
 
 /// A clone of `waker`, whose clone runs no user code ([`clone_runs_no_user_code`]): its two
 /// words copied, without a call through its vtable. For those wakers (an ebbtide task's, a
-/// runner's root waker, [`Waker::noop`]) the vtable's `clone` returns the same data and vtable,
+/// runner's root waker, ebbtide's no-op waker) the vtable's `clone` returns the same data and vtable,
 /// and their `drop` does nothing, so the copy is the clone. Checked in debug builds.
 #[inline(always)]
 pub(crate) fn clone_pure(waker: &Waker) -> Waker {
@@ -143,17 +146,18 @@ pub(crate) fn drop_kept(waker: Option<Waker>) {
 
 /// Whether cloning and dropping `waker` runs no user code: an ebbtide task's waker (clone copies
 /// the header pointer, drop does nothing), a runner's root waker (the same, for the future of
-/// `run_until` or a driver's `block_on`) or [`Waker::noop`]'s.
+/// `run_until` or a driver's `block_on`) or ebbtide's no-op waker (recognised by the address of
+/// a `static` vtable, so the answer is the same in every function that asks).
 #[inline]
 pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
     crate::raw::waker::header_of(waker).is_some()
         || crate::raw::scheduler::is_root_waker(waker)
-        || core::ptr::eq(waker.vtable(), Waker::noop().vtable())
+        || crate::raw::waker::is_noop(waker)
 }
 
 /// With `task-wakers-only`: the waker a primitive may clone under its lock in place of `waker`,
 /// and whether `waker` is foreign, in which case the caller must [`wake_by_ref`](Waker::wake_by_ref)
-/// it after unlocking (it stored [`Waker::noop`], which wakes nothing). See the
+/// it after unlocking (it stored ebbtide's no-op waker, which wakes nothing). See the
 /// [module docs](self#without-foreign-wakers-task-wakers-only).
 #[cfg(feature = "task-wakers-only")]
 #[inline]
@@ -161,7 +165,7 @@ pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
     if clone_runs_no_user_code(waker) {
         (waker, false)
     } else {
-        (Waker::noop(), true)
+        (&crate::raw::waker::NOOP, true)
     }
 }
 
@@ -171,7 +175,7 @@ pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
 /// `f` must return `Err(NeedsClone)` before it changes any state, since it runs again. The waker
 /// that `store` replaced, or an unused clone, is dropped after unlocking.
 ///
-/// With `task-wakers-only`, a foreign `waker` is never stored: `f` stores [`Waker::noop`] in its
+/// With `task-wakers-only`, a foreign `waker` is never stored: `f` stores a no-op waker in its
 /// place, and `waker` is woken after unlocking (see the [module docs](self)).
 #[inline(always)]
 pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
