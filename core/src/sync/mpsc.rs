@@ -124,7 +124,7 @@ impl<T, const N: usize> State<T, N> {
     /// Whether a new message may take a slot now without jumping the queue.
     #[inline]
     fn has_free_slot(&self) -> bool {
-        self.ctl.senders_waiting.is_empty() && self.queue.len() + self.ctl.reserved < N
+        self.ctl.has_free_slot(self.queue.len(), N)
     }
 
     /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
@@ -140,6 +140,13 @@ impl<T, const N: usize> State<T, N> {
 }
 
 impl Control {
+    /// Whether a new message may take a slot now without jumping the queue, with `len` of
+    /// `capacity` slots holding messages.
+    #[inline(always)]
+    fn has_free_slot(&self, len: usize, capacity: usize) -> bool {
+        self.senders_waiting.is_empty() && len + self.reserved < capacity
+    }
+
     fn is_closed(&self) -> bool {
         self.closed || (self.split && self.senders == 0)
     }

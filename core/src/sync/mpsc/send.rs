@@ -108,19 +108,18 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     fn poll_locked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let waker = cx.waker();
         #[cfg(not(feature = "task-wakers-only"))]
-        let (stored, clone) = (waker, || {
-            clone_runs_no_user_code(waker).then(|| clone_pure(waker))
-        });
+        let (stored, clone) = (
+            waker,
+            With(|| clone_runs_no_user_code(waker).then(|| clone_pure(waker))),
+        );
         #[cfg(feature = "task-wakers-only")]
         let (stored, foreign) = stand_in(waker);
         #[cfg(feature = "task-wakers-only")]
-        let clone = || Some(clone_pure(stored));
-        let was_waiting = self.phase == Phase::Waiting;
+        let clone = Pure;
         let polled = self.channel.state.lock(|state| {
             Self::locked(
                 state,
                 &mut self.phase,
-                was_waiting,
                 &mut self.message,
                 &mut self.node,
                 stored,
@@ -130,7 +129,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         #[cfg(not(feature = "task-wakers-only"))]
         let Some((result, other)) = polled
         else {
-            return self.poll_foreign(waker, was_waiting);
+            return self.poll_foreign(waker);
         };
         // `locked` gives up only when `clone` does, and a stand-in's clone never fails.
         #[cfg(feature = "task-wakers-only")]
@@ -147,17 +146,16 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     #[cfg(not(feature = "task-wakers-only"))]
     #[cold]
     #[inline(never)]
-    fn poll_foreign(&mut self, waker: &Waker, was_waiting: bool) -> Poll<Result<(), SendError<T>>> {
+    fn poll_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
         let mut spare = Some(waker.clone());
         let polled = self.channel.state.lock(|state| {
             Self::locked(
                 state,
                 &mut self.phase,
-                was_waiting,
                 &mut self.message,
                 &mut self.node,
                 waker,
-                || spare.take(),
+                With(|| spare.take()),
             )
         });
         drop(spare);
@@ -169,69 +167,32 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     /// The poll under the lock: the result, and another waker to deal with after unlocking (to
     /// wake if the result is ready: the receiver's; to drop if it is pending: the waker ours
     /// replaced). `None`, with nothing changed, when the sender must store its waker and `clone`
-    /// cannot clone it here. `waiting` says whether `phase` is `Waiting` (else it is `Idle`), and
-    /// `waker` is what the node's waker is compared with.
+    /// cannot clone it here. `phase` is `Idle` or `Waiting`, and `waker` is what the node's waker
+    /// is compared with.
     #[inline(always)]
     #[allow(clippy::type_complexity)]
     fn locked(
         state: &mut State<T, N>,
         phase: &mut Phase,
-        waiting: bool,
         message: &mut Message<T>,
         node: &mut MaybeUninit<Node<Turn>>,
         waker: &Waker,
-        clone: impl FnOnce() -> Option<Waker>,
+        clone: impl CloneWaker,
     ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Waker>)> {
-        // Whether the message goes back to the caller (the channel is closed) or into the ring.
-        let refused = if waiting {
-            // SAFETY: phase `Waiting`: the node is initialised.
-            let linked = unsafe { node.assume_init_ref() };
-            let (turn, replaced) = linked.with(&mut state.ctl.senders_waiting, |w| {
-                let mut replaced = None;
-                if w.payload == Turn::Queued
-                    && !w.waker.as_ref().is_some_and(|old| old.will_wake(waker))
-                {
-                    replaced = Some(w.waker.replace(clone()?));
-                }
-                Some((w.payload, replaced))
-            })?;
-            let refused = match turn {
-                Turn::Queued => return Some((Poll::Pending, replaced.flatten())),
-                // The slot reserved for us is ours now: the push below fills it, unless the
-                // channel closed meanwhile.
-                Turn::Granted => {
-                    state.ctl.reserved -= 1;
-                    state.ctl.closed
-                }
-                // Unlinked by `close`.
-                Turn::Closed => true,
-            };
-            // The node's part is over: back to `Idle` (the message is still there, and the node
-            // is about to be uninitialised), so that even an unwinding drop leaves the future's
-            // `Drop` nothing but the message to drop.
-            *phase = Phase::Idle;
-            // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
-            // line and `unlink` drop it, each on leaving `Waiting`). `Granted` and `Closed` were
-            // set by whoever unlinked it, under this lock, so no list reaches it; and they took its
-            // waker to wake it, so the drop runs no waker code under the lock. It is dropped in
-            // place, as the pin guarantee asks.
-            unsafe { node.assume_init_drop() };
-            refused
-        } else if state.ctl.closed {
-            true
-        } else if state.has_free_slot() {
-            false
-        } else {
-            // First the waker (without one we change nothing), then the node.
-            let waker = clone()?;
-            // SAFETY: `node` is the future's, pinned (we are called from `poll` through `Pin`), in
-            // phase `Idle`; `state` is its channel's, locked; the phase is set to `Waiting` next.
-            unsafe { wait(&mut state.ctl, node, waker) };
-            *phase = Phase::Waiting;
-            return Some((Poll::Pending, None));
+        let len = state.queue.len();
+        // SAFETY: `phase` and `node` are the future's, polled through `Pin` (see `poll`), in
+        // phase `Idle` or `Waiting` (not `Done`, `poll` checked), on `state`'s channel, locked.
+        let step = unsafe { decide(&mut state.ctl, phase, node, len, N, waker, clone) };
+        let refused = match step? {
+            #[cfg(not(feature = "task-wakers-only"))]
+            Step::Pending(replaced) => return Some((Poll::Pending, replaced)),
+            #[cfg(feature = "task-wakers-only")]
+            Step::Pending(Replaced) => return Some((Poll::Pending, None)),
+            Step::Push => false,
+            Step::Refuse => true,
         };
-        // SAFETY: the phase is `Idle` or `Waiting` (`poll` checked it is not `Done`), now `Done`:
-        // the message is there, and read once.
+        // SAFETY: the phase is `Idle` or `Waiting` (`poll` checked it is not `Done`; `decide`
+        // only moves it to `Idle`), now `Done`: the message is there, and read once.
         let value = unsafe { take(phase, &mut message.0) };
         Some(if refused {
             (Poll::Ready(Err(SendError(value))), None)
@@ -278,6 +239,145 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         if let Some(waker) = next {
             waker.wake();
         }
+    }
+}
+
+/// What a send does under the lock, decided without its message: see [`decide`].
+enum Step {
+    /// Wait (on); the waker ours replaced, to drop after unlocking.
+    Pending(Replaced),
+    /// Put the message into the ring (a slot is free, or was granted to us).
+    Push,
+    /// Give the message back: the channel is closed.
+    Refuse,
+}
+
+/// The waker that a waiting send replaced, kept to be dropped after unlocking. Without foreign
+/// wakers (`task-wakers-only`) there is nothing to keep: it is a pure waker, whose drop does
+/// nothing, and it is forgotten under the lock (as [`drop_kept`] would after it).
+#[cfg(not(feature = "task-wakers-only"))]
+type Replaced = Option<Waker>;
+#[cfg(feature = "task-wakers-only")]
+struct Replaced;
+
+/// Keeps `old`, a waker a waiting send replaced, as [`Replaced`].
+#[inline(always)]
+fn replaced(old: Option<Waker>) -> Replaced {
+    #[cfg(not(feature = "task-wakers-only"))]
+    {
+        old
+    }
+    #[cfg(feature = "task-wakers-only")]
+    {
+        drop_kept(old);
+        Replaced
+    }
+}
+
+/// How [`decide`] gets a clone of the waker it must store.
+trait CloneWaker {
+    /// A clone of `waker` (the one `decide` was given), or `None` if it cannot be made under the
+    /// lock.
+    fn clone_waker(self, waker: &Waker) -> Option<Waker>;
+}
+
+/// Without foreign wakers: the waker is always a pure one (a stand-in at worst), copied in place.
+/// One type for every channel, so that `decide` has one copy.
+#[cfg(feature = "task-wakers-only")]
+struct Pure;
+
+#[cfg(feature = "task-wakers-only")]
+impl CloneWaker for Pure {
+    #[inline(always)]
+    fn clone_waker(self, waker: &Waker) -> Option<Waker> {
+        Some(clone_pure(waker))
+    }
+}
+
+/// A closure that clones the waker, or not ([`SendFuture::poll_locked`]'s and
+/// [`SendFuture::poll_foreign`]'s).
+#[cfg(not(feature = "task-wakers-only"))]
+struct With<F>(F);
+
+#[cfg(not(feature = "task-wakers-only"))]
+impl<F: FnOnce() -> Option<Waker>> CloneWaker for With<F> {
+    #[inline(always)]
+    fn clone_waker(self, _: &Waker) -> Option<Waker> {
+        (self.0)()
+    }
+}
+
+/// The decision of a send's poll, under the lock, on everything but the message: not generic
+/// over the message type or the capacity (`len` of `capacity` slots are taken). `waker` is the
+/// waker to store, which the node's is compared with. `None`, with nothing changed, when the
+/// waker must be stored and `clone` cannot clone it here.
+///
+/// Without foreign wakers (`task-wakers-only`, small targets) it is one function shared by every
+/// channel's send (the sensor app of `bench/size` is 208 B smaller); otherwise it is inlined into
+/// each, where a foreign waker's slow path differs.
+///
+/// # Safety
+///
+/// `phase` and `node` are those of a [`SendFuture`] polled through `Pin` (so `node` is pinned
+/// and initialised exactly while `phase` is `Waiting`), in phase `Idle` or `Waiting`, on the
+/// channel that `ctl` belongs to, whose lock is held.
+#[cfg_attr(feature = "task-wakers-only", inline(never))]
+#[cfg_attr(not(feature = "task-wakers-only"), inline(always))]
+unsafe fn decide(
+    ctl: &mut Control,
+    phase: &mut Phase,
+    node: &mut MaybeUninit<Node<Turn>>,
+    len: usize,
+    capacity: usize,
+    waker: &Waker,
+    clone: impl CloneWaker,
+) -> Option<Step> {
+    if *phase == Phase::Waiting {
+        // SAFETY: phase `Waiting`: the node is initialised (by the caller).
+        let linked = unsafe { node.assume_init_ref() };
+        let (turn, old) = linked.with(&mut ctl.senders_waiting, |w| {
+            let mut old = None;
+            if w.payload == Turn::Queued
+                && !w.waker.as_ref().is_some_and(|old| old.will_wake(waker))
+            {
+                old = w.waker.replace(clone.clone_waker(waker)?);
+            }
+            Some((w.payload, old))
+        })?;
+        let refused = match turn {
+            Turn::Queued => return Some(Step::Pending(replaced(old))),
+            // The slot reserved for us is ours now: the push fills it, unless the channel
+            // closed meanwhile.
+            Turn::Granted => {
+                ctl.reserved -= 1;
+                ctl.closed
+            }
+            // Unlinked by `close`.
+            Turn::Closed => true,
+        };
+        // The node's part is over: back to `Idle` (the message is still there, and the node is
+        // about to be uninitialised), so that even an unwinding drop leaves the future's `Drop`
+        // nothing but the message to drop.
+        *phase = Phase::Idle;
+        // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
+        // line and `unlink` drop it, each on leaving `Waiting`). `Granted` and `Closed` were set
+        // by whoever unlinked it, under this lock, so no list reaches it; and they took its waker
+        // to wake it, so the drop runs no waker code under the lock. It is dropped in place, as
+        // the pin guarantee asks.
+        unsafe { node.assume_init_drop() };
+        Some(if refused { Step::Refuse } else { Step::Push })
+    } else if ctl.closed {
+        Some(Step::Refuse)
+    } else if ctl.has_free_slot(len, capacity) {
+        Some(Step::Push)
+    } else {
+        // First the waker (without one we change nothing), then the node.
+        let waker = clone.clone_waker(waker)?;
+        // SAFETY: by the caller, `node` is the future's, pinned, in phase `Idle`; `ctl` is its
+        // channel's, locked; the phase is set to `Waiting` next.
+        unsafe { wait(ctl, node, waker) };
+        *phase = Phase::Waiting;
+        Some(Step::Pending(replaced(None)))
     }
 }
 
