@@ -304,26 +304,97 @@ unsafe impl Send for LocalRawMutex {}
 ///   whatever user code does. With [`SpinRawMutex`] a nested `lock` spins forever before it
 ///   reaches the flag: a hang, not undefined behaviour.
 ///
-/// The flag is on by default (`USER_CODE = true`). A primitive none of whose `lock` closures
-/// can run user code (no closure or `T` method of the caller's, no waker's vtable, no drop of a
-/// `T`) may name its mutex `BlockingMutex<M, T, false>` to skip the flag on its hot paths: then
-/// only ebbtide's own code runs inside, which never nests a `lock` of the same mutex. Choosing
-/// `false` is a promise about every closure the primitive passes to `lock`, checked in review
-/// like an `unsafe` block: say so where the field is declared.
+/// The flag is on by default ([`UserCode`]). A primitive none of whose `lock` closures can run
+/// user code (no closure or `T` method of the caller's, no waker's vtable, no drop of a `T`) may
+/// name its mutex `BlockingMutex<M, T, NoUserCode>` to skip the flag on its hot paths, and its
+/// bytes: then only ebbtide's own code runs inside, which never nests a `lock` of the same
+/// mutex. Choosing [`NoUserCode`] is a promise about every closure the primitive passes to
+/// `lock`, checked in review like an `unsafe` block: say so where the field is declared.
 #[derive(Debug)]
-pub(crate) struct BlockingMutex<M, T, const USER_CODE: bool = true> {
+pub(crate) struct BlockingMutex<M, T, R = UserCode> {
     raw: M,
-    /// Whether a closure of `lock` runs now. Read and written only with `raw` held, never through
-    /// a reference that lives across the closure.
-    busy: UnsafeCell<bool>,
+    /// The re-entrancy flag, or nothing (see the type's docs).
+    reentrancy: R,
     data: UnsafeCell<T>,
 }
 
-// SAFETY: access to `data` and `busy` is serialised by `raw`; `M: Sync` says the lock works
+// SAFETY: access to `data` and the flag is serialised by `raw`; `M: Sync` says the lock works
 // across threads, and `T: Send` because the data is handed from thread to thread.
-unsafe impl<M: RawMutex + Sync, T: Send, const U: bool> Sync for BlockingMutex<M, T, U> {}
+unsafe impl<M: RawMutex + Sync, T: Send, R: Reentrancy> Sync for BlockingMutex<M, T, R> {}
 // SAFETY: moving the mutex moves the data.
-unsafe impl<M: RawMutex + Send, T: Send, const U: bool> Send for BlockingMutex<M, T, U> {}
+unsafe impl<M: RawMutex + Send, T: Send, R: Reentrancy> Send for BlockingMutex<M, T, R> {}
+
+/// What a [`BlockingMutex`] does about a `lock` nested inside one of its closures: [`UserCode`]
+/// panics (its closures may run user code), [`NoUserCode`] has nothing to check (its closures
+/// never do). Sealed: only these two keep the promise `lock` relies on.
+pub(crate) trait Reentrancy: sealed::Sealed {
+    /// A flag that is not set.
+    #[cfg(not(loom))]
+    const INIT: Self;
+    /// A flag that is not set.
+    #[cfg(loom)]
+    fn init() -> Self;
+
+    /// Runs `f`, which has the mutex's data to itself, from inside the raw lock: makes sure no
+    /// `lock` of the same mutex nested inside `f` reaches the data.
+    fn enter<R>(&self, f: impl FnOnce() -> R) -> R;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::UserCode {}
+    impl Sealed for super::NoUserCode {}
+}
+
+/// The re-entrancy flag of a [`BlockingMutex`] whose closures may run user code: whether a
+/// closure of `lock` runs now. Read and written only with the raw lock held, never through a
+/// reference that lives across the closure.
+#[derive(Debug)]
+pub(crate) struct UserCode(UnsafeCell<bool>);
+
+/// No re-entrancy flag: the promise of a [`BlockingMutex`] whose closures run no user code, so
+/// that nothing nests a `lock` of it (see the type's docs).
+#[derive(Debug)]
+pub(crate) struct NoUserCode;
+
+impl Reentrancy for UserCode {
+    #[cfg(not(loom))]
+    const INIT: Self = UserCode(UnsafeCell::new(false));
+    #[cfg(loom)]
+    fn init() -> Self {
+        UserCode(UnsafeCell::new(false))
+    }
+
+    #[inline]
+    fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: the raw lock is held (by our caller), so no other context reads or writes the
+        // flag; a nested `lock` from inside `f` (same context) reads it through the raw pointer
+        // too, and no reference to it lives across `f`.
+        if self.0.with(|busy| unsafe { *busy }) {
+            // Nested inside a running closure of this mutex, which owns the flag and the data:
+            // touch neither. Its `Busy` guard clears the flag when this panic unwinds through it.
+            reentered();
+        }
+        // SAFETY: as above.
+        self.0.with_mut(|busy| unsafe { *busy = true });
+        let _busy = Busy(&self.0);
+        f()
+    }
+}
+
+impl Reentrancy for NoUserCode {
+    #[cfg(not(loom))]
+    const INIT: Self = NoUserCode;
+    #[cfg(loom)]
+    fn init() -> Self {
+        NoUserCode
+    }
+
+    #[inline(always)]
+    fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        f()
+    }
+}
 
 /// Clears the re-entrancy flag when the closure returns or unwinds (still under the raw lock).
 struct Busy<'a>(&'a UnsafeCell<bool>);
@@ -347,15 +418,18 @@ fn reentered() -> ! {
     )
 }
 
-impl<M: RawMutex, T, const USER_CODE: bool> BlockingMutex<M, T, USER_CODE> {
+impl<M: RawMutex, T, R: Reentrancy> BlockingMutex<M, T, R> {
     crate::loom_const_fn! {
-        pub(crate) fn new(data: T) -> BlockingMutex<M, T, USER_CODE> {
+        pub(crate) fn new(data: T) -> BlockingMutex<M, T, R> {
             BlockingMutex {
                 #[cfg(not(loom))]
                 raw: M::INIT,
                 #[cfg(loom)]
                 raw: M::init(),
-                busy: UnsafeCell::new(false),
+                #[cfg(not(loom))]
+                reentrancy: R::INIT,
+                #[cfg(loom)]
+                reentrancy: R::init(),
                 data: UnsafeCell::new(data),
             }
         }
@@ -368,33 +442,16 @@ impl<M: RawMutex, T, const USER_CODE: bool> BlockingMutex<M, T, USER_CODE> {
     /// If called again for the same mutex from inside `f` (user code that `f` runs re-entered
     /// the primitive); the outer `lock` is left usable once the panic unwinds out of it.
     #[inline]
-    pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        if !USER_CODE {
-            return self.raw.lock(|| {
-                // SAFETY: `raw` excludes every other context's `lock` while the closure runs, and
-                // no closure of this mutex runs user code (the promise of `USER_CODE = false`,
-                // see the type's docs), so nothing nests a `lock` of it: this is the only
-                // reference.
-                self.data.with_mut(|data| f(unsafe { &mut *data }))
-            });
-        }
+    pub(crate) fn lock<U>(&self, f: impl FnOnce(&mut T) -> U) -> U {
         self.raw.lock(|| {
-            // SAFETY: the raw lock is held, so no other context reads or writes the flag; a
-            // nested `lock` from inside `f` (same context) reads it through the raw pointer too,
-            // and no reference to it lives across `f`.
-            if self.busy.with(|busy| unsafe { *busy }) {
-                // Nested inside a running closure of this mutex, which owns the flag and the
-                // data: touch neither. Its `Busy` guard clears the flag when this panic unwinds
-                // through it.
-                reentered();
-            }
-            // SAFETY: as above.
-            self.busy.with_mut(|busy| unsafe { *busy = true });
-            let _busy = Busy(&self.busy);
-            // SAFETY: `raw` excludes every other context's `lock` while the closure runs, and the
-            // flag (just set, cleared by `_busy` after `f`) turns a nested `lock` from inside `f`
-            // into a panic before it reaches the data, so this is the only reference.
-            self.data.with_mut(|data| f(unsafe { &mut *data }))
+            self.reentrancy.enter(|| {
+                // SAFETY: `raw` excludes every other context's `lock` while the closure runs,
+                // and a nested `lock` from inside `f` never reaches the data: with `UserCode`,
+                // its flag (set by `enter`, cleared after `f`) turns it into a panic first; with
+                // `NoUserCode`, no closure of this mutex runs user code (the promise of the
+                // type's docs), so nothing nests. This is the only reference.
+                self.data.with_mut(|data| f(unsafe { &mut *data }))
+            })
         })
     }
 

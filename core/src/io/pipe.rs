@@ -8,7 +8,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use super::{AsyncRead, AsyncWrite, ErrorKind, ErrorType};
-use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
 use crate::sync::waker::lock_registering;
 
 /// A one-way in-memory byte stream with an `N`-byte ring buffer, guarded by the lock `M`.
@@ -43,9 +43,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(runner.run_until(writer, || {}), Ok(Ok(())));
 /// ```
 pub struct Pipe<const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // `NoUserCode`: no closure of this lock runs user code (wakers are cloned, dropped and woken
     // outside it, and no `T` is dropped inside): see `BlockingMutex`.
-    state: BlockingMutex<M, State<N>, false>,
+    state: BlockingMutex<M, State<N>, NoUserCode>,
 }
 
 /// The pipe's state.

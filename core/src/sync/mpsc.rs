@@ -56,7 +56,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, WaitList, WakeBatch};
 #[cfg(not(feature = "task-wakers-only"))]
 use crate::sync::waker::lock_registering;
@@ -87,10 +87,10 @@ pub use send::SendFuture;
 /// assert_eq!(rx.try_recv(), Ok(1));
 /// ```
 pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    // `false`: no closure of this lock runs user code (wakers are cloned only when their clone
+    // `NoUserCode`: no closure of this lock runs user code (wakers are cloned only when their clone
     // runs no user code, and dropped and woken outside it; no `T` is dropped inside): see
     // `BlockingMutex`.
-    state: BlockingMutex<M, State<T, N>, false>,
+    state: BlockingMutex<M, State<T, N>, NoUserCode>,
 }
 
 struct State<T, const N: usize> {

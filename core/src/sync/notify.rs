@@ -26,7 +26,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
 use crate::sync::waker::lock_registering;
 
@@ -58,9 +58,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(runner.run_until(waiter, || {}), Ok("woken"));
 /// ```
 pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
-    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // `NoUserCode`: no closure of this lock runs user code (wakers are cloned, dropped and woken
     // outside it, and no `T` is dropped inside): see `BlockingMutex`.
-    state: BlockingMutex<M, State, false>,
+    state: BlockingMutex<M, State, NoUserCode>,
 }
 
 struct State {

@@ -68,7 +68,7 @@ use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
 use crate::sync::waker::lock_registering;
 
 /// A one-shot channel for one value of type `T` at a time, guarded by the lock `M`.
@@ -89,9 +89,9 @@ use crate::sync::waker::lock_registering;
 /// assert_eq!(rx.try_recv(), Ok("done"));
 /// ```
 pub struct Channel<T, M: RawMutex = CriticalSectionRawMutex> {
-    // `false`: no closure of this lock runs user code (wakers are cloned, dropped and woken
+    // `NoUserCode`: no closure of this lock runs user code (wakers are cloned, dropped and woken
     // outside it, and no `T` is dropped inside): see `BlockingMutex`.
-    state: BlockingMutex<M, State<T>, false>,
+    state: BlockingMutex<M, State<T>, NoUserCode>,
 }
 
 /// The channel's state.

@@ -71,7 +71,7 @@ use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use core::task::Waker;
 
-use crate::blocking_mutex::{BlockingMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, RawMutex, Reentrancy};
 use crate::loom::UnsafeCell;
 
 /// What a waiting future shares with the primitive: its waker and a per-primitive payload.
@@ -412,7 +412,7 @@ impl fmt::Debug for WakeBatch {
 /// whose turn came into the batch, stops when the batch [is full](WakeBatch::is_full), and returns
 /// `true` once it has nothing more to do. After each call the lock is released and the batch woken;
 /// `fill` is called again (the state may have changed in between) until it returns `true`.
-pub(crate) fn wake_in_batches<M: RawMutex, S, const U: bool>(
+pub(crate) fn wake_in_batches<M: RawMutex, S, U: Reentrancy>(
     mutex: &BlockingMutex<M, S, U>,
     mut fill: impl FnMut(&mut S, &mut WakeBatch) -> bool,
 ) {

@@ -36,7 +36,7 @@
 
 use core::task::{RawWaker, Waker};
 
-use crate::blocking_mutex::{BlockingMutex, RawMutex};
+use crate::blocking_mutex::{BlockingMutex, RawMutex, Reentrancy};
 
 /// [`Registration::store`] needs a clone of a foreign waker, which must not be made under the
 /// lock: return it from the locked closure (before changing any state) to get one.
@@ -178,7 +178,7 @@ pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
 /// With `task-wakers-only`, a foreign `waker` is never stored: `f` stores a no-op waker in its
 /// place, and `waker` is woken after unlocking (see the [module docs](self)).
 #[inline(always)]
-pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
+pub(crate) fn lock_registering<M: RawMutex, S, R, U: Reentrancy>(
     mutex: &BlockingMutex<M, S, U>,
     waker: &Waker,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,
@@ -217,7 +217,7 @@ pub(crate) fn lock_registering<M: RawMutex, S, R, const U: bool>(
 #[cfg(not(feature = "task-wakers-only"))]
 #[cold]
 #[inline(never)]
-fn retry_with_clone<M: RawMutex, S, R, const U: bool>(
+fn retry_with_clone<M: RawMutex, S, R, U: Reentrancy>(
     mutex: &BlockingMutex<M, S, U>,
     mut registration: Registration<'_>,
     mut f: impl FnMut(&mut S, &mut Registration<'_>) -> Result<R, NeedsClone>,

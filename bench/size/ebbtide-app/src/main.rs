@@ -29,7 +29,7 @@ static EXECUTOR: Executor = Executor::new();
 // slots took 56 B more RAM.
 static PRODUCER: TaskPool<1, 64> = TaskPool::new();
 static CONSUMER: TaskPool<1, 48> = TaskPool::new();
-static TICKER: TaskPool<1, 48> = TaskPool::new();
+static TICKER: TaskPool<1, 40> = TaskPool::new();
 static CHANNEL: Channel<u32, CAPACITY> = Channel::new();
 static TICKED: AtomicU32 = AtomicU32::new(0);
 
