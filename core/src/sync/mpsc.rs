@@ -104,15 +104,18 @@ struct State<T, const N: usize> {
 /// Its methods are not generic over `T` and `N` (the queue's length and capacity come in as
 /// values), so a program with channels of several message types has one copy of this code, not
 /// one per type: on small targets that is flash (see `bench/PROFILE.md`).
+///
+/// Two words hold four facts, so that a channel is no larger than the messages and the wakers
+/// need (48 bytes for four `u32`s on 32-bit targets, as Embassy's): `senders` says whether the
+/// channel was split, and `reserved` whether it is closed.
 struct Control {
-    /// Whether `split` was called.
-    split: bool,
-    /// Live `Sender`s.
+    /// [`SPLIT`] plus the live `Sender`s once split; 0 before (so that a new channel is all
+    /// zeros, and a `static` one goes to `.bss` rather than flash).
     senders: usize,
-    /// Closed from the receiving side (`close`, or the `Receiver` dropped).
-    closed: bool,
     /// Free slots promised to waiting senders that were granted one but have not yet been
-    /// polled to put their message in. `queue.len() + reserved <= N`.
+    /// polled to put their message in (`queue.len() + reserved() <= N`), and the [`CLOSED`] bit:
+    /// closed from the receiving side (`close`, or the `Receiver` dropped). The count never
+    /// reaches the bit: it is at most `N`, which [`Channel::new`] checks is below it.
     reserved: usize,
     /// The receiver's waker, while it waits for a message.
     receiver: Option<Waker>,
@@ -139,22 +142,53 @@ impl<T, const N: usize> State<T, N> {
     }
 }
 
+/// What [`Control::senders`] counts from once the channel is split: it is 0 before.
+const SPLIT: usize = 1;
+
+/// The bit of [`Control::reserved`] that says the channel was closed from the receiving side.
+const CLOSED: usize = 1 << (usize::BITS - 1);
+
 impl Control {
+    /// The state of a new channel: not split, open, nothing promised, nobody waiting.
+    const fn new() -> Control {
+        Control {
+            senders: 0,
+            reserved: 0,
+            receiver: None,
+            senders_waiting: WaitList::new(),
+        }
+    }
+
     /// Whether a new message may take a slot now without jumping the queue, with `len` of
     /// `capacity` slots holding messages.
     #[inline(always)]
     fn has_free_slot(&self, len: usize, capacity: usize) -> bool {
+        // `reserved` as a number: with `CLOSED` set the sum reaches `capacity`, which callers
+        // that care check first (a closed channel takes no message).
         self.senders_waiting.is_empty() && len + self.reserved < capacity
     }
 
+    /// Closed from the receiving side.
+    #[inline(always)]
+    fn closed(&self) -> bool {
+        self.reserved & CLOSED != 0
+    }
+
+    /// Free slots promised to waiting senders (see [`reserved`](Control::reserved)).
+    #[inline(always)]
+    fn reserved(&self) -> usize {
+        self.reserved & !CLOSED
+    }
+
     fn is_closed(&self) -> bool {
-        self.closed || (self.split && self.senders == 0)
+        self.closed() || self.senders == SPLIT
     }
 
     /// [`State::grant_free_slot`] once a sender waits, with `len` messages queued of `capacity`.
     #[inline(never)]
     fn grant_free_slot(&mut self, len: usize, capacity: usize) -> Option<Waker> {
-        if self.closed || len + self.reserved >= capacity {
+        // With `CLOSED` set, the sum reaches `capacity` whatever the count: nothing is granted.
+        if len + self.reserved >= capacity {
             return None;
         }
         let reserved = &mut self.reserved;
@@ -169,19 +203,29 @@ impl Control {
 
     /// `split` under the lock: whether this was the first call.
     fn split(&mut self) -> bool {
-        let first = !self.split;
+        let first = self.senders == 0;
         if first {
-            self.split = true;
-            self.senders = 1;
+            self.senders = SPLIT + 1;
         }
         first
+    }
+
+    /// A `Sender` cloned, under the lock: `false` (and nothing counted) if the count is full.
+    fn add_sender(&mut self) -> bool {
+        match self.senders.checked_add(1) {
+            Some(senders) => {
+                self.senders = senders;
+                true
+            }
+            None => false,
+        }
     }
 
     /// One round of `close` under the lock: marks the channel closed, takes the receiver's waker
     /// into `receiver` (once), and moves waiting senders' wakers into `batch`. `true` when no
     /// sender waits any more.
     fn close(&mut self, receiver: &mut Option<Waker>, batch: &mut WakeBatch) -> bool {
-        self.closed = true;
+        self.reserved |= CLOSED;
         if receiver.is_none() {
             *receiver = self.receiver.take();
         }
@@ -200,7 +244,7 @@ impl Control {
     /// A `Sender` dropped, under the lock: the receiver's waker when it was the last one.
     fn drop_sender(&mut self) -> Option<Waker> {
         self.senders -= 1;
-        if self.senders == 0 {
+        if self.senders == SPLIT {
             self.receiver.take()
         } else {
             None
@@ -227,7 +271,8 @@ impl<T, const N: usize> Channel<T, N> {
         ///
         /// # Panics
         ///
-        /// If `N` is `0` (at compile time for a `static`).
+        /// If `N` is `0`, or not below 2<sup>`usize::BITS` - 1</sup> (at compile time for a
+        /// `static`).
         ///
         /// # Examples
         ///
@@ -249,7 +294,8 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
         ///
         /// # Panics
         ///
-        /// If `N` is `0` (at compile time for a `static`).
+        /// If `N` is `0`, or not below 2<sup>`usize::BITS` - 1</sup> (at compile time for a
+        /// `static`).
         ///
         /// # Examples
         ///
@@ -262,17 +308,12 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
         /// ```
         pub fn with_mutex() -> Channel<T, N, M> {
             assert!(N > 0, "an mpsc::Channel needs a capacity N of at least 1");
+            // The count of promised slots (at most `N`) must stay below `CLOSED`.
+            assert!(N < CLOSED, "an mpsc::Channel holds fewer than 2^(usize::BITS - 1) messages");
             Channel {
                 state: BlockingMutex::new(State {
                     queue: Ring::new(),
-                    ctl: Control {
-                        split: false,
-                        senders: 0,
-                        closed: false,
-                        reserved: 0,
-                        receiver: None,
-                        senders_waiting: WaitList::new(),
-                    },
+                    ctl: Control::new(),
                 }),
             }
         }
@@ -434,7 +475,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     pub fn is_full(&self) -> bool {
         self.state
-            .lock(|state| state.queue.len() + state.ctl.reserved >= N)
+            .lock(|state| state.queue.len() + state.ctl.reserved() >= N)
     }
 
     /// The number of slots, `N`.
@@ -558,7 +599,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let result = self.channel.state.lock(|state| {
-            if state.ctl.closed {
+            if state.ctl.closed() {
                 Err(TrySendError::Closed(value))
             } else if !state.has_free_slot() {
                 Err(TrySendError::Full(value))
@@ -608,9 +649,18 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     }
 }
 
+/// A `Sender` clone beyond the count's range (only reachable by leaking clones).
+#[cold]
+#[inline(never)]
+fn too_many_senders() -> ! {
+    panic!("ebbtide: too many `mpsc::Sender`s of one channel")
+}
+
 impl<T, const N: usize, M: RawMutex> Clone for Sender<'_, T, N, M> {
     fn clone(&self) -> Self {
-        self.channel.state.lock(|state| state.ctl.senders += 1);
+        if !self.channel.state.lock(|state| state.ctl.add_sender()) {
+            too_many_senders();
+        }
         Sender {
             channel: self.channel,
         }
@@ -958,5 +1008,46 @@ impl<T, const N: usize, M: RawMutex> Future for RecvFuture<'_, T, N, M> {
 impl<T, const N: usize, M: RawMutex> fmt::Debug for RecvFuture<'_, T, N, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvFuture").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::blocking_mutex::LocalRawMutex;
+
+    #[test]
+    fn the_packed_control_keeps_its_four_facts_apart() {
+        let mut ctl = Control::new();
+        assert!(!ctl.is_closed(), "an unsplit channel is open");
+        assert!(ctl.split());
+        assert!(!ctl.split(), "split once");
+        ctl.reserved += 2;
+        assert!(!ctl.closed());
+        let (mut receiver, mut batch) = (None, WakeBatch::EMPTY);
+        assert!(ctl.close(&mut receiver, &mut batch));
+        assert!(ctl.closed() && ctl.is_closed());
+        assert_eq!(ctl.reserved(), 2, "closing keeps the promised slots");
+        ctl.reserved -= 2;
+        assert_eq!(ctl.reserved(), 0);
+        assert!(ctl.closed(), "and the promises kept leave it closed");
+        // Closed: nothing is granted, whatever the count.
+        assert!(ctl.grant_free_slot(0, 4).is_none());
+    }
+
+    #[test]
+    fn the_last_sender_closes_and_a_full_count_panics_instead_of_wrapping() {
+        let channel: Channel<u8, 2, LocalRawMutex> = Channel::with_mutex();
+        let (tx, _rx) = channel.split();
+        channel.state.lock(|state| state.ctl.senders = usize::MAX);
+        let clone = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.clone()));
+        assert!(clone.is_err(), "a clone beyond the count panics");
+        channel.state.lock(|state| {
+            assert_eq!(state.ctl.senders, usize::MAX, "and counts nothing");
+            state.ctl.senders = SPLIT + 1;
+        });
+        assert!(channel.try_split().is_err(), "still split");
+        drop(tx);
+        assert!(channel.is_closed());
     }
 }

@@ -350,7 +350,7 @@ unsafe fn decide(
             // closed meanwhile.
             Turn::Granted => {
                 ctl.reserved -= 1;
-                ctl.closed
+                ctl.closed()
             }
             // Unlinked by `close`.
             Turn::Closed => true,
@@ -366,7 +366,7 @@ unsafe fn decide(
         // the pin guarantee asks.
         unsafe { node.assume_init_drop() };
         Some(if refused { Step::Refuse } else { Step::Push })
-    } else if ctl.closed {
+    } else if ctl.closed() {
         Some(Step::Refuse)
     } else if ctl.has_free_slot(len, capacity) {
         Some(Step::Push)
