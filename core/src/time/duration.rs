@@ -26,6 +26,9 @@ use super::TICK_HZ;
 /// assert_eq!(core::time::Duration::from(d), core::time::Duration::from_millis(1500));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+// Aligned to 4 bytes, not 8: on 32-bit targets a future that holds one then needs no padding
+// before it (the tick count is only ever read and written whole, by value).
+#[repr(C, packed(4))]
 pub struct Duration {
     ticks: u64,
 }

@@ -25,6 +25,9 @@ use super::Duration;
 /// assert_eq!(start + Duration::MAX, Instant::MAX);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+// Aligned to 4 bytes, not 8: on 32-bit targets a future that holds one then needs no padding
+// before it (the tick count is only ever read and written whole, by value).
+#[repr(C, packed(4))]
 pub struct Instant {
     ticks: u64,
 }
@@ -384,7 +387,7 @@ impl fmt::Debug for Instant {
         if *self == Instant::MAX {
             f.write_str("Instant(MAX)")
         } else {
-            write!(f, "Instant({} ticks)", self.ticks)
+            write!(f, "Instant({} ticks)", { self.ticks })
         }
     }
 }

@@ -38,8 +38,8 @@ use cortex_m as _;
 static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
-static SENSOR: TaskPool<1, 96> = TaskPool::new();
-static CONTROLLER: TaskPool<1, 128> = TaskPool::new();
+static SENSOR: TaskPool<1, 88> = TaskPool::new();
+static CONTROLLER: TaskPool<1, 120> = TaskPool::new();
 static ACTUATOR: TaskPool<1, 32> = TaskPool::new();
 static COMMANDER: TaskPool<1, 72> = TaskPool::new();
 static HEARTBEAT: TaskPool<1, 88> = TaskPool::new();
