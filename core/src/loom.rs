@@ -177,6 +177,52 @@ impl<T> QueueLock<T> {
     }
 }
 
+impl<T> QueueLock<T> {
+    /// [`lock`](Self::lock) for a caller that is inside a critical section already (`_cs`
+    /// proves it): a critical-section lock then enters no other, and only checks and sets
+    /// `held` (plain loads and stores: inside the section nothing else runs). A lock of its own
+    /// is taken as by `lock`.
+    ///
+    /// # Panics
+    ///
+    /// As for `lock`, if `f` uses this lock again.
+    #[inline]
+    pub(crate) fn lock_in<R>(
+        &self,
+        _cs: critical_section::CriticalSection<'_>,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> R {
+        #[cfg(loom)]
+        return self.lock(f);
+        #[cfg(not(loom))]
+        {
+            if self.is_own() {
+                return self.lock(f);
+            }
+            if self.held.load(Ordering::Relaxed) {
+                reentered();
+            }
+            self.held.store(true, Ordering::Relaxed);
+            let _held = Held {
+                held: &self.held,
+                critical_section: None,
+            };
+            // SAFETY: inside the critical section no other context runs, and `held` (clear
+            // until just now, cleared again by `_held` after `f`) turns a nested `lock` or
+            // `lock_in` from inside `f` into a panic before it reaches the value: this is the
+            // one `&mut T`.
+            self.value.with_mut(|value| f(unsafe { &mut *value }))
+        }
+    }
+}
+
+/// A critical-section [`QueueLock`] taken again while held.
+#[cold]
+#[inline(never)]
+fn reentered() -> ! {
+    panic!("the timer queue's lock was taken again while held");
+}
+
 /// Takes a [`QueueLock`]: enters the critical section (unless `own`), then sets `held` (for an
 /// own lock, spinning until it is free). The returned guard undoes both, also if the holder
 /// panics.
@@ -197,7 +243,7 @@ fn acquire(held: &AtomicBool, own: bool) -> Held<'_> {
         if held.swap(true, Ordering::Acquire) {
             // SAFETY: as above; nothing else uses `state`.
             unsafe { critical_section::release(state) };
-            panic!("the timer queue's lock was taken again while held");
+            reentered();
         }
         return Held {
             held,

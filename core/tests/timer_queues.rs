@@ -165,3 +165,47 @@ fn with_one_timer_queue_another_queue_takes_a_task_waker_as_a_foreign_one() {
     assert_eq!(global.wake_expired(40), None);
     assert_eq!(global.check_invariants(), 0);
 }
+
+/// The `_in` methods, for a driver inside a critical section already, give the same answers as
+/// the plain ones, on a queue whose lock is a critical section and on one with a lock of its own.
+#[test]
+fn the_in_methods_answer_as_the_plain_ones() {
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    static SECTION: TimerQueue = TimerQueue::new();
+    static OWN: TimerQueue = TimerQueue::with_own_lock();
+    for timers in [&SECTION, &OWN] {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let kept = queue::FOREIGN_WAKER_CAPACITY != 0;
+        let earlier = critical_section::with(|cs| timers.schedule_wake_in(cs, 40, &waker));
+        assert_eq!(earlier, kept, "armed, or woken at once without a table");
+        assert_eq!(count.0.load(SeqCst), usize::from(!kept));
+        assert!(!critical_section::with(|cs| timers.schedule_wake_in(
+            cs,
+            u64::MAX,
+            &waker
+        )));
+        let next = critical_section::with(|cs| timers.wake_expired_in(cs, 35));
+        assert_eq!(next, kept.then_some(40));
+        assert_eq!(count.0.load(SeqCst), usize::from(!kept), "not due yet");
+        assert_eq!(
+            critical_section::with(|cs| timers.wake_expired_in(cs, 40)),
+            None
+        );
+        assert_eq!(
+            count.0.load(SeqCst),
+            1,
+            "woken once, at its deadline or at once"
+        );
+        // The plain methods still take the lock afterwards: the `_in` ones left it free.
+        assert_eq!(timers.next_deadline(), None);
+    }
+}

@@ -48,9 +48,9 @@ impl embassy_time_driver::Driver for SysTickDriver {
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
         // One critical section around both steps, so the SysTick handler cannot run between
-        // the queue's answer and the alarm's update.
+        // the queue's answer and the alarm's update; the queue's lock reuses it (`_in`).
         critical_section::with(|cs| {
-            if queue::schedule_wake(at, waker) {
+            if queue::schedule_wake_in(cs, at, waker) {
                 let alarm = ALARM.borrow(cs);
                 alarm.set(alarm.get().min(at));
             }
@@ -70,9 +70,11 @@ fn SysTick() {
     });
     if let Some(now) = due {
         // Wakes the tasks whose deadline has come (they run once the handler returns and the
-        // main loop's `wfi` ends) and arms the next alarm. The handler cannot be preempted by
-        // `schedule_wake` (thread mode), so nothing can lower the alarm in between.
-        let next = queue::wake_expired(now);
-        critical_section::with(|cs| ALARM.borrow(cs).set(next.unwrap_or(u64::MAX)));
+        // main loop's `wfi` ends) and arms the next alarm, in one critical section, which the
+        // queue's lock reuses (`_in`).
+        critical_section::with(|cs| {
+            let next = queue::wake_expired_in(cs, now);
+            ALARM.borrow(cs).set(next.unwrap_or(u64::MAX));
+        });
     }
 }

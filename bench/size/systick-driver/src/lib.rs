@@ -69,14 +69,16 @@ mod queue {
     use super::*;
     use ebbtide_core::time::queue;
 
-    /// Queues `waker` at `at`; `true` if the alarm must come no later than `at`.
-    pub fn schedule_wake(_cs: CriticalSection<'_>, at: u64, waker: &Waker) -> bool {
-        queue::schedule_wake(at, waker)
+    /// Queues `waker` at `at`; `true` if the alarm must come no later than `at`. In the
+    /// driver's critical section, which the global queue's lock then reuses.
+    pub fn schedule_wake(cs: CriticalSection<'_>, at: u64, waker: &Waker) -> bool {
+        queue::schedule_wake_in(cs, at, waker)
     }
 
-    /// Wakes what is due at `now`; returns the next deadline (`u64::MAX`: none).
-    pub fn wake_expired(now: u64) -> u64 {
-        queue::wake_expired(now).unwrap_or(u64::MAX)
+    /// Wakes what is due at `now`; returns the next deadline (`u64::MAX`: none). In the
+    /// handler's critical section, as embassy's queue is.
+    pub fn wake_expired(cs: CriticalSection<'_>, now: u64) -> u64 {
+        queue::wake_expired_in(cs, now).unwrap_or(u64::MAX)
     }
 }
 
@@ -94,9 +96,10 @@ mod queue {
         QUEUE.borrow_ref_mut(cs).schedule_wake(at, waker)
     }
 
-    /// Wakes what is due at `now`; returns the next deadline (`u64::MAX`: none).
-    pub fn wake_expired(now: u64) -> u64 {
-        critical_section::with(|cs| QUEUE.borrow_ref_mut(cs).next_expiration(now))
+    /// Wakes what is due at `now`; returns the next deadline (`u64::MAX`: none). In the
+    /// handler's critical section.
+    pub fn wake_expired(cs: CriticalSection<'_>, now: u64) -> u64 {
+        QUEUE.borrow_ref_mut(cs).next_expiration(now)
     }
 }
 
@@ -130,9 +133,12 @@ fn SysTick() {
         (now >= ALARM.borrow(cs).get()).then_some(now)
     });
     if let Some(now) = due {
-        // Thread mode cannot preempt this handler, so nothing lowers the alarm in between.
-        let next = queue::wake_expired(now);
-        critical_section::with(|cs| ALARM.borrow(cs).set(next));
+        // One critical section around the wakes and the new alarm: the queue's lock and the
+        // alarm share it.
+        critical_section::with(|cs| {
+            let next = queue::wake_expired(cs, now);
+            ALARM.borrow(cs).set(next);
+        });
     }
 }
 
