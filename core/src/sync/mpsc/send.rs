@@ -359,11 +359,18 @@ unsafe fn decide(
         // about to be uninitialised), so that even an unwinding drop leaves the future's `Drop`
         // nothing but the message to drop.
         *phase = Phase::Idle;
+        // Whoever unlinked the node (setting `Granted` or `Closed`, under this lock) took its
+        // waker to wake it: the slot is empty. Without foreign wakers, taking it out as a kept
+        // waker (forgotten) says so to the compiler, which then drops the node without a call
+        // through a waker's vtable: 20 B less flash. (On hosted targets the extra take cost
+        // instructions per message, and the drop's check finds `None` anyway.)
+        #[cfg(feature = "task-wakers-only")]
+        drop_kept(linked.with(&mut ctl.senders_waiting, |w| w.waker.take()));
         // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
         // line and `unlink` drop it, each on leaving `Waiting`). `Granted` and `Closed` were set
-        // by whoever unlinked it, under this lock, so no list reaches it; and they took its waker
-        // to wake it, so the drop runs no waker code under the lock. It is dropped in place, as
-        // the pin guarantee asks.
+        // by whoever unlinked it, under this lock, so no list reaches it; and its waker slot is
+        // empty (above), so the drop runs no waker code under the lock. It is dropped in place,
+        // as the pin guarantee asks.
         unsafe { node.assume_init_drop() };
         Some(if refused { Step::Refuse } else { Step::Push })
     } else if ctl.closed() {
