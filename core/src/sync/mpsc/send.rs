@@ -228,6 +228,11 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
             .state
             .lock(|state| unlink_locked(&mut state.ctl, node, state.queue.len(), N));
         self.phase = Phase::Done;
+        // Without foreign wakers our own waker, if the node still held it, is a kept waker:
+        // forgotten rather than dropped through its vtable (10 B less flash per channel type).
+        // SAFETY: phase was `Waiting`, so the node is initialised (and unlinked, above).
+        #[cfg(feature = "task-wakers-only")]
+        drop_kept(unsafe { self.node.assume_init_mut() }.take_waker());
         // SAFETY: phase was `Waiting`, so the node is initialised; we unlinked it under the
         // channel's lock, so no list points at it. Dropping it in place is what the pin guarantee
         // asks for, and the phase (now `Done`) says it is gone. The message is still there
