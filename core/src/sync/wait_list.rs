@@ -434,6 +434,9 @@ pub(crate) fn wake_in_batches<M: RawMutex, S, U: Reentrancy>(
         let done = mutex.lock(|state| fill(state, &mut batch));
         batch.wake_all();
         if done {
+            // Empty now: its drop would only run `wake_all` again, on nothing. (A panicking
+            // `fill` or waker still drops it, and so wakes what it holds.)
+            core::mem::forget(batch);
             return;
         }
     }
