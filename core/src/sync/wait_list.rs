@@ -374,7 +374,9 @@ impl WakeBatch {
 
     /// Whether the batch can take no more wakers.
     pub(crate) fn is_full(&self) -> bool {
-        self.len == Self::CAPACITY
+        // `>=`, not `==` (`len` never exceeds the capacity): then a caller's `!is_full()` tells
+        // the compiler that `push` has room, and its overflow panic is not built.
+        self.len >= Self::CAPACITY
     }
 
     /// Adds a waker (`None` is ignored).
