@@ -5,11 +5,11 @@
 
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use super::{AsyncRead, AsyncWrite, ErrorKind, ErrorType};
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
-use crate::sync::waker::lock_registering;
+use crate::sync::waker::{drop_kept, lock_registering, Kept};
 
 /// A one-way in-memory byte stream with an `N`-byte ring buffer, guarded by the lock `M`.
 ///
@@ -65,9 +65,9 @@ struct State<const N: usize> {
     /// No more bytes will be written: the reader gets end of stream once the buffer is empty.
     write_closed: bool,
     /// The reader's waker, while it waits for bytes.
-    reader_waker: Option<Waker>,
+    reader_waker: Option<Kept>,
     /// The writer's waker, while it waits for room.
-    writer_waker: Option<Waker>,
+    writer_waker: Option<Kept>,
 }
 
 impl<const N: usize> Pipe<N> {
@@ -185,7 +185,9 @@ impl<const N: usize, M: RawMutex> Pipe<N, M> {
             // Normally empty already; dropped after unlocking.
             Ok((state.reader_waker.take(), state.writer_waker.take()))
         });
-        drop(old?);
+        let (reader, writer) = old?;
+        drop_kept(reader);
+        drop_kept(writer);
         Ok((PipeReader { pipe: self }, PipeWriter { pipe: self }))
     }
 
@@ -382,7 +384,7 @@ impl<const N: usize, M: RawMutex> Drop for PipeReader<'_, N, M> {
             // The writer, if waiting for room, now gets `BrokenPipe`.
             (state.reader_waker.take(), state.writer_waker.take())
         });
-        drop(own);
+        drop_kept(own);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -396,7 +398,7 @@ impl<const N: usize, M: RawMutex> Drop for PipeWriter<'_, N, M> {
             state.write_closed = true;
             (state.writer_waker.take(), state.reader_waker.take())
         });
-        drop(own);
+        drop_kept(own);
         if let Some(waker) = waker {
             waker.wake();
         }

@@ -318,7 +318,7 @@ static ROOT_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
 /// # Safety
 ///
 /// `data` is the data of a root waker: an `&'static Scheduler` (see [`Scheduler::root_waker`]).
-#[cfg(all(feature = "task-wakers-only", feature = "one-timer-queue"))]
+#[cfg(feature = "task-wakers-only")]
 pub(super) unsafe fn wake_root_of(data: *const ()) {
     root_wake(data);
 }

@@ -53,6 +53,91 @@ pub(crate) fn is_noop(waker: &Waker) -> bool {
     core::ptr::eq(waker.vtable(), &NOOP_VTABLE)
 }
 
+/// A waker whose clone and drop run no user code (a task's, a root waker, [`NOOP`]), kept in one
+/// word: its data pointer with its kind in the two low bits (headers and schedulers are aligned
+/// to at least 4). With `task-wakers-only` every waker a primitive keeps is one of these, so a
+/// slot is half a `Waker` (4 bytes less per wait-list node and waker slot on 32-bit targets).
+#[cfg(feature = "task-wakers-only")]
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct PureWaker(NonNull<()>);
+
+// SAFETY: it stands for a `Waker` (which is `Send` and `Sync`): a `'static` task header or
+// scheduler, which waking reaches only through atomics, or nothing.
+#[cfg(feature = "task-wakers-only")]
+unsafe impl Send for PureWaker {}
+// SAFETY: as above; `&PureWaker` only wakes, which is thread-safe.
+#[cfg(feature = "task-wakers-only")]
+unsafe impl Sync for PureWaker {}
+
+#[cfg(feature = "task-wakers-only")]
+impl PureWaker {
+    /// The kinds, in the low bits.
+    const TASK: usize = 0;
+    const ROOT: usize = 1;
+    const NOOP: usize = 2;
+    const KIND: usize = 3;
+
+    /// `data` with `kind` in its low bits.
+    #[inline]
+    fn tagged(kind: usize, data: *const ()) -> PureWaker {
+        debug_assert!(kind != Self::TASK && data.addr() & Self::KIND == 0);
+        let tagged = data.cast_mut().map_addr(|addr| addr | kind);
+        // SAFETY: `kind` is not zero (not a task's), so neither is the address.
+        PureWaker(unsafe { NonNull::new_unchecked(tagged) })
+    }
+
+    /// `waker`, which must be a pure waker: with `task-wakers-only` every waker a primitive
+    /// keeps or compares went through `sync::waker::stand_in` first. Any other is taken for
+    /// the no-op waker (checked in debug builds): never woken, never stored by mistake as a task.
+    /// Out of line: one copy for every primitive that keeps a waker.
+    #[inline(never)]
+    pub(crate) fn of(waker: &Waker) -> PureWaker {
+        if let Some(header) = header_of(waker) {
+            // Headers are aligned to at least 4: the kind bits are free (and 0 is a task's).
+            PureWaker(header.cast())
+        } else if super::scheduler::is_root_waker(waker) {
+            // Schedulers are aligned to at least 4 too.
+            Self::tagged(Self::ROOT, waker.data())
+        } else {
+            debug_assert!(
+                is_noop(waker),
+                "a foreign waker where a pure one was promised"
+            );
+            Self::tagged(Self::NOOP, core::ptr::null())
+        }
+    }
+
+    /// Whether waking `waker` (a pure waker, as for [`of`](Self::of)) would wake the same as
+    /// waking this one.
+    #[inline]
+    pub(crate) fn will_wake(&self, waker: &Waker) -> bool {
+        PureWaker::of(waker).0 == self.0
+    }
+
+    /// Wakes it (a task, a root waker, or nothing). Out of line: one copy for every call site,
+    /// as a vtable's `wake` would be.
+    #[inline(never)]
+    pub(crate) fn wake_by_ref(&self) {
+        let ptr = self.0.as_ptr();
+        match ptr.addr() & Self::KIND {
+            // SAFETY: a task kind is only made from an ebbtide task waker's header (`try_of`),
+            // which comes from a `'static` slot.
+            Self::TASK => unsafe { wake_task(self.0.cast()) },
+            // SAFETY: a root kind is only made from a root waker's data, an `&'static Scheduler`.
+            Self::ROOT => unsafe {
+                super::scheduler::wake_root_of(ptr.map_addr(|addr| addr & !Self::KIND))
+            },
+            _ => {}
+        }
+    }
+
+    /// Wakes it.
+    #[inline]
+    pub(crate) fn wake(self) {
+        self.wake_by_ref();
+    }
+}
+
 /// The waker of the task `header`.
 ///
 /// # Safety
@@ -131,5 +216,30 @@ mod tests {
         assert!(!is_noop(Waker::noop()));
         assert!(!crate::sync::waker::clone_runs_no_user_code(Waker::noop()));
         assert!(crate::sync::waker::clone_runs_no_user_code(&NOOP));
+    }
+
+    #[cfg(feature = "task-wakers-only")]
+    #[test]
+    fn a_pure_waker_keeps_its_kind_and_wakes_as_the_waker_would() {
+        use crate::Executor;
+        static EXECUTOR: Executor = Executor::new();
+        static OTHER: Executor = Executor::new();
+        let runner = EXECUTOR.runner().unwrap();
+        let root = runner.root_waker();
+        let other = OTHER.runner().unwrap();
+        let other_root = other.root_waker();
+
+        let noop = PureWaker::of(&NOOP);
+        assert!(noop.will_wake(&NOOP) && !noop.will_wake(&root));
+        noop.wake_by_ref(); // nothing to wake
+
+        let pure = PureWaker::of(&root);
+        assert!(pure.will_wake(&root));
+        assert!(!pure.will_wake(&other_root) && !pure.will_wake(&NOOP));
+        assert!(!runner.take_root_wake());
+        pure.clone().wake();
+        assert!(runner.take_root_wake(), "woke the root waker it stands for");
+        assert!(!other.take_root_wake(), "and no other");
+        assert_eq!(core::mem::size_of::<Option<PureWaker>>(), core::mem::size_of::<usize>());
     }
 }

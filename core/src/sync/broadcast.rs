@@ -811,7 +811,7 @@ impl<T: Clone, const N: usize, M: RawMutex> Drop for RecvFuture<'_, '_, T, N, M>
             state.waiters.remove(node);
             node.with(&mut state.waiters, |w| (w.payload.next, w.waker.take()))
         });
-        drop(waker);
+        crate::sync::waker::drop_kept(waker);
         self.receiver.next = next;
     }
 }

@@ -60,7 +60,7 @@ use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, 
 use crate::sync::wait_list::{wake_in_batches, WaitList, WakeBatch};
 #[cfg(not(feature = "task-wakers-only"))]
 use crate::sync::waker::lock_registering;
-use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure};
+use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure, Kept};
 
 mod error;
 mod ring;
@@ -118,7 +118,7 @@ struct Control {
     /// reaches the bit: it is at most `N`, which [`Channel::new`] checks is below it.
     reserved: usize,
     /// The receiver's waker, while it waits for a message.
-    receiver: Option<Waker>,
+    receiver: Option<Kept>,
     /// Senders waiting for a slot, oldest first. Non-empty only while no slot is free.
     senders_waiting: WaitList<Turn>,
 }
@@ -133,7 +133,7 @@ impl<T, const N: usize> State<T, N> {
     /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
     /// returns its waker (to wake after unlocking).
     #[inline]
-    fn grant_free_slot(&mut self) -> Option<Waker> {
+    fn grant_free_slot(&mut self) -> Option<Kept> {
         // No sender waits (the common case): nothing to grant, and no need to count the queue.
         if self.ctl.senders_waiting.is_empty() {
             return None;
@@ -186,7 +186,7 @@ impl Control {
 
     /// [`State::grant_free_slot`] once a sender waits, with `len` messages queued of `capacity`.
     #[inline(never)]
-    fn grant_free_slot(&mut self, len: usize, capacity: usize) -> Option<Waker> {
+    fn grant_free_slot(&mut self, len: usize, capacity: usize) -> Option<Kept> {
         // With `CLOSED` set, the sum reaches `capacity` whatever the count: nothing is granted.
         if len + self.reserved >= capacity {
             return None;
@@ -224,7 +224,7 @@ impl Control {
     /// One round of `close` under the lock: marks the channel closed, takes the receiver's waker
     /// into `receiver` (once), and moves waiting senders' wakers into `batch`. `true` when no
     /// sender waits any more.
-    fn close(&mut self, receiver: &mut Option<Waker>, batch: &mut WakeBatch) -> bool {
+    fn close(&mut self, receiver: &mut Option<Kept>, batch: &mut WakeBatch) -> bool {
         self.reserved |= CLOSED;
         if receiver.is_none() {
             *receiver = self.receiver.take();
@@ -242,7 +242,7 @@ impl Control {
     }
 
     /// A `Sender` dropped, under the lock: the receiver's waker when it was the last one.
-    fn drop_sender(&mut self) -> Option<Waker> {
+    fn drop_sender(&mut self) -> Option<Kept> {
         self.senders -= 1;
         if self.senders == SPLIT {
             self.receiver.take()
@@ -494,7 +494,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
 
     /// Takes the oldest message and grants the freed slot to the oldest waiting sender.
     /// Returns the message and that sender's waker (to wake after unlocking).
-    fn pop_locked(state: &mut State<T, N>) -> Option<(T, Option<Waker>)> {
+    fn pop_locked(state: &mut State<T, N>) -> Option<(T, Option<Kept>)> {
         let message = state.queue.pop_front()?;
         Some((message, state.grant_free_slot()))
     }
@@ -876,7 +876,7 @@ enum Empty {
     Closed,
     /// The receiver's waker is registered; the waker it replaced (if any) is to be dropped
     /// unlocked.
-    Registered(Option<Waker>),
+    Registered(Option<Kept>),
     /// A foreign waker, whose clone may run user code: nothing changed.
     Foreign,
 }
@@ -940,7 +940,7 @@ fn recv_empty<T, const N: usize, M: RawMutex>(
 fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
     channel: &Channel<T, N, M>,
     waker: &Waker,
-) -> Poll<Option<(T, Option<Waker>)>> {
+) -> Poll<Option<(T, Option<Kept>)>> {
     lock_registering(&channel.state, waker, |state, waker| {
         Ok(match Channel::<T, N, M>::pop_locked(state) {
             Some(popped) => Poll::Ready(Some(popped)),

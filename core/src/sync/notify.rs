@@ -24,11 +24,11 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
-use crate::sync::waker::lock_registering;
+use crate::sync::waker::{lock_registering, Kept};
 
 /// Notifies one task, or all waiting tasks, of an event.
 ///
@@ -251,7 +251,7 @@ impl<M: RawMutex> Notify<M> {
 }
 
 /// Takes the oldest waiter's waker (marking it notified), or stores the permit.
-fn notify_one_locked(state: &mut State) -> Option<Waker> {
+fn notify_one_locked(state: &mut State) -> Option<Kept> {
     let popped = state.waiters.pop_front_with(|w| {
         w.payload.phase = Phase::NotifiedOne;
         w.waker.take()

@@ -66,10 +66,10 @@ use core::fmt;
 use core::future::Future;
 use core::mem::ManuallyDrop;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
-use crate::sync::waker::lock_registering;
+use crate::sync::waker::{drop_kept, lock_registering, Kept};
 
 /// A one-shot channel for one value of type `T` at a time, guarded by the lock `M`.
 ///
@@ -109,9 +109,9 @@ struct State<T> {
     /// The value sent and not yet received.
     value: Option<T>,
     /// The receiver's waker, while it waits for the value.
-    receiver_waker: Option<Waker>,
+    receiver_waker: Option<Kept>,
     /// The sender's waker, while it waits in `closed()`.
-    sender_waker: Option<Waker>,
+    sender_waker: Option<Kept>,
 }
 
 impl<T> Channel<T> {
@@ -325,7 +325,7 @@ impl<'a, T, M: RawMutex> Sender<'a, T, M> {
             }
         });
         // Our own waker (from `closed()`) and any stale value are dropped outside the lock.
-        drop(own);
+        drop_kept(own);
         drop(stale);
         result.map(|receiver| {
             if let Some(waker) = receiver {
@@ -413,7 +413,7 @@ impl<T, M: RawMutex> Drop for Sender<'_, T, M> {
             state.sender = false;
             (state.receiver_waker.take(), state.sender_waker.take())
         });
-        drop(own);
+        drop_kept(own);
         if let Some(waker) = receiver {
             waker.wake();
         }

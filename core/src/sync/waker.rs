@@ -33,10 +33,27 @@
 //! wake-up). Every waker a primitive clones under its lock is then pure, [`NeedsClone`] is never
 //! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
 //! code that only small targets with a single executor can do without.
+//!
+//! A kept waker is then also smaller: a [`Kept`] waker is a
+//! [`PureWaker`](crate::raw::waker::PureWaker), the task header's (or the scheduler's) address
+//! with its kind in two low bits, one word instead of a `Waker`'s two. Every wait-list node and
+//! waker slot is 4 bytes smaller on 32-bit targets (a send future 28 bytes instead of 32).
 
-use core::task::{RawWaker, Waker};
+#[cfg(not(feature = "task-wakers-only"))]
+use core::task::RawWaker;
+use core::task::Waker;
 
 use crate::blocking_mutex::{BlockingMutex, RawMutex, Reentrancy};
+
+/// A waker as a primitive keeps it in a slot: a [`Waker`], or with `task-wakers-only` (where every
+/// kept waker is a task's, a root waker or the no-op waker) a
+/// [`PureWaker`](crate::raw::waker::PureWaker), one word instead of two. Both wake with `wake`
+/// and `wake_by_ref` and compare with `will_wake(&Waker)`; [`clone_pure`] makes one.
+#[cfg(not(feature = "task-wakers-only"))]
+pub(crate) type Kept = Waker;
+/// See above.
+#[cfg(feature = "task-wakers-only")]
+pub(crate) type Kept = crate::raw::waker::PureWaker;
 
 /// [`Registration::store`] needs a clone of a foreign waker, which must not be made under the
 /// lock: return it from the locked closure (before changing any state) to get one.
@@ -58,7 +75,7 @@ pub(crate) struct Registration<'a> {
     waker: &'a Waker,
     /// Before `store`: a clone made with the lock released, for a waker whose clone may run
     /// user code. After `store`: the waker the slot held before. Dropped after unlocking.
-    held: Option<Waker>,
+    held: Option<Kept>,
 }
 
 impl Registration<'_> {
@@ -71,7 +88,7 @@ impl Registration<'_> {
     ///
     /// [`NeedsClone`] if a foreign waker must be cloned first; `slot` is unchanged.
     #[inline]
-    pub(crate) fn store(&mut self, slot: &mut Option<Waker>) -> Result<(), NeedsClone> {
+    pub(crate) fn store(&mut self, slot: &mut Option<Kept>) -> Result<(), NeedsClone> {
         if let Some(old) = slot {
             if old.will_wake(self.waker) {
                 return Ok(());
@@ -89,7 +106,7 @@ impl Registration<'_> {
     ///
     /// [`NeedsClone`], as for [`store`](Registration::store).
     #[inline]
-    pub(crate) fn clone_waker(&mut self) -> Result<Waker, NeedsClone> {
+    pub(crate) fn clone_waker(&mut self) -> Result<Kept, NeedsClone> {
         // `lock_registering` handed us a stand-in whose clone runs no user code.
         #[cfg(feature = "task-wakers-only")]
         return Ok(clone_pure(self.waker));
@@ -110,7 +127,7 @@ impl Registration<'_> {
 /// `waker`'s clone must run no user code (checked in debug builds).
 #[inline]
 #[must_use = "the replaced waker must be dropped after unlocking"]
-pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+pub(crate) fn store_pure(slot: &mut Option<Kept>, waker: &Waker) -> Option<Kept> {
     debug_assert!(clone_runs_no_user_code(waker));
     match slot {
         Some(old) if old.will_wake(waker) => None,
@@ -118,29 +135,31 @@ pub(crate) fn store_pure(slot: &mut Option<Waker>, waker: &Waker) -> Option<Wake
     }
 }
 
-/// A clone of `waker`, whose clone runs no user code ([`clone_runs_no_user_code`]): its two
-/// words copied, without a call through its vtable. For those wakers (an ebbtide task's, a
-/// runner's root waker, ebbtide's no-op waker) the vtable's `clone` returns the same data and vtable,
-/// and their `drop` does nothing, so the copy is the clone. Checked in debug builds.
+/// A clone of `waker`, whose clone runs no user code ([`clone_runs_no_user_code`]), as a
+/// [`Kept`] waker: its two words copied, without a call through its vtable (for those wakers,
+/// an ebbtide task's, a runner's root waker and ebbtide's no-op waker, the vtable's `clone`
+/// returns the same data and vtable, and their `drop` does nothing, so the copy is the clone),
+/// or with `task-wakers-only` its one-word [`PureWaker`](crate::raw::waker::PureWaker). Checked
+/// in debug builds.
 #[inline(always)]
-pub(crate) fn clone_pure(waker: &Waker) -> Waker {
+pub(crate) fn clone_pure(waker: &Waker) -> Kept {
     debug_assert!(clone_runs_no_user_code(waker));
+    #[cfg(feature = "task-wakers-only")]
+    return crate::raw::waker::PureWaker::of(waker);
     // SAFETY: as above: the raw waker is exactly what the vtable's `clone` would return, so it
     // keeps `RawWaker`'s contract as that clone would.
-    unsafe { Waker::from_raw(RawWaker::new(waker.data(), waker.vtable())) }
+    #[cfg(not(feature = "task-wakers-only"))]
+    unsafe {
+        Waker::from_raw(RawWaker::new(waker.data(), waker.vtable()))
+    }
 }
 
-/// Drops a waker that a primitive kept, after unlocking. With `task-wakers-only` every kept
-/// waker's clone runs no user code ([`clone_pure`]), and its drop does nothing: it is forgotten
-/// instead, so no call is made through its vtable. Otherwise it is dropped (it may be foreign).
+/// Drops a waker that a primitive kept, after unlocking. With `task-wakers-only` a kept waker is
+/// a [`PureWaker`](crate::raw::waker::PureWaker), whose drop is nothing. Otherwise it is dropped
+/// (it may be foreign).
 #[inline(always)]
-pub(crate) fn drop_kept(waker: Option<Waker>) {
-    #[cfg(feature = "task-wakers-only")]
-    {
-        debug_assert!(waker.as_ref().is_none_or(clone_runs_no_user_code));
-        core::mem::forget(waker);
-    }
-    #[cfg(not(feature = "task-wakers-only"))]
+#[cfg_attr(feature = "task-wakers-only", allow(clippy::drop_non_drop))]
+pub(crate) fn drop_kept(waker: Option<Kept>) {
     drop(waker);
 }
 

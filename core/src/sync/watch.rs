@@ -769,7 +769,7 @@ impl<T, M: RawMutex> Drop for Changed<'_, '_, T, M> {
             state.waiters.remove(node);
             node.with(&mut state.waiters, |w| (w.payload.seen, w.waker.take()))
         });
-        drop(waker);
+        crate::sync::waker::drop_kept(waker);
         self.receiver.seen = seen;
     }
 }

@@ -27,7 +27,7 @@ static EXECUTOR: Executor = Executor::new();
 // A pool per task, each sized to its future (checked at compile time: a smaller size fails the
 // build), as embassy's `#[task]` gives each task function its own. One pool of three 72-byte
 // slots took 56 B more RAM.
-static PRODUCER: TaskPool<1, 64> = TaskPool::new();
+static PRODUCER: TaskPool<1, 56> = TaskPool::new();
 static CONSUMER: TaskPool<1, 48> = TaskPool::new();
 static TICKER: TaskPool<1, 40> = TaskPool::new();
 static CHANNEL: Channel<u32, CAPACITY> = Channel::new();

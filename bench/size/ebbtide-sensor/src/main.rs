@@ -39,7 +39,7 @@ static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
 static SENSOR: TaskPool<1, 88> = TaskPool::new();
-static CONTROLLER: TaskPool<1, 120> = TaskPool::new();
+static CONTROLLER: TaskPool<1, 112> = TaskPool::new();
 static ACTUATOR: TaskPool<1, 32> = TaskPool::new();
 static COMMANDER: TaskPool<1, 72> = TaskPool::new();
 static HEARTBEAT: TaskPool<1, 88> = TaskPool::new();

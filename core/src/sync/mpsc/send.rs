@@ -34,7 +34,7 @@ use crate::sync::wait_list::Node;
 use crate::sync::waker::clone_runs_no_user_code;
 #[cfg(feature = "task-wakers-only")]
 use crate::sync::waker::stand_in;
-use crate::sync::waker::{clone_pure, drop_kept};
+use crate::sync::waker::{clone_pure, drop_kept, Kept};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -178,7 +178,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         node: &mut MaybeUninit<Node<Turn>>,
         waker: &Waker,
         clone: impl CloneWaker,
-    ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Waker>)> {
+    ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Kept>)> {
         let len = state.queue.len();
         // SAFETY: `phase` and `node` are the future's, polled through `Pin` (see `poll`), in
         // phase `Idle` or `Waiting` (not `Done`, `poll` checked), on `state`'s channel, locked.
@@ -205,7 +205,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     #[inline(always)]
     fn finish(
         result: Poll<Result<(), SendError<T>>>,
-        other: Option<Waker>,
+        other: Option<Kept>,
     ) -> Poll<Result<(), SendError<T>>> {
         if result.is_ready() {
             if let Some(receiver) = other {
@@ -261,13 +261,13 @@ enum Step {
 /// wakers (`task-wakers-only`) there is nothing to keep: it is a pure waker, whose drop does
 /// nothing, and it is forgotten under the lock (as [`drop_kept`] would after it).
 #[cfg(not(feature = "task-wakers-only"))]
-type Replaced = Option<Waker>;
+type Replaced = Option<Kept>;
 #[cfg(feature = "task-wakers-only")]
 struct Replaced;
 
 /// Keeps `old`, a waker a waiting send replaced, as [`Replaced`].
 #[inline(always)]
-fn replaced(old: Option<Waker>) -> Replaced {
+fn replaced(old: Option<Kept>) -> Replaced {
     #[cfg(not(feature = "task-wakers-only"))]
     {
         old
@@ -283,7 +283,7 @@ fn replaced(old: Option<Waker>) -> Replaced {
 trait CloneWaker {
     /// A clone of `waker` (the one `decide` was given), or `None` if it cannot be made under the
     /// lock.
-    fn clone_waker(self, waker: &Waker) -> Option<Waker>;
+    fn clone_waker(self, waker: &Waker) -> Option<Kept>;
 }
 
 /// Without foreign wakers: the waker is always a pure one (a stand-in at worst), copied in place.
@@ -294,7 +294,7 @@ struct Pure;
 #[cfg(feature = "task-wakers-only")]
 impl CloneWaker for Pure {
     #[inline(always)]
-    fn clone_waker(self, waker: &Waker) -> Option<Waker> {
+    fn clone_waker(self, waker: &Waker) -> Option<Kept> {
         Some(clone_pure(waker))
     }
 }
@@ -305,9 +305,9 @@ impl CloneWaker for Pure {
 struct With<F>(F);
 
 #[cfg(not(feature = "task-wakers-only"))]
-impl<F: FnOnce() -> Option<Waker>> CloneWaker for With<F> {
+impl<F: FnOnce() -> Option<Kept>> CloneWaker for With<F> {
     #[inline(always)]
-    fn clone_waker(self, _: &Waker) -> Option<Waker> {
+    fn clone_waker(self, _: &Waker) -> Option<Kept> {
         (self.0)()
     }
 }
@@ -402,7 +402,7 @@ unsafe fn decide(
 /// `Pin` on the channel that `ctl` belongs to (whose lock is held), and the caller sets the
 /// future's phase to `Waiting` right after, so that its `Drop` unlinks the node.
 #[cold]
-unsafe fn wait(ctl: &mut Control, node: &mut MaybeUninit<Node<Turn>>, waker: Waker) {
+unsafe fn wait(ctl: &mut Control, node: &mut MaybeUninit<Node<Turn>>, waker: Kept) {
     // The node is uninitialised (phase `Idle`): writing it in place overwrites nothing.
     let node: &Node<Turn> = node.write(Node::new(Turn::Queued));
     node.with(&mut ctl.senders_waiting, |w| w.waker = Some(waker));
@@ -421,7 +421,7 @@ fn unlink_locked(
     node: &Node<Turn>,
     len: usize,
     capacity: usize,
-) -> Option<Waker> {
+) -> Option<Kept> {
     ctl.senders_waiting.remove(node);
     if node.with(&mut ctl.senders_waiting, |w| w.payload) == Turn::Granted {
         // The slot promised to us goes to the next waiting sender.
@@ -448,7 +448,7 @@ unsafe fn take<T>(phase: &mut Phase, message: &mut MaybeUninit<T>) -> T {
 
 /// Puts `value` into a free (or reserved) slot; returns the receiver's waker.
 #[inline]
-fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<Waker> {
+fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<Kept> {
     if state.queue.push_back(value).is_err() {
         unreachable!("a slot is free or reserved for this sender");
     }
