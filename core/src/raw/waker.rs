@@ -240,6 +240,9 @@ mod tests {
         pure.clone().wake();
         assert!(runner.take_root_wake(), "woke the root waker it stands for");
         assert!(!other.take_root_wake(), "and no other");
-        assert_eq!(core::mem::size_of::<Option<PureWaker>>(), core::mem::size_of::<usize>());
+        assert_eq!(
+            core::mem::size_of::<Option<PureWaker>>(),
+            core::mem::size_of::<usize>()
+        );
     }
 }
