@@ -120,7 +120,7 @@ impl PureWaker {
     pub(crate) fn wake_by_ref(&self) {
         let ptr = self.0.as_ptr();
         match ptr.addr() & Self::KIND {
-            // SAFETY: a task kind is only made from an ebbtide task waker's header (`try_of`),
+            // SAFETY: a task kind is only made from an ebbtide task waker's header (`of`),
             // which comes from a `'static` slot.
             Self::TASK => unsafe { wake_task(self.0.cast()) },
             // SAFETY: a root kind is only made from a root waker's data, an `&'static Scheduler`.
