@@ -1,5 +1,6 @@
-//! `task-wakers-only`: no primitive keeps a foreign waker; it waits with `Waker::noop` in the
-//! foreign waker's place and wakes the foreign waker at once, after unlocking.
+//! `task-wakers-only`: no primitive keeps a foreign waker; it waits with ebbtide's no-op waker in
+//! the foreign waker's place and wakes the foreign waker at once, after unlocking. What it keeps
+//! is a one-word `PureWaker` (a task's header or a root waker's scheduler, tagged).
 //!
 //! The adversarial case is the wake itself: it is the one piece of foreign code these paths still
 //! run, so each test's foreign waker re-enters the primitive from `wake_by_ref` (sends, notifies,
@@ -373,4 +374,98 @@ fn join_handles_awaited_by_the_runner_and_by_a_task_are_woken() {
         },
     );
     assert_eq!((a, b), (1, 2));
+}
+
+/// A message whose drop panics when told to.
+struct Loud(bool);
+
+impl Drop for Loud {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("a message's drop panics");
+        }
+    }
+}
+
+/// A waiting send dropped with a message whose drop panics: its node (whose kept waker is
+/// forgotten, not dropped) is unlinked before the message goes, so the panic leaves no list
+/// pointing at freed memory, and a slot that was granted to it passes on. Under Miri in CI.
+#[test]
+fn a_waiting_send_whose_message_drop_panics_leaves_the_channel_whole() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    static CHANNEL: mpsc::Channel<Loud, 1> = mpsc::Channel::new();
+    let (tx, mut rx) = CHANNEL.split();
+    tx.try_send(Loud(false)).unwrap();
+
+    // Linked and still queued when dropped.
+    let mut waiting = Box::pin(tx.send(Loud(true)));
+    assert!(wait_or_ready(waiting.as_mut()).is_none());
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(waiting))).is_err());
+    assert!(rx.try_recv().is_ok(), "the queued message is still there");
+    assert!(
+        tx.try_send(Loud(false)).is_ok(),
+        "and its slot is free again"
+    );
+
+    // Granted a slot by a receive, then dropped before it used it: the slot comes back.
+    let mut granted = Box::pin(tx.send(Loud(true)));
+    assert!(wait_or_ready(granted.as_mut()).is_none());
+    assert!(
+        rx.try_recv().is_ok(),
+        "the receive grants the freed slot to the waiting send"
+    );
+    assert!(
+        tx.try_send(Loud(false)).is_err(),
+        "the slot is promised to it"
+    );
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(granted))).is_err());
+    assert!(
+        tx.try_send(Loud(false)).is_ok(),
+        "the promise passed back with the drop"
+    );
+    assert!(rx.try_recv().is_ok());
+}
+
+/// Kept wakers woken from another thread: a task's (kept as its header) and the runner's own
+/// future's (kept as its scheduler, tagged), each waiting on a primitive that a plain thread
+/// completes.
+#[test]
+fn kept_wakers_are_woken_from_another_thread() {
+    use ebbtide_core::{Executor, TaskPool};
+
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 256> = TaskPool::new();
+    static NOTIFY: Notify = Notify::new();
+    static CHANNEL: mpsc::Channel<u32, 1> = mpsc::Channel::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let (tx, mut rx) = CHANNEL.split();
+    let task = runner
+        .spawner()
+        .spawn(&POOL, async {
+            NOTIFY.notified().await;
+            5u32
+        })
+        .unwrap();
+    // Both are waiting before the thread starts: the task on the notification, the runner's
+    // future on the channel.
+    let mut started = None;
+    let got = runner.run_until(
+        async {
+            let received = rx.recv().await;
+            (received, task.await.unwrap())
+        },
+        || {
+            if started.is_none() {
+                let tx = tx.clone();
+                started = Some(std::thread::spawn(move || {
+                    NOTIFY.notify_one();
+                    tx.try_send(7).unwrap();
+                }));
+            }
+            std::thread::yield_now();
+        },
+    );
+    assert_eq!(got, (Some(7), 5));
+    started.unwrap().join().unwrap();
 }

@@ -209,3 +209,78 @@ fn the_in_methods_answer_as_the_plain_ones() {
         assert_eq!(timers.next_deadline(), None);
     }
 }
+
+/// Inside the caller's critical section, `wake_expired_in` wakes with the queue's lock released:
+/// a waker whose wake uses the queue again (the plain methods, which enter a nested section)
+/// finds it free. And the `_in` and plain methods share a queue across threads.
+#[test]
+fn the_in_methods_leave_the_queue_free_for_wakers_and_other_threads() {
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    static SECTION: TimerQueue = TimerQueue::new();
+    /// Schedules itself again, through the plain method, from its wake.
+    struct Again(AtomicUsize);
+    impl Wake for Again {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            if self.0.fetch_add(1, SeqCst) == 0 {
+                let waker = Waker::from(self.clone());
+                SECTION.schedule_wake(1_000, &waker);
+                let _ = SECTION.next_deadline();
+            }
+        }
+    }
+    let again = Arc::new(Again(AtomicUsize::new(0)));
+    let waker = Waker::from(again.clone());
+    critical_section::with(|cs| SECTION.schedule_wake_in(cs, 10, &waker));
+    critical_section::with(|cs| SECTION.wake_expired_in(cs, 10));
+    assert!(
+        again.0.load(SeqCst) >= 1,
+        "woken at its deadline (or at once)"
+    );
+    // The re-schedule from inside the wake went through (or, without a table, woke it again).
+    let kept = queue::FOREIGN_WAKER_CAPACITY != 0;
+    assert_eq!(SECTION.next_deadline(), kept.then_some(1_000));
+    assert_eq!(
+        critical_section::with(|cs| SECTION.wake_expired_in(cs, 1_000)),
+        None
+    );
+    assert_eq!(again.0.load(SeqCst), 2);
+
+    // Two threads, one through the `_in` methods and one through the plain ones.
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    const ROUNDS: u64 = 20;
+    let threads: Vec<_> = [true, false]
+        .into_iter()
+        .map(|inside| {
+            std::thread::spawn(move || {
+                let count = Arc::new(Count(AtomicUsize::new(0)));
+                let waker = Waker::from(count.clone());
+                for round in 0..ROUNDS {
+                    let at = 2_000 + round;
+                    if inside {
+                        critical_section::with(|cs| SECTION.schedule_wake_in(cs, at, &waker));
+                        critical_section::with(|cs| SECTION.wake_expired_in(cs, at));
+                    } else {
+                        SECTION.schedule_wake(at, &waker);
+                        SECTION.wake_expired(at);
+                    }
+                }
+                count.0.load(SeqCst)
+            })
+        })
+        .collect();
+    for thread in threads {
+        // Each of its deadlines was due when it called `wake_expired`: woken once per round (the
+        // other thread's calls may wake it earlier, never twice for one schedule).
+        assert_eq!(thread.join().unwrap(), ROUNDS as usize);
+    }
+}
