@@ -366,10 +366,6 @@ impl<M: RawMutex> Drop for Notified<'_, M> {
         if let Some(waker) = waker {
             waker.wake();
         }
-        // Without foreign wakers the node's own waker (if any) is a kept one: forgotten (the
-        // node is unlinked, above) rather than dropped through its vtable with the node.
-        #[cfg(feature = "task-wakers-only")]
-        crate::sync::waker::drop_kept(self.node.take_waker());
     }
 }
 

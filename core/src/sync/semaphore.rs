@@ -476,10 +476,6 @@ impl<M: RawMutex> Drop for Acquire<'_, M> {
         if assigned > 0 {
             self.semaphore.release(assigned);
         }
-        // Without foreign wakers the node's own waker (if any) is a kept one: forgotten (the
-        // node is unlinked, above) rather than dropped through its vtable with the node.
-        #[cfg(feature = "task-wakers-only")]
-        crate::sync::waker::drop_kept(self.node.take_waker());
     }
 }
 

@@ -146,18 +146,6 @@ impl<P> Node<P> {
             .with_mut(|inner| f(unsafe { &mut (*inner).waiter }))
     }
 
-    /// The waker of a node that is in no list, taken out. `&mut self` and ground rule 3 (an
-    /// owner unlinks its node before it is dropped or reused) say nobody else reaches it; for
-    /// an owner that drops the node next and wants its waker dropped its own way.
-    #[allow(dead_code)] // only with `task-wakers-only`
-    pub(crate) fn take_waker(&mut self) -> Option<Kept> {
-        // SAFETY: as above: unlinked, and `&mut self` is the only way to the node.
-        self.inner.with_mut(|inner| unsafe {
-            debug_assert!(!(*inner).waiter.linked, "the node is still linked");
-            (*inner).waiter.waker.take()
-        })
-    }
-
     /// Whether the node is linked into `list` (the list it is used with).
     #[allow(dead_code)] // for primitives that need it (watch, broadcast)
     pub(crate) fn is_linked(&self, list: &WaitList<P>) -> bool {

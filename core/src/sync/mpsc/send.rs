@@ -184,10 +184,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         // phase `Idle` or `Waiting` (not `Done`, `poll` checked), on `state`'s channel, locked.
         let step = unsafe { decide(&mut state.ctl, phase, node, len, N, waker, clone) };
         let refused = match step? {
-            #[cfg(not(feature = "task-wakers-only"))]
             Step::Pending(replaced) => return Some((Poll::Pending, replaced)),
-            #[cfg(feature = "task-wakers-only")]
-            Step::Pending(Replaced) => return Some((Poll::Pending, None)),
             Step::Push => false,
             Step::Refuse => true,
         };
@@ -228,11 +225,6 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
             .state
             .lock(|state| unlink_locked(&mut state.ctl, node, state.queue.len(), N));
         self.phase = Phase::Done;
-        // Without foreign wakers our own waker, if the node still held it, is a kept waker:
-        // forgotten rather than dropped through its vtable (10 B less flash per channel type).
-        // SAFETY: phase was `Waiting`, so the node is initialised (and unlinked, above).
-        #[cfg(feature = "task-wakers-only")]
-        drop_kept(unsafe { self.node.assume_init_mut() }.take_waker());
         // SAFETY: phase was `Waiting`, so the node is initialised; we unlinked it under the
         // channel's lock, so no list points at it. Dropping it in place is what the pin guarantee
         // asks for, and the phase (now `Done`) says it is gone. The message is still there
@@ -250,33 +242,11 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
 /// What a send does under the lock, decided without its message: see [`decide`].
 enum Step {
     /// Wait (on); the waker ours replaced, to drop after unlocking.
-    Pending(Replaced),
+    Pending(Option<Kept>),
     /// Put the message into the ring (a slot is free, or was granted to us).
     Push,
     /// Give the message back: the channel is closed.
     Refuse,
-}
-
-/// The waker that a waiting send replaced, kept to be dropped after unlocking. Without foreign
-/// wakers (`task-wakers-only`) there is nothing to keep: it is a pure waker, whose drop does
-/// nothing, and it is forgotten under the lock (as [`drop_kept`] would after it).
-#[cfg(not(feature = "task-wakers-only"))]
-type Replaced = Option<Kept>;
-#[cfg(feature = "task-wakers-only")]
-struct Replaced;
-
-/// Keeps `old`, a waker a waiting send replaced, as [`Replaced`].
-#[inline(always)]
-fn replaced(old: Option<Kept>) -> Replaced {
-    #[cfg(not(feature = "task-wakers-only"))]
-    {
-        old
-    }
-    #[cfg(feature = "task-wakers-only")]
-    {
-        drop_kept(old);
-        Replaced
-    }
 }
 
 /// How [`decide`] gets a clone of the waker it must store.
@@ -318,7 +288,7 @@ impl<F: FnOnce() -> Option<Kept>> CloneWaker for With<F> {
 /// waker must be stored and `clone` cannot clone it here.
 ///
 /// Without foreign wakers (`task-wakers-only`, small targets) it is one function shared by every
-/// channel's send (the sensor app of `bench/size` is 208 B smaller); otherwise it is inlined into
+/// channel's send (the sensor app of `bench/size` is 232 B smaller); otherwise it is inlined into
 /// each, where a foreign waker's slow path differs.
 ///
 /// # Safety
@@ -350,7 +320,7 @@ unsafe fn decide(
             Some((w.payload, old))
         })?;
         let refused = match turn {
-            Turn::Queued => return Some(Step::Pending(replaced(old))),
+            Turn::Queued => return Some(Step::Pending(old)),
             // The slot reserved for us is ours now: the push fills it, unless the channel
             // closed meanwhile.
             Turn::Granted => {
@@ -364,17 +334,10 @@ unsafe fn decide(
         // about to be uninitialised), so that even an unwinding drop leaves the future's `Drop`
         // nothing but the message to drop.
         *phase = Phase::Idle;
-        // Whoever unlinked the node (setting `Granted` or `Closed`, under this lock) took its
-        // waker to wake it: the slot is empty. Without foreign wakers, taking it out as a kept
-        // waker (forgotten) says so to the compiler, which then drops the node without a call
-        // through a waker's vtable: 20 B less flash. (On hosted targets the extra take cost
-        // instructions per message, and the drop's check finds `None` anyway.)
-        #[cfg(feature = "task-wakers-only")]
-        drop_kept(linked.with(&mut ctl.senders_waiting, |w| w.waker.take()));
         // SAFETY: the node was initialised in phase `Waiting` and not dropped since (only this
         // line and `unlink` drop it, each on leaving `Waiting`). `Granted` and `Closed` were set
-        // by whoever unlinked it, under this lock, so no list reaches it; and its waker slot is
-        // empty (above), so the drop runs no waker code under the lock. It is dropped in place,
+        // by whoever unlinked it, under this lock, so no list reaches it; and they took its waker
+        // to wake it, so the drop runs no waker code under the lock. It is dropped in place,
         // as the pin guarantee asks.
         unsafe { node.assume_init_drop() };
         Some(if refused { Step::Refuse } else { Step::Push })
@@ -389,7 +352,7 @@ unsafe fn decide(
         // channel's, locked; the phase is set to `Waiting` next.
         unsafe { wait(ctl, node, waker) };
         *phase = Phase::Waiting;
-        Some(Step::Pending(replaced(None)))
+        Some(Step::Pending(None))
     }
 }
 
