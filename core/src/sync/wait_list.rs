@@ -478,8 +478,8 @@ mod tests {
 
     /// A waker whose wake panics, third of five: the panic leaves the rest in the batch, and the
     /// batch's drop wakes them; every waker is consumed (woken or dropped) exactly once.
-    // Foreign wakers: with `task-wakers-only` a batch holds pure wakers only, whose wakes
-    // cannot panic.
+    // Its panicking waker is a foreign one, which a batch cannot hold with `task-wakers-only`
+    // (a batch of pure wakers, whose wakes reach only a task's queue or a root's wake hook).
     #[cfg(not(feature = "task-wakers-only"))]
     #[test]
     fn a_panicking_wake_leaves_the_rest_to_the_drop_and_consumes_each_waker_once() {
