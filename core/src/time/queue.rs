@@ -858,6 +858,35 @@ impl TimerQueue {
     }
 
     /// [`wake_expired`](TimerQueue::wake_expired), taking the lock as `locking` says.
+    ///
+    /// With the sorted list as the whole queue (`small-timer-queue` and `task-timers-only`),
+    /// the due tasks are taken out one per lock: the first entry is the next due, so a pop is
+    /// one unlink, and no batch is built, kept on the stack and emptied.
+    #[cfg(all(feature = "small-timer-queue", feature = "task-timers-only"))]
+    #[inline(always)]
+    fn wake_expired_by(&self, locking: impl Locking, now: u64) -> Option<u64> {
+        loop {
+            let step = self.with_queue_by(locking, |queue| {
+                queue.wheel.advance(now);
+                if let Some(task) = queue.wheel.pop_expired() {
+                    give_up(task);
+                    return Err(task);
+                }
+                let next = queue.next_deadline();
+                self.set_armed_hint(queue.set_armed(next));
+                Ok(next)
+            });
+            match step {
+                Ok(next) => return next,
+                // SAFETY: only headers of ebbtide task wakers enter the list, and those come
+                // from `'static` task slots.
+                Err(task) => unsafe { wake_task(task) },
+            }
+        }
+    }
+
+    /// [`wake_expired`](TimerQueue::wake_expired), taking the lock as `locking` says.
+    #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
     #[inline(always)]
     fn wake_expired_by(&self, locking: impl Locking, now: u64) -> Option<u64> {
         // Made once: `wake` empties it.
