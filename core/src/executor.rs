@@ -261,7 +261,9 @@ impl Runner {
     ///
     /// Idle tasks have their future dropped here, on the runner's thread; tasks that are already
     /// queued are dropped, without being polled, by the next [`poll`](Runner::poll). Their
-    /// `JoinHandle`s yield [`JoinError::Cancelled`](crate::JoinError::Cancelled).
+    /// `JoinHandle`s yield [`JoinError::Cancelled`](crate::JoinError::Cancelled). Tasks spawned
+    /// with [`Spawner::spawn_uncancellable`] are retired instead (counted, never polled again,
+    /// their future never dropped and their slot kept).
     ///
     /// # Safety
     ///
@@ -505,7 +507,65 @@ impl Spawner {
         F: Future + 'static,
         P: Pool,
     {
-        pool.spawn_detached_on(self.executor, make, false)
+        pool.spawn_detached_on(self.executor, make, false, true)
+    }
+
+    /// [`spawn_detached`](Spawner::spawn_detached) for a task that is never cancelled, as an
+    /// Embassy task is not: its future is dropped by nothing but its own completion.
+    ///
+    /// What that buys: the future's destructor (the drop glue of every `.await` it can be stopped
+    /// at: a receiver's close, a waiting send's unlink, ...) is not linked for a cancellation
+    /// that never comes. On `bench/size`'s apps that is 88 B of flash (small app) and 296 B
+    /// (sensor app), for tasks that run forever or end by themselves.
+    ///
+    /// What it costs: a task that would be cancelled is *retired* instead. [`Runner::cancel_all`]
+    /// (a shutdown) and a panic in its poll (where panics unwind) stop it for good: it is never
+    /// polled again, its future is never dropped (what it owns is leaked, and a pinned part of it
+    /// stays valid), and its slot is never reused, so the pool has one slot less. Use it for
+    /// tasks that live as long as the program, on targets that never shut their executor down.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Spawner::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::sync::atomic::{AtomicU32, Ordering};
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<2, 64> = TaskPool::new();
+    /// static DONE: AtomicU32 = AtomicU32::new(0);
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// let spawner = runner.spawner();
+    /// spawner
+    ///     .spawn_uncancellable(&POOL, || async { DONE.store(1, Ordering::Relaxed) })
+    ///     .unwrap();
+    /// runner.poll();
+    /// assert_eq!(DONE.load(Ordering::Relaxed), 1);
+    /// assert!(POOL.is_empty(), "a task that ends frees its slot");
+    ///
+    /// // One that never ends, cancelled by a shutdown: retired, not dropped.
+    /// spawner
+    ///     .spawn_uncancellable(&POOL, || core::future::pending::<()>())
+    ///     .unwrap();
+    /// runner.poll();
+    /// // SAFETY: only EXECUTOR spawns into POOL.
+    /// assert_eq!(unsafe { runner.cancel_all(&POOL) }, 1);
+    /// assert_eq!(POOL.len(), 1, "its slot is kept");
+    /// ```
+    pub fn spawn_uncancellable<F, P>(
+        &self,
+        pool: &'static P,
+        make: impl FnOnce() -> F,
+    ) -> Result<(), SpawnError>
+    where
+        F: Future + 'static,
+        P: Pool,
+    {
+        pool.spawn_detached_on(self.executor, make, false, false)
     }
 
     /// A `Send` spawner for the same executor.
@@ -733,7 +793,7 @@ impl SendSpawner {
         F::Output: Send,
         P: Pool,
     {
-        pool.spawn_detached_on(self.executor, make, true)
+        pool.spawn_detached_on(self.executor, make, true, true)
     }
 
     /// The executor this spawner feeds.

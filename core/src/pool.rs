@@ -13,7 +13,7 @@ use crate::loom::{AtomicUsize, Ordering};
 use crate::raw::header::AssertFits;
 use crate::raw::pool_head::PoolHead;
 use crate::raw::state::CLAIMED;
-use crate::raw::task::{self, SearchHint};
+use crate::raw::task::{self, SearchHint, TaskKind};
 use crate::raw::TaskSlot;
 
 /// The name of a pool made without one.
@@ -188,6 +188,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         executor: &'static Executor,
         make: M,
         movable: bool,
+        cancellable: bool,
     ) -> Result<(), SpawnError> {
         spawn_detached_in(
             self.name(),
@@ -196,7 +197,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
             &self.head,
             executor,
             make,
-            movable,
+            TaskKind::detached(movable, cancellable),
         )
     }
 
@@ -265,7 +266,13 @@ fn try_spawn_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     make: M,
     movable: bool,
 ) -> Result<JoinHandle<F::Output>, M> {
-    let header = task::spawn_with(slots, next, executor.scheduler(), make, movable, true)?;
+    let header = task::spawn_with(
+        slots,
+        next,
+        executor.scheduler(),
+        make,
+        TaskKind::joinable(movable),
+    )?;
     // SAFETY: the task was just spawned with HANDLE set, from a future whose output is
     // `F::Output`.
     Ok(unsafe { JoinHandle::from_raw(header) })
@@ -282,11 +289,11 @@ fn spawn_detached_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     next: &impl SearchHint,
     executor: &'static Executor,
     make: M,
-    movable: bool,
+    kind: TaskKind,
 ) -> Result<(), SpawnError> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
-    match task::spawn_with(slots, next, executor.scheduler(), make, movable, false) {
+    match task::spawn_with(slots, next, executor.scheduler(), make, kind) {
         Ok(_) => Ok(()),
         // `make` (and what it captured) is dropped uncalled.
         Err(_make) => Err(pool_full(name, hint, slots)),
@@ -367,12 +374,14 @@ pub(crate) mod sealed {
 
         /// Like [`spawn_on`](Sealed::spawn_on), for a task without a `JoinHandle` (detached
         /// from the start: its output is dropped when it finishes) whose future `make` builds in
-        /// its slot once one is claimed.
+        /// its slot once one is claimed. Without `cancellable` the task is never dropped before
+        /// it completes (see [`Spawner::spawn_uncancellable`](crate::Spawner::spawn_uncancellable)).
         fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
             &'static self,
             executor: &'static Executor,
             make: M,
             movable: bool,
+            cancellable: bool,
         ) -> Result<(), SpawnError>;
 
         /// Cancels every unfinished task in this pool; see
@@ -610,6 +619,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         executor: &'static Executor,
         make: M,
         movable: bool,
+        cancellable: bool,
     ) -> Result<(), SpawnError> {
         spawn_detached_in(
             self.name,
@@ -618,7 +628,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
             &self.next,
             executor,
             make,
-            movable,
+            TaskKind::detached(movable, cancellable),
         )
     }
 

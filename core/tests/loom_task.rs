@@ -13,6 +13,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use ebbtide_core::{Executor, TaskPool};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Mutex};
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
 
 fn leak<T>(value: T) -> &'static T {
     Box::leak(Box::new(value))
@@ -174,5 +175,65 @@ fn stale_wake_races_with_slot_reuse() {
         assert_eq!(ebbtide_core::block_on(second), Ok(2));
         runner.poll();
         assert!(pool.is_empty());
+    });
+}
+
+/// Keeps a clone of its task's waker and waits forever; counts its polls and (in `dropped`) its
+/// drop. Its shared parts are std's, not loom's: a retired future is never dropped, which loom
+/// would report as a leak of its `Arc`s, and only the runner's thread touches them.
+struct WaitForever {
+    waker: StdArc<StdMutex<Option<Waker>>>,
+    polls: StdArc<std::sync::atomic::AtomicUsize>,
+    dropped: StdArc<std::sync::atomic::AtomicBool>,
+}
+
+impl Future for WaitForever {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.polls.fetch_add(1, Ordering::SeqCst);
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for WaitForever {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn an_uncancellable_task_retired_while_another_thread_wakes_it() {
+    loom::model(|| {
+        let executor: &'static Executor = leak(Executor::new());
+        let pool: &'static TaskPool<1, 64> = leak(TaskPool::new());
+        let runner = executor.runner().unwrap();
+        let waker = StdArc::new(StdMutex::new(None));
+        let polls = StdArc::new(std::sync::atomic::AtomicUsize::new(0));
+        let dropped = StdArc::new(std::sync::atomic::AtomicBool::new(false));
+        let future = WaitForever {
+            waker: waker.clone(),
+            polls: polls.clone(),
+            dropped: dropped.clone(),
+        };
+        runner
+            .spawner()
+            .spawn_uncancellable(pool, move || future)
+            .unwrap();
+        runner.poll();
+        let kept = waker.lock().unwrap().take().unwrap();
+
+        // The wake may come before the shutdown (the task is queued: retired by the next poll),
+        // during it, or after it (refused: the task is complete).
+        let waking = loom::thread::spawn(move || kept.wake());
+        // SAFETY: only this executor spawns into the pool.
+        assert_eq!(unsafe { runner.cancel_all(pool) }, 1);
+        waking.join().unwrap();
+        runner.poll();
+        runner.poll();
+        assert_eq!(polls.load(Ordering::SeqCst), 1, "never polled again");
+        assert!(!dropped.load(Ordering::SeqCst), "never dropped");
+        assert_eq!(pool.len(), 1, "the slot is never freed");
+        assert!(!executor.has_ready_tasks());
     });
 }

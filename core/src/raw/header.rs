@@ -128,8 +128,10 @@ pub(crate) struct TaskVTable {
     /// Polls the future; on `Ready` drops it and moves the output into the storage. If the
     /// future's destructor unwinds there, the slot's vtable is [`GONE`] afterwards.
     pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
-    /// Drops the future in place.
-    pub(crate) drop_future: unsafe fn(NonNull<Header>),
+    /// Drops the future in place; `None` for a task spawned uncancellable, whose future is only
+    /// ever dropped by its own completion (in `poll`), so that its drop glue is not linked (see
+    /// `RETIRED` in [`super::state`]).
+    pub(crate) drop_future: Option<unsafe fn(NonNull<Header>)>,
     /// Drops the output in place.
     pub(crate) drop_output: unsafe fn(NonNull<Header>),
 }
@@ -371,7 +373,7 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 /// task is `CANCELLED` before anyone could).
 pub(crate) static GONE: TaskVTable = TaskVTable {
     poll: |_, _| Poll::Pending,
-    drop_future: |_| {},
+    drop_future: Some(|_| {}),
     drop_output: |_| {},
 };
 
@@ -397,7 +399,16 @@ impl<F: Future> RawTask<F> {
     /// The vtable of tasks whose future is `F`.
     pub(crate) const VTABLE: TaskVTable = TaskVTable {
         poll: Self::poll,
-        drop_future: Self::drop_future,
+        drop_future: Some(Self::drop_future),
+        drop_output: Self::drop_output,
+    };
+
+    /// The vtable of uncancellable tasks whose future is `F`: no `drop_future`, so the future's
+    /// destructor (the drop glue of every state it can wait in) is only linked through `poll`'s
+    /// own completion.
+    pub(crate) const VTABLE_UNCANCELLABLE: TaskVTable = TaskVTable {
+        poll: Self::poll,
+        drop_future: None,
         drop_output: Self::drop_output,
     };
 

@@ -38,6 +38,10 @@
 //!   destructor unwinds, so no later wake or shutdown drops it again. A future whose poll
 //!   unwound is not leaked: it is marked `CANCELLED | PANICKED` and queued, and the next poll
 //!   drops it, so its slot (and any pinned node in it) is only reused after its destructor ran.
+//! - A task spawned uncancellable has no way to drop its future early: cancelling it (a
+//!   `cancel_now`, or a panic in its poll) *retires* it, `COMPLETE | RUNNING | RETIRED` in one
+//!   step, and `RUNNING` is then held forever: the slot is never freed, so its pinned future is
+//!   never dropped and its memory never reused.
 //! - `SEND` is fixed for the life of a task. Only a `SEND` task may change executor, and only
 //!   while `SCHEDULED` is held by whoever took it out of a run queue (see [`super::steal`]): the
 //!   executor's thread of the second bullet above is the thread of the executor that the header's
@@ -73,6 +77,12 @@ pub(crate) const PANICKED: u32 = 1 << 8;
 /// steal, see [`super::steal`]). Set at spawn, with `CLAIMED`, and never changed until the slot
 /// is freed.
 pub(crate) const SEND: u32 = 1 << 9;
+/// The task was cancelled (by `cancel_now`, or a panic in its poll) but its future may not be
+/// dropped: it was spawned uncancellable (`Spawner::spawn_uncancellable`, whose vtable has no
+/// `drop_future`). It is *retired* instead: set with `COMPLETE | RUNNING` in one step, and
+/// `RUNNING` is never given up, so the future stays in its slot, never polled and never dropped,
+/// and the slot is never reused (its memory outlives the pinned future, as `Pin` asks).
+pub(crate) const RETIRED: u32 = 1 << 10;
 
 /// A copy of a state word that prints its bits by name.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -80,7 +90,7 @@ pub(crate) struct State(pub(crate) u32);
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(u32, &str); 10] = [
+        const NAMES: [(u32, &str); 11] = [
             (CLAIMED, "CLAIMED"),
             (SCHEDULED, "SCHEDULED"),
             (RUNNING, "RUNNING"),
@@ -91,6 +101,7 @@ impl fmt::Debug for State {
             (JOIN_WAKER, "JOIN_WAKER"),
             (PANICKED, "PANICKED"),
             (SEND, "SEND"),
+            (RETIRED, "RETIRED"),
         ];
         if self.0 == 0 {
             return f.write_str("State(free)");

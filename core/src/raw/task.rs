@@ -16,10 +16,7 @@ use crate::loom::{AtomicUsize, Ordering};
 /// Claims a free slot in `slots`, starting the search at `*hint`, and starts the future `make`
 /// returns in it on `scheduler`. Gives `make` back when every slot is taken.
 ///
-/// `movable` sets the task's `SEND` bit: only for a future whose spawn path required it (and its
-/// output) to be `Send`, so that a steal may move it to another executor's thread. `handle` sets
-/// `HANDLE`, which the caller then owns (a `JoinHandle` made from the header); without it the task
-/// is detached from the start, as if its handle had been dropped.
+/// `kind` says what else the task is (see [`TaskKind`]).
 ///
 /// The size check here is at run time (and folded away): pools check at compile time before they
 /// call this (`AssertFits`), except a driver's size classes, which chose `SIZE` from `F`'s size
@@ -41,16 +38,22 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
     hint: &H,
     scheduler: &'static Scheduler,
     make: M,
-    movable: bool,
-    handle: bool,
+    kind: TaskKind,
 ) -> Result<NonNull<Header>, M> {
     let mut claim = CLAIMED | SCHEDULED;
-    if movable {
+    if kind.movable {
         claim |= SEND;
     }
-    if handle {
+    if kind.handle {
         claim |= HANDLE;
     }
+    // Only one of the two is referenced by a spawn (`kind` is a constant at every call site), so
+    // a program without cancellable tasks of type `F` links no `drop_future` for it.
+    let vtable = if kind.cancellable {
+        &RawTask::<F>::VTABLE
+    } else {
+        &RawTask::<F>::VTABLE_UNCANCELLABLE
+    };
     assert!(
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
@@ -63,9 +66,7 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
     };
     // SAFETY: `slots` describes the `'static` slice above, whose slots are `TaskSlot<SIZE>`s
     // `stride` bytes apart.
-    let Some(header) =
-        (unsafe { claim_slot(slots, hint, scheduler, &RawTask::<F>::VTABLE, claim) })
-    else {
+    let Some(header) = (unsafe { claim_slot(slots, hint, scheduler, vtable, claim) }) else {
         return Err(make);
     };
     // If `make` panics, the slot is given back (see `Unclaim`).
@@ -80,6 +81,42 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
         scheduler.enqueue(header);
     }
     Ok(header)
+}
+
+/// What a spawn makes of its task, beside the future: the bits of its state word that say so,
+/// and its vtable.
+#[derive(Clone, Copy)]
+pub(crate) struct TaskKind {
+    /// Sets `SEND`: only for a future whose spawn path required it (and its output) to be
+    /// `Send`, so that a steal may move it to another executor's thread.
+    pub(crate) movable: bool,
+    /// Sets `HANDLE`, which the caller then owns (a `JoinHandle` made from the header); without
+    /// it the task is detached from the start, as if its handle had been dropped.
+    pub(crate) handle: bool,
+    /// Whether the future may be dropped before it completes (an abort, `cancel_all`, a panic in
+    /// its poll). Without it the vtable has no `drop_future` and the task is retired instead
+    /// (see `RETIRED`); only for detached tasks (a `JoinHandle` could abort it).
+    pub(crate) cancellable: bool,
+}
+
+impl TaskKind {
+    /// A task with a `JoinHandle` (which may abort it).
+    pub(crate) const fn joinable(movable: bool) -> TaskKind {
+        TaskKind {
+            movable,
+            handle: true,
+            cancellable: true,
+        }
+    }
+
+    /// A detached task: cancellable, or not (retired when cancelled).
+    pub(crate) const fn detached(movable: bool, cancellable: bool) -> TaskKind {
+        TaskKind {
+            movable,
+            handle: false,
+            cancellable,
+        }
+    }
 }
 
 /// Where a pool's next search for a free slot starts: a hint, read and written without ordering
@@ -336,6 +373,13 @@ fn ending_of_cancelled(current: u32) -> Ending {
 /// [`complete`] the task (it is the executor's thread, outside a poll of this task, or holds
 /// `RUNNING` on an idle task).
 unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    // SAFETY: the vtable was written at spawn, before the first push.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    let Some(drop_future) = vtable.drop_future else {
+        // An uncancellable task: its future stays where it is, never dropped (see `RETIRED`).
+        retire(head, ending);
+        return;
+    };
     /// Completes the task when dropped: after the destructor returned, or while it unwinds.
     struct Complete<'a> {
         header: NonNull<Header>,
@@ -354,10 +398,27 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
         head,
         ending,
     };
-    // SAFETY: the vtable was written at spawn, before the first push.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
     // SAFETY: by our caller, the storage holds the live future, never used again.
-    unsafe { (vtable.drop_future)(header) };
+    unsafe { drop_future(header) };
+}
+
+/// Ends a cancelled task whose future may not be dropped (spawned uncancellable): marks it
+/// `COMPLETE | RUNNING | RETIRED` in one step and never gives up `RUNNING`, so nothing frees the
+/// slot (see [`release_running`]) and the future stays in it, never polled and never dropped.
+/// Wakers refuse it (`COMPLETE`); it has no `JoinHandle` to wake.
+///
+/// The caller is [`drop_then_complete`]'s: the executor's thread, outside a poll of the task.
+#[cold]
+fn retire(head: &SlotHead, ending: Ending) {
+    let previous = head.header.state.fetch_or(
+        COMPLETE | RUNNING | RETIRED | ending as u32,
+        Ordering::AcqRel,
+    );
+    debug_assert!(
+        previous & (HANDLE | JOIN_WAKER | COMPLETE) == 0,
+        "an uncancellable task is detached and retired once: {:?}",
+        State(previous)
+    );
 }
 
 /// Marks the task complete (taking `RUNNING` with it), wakes its joiner, and gives up `RUNNING`.
@@ -396,7 +457,9 @@ unsafe fn release_running(header: NonNull<Header>, head: &SlotHead) {
     let state = &head.header.state;
     let mut current = state.load(Ordering::Acquire);
     loop {
-        if current & SCHEDULED != 0 {
+        // A retired task keeps `RUNNING` forever (see `retire`); a queued one passes it to its
+        // queue entry.
+        if current & (SCHEDULED | RETIRED) != 0 {
             return;
         }
         if current & HANDLE == 0 {

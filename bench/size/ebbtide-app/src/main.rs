@@ -22,7 +22,6 @@ use size_bench_board::{finish, CAPACITY, MESSAGES, PERIOD_MS, TICKS, TICK_MS};
 // The critical-section implementation (`critical-section-single-core`) lives in cortex-m.
 use cortex_m as _;
 
-
 static EXECUTOR: Executor = Executor::new();
 // A pool per task, each sized to its future (checked at compile time: a smaller size fails the
 // build), as embassy's `#[task]` gives each task function its own. One pool of three 72-byte
@@ -42,9 +41,13 @@ fn main() -> ! {
     let runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
     let (tx, rx) = CHANNEL.split();
-    spawner.spawn_detached(&PRODUCER, || producer(tx)).unwrap();
-    spawner.spawn_detached(&CONSUMER, || consumer(rx, start)).unwrap();
-    spawner.spawn_detached(&TICKER, || ticker()).unwrap();
+    spawner
+        .spawn_uncancellable(&PRODUCER, || producer(tx))
+        .unwrap();
+    spawner
+        .spawn_uncancellable(&CONSUMER, || consumer(rx, start))
+        .unwrap();
+    spawner.spawn_uncancellable(&TICKER, || ticker()).unwrap();
 
     // The consumer exits QEMU; this future never completes.
     runner.run_until(core::future::pending::<()>(), idle);

@@ -60,17 +60,23 @@ fn main() -> ! {
     let (readings_tx, readings_rx) = READINGS.split();
     let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
     let (commands_tx, commands_rx) = COMMANDS.split();
-    spawner.spawn_detached(&SENSOR, || sensor(readings_tx)).unwrap();
     spawner
-        .spawn_detached(&CONTROLLER, || {
+        .spawn_uncancellable(&SENSOR, || sensor(readings_tx))
+        .unwrap();
+    spawner
+        .spawn_uncancellable(&CONTROLLER, || {
             controller(readings_rx, setpoints_rx, commands_tx)
         })
         .unwrap();
-    spawner.spawn_detached(&ACTUATOR, || actuator(commands_rx)).unwrap();
     spawner
-        .spawn_detached(&COMMANDER, || commander(setpoints_tx, start))
+        .spawn_uncancellable(&ACTUATOR, || actuator(commands_rx))
         .unwrap();
-    spawner.spawn_detached(&HEARTBEAT, || heartbeat(start)).unwrap();
+    spawner
+        .spawn_uncancellable(&COMMANDER, || commander(setpoints_tx, start))
+        .unwrap();
+    spawner
+        .spawn_uncancellable(&HEARTBEAT, || heartbeat(start))
+        .unwrap();
 
     // The heartbeat exits QEMU; this future never completes.
     runner.run_until(core::future::pending::<()>(), idle);

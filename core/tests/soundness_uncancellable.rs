@@ -1,0 +1,183 @@
+//! Tasks spawned with `Spawner::spawn_uncancellable`: their future is never dropped before it
+//! completes. Whatever would cancel one (a shutdown's `cancel_all`, idle or queued; a panic in its
+//! poll) retires it: never polled again, never dropped, its slot never reused, and its pinned
+//! parts (a node in a wait list) stay valid for the primitives that still point at them.
+//! Run under Miri by CI, which checks the last point.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ebbtide_core::sync::Notify;
+use ebbtide_core::task::yield_now;
+use ebbtide_core::{Executor, TaskPool};
+
+/// Counts its drops in the counter it points at.
+struct CountDrop(&'static AtomicUsize);
+
+impl Drop for CountDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_task_that_ends_frees_its_slot_and_drops_what_it_owned() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 64> = TaskPool::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    runner
+        .spawner()
+        .spawn_uncancellable(&POOL, || async {
+            let owned = CountDrop(&DROPS);
+            yield_now().await;
+            drop(owned);
+            // The output is dropped when the detached task is freed.
+            CountDrop(&DROPS)
+        })
+        .unwrap();
+    runner.poll();
+    assert_eq!(DROPS.load(Ordering::SeqCst), 0);
+    runner.poll();
+    assert_eq!(DROPS.load(Ordering::SeqCst), 2, "the local and the output");
+    assert!(POOL.is_empty());
+}
+
+#[test]
+fn cancel_all_retires_idle_and_queued_tasks_without_dropping_or_polling_them() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<3, 96> = TaskPool::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static POLLS: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    // Idle: parked forever.
+    spawner
+        .spawn_uncancellable(&POOL, || async {
+            let _owned = CountDrop(&DROPS);
+            POLLS.fetch_add(1, Ordering::SeqCst);
+            core::future::pending::<()>().await
+        })
+        .unwrap();
+    // Queued: yields, so it is in the run queue when `cancel_all` comes.
+    spawner
+        .spawn_uncancellable(&POOL, || async {
+            let _owned = CountDrop(&DROPS);
+            loop {
+                POLLS.fetch_add(1, Ordering::SeqCst);
+                yield_now().await;
+            }
+        })
+        .unwrap();
+    runner.poll();
+    assert_eq!(POLLS.load(Ordering::SeqCst), 2);
+    // A cancellable neighbour is dropped as usual.
+    spawner
+        .spawn_detached(&POOL, || async {
+            let _owned = CountDrop(&DROPS);
+            core::future::pending::<()>().await
+        })
+        .unwrap();
+    runner.poll();
+
+    // SAFETY: only EXECUTOR spawns into POOL.
+    assert_eq!(unsafe { runner.cancel_all(&POOL) }, 3);
+    assert_eq!(DROPS.load(Ordering::SeqCst), 1, "only the cancellable one");
+    for _ in 0..3 {
+        runner.poll();
+    }
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        1,
+        "retired futures are never dropped"
+    );
+    assert_eq!(POLLS.load(Ordering::SeqCst), 3, "nor polled again");
+    assert_eq!(POOL.len(), 2, "their slots stay taken");
+    // A second shutdown finds nothing left to cancel.
+    // SAFETY: as above.
+    assert_eq!(unsafe { runner.cancel_all(&POOL) }, 0);
+    // The freed slot serves a new task; the retired ones are never handed out.
+    spawner.spawn_detached(&POOL, || async {}).unwrap();
+    assert!(spawner.spawn_detached(&POOL, || async {}).is_err());
+    runner.poll();
+    assert_eq!(POOL.len(), 2);
+}
+
+#[test]
+fn a_retired_tasks_wait_list_node_stays_valid() {
+    // The task waits in `NOTIFY`'s wait list: a node pinned inside its future. Retired, the
+    // future is not dropped, so the node is never unlinked; it must stay valid (Miri checks
+    // every access), and the wake it gets must do nothing to the retired task.
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 96> = TaskPool::new();
+    static NOTIFY: Notify = Notify::new();
+    static POLLS: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    runner
+        .spawner()
+        .spawn_uncancellable(&POOL, || async {
+            loop {
+                POLLS.fetch_add(1, Ordering::SeqCst);
+                NOTIFY.notified().await;
+            }
+        })
+        .unwrap();
+    runner.poll();
+    assert_eq!(POLLS.load(Ordering::SeqCst), 1);
+    // SAFETY: only EXECUTOR spawns into POOL.
+    assert_eq!(unsafe { runner.cancel_all(&POOL) }, 1);
+    NOTIFY.notify_waiters();
+    NOTIFY.notify_one();
+    runner.poll();
+    assert_eq!(POLLS.load(Ordering::SeqCst), 1, "never polled again");
+    assert!(!EXECUTOR.has_ready_tasks());
+}
+
+/// A hand-written future that owns a `CountDrop` and panics on its second poll: the unwinding
+/// does not drop it (it lives in the task's slot), so only a drop of the future would.
+struct PanicsOnSecondPoll {
+    _owned: CountDrop,
+    polled: bool,
+}
+
+impl core::future::Future for PanicsOnSecondPoll {
+    type Output = ();
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<()> {
+        if self.polled {
+            panic!("a task panics");
+        }
+        self.polled = true;
+        cx.waker().wake_by_ref();
+        core::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_panic_in_its_poll_retires_it() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 96> = TaskPool::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    runner
+        .spawner()
+        .spawn_uncancellable(&POOL, || PanicsOnSecondPoll {
+            _owned: CountDrop(&DROPS),
+            polled: false,
+        })
+        .unwrap();
+    runner.poll();
+    let unwound = catch_unwind(AssertUnwindSafe(|| runner.poll()));
+    assert!(unwound.is_err(), "the panic reaches the runner's caller");
+    // The next poll would drop a cancellable task's future; this one is retired.
+    runner.poll();
+    runner.poll();
+    assert_eq!(DROPS.load(Ordering::SeqCst), 0, "its future is not dropped");
+    assert_eq!(POOL.len(), 1, "its slot stays taken");
+    // The executor keeps serving the others.
+    runner.spawner().spawn_detached(&POOL, || async {}).unwrap();
+    runner.poll();
+    assert_eq!(POOL.len(), 1);
+}
