@@ -10,7 +10,7 @@
 
 use core::future::Future;
 use core::marker::PhantomData;
-use core::mem::{offset_of, MaybeUninit};
+use core::mem::{offset_of, ManuallyDrop, MaybeUninit};
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::task::{Context, Poll};
@@ -18,6 +18,7 @@ use core::task::{Context, Poll};
 use super::budget;
 use super::join_waker::JoinWaker;
 use super::scheduler::Scheduler;
+use super::waker::waker_for;
 use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
 /// The part of a task slot the executor, wakers and the timer queue share.
@@ -125,9 +126,14 @@ impl TimerLink {
 
 /// The type-erased operations on a task's future and output.
 pub(crate) struct TaskVTable {
-    /// Polls the future; on `Ready` drops it and moves the output into the storage. If the
-    /// future's destructor unwinds there, the slot's vtable is [`GONE`] afterwards.
-    pub(crate) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
+    /// Polls the future with the task's own waker; on `Ready` drops it and moves the output into
+    /// the storage. If the future's destructor unwinds there, the slot's vtable is [`GONE`]
+    /// afterwards.
+    ///
+    /// The waker and its `Context` are made inside, not passed in: there they are constants to
+    /// the future's inlined poll (a `wake_by_ref` becomes a direct call), and the run loop does
+    /// not build and store a `Context` for an opaque callee per task.
+    pub(crate) poll: unsafe fn(NonNull<Header>) -> Poll<()>,
     /// Drops the future in place; `None` for a task spawned uncancellable, whose future is only
     /// ever dropped by its own completion (in `poll`), so that its drop glue is not linked (see
     /// `RETIRED` in [`super::state`]).
@@ -372,7 +378,7 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 /// is gone and no output was stored, so there is nothing left to drop (and nothing to poll: the
 /// task is `CANCELLED` before anyone could).
 pub(crate) static GONE: TaskVTable = TaskVTable {
-    poll: |_, _| Poll::Pending,
+    poll: |_| Poll::Pending,
     drop_future: Some(|_| {}),
     drop_output: |_| {},
 };
@@ -416,11 +422,13 @@ impl<F: Future> RawTask<F> {
     ///
     /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
     /// (which owns a live task's storage; see [`super::state`]).
-    unsafe fn poll(header: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll(header: NonNull<Header>) -> Poll<()> {
         // SAFETY: by the caller, the storage holds an `F` that nobody else touches meanwhile;
         // it never moves (the slot is static), so pinning it is sound.
         let future = unsafe { Pin::new_unchecked(&mut *storage_mut(header).cast::<F>()) };
-        match future.poll(cx) {
+        // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
+        let waker = ManuallyDrop::new(unsafe { waker_for(header) });
+        match future.poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(output) => {
                 // If the future's destructor unwinds, the future is gone all the same (a
                 // destructor runs once): the guard points the slot at `GONE`, so that finishing

@@ -1,16 +1,15 @@
 //! The life of a task: spawn, run, complete, join, abort, release. See [`super::state`].
 
 use core::future::Future;
-use core::mem::ManuallyDrop;
 use core::ptr::{self, NonNull};
-use core::task::{Context, Waker};
+use core::task::Waker;
 
 use super::header::{
     slot_head, storage_mut, AssertFits, Header, RawTask, SlotHead, TaskSlot, TaskVTable,
 };
 use super::scheduler::Scheduler;
 use super::state::*;
-use super::waker::{wake_task, waker_for};
+use super::waker::wake_task;
 use crate::loom::{AtomicUsize, Ordering};
 
 /// Claims a free slot in `slots`, starting the search at `*hint`, and starts the future `make`
@@ -285,15 +284,12 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
 
     // SAFETY: the vtable was written at spawn, before the first push.
     let vtable = head.header.vtable.with(|v| unsafe { *v });
-    // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
-    let waker = ManuallyDrop::new(unsafe { waker_for(header) });
-    let mut cx = Context::from_waker(&waker);
     // A fresh cooperative budget for this poll, if the header holds the counter (else the
     // scheduler reset its own).
     head.header.budget.reset();
     let guard = PanicGuard(header, head);
     // SAFETY: the storage holds the live future and is ours (see above).
-    let poll = unsafe { (vtable.poll)(header, &mut cx) };
+    let poll = unsafe { (vtable.poll)(header) };
     core::mem::forget(guard);
     if poll.is_ready() {
         // SAFETY: the vtable's `poll` moved the output into the storage.
