@@ -422,16 +422,17 @@ impl Spawner {
         F: Future + 'static,
         P: Pool,
     {
-        // Not movable: the future need not be `Send`.
+        // Not movable: the future need not be `Send`. A refused future is dropped.
         pool.spawn_on(self.executor, move || future, false)
+            .map_err(SpawnError::from)
     }
 
     /// Spawns the future that `make` returns as a task in `pool`, built in its slot: `make` is
     /// called once a slot is claimed, and its future is written straight into the slot, so a
     /// large future is never built on the stack and copied (the compiler may copy a future
-    /// passed by value with a `memcpy`). When the pool is full, `make` is dropped uncalled, with
-    /// what it captured; if `make` panics, the slot is given back. Otherwise as
-    /// [`spawn`](Spawner::spawn).
+    /// passed by value with a `memcpy`). When the pool is full, `make` is given back uncalled, with
+    /// what it captured, in the [`SpawnRefused`] error; if `make` panics, the slot is given back.
+    /// Otherwise as [`spawn`](Spawner::spawn).
     ///
     /// # Examples
     ///
@@ -451,12 +452,13 @@ impl Spawner {
     /// let handle = runner.spawner().spawn_with(&POOL, || checksum(1)).unwrap();
     /// assert_eq!(runner.run_until(handle, || {}), Ok(4096));
     /// ```
-    pub fn spawn_with<F, P>(
+    pub fn spawn_with<F, P, M>(
         &self,
         pool: &'static P,
-        make: impl FnOnce() -> F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>
+        make: M,
+    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>>
     where
+        M: FnOnce() -> F,
         F: Future + 'static,
         P: Pool,
     {
@@ -472,8 +474,8 @@ impl Spawner {
     /// - **Built in place:** `make` is called once a slot is claimed, and its future is written
     ///   straight into the slot: a large future is never built on the stack and copied (the
     ///   compiler may copy a future passed by value with a `memcpy`). When the pool is full,
-    ///   `make` is dropped uncalled, with what it captured. If `make` panics, the slot is given
-    ///   back.
+    ///   `make` is given back uncalled, with what it captured, in the [`SpawnRefused`] error. If
+    ///   `make` panics, the slot is given back.
     ///
     /// Fails as [`spawn`](Spawner::spawn) does.
     ///
@@ -498,12 +500,9 @@ impl Spawner {
     /// assert_eq!(DONE.load(Ordering::Relaxed), 1);
     /// assert!(POOL.is_empty(), "a finished detached task frees its slot");
     /// ```
-    pub fn spawn_detached<F, P>(
-        &self,
-        pool: &'static P,
-        make: impl FnOnce() -> F,
-    ) -> Result<(), SpawnError>
+    pub fn spawn_detached<F, P, M>(&self, pool: &'static P, make: M) -> Result<(), SpawnRefused<M>>
     where
+        M: FnOnce() -> F,
         F: Future + 'static,
         P: Pool,
     {
@@ -526,7 +525,7 @@ impl Spawner {
     ///
     /// # Errors
     ///
-    /// As [`spawn`](Spawner::spawn).
+    /// As [`spawn_detached`](Spawner::spawn_detached): a full pool gives `make` back in [`SpawnRefused`].
     ///
     /// # Examples
     ///
@@ -556,12 +555,13 @@ impl Spawner {
     /// assert_eq!(unsafe { runner.cancel_all(&POOL) }, 1);
     /// assert_eq!(POOL.len(), 1, "its slot is kept");
     /// ```
-    pub fn spawn_uncancellable<F, P>(
+    pub fn spawn_uncancellable<F, P, M>(
         &self,
         pool: &'static P,
-        make: impl FnOnce() -> F,
-    ) -> Result<(), SpawnError>
+        make: M,
+    ) -> Result<(), SpawnRefused<M>>
     where
+        M: FnOnce() -> F,
         F: Future + 'static,
         P: Pool,
     {
@@ -729,6 +729,7 @@ impl SendSpawner {
     {
         // `Send` future and output: a steal may move the task to another executor.
         pool.spawn_on(self.executor, move || future, true)
+            .map_err(SpawnError::from)
     }
 
     /// Spawns the future that `make` returns as a task in `pool`, built in its slot; see
@@ -750,12 +751,13 @@ impl SendSpawner {
     ///     .unwrap();
     /// assert_eq!(runner.run_until(handle, || {}), Ok(7));
     /// ```
-    pub fn spawn_with<F, P>(
+    pub fn spawn_with<F, P, M>(
         &self,
         pool: &'static P,
-        make: impl FnOnce() -> F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError>
+        make: M,
+    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>>
     where
+        M: FnOnce() -> F,
         F: Future + Send + 'static,
         F::Output: Send,
         P: Pool,
@@ -783,12 +785,9 @@ impl SendSpawner {
     /// runner.poll();
     /// assert!(POOL.is_empty());
     /// ```
-    pub fn spawn_detached<F, P>(
-        &self,
-        pool: &'static P,
-        make: impl FnOnce() -> F,
-    ) -> Result<(), SpawnError>
+    pub fn spawn_detached<F, P, M>(&self, pool: &'static P, make: M) -> Result<(), SpawnRefused<M>>
     where
+        M: FnOnce() -> F,
         F: Future + Send + 'static,
         F::Output: Send,
         P: Pool,
@@ -850,3 +849,82 @@ impl fmt::Display for SpawnError {
 }
 
 impl core::error::Error for SpawnError {}
+
+/// A spawn that was refused, with the closure it did not call: the error of the spawns that build
+/// their future in its slot ([`Spawner::spawn_with`], [`Spawner::spawn_detached`],
+/// [`Spawner::spawn_uncancellable`] and [`SendSpawner`]'s), as `try_send` gives its message back.
+///
+/// The caller may try again later with [`into_make`](SpawnRefused::into_make), or let it go (what
+/// the closure captured is dropped with it). `?` turns it into a [`SpawnError`], dropping the
+/// closure. Its `Debug` and `Display` show the [`error`](SpawnRefused::error) only, so `unwrap`
+/// works for any closure; where panics abort, an `unwrap` that fails drops nothing, so the
+/// closure's captures' destructors (a channel end's close, say) are not linked for it.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Executor, SpawnError, TaskPool};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static POOL: TaskPool<1, 64> = TaskPool::new();
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let spawner = runner.spawner();
+/// spawner.spawn_detached(&POOL, || async {}).unwrap();
+/// let refused = spawner.spawn_detached(&POOL, || async {}).unwrap_err();
+/// assert!(matches!(refused.error(), SpawnError::PoolFull { capacity: 1, .. }));
+/// // The slot frees once the first task has run: try again with the same closure.
+/// runner.poll();
+/// spawner.spawn_detached(&POOL, refused.into_make()).unwrap();
+/// ```
+pub struct SpawnRefused<M> {
+    error: SpawnError,
+    make: M,
+}
+
+impl<M> SpawnRefused<M> {
+    /// The refusal of `make`'s spawn, for `error`.
+    pub(crate) fn new(error: SpawnError, make: M) -> SpawnRefused<M> {
+        SpawnRefused { error, make }
+    }
+
+    /// Why the spawn was refused.
+    ///
+    /// # Examples
+    ///
+    /// See [`SpawnRefused`].
+    pub fn error(&self) -> SpawnError {
+        self.error
+    }
+
+    /// The closure, uncalled, to spawn again.
+    ///
+    /// # Examples
+    ///
+    /// See [`SpawnRefused`].
+    pub fn into_make(self) -> M {
+        self.make
+    }
+}
+
+impl<M> From<SpawnRefused<M>> for SpawnError {
+    fn from(refused: SpawnRefused<M>) -> SpawnError {
+        refused.error
+    }
+}
+
+impl<M> fmt::Debug for SpawnRefused<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpawnRefused")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> fmt::Display for SpawnRefused<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<M> core::error::Error for SpawnRefused<M> {}

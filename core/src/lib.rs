@@ -223,7 +223,7 @@ pub mod task;
 pub mod time;
 
 pub use block_on::{block_on, block_on_with_idle};
-pub use executor::{Executor, Runner, SendSpawner, SpawnError, Spawner};
+pub use executor::{Executor, Runner, SendSpawner, SpawnError, SpawnRefused, Spawner};
 pub use join::{JoinError, JoinHandle};
 pub use pool::{Pool, SlicePool, TaskPool, DEFAULT_TASK_SIZE};
 pub use raw::{TaskSlot, MAX_TASK_ALIGN};

@@ -7,7 +7,7 @@
 use core::fmt;
 use core::future::Future;
 
-use crate::executor::{Executor, SpawnError};
+use crate::executor::{Executor, SpawnError, SpawnRefused};
 use crate::join::JoinHandle;
 use crate::loom::{AtomicUsize, Ordering};
 use crate::raw::header::AssertFits;
@@ -155,7 +155,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         executor: &'static Executor,
         make: M,
         movable: bool,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
         spawn_in(
             self.name(),
             TASK_POOL_HINT,
@@ -189,7 +189,7 @@ impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
         make: M,
         movable: bool,
         cancellable: bool,
-    ) -> Result<(), SpawnError> {
+    ) -> Result<(), SpawnRefused<M>> {
         spawn_detached_in(
             self.name(),
             TASK_POOL_HINT,
@@ -233,10 +233,12 @@ fn spawn_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     executor: &'static Executor,
     make: M,
     movable: bool,
-) -> Result<JoinHandle<F::Output>, SpawnError> {
+) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
-    spawn_fitting_in(name, hint, slots, next, executor, make, movable)
+    // A full pool gives `make` back uncalled.
+    try_spawn_in(slots, next, executor, make, movable)
+        .map_err(|make| SpawnRefused::new(pool_full(name, hint, slots), make))
 }
 
 /// [`spawn_in`] with a run-time size check (folded away by the compiler) instead of the
@@ -290,13 +292,13 @@ fn spawn_detached_in<F: Future + 'static, M: FnOnce() -> F, const SIZE: usize>(
     executor: &'static Executor,
     make: M,
     kind: TaskKind,
-) -> Result<(), SpawnError> {
+) -> Result<(), SpawnRefused<M>> {
     #[allow(clippy::let_unit_value)]
     let () = AssertFits::<F, SIZE>::OK;
     match task::spawn_with(slots, next, executor.scheduler(), make, kind) {
         Ok(_) => Ok(()),
-        // `make` (and what it captured) is dropped uncalled.
-        Err(_make) => Err(pool_full(name, hint, slots)),
+        // `make` goes back to the caller uncalled, with what it captured.
+        Err(make) => Err(SpawnRefused::new(pool_full(name, hint, slots), make)),
     }
 }
 
@@ -340,7 +342,7 @@ fn count_claimed<const SIZE: usize>(slots: &[TaskSlot<SIZE>]) -> usize {
 pub(crate) mod sealed {
     use core::future::Future;
 
-    use crate::executor::{Executor, SpawnError};
+    use crate::executor::{Executor, SpawnError, SpawnRefused};
     use crate::join::JoinHandle;
 
     /// Implemented by ebbtide's pools only; not nameable outside the crate, so neither is any
@@ -348,7 +350,7 @@ pub(crate) mod sealed {
     /// that another thread polls).
     pub trait Sealed {
         /// Spawns the future `make` returns on `executor`, in a free slot of this pool (built in
-        /// the slot once it is claimed; `make` is dropped uncalled when every slot is taken).
+        /// the slot once it is claimed; `make` is given back uncalled when every slot is taken).
         ///
         /// The caller must make sure `F` may be polled (and dropped) on the thread that polls
         /// `executor`: either `F: Send`, or the caller is that thread (a [`Spawner`]).
@@ -362,7 +364,7 @@ pub(crate) mod sealed {
             executor: &'static Executor,
             make: M,
             movable: bool,
-        ) -> Result<JoinHandle<F::Output>, SpawnError>;
+        ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>>;
 
         /// Like [`spawn_on`](Sealed::spawn_on) without the compile-time size check; panics if
         /// `F` does not fit. For size classes, which pick a pool by `F`'s size in a `const`.
@@ -382,7 +384,7 @@ pub(crate) mod sealed {
             make: M,
             movable: bool,
             cancellable: bool,
-        ) -> Result<(), SpawnError>;
+        ) -> Result<(), SpawnRefused<M>>;
 
         /// Cancels every unfinished task in this pool; see
         /// [`Runner::cancel_all`](crate::Runner::cancel_all).
@@ -586,7 +588,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         executor: &'static Executor,
         make: M,
         movable: bool,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
         spawn_in(
             self.name,
             SLICE_POOL_HINT,
@@ -620,7 +622,7 @@ impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
         make: M,
         movable: bool,
         cancellable: bool,
-    ) -> Result<(), SpawnError> {
+    ) -> Result<(), SpawnRefused<M>> {
         spawn_detached_in(
             self.name,
             SLICE_POOL_HINT,

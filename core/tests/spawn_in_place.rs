@@ -1,11 +1,11 @@
 //! `spawn_with` and `spawn_detached`: futures built in their slot by a maker, with a
 //! `JoinHandle` or (`spawn_detached`) without one, the task detached from the start. A full pool
-//! drops the maker uncalled, and a maker that panics gives its slot back.
+//! gives the maker back uncalled (in `SpawnRefused`), and a maker that panics gives its slot back.
 //!
 //! `spawn_detached`: Its output is dropped once, when it finishes; its slot is freed then; a
 //! panicking one is dropped outside the unwinding as any task is; `cancel_all` drops an
-//! unfinished one; a full pool is an error, and the maker is dropped uncalled; a maker that
-//! panics gives its slot back.
+//! unfinished one; a full pool is an error that holds the maker, uncalled (dropped with the
+//! error, or spawned again); a maker that panics gives its slot back.
 
 use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,11 +40,14 @@ fn a_detached_task_runs_drops_its_output_once_and_frees_its_slot() {
     spawner
         .spawn_detached(&POOL, || async { Counted(&OUTPUTS) })
         .unwrap();
-    // Full: the error names the pool, and the future given is dropped unpolled.
+    // Full: the error names the pool, and the maker is never called.
     let err = spawner
         .spawn_detached(&POOL, || async { unreachable!("never polled") })
         .unwrap_err();
-    assert!(matches!(err, SpawnError::PoolFull { capacity: 2, .. }));
+    assert!(matches!(
+        err.error(),
+        SpawnError::PoolFull { capacity: 2, .. }
+    ));
     runner.poll();
     assert_eq!(
         OUTPUTS.load(SeqCst),
@@ -159,7 +162,8 @@ fn a_full_pool_drops_the_maker_uncalled_and_a_panicking_maker_gives_its_slot_bac
     spawner
         .spawn_detached(&POOL, || async { NEVER.notified().await })
         .unwrap();
-    // Full: the maker is dropped with what it captured, and never called.
+    // Full: the maker comes back uncalled, with what it captured, which is dropped once, with
+    // the error.
     let held = Counted(&CAPTURED);
     let err = spawner
         .spawn_detached(&POOL, move || {
@@ -167,7 +171,14 @@ fn a_full_pool_drops_the_maker_uncalled_and_a_panicking_maker_gives_its_slot_bac
             async { unreachable!("never built") }
         })
         .unwrap_err();
-    assert!(matches!(err, SpawnError::PoolFull { .. }));
+    assert!(matches!(err.error(), SpawnError::PoolFull { .. }));
+    assert_eq!(CAPTURED.load(SeqCst), 0, "the error holds the maker");
+    assert_eq!(
+        format!("{err:?}"),
+        format!("SpawnRefused {{ error: {:?}, .. }}", err.error())
+    );
+    assert_eq!(err.to_string(), err.error().to_string());
+    drop(err);
     assert_eq!(
         CAPTURED.load(SeqCst),
         1,
@@ -192,7 +203,8 @@ fn spawn_with_builds_in_place_and_joins() {
             block.iter().map(|&b| u32::from(b)).sum::<u32>()
         })
         .unwrap();
-    // Full: the maker and its capture are dropped uncalled.
+    // Full: the maker and its capture come back uncalled; `?` (here `From`) turns the refusal
+    // into a `SpawnError` and drops them.
     let held = Counted(&CAPTURED);
     let err = spawner
         .spawn_with(&POOL, move || {
@@ -200,6 +212,8 @@ fn spawn_with_builds_in_place_and_joins() {
             async { unreachable!("never built") }
         })
         .unwrap_err();
+    assert_eq!(CAPTURED.load(SeqCst), 0);
+    let err = SpawnError::from(err);
     assert!(matches!(err, SpawnError::PoolFull { .. }));
     assert_eq!(CAPTURED.load(SeqCst), 1);
     assert_eq!(runner.run_until(handle, || {}), Ok(3 * 4096));
@@ -213,4 +227,31 @@ fn spawn_with_builds_in_place_and_joins() {
     assert!(POOL.is_empty());
     let handle = spawner.spawn_with(&POOL, || async { 5 }).unwrap();
     assert_eq!(runner.run_until(handle, || {}), Ok(5));
+}
+
+#[test]
+fn a_refused_maker_spawns_once_a_slot_frees() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 64> = TaskPool::new();
+    static RAN: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    spawner
+        .spawn_uncancellable(&POOL, || async { yield_now().await })
+        .unwrap();
+    let held = Counted(&RAN);
+    let refused = spawner
+        .spawn_uncancellable(&POOL, move || async move {
+            drop(held);
+        })
+        .unwrap_err();
+    assert_eq!(RAN.load(SeqCst), 0);
+    while runner.poll() {}
+    assert!(POOL.is_empty());
+    spawner
+        .spawn_uncancellable(&POOL, refused.into_make())
+        .unwrap();
+    runner.poll();
+    assert_eq!(RAN.load(SeqCst), 1, "the retried task ran");
+    assert!(POOL.is_empty());
 }
