@@ -162,7 +162,8 @@ impl Model {
     /// and whether it fires at once.
     ///
     /// A waker (task or foreign) whose new deadline has passed is woken at once and loses its
-    /// entry (see `foreign_waker_rescheduled_into_the_past_is_woken_once` below).
+    /// entry (see `foreign_waker_rescheduled_into_the_past_is_woken_once` below), unless the
+    /// queue keeps no time ([`KEEPS_ELAPSED`]): then it is queued as any deadline.
     ///
     /// `others` is the earliest deadline queued for any other waker: with the sorted list as the
     /// whole queue (`small-timer-queue` and `task-timers-only`), the queue keeps no armed
@@ -177,7 +178,7 @@ impl Model {
         at: u64,
         room: bool,
     ) -> (bool, Option<u64>, bool) {
-        if at <= self.now {
+        if at <= self.now && KEEPS_ELAPSED {
             return (false, None, true);
         }
         if current.is_some_and(|d| at >= d) {
@@ -202,6 +203,9 @@ impl Model {
     fn check_next(&self, next: Option<u64>, what: &str) {
         match (next, self.earliest()) {
             (None, None) => {}
+            (Some(next), Some(earliest)) if !KEEPS_ELAPSED => {
+                assert_eq!(next, earliest, "{what}: the first entry's deadline")
+            }
             (Some(next), Some(earliest)) => assert!(
                 self.now < next && next <= earliest,
                 "{what}: {next} is not in ({}, {earliest}]",
@@ -213,6 +217,15 @@ impl Model {
         }
     }
 }
+
+/// Whether the queue keeps the time of the last `wake_expired` and wakes a deadline that has
+/// passed at once. The sorted list as the whole queue (`small-timer-queue` and
+/// `task-timers-only`) keeps no such time: it queues that deadline like any other (first, so
+/// `true`: the driver's alarm fires at once), and the next `wake_expired` wakes it.
+const KEEPS_ELAPSED: bool = !cfg!(all(
+    feature = "small-timer-queue",
+    feature = "task-timers-only"
+));
 
 /// Runs every ready task until none is.
 fn drain(runner: &Runner) {

@@ -141,6 +141,11 @@ pub(crate) enum Scheduled {
     /// The entry is now queued for the new, earlier deadline.
     Queued,
     /// The deadline has already passed (`at <= elapsed`): the entry is not queued and the caller
-    /// must wake the task now.
+    /// must wake the task now. (Never from the sorted list as the whole queue, which keeps no
+    /// `elapsed`: see the `list` source file.)
+    #[cfg_attr(
+        all(feature = "small-timer-queue", feature = "task-timers-only"),
+        allow(dead_code)
+    )]
     Expired,
 }

@@ -12,6 +12,12 @@
 //! keep the order they were queued in. The list also keeps `elapsed`, the time it has been
 //! advanced to: the entries due then are the ones at the front with `expires_at <= elapsed`.
 //!
+//! When the list is the whole timer queue (`task-timers-only` too: no foreign-waker table), it
+//! keeps no `elapsed` (8 bytes less, as embassy's queue): a deadline that has passed is queued
+//! like any other, and [`SortedList::pop_due`] takes the entries due at the `now` it is given. The
+//! queue's `schedule_wake` then says `true` for it if it comes first, and the driver's alarm,
+//! lowered into the past, fires at once.
+//!
 //! ## Invariants
 //!
 //! 1. An entry is linked iff its `expires_at != u64::MAX` (as in the wheel).
@@ -25,12 +31,16 @@
 use core::ptr::NonNull;
 
 use super::entry::{expires_at, next, set_expires_at, set_next, Scheduled};
-use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header};
+use crate::raw::header::Header;
+#[cfg(not(feature = "task-timers-only"))]
+use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits};
 
 /// A sorted intrusive list of task headers. See the [module docs](self).
 pub(crate) struct SortedList {
     /// The time the list has been advanced to (in two 32-bit halves on 32-bit targets, so that
-    /// the list is 4-byte aligned and the timer queue around it packs without padding).
+    /// the list is 4-byte aligned and the timer queue around it packs without padding). Not kept
+    /// when the list is the whole queue (see the [module docs](self)).
+    #[cfg(not(feature = "task-timers-only"))]
     elapsed: DeadlineBits,
     /// The entry with the earliest deadline.
     head: Option<NonNull<Header>>,
@@ -44,12 +54,14 @@ impl SortedList {
     /// An empty list at time 0.
     pub(crate) const fn new() -> SortedList {
         SortedList {
+            #[cfg(not(feature = "task-timers-only"))]
             elapsed: deadline_bits(0),
             head: None,
         }
     }
 
     /// The time the list has been advanced to.
+    #[cfg(not(feature = "task-timers-only"))]
     pub(crate) fn elapsed(&self) -> u64 {
         deadline_value(self.elapsed)
     }
@@ -72,6 +84,8 @@ impl SortedList {
             if current != u64::MAX {
                 self.remove(task);
             }
+            // Without `elapsed` a deadline that has passed is queued too (see the module docs).
+            #[cfg(not(feature = "task-timers-only"))]
             if at <= self.elapsed() {
                 set_expires_at(task, u64::MAX);
                 return Scheduled::Expired;
@@ -165,21 +179,30 @@ impl SortedList {
     /// (`elapsed` if that has passed), or `None` if the list is empty.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         // SAFETY: the head is in this list; `&self` comes from the queue's lock.
-        self.head
-            .map(|head| unsafe { expires_at(head) }.max(self.elapsed()))
+        let first = unsafe { expires_at(self.head?) };
+        #[cfg(not(feature = "task-timers-only"))]
+        let first = first.max(self.elapsed());
+        Some(first)
     }
 
     /// Advances the list to `now` (never back): the entries due then become
     /// [`pop_expired`](SortedList::pop_expired)'s.
+    #[cfg(not(feature = "task-timers-only"))]
     pub(crate) fn advance(&mut self, now: u64) {
         self.elapsed = deadline_bits(self.elapsed().max(now));
     }
 
     /// Unlinks and returns the earliest entry if it is due, marking it not queued.
+    #[cfg(not(feature = "task-timers-only"))]
     pub(crate) fn pop_expired(&mut self) -> Option<NonNull<Header>> {
+        self.pop_due(self.elapsed())
+    }
+
+    /// Unlinks and returns the earliest entry if it is due at `now`, marking it not queued.
+    pub(crate) fn pop_due(&mut self, now: u64) -> Option<NonNull<Header>> {
         let head = self.head?;
         // SAFETY: the head is in this list (ground rules).
-        if unsafe { expires_at(head) } > self.elapsed() {
+        if unsafe { expires_at(head) } > now {
             return None;
         }
         self.pop_any()
@@ -197,10 +220,15 @@ impl SortedList {
         Some(head)
     }
 
-    /// Moves an empty list to time `elapsed` (which may be in the past).
+    /// Moves an empty list to time `elapsed` (which may be in the past; without `elapsed`, only
+    /// checks that the list is empty).
+    #[cfg_attr(feature = "task-timers-only", allow(unused_variables))]
     pub(crate) fn reset(&mut self, elapsed: u64) {
         debug_assert!(self.head.is_none());
-        self.elapsed = deadline_bits(elapsed);
+        #[cfg(not(feature = "task-timers-only"))]
+        {
+            self.elapsed = deadline_bits(elapsed);
+        }
     }
 
     /// Checks the [invariants](self), panicking on the first broken one; returns the number of
@@ -232,8 +260,18 @@ mod tests {
     use super::*;
     use crate::raw::header::TaskSlot;
 
-    fn drain(list: &mut SortedList) -> Vec<NonNull<Header>> {
-        core::iter::from_fn(|| list.pop_expired()).collect()
+    /// Whether the list keeps `elapsed` (and so wakes a passed deadline at once).
+    const KEEPS_ELAPSED: bool = cfg!(not(feature = "task-timers-only"));
+
+    /// Takes every entry due at `now`, as the queue's `wake_expired(now)` does.
+    fn drain(list: &mut SortedList, now: u64) -> Vec<NonNull<Header>> {
+        #[cfg(not(feature = "task-timers-only"))]
+        {
+            list.advance(now);
+            core::iter::from_fn(|| list.pop_expired()).collect()
+        }
+        #[cfg(feature = "task-timers-only")]
+        core::iter::from_fn(|| list.pop_due(now)).collect()
     }
 
     #[test]
@@ -252,21 +290,44 @@ mod tests {
         }
         assert_eq!(list.check_invariants(), 4);
         assert_eq!(list.next_deadline(), Some(5));
-        list.advance(20);
-        assert_eq!(drain(&mut list), [tasks[0], tasks[1], tasks[2], tasks[3]]);
+        assert_eq!(
+            drain(&mut list, 20),
+            [tasks[0], tasks[1], tasks[2], tasks[3]]
+        );
         assert_eq!(list.next_deadline(), None);
+        // A deadline that has passed (the list was drained at 20): woken at once where the list
+        // keeps `elapsed`, else queued and due at the next drain.
+        // SAFETY: as above.
+        let passed = unsafe { list.schedule(tasks[1], 20) };
+        if KEEPS_ELAPSED {
+            assert_eq!(passed, Scheduled::Expired);
+        } else {
+            assert_eq!(passed, Scheduled::Queued);
+            assert_eq!(list.next_deadline(), Some(20));
+            assert_eq!(drain(&mut list, 20), [tasks[1]]);
+        }
         // SAFETY: as above.
         unsafe {
-            assert_eq!(list.schedule(tasks[1], 20), Scheduled::Expired);
             assert_eq!(list.schedule(tasks[1], 25), Scheduled::Queued);
             assert_eq!(list.schedule(tasks[2], 26), Scheduled::Queued);
-            // Moved earlier, to a time that has passed: unlinked and woken at once.
-            assert_eq!(list.schedule(tasks[2], 15), Scheduled::Expired);
         }
-        assert_eq!(list.check_invariants(), 1);
+        // Moved earlier, to a time that has passed: unlinked and woken at once, or moved to the
+        // front.
+        // SAFETY: as above.
+        let moved = unsafe { list.schedule(tasks[2], 15) };
+        if KEEPS_ELAPSED {
+            assert_eq!(moved, Scheduled::Expired);
+            assert_eq!(list.check_invariants(), 1);
+        } else {
+            assert_eq!(moved, Scheduled::Queued);
+            assert_eq!(list.check_invariants(), 2);
+            assert!(list.is_first(tasks[2]));
+            assert_eq!(list.pop_any(), Some(tasks[2]));
+        }
         assert_eq!(list.pop_any(), Some(tasks[1]));
         assert_eq!(list.check_invariants(), 0);
         list.reset(0);
+        #[cfg(not(feature = "task-timers-only"))]
         assert_eq!(list.elapsed(), 0);
     }
 
@@ -279,17 +340,22 @@ mod tests {
         let mut model: Vec<u64> = std::vec![u64::MAX; N];
         let mut rand = crate::time::test_rng();
         let rounds = if cfg!(miri) { 60 } else { 5000 };
+        // The time of the last drain.
+        let mut now: u64 = 0;
         for _ in 0..rounds {
             let r = rand();
             let task = (r % N as u64) as usize;
-            let now = list.elapsed();
             if (r >> 8) % 3 < 2 {
-                let at = now.saturating_add(rand() % 200).min(u64::MAX - 1);
+                // Deadlines from a little before the last drain on.
+                let at = now
+                    .saturating_sub(20)
+                    .saturating_add(rand() % 200)
+                    .min(u64::MAX - 1);
                 // SAFETY: `'static` slots, used by this list only.
                 let result = unsafe { list.schedule(tasks[task], at) };
                 if at >= model[task] {
                     assert_eq!(result, Scheduled::Unchanged);
-                } else if at <= now {
+                } else if at <= now && KEEPS_ELAPSED {
                     assert_eq!(result, Scheduled::Expired);
                     model[task] = u64::MAX;
                 } else {
@@ -297,19 +363,25 @@ mod tests {
                     model[task] = at;
                 }
             } else {
-                let to = now + rand() % 100;
-                list.advance(to);
+                now += rand() % 100;
                 let mut last = 0;
-                for fired in drain(&mut list) {
+                for fired in drain(&mut list, now) {
                     let i = tasks.iter().position(|t| *t == fired).unwrap();
-                    assert!(model[i] <= to && model[i] >= last, "early or out of order");
+                    assert!(model[i] <= now && model[i] >= last, "early or out of order");
                     last = model[i];
                     model[i] = u64::MAX;
                 }
-                assert!(model.iter().all(|&at| at == u64::MAX || at > to));
+                assert!(model.iter().all(|&at| at == u64::MAX || at > now));
             }
             let queued = model.iter().filter(|&&at| at != u64::MAX).count();
             assert_eq!(list.check_invariants(), queued);
+            let earliest = model.iter().copied().filter(|&at| at != u64::MAX).min();
+            let expected = if KEEPS_ELAPSED {
+                earliest.map(|at| at.max(now))
+            } else {
+                earliest
+            };
+            assert_eq!(list.next_deadline(), expected);
         }
         while list.pop_any().is_some() {}
     }

@@ -42,9 +42,14 @@
 //!   entries are kept in one list sorted by deadline instead of the wheel (see the `list` source
 //!   file): inserting and moving a timer are O(n) in the number of queued timers, and the queue's
 //!   timers shrink from about 1.6 KB to 12 bytes (on 32-bit targets; 24 for the whole queue, its
-//!   lock and armed deadline included, or 16 without the foreign-waker table, whose queue needs
-//!   no armed deadline) plus the foreign-waker table, which has 4 entries instead of 32; each task header loses the wheel's back link (a word). Everything else on this page
-//!   holds as written.
+//!   lock and armed deadline included) plus the foreign-waker table, which has 4 entries instead
+//!   of 32; each task header loses the wheel's back link (a word). Everything else on this page
+//!   holds as written, except with `task-timers-only` too (no foreign-waker table): then the
+//!   list is the whole queue, 8 bytes (a head and the lock's flags), and it keeps neither an
+//!   armed deadline nor the time of the last [`wake_expired`], so a deadline that has already
+//!   passed is queued like any other (and [`schedule_wake`] says `true` if it comes first, so the
+//!   driver's alarm, lowered into the past, fires at once), where the other configurations wake
+//!   its waker at once.
 //! - A task that finishes stays in the queue until its deadline passes; if a new task is spawned
 //!   in the same slot meanwhile, it is woken once, spuriously. Nothing else happens.
 //! - A **foreign waker** (from another executor, or [`block_on`](crate::block_on)'s no-op waker)
@@ -110,7 +115,9 @@ use super::list::SortedList as Timers;
 #[cfg(not(feature = "small-timer-queue"))]
 use super::wheel::Wheel as Timers;
 use crate::loom::{AtomicBool, Ordering, QueueLock};
-use crate::raw::header::{deadline_bits, deadline_value, DeadlineBits, Header};
+#[cfg(not(feature = "task-timers-only"))]
+use crate::raw::header::deadline_bits;
+use crate::raw::header::{deadline_value, DeadlineBits, Header};
 use crate::raw::waker::{header_of, wake_task};
 
 /// How many foreign (non-ebbtide) wakers the queue holds at once: 32, or 4 with the
@@ -186,7 +193,9 @@ enum Outcome {
     Queued(bool),
     /// The deadline has passed (or the foreign table is full): wake now.
     WakeNow,
-    /// A foreign waker needs a new entry: clone it outside the lock, then try again.
+    /// A foreign waker needs a new entry: clone it outside the lock, then try again. (Never
+    /// without a foreign-waker table.)
+    #[cfg(not(feature = "task-timers-only"))]
     NeedsClone,
 }
 
@@ -198,14 +207,6 @@ impl Queue {
         #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
         armed: Deadline::NONE,
     };
-
-    /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
-    #[cfg(all(feature = "small-timer-queue", feature = "task-timers-only"))]
-    fn arm(&mut self, at: u64) -> bool {
-        // Nothing to record: the driver was told the first entry's deadline (see `armed`). (Only
-        // the foreign-waker table arms this way, and this configuration has none.)
-        self.wheel.next_deadline().is_none_or(|next| at < next)
-    }
 
     /// Records that the driver must wake up by `at`; `true` if that is earlier than before.
     #[cfg(not(all(feature = "small-timer-queue", feature = "task-timers-only")))]
@@ -268,6 +269,7 @@ impl Queue {
     /// Queues the foreign `waker` for `at`. A new entry takes the clone in `clone`; without one,
     /// [`Outcome::NeedsClone`] asks the caller to make it outside the lock. A clone left in
     /// `clone` is the caller's to drop, after the lock.
+    #[cfg(not(feature = "task-timers-only"))]
     fn schedule_foreign(&mut self, at: u64, waker: &Waker, clone: &mut Option<Waker>) -> Outcome {
         // The entry of this waker, if any (`will_wake` compares pointers: no user code). One
         // search for both cases below.
@@ -570,7 +572,9 @@ impl TimerQueue {
     ///
     /// "Already passed" is judged against the `now` of the last `wake_expired` call; a deadline
     /// between that and the real time is queued normally, and the driver's alarm (set for a time
-    /// in the past) must fire at once.
+    /// in the past) must fire at once. With `small-timer-queue` and `task-timers-only` the queue
+    /// keeps no such time, and every deadline that passed is queued so (see the
+    /// [module docs](self)).
     ///
     /// A task's timer that is in another queue moves to this one (see
     /// [Which queue a task's timer is in](TimerQueue#which-queue-a-tasks-timer-is-in)).
@@ -631,7 +635,8 @@ impl TimerQueue {
         }
         // A foreign waker's clone, if one was made and the queue did not keep it; dropped (user
         // code) only after the lock is released.
-        let mut clone = None;
+        #[cfg_attr(feature = "task-timers-only", allow(unused_mut))]
+        let mut clone: Option<Waker> = None;
         // With `one-timer-queue` only the global queue keeps task timers: another queue takes a
         // task's waker as it takes a foreign one.
         let task = header_of(waker).filter(|_| !ONE_TIMER_QUEUE || self.is_global());
@@ -639,7 +644,9 @@ impl TimerQueue {
             Some(task) => self.schedule_task(locking, task, at),
             // No table to keep it in: woken at once, without taking the lock (the table-full
             // case of the branch below, always).
-            None if FOREIGN_WAKER_CAPACITY == 0 => Outcome::WakeNow,
+            #[cfg(feature = "task-timers-only")]
+            None => Outcome::WakeNow,
+            #[cfg(not(feature = "task-timers-only"))]
             None => loop {
                 let outcome = self.with_queue_by(locking, |queue| {
                     let outcome = queue.schedule_foreign(at, waker, &mut clone);
@@ -662,6 +669,7 @@ impl TimerQueue {
                 waker.wake_by_ref();
                 false
             }
+            #[cfg(not(feature = "task-timers-only"))]
             Outcome::NeedsClone => unreachable!("handled above"),
         }
     }
@@ -867,8 +875,7 @@ impl TimerQueue {
     fn wake_expired_by(&self, locking: impl Locking, now: u64) -> Option<u64> {
         loop {
             let step = self.with_queue_by(locking, |queue| {
-                queue.wheel.advance(now);
-                if let Some(task) = queue.wheel.pop_expired() {
+                if let Some(task) = queue.wheel.pop_due(now) {
                     give_up(task);
                     return Err(task);
                 }
@@ -1217,8 +1224,8 @@ pub fn check_invariants() -> usize {
 }
 
 // The queue's own size on 32-bit targets with the small list and no foreign-waker table, as the
-// module docs promise: the list (its time in two halves and its head, 12 bytes) and the lock's
-// three flags (the armed hint is one), padded to the word: 16 bytes (no armed deadline: it is
-// the list's first).
+// module docs promise: the list (its head: no time is kept, see the `list` source file) and the
+// lock's three flags (the armed hint is one), padded to the word: 8 bytes, embassy's queue's
+// size (no armed deadline either: it is the list's first).
 #[cfg(all(not(loom), feature = "small-timer-queue", feature = "task-timers-only"))]
-const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 16);
+const _: () = assert!(usize::BITS != 32 || size_of::<TimerQueue>() == 8);
