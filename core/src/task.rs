@@ -107,3 +107,17 @@ pub fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
     }
     Poll::Ready(())
 }
+
+/// `Pending` (having woken the task) if the current task's budget is spent, without taking a
+/// unit: for a leaf future to check before work whose result [`poll_budget`] would refuse anyway
+/// (a timer's clock read). `Ready` otherwise, and wherever [`poll_budget`] is always `Ready`.
+#[inline]
+pub(crate) fn poll_budget_left(cx: &mut Context<'_>) -> Poll<()> {
+    if let Some(budget) = current_budget(cx) {
+        if budget.load(Ordering::Relaxed) == 0 {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+    }
+    Poll::Ready(())
+}

@@ -242,3 +242,60 @@ fn a_clone_polled_afresh_each_time_still_ends() {
     MockDriver::advance(Duration::from_millis(6));
     assert!(nap.clone().poll_unpin(&mut cx).is_ready());
 }
+
+/// A task whose cooperative budget is spent yields at a sleep before it reads the clock (as
+/// Tokio's `Sleep` checks its budget first): a sleep that is not due yet is not registered but
+/// the task is woken, and the next poll, with a fresh budget, registers it. Without a budget
+/// (`no-coop-budget`) the sleep registers at once.
+#[test]
+fn a_task_out_of_budget_yields_at_a_sleep_before_reading_the_clock() {
+    let _clock = MockDriver::lock_for_test();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    static POLLS: Mutex<Vec<bool>> = Mutex::new(Vec::new());
+    let runner = EXECUTOR.runner().unwrap();
+    let start = Instant::now();
+    let handle = runner
+        .spawner()
+        .spawn(&POOL, async move {
+            // A sleep from before the budget is spent, polled once so its first poll (which
+            // skips the clock) is behind it.
+            let mut nap = core::pin::pin!(sleep_until(start + Duration::from_millis(5)));
+            poll_fn(|cx| {
+                // Spend the whole budget (there is none to spend with `no-coop-budget`).
+                while !cfg!(feature = "no-coop-budget")
+                    && ebbtide_core::task::poll_budget(cx).is_ready()
+                {}
+                let pending = nap.as_mut().poll(cx).is_pending();
+                POLLS.lock().unwrap().push(pending);
+                Poll::Ready(())
+            })
+            .await;
+            nap.await;
+            Instant::now()
+        })
+        .unwrap();
+    runner.poll();
+    assert_eq!(*POLLS.lock().unwrap(), [true]);
+    let budget = !cfg!(feature = "no-coop-budget");
+    if budget {
+        assert_eq!(
+            ebbtide_core::time::queue::next_deadline(),
+            None,
+            "out of budget: nothing registered"
+        );
+        assert!(EXECUTOR.has_ready_tasks(), "the task woke itself instead");
+        // Its next poll, with a fresh budget, registers the sleep.
+        runner.poll();
+    }
+    // (The wheel may ask for an earlier look, when the timer moves to a finer level.)
+    let next = ebbtide_core::time::queue::next_deadline();
+    assert!(
+        next.is_some_and(|at| at <= (start + Duration::from_millis(5)).as_ticks()),
+        "registered: {next:?}"
+    );
+    assert_eq!(
+        runner.run_until(handle, idle),
+        Ok(start + Duration::from_millis(5))
+    );
+}

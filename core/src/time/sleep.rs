@@ -240,7 +240,15 @@ impl Timer {
 
     /// [`poll`](Timer::poll), then once the deadline has passed, a unit of the task's budget:
     /// what a [`Sleep`] and an [`Interval`](super::Interval) do.
+    ///
+    /// A task whose budget is spent yields before the clock is read, as Tokio's `Sleep` checks
+    /// its budget first: the read is most of a poll's cost, and a deadline it found passed would
+    /// be refused all the same. (A task that polls many timers in one poll, such as a join of
+    /// them, would otherwise read the clock for each timer after its budget ran out.)
     pub(crate) fn poll_budgeted(&mut self, cx: &mut Context<'_>, ahead: bool) -> Poll<()> {
+        if !ahead {
+            ready!(crate::task::poll_budget_left(cx));
+        }
         ready!(self.poll(cx, ahead));
         crate::task::poll_budget(cx)
     }
