@@ -181,3 +181,99 @@ fn a_panic_in_its_poll_retires_it() {
     runner.poll();
     assert_eq!(POOL.len(), 1);
 }
+
+/// Panics when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a capture's destructor panics");
+    }
+}
+
+#[test]
+fn user_code_in_the_maker_and_the_refusal_leaves_the_pool_whole() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 64> = TaskPool::new();
+    static RAN: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    // A maker that re-enters the pool (its own slot is claimed: the sibling takes the other),
+    // then panics: its slot is given back, the sibling stays.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        spawner.spawn_uncancellable(&POOL, || -> core::future::Ready<()> {
+            spawner
+                .spawn_uncancellable(&POOL, || async {
+                    RAN.fetch_add(1, Ordering::SeqCst);
+                })
+                .unwrap();
+            panic!("the maker panics after spawning");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(POOL.len(), 1, "only the sibling holds a slot");
+    // A refused maker whose capture panics when the refusal is dropped: user code, outside
+    // every lock; the pool and executor are untouched by it.
+    spawner
+        .spawn_uncancellable(&POOL, core::future::pending::<()>)
+        .unwrap();
+    let capture = PanicOnDrop;
+    let refused = spawner
+        .spawn_uncancellable(&POOL, move || {
+            let _capture = capture;
+            async {}
+        })
+        .unwrap_err();
+    assert!(catch_unwind(AssertUnwindSafe(move || drop(refused))).is_err());
+    runner.poll();
+    assert_eq!(RAN.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        POOL.len(),
+        1,
+        "the sibling ended; the pending task holds its slot"
+    );
+}
+
+#[test]
+fn a_retired_task_woken_from_other_threads_stays_retired() {
+    // Another thread keeps waking the retired task through the wait list its pinned node is
+    // still in, while the runner polls: the wakes are refused (`COMPLETE`), the node stays
+    // valid (Miri checks), and nothing is polled or dropped.
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 96> = TaskPool::new();
+    static NOTIFY: Notify = Notify::new();
+    static POLLS: AtomicUsize = AtomicUsize::new(0);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let runner = EXECUTOR.runner().unwrap();
+    runner
+        .spawner()
+        .spawn_uncancellable(&POOL, || async {
+            let _owned = CountDrop(&DROPS);
+            loop {
+                POLLS.fetch_add(1, Ordering::SeqCst);
+                NOTIFY.notified().await;
+            }
+        })
+        .unwrap();
+    runner.poll();
+    let rounds = if cfg!(miri) { 20 } else { 2_000 };
+    let waker = std::thread::spawn(move || {
+        for _ in 0..rounds {
+            NOTIFY.notify_waiters();
+            std::thread::yield_now();
+        }
+    });
+    // SAFETY: only EXECUTOR spawns into POOL.
+    assert_eq!(unsafe { runner.cancel_all(&POOL) }, 1);
+    while !waker.is_finished() {
+        runner.poll();
+        std::thread::yield_now();
+    }
+    waker.join().unwrap();
+    runner.poll();
+    // Polled once, before the shutdown. A wake that queued it before `cancel_all` only left it
+    // queued: the shutdown then marks it, and the next poll retires it without polling it.
+    assert_eq!(POLLS.load(Ordering::SeqCst), 1, "never polled again");
+    assert_eq!(DROPS.load(Ordering::SeqCst), 0, "never dropped");
+    assert_eq!(POOL.len(), 1);
+}
