@@ -117,7 +117,8 @@
 //!
 //! # Crate layout
 //!
-//! - [`Executor`], [`Runner`], [`Spawner`], [`SendSpawner`], [`TaskPool`], [`JoinHandle`]: tasks.
+//! - [`Executor`], [`Runner`], [`Spawner`], [`SendSpawner`], [`TaskPool`], [`TaskCell`],
+//!   [`JoinHandle`]: tasks.
 //! - [`driver`]: how to write a driver: the [`Park`](driver::Park) contract and the one run loop
 //!   every driver uses.
 //! - [`task`]: `yield_now` and the cooperative budget.
@@ -225,7 +226,7 @@ pub mod time;
 pub use block_on::{block_on, block_on_with_idle};
 pub use executor::{Executor, Runner, SendSpawner, SpawnError, SpawnRefused, Spawner};
 pub use join::{JoinError, JoinHandle};
-pub use pool::{Pool, SlicePool, TaskPool, DEFAULT_TASK_SIZE};
+pub use pool::{Pool, SlicePool, TaskCell, TaskPool, DEFAULT_TASK_SIZE};
 pub use raw::{TaskSlot, MAX_TASK_ALIGN};
 
 #[doc(hidden)]

@@ -2,7 +2,8 @@
 //!
 //! A [`TaskPool`] is an array of slots sized at compile time, usually a `static`. A [`SlicePool`]
 //! is the same over a slice of slots made at run time (once: a std runtime reserves its task
-//! memory when it is built). Both implement [`Pool`], which is what spawners take.
+//! memory when it is built). A [`TaskCell`] is room for one task, with none of a pool's
+//! bookkeeping. All three implement [`Pool`], which is what spawners take.
 
 use core::fmt;
 use core::future::Future;
@@ -11,7 +12,7 @@ use crate::executor::{Executor, SpawnError, SpawnRefused};
 use crate::join::JoinHandle;
 use crate::loom::{AtomicUsize, Ordering};
 use crate::raw::header::AssertFits;
-use crate::raw::pool_head::PoolHead;
+use crate::raw::pool_head::{NoHint, PoolHead};
 use crate::raw::state::CLAIMED;
 use crate::raw::task::{self, SearchHint, TaskKind};
 use crate::raw::TaskSlot;
@@ -39,8 +40,8 @@ pub const DEFAULT_TASK_SIZE: usize = 256;
 /// targets (80 on 64-bit); the `small-timer-queue` feature takes 8 bytes off that, and with
 /// `task-wakers-only` and `one-timer-queue` too the join waker is one word inside the header: 32
 /// bytes in all, as much as embassy-executor's task header. The pool adds 8 bytes (16 on 64-bit)
-/// for its name and where its next search for a free slot starts. A name is at most 65,535 bytes
-/// long.
+/// for its name and where its next search for a free slot starts (a [`TaskCell`], one slot with no
+/// name, does without). A name is at most 65,535 bytes long.
 ///
 /// A `static` pool made by [`new`](TaskPool::new) is all zeros, so it goes to `.bss`. One made by
 /// [`named`](TaskPool::named) holds a pointer to its name, so on a microcontroller the whole pool
@@ -220,6 +221,153 @@ impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
 
     fn len(&self) -> usize {
         TaskPool::len(self)
+    }
+}
+
+/// Room for one task of `SIZE` bytes, in static memory: a [`TaskPool<1, SIZE>`](TaskPool) without
+/// the pool's head.
+///
+/// A pool keeps a name and where its next search for a free slot starts, 8 bytes (16 on 64-bit)
+/// before its slots. A cell has one slot, so it needs no search hint, and it has no name (it is
+/// `"TaskCell"` in errors): it is exactly one task slot, header and storage (see [`TaskPool`] for
+/// their sizes). This is the storage Embassy's `#[task]` gives a task function by default: one
+/// static per kind of task, spawned once, or again once the last one has ended. Use it where RAM
+/// is counted in bytes; use a `TaskPool` for several tasks of a kind, or for a name in errors.
+///
+/// Everything else is as for a `TaskPool`: any executor can spawn into any cell, a future larger
+/// than `SIZE` bytes (or whose output is) does not compile, and spawning into a cell whose task
+/// has not ended (or whose [`JoinHandle`] is still kept) is [`SpawnError::PoolFull`]. A `static`
+/// cell is all zeros, so it goes to `.bss` and costs no flash.
+///
+/// # Examples
+///
+/// ```
+/// use ebbtide_core::{Executor, SpawnError, TaskCell};
+///
+/// static EXECUTOR: Executor = Executor::new();
+/// static BLINK: TaskCell<64> = TaskCell::new();
+///
+/// let runner = EXECUTOR.runner().unwrap();
+/// let spawner = runner.spawner();
+/// let first = spawner.spawn(&BLINK, async { 1 }).unwrap();
+/// let err = spawner.spawn(&BLINK, async { 2 }).unwrap_err();
+/// assert!(matches!(err, SpawnError::PoolFull { pool: "TaskCell", capacity: 1, .. }));
+/// assert_eq!(runner.run_until(first, || {}), Ok(1));
+/// // The task ended and its handle is gone: the cell is free for the next one.
+/// let second = spawner.spawn(&BLINK, async { 2 }).unwrap();
+/// assert_eq!(runner.run_until(second, || {}), Ok(2));
+/// ```
+pub struct TaskCell<const SIZE: usize = DEFAULT_TASK_SIZE> {
+    slot: [TaskSlot<SIZE>; 1],
+}
+
+/// The name of every [`TaskCell`], in errors.
+const TASK_CELL_NAME: &str = "TaskCell";
+
+/// How to make room in a full [`TaskCell`], for [`SpawnError::PoolFull`]'s message.
+const TASK_CELL_HINT: &str = "use a TaskPool<N, SIZE> for more than one at a time";
+
+impl<const SIZE: usize> TaskCell<SIZE> {
+    crate::loom_const_fn! {
+        /// An empty cell.
+        pub fn new() -> TaskCell<SIZE> {
+            TaskCell { slot: [TaskSlot::new()] }
+        }
+    }
+
+    /// Whether the cell holds a task right now (a snapshot; other threads may change it): one
+    /// that has not ended, or has ended but whose [`JoinHandle`] is still kept.
+    pub fn is_taken(&self) -> bool {
+        count_claimed(&self.slot) != 0
+    }
+}
+
+impl<const SIZE: usize> Default for TaskCell<SIZE> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const SIZE: usize> fmt::Debug for TaskCell<SIZE> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskCell")
+            .field("slot_size", &SIZE)
+            .field("taken", &self.is_taken())
+            .finish()
+    }
+}
+
+impl<const SIZE: usize> sealed::Sealed for TaskCell<SIZE> {
+    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
+        &'static self,
+        executor: &'static Executor,
+        make: M,
+        movable: bool,
+    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
+        spawn_in(
+            TASK_CELL_NAME,
+            TASK_CELL_HINT,
+            &self.slot,
+            &NoHint,
+            executor,
+            make,
+            movable,
+        )
+    }
+
+    fn spawn_fitting_on<F: Future + 'static>(
+        &'static self,
+        executor: &'static Executor,
+        future: F,
+    ) -> Result<JoinHandle<F::Output>, SpawnError> {
+        spawn_fitting_in(
+            TASK_CELL_NAME,
+            TASK_CELL_HINT,
+            &self.slot,
+            &NoHint,
+            executor,
+            move || future,
+            false,
+        )
+    }
+
+    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
+        &'static self,
+        executor: &'static Executor,
+        make: M,
+        movable: bool,
+        cancellable: bool,
+    ) -> Result<(), SpawnRefused<M>> {
+        spawn_detached_in(
+            TASK_CELL_NAME,
+            TASK_CELL_HINT,
+            &self.slot,
+            &NoHint,
+            executor,
+            make,
+            TaskKind::detached(movable, cancellable),
+        )
+    }
+
+    unsafe fn cancel_all(&'static self) -> usize {
+        // SAFETY: by our caller.
+        unsafe { cancel_all_in(&self.slot) }
+    }
+}
+
+impl<const SIZE: usize> Pool for TaskCell<SIZE> {
+    const SLOT_SIZE: usize = SIZE;
+
+    fn name(&self) -> &'static str {
+        TASK_CELL_NAME
+    }
+
+    fn capacity(&self) -> usize {
+        1
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.is_taken())
     }
 }
 

@@ -1,4 +1,5 @@
-//! The head of a [`TaskPool`](crate::TaskPool): its name and its search hint, in two words.
+//! The head of a [`TaskPool`](crate::TaskPool): its name and its search hint, in two words; and
+//! the empty hint of a [`TaskCell`](crate::TaskCell), which has no head.
 
 use core::ptr;
 use core::{slice, str};
@@ -78,6 +79,21 @@ impl SearchHint for PoolHead {
         // Truncated in pools of more than 65,536 slots: see the type's docs.
         self.next.store(next as u16, Ordering::Relaxed);
     }
+}
+
+/// The search hint of a one-slot pool ([`TaskCell`](crate::TaskCell)): every search starts at its
+/// only slot, so there is nothing to remember, and the cell needs no head at all.
+#[derive(Debug)]
+pub(crate) struct NoHint;
+
+impl SearchHint for NoHint {
+    #[inline(always)]
+    fn start(&self) -> usize {
+        0
+    }
+
+    #[inline(always)]
+    fn set(&self, _next: usize) {}
 }
 
 #[cfg(all(test, not(loom)))]

@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m_rt::entry;
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
 use ebbtide_core::time::{interval_at, sleep, Duration, Instant};
-use ebbtide_core::{Executor, TaskPool};
+use ebbtide_core::{Executor, TaskCell};
 use size_bench_board::{finish, CAPACITY, MESSAGES, PERIOD_MS, TICKS, TICK_MS};
 // The critical-section implementation (`critical-section-single-core`) lives in cortex-m.
 use cortex_m as _;
@@ -26,9 +26,9 @@ static EXECUTOR: Executor = Executor::new();
 // A pool per task, each sized to its future (checked at compile time: a smaller size fails the
 // build), as embassy's `#[task]` gives each task function its own. One pool of three 72-byte
 // slots took 56 B more RAM.
-static PRODUCER: TaskPool<1, 56> = TaskPool::new();
-static CONSUMER: TaskPool<1, 48> = TaskPool::new();
-static TICKER: TaskPool<1, 40> = TaskPool::new();
+static PRODUCER: TaskCell<56> = TaskCell::new();
+static CONSUMER: TaskCell<48> = TaskCell::new();
+static TICKER: TaskCell<40> = TaskCell::new();
 static CHANNEL: Channel<u32, CAPACITY> = Channel::new();
 static TICKED: AtomicU32 = AtomicU32::new(0);
 

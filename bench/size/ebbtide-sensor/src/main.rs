@@ -27,7 +27,7 @@ use ebbtide_core::select;
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
 use ebbtide_core::sync::Notify;
 use ebbtide_core::time::{interval_at, sleep_until, Duration, Instant};
-use ebbtide_core::{Executor, TaskPool};
+use ebbtide_core::{Executor, TaskCell};
 use workload::{
     read_sensor, report, Actuator, Command, Controller, Reading, COMMAND_CAPACITY, HEARTBEAT_MS,
     READING_CAPACITY, SAMPLES, SAMPLE_MS, SETPOINT_CAPACITY, SETPOINT_CHANGES, WATCHDOG_MS,
@@ -38,11 +38,11 @@ use cortex_m as _;
 static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
-static SENSOR: TaskPool<1, 88> = TaskPool::new();
-static CONTROLLER: TaskPool<1, 112> = TaskPool::new();
-static ACTUATOR: TaskPool<1, 32> = TaskPool::new();
-static COMMANDER: TaskPool<1, 72> = TaskPool::new();
-static HEARTBEAT: TaskPool<1, 88> = TaskPool::new();
+static SENSOR: TaskCell<88> = TaskCell::new();
+static CONTROLLER: TaskCell<112> = TaskCell::new();
+static ACTUATOR: TaskCell<32> = TaskCell::new();
+static COMMANDER: TaskCell<72> = TaskCell::new();
+static HEARTBEAT: TaskCell<88> = TaskCell::new();
 static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
 static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
 static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
