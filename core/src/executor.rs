@@ -131,6 +131,7 @@ impl Executor {
     /// tasks is polled meanwhile and every such task was sent home first
     /// ([`drain_home`](Executor::drain_home), [`reclaim_idle`](Executor::reclaim_idle)). (A
     /// driver stops its workers, sends every task home, then cancels.)
+    #[cfg(feature = "steal")]
     pub unsafe fn steal_from(&'static self, victim: &'static Executor) -> usize {
         // SAFETY: by our caller.
         unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler, true) }
@@ -143,6 +144,7 @@ impl Executor {
     /// # Safety
     ///
     /// As for [`steal_from`](Executor::steal_from).
+    #[cfg(feature = "steal")]
     pub unsafe fn steal_queued_from(&'static self, victim: &'static Executor) -> usize {
         // SAFETY: by our caller.
         unsafe { crate::raw::steal::steal(&self.scheduler, &victim.scheduler, false) }
@@ -157,6 +159,7 @@ impl Executor {
     /// `home_of` returns, for a task, only the executor that task was spawned on (or `None`);
     /// and the contract of [`steal_from`](Executor::steal_from) holds for the pools of the moved
     /// tasks.
+    #[cfg(feature = "steal")]
     pub unsafe fn drain_home(
         &'static self,
         mut home_of: impl FnMut(usize) -> Option<&'static Executor>,
@@ -179,6 +182,7 @@ impl Executor {
     ///
     /// Every task of `pool` was spawned on this executor, and no executor that may hold one of
     /// them is being polled or stolen from meanwhile (only wakers run).
+    #[cfg(feature = "steal")]
     pub unsafe fn reclaim_idle<const SIZE: usize>(
         &'static self,
         pool: &'static crate::SlicePool<SIZE>,
@@ -269,8 +273,8 @@ impl Runner {
     ///
     /// Every task in `pool` must belong to this runner's executor: its futures may be `!Send`
     /// and are dropped on this thread. (A pool private to one runtime meets this.) A task that
-    /// [`Executor::steal_from`] moved belongs to the executor it was moved to until it is sent
-    /// home ([`Executor::reclaim_idle`], [`Executor::drain_home`]).
+    /// `Executor::steal_from` (feature `steal`) moved belongs to the executor it was moved to
+    /// until it is sent home (`Executor::reclaim_idle`, `Executor::drain_home`).
     ///
     /// # Examples
     ///

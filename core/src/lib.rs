@@ -140,7 +140,8 @@
 //! |---|---|
 //! | `std` | `std::io::Error` as an IO error type, and the IO helpers that collect into `Vec`/`String` (drivers on an OS) |
 //! | `futures-io` | `io::Compat` between ebbtide's IO traits and `futures-io`'s (implies `std`) |
-//! | `steal-batch` | a thief may take what is left of a running batch (ebbtide-std's workers) |
+//! | `steal` | work stealing between executors (`Executor::steal_from` and its kin); each executor marks the task it runs (one word, one store per task). Without it a task stays on the executor it was spawned on (ebbtide-std's workers turn it on) |
+//! | `steal-batch` | `steal`, and a thief may take what is left of a running batch (ebbtide-std's workers) |
 //! | `dropped-timer-count` | `time::queue::dropped_timers`, for drivers that report deadlocks (ebbtide-wasi) |
 //! | `small-timer-queue` | the timer queue as one sorted list through the task headers: 12 B of RAM (32-bit) instead of about 1.6 KB, O(n) insertion |
 //! | `one-timer-queue` | only the global timer queue keeps task timers (another queue takes a task's waker as a foreign one), so a timer entry needs no owner and never moves between queues; about 260 B less flash (340 B with `task-timers-only`, which then builds no spin lock: no other queue ever holds a timer); with `task-wakers-only` too, a task's join waker is one word in its header (8 B less RAM per task: 32 B of slot overhead with `small-timer-queue`); under ebbtide-std every runtime then uses the global queue (a runtime's wait also ends for other runtimes' timers; with `task-timers-only` too, a `block_on` future's sleep is woken over and over until it is due) |

@@ -677,7 +677,7 @@ impl<const SIZE: usize> SlicePool<SIZE> {
     }
 
     /// [`try_spawn`](SlicePool::try_spawn) for a task that stays on `executor`: no
-    /// [`Executor::steal_from`] moves it (a task that must run on one thread, as a driver's
+    /// `Executor::steal_from` (feature `steal`) moves it (a task that must run on one thread, as a driver's
     /// `spawn_on(worker, ..)` promises).
     ///
     /// # Panics
@@ -717,14 +717,15 @@ impl<const SIZE: usize> SlicePool<SIZE> {
 }
 
 impl<const SIZE: usize> SlicePool<SIZE> {
-    /// Whether the task slot at `address` (a task's address, as
-    /// [`Executor::drain_home`](crate::Executor::drain_home) passes it) is one of this pool's.
+    /// Whether the task slot at `address` (a task's address, as `Executor::drain_home` (feature
+    /// `steal`) passes it) is one of this pool's.
     pub fn contains_addr(&self, address: usize) -> bool {
         let start = self.slots.as_ptr().addr();
         address >= start && address < start + size_of_val(self.slots)
     }
 
     /// The slots.
+    #[cfg(feature = "steal")]
     pub(crate) fn slots(&self) -> &'static [TaskSlot<SIZE>] {
         self.slots
     }

@@ -40,6 +40,7 @@ pub(crate) mod scheduler;
 #[cfg(not(loom))]
 mod size_check;
 pub(crate) mod state;
+#[cfg(feature = "steal")]
 pub(crate) mod steal;
 pub(crate) mod task;
 pub(crate) mod waker;

@@ -107,6 +107,7 @@ impl RunQueue {
     /// `try_sleep` then turns `AWAKE` into `null`, so the next push calls the hook again. An empty
     /// head (`null` or `AWAKE`) is never swapped: turning a sleeping executor's `null` into
     /// `AWAKE` without a wake-up on the way would make the next push skip the hook.
+    #[cfg(feature = "steal")]
     pub(crate) fn steal_all(&self) -> Batch {
         let mut head = self.head.load(Ordering::Acquire);
         loop {

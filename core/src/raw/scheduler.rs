@@ -18,7 +18,9 @@ use super::header::Header;
 use super::run_queue::{Batch, RunQueue, SharedBatch};
 use super::task;
 use super::waker::header_of;
-use crate::loom::{AtomicBool, AtomicPtr, Ordering};
+#[cfg(feature = "steal")]
+use crate::loom::AtomicPtr;
+use crate::loom::{AtomicBool, Ordering};
 
 /// The shared core of an executor: what its tasks, their wakers and its root waker reach.
 pub(crate) struct Scheduler {
@@ -36,7 +38,9 @@ pub(crate) struct Scheduler {
     root_woken: AtomicBool,
     /// The task being run now (null between tasks and between batches). A task woken during its
     /// own poll (a `yield_now`, a wake from another thread) is queued again while that poll still
-    /// runs; a thief must not take it then (see `super::steal`). One plain store per task.
+    /// runs; a thief must not take it then (see `super::steal`). One plain store per task; none
+    /// without the `steal` feature, where no thief exists.
+    #[cfg(feature = "steal")]
     running: AtomicPtr<Header>,
 }
 
@@ -52,6 +56,7 @@ impl Scheduler {
                 wake_hook,
                 runner_taken: AtomicBool::new(false),
                 root_woken: AtomicBool::new(false),
+                #[cfg(feature = "steal")]
                 running: AtomicPtr::new(core::ptr::null_mut()),
             }
         }
@@ -135,6 +140,7 @@ impl Scheduler {
     #[inline(never)]
     unsafe fn end_batch(&self, rest: Batch) {
         // Release: the last poll is done (see `running`).
+        #[cfg(feature = "steal")]
         self.running.store(core::ptr::null_mut(), Ordering::Release);
         for task in rest {
             // SAFETY: by our caller, the task is still SCHEDULED and out of any queue.
@@ -160,6 +166,7 @@ impl Scheduler {
         self.budget.reset();
         // Release: the previous task's poll is done, for a thief that reads this (see
         // `running`); the store comes before the task can be queued again.
+        #[cfg(feature = "steal")]
         self.running.store(task.as_ptr(), Ordering::Release);
         // SAFETY: the task came out of our run queue, on the polling thread (by our caller).
         unsafe { task::run(task) };
@@ -168,18 +175,21 @@ impl Scheduler {
     /// Whether `task` is being run by this scheduler now (or was the last one run in a batch that
     /// has not ended): a thief leaves it alone. Acquire: when it is not, the poll that queued it
     /// again is over, and its writes are visible.
+    #[cfg(feature = "steal")]
     #[inline]
     pub(super) fn is_running(&self, task: NonNull<Header>) -> bool {
         self.running.load(Ordering::Acquire) == task.as_ptr()
     }
 
     /// The run queue, for [`super::steal`].
+    #[cfg(feature = "steal")]
     #[inline]
     pub(super) fn run_queue(&self) -> &RunQueue {
         &self.run_queue
     }
 
     /// The published rest of the running batch, for [`super::steal`].
+    #[cfg(feature = "steal")]
     #[inline]
     pub(super) fn shared_batch(&self) -> &SharedBatch {
         &self.shared_batch
