@@ -87,6 +87,8 @@ impl SearchHint for PoolHead {
 pub(crate) struct NoHint;
 
 impl SearchHint for NoHint {
+    const ONE_SLOT: bool = true;
+
     #[inline(always)]
     fn start(&self) -> usize {
         0

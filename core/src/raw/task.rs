@@ -121,6 +121,9 @@ impl TaskKind {
 /// Where a pool's next search for a free slot starts: a hint, read and written without ordering
 /// (a stale or truncated one only makes a search longer).
 pub(crate) trait SearchHint {
+    /// Whether the pool has exactly one slot (a [`TaskCell`](crate::TaskCell)): the claim then
+    /// tries that slot and searches nothing.
+    const ONE_SLOT: bool = false;
     /// Where to start; taken modulo the number of slots.
     fn start(&self) -> usize;
     /// Remembers where the next search starts: one past the slot just taken.
@@ -183,6 +186,13 @@ unsafe fn claim_slot<H: SearchHint>(
     vtable: &'static TaskVTable,
     claim: u32,
 ) -> Option<NonNull<Header>> {
+    if H::ONE_SLOT {
+        // A one-slot pool: no search, no hint (and `len` and `stride` go unused, so the callers
+        // need not pass them).
+        debug_assert_eq!(slots.len, 1);
+        // SAFETY: the first slot of the caller's slice (which has one).
+        return unsafe { try_claim(slots.base, scheduler, vtable, claim) }.then_some(slots.base);
+    }
     let len = slots.len;
     if len == 0 {
         return None;
@@ -197,30 +207,51 @@ unsafe fn claim_slot<H: SearchHint>(
             index = 0;
         }
         // SAFETY: a header of a `'static` slot (by the caller).
-        let head = unsafe { slot_head(header) };
-        let state = &head.header.state;
-        // A plain read first: a full pool (or a full segment of a growing one) is scanned
-        // without a read-modify-write per taken slot.
-        if state.load(Ordering::Relaxed) != 0 {
-            continue;
-        }
-        // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we
-        // have written its scheduler and vtable.
-        if state
-            .compare_exchange(0, claim, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
+        if unsafe { try_claim(header, scheduler, vtable, claim) } {
             // `index` is already one past the slot taken.
             hint.set(index);
-            // SAFETY: ground rule 2: between the claim and the push we own every field.
-            head.header.vtable.with_mut(|v| unsafe { *v = vtable });
-            head.header
-                .scheduler
-                .store(ptr::from_ref(scheduler).cast_mut(), Ordering::Release);
             return Some(header);
         }
     }
     None
+}
+
+/// Claims the slot of `header` with the state `claim` if it is free, and then writes its vtable and
+/// scheduler; `false` if it is taken.
+///
+/// # Safety
+///
+/// `header` is the header of a `'static` task slot whose storage fits the future that `vtable` is
+/// made for.
+#[inline(always)]
+unsafe fn try_claim(
+    header: NonNull<Header>,
+    scheduler: &'static Scheduler,
+    vtable: &'static TaskVTable,
+    claim: u32,
+) -> bool {
+    // SAFETY: a header of a `'static` slot (by the caller).
+    let head = unsafe { slot_head(header) };
+    let state = &head.header.state;
+    // A plain read first: a full pool (or a full segment of a growing one) is scanned without a
+    // read-modify-write per taken slot.
+    if state.load(Ordering::Relaxed) != 0 {
+        return false;
+    }
+    // Claim with SCHEDULED set: no waker (not even a stale one) can push the task before we have
+    // written its scheduler and vtable.
+    if state
+        .compare_exchange(0, claim, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        return false;
+    }
+    // SAFETY: ground rule 2: between the claim and the push we own every field.
+    head.header.vtable.with_mut(|v| unsafe { *v = vtable });
+    head.header
+        .scheduler
+        .store(ptr::from_ref(scheduler).cast_mut(), Ordering::Release);
+    true
 }
 
 /// How a completed task ended, for the bits it leaves in the state word.
