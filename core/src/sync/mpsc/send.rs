@@ -138,7 +138,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         if foreign && result.is_pending() {
             waker.wake_by_ref();
         }
-        Self::finish(result, other)
+        Self::finish(&mut self.phase, result, other)
     }
 
     /// [`poll_locked`](Self::poll_locked) for a foreign waker, whose clone may run user code: it is
@@ -161,7 +161,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         drop(spare);
         // `locked` asks for at most one clone, and the spare is there for it.
         let (result, other) = polled.unwrap_or((Poll::Pending, None));
-        Self::finish(result, other)
+        Self::finish(&mut self.phase, result, other)
     }
 
     /// The poll under the lock: the result, and another waker to deal with after unlocking (to
@@ -199,8 +199,15 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     }
 
     /// After unlocking: wakes the receiver (ready) or drops the replaced waker (pending).
+    ///
+    /// A ready send writes its phase, `Done` already, once more after the wake: as far as the
+    /// compiler knows, the wake (a call into the executor) may have changed the future, and the
+    /// future's `Drop`, which comes right after the `.await` that completed it, would read the
+    /// phase afresh and keep the unlink of a waiting send there (over 100 bytes of a task's poll
+    /// on a Cortex-M, for a phase that cannot be `Waiting`). Written after the call, it is known.
     #[inline(always)]
     fn finish(
+        phase: &mut Phase,
         result: Poll<Result<(), SendError<T>>>,
         other: Option<Kept>,
     ) -> Poll<Result<(), SendError<T>>> {
@@ -208,6 +215,8 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
             if let Some(receiver) = other {
                 receiver.wake();
             }
+            debug_assert_eq!(*phase, Phase::Done);
+            *phase = Phase::Done;
         } else {
             drop_kept(other);
         }
