@@ -57,15 +57,23 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
     );
-    let slots = SlotArray {
-        // A pointer to the whole slice: its provenance covers every slot.
-        base: NonNull::from(slots).cast::<Header>(),
-        len: slots.len(),
-        stride: size_of::<TaskSlot<SIZE>>(),
+    // A pointer to the whole slice: its provenance covers every slot.
+    let base = NonNull::from(slots).cast::<Header>();
+    let claimed = if H::ONE_SLOT {
+        debug_assert_eq!(slots.len(), 1);
+        // SAFETY: `base` is the one slot of the `'static` slice above, which fits the future.
+        unsafe { claim_one(base, scheduler, vtable, claim) }
+    } else {
+        let slots = SlotArray {
+            base,
+            len: slots.len(),
+            stride: size_of::<TaskSlot<SIZE>>(),
+        };
+        // SAFETY: `slots` describes the `'static` slice above, whose slots are `TaskSlot<SIZE>`s
+        // `stride` bytes apart.
+        unsafe { claim_slot(slots, hint, scheduler, vtable, claim) }
     };
-    // SAFETY: `slots` describes the `'static` slice above, whose slots are `TaskSlot<SIZE>`s
-    // `stride` bytes apart.
-    let Some(header) = (unsafe { claim_slot(slots, hint, scheduler, vtable, claim) }) else {
+    let Some(header) = claimed else {
         return Err(make);
     };
     // If `make` panics, the slot is given back (see `Unclaim`).
@@ -186,13 +194,6 @@ unsafe fn claim_slot<H: SearchHint>(
     vtable: &'static TaskVTable,
     claim: u32,
 ) -> Option<NonNull<Header>> {
-    if H::ONE_SLOT {
-        // A one-slot pool: no search, no hint (and `len` and `stride` go unused, so the callers
-        // need not pass them).
-        debug_assert_eq!(slots.len, 1);
-        // SAFETY: the first slot of the caller's slice (which has one).
-        return unsafe { try_claim(slots.base, scheduler, vtable, claim) }.then_some(slots.base);
-    }
     let len = slots.len;
     if len == 0 {
         return None;
@@ -214,6 +215,23 @@ unsafe fn claim_slot<H: SearchHint>(
         }
     }
     None
+}
+
+/// [`claim_slot`] for a pool of one slot (a [`TaskCell`](crate::TaskCell)): tries `header`'s slot,
+/// and searches nothing. Shared by every such spawn of the program, which passes the slot alone.
+///
+/// # Safety
+///
+/// As for [`try_claim`].
+#[inline(never)]
+unsafe fn claim_one(
+    header: NonNull<Header>,
+    scheduler: &'static Scheduler,
+    vtable: &'static TaskVTable,
+    claim: u32,
+) -> Option<NonNull<Header>> {
+    // SAFETY: by our caller.
+    unsafe { try_claim(header, scheduler, vtable, claim) }.then_some(header)
 }
 
 /// Claims the slot of `header` with the state `claim` if it is free, and then writes its vtable and
