@@ -12,8 +12,9 @@
 //! - `heartbeat` beats every 100 ms, `select!`ing between its interval and a `Notify`; once
 //!   notified it reports and exits QEMU.
 //!
-//! Five tasks, each in a static pool of its own size, on a static `Executor`, three
-//! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition,
+//! Five tasks, each in a static `TaskCell` of its own size, on a static `Executor`, three
+//! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition
+//! (`biased;`: top to bottom, as embassy-futures' `select3` polls),
 //! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is
 //! `Runner::run_until`, sleeping in `wfi` when no task is ready.
 
@@ -108,6 +109,7 @@ async fn controller(
     loop {
         // A closed channel's `None` does not match `Some(..)`: that branch sits this round out.
         let command = select! {
+            biased;
             Some(reading) = readings.recv() => {
                 deadline = Some(Instant::now() + watchdog);
                 control.on_reading(reading)
@@ -154,6 +156,7 @@ async fn heartbeat(start: Instant) {
     let mut beats = 0;
     loop {
         select! {
+            biased;
             _ = ticks.tick() => beats += 1,
             () = STOP.notified() => break,
         }
