@@ -93,10 +93,15 @@ pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
     state: BlockingMutex<M, State<T, N>, NoUserCode>,
 }
 
+/// `repr(C)`, the part that does not depend on `T` and `N` first: then the code that only
+/// touches that part (a `Sender`'s drop, a `Receiver`'s close, the ring's length and head) reads
+/// the same offsets in every channel, and the compiler merges the copies made for channels of
+/// different message types into one (on small targets that is flash, see `bench/PROFILE.md`).
+#[repr(C)]
 struct State<T, const N: usize> {
-    queue: Ring<T, N>,
     /// Everything but the messages.
     ctl: Control,
+    queue: Ring<T, N>,
 }
 
 /// A channel's state apart from its messages: who holds an end, who waits, what was promised.
@@ -866,7 +871,17 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
             }
             Poll::Ready(Some(message))
         }
+        #[cfg(not(feature = "task-wakers-only"))]
         Err(empty) => recv_empty(channel, waker, empty),
+        // Not generic at all without foreign wakers: one copy for every channel's receive.
+        #[cfg(feature = "task-wakers-only")]
+        Err(empty) => {
+            if recv_empty_pure(waker, empty) {
+                Poll::Ready(None)
+            } else {
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -898,6 +913,7 @@ fn empty_locked(ctl: &mut Control, waker: &Waker) -> Empty {
 
 /// [`poll_recv`] on an empty channel, unlocked: drops the replaced waker, or takes the foreign
 /// waker's way.
+#[cfg(not(feature = "task-wakers-only"))]
 #[cold]
 #[inline(never)]
 fn recv_empty<T, const N: usize, M: RawMutex>(
@@ -912,7 +928,6 @@ fn recv_empty<T, const N: usize, M: RawMutex>(
             drop_kept(replaced);
             Poll::Pending
         }
-        #[cfg(not(feature = "task-wakers-only"))]
         Empty::Foreign => poll_recv_foreign(channel, waker).map(|popped| {
             popped.map(|(message, sender)| {
                 if let Some(waker) = sender {
@@ -921,13 +936,27 @@ fn recv_empty<T, const N: usize, M: RawMutex>(
                 message
             })
         }),
-        // No foreign waker is stored with this feature: it is woken to poll again (see
-        // `sync::waker`). Nothing changed under the lock.
-        #[cfg(feature = "task-wakers-only")]
+    }
+}
+
+/// [`poll_recv`] on an empty channel, unlocked, without foreign wakers: whether the channel is
+/// closed (the receive is `None`); otherwise the receive waits, and a foreign waker, which no
+/// primitive keeps with this feature, is woken to poll again (see `sync::waker`).
+#[cfg(feature = "task-wakers-only")]
+#[cold]
+#[inline(never)]
+fn recv_empty_pure(waker: &Waker, empty: Empty) -> bool {
+    match empty {
+        Empty::Closed => true,
+        // The replaced waker is dropped here, unlocked (a pure one has no drop).
+        Empty::Registered(replaced) => {
+            drop_kept(replaced);
+            false
+        }
+        // Nothing changed under the lock.
         Empty::Foreign => {
-            let _ = channel;
             waker.wake_by_ref();
-            Poll::Pending
+            false
         }
     }
 }
