@@ -18,9 +18,6 @@
 use core::mem::MaybeUninit;
 
 /// Up to `N` messages, oldest first.
-/// `repr(C)`: the head and the length come first, at the same offsets for every `T` and `N` (see
-/// the channel's `State`).
-#[repr(C)]
 pub(super) struct Ring<T, const N: usize> {
     /// The oldest message's slot (`< N`; any value below `N` when empty).
     head: usize,
