@@ -246,6 +246,51 @@ impl Runner {
         unsafe { self.executor.scheduler.poll() }
     }
 
+    /// Runs the executor's tasks forever, calling `idle` whenever none is ready: a firmware's main
+    /// loop, as Embassy's `Executor::run` is.
+    ///
+    /// It is [`run_until`](Runner::run_until) without a future of its own to wait for: `idle` is
+    /// called when [`poll`](Runner::poll) found the run queue empty (pass `|| {}` to spin, or a
+    /// function that sleeps until an interrupt unless a task became ready meanwhile, as the
+    /// example below does). With no future to poll, it keeps no root waker, and it takes the
+    /// runner once rather than for every batch: on a microcontroller that is less code than
+    /// `run_until(core::future::pending(), idle)`, which does the same.
+    ///
+    /// # Panics
+    ///
+    /// If called from inside one of the executor's own tasks (through a leaked `&'static Runner`);
+    /// and when a task's poll panics, as [`poll`](Runner::poll) does.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use ebbtide_core::{Executor, TaskCell};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static BLINK: TaskCell<64> = TaskCell::new();
+    ///
+    /// # fn wait_for_interrupt() {}
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// runner.spawner().spawn_uncancellable(&BLINK, || async { /* ... */ }).unwrap();
+    /// runner.run_forever(|| {
+    ///     // On a Cortex-M, with interrupts masked (`cortex_m::interrupt::free`), so that a wake
+    ///     // between the check and the wait leaves its interrupt pending and ends the wait:
+    ///     if !EXECUTOR.has_ready_tasks() {
+    ///         wait_for_interrupt(); // `cortex_m::asm::wfi()`
+    ///     }
+    /// });
+    /// ```
+    pub fn run_forever(&self, mut idle: impl FnMut()) -> ! {
+        let _guard = self.enter("run_forever");
+        loop {
+            // SAFETY: as in `poll`: one thread (a `Runner` is unique and `!Send`), and `enter`
+            // refused calls from inside a poll.
+            if !unsafe { self.executor.scheduler.poll() } {
+                idle();
+            }
+        }
+    }
+
     /// Marks the runner busy until the guard drops; panics if it already is.
     fn enter(&self, what: &'static str) -> impl Drop + '_ {
         struct Leave<'a>(&'a Cell<bool>);

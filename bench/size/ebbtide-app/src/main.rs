@@ -7,7 +7,7 @@
 //!
 //! Three tasks, each in a static pool of its own, on a static `Executor`, `mpsc::Channel` with its default
 //! `CriticalSectionRawMutex`, `time::sleep` and `time::interval_at`, the board's SysTick driver.
-//! The main loop is `Runner::run_until`, sleeping in `wfi` when no task is ready.
+//! The main loop is `Runner::run_forever`, sleeping in `wfi` when no task is ready.
 
 #![no_std]
 #![no_main]
@@ -49,9 +49,8 @@ fn main() -> ! {
         .unwrap();
     spawner.spawn_uncancellable(&TICKER, || ticker()).unwrap();
 
-    // The consumer exits QEMU; this future never completes.
-    runner.run_until(core::future::pending::<()>(), idle);
-    unreachable!()
+    // The consumer exits QEMU; `run_forever` never returns.
+    runner.run_forever(idle)
 }
 
 async fn producer(tx: Sender<'static, u32, CAPACITY>) {

@@ -16,7 +16,7 @@
 //! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition
 //! (`biased;`: top to bottom, as embassy-futures' `select3` polls),
 //! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is
-//! `Runner::run_until`, sleeping in `wfi` when no task is ready.
+//! `Runner::run_forever`, sleeping in `wfi` when no task is ready.
 
 #![no_std]
 #![no_main]
@@ -79,9 +79,8 @@ fn main() -> ! {
         .spawn_uncancellable(&HEARTBEAT, || heartbeat(start))
         .unwrap();
 
-    // The heartbeat exits QEMU; this future never completes.
-    runner.run_until(core::future::pending::<()>(), idle);
-    unreachable!()
+    // The heartbeat exits QEMU; `run_forever` never returns.
+    runner.run_forever(idle)
 }
 
 async fn sensor(readings: Sender<'static, Reading, READING_CAPACITY>) {
