@@ -424,7 +424,8 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
     let vtable = head.header.vtable.with(|v| unsafe { *v });
     let Some(drop_future) = vtable.drop_future else {
         // An uncancellable task: its future stays where it is, never dropped (see `RETIRED`).
-        retire(head, ending);
+        // SAFETY: by our caller, completing the task is ours.
+        unsafe { retire(header, head, ending) };
         return;
     };
     /// Completes the task when dropped: after the destructor returned, or while it unwinds.
@@ -452,20 +453,17 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
 /// Ends a cancelled task whose future may not be dropped (spawned uncancellable): marks it
 /// `COMPLETE | RUNNING | RETIRED` in one step and never gives up `RUNNING`, so nothing frees the
 /// slot (see [`release_running`]) and the future stays in it, never polled and never dropped.
-/// Wakers refuse it (`COMPLETE`); it has no `JoinHandle` to wake.
+/// Wakers refuse it (`COMPLETE`); it has no `JoinHandle` to wake. The same step as [`complete`]'s,
+/// with `RETIRED` among the bits, after which `release_running` lets go of nothing.
 ///
-/// The caller is [`drop_then_complete`]'s: the executor's thread, outside a poll of the task.
+/// # Safety
+///
+/// As for [`complete`]: the caller is [`drop_then_complete`]'s, the executor's thread, outside a
+/// poll of the task.
 #[cold]
-fn retire(head: &SlotHead, ending: Ending) {
-    let previous = head.header.state.fetch_or(
-        COMPLETE | RUNNING | RETIRED | ending as u32,
-        Ordering::AcqRel,
-    );
-    debug_assert!(
-        previous & (HANDLE | JOIN_WAKER | COMPLETE) == 0,
-        "an uncancellable task is detached and retired once: {:?}",
-        State(previous)
-    );
+unsafe fn retire(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    // SAFETY: by our caller.
+    unsafe { complete_with(header, head, ending as u32 | RETIRED) };
 }
 
 /// Marks the task complete (taking `RUNNING` with it), wakes its joiner, and gives up `RUNNING`.
@@ -476,12 +474,27 @@ fn retire(head: &SlotHead, ending: Ending) {
 /// of the task's executor, which owned the live task's storage until now: [`run`] (which holds no
 /// `RUNNING` for a poll) or [`cancel_now`] (which took `RUNNING` to drop an idle task).
 unsafe fn complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
+    // SAFETY: by our caller.
+    unsafe { complete_with(header, head, ending as u32) };
+}
+
+/// [`complete`] with `bits` (an [`Ending`]'s, and `RETIRED` for [`retire`]) set with `COMPLETE`.
+///
+/// # Safety
+///
+/// As for [`complete`].
+unsafe fn complete_with(header: NonNull<Header>, head: &SlotHead, bits: u32) {
     // RUNNING goes up with COMPLETE, in one step: nobody frees a slot without COMPLETE, and with
     // it they see RUNNING too and leave the slot (and the output) to us.
     let previous = head
         .header
         .state
-        .fetch_or(COMPLETE | RUNNING | ending as u32, Ordering::AcqRel);
+        .fetch_or(COMPLETE | RUNNING | bits, Ordering::AcqRel);
+    debug_assert!(
+        bits & RETIRED == 0 || previous & (HANDLE | JOIN_WAKER | COMPLETE) == 0,
+        "an uncancellable task is detached and retired once: {:?}",
+        State(previous)
+    );
     if previous & JOIN_WAKER != 0 {
         // SAFETY: JOIN_WAKER was set and COMPLETE now is: the handle no longer touches the field
         // (its CAS to clear JOIN_WAKER fails on COMPLETE), so the waker is ours to take.
