@@ -86,8 +86,8 @@ impl JoinWaker {
         }
     }
 
-    /// Keeps `waker` if it is an ebbtide task's or a runner's root waker (and forgets a no-op
-    /// waker, which wakes nothing); `false` for any other (foreign) waker, which is not kept: the
+    /// Keeps `waker` if it is an ebbtide task's or a runner's root waker; `false` for any other
+    /// (foreign) waker, which is not kept: the
     /// caller must not set `JOIN_WAKER`, and wakes `waker` itself. Replaces the waker kept before.
     ///
     /// # Safety
@@ -100,9 +100,9 @@ impl JoinWaker {
         } else if super::scheduler::is_root_waker(waker) {
             (waker.data().map_addr(|addr| addr | ROOT), true)
         } else {
-            // ebbtide's no-op waker is known (nothing to wake); any other is foreign.
-            let noop = super::waker::is_noop(waker);
-            (core::ptr::null(), noop)
+            // Any other is foreign, ebbtide's no-op waker included (with `task-wakers-only` it
+            // is not recognised: see `sync::waker::clone_runs_no_user_code`).
+            (core::ptr::null(), false)
         };
         // SAFETY: by the caller, no one else touches the field.
         self.0.with_mut(|w| unsafe { *w = kept });

@@ -27,9 +27,9 @@
 //!
 //! # Without foreign wakers (`task-wakers-only`)
 //!
-//! With the `task-wakers-only` feature, no primitive ever stores a foreign waker: it stores
-//! ebbtide's no-op waker in its place (see [`stand_in`]) and wakes the foreign waker itself, unlocked,
-//! once the poll is done, so the foreign task polls again at once (a busy wait, never a lost
+//! With the `task-wakers-only` feature, no primitive ever stores a foreign waker: it stores the
+//! no-op kind of [`PureWaker`](crate::raw::waker::PureWaker) in its place (see [`stand_in`]) and
+//! wakes the foreign waker itself, unlocked, once the poll is done, so the foreign task polls again at once (a busy wait, never a lost
 //! wake-up). Every waker a primitive clones under its lock is then pure, [`NeedsClone`] is never
 //! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
 //! code that only small targets with a single executor can do without.
@@ -143,9 +143,11 @@ pub(crate) fn store_pure(slot: &mut Option<Kept>, waker: &Waker) -> Option<Kept>
 /// in debug builds.
 #[inline(always)]
 pub(crate) fn clone_pure(waker: &Waker) -> Kept {
-    debug_assert!(clone_runs_no_user_code(waker));
+    // With `task-wakers-only` a foreign waker becomes the no-op kind (see `stand_in`).
     #[cfg(feature = "task-wakers-only")]
     return crate::raw::waker::PureWaker::of(waker);
+    #[cfg(not(feature = "task-wakers-only"))]
+    debug_assert!(clone_runs_no_user_code(waker));
     // SAFETY: as above: the raw waker is exactly what the vtable's `clone` would return, so it
     // keeps `RawWaker`'s contract as that clone would.
     #[cfg(not(feature = "task-wakers-only"))]
@@ -167,25 +169,29 @@ pub(crate) fn drop_kept(waker: Option<Kept>) {
 /// the header pointer, drop does nothing), a runner's root waker (the same, for the future of
 /// `run_until` or a driver's `block_on`) or ebbtide's no-op waker (recognised by the address of
 /// a `static` vtable, so the answer is the same in every function that asks).
+///
+/// With `task-wakers-only`, ebbtide's no-op waker is not asked about: no primitive keeps a waker
+/// other than a task's or a root waker then, and the no-op waker takes the foreign waker's way
+/// (woken at once, which does nothing), so that the program has no code for recognising it.
 #[inline]
 pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
-    crate::raw::waker::header_of(waker).is_some()
-        || crate::raw::scheduler::is_root_waker(waker)
-        || crate::raw::waker::is_noop(waker)
+    let pure = crate::raw::waker::header_of(waker).is_some()
+        || crate::raw::scheduler::is_root_waker(waker);
+    #[cfg(not(feature = "task-wakers-only"))]
+    let pure = pure || crate::raw::waker::is_noop(waker);
+    pure
 }
 
 /// With `task-wakers-only`: the waker a primitive may clone under its lock in place of `waker`,
 /// and whether `waker` is foreign, in which case the caller must [`wake_by_ref`](Waker::wake_by_ref)
-/// it after unlocking (it stored ebbtide's no-op waker, which wakes nothing). See the
+/// it after unlocking. The waker is `waker` itself: [`clone_pure`] (a
+/// [`PureWaker`](crate::raw::waker::PureWaker)) makes the no-op kind of a foreign waker, which
+/// wakes nothing and compares equal to every other no-op kind, as a stand-in waker would. See the
 /// [module docs](self#without-foreign-wakers-task-wakers-only).
 #[cfg(feature = "task-wakers-only")]
 #[inline]
 pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
-    if clone_runs_no_user_code(waker) {
-        (waker, false)
-    } else {
-        (&crate::raw::waker::NOOP, true)
-    }
+    (waker, !clone_runs_no_user_code(waker))
 }
 
 /// Runs `f` under `mutex`'s lock with a [`Registration`] of `waker`; if `f` returns
