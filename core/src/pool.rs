@@ -29,6 +29,76 @@ const SLICE_POOL_HINT: &str = "give the SlicePool more slots";
 /// The slot size of a [`TaskPool`] when none is given: room for a future (or output) of 256 bytes.
 pub const DEFAULT_TASK_SIZE: usize = 256;
 
+/// The spawning side of a pool: its `'static` slots, their search hint, and its name and advice
+/// for errors. A [`TaskPool`], a [`TaskCell`] and a [`SlicePool`] differ in these parts only.
+struct StaticParts<const SIZE: usize, H: SearchHint + 'static> {
+    /// The pool's name, in errors.
+    name: &'static str,
+    /// How to make room, in errors.
+    grow: &'static str,
+    slots: &'static [TaskSlot<SIZE>],
+    hint: &'static H,
+}
+
+/// Implements [`sealed::Sealed`] for a pool type with a `parts(&'static self) -> StaticParts`
+/// method, by handing each spawn its parts.
+macro_rules! sealed_by_parts {
+    (impl<$(const $param:ident: usize),*> for $pool:ty) => {
+        impl<$(const $param: usize),*> sealed::Sealed for $pool {
+            fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
+                &'static self,
+                executor: &'static Executor,
+                make: M,
+                movable: bool,
+            ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
+                let parts = self.parts();
+                spawn_in(parts.name, parts.grow, parts.slots, parts.hint, executor, make, movable)
+            }
+
+            fn spawn_fitting_on<F: Future + 'static>(
+                &'static self,
+                executor: &'static Executor,
+                future: F,
+            ) -> Result<JoinHandle<F::Output>, SpawnError> {
+                let parts = self.parts();
+                spawn_fitting_in(
+                    parts.name,
+                    parts.grow,
+                    parts.slots,
+                    parts.hint,
+                    executor,
+                    move || future,
+                    false,
+                )
+            }
+
+            fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
+                &'static self,
+                executor: &'static Executor,
+                make: M,
+                movable: bool,
+                cancellable: bool,
+            ) -> Result<(), SpawnRefused<M>> {
+                let parts = self.parts();
+                spawn_detached_in(
+                    parts.name,
+                    parts.grow,
+                    parts.slots,
+                    parts.hint,
+                    executor,
+                    make,
+                    TaskKind::detached(movable, cancellable),
+                )
+            }
+
+            unsafe fn cancel_all(&'static self) -> usize {
+                // SAFETY: by our caller.
+                unsafe { cancel_all_in(self.parts().slots) }
+            }
+        }
+    };
+}
+
 /// `N` task slots of `SIZE` bytes each, in static memory.
 ///
 /// A pool is usually a `static`. Any executor can spawn into any pool; a slot is taken at spawn
@@ -150,63 +220,21 @@ impl<const N: usize, const SIZE: usize> fmt::Debug for TaskPool<N, SIZE> {
     }
 }
 
-impl<const N: usize, const SIZE: usize> sealed::Sealed for TaskPool<N, SIZE> {
-    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
-        spawn_in(
-            self.name(),
-            TASK_POOL_HINT,
-            &self.slots,
-            &self.head,
-            executor,
-            make,
-            movable,
-        )
-    }
-
-    fn spawn_fitting_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(
-            self.name(),
-            TASK_POOL_HINT,
-            &self.slots,
-            &self.head,
-            executor,
-            move || future,
-            false,
-        )
-    }
-
-    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-        cancellable: bool,
-    ) -> Result<(), SpawnRefused<M>> {
-        spawn_detached_in(
-            self.name(),
-            TASK_POOL_HINT,
-            &self.slots,
-            &self.head,
-            executor,
-            make,
-            TaskKind::detached(movable, cancellable),
-        )
-    }
-
-    unsafe fn cancel_all(&'static self) -> usize {
-        // SAFETY: by our caller.
-        unsafe { cancel_all_in(&self.slots) }
+impl<const N: usize, const SIZE: usize> TaskPool<N, SIZE> {
+    /// What the spawning side needs: the name for errors, how to grow the pool, the slots and
+    /// the search hint.
+    #[inline]
+    fn parts(&'static self) -> StaticParts<SIZE, impl SearchHint> {
+        StaticParts {
+            name: self.name(),
+            grow: TASK_POOL_HINT,
+            slots: &self.slots,
+            hint: &self.head,
+        }
     }
 }
+
+sealed_by_parts!(impl<const N: usize, const SIZE: usize> for TaskPool<N, SIZE>);
 
 impl<const N: usize, const SIZE: usize> Pool for TaskPool<N, SIZE> {
     const SLOT_SIZE: usize = SIZE;
@@ -297,63 +325,20 @@ impl<const SIZE: usize> fmt::Debug for TaskCell<SIZE> {
     }
 }
 
-impl<const SIZE: usize> sealed::Sealed for TaskCell<SIZE> {
-    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
-        spawn_in(
-            TASK_CELL_NAME,
-            TASK_CELL_HINT,
-            &self.slot,
-            &NoHint,
-            executor,
-            make,
-            movable,
-        )
-    }
-
-    fn spawn_fitting_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(
-            TASK_CELL_NAME,
-            TASK_CELL_HINT,
-            &self.slot,
-            &NoHint,
-            executor,
-            move || future,
-            false,
-        )
-    }
-
-    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-        cancellable: bool,
-    ) -> Result<(), SpawnRefused<M>> {
-        spawn_detached_in(
-            TASK_CELL_NAME,
-            TASK_CELL_HINT,
-            &self.slot,
-            &NoHint,
-            executor,
-            make,
-            TaskKind::detached(movable, cancellable),
-        )
-    }
-
-    unsafe fn cancel_all(&'static self) -> usize {
-        // SAFETY: by our caller.
-        unsafe { cancel_all_in(&self.slot) }
+impl<const SIZE: usize> TaskCell<SIZE> {
+    /// What the spawning side needs: see `TaskPool::parts`.
+    #[inline]
+    fn parts(&'static self) -> StaticParts<SIZE, impl SearchHint> {
+        StaticParts {
+            name: TASK_CELL_NAME,
+            grow: TASK_CELL_HINT,
+            slots: &self.slot,
+            hint: &NoHint,
+        }
     }
 }
+
+sealed_by_parts!(impl<const SIZE: usize> for TaskCell<SIZE>);
 
 impl<const SIZE: usize> Pool for TaskCell<SIZE> {
     const SLOT_SIZE: usize = SIZE;
@@ -731,63 +716,20 @@ impl<const SIZE: usize> SlicePool<SIZE> {
     }
 }
 
-impl<const SIZE: usize> sealed::Sealed for SlicePool<SIZE> {
-    fn spawn_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-    ) -> Result<JoinHandle<F::Output>, SpawnRefused<M>> {
-        spawn_in(
-            self.name,
-            SLICE_POOL_HINT,
-            self.slots,
-            &self.next,
-            executor,
-            make,
-            movable,
-        )
-    }
-
-    fn spawn_fitting_on<F: Future + 'static>(
-        &'static self,
-        executor: &'static Executor,
-        future: F,
-    ) -> Result<JoinHandle<F::Output>, SpawnError> {
-        spawn_fitting_in(
-            self.name,
-            SLICE_POOL_HINT,
-            self.slots,
-            &self.next,
-            executor,
-            move || future,
-            false,
-        )
-    }
-
-    fn spawn_detached_on<F: Future + 'static, M: FnOnce() -> F>(
-        &'static self,
-        executor: &'static Executor,
-        make: M,
-        movable: bool,
-        cancellable: bool,
-    ) -> Result<(), SpawnRefused<M>> {
-        spawn_detached_in(
-            self.name,
-            SLICE_POOL_HINT,
-            self.slots,
-            &self.next,
-            executor,
-            make,
-            TaskKind::detached(movable, cancellable),
-        )
-    }
-
-    unsafe fn cancel_all(&'static self) -> usize {
-        // SAFETY: by our caller.
-        unsafe { cancel_all_in(self.slots) }
+impl<const SIZE: usize> SlicePool<SIZE> {
+    /// What the spawning side needs: see `TaskPool::parts`.
+    #[inline]
+    fn parts(&'static self) -> StaticParts<SIZE, impl SearchHint> {
+        StaticParts {
+            name: self.name,
+            grow: SLICE_POOL_HINT,
+            slots: self.slots,
+            hint: &self.next,
+        }
     }
 }
+
+sealed_by_parts!(impl<const SIZE: usize> for SlicePool<SIZE>);
 
 impl<const SIZE: usize> Pool for SlicePool<SIZE> {
     const SLOT_SIZE: usize = SIZE;
