@@ -39,8 +39,8 @@ fn noop_clone(_: *const ()) -> RawWaker {
 
 fn noop(_: *const ()) {}
 
-/// A waker that wakes nothing, recognised by [`is_noop`] wherever it is compared: the stand-in a
-/// primitive keeps in place of a foreign waker under `task-wakers-only`, and the waker of
+/// A waker that wakes nothing, recognised by [`is_noop`] wherever it is compared (except with
+/// `task-wakers-only`, where it takes a foreign waker's way): the waker of
 /// [`block_on`](crate::block_on).
 // SAFETY: the vtable's functions do nothing with the data pointer (null), so every operation is
 // trivially thread-safe and the contract of `RawWaker` holds.
@@ -90,7 +90,7 @@ impl PureWaker {
 
     /// `waker` kept: a task's waker as its header, a root waker as its scheduler, and any other
     /// waker as the no-op kind, which wakes nothing. With `task-wakers-only` every primitive
-    /// that keeps a waker asks `sync::waker::stand_in` first whether it is foreign, and then wakes
+    /// that keeps a waker asks `sync::waker::clone_runs_no_user_code` first whether it is foreign, and then wakes
     /// a foreign one itself: keeping it as the no-op kind loses no wake-up. (ebbtide's own no-op
     /// waker is not recognised here, so that its code is not linked: it is kept as the no-op kind
     /// like any other.)

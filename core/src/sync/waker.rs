@@ -28,10 +28,11 @@
 //! # Without foreign wakers (`task-wakers-only`)
 //!
 //! With the `task-wakers-only` feature, no primitive ever stores a foreign waker: it stores the
-//! no-op kind of [`PureWaker`](crate::raw::waker::PureWaker) in its place (see [`stand_in`]) and
-//! wakes the foreign waker itself, unlocked, once the poll is done, so the foreign task polls again at once (a busy wait, never a lost
-//! wake-up). Every waker a primitive clones under its lock is then pure, [`NeedsClone`] is never
-//! returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
+//! no-op kind of [`PureWaker`](crate::raw::waker::PureWaker) in its place (which [`clone_pure`]
+//! makes of any waker that is neither a task's nor a root waker) and wakes the foreign waker
+//! itself, unlocked, once the poll is done, so the foreign task polls again at once (a busy wait,
+//! never a lost wake-up). Every waker a primitive clones under its lock is then pure,
+//! [`NeedsClone`] is never returned, and the compiler drops the retry paths and the foreign paths of the hot primitives:
 //! code that only small targets with a single executor can do without.
 //!
 //! A kept waker is then also smaller: a [`Kept`] waker is a
@@ -107,7 +108,7 @@ impl Registration<'_> {
     /// [`NeedsClone`], as for [`store`](Registration::store).
     #[inline]
     pub(crate) fn clone_waker(&mut self) -> Result<Kept, NeedsClone> {
-        // `lock_registering` handed us a stand-in whose clone runs no user code.
+        // Any waker: a foreign one is kept as the no-op kind, and `lock_registering` wakes it.
         #[cfg(feature = "task-wakers-only")]
         return Ok(clone_pure(self.waker));
         #[cfg(not(feature = "task-wakers-only"))]
@@ -143,7 +144,7 @@ pub(crate) fn store_pure(slot: &mut Option<Kept>, waker: &Waker) -> Option<Kept>
 /// in debug builds.
 #[inline(always)]
 pub(crate) fn clone_pure(waker: &Waker) -> Kept {
-    // With `task-wakers-only` a foreign waker becomes the no-op kind (see `stand_in`).
+    // With `task-wakers-only` a foreign waker becomes the no-op kind (see the module docs).
     #[cfg(feature = "task-wakers-only")]
     return crate::raw::waker::PureWaker::of(waker);
     #[cfg(not(feature = "task-wakers-only"))]
@@ -182,18 +183,6 @@ pub(crate) fn clone_runs_no_user_code(waker: &Waker) -> bool {
     pure
 }
 
-/// With `task-wakers-only`: the waker a primitive may clone under its lock in place of `waker`,
-/// and whether `waker` is foreign, in which case the caller must [`wake_by_ref`](Waker::wake_by_ref)
-/// it after unlocking. The waker is `waker` itself: [`clone_pure`] (a
-/// [`PureWaker`](crate::raw::waker::PureWaker)) makes the no-op kind of a foreign waker, which
-/// wakes nothing and compares equal to every other no-op kind, as a stand-in waker would. See the
-/// [module docs](self#without-foreign-wakers-task-wakers-only).
-#[cfg(feature = "task-wakers-only")]
-#[inline]
-pub(crate) fn stand_in(waker: &Waker) -> (&Waker, bool) {
-    (waker, !clone_runs_no_user_code(waker))
-}
-
 /// Runs `f` under `mutex`'s lock with a [`Registration`] of `waker`; if `f` returns
 /// [`NeedsClone`], clones `waker` with the lock released and runs `f` again.
 ///
@@ -210,11 +199,8 @@ pub(crate) fn lock_registering<M: RawMutex, S, R, U: Reentrancy>(
 ) -> R {
     #[cfg(feature = "task-wakers-only")]
     {
-        let (stored, foreign) = stand_in(waker);
-        let mut registration = Registration {
-            waker: stored,
-            held: None,
-        };
+        let foreign = !clone_runs_no_user_code(waker);
+        let mut registration = Registration { waker, held: None };
         let out = mutex.lock(|state| f(state, &mut registration));
         // Unlocked: the replaced waker goes (a stand-in's drop runs no user code), then a foreign
         // waker is woken so that its task polls again.

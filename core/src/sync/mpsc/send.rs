@@ -30,11 +30,7 @@ use core::task::{ready, Context, Poll, Waker};
 use super::{Channel, Control, SendError, State, Turn};
 use crate::blocking_mutex::{CriticalSectionRawMutex, RawMutex};
 use crate::sync::wait_list::Node;
-#[cfg(not(feature = "task-wakers-only"))]
-use crate::sync::waker::clone_runs_no_user_code;
-#[cfg(feature = "task-wakers-only")]
-use crate::sync::waker::stand_in;
-use crate::sync::waker::{clone_pure, drop_kept, Kept};
+use crate::sync::waker::{clone_pure, clone_runs_no_user_code, drop_kept, Kept};
 
 /// The future of [`Sender::send`](super::Sender::send).
 ///
@@ -108,21 +104,17 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
     fn poll_locked(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), SendError<T>>> {
         let waker = cx.waker();
         #[cfg(not(feature = "task-wakers-only"))]
-        let (stored, clone) = (
-            waker,
-            With(|| clone_runs_no_user_code(waker).then(|| clone_pure(waker))),
-        );
+        let clone = With(|| clone_runs_no_user_code(waker).then(|| clone_pure(waker)));
+        // A foreign waker is kept as the no-op kind and woken after unlocking (see `sync::waker`).
         #[cfg(feature = "task-wakers-only")]
-        let (stored, foreign) = stand_in(waker);
-        #[cfg(feature = "task-wakers-only")]
-        let clone = Pure;
+        let (foreign, clone) = (!clone_runs_no_user_code(waker), Pure);
         let polled = self.channel.state.lock(|state| {
             Self::locked(
                 state,
                 &mut self.phase,
                 &mut self.message,
                 &mut self.node,
-                stored,
+                waker,
                 clone,
             )
         });
