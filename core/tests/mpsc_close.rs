@@ -198,3 +198,50 @@ fn split_twice_panics_with_a_clear_message() {
     let _ends = channel.split();
     let _again = channel.split();
 }
+
+/// A send tests for a free slot before it tests for `close`: the closed bit must make every slot
+/// count as taken, with slots free, with messages queued, and with a slot promised to a waiting
+/// sender that has not come back for it yet.
+#[test]
+fn close_refuses_sends_while_slots_are_free_or_promised() {
+    // Free slots, nothing queued.
+    let channel: Channel<u32, 4> = Channel::new();
+    let (tx, mut rx) = channel.split();
+    rx.close();
+    assert_eq!(tx.try_send(1), Err(TrySendError::Closed(1)));
+    assert!(matches!(
+        poll_once(pin!(tx.send(2))),
+        Poll::Ready(Err(SendError(2)))
+    ));
+    assert_eq!(channel.len(), 0);
+
+    // Free slots and a queued message, which the receiver still gets.
+    let channel: Channel<u32, 4> = Channel::new();
+    let (tx, mut rx) = channel.split();
+    tx.try_send(1).unwrap();
+    channel.close();
+    assert_eq!(tx.try_send(2), Err(TrySendError::Closed(2)));
+    assert!(matches!(
+        poll_once(pin!(tx.send(3))),
+        Poll::Ready(Err(SendError(3)))
+    ));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+
+    // A slot promised to a waiting sender (granted by a receive, not yet polled), then closed:
+    // neither that sender nor a new one gets in.
+    let channel: Channel<u32, 1> = Channel::new();
+    let (tx, mut rx) = channel.split();
+    tx.try_send(1).unwrap();
+    let mut granted = pin!(tx.send(2));
+    assert!(poll_once(granted.as_mut()).is_pending());
+    assert_eq!(rx.try_recv(), Ok(1), "the receive grants the free slot");
+    channel.close();
+    assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    assert!(matches!(
+        poll_once(pin!(tx.send(4))),
+        Poll::Ready(Err(SendError(4)))
+    ));
+    assert!(matches!(poll_once(granted), Poll::Ready(Err(SendError(2)))));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}

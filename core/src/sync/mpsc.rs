@@ -170,8 +170,9 @@ impl Control {
     /// `capacity` slots holding messages.
     #[inline(always)]
     fn has_free_slot(&self, len: usize, capacity: usize) -> bool {
-        // `reserved` as a number: with `CLOSED` set the sum reaches `capacity`, which callers
-        // that care check first (a closed channel takes no message).
+        // `reserved` as a number: with `CLOSED` set the sum reaches `capacity` (and no further
+        // than `CLOSED + capacity`, as `len + reserved() <= capacity`: it cannot wrap), so a
+        // closed channel has no free slot and callers need not test `closed` first.
         self.senders_waiting.is_empty() && len + self.reserved < capacity
     }
 
@@ -606,15 +607,16 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let result = self.channel.state.lock(|state| {
-            if state.ctl.closed() {
-                Err(TrySendError::Closed(value))
-            } else if !state.has_free_slot() {
-                Err(TrySendError::Full(value))
-            } else {
+            // A free slot means open (see `Control::has_free_slot`).
+            if state.has_free_slot() {
                 match state.queue.push_back(value) {
                     Ok(()) => Ok(state.ctl.receiver.take()),
                     Err(value) => Err(TrySendError::Full(value)),
                 }
+            } else if state.ctl.closed() {
+                Err(TrySendError::Closed(value))
+            } else {
+                Err(TrySendError::Full(value))
             }
         });
         result.map(|receiver| {

