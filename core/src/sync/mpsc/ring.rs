@@ -47,17 +47,29 @@ impl<T, const N: usize> Ring<T, N> {
         self.len == 0
     }
 
+    /// `index` brought below `N`, for an `index` below `2 * N` (a slot below `N` plus at most
+    /// `N`). A power-of-two `N` (the usual capacity) takes a mask, one instruction with no
+    /// branch; any other `N` takes one conditional subtraction. `N` is a constant, so only one
+    /// of the two is built.
+    #[inline(always)]
+    fn wrap(index: usize) -> usize {
+        debug_assert!(index < N || index - N < N);
+        if N.is_power_of_two() {
+            index & (N - 1)
+        } else if index >= N {
+            index - N
+        } else {
+            index
+        }
+    }
+
     /// Queues `value` after the newest message, or gives it back if all `N` slots are taken.
     #[inline]
     pub(super) fn push_back(&mut self, value: T) -> Result<(), T> {
         if self.len >= N {
             return Err(value);
         }
-        // `head < N` and `len < N`, so one subtraction brings the sum below `N`.
-        let mut index = self.head + self.len;
-        if index >= N {
-            index -= N;
-        }
+        let index = Self::wrap(self.head + self.len);
         debug_assert!(index < N);
         // SAFETY: `index < N` (above), in bounds. The slot is the one after the newest message,
         // not one of the `len` initialised ones (`len < N`): writing it overwrites nothing that
@@ -75,7 +87,7 @@ impl<T, const N: usize> Ring<T, N> {
         }
         let index = self.head;
         // First the indices, so that the slot is no longer counted once it is read.
-        self.head = if index + 1 == N { 0 } else { index + 1 };
+        self.head = Self::wrap(index + 1);
         self.len -= 1;
         debug_assert!(index < N);
         // SAFETY: `index` was `head` (`< N`, in bounds) with `len > 0`: the oldest initialised
@@ -111,26 +123,39 @@ mod tests {
 
     use super::Ring;
 
+    /// Pushes and pops in patterns that walk `head` round the ring many times, against a
+    /// `VecDeque`.
+    fn walk_round<const N: usize>() {
+        let mut ring: Ring<u32, N> = Ring::new();
+        let mut model = VecDeque::new();
+        for pattern in 2u32..6 {
+            for step in 0u32..200 {
+                if step % pattern != pattern - 1 {
+                    let pushed = ring.push_back(step);
+                    if model.len() < N {
+                        assert_eq!(pushed, Ok(()));
+                        model.push_back(step);
+                    } else {
+                        assert_eq!(pushed, Err(step));
+                    }
+                } else {
+                    assert_eq!(ring.pop_front(), model.pop_front());
+                }
+                assert_eq!(ring.len(), model.len());
+                assert_eq!(ring.is_empty(), model.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn fifo_wraps_around_and_refuses_when_full() {
-        let mut ring: Ring<u32, 3> = Ring::new();
-        let mut model = VecDeque::new();
-        // Pushes and pops in a pattern that walks `head` round the ring several times.
-        for step in 0u32..200 {
-            if step % 3 != 2 {
-                let pushed = ring.push_back(step);
-                if model.len() < 3 {
-                    assert_eq!(pushed, Ok(()));
-                    model.push_back(step);
-                } else {
-                    assert_eq!(pushed, Err(step));
-                }
-            } else {
-                assert_eq!(ring.pop_front(), model.pop_front());
-            }
-            assert_eq!(ring.len(), model.len());
-            assert_eq!(ring.is_empty(), model.is_empty());
-        }
+        // Capacities that wrap by a mask (powers of two) and by a subtraction (the others).
+        walk_round::<1>();
+        walk_round::<2>();
+        walk_round::<3>();
+        walk_round::<4>();
+        walk_round::<5>();
+        walk_round::<8>();
     }
 
     #[test]
