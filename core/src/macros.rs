@@ -455,40 +455,36 @@ macro_rules! __select_internal {
     }};
     // The closure owns the futures and the flags: the awaited `PollFn` is all the state kept
     // across the `await` (no pinned reference to each future, no captured reference to them).
-    (@futures $mode:ident $enabled:ident $outputs:ident
+    //
+    // `biased`: top to bottom, each branch once, in straight-line code (no loop to rotate the
+    // start: at `opt-level = "z"` the compiler kept that loop, 60 bytes of the sensor app's
+    // heartbeat task).
+    (@futures biased $enabled:ident $outputs:ident
+        [$(([$($index:tt)*] [$($pattern:tt)*] $future:ident))*] [] [$($count:tt)*]) => {
+        $crate::__private::poll_fn(move |cx| {
+            let mut $outputs = ($($crate::__select_internal!(@none $($index)*),)*);
+            let mut pending = false;
+            $(
+                $crate::__select_internal!(@poll cx pending $enabled $outputs
+                    [$($index)*] [$($pattern)*] $future);
+            )*
+            $crate::__select_internal!(@end pending $outputs)
+        })
+        .await
+    };
+    // `fair`: from a random branch, round to the one before it.
+    (@futures fair $enabled:ident $outputs:ident
         [$(([$($index:tt)*] [$($pattern:tt)*] $future:ident))*] [] [$($count:tt)*]) => {
         $crate::__private::poll_fn(move |cx| {
             let mut $outputs = ($($crate::__select_internal!(@none $($index)*),)*);
             let count: usize = 0 $(+ $count)*;
-            let mut i: usize = $crate::__select_internal!(@start $mode count);
+            let mut i: usize = $crate::__private::select_start(count);
             let mut pending = false;
             for _ in 0..count {
                 $(
-                    if i == 0 $(+ $index)* && $enabled[0 $(+ $index)*] {
-                        // SAFETY: the future is owned by this closure, which lives in a `PollFn`
-                        // that is pinned before its first poll (it is awaited) and dropped in
-                        // place; `PollFn` is `Unpin` only if the closure is, so the closure's
-                        // captures are never moved once polled.
-                        let future = unsafe { $crate::__private::Pin::new_unchecked(&mut $future) };
-                        match $crate::__private::Future::poll(future, cx) {
-                            $crate::__private::Poll::Ready(output) => {
-                                $enabled[0 $(+ $index)*] = false;
-                                // Test the pattern on a reference, with `mut`, `ref` and `&`
-                                // taken out, so that a mismatch leaves `output` whole.
-                                #[allow(unused_variables, unreachable_patterns)]
-                                let matched = $crate::__private::matches!(
-                                    &output,
-                                    $crate::__select_clean_pattern!([] [] $($pattern)*)
-                                );
-                                if matched {
-                                    let $crate::__select_internal!(@at [$($index)*] slot) =
-                                        &mut $outputs;
-                                    *slot = $crate::__private::Option::Some(output);
-                                    return $crate::__private::Poll::Ready($outputs);
-                                }
-                            }
-                            $crate::__private::Poll::Pending => pending = true,
-                        }
+                    if i == 0 $(+ $index)* {
+                        $crate::__select_internal!(@poll cx pending $enabled $outputs
+                            [$($index)*] [$($pattern)*] $future);
                     }
                 )*
                 i += 1;
@@ -496,21 +492,48 @@ macro_rules! __select_internal {
                     i = 0;
                 }
             }
-            if pending {
-                $crate::__private::Poll::Pending
-            } else {
-                // Every branch is disabled: the `else` branch runs.
-                $crate::__private::Poll::Ready($outputs)
-            }
+            $crate::__select_internal!(@end pending $outputs)
         })
         .await
     };
-
-    (@start biased $count:ident) => {
-        0
+    // One branch's poll, if it is enabled: a ready output that matches the pattern returns from
+    // the closure; one that does not disables the branch.
+    (@poll $cx:ident $pending:ident $enabled:ident $outputs:ident
+        [$($index:tt)*] [$($pattern:tt)*] $future:ident) => {
+        if $enabled[0 $(+ $index)*] {
+            // SAFETY: the future is owned by this closure, which lives in a `PollFn` that is
+            // pinned before its first poll (it is awaited) and dropped in place; `PollFn` is
+            // `Unpin` only if the closure is, so the closure's captures are never moved once
+            // polled.
+            let future = unsafe { $crate::__private::Pin::new_unchecked(&mut $future) };
+            match $crate::__private::Future::poll(future, $cx) {
+                $crate::__private::Poll::Ready(output) => {
+                    $enabled[0 $(+ $index)*] = false;
+                    // Test the pattern on a reference, with `mut`, `ref` and `&` taken out, so
+                    // that a mismatch leaves `output` whole.
+                    #[allow(unused_variables, unreachable_patterns)]
+                    let matched = $crate::__private::matches!(
+                        &output,
+                        $crate::__select_clean_pattern!([] [] $($pattern)*)
+                    );
+                    if matched {
+                        let $crate::__select_internal!(@at [$($index)*] slot) = &mut $outputs;
+                        *slot = $crate::__private::Option::Some(output);
+                        return $crate::__private::Poll::Ready($outputs);
+                    }
+                }
+                $crate::__private::Poll::Pending => $pending = true,
+            }
+        }
     };
-    (@start fair $count:ident) => {
-        $crate::__private::select_start($count)
+    // After every enabled branch was polled and none matched.
+    (@end $pending:ident $outputs:ident) => {
+        if $pending {
+            $crate::__private::Poll::Pending
+        } else {
+            // Every branch is disabled: the `else` branch runs.
+            $crate::__private::Poll::Ready($outputs)
+        }
     };
 }
 
