@@ -44,9 +44,10 @@ pub(crate) struct Header {
     pub(crate) vtable: VTableCell,
     /// The scheduler of the executor that runs the task. Written at spawn, like `vtable`, and
     /// rewritten only by whoever holds `SCHEDULED` on a task it took out of a run queue (a steal,
-    /// see [`super::steal`]), never while a waker that set `SCHEDULED` may read it. Atomic (Acquire
-    /// loads, Release stores: plain moves on x86 and ARM) because code inside a task may read it
-    /// through a waker lent to another thread while a thief rewrites it.
+    /// see [`super::steal`]), never while a waker that set `SCHEDULED` may read it. Atomic
+    /// (Release stores; a wake's load is Relaxed, ordered by the Acquire of the compare-exchange
+    /// that set `SCHEDULED`) because code inside a task may read it through a waker lent to
+    /// another thread while a thief rewrites it.
     pub(crate) scheduler: AtomicPtr<Scheduler>,
     /// The task's entry in a timer queue; owned by whoever holds that queue's lock.
     pub(crate) timer: TimerLink,

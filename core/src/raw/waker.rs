@@ -175,7 +175,10 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
     // SAFETY: by the caller, the slot lives forever.
     let head: &SlotHead = unsafe { super::header::slot_head(header) };
     let state = &head.header.state;
-    let mut current = state.load(Ordering::Acquire);
+    // Relaxed reads: a wake that finds nothing to do reads nothing else, and the one that sets
+    // `SCHEDULED` does so with the compare-exchange's Acquire, which orders what follows. (On
+    // ARM an Acquire load is a load and a barrier: two barriers fewer per wake, 8 B of flash.)
+    let mut current = state.load(Ordering::Relaxed);
     loop {
         if current & CLAIMED == 0 || current & (COMPLETE | SCHEDULED) != 0 {
             return;
@@ -184,7 +187,7 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
             current,
             current | SCHEDULED,
             Ordering::AcqRel,
-            Ordering::Acquire,
+            Ordering::Relaxed,
         ) {
             Ok(_) => break,
             Err(actual) => current = actual,
@@ -192,9 +195,10 @@ pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
     }
     // SAFETY: we set SCHEDULED on a claimed task, so its spawn (or the steal that moved it last,
     // which wrote `scheduler` while it held SCHEDULED, before the poll that cleared it) happened
-    // before our Acquire, and nobody writes `scheduler` while we hold SCHEDULED. A claimed task's
+    // before our compare-exchange's Acquire, and nobody writes `scheduler` while we hold
+    // SCHEDULED: that Acquire orders this load, which needs none of its own. A claimed task's
     // pointer comes from an `&'static Scheduler`.
-    let scheduler = unsafe { &*head.header.scheduler.load(Ordering::Acquire) };
+    let scheduler = unsafe { &*head.header.scheduler.load(Ordering::Relaxed) };
     // SAFETY: we set SCHEDULED.
     unsafe { scheduler.enqueue(header) };
 }
