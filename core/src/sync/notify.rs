@@ -27,6 +27,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
+use crate::loom::{AtomicUsize, Ordering};
 use crate::sync::wait_list::{wake_in_batches, Node, WaitList};
 use crate::sync::waker::{lock_registering, Kept};
 
@@ -58,6 +59,11 @@ use crate::sync::waker::{lock_registering, Kept};
 /// assert_eq!(runner.run_until(waiter, || {}), Ok("woken"));
 /// ```
 pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
+    /// Bumped by every `notify_waiters`: a `Notified` created before a bump is notified. Written
+    /// only under the lock, read without it by `notified` (any value a read may return is one the
+    /// generation had at some moment of the call, which is all a snapshot needs): a new
+    /// `Notified` takes no lock (on a microcontroller, no critical section).
+    generation: AtomicUsize,
     // `NoUserCode`: no closure of this lock runs user code (wakers are cloned, dropped and woken
     // outside it, and no `T` is dropped inside): see `BlockingMutex`.
     state: BlockingMutex<M, State, NoUserCode>,
@@ -66,8 +72,6 @@ pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
 struct State {
     /// A stored `notify_one` for the next waiter.
     permit: bool,
-    /// Bumped by every `notify_waiters`: a `Notified` created before a bump is notified.
-    generation: usize,
     waiters: WaitList<Waiting>,
 }
 
@@ -130,9 +134,9 @@ impl<M: RawMutex> Notify<M> {
         /// ```
         pub fn with_mutex() -> Notify<M> {
             Notify {
+                generation: AtomicUsize::new(0),
                 state: BlockingMutex::new(State {
                     permit: false,
-                    generation: 0,
                     waiters: WaitList::new(),
                 }),
             }
@@ -163,7 +167,7 @@ impl<M: RawMutex> Notify<M> {
     /// ebbtide_core::block_on(notified);
     /// ```
     pub fn notified(&self) -> Notified<'_, M> {
-        let generation = self.state.lock(|state| state.generation);
+        let generation = self.generation.load(Ordering::Relaxed);
         Notified {
             notify: self,
             node: Node::new(Waiting {
@@ -226,10 +230,13 @@ impl<M: RawMutex> Notify<M> {
     /// ```
     pub fn notify_waiters(&self) {
         let mut new_generation = None;
+        let generation = &self.generation;
         wake_in_batches(&self.state, |state, batch| {
             let target = *new_generation.get_or_insert_with(|| {
-                state.generation = state.generation.wrapping_add(1);
-                state.generation
+                // Under the lock, the one place that writes it.
+                let bumped = generation.load(Ordering::Relaxed).wrapping_add(1);
+                generation.store(bumped, Ordering::Relaxed);
+                bumped
             });
             while !batch.is_full() {
                 // The list is ordered by generation; stop at the first waiter that came after us.
@@ -310,7 +317,8 @@ impl<M: RawMutex> Future for Notified<'_, M> {
         }
         let this = &*self;
         lock_registering(&this.notify.state, cx.waker(), |state, waker| {
-            let current = state.generation;
+            // Under the lock, which orders it after every bump before ours.
+            let current = this.notify.generation.load(Ordering::Relaxed);
             let phase = this.node.with(&mut state.waiters, |w| w.payload.phase);
             let ready = match phase {
                 Phase::Init => {
