@@ -245,3 +245,86 @@ fn close_refuses_sends_while_slots_are_free_or_promised() {
     assert!(matches!(poll_once(granted), Poll::Ready(Err(SendError(2)))));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
+
+/// `close` wakes the receiver and every waiting sender, one per lock (more than a batch of them
+/// once held), each once; every sender gets its own message back.
+#[test]
+fn close_wakes_every_waiting_sender_once_and_gives_each_its_message() {
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    const WAITING: usize = 40;
+    let channel: Channel<String, 1> = Channel::new();
+    let (tx, mut rx) = channel.split();
+    tx.try_send("queued".into()).unwrap();
+    let counts: Vec<_> = (0..WAITING)
+        .map(|_| std::sync::Arc::new(Count(AtomicUsize::new(0))))
+        .collect();
+    let mut sends: Vec<_> = (0..WAITING)
+        .map(|i| Box::pin(tx.send(format!("message {i}"))))
+        .collect();
+    for (send, count) in sends.iter_mut().zip(&counts) {
+        let waker = Waker::from(count.clone());
+        assert!(send
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    assert_eq!(rx.try_recv().as_deref(), Ok("queued"));
+    // The receive granted the free slot to the first sender, which was woken for it.
+    assert_eq!(counts[0].0.load(SeqCst), 1);
+    channel.close();
+    // The first, granted and no longer waiting in the list, is not woken again; the others are
+    // woken by the close, once each.
+    for (i, count) in counts.iter().enumerate() {
+        assert_eq!(count.0.load(SeqCst), 1, "sender {i} woken once");
+    }
+    for (i, send) in sends.iter_mut().enumerate() {
+        match send.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Err(SendError(message))) => assert_eq!(message, format!("message {i}")),
+            other => panic!("sender {i}: {other:?}"),
+        }
+    }
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+/// A receiver dropped while more senders wait than a batch once held: each is woken and gets
+/// its message back, and the queued messages without a destructor are gone with the receiver.
+#[test]
+fn dropping_the_receiver_with_many_waiting_senders_wakes_them_all() {
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let channel: Channel<u32, 2> = Channel::new();
+    let (tx, rx) = channel.split();
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(count.clone());
+    let mut sends: Vec<_> = (0..33u32).map(|i| Box::pin(tx.send(100 + i))).collect();
+    for send in &mut sends {
+        assert!(send
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    drop(rx);
+    assert_eq!(count.0.load(SeqCst), 33, "every waiting sender woken once");
+    assert_eq!(
+        channel.len(),
+        0,
+        "the queued messages went with the receiver"
+    );
+    for (i, send) in sends.iter_mut().enumerate() {
+        assert!(matches!(
+            send.as_mut().poll(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(Err(SendError(m))) if m == 100 + i as u32
+        ));
+    }
+}
