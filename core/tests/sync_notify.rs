@@ -127,3 +127,36 @@ fn dropped_waiting_future_leaves_the_queue() {
     notify.notify_one();
     assert!(poll_once(b).is_ready());
 }
+
+/// The permit and the `notify_waiters` generation share a word: neither disturbs the other.
+#[test]
+fn a_stored_permit_survives_notify_waiters_and_is_used_once() {
+    let notify = Notify::new();
+    let before = pin!(notify.notified());
+    notify.notify_one(); // nobody waits: stored
+    notify.notify_waiters(); // wakes nobody, bumps the generation, keeps the permit
+                             // Created before the bump: completes by the bump, without the permit.
+    assert!(poll_once(before).is_ready());
+    // Created after: the permit lets exactly one through.
+    assert!(poll_once(pin!(notify.notified())).is_ready());
+    assert!(poll_once(pin!(notify.notified())).is_pending());
+    // Many bumps with a permit stored in between.
+    for _ in 0..1000 {
+        notify.notify_waiters();
+    }
+    notify.notify_one();
+    for _ in 0..3 {
+        notify.notify_waiters();
+    }
+    assert!(poll_once(pin!(notify.notified())).is_ready());
+    assert!(poll_once(pin!(notify.notified())).is_pending());
+}
+
+/// A `Notify` is a word and a list of waiters.
+#[test]
+fn a_notify_is_three_words() {
+    assert_eq!(
+        core::mem::size_of::<Notify>(),
+        3 * core::mem::size_of::<usize>()
+    );
+}

@@ -59,21 +59,27 @@ use crate::sync::waker::{lock_registering, Kept};
 /// assert_eq!(runner.run_until(waiter, || {}), Ok("woken"));
 /// ```
 pub struct Notify<M: RawMutex = CriticalSectionRawMutex> {
-    /// Bumped by every `notify_waiters`: a `Notified` created before a bump is notified. Written
-    /// only under the lock, read without it by `notified` (any value a read may return is one the
-    /// generation had at some moment of the call, which is all a snapshot needs): a new
-    /// `Notified` takes no lock (on a microcontroller, no critical section).
-    generation: AtomicUsize,
+    /// The stored `notify_one` permit (the bit [`PERMIT`]) and, above it, the generation that
+    /// every `notify_waiters` bumps (by [`GENERATION`]): a `Notified` created before a bump is
+    /// notified. One word, so that a `Notify` is a word and a list (12 bytes on 32-bit targets).
+    /// Written only under the lock; the generation is read without it by `notified` (any value a
+    /// read may return is one the word had at some moment of the call, which is all a snapshot
+    /// needs), so a new `Notified` takes no lock (on a microcontroller, no critical section).
+    signals: AtomicUsize,
     // `NoUserCode`: no closure of this lock runs user code (wakers are cloned, dropped and woken
     // outside it, and no `T` is dropped inside): see `BlockingMutex`.
     state: BlockingMutex<M, State, NoUserCode>,
 }
 
 struct State {
-    /// A stored `notify_one` for the next waiter.
-    permit: bool,
     waiters: WaitList<Waiting>,
 }
+
+/// The bit of [`Notify::signals`] that holds a stored `notify_one` for the next waiter.
+const PERMIT: usize = 1;
+
+/// One `notify_waiters` in [`Notify::signals`]: the generation counts above the permit bit.
+const GENERATION: usize = 2;
 
 /// The payload of a `Notified`'s node.
 #[derive(Debug)]
@@ -134,9 +140,8 @@ impl<M: RawMutex> Notify<M> {
         /// ```
         pub fn with_mutex() -> Notify<M> {
             Notify {
-                generation: AtomicUsize::new(0),
+                signals: AtomicUsize::new(0),
                 state: BlockingMutex::new(State {
-                    permit: false,
                     waiters: WaitList::new(),
                 }),
             }
@@ -167,7 +172,7 @@ impl<M: RawMutex> Notify<M> {
     /// ebbtide_core::block_on(notified);
     /// ```
     pub fn notified(&self) -> Notified<'_, M> {
-        let generation = self.generation.load(Ordering::Relaxed);
+        let generation = self.signals.load(Ordering::Relaxed) & !PERMIT;
         Notified {
             notify: self,
             node: Node::new(Waiting {
@@ -198,7 +203,9 @@ impl<M: RawMutex> Notify<M> {
     /// assert!(pin!(notify.notified()).poll(&mut cx).is_pending());
     /// ```
     pub fn notify_one(&self) {
-        let waker = self.state.lock(notify_one_locked);
+        let waker = self
+            .state
+            .lock(|state| notify_one_locked(state, &self.signals));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -230,13 +237,13 @@ impl<M: RawMutex> Notify<M> {
     /// ```
     pub fn notify_waiters(&self) {
         let mut new_generation = None;
-        let generation = &self.generation;
+        let signals = &self.signals;
         wake_in_batches(&self.state, |state, batch| {
             let target = *new_generation.get_or_insert_with(|| {
-                // Under the lock, the one place that writes it.
-                let bumped = generation.load(Ordering::Relaxed).wrapping_add(1);
-                generation.store(bumped, Ordering::Relaxed);
-                bumped
+                // Under the lock, as every write of the word; the permit bit stays as it is.
+                let bumped = signals.load(Ordering::Relaxed).wrapping_add(GENERATION);
+                signals.store(bumped, Ordering::Relaxed);
+                bumped & !PERMIT
             });
             while !batch.is_full() {
                 // The list is ordered by generation; stop at the first waiter that came after us.
@@ -257,8 +264,9 @@ impl<M: RawMutex> Notify<M> {
     }
 }
 
-/// Takes the oldest waiter's waker (marking it notified), or stores the permit.
-fn notify_one_locked(state: &mut State) -> Option<Kept> {
+/// Takes the oldest waiter's waker (marking it notified), or stores the permit in `signals`
+/// (the `Notify`'s, whose lock is held).
+fn notify_one_locked(state: &mut State, signals: &AtomicUsize) -> Option<Kept> {
     let popped = state.waiters.pop_front_with(|w| {
         w.payload.phase = Phase::NotifiedOne;
         w.waker.take()
@@ -266,7 +274,7 @@ fn notify_one_locked(state: &mut State) -> Option<Kept> {
     match popped {
         Some(waker) => waker,
         None => {
-            state.permit = true;
+            signals.store(signals.load(Ordering::Relaxed) | PERMIT, Ordering::Relaxed);
             None
         }
     }
@@ -280,7 +288,10 @@ impl Default for Notify {
 
 impl<M: RawMutex> fmt::Debug for Notify<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (permit, waiting) = self.state.lock(|s| (s.permit, !s.waiters.is_empty()));
+        let (signals, waiting) = self
+            .state
+            .lock(|s| (self.signals.load(Ordering::Relaxed), !s.waiters.is_empty()));
+        let permit = signals & PERMIT != 0;
         f.debug_struct("Notify")
             .field("permit", &permit)
             .field("has_waiters", &waiting)
@@ -317,16 +328,18 @@ impl<M: RawMutex> Future for Notified<'_, M> {
         }
         let this = &*self;
         lock_registering(&this.notify.state, cx.waker(), |state, waker| {
-            // Under the lock, which orders it after every bump before ours.
-            let current = this.notify.generation.load(Ordering::Relaxed);
+            // Under the lock, which orders it after every write before ours.
+            let signals = this.notify.signals.load(Ordering::Relaxed);
             let phase = this.node.with(&mut state.waiters, |w| w.payload.phase);
             let ready = match phase {
                 Phase::Init => {
                     let created = this.node.with(&mut state.waiters, |w| w.payload.generation);
-                    if created != current {
+                    if created != signals & !PERMIT {
                         true
-                    } else if state.permit {
-                        state.permit = false;
+                    } else if signals & PERMIT != 0 {
+                        this.notify
+                            .signals
+                            .store(signals & !PERMIT, Ordering::Relaxed);
                         true
                     } else {
                         // First the waker (it may send us round again), then the state.
@@ -366,7 +379,7 @@ impl<M: RawMutex> Drop for Notified<'_, M> {
             let phase = self.node.with(&mut state.waiters, |w| w.payload.phase);
             // A notification this future received but never reported passes on.
             if phase == Phase::NotifiedOne {
-                notify_one_locked(state)
+                notify_one_locked(state, &self.notify.signals)
             } else {
                 None
             }
