@@ -246,16 +246,19 @@ fn close_refuses_sends_while_slots_are_free_or_promised() {
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
 
+/// A waker that counts its wakes.
+struct Count(AtomicUsize);
+
+impl std::task::Wake for Count {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
 /// `close` wakes the receiver and every waiting sender, one per lock (more than a batch of them
 /// once held), each once; every sender gets its own message back.
 #[test]
 fn close_wakes_every_waiting_sender_once_and_gives_each_its_message() {
-    struct Count(AtomicUsize);
-    impl std::task::Wake for Count {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
     const WAITING: usize = 40;
     let channel: Channel<String, 1> = Channel::new();
     let (tx, mut rx) = channel.split();
@@ -295,12 +298,6 @@ fn close_wakes_every_waiting_sender_once_and_gives_each_its_message() {
 /// its message back, and the queued messages without a destructor are gone with the receiver.
 #[test]
 fn dropping_the_receiver_with_many_waiting_senders_wakes_them_all() {
-    struct Count(AtomicUsize);
-    impl std::task::Wake for Count {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
     let channel: Channel<u32, 2> = Channel::new();
     let (tx, rx) = channel.split();
     tx.try_send(1).unwrap();
