@@ -325,3 +325,45 @@ fn dropping_the_receiver_with_many_waiting_senders_wakes_them_all() {
         ));
     }
 }
+
+/// A waker that panics when woken (a foreign one may) does not leave the other waiting senders
+/// hanging: the close goes on while the panic unwinds, and each of them gets its message back.
+#[test]
+fn a_panicking_waker_does_not_stop_the_close() {
+    struct Panics;
+    impl std::task::Wake for Panics {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("this waker panics");
+        }
+    }
+    let channel: Channel<u32, 1> = Channel::new();
+    let (tx, _rx) = channel.split();
+    tx.try_send(0).unwrap();
+    let counts: Vec<_> = (0..4)
+        .map(|_| std::sync::Arc::new(Count(AtomicUsize::new(0))))
+        .collect();
+    let panics = Waker::from(std::sync::Arc::new(Panics));
+    let mut sends: Vec<_> = (1..=5u32).map(|i| Box::pin(tx.send(i))).collect();
+    for (i, send) in sends.iter_mut().enumerate() {
+        // The second waiting sender's waker panics.
+        let waker = match i {
+            1 => panics.clone(),
+            i => Waker::from(counts[if i == 0 { 0 } else { i - 1 }].clone()),
+        };
+        assert!(send
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| channel.close()));
+    assert!(closed.is_err(), "the waker's panic comes through");
+    for (i, count) in counts.iter().enumerate() {
+        assert_eq!(count.0.load(SeqCst), 1, "waker {i} woken once all the same");
+    }
+    for (i, send) in sends.iter_mut().enumerate() {
+        assert!(matches!(
+            send.as_mut().poll(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(Err(SendError(m))) if m == i as u32 + 1
+        ));
+    }
+}

@@ -418,7 +418,12 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
             state.ctl.close_step()
         }) {
             if let Some(waker) = waker {
+                // A waker that panics (a foreign one may) leaves nobody waiting: while it
+                // unwinds, the guard's drop goes on with the close. (Where panics abort, the
+                // guard is no code at all.)
+                let rest = CloseRest(self, forget);
                 waker.wake();
+                core::mem::forget(rest);
             }
         }
     }
@@ -508,6 +513,15 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     fn pop_locked(state: &mut State<T, N>) -> Option<(T, Option<Kept>)> {
         let message = state.queue.pop_front()?;
         Some((message, state.grant_free_slot()))
+    }
+}
+
+/// The rest of a close whose wake unwound: see [`Channel::close_and_forget`].
+struct CloseRest<'a, T, const N: usize, M: RawMutex>(&'a Channel<T, N, M>, bool);
+
+impl<T, const N: usize, M: RawMutex> Drop for CloseRest<'_, T, N, M> {
+    fn drop(&mut self) {
+        self.0.close_and_forget(self.1);
     }
 }
 
