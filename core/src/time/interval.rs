@@ -120,23 +120,30 @@ impl MissedTickBehavior {
     /// The instant of the tick after the one scheduled for `tick`, returned at `now`.
     #[cfg(test)]
     fn next(self, tick: Instant, now: Instant, period: Duration) -> Instant {
-        self.next_fn()(tick, now, period)
+        match self.next_fn() {
+            None => next_burst(tick, period),
+            Some(next) => next(tick, now, period),
+        }
     }
 
-    /// This behaviour's [`NextTick`]. An interval keeps it beside the behaviour, chosen when the
-    /// behaviour is set: a program that never asks for `Skip` or `Delay` links only `Burst`'s
-    /// (`Skip`'s takes a long division, `remainder`: 90 bytes on a Cortex-M).
-    fn next_fn(self) -> NextTick {
+    /// This behaviour's [`NextTick`], or `None` for `Burst`. An interval keeps it beside the
+    /// behaviour, chosen when the behaviour is set: a program that never asks for `Skip` or
+    /// `Delay` links neither (`Skip`'s takes a long division, `remainder`: 90 bytes on a
+    /// Cortex-M). `Burst`, the default, is an addition that the interval does in place, without
+    /// a call (and without reading the clock again: it does not look at `now`).
+    fn next_fn(self) -> Option<NextTick> {
         match self {
-            MissedTickBehavior::Burst => next_burst,
-            MissedTickBehavior::Delay => next_delay,
-            MissedTickBehavior::Skip => next_skip,
+            MissedTickBehavior::Burst => None,
+            MissedTickBehavior::Delay => Some(next_delay),
+            MissedTickBehavior::Skip => Some(next_skip),
         }
     }
 }
 
-/// [`MissedTickBehavior::Burst`]: the next tick of the schedule, missed or not.
-fn next_burst(tick: Instant, _now: Instant, period: Duration) -> Instant {
+/// [`MissedTickBehavior::Burst`]: the next tick of the schedule, missed or not (whatever the
+/// time now).
+#[inline]
+fn next_burst(tick: Instant, period: Duration) -> Instant {
     tick + period
 }
 
@@ -227,8 +234,9 @@ pub struct Interval {
     timer: Timer,
     period: Duration,
     behavior: MissedTickBehavior,
-    /// `behavior`'s way to the next tick (see [`MissedTickBehavior::next_fn`]).
-    next: NextTick,
+    /// `behavior`'s way to the next tick; `None` for `Burst` (see
+    /// [`MissedTickBehavior::next_fn`]).
+    next: Option<NextTick>,
 }
 
 impl Interval {
@@ -279,7 +287,10 @@ impl Interval {
         if self.timer.poll_budgeted(cx, false).is_pending() {
             return Poll::Pending;
         }
-        let next = (self.next)(tick, Instant::now(), self.period);
+        let next = match self.next {
+            None => next_burst(tick, self.period),
+            Some(next) => next(tick, Instant::now(), self.period),
+        };
         self.timer.deadline = next;
         Poll::Ready(tick)
     }
