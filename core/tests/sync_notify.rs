@@ -152,11 +152,15 @@ fn a_stored_permit_survives_notify_waiters_and_is_used_once() {
     assert!(poll_once(pin!(notify.notified())).is_pending());
 }
 
-/// A `Notify` is a word and a list of waiters.
+/// A `Notify` is a word, its lock and a list of waiters (the lock is nothing on a
+/// microcontroller, where it is a critical section, and a word with `std`, where each primitive
+/// has a lock of its own).
 #[test]
-fn a_notify_is_three_words() {
+fn a_notify_is_a_word_its_lock_and_a_list() {
+    use core::mem::size_of;
+    use ebbtide_core::blocking_mutex::CriticalSectionRawMutex;
     assert_eq!(
-        core::mem::size_of::<Notify>(),
-        3 * core::mem::size_of::<usize>()
+        size_of::<Notify>(),
+        3 * size_of::<usize>() + size_of::<CriticalSectionRawMutex>()
     );
 }
