@@ -371,3 +371,86 @@ fn a_panicking_waker_does_not_stop_the_close() {
         ));
     }
 }
+
+/// A waker that, woken by a close, uses the same channel again (closes it once more, asks for
+/// its length, tries a send): the close wakes it outside the channel's lock, so the nested calls
+/// neither deadlock nor panic, and the other waiting senders are still woken.
+#[test]
+#[cfg_attr(
+    feature = "task-wakers-only",
+    ignore = "task-wakers-only keeps no foreign waker (it is woken at once, by the send's poll)"
+)]
+fn a_waker_that_uses_the_channel_while_the_close_wakes_it() {
+    static CHANNEL: Channel<u32, 1> = Channel::new();
+    static REENTERED: AtomicUsize = AtomicUsize::new(0);
+    struct Reenters;
+    impl std::task::Wake for Reenters {
+        fn wake(self: std::sync::Arc<Self>) {
+            CHANNEL.close();
+            assert!(CHANNEL.is_closed());
+            assert_eq!(
+                CHANNEL.len(),
+                1,
+                "the queued message stays for the receiver"
+            );
+            REENTERED.fetch_add(1, SeqCst);
+        }
+    }
+    let (tx, mut rx) = CHANNEL.split();
+    tx.try_send(0).unwrap();
+    let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+    let reenters = Waker::from(std::sync::Arc::new(Reenters));
+    let counting = Waker::from(count.clone());
+    let mut first = Box::pin(tx.send(1));
+    let mut second = Box::pin(tx.send(2));
+    let mut third = Box::pin(tx.send(3));
+    assert!(first
+        .as_mut()
+        .poll(&mut Context::from_waker(&counting))
+        .is_pending());
+    assert!(second
+        .as_mut()
+        .poll(&mut Context::from_waker(&reenters))
+        .is_pending());
+    assert!(third
+        .as_mut()
+        .poll(&mut Context::from_waker(&counting))
+        .is_pending());
+    CHANNEL.close();
+    assert_eq!(REENTERED.load(SeqCst), 1);
+    assert_eq!(count.0.load(SeqCst), 2, "both other senders woken once");
+    assert_eq!(tx.try_send(4), Err(TrySendError::Closed(4)));
+    for (send, value) in [(first, 1), (second, 2), (third, 3)] {
+        let mut send = send;
+        assert!(matches!(
+            send.as_mut().poll(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(Err(SendError(m))) if m == value
+        ));
+    }
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+/// Senders wait on another thread while this one closes the channel: each gets its message
+/// back, and none is left waiting (the close's steps and the senders' polls interleave).
+#[test]
+fn close_from_another_thread_while_senders_wait() {
+    // Fewer rounds under Miri, which checks the threads' accesses but runs them slowly.
+    let rounds = if cfg!(miri) { 2 } else { 50 };
+    for _ in 0..rounds {
+        let channel: &'static Channel<u32, 1> = Box::leak(Box::new(Channel::new()));
+        let (tx, _rx) = channel.split();
+        tx.try_send(0).unwrap();
+        let senders: Vec<_> = (1..=4u32)
+            .map(|i| {
+                let tx = tx.clone();
+                std::thread::spawn(move || ebbtide_core::block_on(tx.send(i)))
+            })
+            .collect();
+        std::thread::yield_now();
+        channel.close();
+        for (i, sender) in senders.into_iter().enumerate() {
+            assert_eq!(sender.join().unwrap(), Err(SendError(i as u32 + 1)));
+        }
+    }
+}

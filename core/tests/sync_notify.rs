@@ -164,3 +164,38 @@ fn a_notify_is_a_word_its_lock_and_a_list() {
         3 * size_of::<usize>() + size_of::<CriticalSectionRawMutex>()
     );
 }
+
+/// `notified()` reads the generation without the lock: a `Notified` made on this thread before
+/// another thread's `notify_waiters` completes, and one made after it (the bump seen through the
+/// channel that reported it) waits; a permit stored by another thread lets one through.
+#[test]
+fn notify_waiters_and_permits_from_another_thread() {
+    use std::sync::mpsc::channel;
+    let notify: &'static Notify = Box::leak(Box::new(Notify::new()));
+    let (ask, asked) = channel::<bool>();
+    let (done, finished) = channel::<()>();
+    let helper = std::thread::spawn(move || {
+        for permit in asked {
+            if permit {
+                notify.notify_one();
+            } else {
+                notify.notify_waiters();
+            }
+            done.send(()).unwrap();
+        }
+    });
+    let rounds = if cfg!(miri) { 3 } else { 200 };
+    for _ in 0..rounds {
+        let before = pin!(notify.notified());
+        ask.send(false).unwrap();
+        finished.recv().unwrap();
+        assert!(poll_once(before).is_ready(), "created before the bump");
+        assert!(poll_once(pin!(notify.notified())).is_pending(), "after it");
+        ask.send(true).unwrap();
+        finished.recv().unwrap();
+        assert!(poll_once(pin!(notify.notified())).is_ready(), "the permit");
+        assert!(poll_once(pin!(notify.notified())).is_pending(), "used once");
+    }
+    drop(ask);
+    helper.join().unwrap();
+}
