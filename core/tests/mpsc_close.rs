@@ -438,19 +438,21 @@ fn close_from_another_thread_while_senders_wait() {
     // Fewer rounds under Miri, which checks the threads' accesses but runs them slowly.
     let rounds = if cfg!(miri) { 2 } else { 50 };
     for _ in 0..rounds {
-        let channel: &'static Channel<u32, 1> = Box::leak(Box::new(Channel::new()));
+        let channel: Channel<u32, 1> = Channel::new();
         let (tx, _rx) = channel.split();
         tx.try_send(0).unwrap();
-        let senders: Vec<_> = (1..=4u32)
-            .map(|i| {
-                let tx = tx.clone();
-                std::thread::spawn(move || ebbtide_core::block_on(tx.send(i)))
-            })
-            .collect();
-        std::thread::yield_now();
-        channel.close();
-        for (i, sender) in senders.into_iter().enumerate() {
-            assert_eq!(sender.join().unwrap(), Err(SendError(i as u32 + 1)));
-        }
+        std::thread::scope(|scope| {
+            let senders: Vec<_> = (1..=4u32)
+                .map(|i| {
+                    let tx = tx.clone();
+                    scope.spawn(move || ebbtide_core::block_on(tx.send(i)))
+                })
+                .collect();
+            std::thread::yield_now();
+            channel.close();
+            for (i, sender) in senders.into_iter().enumerate() {
+                assert_eq!(sender.join().unwrap(), Err(SendError(i as u32 + 1)));
+            }
+        });
     }
 }

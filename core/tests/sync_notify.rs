@@ -171,31 +171,33 @@ fn a_notify_is_a_word_its_lock_and_a_list() {
 #[test]
 fn notify_waiters_and_permits_from_another_thread() {
     use std::sync::mpsc::channel;
-    let notify: &'static Notify = Box::leak(Box::new(Notify::new()));
+    let notify = Notify::new();
     let (ask, asked) = channel::<bool>();
     let (done, finished) = channel::<()>();
-    let helper = std::thread::spawn(move || {
-        for permit in asked {
-            if permit {
-                notify.notify_one();
-            } else {
-                notify.notify_waiters();
+    std::thread::scope(|scope| {
+        let notify = &notify;
+        scope.spawn(move || {
+            for permit in asked {
+                if permit {
+                    notify.notify_one();
+                } else {
+                    notify.notify_waiters();
+                }
+                done.send(()).unwrap();
             }
-            done.send(()).unwrap();
+        });
+        let rounds = if cfg!(miri) { 3 } else { 200 };
+        for _ in 0..rounds {
+            let before = pin!(notify.notified());
+            ask.send(false).unwrap();
+            finished.recv().unwrap();
+            assert!(poll_once(before).is_ready(), "created before the bump");
+            assert!(poll_once(pin!(notify.notified())).is_pending(), "after it");
+            ask.send(true).unwrap();
+            finished.recv().unwrap();
+            assert!(poll_once(pin!(notify.notified())).is_ready(), "the permit");
+            assert!(poll_once(pin!(notify.notified())).is_pending(), "used once");
         }
+        drop(ask);
     });
-    let rounds = if cfg!(miri) { 3 } else { 200 };
-    for _ in 0..rounds {
-        let before = pin!(notify.notified());
-        ask.send(false).unwrap();
-        finished.recv().unwrap();
-        assert!(poll_once(before).is_ready(), "created before the bump");
-        assert!(poll_once(pin!(notify.notified())).is_pending(), "after it");
-        ask.send(true).unwrap();
-        finished.recv().unwrap();
-        assert!(poll_once(pin!(notify.notified())).is_ready(), "the permit");
-        assert!(poll_once(pin!(notify.notified())).is_pending(), "used once");
-    }
-    drop(ask);
-    helper.join().unwrap();
 }
