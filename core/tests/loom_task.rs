@@ -237,3 +237,66 @@ fn an_uncancellable_task_retired_while_another_thread_wakes_it() {
         assert!(!executor.has_ready_tasks());
     });
 }
+
+/// Keeps a clone of its task's waker and wakes itself at its first poll; returns an `Output`
+/// at its second.
+struct KeepThenEnd {
+    kept: Arc<Mutex<Option<Waker>>>,
+    drops: Arc<AtomicUsize>,
+    polls: usize,
+}
+
+impl Future for KeepThenEnd {
+    type Output = Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
+        self.polls += 1;
+        if self.polls >= 2 {
+            return Poll::Ready(Output(self.drops.clone()));
+        }
+        *self.kept.lock().unwrap() = Some(cx.waker().clone());
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// A detached task (whose end has no join protocol: `complete_detached`) completes while
+/// another thread wakes it. The wake lands before the completing poll took the task out of the
+/// queue (nothing to do), between that and the completion (the task is queued again, and the
+/// completion passes `RUNNING` to that queue entry, whose dequeue frees the slot), or after the
+/// completion (refused). In every case the output is dropped once, the slot is freed once, and
+/// no queue entry is left behind; for both detached kinds.
+#[test]
+fn a_detached_task_completes_while_another_thread_wakes_it() {
+    for uncancellable in [false, true] {
+        loom::model(move || {
+            let executor: &'static Executor = leak(Executor::new());
+            let pool: &'static TaskPool<1, 64> = leak(TaskPool::new());
+            let runner = executor.runner().unwrap();
+            let kept = Arc::new(Mutex::new(None));
+            let drops = Arc::new(AtomicUsize::new(0));
+            let future = KeepThenEnd {
+                kept: kept.clone(),
+                drops: drops.clone(),
+                polls: 0,
+            };
+            let spawner = runner.spawner();
+            if uncancellable {
+                spawner.spawn_uncancellable(pool, move || future).unwrap();
+            } else {
+                spawner.spawn_detached(pool, move || future).unwrap();
+            }
+            // First poll: the task keeps its waker and queues itself again.
+            runner.poll();
+            let waker = kept.lock().unwrap().take().unwrap();
+            let waking = loom::thread::spawn(move || waker.wake());
+            // Second poll: the task returns, racing the wake.
+            runner.poll();
+            assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped as it returned");
+            waking.join().unwrap();
+            runner.poll();
+            assert!(pool.is_empty(), "the slot is freed");
+            assert!(!executor.has_ready_tasks(), "no entry left behind");
+            assert_eq!(drops.load(Ordering::SeqCst), 1);
+        });
+    }
+}

@@ -18,6 +18,7 @@ use core::task::{Context, Poll};
 use super::budget;
 use super::join_waker::JoinWaker;
 use super::scheduler::Scheduler;
+use super::task;
 use super::waker::waker_for;
 use crate::loom::{AtomicPtr, AtomicU32, UnsafeCell};
 
@@ -126,20 +127,34 @@ impl TimerLink {
 }
 
 /// The type-erased operations on a task's future and output.
+///
+/// There are three vtables per future type, one per kind of task ([`RawTask::JOINABLE`],
+/// [`RawTask::DETACHED`], [`RawTask::DETACHED_UNCANCELLABLE`]): what a task does when it ends
+/// depends on its kind, and only the ends of the kinds a program spawns are linked into it. A
+/// program whose tasks are all detached links no join protocol (no `JoinHandle` to hand the
+/// output to, no join waker to wake, no `HANDLE` to wait for).
 pub(crate) struct TaskVTable {
-    /// Polls the future with the task's own waker; on `Ready` drops it and moves the output into
-    /// the storage. If the future's destructor unwinds there, the slot's vtable is [`GONE`]
-    /// afterwards.
+    /// Polls the future with the task's own waker and, on `Ready`, ends the task: drops the
+    /// future, stores the output for the `JoinHandle` (or, for a detached task, drops it) and
+    /// completes the task as its kind does. If the poll (or the future's destructor) unwinds,
+    /// the task is marked to be finished by the executor's next look at it
+    /// (`task::poll_unwound`); if it was the destructor, the slot's vtable is [`GONE`] afterwards.
     ///
     /// The waker and its `Context` are made inside, not passed in: there they are constants to
     /// the future's inlined poll (a `wake_by_ref` becomes a direct call), and the run loop does
-    /// not build and store a `Context` for an opaque callee per task.
-    pub(crate) poll: unsafe fn(NonNull<Header>) -> Poll<()>,
+    /// not build and store a `Context` for an opaque callee per task. The run loop does not look
+    /// at the result either: the end of a task is here, in code that knows the task's kind.
+    pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Finishes a task that the executor dequeued with `COMPLETE` or `CANCELLED` set (the
+    /// second argument: its state word, `SCHEDULED` cleared): lets the slot of a complete task
+    /// go, or drops (or retires) the future of a cancelled one and completes it. See
+    /// `task::run_finishing` and its detached forms.
+    pub(crate) finish: unsafe fn(NonNull<Header>, u32),
     /// Drops the future in place; `None` for a task spawned uncancellable, whose future is only
     /// ever dropped by its own completion (in `poll`), so that its drop glue is not linked (see
     /// `RETIRED` in [`super::state`]).
     pub(crate) drop_future: Option<unsafe fn(NonNull<Header>)>,
-    /// Drops the output in place.
+    /// Drops the output in place (only a joinable task keeps one: `OUTPUT`).
     pub(crate) drop_output: unsafe fn(NonNull<Header>),
 }
 
@@ -377,9 +392,11 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 
 /// The vtable of a task whose future's destructor unwound after it returned `Ready`: the future
 /// is gone and no output was stored, so there is nothing left to drop (and nothing to poll: the
-/// task is `CANCELLED` before anyone could).
+/// task is `CANCELLED` before anyone could). Its end is the general one, right for every kind of
+/// task (a detached task is one whose `HANDLE` is clear).
 pub(crate) static GONE: TaskVTable = TaskVTable {
-    poll: |_| Poll::Pending,
+    poll: |_| {},
+    finish: task::run_finishing,
     drop_future: Some(|_| {}),
     drop_output: |_| {},
 };
@@ -403,47 +420,82 @@ impl Drop for PointAtGone {
 pub(crate) struct RawTask<F>(PhantomData<F>);
 
 impl<F: Future> RawTask<F> {
-    /// The vtable of tasks whose future is `F`.
-    pub(crate) const VTABLE: TaskVTable = TaskVTable {
-        poll: Self::poll,
+    /// The vtable of tasks whose future is `F` and that have a `JoinHandle` (which may abort
+    /// them, and takes the output).
+    pub(crate) const JOINABLE: TaskVTable = TaskVTable {
+        poll: Self::poll::<false>,
+        finish: task::run_finishing,
         drop_future: Some(Self::drop_future),
         drop_output: Self::drop_output,
     };
 
-    /// The vtable of uncancellable tasks whose future is `F`: no `drop_future`, so the future's
-    /// destructor (the drop glue of every state it can wait in) is only linked through `poll`'s
-    /// own completion.
-    pub(crate) const VTABLE_UNCANCELLABLE: TaskVTable = TaskVTable {
-        poll: Self::poll,
+    /// The vtable of detached tasks whose future is `F`: their output is dropped as soon as the
+    /// future returns it, and their end does not look for a `JoinHandle` (see
+    /// `task::complete_detached`).
+    pub(crate) const DETACHED: TaskVTable = TaskVTable {
+        poll: Self::poll::<true>,
+        finish: task::run_finishing_detached,
+        drop_future: Some(Self::drop_future),
+        drop_output: Self::drop_output,
+    };
+
+    /// The vtable of detached uncancellable tasks whose future is `F`: no `drop_future`, so the
+    /// future's destructor (the drop glue of every state it can wait in) is only linked through
+    /// `poll`'s own completion, and a cancellation retires the task (see `RETIRED`).
+    pub(crate) const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
+        poll: Self::poll::<true>,
+        finish: task::run_finishing_retiring,
         drop_future: None,
         drop_output: Self::drop_output,
     };
 
+    /// Polls the task and, if its future returned `Ready`, ends it: see [`TaskVTable::poll`].
+    /// `DETACHED`: the task has no `JoinHandle` (its vtable is one of the detached ones), so the
+    /// output is dropped here and the task completes without the join protocol.
+    ///
     /// # Safety
     ///
     /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
-    /// (which owns a live task's storage; see [`super::state`]).
-    unsafe fn poll(header: NonNull<Header>) -> Poll<()> {
+    /// (which owns a live task's storage; see [`super::state`]), having taken it out of its run
+    /// queue.
+    unsafe fn poll<const DETACHED: bool>(header: NonNull<Header>) {
+        // SAFETY: ground rule 1.
+        let head = unsafe { slot_head(header) };
+        // If the poll (or a destructor below) unwinds, the task is finished by the executor's
+        // next look at it, outside the unwinding (see `task::poll_unwound`).
+        let unwound = task::PanicGuard(header, head);
         // SAFETY: by the caller, the storage holds an `F` that nobody else touches meanwhile;
         // it never moves (the slot is static), so pinning it is sound.
         let future = unsafe { Pin::new_unchecked(&mut *storage_mut(header).cast::<F>()) };
         // SAFETY: the waker is only lent to `poll`; the header comes from a static slot.
         let waker = ManuallyDrop::new(unsafe { waker_for(header) });
-        match future.poll(&mut Context::from_waker(&waker)) {
-            Poll::Ready(output) => {
-                // If the future's destructor unwinds, the future is gone all the same (a
-                // destructor runs once): the guard points the slot at `GONE`, so that finishing
-                // the task (see `task::poll_unwound`) does not drop it again.
-                let gone = PointAtGone(header);
-                // SAFETY: the future is done and is dropped once, here; the output then takes its
-                // place in the storage, which fits it by `FITS`.
-                unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) };
-                core::mem::forget(gone);
-                // SAFETY: as above.
-                unsafe { ptr::write(storage_mut(header).cast::<F::Output>(), output) };
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
+        let Poll::Ready(output) = future.poll(&mut Context::from_waker(&waker)) else {
+            core::mem::forget(unwound);
+            return;
+        };
+        // If the future's destructor (or a detached task's output's) unwinds, the future is
+        // gone all the same (a destructor runs once): the guard points the slot at `GONE`, so
+        // that finishing the task does not drop it again.
+        let gone = PointAtGone(header);
+        // SAFETY: the future is done and is dropped once, here; the output then takes its
+        // place in the storage, which fits it by `FITS`.
+        unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) };
+        if DETACHED {
+            // Nobody will ever take it.
+            drop(output);
+        } else {
+            // SAFETY: as above.
+            unsafe { ptr::write(storage_mut(header).cast::<F::Output>(), output) };
+        }
+        core::mem::forget(gone);
+        core::mem::forget(unwound);
+        // Outside the guards: the join waker a joinable task's end wakes may be user code.
+        if DETACHED {
+            // SAFETY: the future is gone (its output too), and we are its executor's thread.
+            unsafe { task::complete_detached(head, 0) };
+        } else {
+            // SAFETY: the future is gone and its output is in the storage; as above.
+            unsafe { task::complete_output(header, head) };
         }
     }
 

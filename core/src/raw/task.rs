@@ -46,13 +46,18 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
     if kind.handle {
         claim |= HANDLE;
     }
-    // Only one of the two is referenced by a spawn (`kind` is a constant at every call site), so
-    // a program without cancellable tasks of type `F` links no `drop_future` for it.
-    let vtable = if kind.cancellable {
-        &RawTask::<F>::VTABLE
-    } else {
-        &RawTask::<F>::VTABLE_UNCANCELLABLE
+    // Only one of the three is referenced by a spawn (`kind` is a constant at every call site),
+    // so a program links only the ends of the kinds it spawns: no `drop_future` for `F` without
+    // cancellable tasks of type `F`, no join protocol without joinable tasks.
+    let vtable = match (kind.handle, kind.cancellable) {
+        (true, _) => &RawTask::<F>::JOINABLE,
+        (false, true) => &RawTask::<F>::DETACHED,
+        (false, false) => &RawTask::<F>::DETACHED_UNCANCELLABLE,
     };
+    debug_assert!(
+        !kind.handle || kind.cancellable,
+        "a JoinHandle may abort its task"
+    );
     assert!(
         AssertFits::<F, SIZE>::fits(),
         "a future was spawned into a pool whose slots are too small for it"
@@ -316,35 +321,33 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // `abort` set before we cleared `SCHEDULED` (one set after it comes with a wake that queues
     // the task again), and `COMPLETE`, which only this thread sets. (Tested on `previous`, whose
     // other bits are the word's now: no subtraction on the hot path.)
+    // SAFETY: the vtable was written at spawn, before the first push, and is the task's until
+    // its slot is freed, which only its executor does from here.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
     if previous & (COMPLETE | CANCELLED) != 0 {
-        // SAFETY: by our caller.
-        unsafe { run_finishing(header, head, previous - SCHEDULED) };
+        // SAFETY: by our caller; `finish` is the one of the task's kind.
+        unsafe { (vtable.finish)(header, previous - SCHEDULED) };
         return;
     }
     // The task is live and not complete: its storage is this thread's (ground rule 2), and no
-    // other party touches it until `complete` sets COMPLETE.
-
-    /// What happens to the task if its `poll` unwinds (see [`poll_unwound`]).
-    struct PanicGuard<'a>(NonNull<Header>, &'a SlotHead);
-    impl Drop for PanicGuard<'_> {
-        fn drop(&mut self) {
-            // SAFETY: we run the live task on its executor's thread, and its poll unwound.
-            unsafe { poll_unwound(self.0, self.1) };
-        }
-    }
-
-    // SAFETY: the vtable was written at spawn, before the first push.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    // other party touches it until its end sets COMPLETE.
     // A fresh cooperative budget for this poll, if the header holds the counter (else the
     // scheduler reset its own).
     head.header.budget.reset();
-    let guard = PanicGuard(header, head);
-    // SAFETY: the storage holds the live future and is ours (see above).
-    let poll = unsafe { (vtable.poll)(header) };
-    core::mem::forget(guard);
-    if poll.is_ready() {
-        // SAFETY: the vtable's `poll` moved the output into the storage.
-        unsafe { complete(header, head, Ending::Output) };
+    // SAFETY: the storage holds the live future and is ours (see above); the vtable's `poll`
+    // ends the task if the future is done, as its kind does.
+    unsafe { (vtable.poll)(header) };
+}
+
+/// Finishes the task (see [`poll_unwound`]) if a `poll` in a vtable unwinds: made before the
+/// future is polled, forgotten once the poll (and, when the future is done, its drop) returned.
+pub(crate) struct PanicGuard<'a>(pub(crate) NonNull<Header>, pub(crate) &'a SlotHead);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: made only by a vtable's `poll`, which runs the live task on its executor's
+        // thread (by `run`'s caller); it is dropped only when that poll unwound.
+        unsafe { poll_unwound(self.0, self.1) };
     }
 }
 
@@ -379,7 +382,9 @@ unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
 }
 
 /// The rare cases of [`run`]: a task aborted (or whose poll panicked) before this poll, or a
-/// complete task that was woken before it completed and so was still queued.
+/// complete task that was woken before it completed and so was still queued. The `finish` of a
+/// joinable task's vtable (and of [`GONE`](super::header::GONE)'s: this general form is right
+/// for every kind of task).
 ///
 /// # Safety
 ///
@@ -387,7 +392,9 @@ unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
 /// `COMPLETE` or `CANCELLED`.
 #[cold]
 #[inline(never)]
-unsafe fn run_finishing(header: NonNull<Header>, head: &SlotHead, current: u32) {
+pub(crate) unsafe fn run_finishing(header: NonNull<Header>, current: u32) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
     if current & COMPLETE != 0 {
         // `complete` found the task queued and left RUNNING set for this queue entry (see
         // `release_running`): now let the slot go.
@@ -399,6 +406,113 @@ unsafe fn run_finishing(header: NonNull<Header>, head: &SlotHead, current: u32) 
     // SAFETY: the task is live and not complete, on its executor's thread (by our caller): the
     // storage holds the live future, which is never used again, and completing it is ours.
     unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };
+}
+
+/// [`run_finishing`] for a detached, cancellable task (the `finish` of
+/// [`RawTask::DETACHED`]): no `JoinHandle` can hold the slot, so the end is
+/// [`complete_detached`]'s.
+///
+/// # Safety
+///
+/// As for [`run_finishing`], and the task was spawned detached (its `HANDLE` never set).
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u32) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    if current & COMPLETE != 0 {
+        // SAFETY: we hold RUNNING on a complete detached task (see `complete_detached`).
+        unsafe { free_detached(head, current) };
+        return;
+    }
+    /// Completes the task when dropped: after the destructor returned, or while it unwinds.
+    struct Complete<'a>(&'a SlotHead, Ending);
+    impl Drop for Complete<'_> {
+        fn drop(&mut self) {
+            // SAFETY: the future's destructor ran (or unwound, which also ends it), on the
+            // executor's thread; the task is detached (by the caller of `run_finishing_detached`).
+            unsafe { complete_detached(self.0, self.1 as u32) };
+        }
+    }
+    let _complete = Complete(head, ending_of_cancelled(current));
+    // SAFETY: the vtable was written at spawn; a detached cancellable task's has a `drop_future`
+    // (`RawTask::DETACHED`), and `GONE`'s finish is the general one.
+    let drop_future = head.header.vtable.with(|v| unsafe { (*v).drop_future });
+    debug_assert!(drop_future.is_some(), "a cancellable task's vtable");
+    if let Some(drop_future) = drop_future {
+        // SAFETY: by our caller, the storage holds the live future, never used again.
+        unsafe { drop_future(header) };
+    }
+}
+
+/// [`run_finishing`] for a detached, uncancellable task (the `finish` of
+/// [`RawTask::DETACHED_UNCANCELLABLE`]): a complete one lets its slot go; a cancelled one is
+/// retired (see `RETIRED`), its future never dropped.
+///
+/// # Safety
+///
+/// As for [`run_finishing_detached`], and the task was spawned uncancellable.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u32) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    if current & COMPLETE != 0 {
+        // SAFETY: we hold RUNNING on a complete detached task.
+        unsafe { free_detached(head, current) };
+    } else {
+        // RUNNING up with COMPLETE and never given up: the slot is never freed (see `retire`).
+        head.header.state.fetch_or(
+            COMPLETE | RUNNING | RETIRED | ending_of_cancelled(current) as u32,
+            Ordering::AcqRel,
+        );
+    }
+}
+
+/// Completes a detached task on its executor's thread: its future is gone and so is its output
+/// (a detached task keeps none), so nothing else is left to do than to let the slot go, unless
+/// the task is still queued (it was woken before it completed), in which case `RUNNING` passes
+/// to that queue entry, as in [`release_running`]. No `JoinHandle` to wake or wait for: its
+/// `HANDLE` and `JOIN_WAKER` are never set. `bits`: those of an [`Ending`] (none for a task
+/// that returned).
+///
+/// # Safety
+///
+/// The caller is the thread of the task's executor, outside a poll of it, and the task was
+/// spawned detached; its future (and output) are gone.
+#[inline(never)]
+pub(crate) unsafe fn complete_detached(head: &SlotHead, bits: u32) {
+    let previous = head
+        .header
+        .state
+        .fetch_or(COMPLETE | RUNNING | bits, Ordering::AcqRel);
+    debug_assert!(
+        previous & (HANDLE | JOIN_WAKER | COMPLETE | RUNNING) == 0,
+        "a detached task completes once: {:?}",
+        State(previous)
+    );
+    if previous & SCHEDULED == 0 {
+        // SAFETY: we hold RUNNING on a complete task that nobody else can reach: no handle, not
+        // queued, and wakers refuse COMPLETE.
+        unsafe { free_detached(head, previous | bits) };
+    }
+}
+
+/// Returns the slot of a complete detached task to the pool, unless it is retired.
+///
+/// # Safety
+///
+/// The caller holds `RUNNING` on a complete detached task that is not queued (`current`: its
+/// state word, which nobody else changes now).
+unsafe fn free_detached(head: &SlotHead, current: u32) {
+    debug_assert!(
+        current & (OUTPUT | HANDLE) == 0,
+        "a detached task keeps no output: {:?}",
+        State(current)
+    );
+    if current & RETIRED == 0 {
+        head.header.state.store(0, Ordering::Release);
+    }
 }
 
 /// How a task that is `CANCELLED` before it completed ends: `Panicked` if the cancellation came
@@ -464,6 +578,16 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
 unsafe fn retire(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
     // SAFETY: by our caller.
     unsafe { complete_with(header, head, ending as u32 | RETIRED) };
+}
+
+/// Completes a joinable task whose future returned: its output is in the storage.
+///
+/// # Safety
+///
+/// As for [`complete`], and the output is in the storage.
+pub(crate) unsafe fn complete_output(header: NonNull<Header>, head: &SlotHead) {
+    // SAFETY: by our caller.
+    unsafe { complete(header, head, Ending::Output) };
 }
 
 /// Marks the task complete (taking `RUNNING` with it), wakes its joiner, and gives up `RUNNING`.
@@ -547,11 +671,19 @@ unsafe fn release_running(header: NonNull<Header>, head: &SlotHead) {
 /// The caller is the last owner of the complete task: no handle, not queued, and (if someone else
 /// could have held it) not running.
 unsafe fn free(header: NonNull<Header>, head: &SlotHead, current: u32) {
+    /// Frees the slot when dropped: after the output's destructor returned, or while it
+    /// unwinds (a destructor runs once: the output is gone either way).
+    struct Release<'a>(&'a SlotHead);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.header.state.store(0, Ordering::Release);
+        }
+    }
+    let _release = Release(head);
     if current & OUTPUT != 0 {
         // SAFETY: the output is in the storage and nobody else can reach it.
         unsafe { head.header.vtable.with(|v| ((*v).drop_output)(header)) };
     }
-    head.header.state.store(0, Ordering::Release);
 }
 
 /// What a `JoinHandle` finds when it looks at its task.
