@@ -48,6 +48,13 @@
 //!   `scheduler` names, and that changes only while nobody polls the task.
 //! - `JOIN_WAKER` set means the join waker field holds a waker that the completing executor may
 //!   take; while it is clear only the `JoinHandle` touches the field.
+//!
+//! A task's end is its vtable's (see `TaskVTable`): a joinable task's stores the output (`OUTPUT`)
+//! and follows the join protocol above; a detached task (spawned without a `JoinHandle`: `HANDLE`,
+//! `JOIN_WAKER` and `OUTPUT` are never set) drops its output as its future returns it, and its
+//! end is one step, `COMPLETE | RUNNING`, after which the slot is freed at once unless the task
+//! is still queued (then, as above, `RUNNING` passes to that queue entry). A program that spawns
+//! only detached tasks links no join protocol.
 
 use core::fmt;
 
