@@ -38,6 +38,14 @@ enum Kind {
     Uncancellable,
 }
 
+/// A `Counted` that panics when dropped.
+fn bomb(drops: &'static AtomicUsize) -> Counted {
+    Counted {
+        drops,
+        panics: true,
+    }
+}
+
 const KINDS: [Kind; 3] = [Kind::HandleDropped, Kind::Detached, Kind::Uncancellable];
 
 /// Spawns `future` on `executor`'s runner into `pool` as `kind` says.
@@ -53,6 +61,14 @@ fn spawn<F: core::future::Future + 'static>(
         Kind::Detached => spawner.spawn_detached(pool, || future).ok().unwrap(),
         Kind::Uncancellable => spawner.spawn_uncancellable(pool, || future).ok().unwrap(),
     }
+}
+
+/// Both counters say that each of the first `round + 1` tasks dropped its future and its output
+/// once.
+#[track_caller]
+fn assert_dropped_once(future: &AtomicUsize, output: &AtomicUsize, round: usize, kind: Kind) {
+    assert_eq!(future.load(Ordering::SeqCst), round + 1, "{kind:?}: future");
+    assert_eq!(output.load(Ordering::SeqCst), round + 1, "{kind:?}: output");
 }
 
 /// A future that returns `()` at its second poll (waking itself at the first) and whose
@@ -149,12 +165,10 @@ fn a_detached_output_whose_destructor_panics_is_dropped_once_and_its_slot_freed(
             catch_unwind(AssertUnwindSafe(|| runner.poll())).is_err(),
             "{kind:?}"
         );
-        assert_eq!(FUTURE_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
-        assert_eq!(OUTPUT_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
+        assert_dropped_once(&FUTURE_DROPS, &OUTPUT_DROPS, round, kind);
         runner.poll();
         assert!(POOL.is_empty(), "{kind:?}: the slot is freed");
-        assert_eq!(FUTURE_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
-        assert_eq!(OUTPUT_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
+        assert_dropped_once(&FUTURE_DROPS, &OUTPUT_DROPS, round, kind);
     }
 }
 
@@ -201,8 +215,7 @@ fn a_detached_task_that_completes_while_queued_is_freed_by_its_queue_entry() {
         runner.poll();
         assert!(POOL.is_empty(), "{kind:?}: freed by its queue entry");
         assert!(!EXECUTOR.has_ready_tasks(), "{kind:?}");
-        assert_eq!(FUTURE_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
-        assert_eq!(OUTPUT_DROPS.load(Ordering::SeqCst), round + 1, "{kind:?}");
+        assert_dropped_once(&FUTURE_DROPS, &OUTPUT_DROPS, round, kind);
     }
 }
 
@@ -219,10 +232,7 @@ fn cancel_all_of_detached_tasks_whose_destructors_panic_drops_each_once_and_free
     // Idle: waits forever.
     spawner
         .spawn_detached(&POOL, || async {
-            let _bomb = Counted {
-                drops: &DROPS,
-                panics: true,
-            };
+            let _bomb = bomb(&DROPS);
             core::future::pending::<()>().await
         })
         .ok()
@@ -230,10 +240,7 @@ fn cancel_all_of_detached_tasks_whose_destructors_panic_drops_each_once_and_free
     // Queued: it yields (waking itself) at every poll, holding its bomb.
     spawner
         .spawn_detached(&POOL, || async {
-            let _bomb = Counted {
-                drops: &DROPS,
-                panics: true,
-            };
+            let _bomb = bomb(&DROPS);
             loop {
                 yield_now().await;
             }
