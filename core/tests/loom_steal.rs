@@ -329,3 +329,42 @@ fn steal_from_a_running_batch_races_with_its_pops() {
         assert_eq!(ebbtide_core::block_on(local), Ok(()));
     });
 }
+
+/// A detached `Send` task (whose end has no join protocol: `complete_detached`) is woken from
+/// another thread while a thief steals it: it runs its second poll and ends on one of the two
+/// executors, its future is dropped once, its slot is freed, and no wake-up is lost (the victim's
+/// driver would spin forever).
+#[test]
+fn a_detached_task_stolen_while_woken_ends_once_and_frees_its_slot() {
+    builder().check(|| {
+        let (victim, victim_flag) = executor_with_flag();
+        let (thief, _thief_flag) = executor_with_flag();
+        let pool: &'static TaskPool<1, 256> = leak(TaskPool::new());
+        let runner = victim.runner().unwrap();
+        let (task, waker, _ran_on, dropped) = TwoPolls::new();
+        victim
+            .send_spawner()
+            .spawn_detached(pool, move || task)
+            .ok()
+            .unwrap();
+        assert!(!runner.poll());
+
+        let waking = thread::spawn(move || wake(&waker));
+        let stealing = thread::spawn(move || {
+            let runner = thief.runner().unwrap();
+            // SAFETY: no pool is cancelled in this model.
+            let moved = unsafe { thief.steal_from(victim) };
+            if moved > 0 {
+                while runner.poll() {}
+            }
+            moved
+        });
+        let done = || dropped.load(Ordering::SeqCst) == 1;
+        drive(&runner, victim_flag, done);
+        waking.join().unwrap();
+        stealing.join().unwrap();
+        assert_eq!(dropped.load(Ordering::SeqCst), 1);
+        assert!(pool.is_empty(), "the slot is freed where the task ended");
+        assert!(!victim.has_ready_tasks() && !thief.has_ready_tasks());
+    });
+}
