@@ -63,3 +63,53 @@ fn a_panicking_reentrant_message_drop_drops_every_message_once() {
         "a static channel keeps the message it still holds"
     );
 }
+
+/// Counts its drops in the counter it points at.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A channel whose receiver was leaked (`mem::forget`, so its drop never emptied the queue) still
+/// drops the queued messages when the channel itself goes, once each, wrapped around the ring:
+/// the ring's cursor lives in the channel's control block, and the channel's state drops what it
+/// counts. Messages without a destructor are forgotten by a receiver's drop under its lock.
+#[test]
+fn a_channel_dropped_with_messages_drops_each_once() {
+    let drops = AtomicUsize::new(0);
+    {
+        let channel: Channel<Counted<'_>, 3> = Channel::new();
+        let (tx, mut rx) = channel.split();
+        // Walk the ring's head forward, so that the queue wraps round its end.
+        for _ in 0..2 {
+            tx.try_send(Counted(&drops)).ok().unwrap();
+            drop(rx.try_recv().unwrap());
+        }
+        for _ in 0..3 {
+            tx.try_send(Counted(&drops)).ok().unwrap();
+        }
+        assert_eq!(channel.len(), 3);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        std::mem::forget(rx);
+        drop(tx);
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "still queued");
+    }
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        5,
+        "each dropped once, with the channel"
+    );
+
+    // Without a destructor: the receiver's drop forgets them, and the channel is empty.
+    let plain: Channel<u32, 4> = Channel::new();
+    let (tx, rx) = plain.split();
+    for n in 0..3 {
+        tx.try_send(n).unwrap();
+    }
+    drop(rx);
+    assert!(plain.is_empty() && plain.is_closed());
+    assert!(tx.try_send(9).is_err(), "closed");
+}

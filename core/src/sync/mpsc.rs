@@ -65,7 +65,7 @@ use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure, Kept};
 mod error;
 mod ring;
 mod send;
-use ring::Ring;
+use ring::{Cursor, Ring};
 
 pub use error::{AlreadySplit, SendError, TryRecvError, TrySendError};
 pub use send::SendFuture;
@@ -94,15 +94,16 @@ pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
 }
 
 /// `repr(C)`, the part that does not depend on `T` and `N` first: then code that only touches
-/// that part (a `Sender`'s drop) reads the same offsets in every channel, and the compiler merges
-/// the copies made for channels of different message types into one (on small targets that is
-/// flash, see `bench/PROFILE.md`). The ring keeps the compiler's layout: a `repr(C)` ring (head
-/// and length before the slots) let the receivers' closes merge too, but cost x86 one instruction
-/// per message (the slots' offset) and 2 on a contended channel.
+/// that part (a `Sender`'s drop, a receiver's drop for messages without a destructor, which only
+/// resets the ring's cursor) reads the same offsets in every channel, and the compiler merges the
+/// copies made for channels of different message types into one (on small targets that is flash,
+/// see `bench/PROFILE.md`). The ring's slots keep the compiler's layout (a `repr(C)` ring, its
+/// indices before the slots, cost x86 an instruction per message for the slots' offset).
 #[repr(C)]
 struct State<T, const N: usize> {
-    /// Everything but the messages.
+    /// Everything but the messages (their cursor among it: see [`ring`]).
     ctl: Control,
+    /// The messages' slots, where `ctl.cursor` says.
     queue: Ring<T, N>,
 }
 
@@ -120,7 +121,7 @@ struct Control {
     /// zeros, and a `static` one goes to `.bss` rather than flash).
     senders: usize,
     /// Free slots promised to waiting senders that were granted one but have not yet been
-    /// polled to put their message in (`queue.len() + reserved() <= N`), and the [`CLOSED`] bit:
+    /// polled to put their message in (`cursor.len() + reserved() <= N`), and the [`CLOSED`] bit:
     /// closed from the receiving side (`close`, or the `Receiver` dropped). The count never
     /// reaches the bit: it is at most `N`, which [`Channel::new`] checks is below it.
     reserved: usize,
@@ -128,13 +129,35 @@ struct Control {
     receiver: Option<Kept>,
     /// Senders waiting for a slot, oldest first. Non-empty only while no slot is free.
     senders_waiting: WaitList<Turn>,
+    /// Where the queued messages are in the ring: here rather than in the ring, at an offset
+    /// that does not depend on `T` and `N`, so that what only counts the messages, or forgets
+    /// them all, is the same code in every channel (see [`ring`]).
+    cursor: Cursor,
 }
 
 impl<T, const N: usize> State<T, N> {
+    /// How many messages are queued.
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.ctl.cursor.len()
+    }
+
+    /// Appends a message, or gives it back if every slot is taken.
+    #[inline(always)]
+    fn push_back(&mut self, value: T) -> Result<(), T> {
+        self.queue.push_back(&mut self.ctl.cursor, value)
+    }
+
+    /// Takes the oldest message out.
+    #[inline(always)]
+    fn pop_front(&mut self) -> Option<T> {
+        self.queue.pop_front(&mut self.ctl.cursor)
+    }
+
     /// Whether a new message may take a slot now without jumping the queue.
     #[inline]
     fn has_free_slot(&self) -> bool {
-        self.ctl.has_free_slot(self.queue.len(), N)
+        self.ctl.has_free_slot(N)
     }
 
     /// If a slot is free and a sender waits, grants the slot to the oldest waiting sender and
@@ -145,7 +168,15 @@ impl<T, const N: usize> State<T, N> {
         if self.ctl.senders_waiting.is_empty() {
             return None;
         }
-        self.ctl.grant_free_slot(self.queue.len(), N)
+        self.ctl.grant_free_slot(N)
+    }
+}
+
+impl<T, const N: usize> Drop for State<T, N> {
+    /// Drops the messages still queued (a channel dropped with its messages, or whose receiver
+    /// was leaked).
+    fn drop(&mut self) {
+        self.queue.clear(&mut self.ctl.cursor);
     }
 }
 
@@ -163,13 +194,15 @@ impl Control {
             reserved: 0,
             receiver: None,
             senders_waiting: WaitList::new(),
+            cursor: Cursor::new(),
         }
     }
 
-    /// Whether a new message may take a slot now without jumping the queue, with `len` of
-    /// `capacity` slots holding messages.
+    /// Whether a new message may take a slot now without jumping the queue, of `capacity`
+    /// slots.
     #[inline(always)]
-    fn has_free_slot(&self, len: usize, capacity: usize) -> bool {
+    fn has_free_slot(&self, capacity: usize) -> bool {
+        let len = self.cursor.len();
         // `reserved` as a number: with `CLOSED` set the sum reaches `capacity` (and no further
         // than `CLOSED + capacity`, as `len + reserved() <= capacity`: it cannot wrap), so a
         // closed channel has no free slot and callers need not test `closed` first.
@@ -192,11 +225,11 @@ impl Control {
         self.closed() || self.senders == SPLIT
     }
 
-    /// [`State::grant_free_slot`] once a sender waits, with `len` messages queued of `capacity`.
+    /// [`State::grant_free_slot`] once a sender waits, of `capacity` slots.
     #[inline(never)]
-    fn grant_free_slot(&mut self, len: usize, capacity: usize) -> Option<Kept> {
+    fn grant_free_slot(&mut self, capacity: usize) -> Option<Kept> {
         // With `CLOSED` set, the sum reaches `capacity` whatever the count: nothing is granted.
-        if len + self.reserved >= capacity {
+        if self.cursor.len() + self.reserved >= capacity {
             return None;
         }
         let reserved = &mut self.reserved;
@@ -413,7 +446,8 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
         // comes in, and emptying an empty queue again is one store).
         while let Some(waker) = self.state.lock(|state| {
             if forget {
-                state.queue.clear();
+                // No destructor to run: the same code for every channel (see `ring`).
+                state.ctl.cursor.forget_all();
             }
             state.ctl.close_step()
         }) {
@@ -459,7 +493,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// assert_eq!(channel.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.state.lock(|state| state.queue.len())
+        self.state.lock(|state| state.len())
     }
 
     /// Whether no message is queued.
@@ -473,7 +507,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// assert!(channel.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.state.lock(|state| state.queue.is_empty())
+        self.state.lock(|state| state.ctl.cursor.is_empty())
     }
 
     /// Whether no slot is free: a `send` would wait. (Slots promised to waiting senders count as
@@ -491,7 +525,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     pub fn is_full(&self) -> bool {
         self.state
-            .lock(|state| state.queue.len() + state.ctl.reserved() >= N)
+            .lock(|state| state.len() + state.ctl.reserved() >= N)
     }
 
     /// The number of slots, `N`.
@@ -511,7 +545,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// Takes the oldest message and grants the freed slot to the oldest waiting sender.
     /// Returns the message and that sender's waker (to wake after unlocking).
     fn pop_locked(state: &mut State<T, N>) -> Option<(T, Option<Kept>)> {
-        let message = state.queue.pop_front()?;
+        let message = state.pop_front()?;
         Some((message, state.grant_free_slot()))
     }
 }
@@ -533,7 +567,7 @@ impl<T, const N: usize> Default for Channel<T, N> {
 
 impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, closed) = self.state.lock(|s| (s.queue.len(), s.ctl.is_closed()));
+        let (len, closed) = self.state.lock(|s| (s.len(), s.ctl.is_closed()));
         f.debug_struct("Channel")
             .field("len", &len)
             .field("capacity", &N)
@@ -626,7 +660,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
         let result = self.channel.state.lock(|state| {
             // A free slot means open (see `Control::has_free_slot`).
             if state.has_free_slot() {
-                match state.queue.push_back(value) {
+                match state.push_back(value) {
                     Ok(()) => Ok(state.ctl.receiver.take()),
                     Err(value) => Err(TrySendError::Full(value)),
                 }
@@ -1013,7 +1047,7 @@ impl<T, const N: usize, M: RawMutex> Drop for Receiver<'_, T, N, M> {
         }
         self.channel.close();
         // Drop the queued messages one at a time, each outside the lock.
-        while let Some(message) = self.channel.state.lock(|state| state.queue.pop_front()) {
+        while let Some(message) = self.channel.state.lock(|state| state.pop_front()) {
             drop(message);
         }
     }
@@ -1080,8 +1114,8 @@ mod tests {
         ctl.reserved -= 2;
         assert_eq!(ctl.reserved(), 0);
         assert!(ctl.closed(), "and the promises kept leave it closed");
-        // Closed: nothing is granted, whatever the count.
-        assert!(ctl.grant_free_slot(0, 4).is_none());
+        // Closed: nothing is granted, whatever the count (none queued here).
+        assert!(ctl.grant_free_slot(4).is_none());
     }
 
     #[test]

@@ -1,50 +1,74 @@
-//! [`Ring`]: the channel's messages, a fixed ring of `N` slots.
+//! [`Ring`]: the channel's messages, a fixed ring of `N` slots, and its [`Cursor`]: where the
+//! oldest message is and how many there are.
 //!
-//! *Here be `unsafe`*: the ring reads its slots as initialised on the word of its two indices,
-//! and this file is the only place that does.
+//! *Here be `unsafe`*: the ring reads its slots as initialised on the word of its cursor, and this
+//! file is the only place that does.
 //!
 //! It does what `heapless::Deque` did for the channel, with the length kept as a field: a send and
 //! a receive are a few instructions each (the channel asks for the length on every grant and
 //! every `len`, which the deque computed with branches), and `len` inlines to one load, where the
 //! deque's was a call on small targets.
 //!
+//! The cursor is kept apart from the slots, in the channel's `Control` (beside them, under the
+//! same lock): there its offset does not depend on the message type or the capacity, so the code
+//! that only counts messages, or forgets them all (a receiver's drop, for messages without a
+//! destructor), is the same for every channel, and the compiler keeps one copy of it. A ring is
+//! only ever used with the one cursor it was made with; the methods take it as an argument.
+//!
 //! # Invariant
 //!
-//! `head < N` (the channel asserts `N > 0`) and `len <= N`; the slots `head, head + 1, ..., head + len - 1` (modulo `N`) hold
-//! initialised messages, oldest first, and no other slot does. Every method keeps it, and a
-//! method that moves a message out updates the indices first, so that no path (not even an
-//! unwinding one) can read or drop that message twice.
+//! Of a ring and its cursor: `head < N` (the channel asserts `N > 0`) and `len <= N`; the slots
+//! `head, head + 1, ..., head + len - 1` (modulo `N`) hold initialised messages, oldest first, and
+//! no other slot does. Every method keeps it, and a method that moves a message out updates the
+//! cursor first, so that no path (not even an unwinding one) can read or drop that message twice.
 
 use core::mem::MaybeUninit;
 
-/// Up to `N` messages, oldest first.
-pub(super) struct Ring<T, const N: usize> {
+/// Where a [`Ring`]'s messages are: the oldest one's slot and how many there are.
+#[derive(Debug)]
+pub(super) struct Cursor {
     /// The oldest message's slot (`< N`; any value below `N` when empty).
     head: usize,
     /// How many messages are queued (`<= N`).
     len: usize,
-    slots: [MaybeUninit<T>; N],
 }
 
-impl<T, const N: usize> Ring<T, N> {
-    /// An empty ring.
-    pub(super) const fn new() -> Ring<T, N> {
-        Ring {
-            head: 0,
-            len: 0,
-            slots: [const { MaybeUninit::uninit() }; N],
-        }
+impl Cursor {
+    /// An empty ring's cursor (all zeros: a `static` channel stays in `.bss`).
+    pub(super) const fn new() -> Cursor {
+        Cursor { head: 0, len: 0 }
     }
 
     /// How many messages are queued.
-    #[inline]
+    #[inline(always)]
     pub(super) fn len(&self) -> usize {
         self.len
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Forgets every message at once: only for messages without a destructor (nothing is
+    /// dropped). Not generic: the same code for every channel.
+    #[inline(always)]
+    pub(super) fn forget_all(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// Up to `N` messages, oldest first, where its [`Cursor`] says.
+pub(super) struct Ring<T, const N: usize> {
+    slots: [MaybeUninit<T>; N],
+}
+
+impl<T, const N: usize> Ring<T, N> {
+    /// An empty ring (with [`Cursor::new`]).
+    pub(super) const fn new() -> Ring<T, N> {
+        Ring {
+            slots: [const { MaybeUninit::uninit() }; N],
+        }
     }
 
     /// `index` brought below `N`, for an `index` below `2 * N` (a slot below `N` plus at most
@@ -63,55 +87,48 @@ impl<T, const N: usize> Ring<T, N> {
         }
     }
 
-    /// Queues `value` after the newest message, or gives it back if all `N` slots are taken.
+    /// Appends `value`, or gives it back if the ring is full.
     #[inline]
-    pub(super) fn push_back(&mut self, value: T) -> Result<(), T> {
-        if self.len >= N {
+    pub(super) fn push_back(&mut self, at: &mut Cursor, value: T) -> Result<(), T> {
+        if at.len >= N {
             return Err(value);
         }
-        let index = Self::wrap(self.head + self.len);
+        let index = Self::wrap(at.head + at.len);
         debug_assert!(index < N);
         // SAFETY: `index < N` (above), in bounds. The slot is the one after the newest message,
         // not one of the `len` initialised ones (`len < N`): writing it overwrites nothing that
         // needs dropping, and counting it in `len` keeps the invariant.
         unsafe { self.slots.get_unchecked_mut(index) }.write(value);
-        self.len += 1;
+        at.len += 1;
         Ok(())
     }
 
     /// Takes the oldest message out.
     #[inline]
-    pub(super) fn pop_front(&mut self) -> Option<T> {
-        if self.len == 0 {
+    pub(super) fn pop_front(&mut self, at: &mut Cursor) -> Option<T> {
+        if at.len == 0 {
             return None;
         }
-        let index = self.head;
-        // First the indices, so that the slot is no longer counted once it is read.
-        self.head = Self::wrap(index + 1);
-        self.len -= 1;
+        let index = at.head;
+        // First the cursor, so that the slot is no longer counted once it is read.
+        at.head = Self::wrap(index + 1);
+        at.len -= 1;
         debug_assert!(index < N);
         // SAFETY: `index` was `head` (`< N`, in bounds) with `len > 0`: the oldest initialised
-        // message. The indices no longer cover it, so it is read out exactly once.
+        // message. The cursor no longer covers it, so it is read out exactly once.
         Some(unsafe { self.slots.get_unchecked(index).assume_init_read() })
     }
 
-    /// Drops every queued message, oldest first. A message whose destructor panics ends the
-    /// clear: the messages after it stay queued (and are dropped later, once).
-    pub(super) fn clear(&mut self) {
+    /// Drops every message, oldest first (or, without destructors, forgets them at once). If a
+    /// destructor panics, the messages after it stay counted, to be dropped by a later `clear`.
+    pub(super) fn clear(&mut self, at: &mut Cursor) {
         if core::mem::needs_drop::<T>() {
-            while let Some(message) = self.pop_front() {
+            while let Some(message) = self.pop_front(at) {
                 drop(message);
             }
         } else {
-            // Nothing to drop: forget them all at once.
-            self.len = 0;
+            at.forget_all();
         }
-    }
-}
-
-impl<T, const N: usize> Drop for Ring<T, N> {
-    fn drop(&mut self) {
-        self.clear();
     }
 }
 
@@ -121,12 +138,48 @@ mod tests {
     use std::collections::VecDeque;
     use std::rc::Rc;
 
-    use super::Ring;
+    use super::{Cursor, Ring};
+
+    /// A ring with its cursor, dropping what is left when dropped, as the channel's state does.
+    struct Paired<T, const N: usize> {
+        at: Cursor,
+        ring: Ring<T, N>,
+    }
+
+    impl<T, const N: usize> Paired<T, N> {
+        fn new() -> Self {
+            Paired {
+                at: Cursor::new(),
+                ring: Ring::new(),
+            }
+        }
+        fn push_back(&mut self, value: T) -> Result<(), T> {
+            self.ring.push_back(&mut self.at, value)
+        }
+        fn pop_front(&mut self) -> Option<T> {
+            self.ring.pop_front(&mut self.at)
+        }
+        fn clear(&mut self) {
+            self.ring.clear(&mut self.at)
+        }
+        fn len(&self) -> usize {
+            self.at.len()
+        }
+        fn is_empty(&self) -> bool {
+            self.at.is_empty()
+        }
+    }
+
+    impl<T, const N: usize> Drop for Paired<T, N> {
+        fn drop(&mut self) {
+            self.clear();
+        }
+    }
 
     /// Pushes and pops in patterns that walk `head` round the ring many times, against a
     /// `VecDeque`.
     fn walk_round<const N: usize>() {
-        let mut ring: Ring<u32, N> = Ring::new();
+        let mut ring: Paired<u32, N> = Paired::new();
         let mut model = VecDeque::new();
         for pattern in 2u32..6 {
             for step in 0u32..200 {
@@ -162,7 +215,7 @@ mod tests {
     fn every_message_is_dropped_once() {
         let counter = Rc::new(());
         {
-            let mut ring: Ring<Rc<()>, 4> = Ring::new();
+            let mut ring: Paired<Rc<()>, 4> = Paired::new();
             for _ in 0..3 {
                 ring.push_back(counter.clone()).unwrap();
             }
@@ -195,7 +248,7 @@ mod tests {
                 }
             }
         }
-        let mut ring: Ring<Loud, 4> = Ring::new();
+        let mut ring: Paired<Loud, 4> = Paired::new();
         ring.push_back(Loud(false)).ok().unwrap();
         ring.push_back(Loud(true)).ok().unwrap();
         ring.push_back(Loud(false)).ok().unwrap();

@@ -171,10 +171,9 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         waker: &Waker,
         clone: impl CloneWaker,
     ) -> Option<(Poll<Result<(), SendError<T>>>, Option<Kept>)> {
-        let len = state.queue.len();
         // SAFETY: `phase` and `node` are the future's, polled through `Pin` (see `poll`), in
         // phase `Idle` or `Waiting` (not `Done`, `poll` checked), on `state`'s channel, locked.
-        let step = unsafe { decide(&mut state.ctl, phase, node, len, N, waker, clone) };
+        let step = unsafe { decide(&mut state.ctl, phase, node, N, waker, clone) };
         let refused = match step? {
             Step::Pending(replaced) => return Some((Poll::Pending, replaced)),
             Step::Push => false,
@@ -224,7 +223,7 @@ impl<'a, T, const N: usize, M: RawMutex> SendFuture<'a, T, N, M> {
         let next = self
             .channel
             .state
-            .lock(|state| unlink_locked(&mut state.ctl, node, state.queue.len(), N));
+            .lock(|state| unlink_locked(&mut state.ctl, node, N));
         self.phase = Phase::Done;
         // SAFETY: phase was `Waiting`, so the node is initialised; we unlinked it under the
         // channel's lock, so no list points at it. Dropping it in place is what the pin guarantee
@@ -284,7 +283,7 @@ impl<F: FnOnce() -> Option<Kept>> CloneWaker for With<F> {
 }
 
 /// The decision of a send's poll, under the lock, on everything but the message: not generic
-/// over the message type or the capacity (`len` of `capacity` slots are taken). `waker` is the
+/// over the message type or the capacity (of `capacity` slots, `ctl.cursor` counts the taken). `waker` is the
 /// waker to store, which the node's is compared with. `None`, with nothing changed, when the
 /// waker must be stored and `clone` cannot clone it here.
 ///
@@ -303,7 +302,6 @@ unsafe fn decide(
     ctl: &mut Control,
     phase: &mut Phase,
     node: &mut MaybeUninit<Node<Turn>>,
-    len: usize,
     capacity: usize,
     waker: &Waker,
     clone: impl CloneWaker,
@@ -342,7 +340,7 @@ unsafe fn decide(
         // as the pin guarantee asks.
         unsafe { node.assume_init_drop() };
         Some(if refused { Step::Refuse } else { Step::Push })
-    } else if ctl.has_free_slot(len, capacity) {
+    } else if ctl.has_free_slot(capacity) {
         // Tested before `closed`, which it covers (see `has_free_slot`): the common send
         // costs one test fewer (x86: 2 instructions per message, callgrind).
         Some(Step::Push)
@@ -380,19 +378,14 @@ unsafe fn wait(ctl: &mut Control, node: &mut MaybeUninit<Node<Turn>>, waker: Kep
 
 /// The slow half of a waiting send's drop, under the lock: takes the node out of the list of
 /// waiting senders, and passes a slot granted to it on to the next waiting sender (whose waker
-/// it returns). `len` of `capacity` messages are queued. Not generic over the message type.
+/// it returns), of `capacity` slots. Not generic over the message type.
 #[cold]
-fn unlink_locked(
-    ctl: &mut Control,
-    node: &Node<Turn>,
-    len: usize,
-    capacity: usize,
-) -> Option<Kept> {
+fn unlink_locked(ctl: &mut Control, node: &Node<Turn>, capacity: usize) -> Option<Kept> {
     ctl.senders_waiting.remove(node);
     if node.with(&mut ctl.senders_waiting, |w| w.payload) == Turn::Granted {
         // The slot promised to us goes to the next waiting sender.
         ctl.reserved -= 1;
-        ctl.grant_free_slot(len, capacity)
+        ctl.grant_free_slot(capacity)
     } else {
         None
     }
@@ -415,7 +408,7 @@ unsafe fn take<T>(phase: &mut Phase, message: &mut MaybeUninit<T>) -> T {
 /// Puts `value` into a free (or reserved) slot; returns the receiver's waker.
 #[inline]
 fn push_locked<T, const N: usize>(state: &mut State<T, N>, value: T) -> Option<Kept> {
-    if state.queue.push_back(value).is_err() {
+    if state.push_back(value).is_err() {
         unreachable!("a slot is free or reserved for this sender");
     }
     // Only a waiting receiver's slot is written: a send to a receiver that is not waiting (the
