@@ -93,12 +93,14 @@ pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
     state: BlockingMutex<M, State<T, N>, NoUserCode>,
 }
 
-/// `repr(C)`, the part that does not depend on `T` and `N` first: then code that only touches
-/// that part (a `Sender`'s drop, a receiver's drop for messages without a destructor, which only
-/// resets the ring's cursor) reads the same offsets in every channel, and the compiler merges the
-/// copies made for channels of different message types into one (on small targets that is flash,
-/// see `bench/PROFILE.md`). The ring's slots keep the compiler's layout (a `repr(C)` ring, its
-/// indices before the slots, cost x86 an instruction per message for the slots' offset).
+/// `repr(C)`, the part that does not depend on `T` and `N` first: code that only touches that
+/// part (a `Sender`'s drop, a receiver's drop for messages without a destructor, which only
+/// resets the ring's cursor, the count a send's non-generic half reads) reads the same offsets in
+/// every channel, so the copies made for channels of different message types are the same code,
+/// and the inlined ones need no offset of their own (on small targets that is flash, see
+/// `bench/PROFILE.md`; rustc's merging of identical functions, where a target has it, keeps one
+/// copy). The ring's slots keep the compiler's layout (a `repr(C)` ring, its indices before the
+/// slots, cost x86 an instruction per message for the slots' offset).
 #[repr(C)]
 struct State<T, const N: usize> {
     /// Everything but the messages (their cursor among it: see [`ring`]).

@@ -10,10 +10,11 @@
 //! deque's was a call on small targets.
 //!
 //! The cursor is kept apart from the slots, in the channel's `Control` (beside them, under the
-//! same lock): there its offset does not depend on the message type or the capacity, so the code
+//! same lock): there its offset does not depend on the message type or the capacity, so the
+//! channel's non-generic code reads the count itself instead of being passed it, and the code
 //! that only counts messages, or forgets them all (a receiver's drop, for messages without a
-//! destructor), is the same for every channel, and the compiler keeps one copy of it. A ring is
-//! only ever used with the one cursor it was made with; the methods take it as an argument.
+//! destructor), is the same for every channel. A ring is only ever used with the one cursor it
+//! was made with; the methods take it as an argument.
 //!
 //! # Invariant
 //!
