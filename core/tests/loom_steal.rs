@@ -106,6 +106,20 @@ fn drive(runner: &Runner, flag: &AtomicBool, done: impl Fn() -> bool) {
     }
 }
 
+/// A thief's thread: steals from `victim` once and runs what it took until it has nothing left;
+/// returns how many tasks it moved. (No model cancels a pool, as `steal_from` asks.)
+fn steal_once(thief: &'static Executor, victim: &'static Executor) -> thread::JoinHandle<usize> {
+    thread::spawn(move || {
+        let runner = thief.runner().unwrap();
+        // SAFETY: no pool is cancelled in these models.
+        let moved = unsafe { thief.steal_from(victim) };
+        if moved > 0 {
+            while runner.poll() {}
+        }
+        moved
+    })
+}
+
 fn wake(waker: &Arc<Mutex<Option<Waker>>>) {
     let w = waker.lock().unwrap().clone();
     if let Some(w) = w {
@@ -136,15 +150,7 @@ fn steal_races_with_wakes_and_the_victims_sleep() {
             wake(&send_waker);
             wake(&local_waker);
         });
-        let stealing = thread::spawn(move || {
-            let runner = thief.runner().unwrap();
-            // SAFETY: no pool is cancelled in this model.
-            let moved = unsafe { thief.steal_from(victim) };
-            if moved > 0 {
-                while runner.poll() {}
-            }
-            moved
-        });
+        let stealing = steal_once(thief, victim);
         let main = thread::current().id();
         // The victim's driver: poll; sleep until the hook fires, or until the local task ran
         // and the send task ran (here or on the thief).
@@ -190,15 +196,7 @@ fn steal_races_with_wake_and_abort_of_the_same_task() {
             let handle = handle.clone();
             thread::spawn(move || handle.abort())
         };
-        let stealing = thread::spawn(move || {
-            let runner = thief.runner().unwrap();
-            // SAFETY: no pool is cancelled in this model.
-            let moved = unsafe { thief.steal_from(victim) };
-            if moved > 0 {
-                while runner.poll() {}
-            }
-            moved
-        });
+        let stealing = steal_once(thief, victim);
         let done = || dropped.load(Ordering::SeqCst) == 1;
         drive(&runner, victim_flag, done);
         waking.join().unwrap();
@@ -350,15 +348,7 @@ fn a_detached_task_stolen_while_woken_ends_once_and_frees_its_slot() {
         assert!(!runner.poll());
 
         let waking = thread::spawn(move || wake(&waker));
-        let stealing = thread::spawn(move || {
-            let runner = thief.runner().unwrap();
-            // SAFETY: no pool is cancelled in this model.
-            let moved = unsafe { thief.steal_from(victim) };
-            if moved > 0 {
-                while runner.poll() {}
-            }
-            moved
-        });
+        let stealing = steal_once(thief, victim);
         let done = || dropped.load(Ordering::SeqCst) == 1;
         drive(&runner, victim_flag, done);
         waking.join().unwrap();
