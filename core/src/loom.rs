@@ -216,7 +216,9 @@ impl<T> QueueLock<T> {
     }
 }
 
-/// A critical-section [`QueueLock`] taken again while held.
+/// A critical-section [`QueueLock`] taken again while held. (Under loom every lock is an own
+/// lock, which spins instead.)
+#[cfg(not(loom))]
 #[cold]
 #[inline(never)]
 fn reentered() -> ! {
