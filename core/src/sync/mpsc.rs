@@ -207,8 +207,10 @@ impl Control {
         let len = self.cursor.len();
         // `reserved` as a number: with `CLOSED` set the sum reaches `capacity` (and no further
         // than `CLOSED + capacity`, as `len + reserved() <= capacity`: it cannot wrap), so a
-        // closed channel has no free slot and callers need not test `closed` first.
-        self.senders_waiting.is_empty() && len + self.reserved < capacity
+        // closed channel has no free slot and callers need not test `closed` first. The count
+        // first: the common send's loads come together (x86: one instruction fewer per
+        // uncontended message, callgrind).
+        len + self.reserved < capacity && self.senders_waiting.is_empty()
     }
 
     /// Closed from the receiving side.
