@@ -78,9 +78,14 @@ impl<T: ?Sized> UnsafeCell<T> {
 ///
 /// - **Critical section** ([`QueueLock::critical_section`]): the closure runs inside
 ///   `critical_section::with`, so any thread or interrupt handler may take the lock. The flag
-///   `held` then only turns a re-entrant use (a closure that reaches the same lock again, which a
-///   critical section allows) into a panic instead of a second `&mut T`. On std the critical
-///   section is one process-wide mutex, shared by every such lock.
+///   `held` is then no lock at all: inside the section nothing else runs, and every closure is
+///   the runtime's own and never reaches the same lock again (no user code runs in one), so the
+///   section alone makes the one `&mut T`. Debug builds (the tests, Miri) still set `held` and
+///   turn a re-entrant use, which would be a bug of ours, into a panic instead of a second
+///   `&mut T`; release builds, whose flash on a microcontroller is the point of a
+///   critical-section lock, build no check (as [`BlockingMutex`](crate::blocking_mutex) builds
+///   none for its `NoUserCode` locks). On std the critical section is one process-wide mutex,
+///   shared by every such lock.
 /// - **Own lock** ([`QueueLock::own`]): a spin lock on the flag `held`, per instance, so queues
 ///   of different runtimes never contend. For threads only: an interrupt handler that takes it
 ///   while the code it interrupted holds it would spin forever. Holders run a few list
@@ -99,8 +104,8 @@ pub(crate) struct QueueLock<T> {
         allow(dead_code)
     )]
     own: bool,
-    /// Set while a closure runs: the spin lock's state, or the critical section's re-entrance
-    /// guard.
+    /// Set while a closure runs: the spin lock's state, or in debug builds the critical section's
+    /// re-entrance check.
     held: AtomicBool,
     /// A flag of the lock's owner, read and written without the lock (see [`flag`](Self::flag)).
     flag: AtomicBool,
@@ -166,13 +171,17 @@ impl<T> QueueLock<T> {
     ///
     /// # Panics
     ///
-    /// For a critical-section lock, if `f` (or an interrupt handler it is running under) uses
-    /// this lock again. (An own lock would spin forever instead: `f` never does.)
+    /// In debug builds, for a critical-section lock, if `f` (or an interrupt handler it is
+    /// running under) uses this lock again. (An own lock would spin forever instead.) No `f` of
+    /// the runtime does: each runs a few list operations and no user code.
     #[inline]
     pub(crate) fn lock<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let _held = acquire(&self.held, self.is_own());
-        // SAFETY: `held` was set by `acquire` for this call, so this is the one `&mut T` until
-        // `_held` clears it, after `f` returns (or unwinds).
+        // SAFETY: `acquire` took the lock for this call: for an own lock it set `held`; for a
+        // critical-section lock it entered the section, where nothing else runs and `f` (the
+        // runtime's own closure, no user code) never takes this lock again (in debug builds
+        // `held` checks that). So this is the one `&mut T` until `_held` gives the lock back,
+        // after `f` returns (or unwinds).
         self.value.with_mut(|value| f(unsafe { &mut *value }))
     }
 }
@@ -180,12 +189,13 @@ impl<T> QueueLock<T> {
 impl<T> QueueLock<T> {
     /// [`lock`](Self::lock) for a caller that is inside a critical section already (`_cs`
     /// proves it): a critical-section lock then enters no other, and only checks and sets
-    /// `held` (plain loads and stores: inside the section nothing else runs). A lock of its own
+    /// `held` in debug builds (plain loads and stores: inside the section nothing else runs). A
+    /// lock of its own
     /// is taken as by `lock`.
     ///
     /// # Panics
     ///
-    /// As for `lock`, if `f` uses this lock again.
+    /// As for `lock`, in debug builds, if `f` uses this lock again.
     #[inline]
     pub(crate) fn lock_in<R>(
         &self,
@@ -199,25 +209,33 @@ impl<T> QueueLock<T> {
             if self.is_own() {
                 return self.lock(f);
             }
-            if self.held.load(Ordering::Relaxed) {
-                reentered();
+            if CHECK_REENTRANCE {
+                if self.held.load(Ordering::Relaxed) {
+                    reentered();
+                }
+                self.held.store(true, Ordering::Relaxed);
             }
-            self.held.store(true, Ordering::Relaxed);
             let _held = Held {
                 held: &self.held,
                 critical_section: None,
             };
-            // SAFETY: inside the critical section no other context runs, and `held` (clear
-            // until just now, cleared again by `_held` after `f`) turns a nested `lock` or
-            // `lock_in` from inside `f` into a panic before it reaches the value: this is the
-            // one `&mut T`.
+            // SAFETY: inside the critical section no other context runs, and `f` (the
+            // runtime's own closure, which runs no user code) never takes this lock again: this
+            // is the one `&mut T`. (In debug builds `held`, clear until just now and cleared
+            // again by `_held` after `f`, checks that: a nested `lock` or `lock_in` from inside
+            // `f` panics before it reaches the value.)
             self.value.with_mut(|value| f(unsafe { &mut *value }))
         }
     }
 }
 
-/// A critical-section [`QueueLock`] taken again while held. (Under loom every lock is an own
-/// lock, which spins instead.)
+/// Whether a critical-section [`QueueLock`] checks that it is not taken again while held (see
+/// [`QueueLock`]): in debug builds.
+#[cfg(not(loom))]
+const CHECK_REENTRANCE: bool = cfg!(debug_assertions);
+
+/// A critical-section [`QueueLock`] taken again while held (debug builds). (Under loom every
+/// lock is an own lock, which spins instead.)
 #[cfg(not(loom))]
 #[cold]
 #[inline(never)]
@@ -226,13 +244,13 @@ fn reentered() -> ! {
 }
 
 /// Takes a [`QueueLock`]: enters the critical section (unless `own`), then sets `held` (for an
-/// own lock, spinning until it is free). The returned guard undoes both, also if the holder
-/// panics.
+/// own lock, spinning until it is free; for a critical-section lock, in debug builds only). The
+/// returned guard undoes both, also if the holder panics.
 ///
 /// # Panics
 ///
-/// For a critical-section lock whose `held` is already set: the lock was re-entered. The critical
-/// section is left before the panic.
+/// In debug builds, for a critical-section lock whose `held` is already set: the lock was
+/// re-entered. The critical section is left before the panic.
 #[cfg_attr(loom, allow(unused_variables))]
 fn acquire(held: &AtomicBool, own: bool) -> Held<'_> {
     #[cfg(not(loom))]
@@ -242,7 +260,7 @@ fn acquire(held: &AtomicBool, own: bool) -> Held<'_> {
         // the holder's scope), or just below if the lock was re-entered.
         let state = unsafe { critical_section::acquire() };
         // Inside the critical section nobody else holds the flag: set means re-entered.
-        if held.swap(true, Ordering::Acquire) {
+        if CHECK_REENTRANCE && held.swap(true, Ordering::Acquire) {
             // SAFETY: as above; nothing else uses `state`.
             unsafe { critical_section::release(state) };
             reentered();
@@ -267,8 +285,8 @@ fn acquire(held: &AtomicBool, own: bool) -> Held<'_> {
     }
 }
 
-/// A taken [`QueueLock`]: its dropping clears `held`, then leaves the critical section, if the
-/// lock is one.
+/// A taken [`QueueLock`]: its dropping clears `held` (if it was set), then leaves the critical
+/// section, if the lock is one.
 struct Held<'a> {
     held: &'a AtomicBool,
     /// What `critical_section::acquire` returned, for a critical-section lock.
@@ -279,7 +297,12 @@ struct Held<'a> {
 impl Drop for Held<'_> {
     #[inline]
     fn drop(&mut self) {
+        #[cfg(loom)]
         self.held.store(false, Ordering::Release);
+        #[cfg(not(loom))]
+        if self.critical_section.is_none() || CHECK_REENTRANCE {
+            self.held.store(false, Ordering::Release);
+        }
         #[cfg(not(loom))]
         if let Some(state) = self.critical_section {
             // SAFETY: `state` came from the `acquire` that made this guard, and is released once,
@@ -337,6 +360,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(debug_assertions)] // the check is built in debug builds only
     fn a_reentrant_lock_panics_and_leaves_the_lock_usable() {
         static LOCK: QueueLock<u32> = QueueLock::critical_section(0);
         let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
