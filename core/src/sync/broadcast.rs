@@ -791,7 +791,8 @@ impl<T: Clone, const N: usize, M: RawMutex> Future for RecvFuture<'_, '_, T, N, 
                     })?;
                     if !node.is_linked(&state.waiters) {
                         // SAFETY: `this` is pinned (polled through `Pin`), its `Drop` removes the
-                        // node under this lock, and the node is only used with this list.
+                        // node under this lock, and the node is only used with this list; it is
+                        // not linked (just checked).
                         unsafe { state.waiters.push_back(node) };
                     }
                     return Ok(Poll::Pending);

@@ -348,7 +348,8 @@ impl<M: RawMutex> Future for Notified<'_, M> {
                         this.node
                             .with(&mut state.waiters, |w| w.payload.phase = Phase::Waiting);
                         // SAFETY: `this` is pinned (we were polled through `Pin`), and `Drop`
-                        // removes the node under this lock; the node is only used with this list.
+                        // removes the node under this lock; the node is only used with this list,
+                        // and is not linked (phase `Init`: it never was).
                         unsafe { state.waiters.push_back(&this.node) };
                         false
                     }

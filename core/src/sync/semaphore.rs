@@ -433,7 +433,8 @@ impl<'a, M: RawMutex> Future for Acquire<'a, M> {
                             w.payload.phase = Phase::Queued;
                         });
                         // SAFETY: `this` is pinned (polled through `Pin`), `Drop` removes the node
-                        // under this lock, and the node is only used with this list.
+                        // under this lock, and the node is only used with this list; it is not
+                        // linked (phase `Init`: it never was).
                         unsafe { waiters.push_back(&this.node) };
                         Poll::Pending
                     }

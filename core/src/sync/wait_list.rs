@@ -197,10 +197,13 @@ impl<P> WaitList<P> {
         self.head.is_none()
     }
 
-    /// Links `node` at the tail (the newest waiter). Does nothing if it is already linked.
+    /// Links `node` at the tail (the newest waiter).
     ///
     /// # Safety
     ///
+    /// - `node` is not linked (every caller knows it from its own phase, or asks
+    ///   [`Node::is_linked`]; checked in debug builds). Linking a linked node again would make
+    ///   the list a loop.
     /// - `node` is pinned: it does not move until it is unlinked (it lives in a pinned future).
     /// - `node` stays alive until it is unlinked: its owner's `Drop` locks the primitive and calls
     ///   [`remove`](WaitList::remove) (ground rule 3).
@@ -208,20 +211,17 @@ impl<P> WaitList<P> {
     pub(crate) unsafe fn push_back(&mut self, node: &Node<P>) {
         let ptr = NonNull::from(node);
         let old_tail = self.tail;
-        let pushed = node.inner.with_mut(|inner| {
+        node.inner.with_mut(|inner| {
             // SAFETY: we hold the lock (rule 1, `&mut self`), so the contents are ours.
             let inner = unsafe { &mut *inner };
-            if inner.waiter.linked {
-                return false;
-            }
+            debug_assert!(
+                !inner.waiter.linked,
+                "a linked wait-list node was pushed again"
+            );
             inner.waiter.linked = true;
             inner.prev = old_tail;
             inner.next = None;
-            true
         });
-        if !pushed {
-            return;
-        }
         match old_tail {
             // SAFETY: `tail` is a linked node of this list: alive and pinned (rule 3), and ours
             // under the lock (rule 1).
@@ -455,7 +455,6 @@ mod tests {
             list.push_back(&a);
             list.push_back(&b);
             list.push_back(&c);
-            list.push_back(&b); // already linked: no-op
         }
         assert_eq!(order(&mut list), [1, 2, 3]);
         assert!(list.remove(&b));

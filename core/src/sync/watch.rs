@@ -750,7 +750,8 @@ impl<T, M: RawMutex> Future for Changed<'_, '_, T, M> {
                 node.with(&mut state.waiters, |w| waker.store(&mut w.waker))?;
                 if !node.is_linked(&state.waiters) {
                     // SAFETY: `this` is pinned (polled through `Pin`), its `Drop` removes the
-                    // node under this lock, and the node is only used with this list.
+                    // node under this lock, and the node is only used with this list; it is not
+                    // linked (just checked).
                     unsafe { state.waiters.push_back(node) };
                 }
                 return Ok(Poll::Pending);

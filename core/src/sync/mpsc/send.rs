@@ -372,7 +372,8 @@ unsafe fn wait(ctl: &mut Control, node: &mut MaybeUninit<Node<Turn>>, waker: Kep
     node.with(&mut ctl.senders_waiting, |w| w.waker = Some(waker));
     // SAFETY: by the caller, the node lives in a pinned future and stays where it is (pin
     // invariants in the module docs), and its phase becomes `Waiting`, so `Drop` removes the
-    // node under this lock before it goes; it is used with this channel's list only.
+    // node under this lock before it goes; it is used with this channel's list only, and it is
+    // not linked (it was written just now).
     unsafe { ctl.senders_waiting.push_back(node) };
 }
 
