@@ -14,6 +14,7 @@ pub mod mutex;
 pub mod notify;
 pub mod oneshot;
 pub mod semaphore;
+pub mod spsc;
 pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard};

@@ -63,7 +63,7 @@ use crate::sync::waker::lock_registering;
 use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure, Kept};
 
 mod error;
-mod ring;
+pub(in crate::sync) mod ring;
 mod send;
 use ring::{Cursor, Ring};
 

@@ -154,13 +154,13 @@ impl core::error::Error for TryRecvError {}
 /// assert!(error.to_string().contains("split once"));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AlreadySplit(pub(super) ());
+pub struct AlreadySplit(pub(in crate::sync) ());
 
 impl fmt::Display for AlreadySplit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "mpsc::Channel::split was called twice: a channel is split once; clone the Sender \
-             for more producers, and pass the one Receiver to the consumer",
+            "Channel::split was called twice: a channel is split once; pass its ends to the \
+             tasks that use them (an mpsc Sender is cloned for more producers)",
         )
     }
 }

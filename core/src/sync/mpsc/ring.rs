@@ -27,7 +27,7 @@ use core::mem::MaybeUninit;
 
 /// Where a [`Ring`]'s messages are: the oldest one's slot and how many there are.
 #[derive(Debug)]
-pub(super) struct Cursor {
+pub(in crate::sync) struct Cursor {
     /// The oldest message's slot (`< N`; any value below `N` when empty).
     head: usize,
     /// How many messages are queued (`<= N`).
@@ -36,37 +36,37 @@ pub(super) struct Cursor {
 
 impl Cursor {
     /// An empty ring's cursor (all zeros: a `static` channel stays in `.bss`).
-    pub(super) const fn new() -> Cursor {
+    pub(in crate::sync) const fn new() -> Cursor {
         Cursor { head: 0, len: 0 }
     }
 
     /// How many messages are queued.
     #[inline(always)]
-    pub(super) fn len(&self) -> usize {
+    pub(in crate::sync) fn len(&self) -> usize {
         self.len
     }
 
     #[inline(always)]
-    pub(super) fn is_empty(&self) -> bool {
+    pub(in crate::sync) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Forgets every message at once: only for messages without a destructor (nothing is
     /// dropped). Not generic: the same code for every channel.
     #[inline(always)]
-    pub(super) fn forget_all(&mut self) {
+    pub(in crate::sync) fn forget_all(&mut self) {
         self.len = 0;
     }
 }
 
 /// Up to `N` messages, oldest first, where its [`Cursor`] says.
-pub(super) struct Ring<T, const N: usize> {
+pub(in crate::sync) struct Ring<T, const N: usize> {
     slots: [MaybeUninit<T>; N],
 }
 
 impl<T, const N: usize> Ring<T, N> {
     /// An empty ring (with [`Cursor::new`]).
-    pub(super) const fn new() -> Ring<T, N> {
+    pub(in crate::sync) const fn new() -> Ring<T, N> {
         Ring {
             slots: [const { MaybeUninit::uninit() }; N],
         }
@@ -90,7 +90,7 @@ impl<T, const N: usize> Ring<T, N> {
 
     /// Appends `value`, or gives it back if the ring is full.
     #[inline]
-    pub(super) fn push_back(&mut self, at: &mut Cursor, value: T) -> Result<(), T> {
+    pub(in crate::sync) fn push_back(&mut self, at: &mut Cursor, value: T) -> Result<(), T> {
         if at.len >= N {
             return Err(value);
         }
@@ -106,7 +106,7 @@ impl<T, const N: usize> Ring<T, N> {
 
     /// Takes the oldest message out.
     #[inline]
-    pub(super) fn pop_front(&mut self, at: &mut Cursor) -> Option<T> {
+    pub(in crate::sync) fn pop_front(&mut self, at: &mut Cursor) -> Option<T> {
         if at.len == 0 {
             return None;
         }
@@ -122,7 +122,7 @@ impl<T, const N: usize> Ring<T, N> {
 
     /// Drops every message, oldest first (or, without destructors, forgets them at once). If a
     /// destructor panics, the messages after it stay counted, to be dropped by a later `clear`.
-    pub(super) fn clear(&mut self, at: &mut Cursor) {
+    pub(in crate::sync) fn clear(&mut self, at: &mut Cursor) {
         if core::mem::needs_drop::<T>() {
             while let Some(message) = self.pop_front(at) {
                 drop(message);
