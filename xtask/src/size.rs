@@ -1,6 +1,10 @@
 //! Flash and RAM of the same apps built on ebbtide-core and on embassy-executor.
 //!
-//! Two programs, each written once per runtime (a pair of crates in `bench/size/`):
+//! Two programs, each written once per runtime (a pair of crates in `bench/size/`), the ebbtide
+//! one built twice: with `spsc` channels (each channel of both apps has one producer, and an
+//! `spsc::Channel` is what an embedded app with one producer would use) and, with the app's
+//! feature `mpsc`, with `mpsc` channels (tokio's: any number of producers, waiting ones served in
+//! FIFO order), as the runtime `ebbtide, mpsc`:
 //!
 //! - the small app, `ebbtide-app` and `embassy-app`: a producer task sends a counter every 10 ms
 //!   over a channel of capacity 4, a consumer sums 50 of them, a third task counts 8 ticks of a
@@ -20,11 +24,11 @@
 //! `thumbv7em-none-eabihf`, and prints without `core::fmt`. Within a pair only the runtime
 //! differs.
 //!
-//! - [`measure`] builds all four (in `target/size`), reads the sections with
+//! - [`measure`] builds all six (in `target/size`, the `mpsc` builds in `target/size-mpsc`), reads the sections with
 //!   `arm-none-eabi-size -A` and attributes the symbols of `arm-none-eabi-nm` to crates.
-//! - [`run_qemu`] boots all four on QEMU's `mps2-an386` (Cortex-M4F) and checks that each exits
-//!   with code 0 having printed its pair's line, and that the two apps of a pair print the same.
-//! - [`markdown`] renders the measurements: one table per pair, the ratio, the crates.
+//! - [`run_qemu`] boots all six on QEMU's `mps2-an386` (Cortex-M4F) and checks that each exits
+//!   with code 0 having printed its pair's line, and that the apps of a pair print the same.
+//! - [`markdown`] renders the measurements: one table per pair, the ratios, the crates.
 //!
 //! Flash is `.vector_table + .text + .rodata + .data` (the initial values of `.data` are stored
 //! in flash), RAM is `.data + .bss`; the stack is not counted (cortex-m-rt puts it at the top of
@@ -39,6 +43,9 @@ use crate::cmd::{Cmd, Qemu, Workspace};
 const TARGET: &str = "thumbv7em-none-eabihf";
 /// Their target directory (relative to the workspace root), apart from the workspace's own.
 const TARGET_DIR: &str = "target/size";
+/// The target directory of the builds with the apps' feature `mpsc` (the same packages with
+/// other features: a directory of their own keeps both images).
+const TARGET_DIR_MPSC: &str = "target/size-mpsc";
 /// QEMU booting the Cortex-M4F board whose memory map `bench/size/systick-driver/memory.x`
 /// declares, killed if it hangs. Its clock counts instructions and jumps over `wfi` (see
 /// [`run_in_qemu`](crate::cmd::run_in_qemu)): without that, SysTick follows the host's wall
@@ -76,15 +83,15 @@ struct Pair {
     app: &'static str,
     /// What it does, for the table's heading.
     summary: &'static str,
-    /// The line both apps print when the run checked out.
+    /// The line every app of the pair prints when the run checked out.
     ok_line: &'static str,
-    /// The app on ebbtide-core, then the one on embassy-executor.
-    apps: [App; 2],
+    /// The app on ebbtide-core, the same with `mpsc` channels, then the one on embassy-executor.
+    apps: [App; 3],
 }
 
 /// One app of a pair.
 struct App {
-    /// "ebbtide" or "embassy".
+    /// "ebbtide", "ebbtide, mpsc" or "embassy".
     runtime: &'static str,
     /// Its folder, relative to the workspace root.
     dir: &'static str,
@@ -92,6 +99,10 @@ struct App {
     package: &'static str,
     /// The crates that make up its runtime (as symbol path prefixes).
     runtime_crates: &'static [&'static str],
+    /// The app's features to build with.
+    features: &'static str,
+    /// Its target directory, relative to the workspace root.
+    target_dir: &'static str,
 }
 
 const PAIRS: &[Pair] = &[
@@ -106,12 +117,24 @@ const PAIRS: &[Pair] = &[
                 dir: "bench/size/ebbtide-app",
                 package: "size-ebbtide-app",
                 runtime_crates: EBBTIDE_CRATES,
+                features: "",
+                target_dir: TARGET_DIR,
+            },
+            App {
+                runtime: "ebbtide, mpsc",
+                dir: "bench/size/ebbtide-app",
+                package: "size-ebbtide-app",
+                runtime_crates: EBBTIDE_CRATES,
+                features: "mpsc",
+                target_dir: TARGET_DIR_MPSC,
             },
             App {
                 runtime: "embassy",
                 dir: "bench/size/embassy-app",
                 package: "size-embassy-app",
                 runtime_crates: EMBASSY_CRATES,
+                features: "",
+                target_dir: TARGET_DIR,
             },
         ],
     },
@@ -129,12 +152,24 @@ const PAIRS: &[Pair] = &[
                 dir: "bench/size/ebbtide-sensor",
                 package: "size-ebbtide-sensor",
                 runtime_crates: EBBTIDE_CRATES,
+                features: "",
+                target_dir: TARGET_DIR,
+            },
+            App {
+                runtime: "ebbtide, mpsc",
+                dir: "bench/size/ebbtide-sensor",
+                package: "size-ebbtide-sensor",
+                runtime_crates: EBBTIDE_CRATES,
+                features: "mpsc",
+                target_dir: TARGET_DIR_MPSC,
             },
             App {
                 runtime: "embassy",
                 dir: "bench/size/embassy-sensor",
                 package: "size-embassy-sensor",
                 runtime_crates: EMBASSY_CRATES,
+                features: "",
+                target_dir: TARGET_DIR,
             },
         ],
     },
@@ -145,7 +180,7 @@ const PAIRS: &[Pair] = &[
 pub struct AppSize {
     /// The program: "size-app" or "sensor-app".
     pub app: &'static str,
-    /// "ebbtide" or "embassy".
+    /// "ebbtide", "ebbtide, mpsc" or "embassy".
     pub runtime: &'static str,
     /// `.vector_table` (1 KiB on a Cortex-M4: 16 exceptions and 240 interrupts).
     pub vector_table: u64,
@@ -198,7 +233,7 @@ pub fn measure(ws: &Workspace) -> Result<Vec<AppSize>, String> {
 }
 
 /// Builds every app, boots each in QEMU (`mps2-an386`, Cortex-M4F), and checks that each exits
-/// with code 0 having printed its pair's line, and that both apps of a pair printed the same
+/// with code 0 having printed its pair's line, and that all apps of a pair printed the same
 /// output.
 pub fn run_qemu(ws: &Workspace) -> Result<(), String> {
     for pair in PAIRS {
@@ -213,19 +248,22 @@ pub fn run_qemu(ws: &Workspace) -> Result<(), String> {
                     app.package, pair.ok_line
                 ));
             }
-            outputs.push((app.package, stdout));
+            outputs.push((app.runtime, stdout));
         }
-        if let [(first, a), (second, b)] = outputs.as_slice() {
-            if a != b {
-                return Err(format!("{first} and {second} printed different output"));
+        if let Some(((first, a), rest)) = outputs.split_first() {
+            if let Some((other, _)) = rest.iter().find(|(_, b)| b != a) {
+                return Err(format!(
+                    "{}: the {first} and {other} apps printed different output",
+                    pair.app
+                ));
             }
         }
     }
     Ok(())
 }
 
-/// Markdown for the sizes of [`measure`]: per pair a heading, a table of both apps, the ratio
-/// ebbtide / embassy, and the largest crates of each app.
+/// Markdown for the sizes of [`measure`]: per pair a heading, a table of its apps, the ratio of
+/// each ebbtide build to embassy, and the largest crates of each app.
 pub fn markdown(sizes: &[AppSize]) -> String {
     let mut out = String::new();
     let mut rest = sizes;
@@ -268,13 +306,16 @@ fn pair_markdown(out: &mut String, sizes: &[AppSize]) {
             s.runtime_ram
         ));
     }
-    let runtime = |name| sizes.iter().find(|s| s.runtime == name);
-    if let (Some(ours), Some(theirs)) = (runtime("ebbtide"), runtime("embassy")) {
-        out.push_str(&format!(
-            "\nRatio ebbtide / embassy: flash {:.2}, RAM {:.2}.\n",
-            ours.flash as f64 / theirs.flash as f64,
-            ours.ram as f64 / theirs.ram as f64
-        ));
+    if let Some(theirs) = sizes.iter().find(|s| s.runtime == "embassy") {
+        out.push('\n');
+        for ours in sizes.iter().filter(|s| s.runtime != "embassy") {
+            out.push_str(&format!(
+                "Ratio {} / embassy: flash {:.2}, RAM {:.2}.\n",
+                ours.runtime,
+                ours.flash as f64 / theirs.flash as f64,
+                ours.ram as f64 / theirs.ram as f64
+            ));
+        }
     }
     for s in sizes {
         out.push_str(&format!(
@@ -290,14 +331,21 @@ fn pair_markdown(out: &mut String, sizes: &[AppSize]) {
 fn build(ws: &Workspace, app: &App) -> Result<(), String> {
     // The linker script comes from each app's build.rs and its memory.x from the board crate's,
     // so no `.cargo/config.toml` is needed from the workspace root.
-    Cmd::cargo("build --release --manifest-path")
+    let build = Cmd::cargo("build --release --manifest-path")
         .arg(&format!("{}/Cargo.toml", app.dir))
-        .args(["--target", TARGET, "--target-dir", TARGET_DIR])
-        .run(ws)
+        .args(["--target", TARGET, "--target-dir", app.target_dir]);
+    if app.features.is_empty() {
+        build.run(ws)
+    } else {
+        build.args(["--features", app.features]).run(ws)
+    }
 }
 
 fn elf_path(ws: &Workspace, app: &App) -> PathBuf {
-    ws.path(&format!("{TARGET_DIR}/{TARGET}/release/{}", app.package))
+    ws.path(&format!(
+        "{}/{TARGET}/release/{}",
+        app.target_dir, app.package
+    ))
 }
 
 fn measure_elf(ws: &Workspace, pair: &Pair, app: &App) -> Result<AppSize, String> {
@@ -545,6 +593,7 @@ mod tests {
     fn markdown_has_one_table_per_pair() {
         let sizes = [
             size("size-app", "ebbtide", 4000, 600),
+            size("size-app", "ebbtide, mpsc", 5000, 300),
             size("size-app", "embassy", 2000, 300),
             size("sensor-app", "ebbtide", 9000, 1000),
             size("sensor-app", "embassy", 3000, 800),
@@ -556,23 +605,24 @@ mod tests {
             .expect("a heading for sensor-app");
         assert!(size_app < sensor_app);
         let (first, second) = md.split_at(sensor_app);
-        for (part, ratio) in [
-            (first, "flash 2.00, RAM 2.00"),
-            (second, "flash 3.00, RAM 1.25"),
+        for (part, ratio, apps) in [
+            (first, "Ratio ebbtide / embassy: flash 2.00, RAM 2.00", 3),
+            (second, "Ratio ebbtide / embassy: flash 3.00, RAM 1.25", 2),
         ] {
             assert_eq!(part.matches("| runtime | flash | RAM |").count(), 1);
-            assert_eq!(part.matches(" by crate (bytes):").count(), 2);
+            assert_eq!(part.matches(" by crate (bytes):").count(), apps);
             assert!(part.contains(ratio), "no `{ratio}` in:\n{part}");
         }
+        assert!(first.contains("Ratio ebbtide, mpsc / embassy: flash 2.50, RAM 1.00"));
         assert!(second.contains("| ebbtide | 9000 | 1000 | 1024 | 7976 |"));
         assert!(second.contains("sensor-app on embassy by crate"));
         assert!(second.contains("| embassy_crate | 3000 | 800 |"));
     }
 
-    /// Builds, measures and runs all four apps: `cargo test -p xtask -- --ignored size --nocapture`.
+    /// Builds, measures and runs all six apps: `cargo test -p xtask -- --ignored size --nocapture`.
     /// Needs the `thumbv7em-none-eabihf` target, binutils-arm-none-eabi and qemu-system-arm.
     #[test]
-    #[ignore = "builds four firmware images and boots them in QEMU"]
+    #[ignore = "builds six firmware images and boots them in QEMU"]
     fn size_measure_and_run() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .parent()

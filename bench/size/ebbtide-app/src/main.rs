@@ -5,9 +5,13 @@
 //! - `consumer` receives them, sums them, and after the last one reports and exits QEMU;
 //! - `ticker` counts [`TICKS`] ticks of a 25 ms interval (the first one period after start).
 //!
-//! Three tasks, each in a static pool of its own, on a static `Executor`, `mpsc::Channel` with its default
-//! `CriticalSectionRawMutex`, `time::sleep` and `time::interval_at`, the board's SysTick driver.
-//! The main loop is `Runner::run_forever`, sleeping in `wfi` when no task is ready.
+//! Three tasks, each in a static pool of its own, on a static `Executor`, an `spsc::Channel` (one
+//! producer, as the channel has) with its default `CriticalSectionRawMutex`, `time::sleep` and
+//! `time::interval_at`, the board's SysTick driver. The main loop is `Runner::run_forever`,
+//! sleeping in `wfi` when no task is ready.
+//!
+//! With the feature `mpsc` the channel is an `mpsc::Channel` instead (any number of producers,
+//! served in FIFO order when they wait): `cargo xtask bench` measures both.
 
 #![no_std]
 #![no_main]
@@ -15,7 +19,10 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;
+#[cfg(feature = "mpsc")]
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
+#[cfg(not(feature = "mpsc"))]
+use ebbtide_core::sync::spsc::{Channel, Receiver, Sender};
 use ebbtide_core::time::{interval_at, sleep, Duration, Instant};
 use ebbtide_core::{Executor, TaskCell};
 use size_bench_board::{finish, CAPACITY, MESSAGES, PERIOD_MS, TICKS, TICK_MS};
@@ -25,7 +32,10 @@ use cortex_m as _;
 static EXECUTOR: Executor = Executor::new();
 // A pool per task, each sized to its future (checked at compile time: a smaller size fails the
 // build), as embassy's `#[task]` gives each task function its own. One pool of three 72-byte
-// slots took 56 B more RAM.
+// slots took 56 B more RAM. An `mpsc` send's future holds a wait-list node (16 B).
+#[cfg(not(feature = "mpsc"))]
+static PRODUCER: TaskCell<40> = TaskCell::new();
+#[cfg(feature = "mpsc")]
 static PRODUCER: TaskCell<56> = TaskCell::new();
 static CONSUMER: TaskCell<48> = TaskCell::new();
 static TICKER: TaskCell<40> = TaskCell::new();
@@ -53,7 +63,9 @@ fn main() -> ! {
     runner.run_forever(idle)
 }
 
-async fn producer(tx: Sender<'static, u32, CAPACITY>) {
+// `mut`: an `spsc::Sender` sends through `&mut self` (an `mpsc` one through `&self`).
+#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+async fn producer(mut tx: Sender<'static, u32, CAPACITY>) {
     for counter in 1..=MESSAGES {
         sleep(Duration::from_millis(PERIOD_MS)).await;
         if tx.send(counter).await.is_err() {

@@ -13,10 +13,13 @@
 //!   notified it reports and exits QEMU.
 //!
 //! Five tasks, each in a static `TaskCell` of its own size, on a static `Executor`, three
-//! `mpsc::Channel`s with their default `CriticalSectionRawMutex`, `select!` with a precondition
-//! (`biased;`: top to bottom, as embassy-futures' `select3` polls),
+//! `spsc::Channel`s (each has one producer) with their default `CriticalSectionRawMutex`,
+//! `select!` with a precondition (`biased;`: top to bottom, as embassy-futures' `select3` polls),
 //! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is
 //! `Runner::run_forever`, sleeping in `wfi` when no task is ready.
+//!
+//! With the feature `mpsc` the channels are `mpsc::Channel`s instead (any number of producers,
+//! served in FIFO order when they wait): `cargo xtask bench` measures both.
 
 #![no_std]
 #![no_main]
@@ -25,7 +28,10 @@ mod workload;
 
 use cortex_m_rt::entry;
 use ebbtide_core::select;
+#[cfg(feature = "mpsc")]
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
+#[cfg(not(feature = "mpsc"))]
+use ebbtide_core::sync::spsc::{Channel, Receiver, Sender};
 use ebbtide_core::sync::Notify;
 use ebbtide_core::time::{interval_at, sleep_until, Duration, Instant};
 use ebbtide_core::{Executor, TaskCell};
@@ -39,9 +45,19 @@ use cortex_m as _;
 static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
+// An `mpsc` send's future holds a wait-list node (16 B).
+#[cfg(not(feature = "mpsc"))]
+static SENSOR: TaskCell<72> = TaskCell::new();
+#[cfg(feature = "mpsc")]
 static SENSOR: TaskCell<88> = TaskCell::new();
+#[cfg(not(feature = "mpsc"))]
+static CONTROLLER: TaskCell<96> = TaskCell::new();
+#[cfg(feature = "mpsc")]
 static CONTROLLER: TaskCell<112> = TaskCell::new();
 static ACTUATOR: TaskCell<32> = TaskCell::new();
+#[cfg(not(feature = "mpsc"))]
+static COMMANDER: TaskCell<56> = TaskCell::new();
+#[cfg(feature = "mpsc")]
 static COMMANDER: TaskCell<72> = TaskCell::new();
 static HEARTBEAT: TaskCell<88> = TaskCell::new();
 static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
@@ -83,7 +99,8 @@ fn main() -> ! {
     runner.run_forever(idle)
 }
 
-async fn sensor(readings: Sender<'static, Reading, READING_CAPACITY>) {
+#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+async fn sensor(mut readings: Sender<'static, Reading, READING_CAPACITY>) {
     let period = Duration::from_millis(SAMPLE_MS);
     let mut ticks = interval_at(Instant::now() + period, period);
     for seq in 1..=SAMPLES {
@@ -96,10 +113,11 @@ async fn sensor(readings: Sender<'static, Reading, READING_CAPACITY>) {
     }
 }
 
+#[cfg_attr(feature = "mpsc", allow(unused_mut))]
 async fn controller(
     mut readings: Receiver<'static, Reading, READING_CAPACITY>,
     mut setpoints: Receiver<'static, i32, SETPOINT_CAPACITY>,
-    commands: Sender<'static, Command, COMMAND_CAPACITY>,
+    mut commands: Sender<'static, Command, COMMAND_CAPACITY>,
 ) {
     let watchdog = Duration::from_millis(WATCHDOG_MS);
     let mut control = Controller::new();
@@ -140,7 +158,8 @@ async fn actuator(mut commands: Receiver<'static, Command, COMMAND_CAPACITY>) {
     STOP.notify_one();
 }
 
-async fn commander(setpoints: Sender<'static, i32, SETPOINT_CAPACITY>, start: Instant) {
+#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+async fn commander(mut setpoints: Sender<'static, i32, SETPOINT_CAPACITY>, start: Instant) {
     for &(at_ms, setpoint) in &SETPOINT_CHANGES {
         sleep_until(start + Duration::from_millis(at_ms)).await;
         if setpoints.send(setpoint).await.is_err() {
