@@ -1,10 +1,12 @@
 //! Flash and RAM of the same apps built on ebbtide-core and on embassy-executor.
 //!
 //! Two programs, each written once per runtime (a pair of crates in `bench/size/`), the ebbtide
-//! one built twice: with `spsc` channels (each channel of both apps has one producer, and an
-//! `spsc::Channel` is what an embedded app with one producer would use) and, with the app's
-//! feature `mpsc`, with `mpsc` channels (tokio's: any number of producers, waiting ones served in
-//! FIFO order), as the runtime `ebbtide, mpsc`:
+//! one built twice: with the primitives that fit the app's communication (each channel has one
+//! producer: `spsc` channels; the sensor app's stop is sent once: a `oneshot` channel, where
+//! embassy's app uses a `Signal`), and, with the app's feature `general`, with the primitives for
+//! any number of producers and waiters, tokio's choice for any such app (`mpsc` channels, whose
+//! waiting senders are served in FIFO order; a `Notify`), as the runtime `ebbtide, mpsc` (the
+//! small app) or `ebbtide, mpsc + Notify` (the sensor app):
 //!
 //! - the small app, `ebbtide-app` and `embassy-app`: a producer task sends a counter every 10 ms
 //!   over a channel of capacity 4, a consumer sums 50 of them, a third task counts 8 ticks of a
@@ -24,7 +26,8 @@
 //! `thumbv7em-none-eabihf`, and prints without `core::fmt`. Within a pair only the runtime
 //! differs.
 //!
-//! - [`measure`] builds all six (in `target/size`, the `mpsc` builds in `target/size-mpsc`), reads the sections with
+//! - [`measure`] builds all six (in `target/size`, the `general` builds in `target/size-general`),
+//!   reads the sections with
 //!   `arm-none-eabi-size -A` and attributes the symbols of `arm-none-eabi-nm` to crates.
 //! - [`run_qemu`] boots all six on QEMU's `mps2-an386` (Cortex-M4F) and checks that each exits
 //!   with code 0 having printed its pair's line, and that the apps of a pair print the same.
@@ -43,9 +46,9 @@ use crate::cmd::{Cmd, Qemu, Workspace};
 const TARGET: &str = "thumbv7em-none-eabihf";
 /// Their target directory (relative to the workspace root), apart from the workspace's own.
 const TARGET_DIR: &str = "target/size";
-/// The target directory of the builds with the apps' feature `mpsc` (the same packages with
+/// The target directory of the builds with the apps' feature `general` (the same packages with
 /// other features: a directory of their own keeps both images).
-const TARGET_DIR_MPSC: &str = "target/size-mpsc";
+const TARGET_DIR_GENERAL: &str = "target/size-general";
 /// QEMU booting the Cortex-M4F board whose memory map `bench/size/systick-driver/memory.x`
 /// declares, killed if it hangs. Its clock counts instructions and jumps over `wfi` (see
 /// [`run_in_qemu`](crate::cmd::run_in_qemu)): without that, SysTick follows the host's wall
@@ -85,13 +88,14 @@ struct Pair {
     summary: &'static str,
     /// The line every app of the pair prints when the run checked out.
     ok_line: &'static str,
-    /// The app on ebbtide-core, the same with `mpsc` channels, then the one on embassy-executor.
+    /// The app on ebbtide-core, the same with the general primitives, then the one on
+    /// embassy-executor.
     apps: [App; 3],
 }
 
 /// One app of a pair.
 struct App {
-    /// "ebbtide", "ebbtide, mpsc" or "embassy".
+    /// "ebbtide", "ebbtide, mpsc" (+ " + Notify") or "embassy".
     runtime: &'static str,
     /// Its folder, relative to the workspace root.
     dir: &'static str,
@@ -125,8 +129,8 @@ const PAIRS: &[Pair] = &[
                 dir: "bench/size/ebbtide-app",
                 package: "size-ebbtide-app",
                 runtime_crates: EBBTIDE_CRATES,
-                features: "mpsc",
-                target_dir: TARGET_DIR_MPSC,
+                features: "general",
+                target_dir: TARGET_DIR_GENERAL,
             },
             App {
                 runtime: "embassy",
@@ -156,12 +160,12 @@ const PAIRS: &[Pair] = &[
                 target_dir: TARGET_DIR,
             },
             App {
-                runtime: "ebbtide, mpsc",
+                runtime: "ebbtide, mpsc + Notify",
                 dir: "bench/size/ebbtide-sensor",
                 package: "size-ebbtide-sensor",
                 runtime_crates: EBBTIDE_CRATES,
-                features: "mpsc",
-                target_dir: TARGET_DIR_MPSC,
+                features: "general",
+                target_dir: TARGET_DIR_GENERAL,
             },
             App {
                 runtime: "embassy",
@@ -180,7 +184,7 @@ const PAIRS: &[Pair] = &[
 pub struct AppSize {
     /// The program: "size-app" or "sensor-app".
     pub app: &'static str,
-    /// "ebbtide", "ebbtide, mpsc" or "embassy".
+    /// "ebbtide", "ebbtide, mpsc" (+ " + Notify") or "embassy".
     pub runtime: &'static str,
     /// `.vector_table` (1 KiB on a Cortex-M4: 16 exceptions and 240 interrupts).
     pub vector_table: u64,

@@ -474,9 +474,7 @@ impl<T, const N: usize> Default for Channel<T, N> {
 
 impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, closed) = self
-            .state
-            .lock(|s| (s.ctl.cursor.len(), s.ctl.is_closed()));
+        let (len, closed) = self.state.lock(|s| (s.ctl.cursor.len(), s.ctl.is_closed()));
         f.debug_struct("Channel")
             .field("len", &len)
             .field("capacity", &N)

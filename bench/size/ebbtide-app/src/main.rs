@@ -10,8 +10,9 @@
 //! `time::interval_at`, the board's SysTick driver. The main loop is `Runner::run_forever`,
 //! sleeping in `wfi` when no task is ready.
 //!
-//! With the feature `mpsc` the channel is an `mpsc::Channel` instead (any number of producers,
-//! served in FIFO order when they wait): `cargo xtask bench` measures both.
+//! With the feature `general` the channel is an `mpsc::Channel` instead (any number of
+//! producers, served in FIFO order when they wait: tokio's choice for any such app); `cargo
+//! xtask bench` measures both.
 
 #![no_std]
 #![no_main]
@@ -19,9 +20,9 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m_rt::entry;
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
 use ebbtide_core::sync::spsc::{Channel, Receiver, Sender};
 use ebbtide_core::time::{interval_at, sleep, Duration, Instant};
 use ebbtide_core::{Executor, TaskCell};
@@ -33,9 +34,9 @@ static EXECUTOR: Executor = Executor::new();
 // A pool per task, each sized to its future (checked at compile time: a smaller size fails the
 // build), as embassy's `#[task]` gives each task function its own. One pool of three 72-byte
 // slots took 56 B more RAM. An `mpsc` send's future holds a wait-list node (16 B).
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
 static PRODUCER: TaskCell<40> = TaskCell::new();
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 static PRODUCER: TaskCell<56> = TaskCell::new();
 static CONSUMER: TaskCell<48> = TaskCell::new();
 static TICKER: TaskCell<40> = TaskCell::new();
@@ -57,14 +58,14 @@ fn main() -> ! {
     spawner
         .spawn_uncancellable(&CONSUMER, || consumer(rx, start))
         .unwrap();
-    spawner.spawn_uncancellable(&TICKER, || ticker()).unwrap();
+    spawner.spawn_uncancellable(&TICKER, ticker).unwrap();
 
     // The consumer exits QEMU; `run_forever` never returns.
     runner.run_forever(idle)
 }
 
 // `mut`: an `spsc::Sender` sends through `&mut self` (an `mpsc` one through `&self`).
-#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+#[cfg_attr(feature = "general", allow(unused_mut))]
 async fn producer(mut tx: Sender<'static, u32, CAPACITY>) {
     for counter in 1..=MESSAGES {
         sleep(Duration::from_millis(PERIOD_MS)).await;

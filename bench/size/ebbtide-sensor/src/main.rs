@@ -7,19 +7,22 @@
 //! - `controller` `select!`s between a reading, a setpoint change and its watchdog (a
 //!   `sleep_until` 50 ms after the latest reading, a disabled branch while tripped), and sends a
 //!   drive or a safe-state command to the actuator over a third channel;
-//! - `actuator` applies the commands; after `Shutdown` it notifies the heartbeat and ends;
+//! - `actuator` applies the commands; after `Shutdown` it tells the heartbeat to stop (a
+//!   `oneshot` message) and ends;
 //! - `commander` sends three setpoint changes, sleeping until each is due;
-//! - `heartbeat` beats every 100 ms, `select!`ing between its interval and a `Notify`; once
-//!   notified it reports and exits QEMU.
+//! - `heartbeat` beats every 100 ms, `select!`ing between its interval and the stop message;
+//!   once stopped it reports and exits QEMU.
 //!
 //! Five tasks, each in a static `TaskCell` of its own size, on a static `Executor`, three
-//! `spsc::Channel`s (each has one producer) with their default `CriticalSectionRawMutex`,
-//! `select!` with a precondition (`biased;`: top to bottom, as embassy-futures' `select3` polls),
-//! `Notify`, `sleep_until` and `interval_at`, the board's SysTick driver. The main loop is
-//! `Runner::run_forever`, sleeping in `wfi` when no task is ready.
+//! `spsc::Channel`s (each has one producer) and a `oneshot::Channel` (the stop is sent once) with
+//! their default `CriticalSectionRawMutex`, `select!` with a precondition (`biased;`: top to
+//! bottom, as embassy-futures' `select3` polls), `sleep_until` and `interval_at`, the board's
+//! SysTick driver. The main loop is `Runner::run_forever`, sleeping in `wfi` when no task is
+//! ready.
 //!
-//! With the feature `mpsc` the channels are `mpsc::Channel`s instead (any number of producers,
-//! served in FIFO order when they wait): `cargo xtask bench` measures both.
+//! With the feature `general` it uses the primitives for any number of producers and waiters
+//! instead, tokio's choice for any such app: `mpsc::Channel`s (waiting senders served in FIFO
+//! order) and a `Notify` for the stop. `cargo xtask bench` measures both.
 
 #![no_std]
 #![no_main]
@@ -28,10 +31,13 @@ mod workload;
 
 use cortex_m_rt::entry;
 use ebbtide_core::select;
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 use ebbtide_core::sync::mpsc::{Channel, Receiver, Sender};
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
+use ebbtide_core::sync::oneshot;
+#[cfg(not(feature = "general"))]
 use ebbtide_core::sync::spsc::{Channel, Receiver, Sender};
+#[cfg(feature = "general")]
 use ebbtide_core::sync::Notify;
 use ebbtide_core::time::{interval_at, sleep_until, Duration, Instant};
 use ebbtide_core::{Executor, TaskCell};
@@ -46,24 +52,34 @@ static EXECUTOR: Executor = Executor::new();
 // One pool per task, each sized to its future (checked at compile time), as embassy's
 // `#[task]` gives each task function a pool of its own.
 // An `mpsc` send's future holds a wait-list node (16 B).
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
 static SENSOR: TaskCell<72> = TaskCell::new();
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 static SENSOR: TaskCell<88> = TaskCell::new();
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
 static CONTROLLER: TaskCell<96> = TaskCell::new();
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 static CONTROLLER: TaskCell<112> = TaskCell::new();
+#[cfg(not(feature = "general"))]
+static ACTUATOR: TaskCell<40> = TaskCell::new();
+#[cfg(feature = "general")]
 static ACTUATOR: TaskCell<32> = TaskCell::new();
-#[cfg(not(feature = "mpsc"))]
+#[cfg(not(feature = "general"))]
 static COMMANDER: TaskCell<56> = TaskCell::new();
-#[cfg(feature = "mpsc")]
+#[cfg(feature = "general")]
 static COMMANDER: TaskCell<72> = TaskCell::new();
+// A `Notify`'s wait holds a wait-list node.
+#[cfg(not(feature = "general"))]
+static HEARTBEAT: TaskCell<72> = TaskCell::new();
+#[cfg(feature = "general")]
 static HEARTBEAT: TaskCell<88> = TaskCell::new();
 static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
 static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
 static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
 /// The actuator tells the heartbeat that the run is over.
+#[cfg(not(feature = "general"))]
+static STOP: oneshot::Channel<()> = oneshot::Channel::new();
+#[cfg(feature = "general")]
 static STOP: Notify = Notify::new();
 
 #[entry]
@@ -77,6 +93,10 @@ fn main() -> ! {
     let (readings_tx, readings_rx) = READINGS.split();
     let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
     let (commands_tx, commands_rx) = COMMANDS.split();
+    #[cfg(not(feature = "general"))]
+    let (stop_tx, stop_rx) = STOP.split();
+    #[cfg(feature = "general")]
+    let (stop_tx, stop_rx) = ((), ());
     spawner
         .spawn_uncancellable(&SENSOR, || sensor(readings_tx))
         .unwrap();
@@ -86,20 +106,20 @@ fn main() -> ! {
         })
         .unwrap();
     spawner
-        .spawn_uncancellable(&ACTUATOR, || actuator(commands_rx))
+        .spawn_uncancellable(&ACTUATOR, || actuator(commands_rx, stop_tx))
         .unwrap();
     spawner
         .spawn_uncancellable(&COMMANDER, || commander(setpoints_tx, start))
         .unwrap();
     spawner
-        .spawn_uncancellable(&HEARTBEAT, || heartbeat(start))
+        .spawn_uncancellable(&HEARTBEAT, || heartbeat(start, stop_rx))
         .unwrap();
 
     // The heartbeat exits QEMU; `run_forever` never returns.
     runner.run_forever(idle)
 }
 
-#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+#[cfg_attr(feature = "general", allow(unused_mut))]
 async fn sensor(mut readings: Sender<'static, Reading, READING_CAPACITY>) {
     let period = Duration::from_millis(SAMPLE_MS);
     let mut ticks = interval_at(Instant::now() + period, period);
@@ -113,7 +133,7 @@ async fn sensor(mut readings: Sender<'static, Reading, READING_CAPACITY>) {
     }
 }
 
-#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+#[cfg_attr(feature = "general", allow(unused_mut))]
 async fn controller(
     mut readings: Receiver<'static, Reading, READING_CAPACITY>,
     mut setpoints: Receiver<'static, i32, SETPOINT_CAPACITY>,
@@ -147,7 +167,7 @@ async fn controller(
     control.finish();
 }
 
-async fn actuator(mut commands: Receiver<'static, Command, COMMAND_CAPACITY>) {
+async fn actuator(mut commands: Receiver<'static, Command, COMMAND_CAPACITY>, stop: StopSender) {
     let mut output = Actuator::new();
     while let Some(command) = commands.recv().await {
         if !output.apply(command) {
@@ -155,10 +175,23 @@ async fn actuator(mut commands: Receiver<'static, Command, COMMAND_CAPACITY>) {
         }
     }
     output.finish();
-    STOP.notify_one();
+    #[cfg(not(feature = "general"))]
+    let _ = stop.send(());
+    #[cfg(feature = "general")]
+    {
+        let () = stop;
+        STOP.notify_one();
+    }
 }
 
-#[cfg_attr(feature = "mpsc", allow(unused_mut))]
+/// The actuator's end of the stop signal.
+#[cfg(not(feature = "general"))]
+type StopSender = oneshot::Sender<'static, ()>;
+/// The actuator's end of the stop signal: the `static` `Notify` itself.
+#[cfg(feature = "general")]
+type StopSender = ();
+
+#[cfg_attr(feature = "general", allow(unused_mut))]
 async fn commander(mut setpoints: Sender<'static, i32, SETPOINT_CAPACITY>, start: Instant) {
     for &(at_ms, setpoint) in &SETPOINT_CHANGES {
         sleep_until(start + Duration::from_millis(at_ms)).await;
@@ -168,7 +201,24 @@ async fn commander(mut setpoints: Sender<'static, i32, SETPOINT_CAPACITY>, start
     }
 }
 
-async fn heartbeat(start: Instant) {
+#[cfg(not(feature = "general"))]
+async fn heartbeat(start: Instant, mut stop: oneshot::Receiver<'static, ()>) {
+    let period = Duration::from_millis(HEARTBEAT_MS);
+    let mut ticks = interval_at(Instant::now() + period, period);
+    let mut beats = 0;
+    loop {
+        select! {
+            biased;
+            _ = ticks.tick() => beats += 1,
+            // The message, or the sender dropped without one: either way the run is over.
+            _ = &mut stop => break,
+        }
+    }
+    report(beats, start.elapsed().as_millis())
+}
+
+#[cfg(feature = "general")]
+async fn heartbeat(start: Instant, (): ()) {
     let period = Duration::from_millis(HEARTBEAT_MS);
     let mut ticks = interval_at(Instant::now() + period, period);
     let mut beats = 0;
