@@ -462,3 +462,65 @@ impl<M: RawMutex, T, R: Reentrancy> BlockingMutex<M, T, R> {
         self.data.with_mut(|data| unsafe { &mut *data })
     }
 }
+
+/// A [`BlockingMutex`] over `C` whose lock also guards a second value, `Q`, kept beside the
+/// mutex rather than in its data.
+///
+/// Crate-private. For a primitive whose state is a small part that does not depend on its type
+/// parameters (`C`: counts, flags, wakers) and a part that does (`Q`: the messages): code that
+/// only needs `C` locks [`mutex`](Self::mutex), a `BlockingMutex<M, C, NoUserCode>` whose type
+/// does not name `Q`, so a non-generic function can take it, and a program has one copy of that
+/// code for all its channels, not one per message type (on a microcontroller, flash). Code that
+/// needs both uses [`lock`](Self::lock).
+///
+/// The mutex is a [`NoUserCode`] one: the promise of its docs covers every closure given to
+/// either method.
+#[derive(Debug)]
+#[repr(C)]
+pub(crate) struct BlockingMutexWith<M, C, Q> {
+    /// First, so that a reference to the whole is a reference to the mutex.
+    mutex: BlockingMutex<M, C, NoUserCode>,
+    /// Reached only under `mutex`'s lock (in `lock`), or through `&mut self`.
+    with: UnsafeCell<Q>,
+}
+
+// SAFETY: `with` is reached only under `mutex`'s lock, as the mutex's data is, so sharing the
+// whole hands `Q` from thread to thread like `C` (`Q: Send`), with the mutex's own conditions.
+unsafe impl<M: RawMutex + Sync, C: Send, Q: Send> Sync for BlockingMutexWith<M, C, Q> {}
+
+impl<M: RawMutex, C, Q> BlockingMutexWith<M, C, Q> {
+    crate::loom_const_fn! {
+        pub(crate) fn new(data: C, with: Q) -> BlockingMutexWith<M, C, Q> {
+            BlockingMutexWith {
+                mutex: BlockingMutex::new(data),
+                with: UnsafeCell::new(with),
+            }
+        }
+    }
+
+    /// Runs `f` with exclusive access to both values.
+    #[inline]
+    pub(crate) fn lock<U>(&self, f: impl FnOnce(&mut C, &mut Q) -> U) -> U {
+        self.mutex.lock(|data| {
+            // SAFETY: we are inside a closure of `mutex`'s `lock`, which excludes every other
+            // context's `lock`, and nothing nests one (the `NoUserCode` promise, which covers
+            // `f`): `with` is reached nowhere else but `get_mut` (through `&mut self`), so this is
+            // the only reference.
+            self.with.with_mut(|with| f(data, unsafe { &mut *with }))
+        })
+    }
+
+    /// The mutex alone, for code that needs only `C`: its type does not name `Q`.
+    #[inline(always)]
+    pub(crate) fn mutex(&self) -> &BlockingMutex<M, C, NoUserCode> {
+        &self.mutex
+    }
+
+    /// Exclusive access to both without locking, through `&mut self`.
+    pub(crate) fn get_mut(&mut self) -> (&mut C, &mut Q) {
+        let data = self.mutex.get_mut();
+        // SAFETY: `&mut self` proves no one else can reach `with`.
+        let with = self.with.with_mut(|with| unsafe { &mut *with });
+        (data, with)
+    }
+}

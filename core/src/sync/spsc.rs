@@ -70,10 +70,10 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{ready, Context, Poll, Waker};
 
-use crate::blocking_mutex::{BlockingMutex, CriticalSectionRawMutex, NoUserCode, RawMutex};
+use crate::blocking_mutex::{
+    BlockingMutex, BlockingMutexWith, CriticalSectionRawMutex, NoUserCode, RawMutex,
+};
 use crate::sync::mpsc::ring::{Cursor, Ring};
-#[cfg(not(feature = "task-wakers-only"))]
-use crate::sync::waker::lock_registering;
 use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure, Kept};
 
 pub use crate::sync::mpsc::{AlreadySplit, SendError, TryRecvError, TrySendError};
@@ -96,20 +96,16 @@ pub use crate::sync::mpsc::{AlreadySplit, SendError, TryRecvError, TrySendError}
 /// assert_eq!(rx.try_recv(), Ok(1));
 /// ```
 pub struct Channel<T, const N: usize, M: RawMutex = CriticalSectionRawMutex> {
-    // `NoUserCode`: no closure of this lock runs user code (wakers are cloned only when their
-    // clone runs no user code, and dropped and woken outside it; no `T` is dropped inside): see
-    // `BlockingMutex`.
-    state: BlockingMutex<M, State<T, N>, NoUserCode>,
+    /// The [`Control`] in a mutex whose type does not name `T` and `N` (so that closing, which
+    /// only needs it, is one non-generic function: see [`end`]), and under the same lock the
+    /// messages' slots, where `Control::cursor` says. `NoUserCode` (see `BlockingMutex`): no
+    /// closure of this lock runs user code (wakers are cloned only when their clone runs no user
+    /// code, and dropped and woken outside it; no `T` is dropped inside).
+    state: BlockingMutexWith<M, Control, Ring<T, N>>,
 }
 
-/// `repr(C)`, the part that does not depend on `T` and `N` first, as in `mpsc`: the code that
-/// only touches it reads the same offsets in every channel.
-#[repr(C)]
-struct State<T, const N: usize> {
-    ctl: Control,
-    /// The messages' slots, where `ctl.cursor` says.
-    queue: Ring<T, N>,
-}
+/// The lock of a channel's [`Control`], without its messages: what [`end`] takes.
+type ControlLock<M> = BlockingMutex<M, Control, NoUserCode>;
 
 /// A channel's state apart from its messages. Its methods are not generic over `T` and `N`: one
 /// copy of their code serves every channel of a program.
@@ -151,9 +147,8 @@ impl Control {
     /// Closes the channel as `why` ([`CLOSED`] or [`SENDER_GONE`]) says, and takes both wakers
     /// to deal with after unlocking: a waiting side must see the close (the other one's waker,
     /// if any, is stale and gets a spurious wake, which costs a poll at most). With `forget`,
-    /// also forgets the queued messages (only for messages without a destructor). Not generic:
-    /// one copy for every channel's close and its ends' drops.
-    #[inline(never)]
+    /// also forgets the queued messages (only for messages without a destructor).
+    #[inline(always)]
     fn close(&mut self, why: usize, forget: bool) -> [Option<Kept>; 2] {
         self.flags |= why;
         if forget {
@@ -163,7 +158,17 @@ impl Control {
     }
 }
 
+/// Closes the channel whose control `lock` guards, as `why` says (forgetting its messages with
+/// `forget`: only for messages without a destructor), and wakes both sides, unlocked. Not
+/// generic over the message type or the capacity: one copy for every channel's close and its
+/// ends' drops.
+#[inline(never)]
+fn end<M: RawMutex>(lock: &ControlLock<M>, why: usize, forget: bool) {
+    wake_both(lock.lock(|ctl| ctl.close(why, forget)));
+}
+
 /// Wakes both wakers that [`Control::close`] took, after unlocking.
+#[inline(always)]
 fn wake_both([first, second]: [Option<Kept>; 2]) {
     // If the first wake panics (a foreign waker may), the second waker is dropped as the
     // panic unwinds: the side it belonged to is then not woken, as with any panicking wake.
@@ -265,10 +270,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
         pub fn with_mutex() -> Channel<T, N, M> {
             assert!(N > 0, "an spsc::Channel needs a capacity N of at least 1");
             Channel {
-                state: BlockingMutex::new(State {
-                    ctl: Control::new(),
-                    queue: Ring::new(),
-                }),
+                state: BlockingMutexWith::new(Control::new(), Ring::new()),
             }
         }
     }
@@ -317,9 +319,9 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     #[allow(clippy::type_complexity)]
     pub fn try_split(&self) -> Result<(Sender<'_, T, N, M>, Receiver<'_, T, N, M>), AlreadySplit> {
-        let first = self.state.lock(|state| {
-            let first = state.ctl.flags == 0;
-            state.ctl.flags |= SPLIT;
+        let first = self.state.mutex().lock(|ctl| {
+            let first = ctl.flags == 0;
+            ctl.flags |= SPLIT;
             first
         });
         if first {
@@ -348,14 +350,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// });
     /// ```
     pub fn close(&self) {
-        self.end(CLOSED, false);
-    }
-
-    /// Closes the channel as `why` says (forgetting the messages with `forget`), and wakes both
-    /// sides, unlocked.
-    #[inline]
-    fn end(&self, why: usize, forget: bool) {
-        wake_both(self.state.lock(|state| state.ctl.close(why, forget)));
+        end(self.state.mutex(), CLOSED, false);
     }
 
     /// Whether the channel is closed: by the receiving side, or because the sender is gone.
@@ -373,7 +368,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// # drop(rx);
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.state.lock(|state| state.ctl.is_closed())
+        self.state.mutex().lock(|ctl| ctl.is_closed())
     }
 
     /// How many messages are queued.
@@ -389,7 +384,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// assert_eq!(channel.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.state.lock(|state| state.ctl.cursor.len())
+        self.state.mutex().lock(|ctl| ctl.cursor.len())
     }
 
     /// Whether no message is queued.
@@ -403,7 +398,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// assert!(channel.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.state.lock(|state| state.ctl.cursor.is_empty())
+        self.state.mutex().lock(|ctl| ctl.cursor.is_empty())
     }
 
     /// Whether every slot is taken: a `send` would wait.
@@ -419,7 +414,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// assert!(channel.is_full());
     /// ```
     pub fn is_full(&self) -> bool {
-        self.state.lock(|state| state.ctl.cursor.len() >= N)
+        self.state.mutex().lock(|ctl| ctl.cursor.len() >= N)
     }
 
     /// The number of slots, `N`.
@@ -437,33 +432,35 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     }
 }
 
-impl<T, const N: usize> State<T, N> {
-    /// Appends `value` unless the channel is closed (`Err(Ok(value))`) or full
-    /// (`Err(Err(value))`); on success, takes the receiver's waker (to wake after unlocking).
-    #[inline(always)]
-    fn push(&mut self, value: T) -> Result<Option<Kept>, Result<T, T>> {
-        if self.ctl.is_closed() {
-            return Err(Ok(value));
-        }
-        match self.queue.push_back(&mut self.ctl.cursor, value) {
-            // Only a waiting receiver's slot is written.
-            Ok(()) if self.ctl.receiver.is_some() => Ok(self.ctl.receiver.take()),
-            Ok(()) => Ok(None),
-            Err(value) => Err(Err(value)),
-        }
+/// Appends `value` to `queue` unless the channel is closed (`Err(Ok(value))`) or full
+/// (`Err(Err(value))`); on success, takes the receiver's waker (to wake after unlocking).
+#[inline(always)]
+fn push<T, const N: usize>(
+    ctl: &mut Control,
+    queue: &mut Ring<T, N>,
+    value: T,
+) -> Result<Option<Kept>, Result<T, T>> {
+    if ctl.is_closed() {
+        return Err(Ok(value));
     }
+    match queue.push_back(&mut ctl.cursor, value) {
+        // Only a waiting receiver's slot is written.
+        Ok(()) if ctl.receiver.is_some() => Ok(ctl.receiver.take()),
+        Ok(()) => Ok(None),
+        Err(value) => Err(Err(value)),
+    }
+}
 
-    /// Takes the oldest message, and the sender's waker (to wake after unlocking).
-    #[inline(always)]
-    fn pop(&mut self) -> Option<(T, Option<Kept>)> {
-        let message = self.queue.pop_front(&mut self.ctl.cursor)?;
-        let sender = if self.ctl.sender.is_some() {
-            self.ctl.sender.take()
-        } else {
-            None
-        };
-        Some((message, sender))
-    }
+/// Takes the oldest message out of `queue`, and the sender's waker (to wake after unlocking).
+#[inline(always)]
+fn pop<T, const N: usize>(ctl: &mut Control, queue: &mut Ring<T, N>) -> Option<(T, Option<Kept>)> {
+    let message = queue.pop_front(&mut ctl.cursor)?;
+    let sender = if ctl.sender.is_some() {
+        ctl.sender.take()
+    } else {
+        None
+    };
+    Some((message, sender))
 }
 
 impl<T, const N: usize> Default for Channel<T, N> {
@@ -474,7 +471,10 @@ impl<T, const N: usize> Default for Channel<T, N> {
 
 impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (len, closed) = self.state.lock(|s| (s.ctl.cursor.len(), s.ctl.is_closed()));
+        let (len, closed) = self
+            .state
+            .mutex()
+            .lock(|ctl| (ctl.cursor.len(), ctl.is_closed()));
         f.debug_struct("Channel")
             .field("len", &len)
             .field("capacity", &N)
@@ -483,11 +483,12 @@ impl<T, const N: usize, M: RawMutex> fmt::Debug for Channel<T, N, M> {
     }
 }
 
-impl<T, const N: usize> Drop for State<T, N> {
+impl<T, const N: usize, M: RawMutex> Drop for Channel<T, N, M> {
     /// Drops the messages still queued (a channel dropped with its messages, or whose receiver
     /// was leaked).
     fn drop(&mut self) {
-        self.queue.clear(&mut self.ctl.cursor);
+        let (ctl, queue) = self.state.get_mut();
+        queue.clear(&mut ctl.cursor);
     }
 }
 
@@ -570,7 +571,11 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
     /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     /// ```
     pub fn try_send(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        match self.channel.state.lock(|state| state.push(value)) {
+        match self
+            .channel
+            .state
+            .lock(|ctl, queue| push(ctl, queue, value))
+        {
             Ok(receiver) => {
                 if let Some(waker) = receiver {
                     waker.wake();
@@ -616,7 +621,7 @@ impl<'a, T, const N: usize, M: RawMutex> Sender<'a, T, N, M> {
 
 impl<T, const N: usize, M: RawMutex> Drop for Sender<'_, T, N, M> {
     fn drop(&mut self) {
-        self.channel.end(SENDER_GONE, false);
+        end(self.channel.state.mutex(), SENDER_GONE, false);
     }
 }
 
@@ -670,10 +675,10 @@ impl<T, const N: usize, M: RawMutex> Future for SendFuture<'_, T, N, M> {
         let Some(value) = this.value.take() else {
             unreachable!("checked above")
         };
-        let pushed = this.channel.state.lock(|state| {
-            state.push(value).map_err(|refused| {
+        let pushed = this.channel.state.lock(|ctl, queue| {
+            push(ctl, queue, value).map_err(|refused| {
                 refused.map_err(|value| {
-                    let wait = wait_locked(false, &mut state.ctl.sender, waker);
+                    let wait = wait_locked(false, &mut ctl.sender, waker);
                     (value, wait)
                 })
             })
@@ -720,28 +725,30 @@ impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
         }
     }
 
-    /// The send for a foreign waker, whose clone may run user code: it is cloned outside the
-    /// lock (see `sync::waker`).
+    /// The send for a foreign waker, whose clone may run user code: it is cloned before the
+    /// lock is taken, and dropped after it is released if it was not needed (see `sync::waker`).
     #[cfg(not(feature = "task-wakers-only"))]
     #[cold]
     #[inline(never)]
     fn poll_foreign(&mut self, waker: &Waker) -> Poll<Result<(), SendError<T>>> {
-        let value = &mut self.value;
-        let step = lock_registering(&self.channel.state, waker, |state, registration| {
-            let Some(message) = value.take() else {
-                unreachable!("the message is put back before the closure can run again")
-            };
-            match state.push(message) {
-                Ok(receiver) => Ok(Foreign::Sent(receiver)),
-                Err(Ok(message)) => Ok(Foreign::Refused(message)),
-                Err(Err(message)) => {
-                    // Put back first: a `NeedsClone` runs the closure again.
-                    *value = Some(message);
-                    registration.store(&mut state.ctl.sender)?;
-                    Ok(Foreign::Waiting)
-                }
-            }
-        });
+        let Some(message) = self.value.take() else {
+            unreachable!("`poll` put the message back before it came here")
+        };
+        let mut spare = Some(waker.clone());
+        let (step, replaced) =
+            self.channel
+                .state
+                .lock(|ctl, queue| match push(ctl, queue, message) {
+                    Ok(receiver) => (Foreign::Sent(receiver), None),
+                    Err(Ok(message)) => (Foreign::Refused(message), None),
+                    Err(Err(message)) => (
+                        Foreign::Waiting(message),
+                        store(&mut ctl.sender, &mut spare),
+                    ),
+                });
+        // Unlocked: the waker ours replaced, or the clone that was not needed.
+        drop(replaced);
+        drop(spare);
         match step {
             Foreign::Sent(receiver) => {
                 if let Some(waker) = receiver {
@@ -750,8 +757,25 @@ impl<T, const N: usize, M: RawMutex> SendFuture<'_, T, N, M> {
                 Poll::Ready(Ok(()))
             }
             Foreign::Refused(message) => Poll::Ready(Err(SendError(message))),
-            Foreign::Waiting => Poll::Pending,
+            Foreign::Waiting(message) => {
+                self.value = Some(message);
+                Poll::Pending
+            }
         }
+    }
+}
+
+/// Puts the clone in `spare` into `slot`, unless the waker there already wakes the same task;
+/// returns the waker it replaced. Under the lock: moves wakers, runs none of their code (both
+/// are dropped by the caller, unlocked).
+#[cfg(not(feature = "task-wakers-only"))]
+fn store(slot: &mut Option<Kept>, spare: &mut Option<Waker>) -> Option<Kept> {
+    match (slot.as_ref(), spare.as_ref()) {
+        (Some(old), Some(new)) if old.will_wake(new) => None,
+        _ => match spare.take() {
+            Some(new) => slot.replace(new),
+            None => None,
+        },
     }
 }
 
@@ -762,8 +786,8 @@ enum Foreign<T> {
     Sent(Option<Kept>),
     /// The channel is closed: the message comes back.
     Refused(T),
-    /// The channel is full and the waker is registered (the message stays in the future).
-    Waiting,
+    /// The channel is full and the waker is registered; the message goes back into the future.
+    Waiting(T),
 }
 
 impl<T, const N: usize, M: RawMutex> fmt::Debug for SendFuture<'_, T, N, M> {
@@ -864,9 +888,9 @@ impl<'a, T, const N: usize, M: RawMutex> Receiver<'a, T, N, M> {
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let popped = self.channel.state.lock(|state| match state.pop() {
+        let popped = self.channel.state.lock(|ctl, queue| match pop(ctl, queue) {
             Some(popped) => Ok(popped),
-            None if state.ctl.is_closed() => Err(TryRecvError::Disconnected),
+            None if ctl.is_closed() => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         });
         popped.map(|(message, sender)| {
@@ -936,13 +960,9 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
 ) -> Poll<Option<T>> {
     ready!(crate::task::poll_budget(cx));
     let waker = cx.waker();
-    let step = channel.state.lock(|state| match state.pop() {
+    let step = channel.state.lock(|ctl, queue| match pop(ctl, queue) {
         Some(popped) => Ok(popped),
-        None => Err(wait_locked(
-            state.ctl.is_closed(),
-            &mut state.ctl.receiver,
-            waker,
-        )),
+        None => Err(wait_locked(ctl.is_closed(), &mut ctl.receiver, waker)),
     });
     match step {
         Ok((message, sender)) => {
@@ -973,7 +993,8 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
 }
 
 /// [`poll_recv`] for a receiver polled with a foreign waker, whose clone may run user code: it
-/// is cloned outside the lock (see `sync::waker`).
+/// is cloned before the lock is taken, and dropped after it is released if it was not needed
+/// (see `sync::waker`).
 #[cfg(not(feature = "task-wakers-only"))]
 #[cold]
 #[inline(never)]
@@ -981,16 +1002,15 @@ fn poll_recv_foreign<T, const N: usize, M: RawMutex>(
     channel: &Channel<T, N, M>,
     waker: &Waker,
 ) -> Poll<Option<T>> {
-    let step = lock_registering(&channel.state, waker, |state, registration| {
-        Ok(match state.pop() {
-            Some(popped) => Poll::Ready(Some(popped)),
-            None if state.ctl.is_closed() => Poll::Ready(None),
-            None => {
-                registration.store(&mut state.ctl.receiver)?;
-                Poll::Pending
-            }
-        })
+    let mut spare = Some(waker.clone());
+    let (step, replaced) = channel.state.lock(|ctl, queue| match pop(ctl, queue) {
+        Some(popped) => (Poll::Ready(Some(popped)), None),
+        None if ctl.is_closed() => (Poll::Ready(None), None),
+        None => (Poll::Pending, store(&mut ctl.receiver, &mut spare)),
     });
+    // Unlocked: the waker ours replaced, or the clone that was not needed.
+    drop(replaced);
+    drop(spare);
     step.map(|popped| {
         popped.map(|(message, sender)| {
             if let Some(waker) = sender {
@@ -1005,16 +1025,17 @@ impl<T, const N: usize, M: RawMutex> Drop for Receiver<'_, T, N, M> {
     fn drop(&mut self) {
         // Messages without a destructor are forgotten all at once, under the lock that closes
         // the channel (the same non-generic code for every channel).
+        let lock = self.channel.state.mutex();
         if !core::mem::needs_drop::<T>() {
-            self.channel.end(CLOSED, true);
+            end(lock, CLOSED, true);
             return;
         }
-        self.channel.end(CLOSED, false);
+        end(lock, CLOSED, false);
         // Drop the queued messages one at a time, each outside the lock.
         while let Some(message) = self
             .channel
             .state
-            .lock(|state| state.queue.pop_front(&mut state.ctl.cursor))
+            .lock(|ctl, queue| queue.pop_front(&mut ctl.cursor))
         {
             drop(message);
         }
@@ -1081,8 +1102,8 @@ mod tests {
         assert!(channel.is_closed(), "the sender's drop closes");
         assert!(channel.try_split().is_err(), "still split");
         drop(rx);
-        channel.state.lock(|state| {
-            assert_eq!(state.ctl.flags, SPLIT | CLOSED | SENDER_GONE);
+        channel.state.mutex().lock(|ctl| {
+            assert_eq!(ctl.flags, SPLIT | CLOSED | SENDER_GONE);
         });
     }
 }
