@@ -320,7 +320,8 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     #[allow(clippy::type_complexity)]
     pub fn try_split(&self) -> Result<(Sender<'_, T, N, M>, Receiver<'_, T, N, M>), AlreadySplit> {
         let first = self.state.mutex().lock(|ctl| {
-            let first = ctl.flags == 0;
+            // A channel closed before it was split still splits (closed), as an `mpsc` one does.
+            let first = ctl.flags & SPLIT == 0;
             ctl.flags |= SPLIT;
             first
         });
