@@ -147,3 +147,67 @@ fn sleep_timeout_and_channels_allocate_nothing() {
     });
     assert_eq!(count, 0, "time or sync allocated");
 }
+
+#[test]
+fn spsc_send_and_recv_allocate_nothing() {
+    use core::future::Future;
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+    use ebbtide_core::sync::spsc;
+
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1> = TaskPool::new();
+    static SAMPLES: spsc::Channel<u64, 4> = spsc::Channel::new();
+    let rounds: u64 = if cfg!(miri) { 50 } else { 2_000 };
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    // Endpoints are made up front: what is measured is the traffic.
+    let (mut tx, mut rx) = SAMPLES.split();
+
+    // Between a task and the runner's own future: every send that finds the channel full waits
+    // and is woken by a receive, and every receive on an empty channel by a send.
+    let count = allocations_in(|| {
+        let producer = spawner
+            .spawn(&POOL, async move {
+                for n in 0..rounds {
+                    tx.send(n).await.unwrap();
+                }
+            })
+            .unwrap();
+        let sum = runner.run_until(
+            async move {
+                let mut sum = 0;
+                while let Some(n) = rx.recv().await {
+                    sum += n;
+                }
+                sum
+            },
+            || {},
+        );
+        assert_eq!(sum, rounds * (rounds - 1) / 2);
+        assert!(producer.is_finished());
+    });
+    assert_eq!(count, 0, "spsc allocated (tasks)");
+
+    // By hand, with a waker of another kind (`Waker::noop`, which the channel treats as
+    // foreign): `try_send`/`try_recv`, and sends and receives that wait, then complete.
+    let channel: spsc::Channel<u64, 2> = spsc::Channel::new();
+    let (mut tx, mut rx) = channel.split();
+    let mut cx = Context::from_waker(Waker::noop());
+    let count = allocations_in(|| {
+        for n in 0..rounds {
+            assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+            tx.try_send(n).unwrap();
+            tx.try_send(n + 1).unwrap();
+            {
+                let mut send = pin!(tx.send(n + 2));
+                assert!(send.as_mut().poll(&mut cx).is_pending());
+                assert_eq!(rx.try_recv(), Ok(n));
+                assert_eq!(send.poll(&mut cx), Poll::Ready(Ok(())));
+            }
+            assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(n + 1)));
+            assert_eq!(pin!(rx.recv()).poll(&mut cx), Poll::Ready(Some(n + 2)));
+        }
+    });
+    assert_eq!(count, 0, "spsc allocated (by hand)");
+}
