@@ -123,7 +123,7 @@
 //!   every driver uses.
 //! - [`task`]: `yield_now` and the cooperative budget.
 //! - [`time`]: `Instant`, `Duration`, `sleep`, `timeout`, `interval`, and the timer queue drivers use.
-//! - [`sync`]: `mpsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Mutex`, `Semaphore`.
+//! - [`sync`]: `mpsc`, `spsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Mutex`, `Semaphore`.
 //! - [`blocking_mutex`]: the locks those primitives are generic over.
 //! - [`io`]: the async read/write traits drivers implement, helpers (`copy`, `BufReader`), `Pipe`.
 //! - [`join!`], [`try_join!`], [`select!`]: waiting for several futures at once.

@@ -1,7 +1,7 @@
 //! Channels and locks for tasks: core's `const` primitives plus owned, Tokio-style channels.
 //!
 //! Everything in [`ebbtide_core::sync`] is here under the same name ([`Mutex`], [`Notify`],
-//! [`Semaphore`], the static channels such as [`mpsc::Channel`]). Next to each static channel,
+//! [`Semaphore`], the static channels such as [`mpsc::Channel`] and [`spsc::Channel`]). Next to each static channel,
 //! the owned constructors a Tokio user expects: [`mpsc::channel`], [`mpsc::unbounded_channel`],
 //! [`oneshot::channel`], [`watch::channel`] and [`broadcast::channel`]. Their ends are `'static`
 //! values that move into a spawned task or another thread. A channel allocates once when it is
@@ -52,8 +52,8 @@ use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
 use std::task::{Context, Waker};
 
 pub use ebbtide_core::sync::{
-    mutex, notify, semaphore, AcquireError, Mutex, MutexGuard, Notify, Semaphore, SemaphorePermit,
-    TryAcquireError,
+    mutex, notify, semaphore, spsc, AcquireError, Mutex, MutexGuard, Notify, Semaphore,
+    SemaphorePermit, TryAcquireError,
 };
 
 mod blocks;
