@@ -94,13 +94,21 @@ impl PureWaker {
     /// a foreign one itself: keeping it as the no-op kind loses no wake-up. (ebbtide's own no-op
     /// waker is not recognised here, so that its code is not linked: it is kept as the no-op kind
     /// like any other.)
-    /// Out of line: one copy for every primitive that keeps a waker.
-    #[inline(never)]
+    /// A task's waker inline (where the waker is known, as in a task's own poll, this is no
+    /// code at all); the rest out of line, one copy for every primitive that keeps a waker.
+    #[inline]
     pub(crate) fn of(waker: &Waker) -> PureWaker {
-        if let Some(header) = header_of(waker) {
+        match header_of(waker) {
             // Headers are aligned to at least 4: the kind bits are free (and 0 is a task's).
-            PureWaker(header.cast())
-        } else if super::scheduler::is_root_waker(waker) {
+            Some(header) => PureWaker(header.cast()),
+            None => Self::of_other(waker),
+        }
+    }
+
+    /// [`of`](Self::of) for a waker that is not a task's.
+    #[inline(never)]
+    fn of_other(waker: &Waker) -> PureWaker {
+        if super::scheduler::is_root_waker(waker) {
             // Schedulers are aligned to at least 4 too.
             Self::tagged(Self::ROOT, waker.data())
         } else {

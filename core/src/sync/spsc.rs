@@ -192,10 +192,13 @@ enum Wait {
 }
 
 /// The side that must wait, under the lock: registers `waker` in `slot` (its side's), unless the
-/// channel is closed or the waker is foreign. Not generic: one copy serves both sides of every
-/// channel.
-#[cold]
-#[inline(never)]
+/// channel is closed or the waker is foreign. Not generic: out of line, one copy serves both
+/// sides of every channel. Without foreign wakers (`task-wakers-only`) it is inlined instead:
+/// in a task's own poll the waker is the task's, known, so the test for a foreign one and the
+/// making of the kept waker fold away, leaving a compare and a store (on the apps of
+/// `bench/size`, 36 and 40 bytes less than the call).
+#[cfg_attr(not(feature = "task-wakers-only"), cold, inline(never))]
+#[cfg_attr(feature = "task-wakers-only", inline(always))]
 fn wait_locked(closed: bool, slot: &mut Option<Kept>, waker: &Waker) -> Wait {
     if closed {
         Wait::Closed
@@ -208,10 +211,9 @@ fn wait_locked(closed: bool, slot: &mut Option<Kept>, waker: &Waker) -> Wait {
 
 /// After [`wait_locked`], unlocked, without foreign wakers: whether the channel is closed;
 /// otherwise the poll waits, and a foreign waker, which no primitive keeps with this feature, is
-/// woken to poll again (see `sync::waker`). Not generic.
+/// woken to poll again (see `sync::waker`). Inlined, as `wait_locked` is.
 #[cfg(feature = "task-wakers-only")]
-#[cold]
-#[inline(never)]
+#[inline(always)]
 fn waited_pure(waker: &Waker, wait: Wait) -> bool {
     match wait {
         Wait::Closed => true,
