@@ -82,36 +82,46 @@ pub(crate) struct Registration<'a> {
 impl Registration<'_> {
     /// Puts the polling task's waker into `slot`, unless the waker there already wakes it.
     ///
-    /// At most one `store` (or [`clone_waker`](Registration::clone_waker)) per run of the closure
-    /// of [`lock_registering`].
+    /// At most one `store` per run of the closure of [`lock_registering`].
     ///
     /// # Errors
     ///
     /// [`NeedsClone`] if a foreign waker must be cloned first; `slot` is unchanged.
     #[inline]
     pub(crate) fn store(&mut self, slot: &mut Option<Kept>) -> Result<(), NeedsClone> {
-        if let Some(old) = slot {
-            if old.will_wake(self.waker) {
-                return Ok(());
+        // A kept waker is its one word: made once, compared, stored.
+        #[cfg(feature = "task-wakers-only")]
+        {
+            let new = clone_pure(self.waker);
+            if slot.as_ref() != Some(&new) {
+                // `held` is empty (no clone is ever made ahead): it takes the old waker.
+                self.held = slot.replace(new);
             }
+            Ok(())
         }
-        let new = self.clone_waker()?;
-        // `held` is empty now (its clone, if any, was just taken): it takes the old waker.
-        self.held = slot.replace(new);
-        Ok(())
+        #[cfg(not(feature = "task-wakers-only"))]
+        {
+            if let Some(old) = slot {
+                if old.will_wake(self.waker) {
+                    return Ok(());
+                }
+            }
+            let new = self.clone_waker()?;
+            // `held` is empty now (its clone, if any, was just taken): it takes the old waker.
+            self.held = slot.replace(new);
+            Ok(())
+        }
     }
 
-    /// A clone of the polling task's waker, for a slot known to be empty (a fresh node).
+    /// A clone of the polling task's waker (`store`'s, where a foreign waker may need one made
+    /// unlocked; with `task-wakers-only` `store` makes its kept waker itself).
     ///
     /// # Errors
     ///
     /// [`NeedsClone`], as for [`store`](Registration::store).
+    #[cfg(not(feature = "task-wakers-only"))]
     #[inline]
-    pub(crate) fn clone_waker(&mut self) -> Result<Kept, NeedsClone> {
-        // Any waker: a foreign one is kept as the no-op kind, and `lock_registering` wakes it.
-        #[cfg(feature = "task-wakers-only")]
-        return Ok(clone_pure(self.waker));
-        #[cfg(not(feature = "task-wakers-only"))]
+    fn clone_waker(&mut self) -> Result<Kept, NeedsClone> {
         match self.held.take() {
             Some(spare) => Ok(spare),
             None if clone_runs_no_user_code(self.waker) => Ok(clone_pure(self.waker)),
@@ -130,6 +140,17 @@ impl Registration<'_> {
 #[must_use = "the replaced waker must be dropped after unlocking"]
 pub(crate) fn store_pure(slot: &mut Option<Kept>, waker: &Waker) -> Option<Kept> {
     debug_assert!(clone_runs_no_user_code(waker));
+    // A kept waker is its one word: made once, compared, stored.
+    #[cfg(feature = "task-wakers-only")]
+    {
+        let new = clone_pure(waker);
+        if slot.as_ref() == Some(&new) {
+            None
+        } else {
+            slot.replace(new)
+        }
+    }
+    #[cfg(not(feature = "task-wakers-only"))]
     match slot {
         Some(old) if old.will_wake(waker) => None,
         _ => slot.replace(clone_pure(waker)),
