@@ -116,13 +116,6 @@ impl PureWaker {
         }
     }
 
-    /// Whether waking `waker` (a pure waker, as for [`of`](Self::of)) would wake the same as
-    /// waking this one.
-    #[inline]
-    pub(crate) fn will_wake(&self, waker: &Waker) -> bool {
-        PureWaker::of(waker).0 == self.0
-    }
-
     /// Wakes it (a task, a root waker, or nothing). Out of line: one copy for every call site,
     /// as a vtable's `wake` would be.
     #[inline(never)]
@@ -247,14 +240,14 @@ mod tests {
         let other_root = other.root_waker();
 
         let noop = PureWaker::of(&NOOP);
-        assert!(noop.will_wake(&NOOP) && !noop.will_wake(&root));
+        assert!(noop == PureWaker::of(&NOOP) && noop != PureWaker::of(&root));
         noop.wake_by_ref(); // nothing to wake
                             // A foreign waker is kept as the no-op kind: its owner wakes it itself.
         assert_eq!(PureWaker::of(Waker::noop()), noop);
 
         let pure = PureWaker::of(&root);
-        assert!(pure.will_wake(&root));
-        assert!(!pure.will_wake(&other_root) && !pure.will_wake(&NOOP));
+        assert!(pure == PureWaker::of(&root));
+        assert!(pure != PureWaker::of(&other_root) && pure != PureWaker::of(&NOOP));
         assert!(!runner.take_root_wake());
         pure.clone().wake();
         assert!(runner.take_root_wake(), "woke the root waker it stands for");

@@ -49,7 +49,8 @@ use crate::blocking_mutex::{BlockingMutex, RawMutex, Reentrancy};
 /// A waker as a primitive keeps it in a slot: a [`Waker`], or with `task-wakers-only` (where every
 /// kept waker is a task's, a root waker or the no-op waker) a
 /// [`PureWaker`](crate::raw::waker::PureWaker), one word instead of two. Both wake with `wake`
-/// and `wake_by_ref` and compare with `will_wake(&Waker)`; [`clone_pure`] makes one.
+/// and `wake_by_ref`; [`clone_pure`] makes one (kept wakers are compared by making the new one
+/// and comparing the two: a `PureWaker` is `Eq`, a `Waker` has `will_wake`).
 #[cfg(not(feature = "task-wakers-only"))]
 pub(crate) type Kept = Waker;
 /// See above.

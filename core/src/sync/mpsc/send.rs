@@ -311,6 +311,16 @@ unsafe fn decide(
         let linked = unsafe { node.assume_init_ref() };
         let (turn, old) = linked.with(&mut ctl.senders_waiting, |w| {
             let mut old = None;
+            // Without foreign wakers the kept waker is one word, made once (a stand-in for a
+            // foreign one): compared, then stored.
+            #[cfg(feature = "task-wakers-only")]
+            if w.payload == Turn::Queued {
+                let new = clone_pure(waker);
+                if w.waker.as_ref() != Some(&new) {
+                    old = w.waker.replace(new);
+                }
+            }
+            #[cfg(not(feature = "task-wakers-only"))]
             if w.payload == Turn::Queued
                 && !w.waker.as_ref().is_some_and(|old| old.will_wake(waker))
             {
