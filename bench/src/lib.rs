@@ -28,6 +28,7 @@ pub const EXECUTOR_WORKLOADS: &[&str] = &[
     "ping_pong",
     "chained_spawn",
     "mpsc_uncontended",
+    "spsc_uncontended",
     "mpsc_contended",
     "request_reply",
 ];
@@ -37,6 +38,7 @@ pub const EXECUTOR_WORKLOADS: &[&str] = &[
 pub const CHANNEL_WORKLOADS: &[&str] = &[
     "ping_pong",
     "mpsc_uncontended",
+    "spsc_uncontended",
     "mpsc_contended",
     "request_reply",
 ];

@@ -13,7 +13,7 @@ use ebbtide_bench::{
     sizes::*, time, Sample, CHANNEL_WORKLOADS, EXECUTOR_WORKLOADS, OWNED_CHANNEL_WORKLOADS,
 };
 use ebbtide_core::blocking_mutex::{CriticalSectionRawMutex, LocalRawMutex, RawMutex};
-use ebbtide_core::sync::{mpsc, oneshot};
+use ebbtide_core::sync::{mpsc, oneshot, spsc};
 use ebbtide_core::task::yield_now;
 use ebbtide_core::{Executor, JoinHandle, Runner, SendSpawner, Spawner, TaskPool};
 
@@ -54,6 +54,7 @@ fn channels<M: RawMutex + 'static>(
     match w {
         "ping_pong" => time(|| ping_pong(runner, oneshots)),
         "mpsc_uncontended" => time(|| mpsc_uncontended::<M>(runner)),
+        "spsc_uncontended" => time(|| spsc_uncontended::<M>(runner)),
         "mpsc_contended" => {
             // A channel is split once: a fresh one per run, allocated before the clock starts.
             let channel: &'static mpsc::Channel<usize, CONTENDED_CAPACITY, M> =
@@ -215,6 +216,23 @@ fn mpsc_uncontended<M: RawMutex + 'static>(runner: &Runner) {
         async {
             let channel: mpsc::Channel<usize, UNCONTENDED, M> = mpsc::Channel::with_mutex();
             let (tx, mut rx) = channel.split();
+            for i in 0..UNCONTENDED {
+                tx.send(i).await.unwrap();
+            }
+            for _ in 0..UNCONTENDED {
+                black_box(rx.recv().await.unwrap());
+            }
+        },
+        || {},
+    );
+}
+
+/// [`mpsc_uncontended`] through an `spsc` channel (one producer, the only sender).
+fn spsc_uncontended<M: RawMutex + 'static>(runner: &Runner) {
+    runner.run_until(
+        async {
+            let channel: spsc::Channel<usize, UNCONTENDED, M> = spsc::Channel::with_mutex();
+            let (mut tx, mut rx) = channel.split();
             for i in 0..UNCONTENDED {
                 tx.send(i).await.unwrap();
             }

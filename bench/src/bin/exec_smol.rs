@@ -25,7 +25,8 @@ async fn run(ex: Ex, workload: &str) {
         "yield_many" => yield_many(ex).await,
         "ping_pong" => ping_pong(ex).await,
         "chained_spawn" => chained_spawn(ex).await,
-        "mpsc_uncontended" => mpsc_uncontended().await,
+        // No single-producer channel: the bounded channel with one sender.
+        "mpsc_uncontended" | "spsc_uncontended" => mpsc_uncontended().await,
         "mpsc_contended" => mpsc_contended(ex).await,
         "request_reply" => request_reply(ex).await,
         other => unreachable!("{other}"),

@@ -35,7 +35,8 @@ fn run(rt: &Runtime, workload: &str) {
         "yield_many" => yield_many(rt),
         "ping_pong" => ping_pong(rt),
         "chained_spawn" => chained_spawn(rt),
-        "mpsc_uncontended" => mpsc_uncontended(rt),
+        // Tokio has no single-producer channel: its mpsc with one sender.
+        "mpsc_uncontended" | "spsc_uncontended" => mpsc_uncontended(rt),
         "mpsc_contended" => mpsc_contended(rt),
         "request_reply" => request_reply(rt),
         // Tokio's channels are owned already: the same code.

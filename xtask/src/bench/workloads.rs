@@ -46,6 +46,12 @@ pub const WORKLOADS: &[Workload] = &[
         "send 5,000 then receive 5,000 (capacity 5,000)",
     ),
     w(
+        "spsc_uncontended",
+        Kind::Time,
+        "the same through a channel with one producer: ebbtide's `spsc`; the peers have no \
+         single-producer channel and run their mpsc (Tokio, Embassy) or bounded channel (smol)",
+    ),
+    w(
         "mpsc_contended",
         Kind::Time,
         "5 producer tasks x 1,000 messages, capacity 100, one consumer",
@@ -276,6 +282,7 @@ pub const WORKLOADS: &[Workload] = &[
 pub const CHANNEL_WORKLOADS: &[&str] = &[
     "ping_pong",
     "mpsc_uncontended",
+    "spsc_uncontended",
     "mpsc_contended",
     "request_reply",
 ];
