@@ -214,16 +214,18 @@ impl<T> QueueLock<T> {
                     reentered();
                 }
                 self.held.store(true, Ordering::Relaxed);
+                let _held = Held {
+                    held: &self.held,
+                    critical_section: None,
+                };
+                // SAFETY: as below; and `held`, clear until just now and cleared again by
+                // `_held` after `f` (also if it unwinds), checks that `f` does not take this
+                // lock again: a nested `lock` or `lock_in` panics before it reaches the value.
+                return self.value.with_mut(|value| f(unsafe { &mut *value }));
             }
-            let _held = Held {
-                held: &self.held,
-                critical_section: None,
-            };
             // SAFETY: inside the critical section no other context runs, and `f` (the
             // runtime's own closure, which runs no user code) never takes this lock again: this
-            // is the one `&mut T`. (In debug builds `held`, clear until just now and cleared
-            // again by `_held` after `f`, checks that: a nested `lock` or `lock_in` from inside
-            // `f` panics before it reaches the value.)
+            // is the one `&mut T`. (Debug builds check that, above.)
             self.value.with_mut(|value| f(unsafe { &mut *value }))
         }
     }
