@@ -358,6 +358,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
+    /// # use ebbtide_mock_time as _; // the clock these examples run on
     /// use ebbtide_core::time::{interval_at, Duration, Instant};
     /// let ticks = interval_at(Instant::from_secs(3), Duration::from_secs(1));
     /// assert_eq!(ticks.next_tick(), Instant::from_secs(3));
