@@ -190,8 +190,7 @@ impl<T> QueueLock<T> {
     /// [`lock`](Self::lock) for a caller that is inside a critical section already (`_cs`
     /// proves it): a critical-section lock then enters no other, and only checks and sets
     /// `held` in debug builds (plain loads and stores: inside the section nothing else runs). A
-    /// lock of its own
-    /// is taken as by `lock`.
+    /// lock of its own is taken as by `lock`.
     ///
     /// # Panics
     ///
