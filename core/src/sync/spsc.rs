@@ -6,12 +6,14 @@
 //! [`Receiver`], neither of which can be cloned, and whose `send` and `recv` take `&mut self`.
 //! So at most one send and one receive wait at a time, and each side's waker has one slot:
 //!
-//! - no list of waiting senders, hence no wait-list node in a send's future (16 bytes less per
-//!   `send` on 32-bit targets) and no fair hand-over of freed slots between senders;
-//! - a channel's own state is two wakers, the ring's cursor and a word of flags (20 bytes on
-//!   32-bit targets besides the slots, against `mpsc`'s 28);
-//! - less code: on the sensor app of `bench/size`, whose three channels each have one
-//!   producer, see `bench/PROFILE.md`.
+//! - no list of waiting senders, hence no wait-list node in a send's future (on 32-bit targets
+//!   20 bytes less per `send`, 16 with `task-wakers-only`) and no fair hand-over of freed slots
+//!   between senders;
+//! - a channel's own state is two wakers, the ring's cursor and a word of flags (on 32-bit
+//!   targets 28 bytes besides the slots, against `mpsc`'s 32; 20 against 28 with
+//!   `task-wakers-only`);
+//! - less code, and fewer instructions per message: on `bench/size`'s apps, whose channels each
+//!   have one producer, and in `cargo xtask bench`'s `spsc_uncontended`, see `bench/PROFILE.md`.
 //!
 //! Otherwise it behaves as `mpsc` does (tokio's bounded `mpsc`):
 //!
