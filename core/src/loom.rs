@@ -301,14 +301,18 @@ impl Drop for Held<'_> {
         #[cfg(loom)]
         self.held.store(false, Ordering::Release);
         #[cfg(not(loom))]
-        if self.critical_section.is_none() || CHECK_REENTRANCE {
-            self.held.store(false, Ordering::Release);
-        }
-        #[cfg(not(loom))]
-        if let Some(state) = self.critical_section {
-            // SAFETY: `state` came from the `acquire` that made this guard, and is released once,
-            // here, after every critical section taken while the lock was held was left.
-            unsafe { critical_section::release(state) };
+        match self.critical_section {
+            // An own lock: `held` is the lock.
+            None => self.held.store(false, Ordering::Release),
+            Some(state) => {
+                // A critical-section lock: `held` is set in debug builds only.
+                if CHECK_REENTRANCE {
+                    self.held.store(false, Ordering::Release);
+                }
+                // SAFETY: `state` came from the `acquire` that made this guard, and is released
+                // once, here, after every critical section taken while the lock was held was left.
+                unsafe { critical_section::release(state) };
+            }
         }
     }
 }
