@@ -48,7 +48,17 @@ fn multi_worker_runtimes_reuse_their_parts_and_join_their_threads() {
     for i in 0..200 {
         cycle(i);
     }
-    assert_eq!(count("/proc/self/fd"), fds);
+    // Nothing grows. (A count may come out lower than the first one: a thread of the test
+    // harness or of an earlier runtime that was still on its way out when it was first counted,
+    // on a loaded machine: seen once in CI, 3 threads then 2.)
+    let (fds_after, threads_after) = (count("/proc/self/fd"), count("/proc/self/task"));
+    assert!(
+        fds_after <= fds,
+        "file descriptors: {fds} before, {fds_after} after"
+    );
     // Blocking-pool threads are not involved; the worker threads are joined by each drop.
-    assert_eq!(count("/proc/self/task"), threads);
+    assert!(
+        threads_after <= threads,
+        "threads: {threads} before, {threads_after} after"
+    );
 }
