@@ -23,11 +23,6 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     RawWaker::new(data, &VTABLE)
 }
 
-unsafe fn wake(data: *const ()) {
-    // SAFETY: wakers with this vtable are only made by `waker_for`, from a header pointer of a
-    // static slot.
-    unsafe { wake_task(NonNull::new_unchecked(data as *mut Header)) }
-}
 
 unsafe fn drop(_: *const ()) {}
 
@@ -172,8 +167,24 @@ pub(crate) fn header_of(waker: &Waker) -> Option<NonNull<Header>> {
 /// # Safety
 ///
 /// `header` must come from `TaskSlot::header_ptr` of a slot in a `'static` pool.
+#[inline(always)]
 pub(crate) unsafe fn wake_task(header: NonNull<Header>) {
-    // SAFETY: by the caller, the slot lives forever.
+    // SAFETY: by our caller.
+    unsafe { wake(header.as_ptr().cast_const().cast()) }
+}
+
+/// The vtable's `wake` and `wake_by_ref`, and [`wake_task`]'s body: one function, so that a
+/// vtable call and a direct one (`PureWaker`'s, the timer queue's) reach the same code without a
+/// forwarding stub between them.
+///
+/// # Safety
+///
+/// `data` is a header pointer of a slot in a `'static` pool: wakers with [`VTABLE`] are only
+/// made by `waker_for` (and cloned), and `wake_task`'s caller promises as much.
+unsafe fn wake(data: *const ()) {
+    // SAFETY: by the caller, a header of a slot that lives forever.
+    let header = unsafe { NonNull::new_unchecked(data.cast_mut().cast::<Header>()) };
+    // SAFETY: as above.
     let head: &SlotHead = unsafe { super::header::slot_head(header) };
     let state = &head.header.state;
     // Relaxed reads: a wake that finds nothing to do reads nothing else, and the one that sets
