@@ -150,12 +150,48 @@ pub(crate) struct TaskVTable {
     /// go, or drops (or retires) the future of a cancelled one and completes it. See
     /// `task::run_finishing` and its detached forms.
     pub(crate) finish: unsafe fn(NonNull<Header>, u32),
-    /// Drops the future in place; `None` for a task spawned uncancellable, whose future is only
-    /// ever dropped by its own completion (in `poll`), so that its drop glue is not linked (see
+    /// Drops what the storage holds, in place: the output if the second argument is
+    /// [`OUTPUT`](super::state::OUTPUT)'s bit (only a joinable task keeps one), else the future.
+    /// `None` for a task spawned uncancellable, whose future is only ever dropped by its own
+    /// completion (in `poll`) and which keeps no output, so that its drop glue is not linked (see
     /// `RETIRED` in [`super::state`]).
-    pub(crate) drop_future: Option<unsafe fn(NonNull<Header>)>,
-    /// Drops the output in place (only a joinable task keeps one: `OUTPUT`).
-    pub(crate) drop_output: unsafe fn(NonNull<Header>),
+    ///
+    /// One entry for both drops rather than two: a detached task's vtable then has no entry
+    /// that nothing calls (4 bytes of flash per future type on 32-bit targets).
+    pub(crate) drop_storage: Option<unsafe fn(NonNull<Header>, u32)>,
+}
+
+impl TaskVTable {
+    /// Drops the live future in place; `false` (and nothing dropped) for a task spawned
+    /// uncancellable.
+    ///
+    /// # Safety
+    ///
+    /// The storage holds the task's live future, which is never used again.
+    #[inline]
+    pub(crate) unsafe fn drop_future(&self, header: NonNull<Header>) -> bool {
+        let Some(drop_storage) = self.drop_storage else {
+            return false;
+        };
+        // SAFETY: by our caller.
+        unsafe { drop_storage(header, 0) };
+        true
+    }
+
+    /// Drops the output in place.
+    ///
+    /// # Safety
+    ///
+    /// The storage holds the task's output (`OUTPUT` is set, which only a joinable task's
+    /// completion sets), which is never used again.
+    #[inline]
+    pub(crate) unsafe fn drop_output(&self, header: NonNull<Header>) {
+        debug_assert!(self.drop_storage.is_some(), "a joinable task's vtable");
+        if let Some(drop_storage) = self.drop_storage {
+            // SAFETY: by our caller.
+            unsafe { drop_storage(header, super::state::OUTPUT) };
+        }
+    }
 }
 
 /// The vtable field of a header: null until the slot's first spawn writes it, so that a free slot
@@ -397,8 +433,7 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 pub(crate) static GONE: TaskVTable = TaskVTable {
     poll: |_| {},
     finish: task::run_finishing,
-    drop_future: Some(|_| {}),
-    drop_output: |_| {},
+    drop_storage: Some(|_, _| {}),
 };
 
 /// Points a slot's vtable at [`GONE`] when dropped: the guard of a finished future's drop.
@@ -425,8 +460,7 @@ impl<F: Future> RawTask<F> {
     pub(crate) const JOINABLE: TaskVTable = TaskVTable {
         poll: Self::poll::<false>,
         finish: task::run_finishing,
-        drop_future: Some(Self::drop_future),
-        drop_output: Self::drop_output,
+        drop_storage: Some(Self::drop_storage),
     };
 
     /// The vtable of detached tasks whose future is `F`: their output is dropped as soon as the
@@ -435,18 +469,16 @@ impl<F: Future> RawTask<F> {
     pub(crate) const DETACHED: TaskVTable = TaskVTable {
         poll: Self::poll::<true>,
         finish: task::run_finishing_detached,
-        drop_future: Some(Self::drop_future),
-        drop_output: Self::drop_output,
+        drop_storage: Some(Self::drop_storage),
     };
 
-    /// The vtable of detached uncancellable tasks whose future is `F`: no `drop_future`, so the
+    /// The vtable of detached uncancellable tasks whose future is `F`: no `drop_storage`, so the
     /// future's destructor (the drop glue of every state it can wait in) is only linked through
     /// `poll`'s own completion, and a cancellation retires the task (see `RETIRED`).
     pub(crate) const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
         poll: Self::poll::<true>,
         finish: task::run_finishing_retiring,
-        drop_future: None,
-        drop_output: Self::drop_output,
+        drop_storage: None,
     };
 
     /// Polls the task and, if its future returned `Ready`, ends it: see [`TaskVTable::poll`].
@@ -499,19 +531,18 @@ impl<F: Future> RawTask<F> {
         }
     }
 
+    /// Drops the output (`what` is `OUTPUT`) or else the future, in place.
+    ///
     /// # Safety
     ///
-    /// The storage holds a live `F` that is never used again.
-    unsafe fn drop_future(header: NonNull<Header>) {
-        // SAFETY: by the caller.
-        unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) }
-    }
-
-    /// # Safety
-    ///
-    /// The storage holds an output that is never used again.
-    unsafe fn drop_output(header: NonNull<Header>) {
-        // SAFETY: by the caller.
-        unsafe { ptr::drop_in_place(storage_mut(header).cast::<F::Output>()) }
+    /// The storage holds what `what` names (a live `F`, or its output), never used again.
+    unsafe fn drop_storage(header: NonNull<Header>, what: u32) {
+        if what == super::state::OUTPUT {
+            // SAFETY: by the caller.
+            unsafe { ptr::drop_in_place(storage_mut(header).cast::<F::Output>()) }
+        } else {
+            // SAFETY: by the caller.
+            unsafe { ptr::drop_in_place(storage_mut(header).cast::<F>()) }
+        }
     }
 }

@@ -86,7 +86,7 @@ pub(crate) const PANICKED: u32 = 1 << 8;
 pub(crate) const SEND: u32 = 1 << 9;
 /// The task was cancelled (by `cancel_now`, or a panic in its poll) but its future may not be
 /// dropped: it was spawned uncancellable (`Spawner::spawn_uncancellable`, whose vtable has no
-/// `drop_future`). It is *retired* instead: set with `COMPLETE | RUNNING` in one step, and
+/// `drop_storage`). It is *retired* instead: set with `COMPLETE | RUNNING` in one step, and
 /// `RUNNING` is never given up, so the future stays in its slot, never polled and never dropped,
 /// and the slot is never reused (its memory outlives the pinned future, as `Pin` asks).
 pub(crate) const RETIRED: u32 = 1 << 10;

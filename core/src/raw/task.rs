@@ -47,7 +47,7 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
         claim |= HANDLE;
     }
     // Only one of the three is referenced by a spawn (`kind` is a constant at every call site),
-    // so a program links only the ends of the kinds it spawns: no `drop_future` for `F` without
+    // so a program links only the ends of the kinds it spawns: no drop glue of `F` without
     // cancellable tasks of type `F`, no join protocol without joinable tasks.
     let vtable = match (kind.handle, kind.cancellable) {
         (true, _) => &RawTask::<F>::JOINABLE,
@@ -106,7 +106,7 @@ pub(crate) struct TaskKind {
     /// it the task is detached from the start, as if its handle had been dropped.
     pub(crate) handle: bool,
     /// Whether the future may be dropped before it completes (an abort, `cancel_all`, a panic in
-    /// its poll). Without it the vtable has no `drop_future` and the task is retired instead
+    /// its poll). Without it the vtable has no `drop_storage` and the task is retired instead
     /// (see `RETIRED`); only for detached tasks (a `JoinHandle` could abort it).
     pub(crate) cancellable: bool,
 }
@@ -435,14 +435,13 @@ pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u3
         }
     }
     let _complete = Complete(head, ending_of_cancelled(current));
-    // SAFETY: the vtable was written at spawn; a detached cancellable task's has a `drop_future`
-    // (`RawTask::DETACHED`), and `GONE`'s finish is the general one.
-    let drop_future = head.header.vtable.with(|v| unsafe { (*v).drop_future });
-    debug_assert!(drop_future.is_some(), "a cancellable task's vtable");
-    if let Some(drop_future) = drop_future {
-        // SAFETY: by our caller, the storage holds the live future, never used again.
-        unsafe { drop_future(header) };
-    }
+    // SAFETY: the vtable was written at spawn; a detached cancellable task's drops its future
+    // (`RawTask::DETACHED`), and `GONE`'s finish is the general one. By our caller, the storage
+    // holds the live future, never used again.
+    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    // SAFETY: as above.
+    let dropped = unsafe { vtable.drop_future(header) };
+    debug_assert!(dropped, "a cancellable task's vtable");
 }
 
 /// [`run_finishing`] for a detached, uncancellable task (the `finish` of
@@ -536,12 +535,12 @@ fn ending_of_cancelled(current: u32) -> Ending {
 unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
     // SAFETY: the vtable was written at spawn, before the first push.
     let vtable = head.header.vtable.with(|v| unsafe { *v });
-    let Some(drop_future) = vtable.drop_future else {
+    if vtable.drop_storage.is_none() {
         // An uncancellable task: its future stays where it is, never dropped (see `RETIRED`).
         // SAFETY: by our caller, completing the task is ours.
         unsafe { retire(header, head, ending) };
         return;
-    };
+    }
     /// Completes the task when dropped: after the destructor returned, or while it unwinds.
     struct Complete<'a> {
         header: NonNull<Header>,
@@ -560,8 +559,9 @@ unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: E
         head,
         ending,
     };
-    // SAFETY: by our caller, the storage holds the live future, never used again.
-    unsafe { drop_future(header) };
+    // SAFETY: by our caller, the storage holds the live future, never used again (and the
+    // vtable drops it: it has a `drop_storage`).
+    unsafe { vtable.drop_future(header) };
 }
 
 /// Ends a cancelled task whose future may not be dropped (spawned uncancellable): marks it
@@ -682,7 +682,7 @@ unsafe fn free(header: NonNull<Header>, head: &SlotHead, current: u32) {
     let _release = Release(head);
     if current & OUTPUT != 0 {
         // SAFETY: the output is in the storage and nobody else can reach it.
-        unsafe { head.header.vtable.with(|v| ((*v).drop_output)(header)) };
+        unsafe { head.header.vtable.with(|v| *v).drop_output(header) };
     }
 }
 
