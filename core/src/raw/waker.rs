@@ -90,7 +90,7 @@ impl PureWaker {
     /// like any other.)
     /// A task's waker inline (where the waker is known, as in a task's own poll, this is no
     /// code at all); the rest out of line, one copy for every primitive that keeps a waker.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(waker: &Waker) -> PureWaker {
         match header_of(waker) {
             // Headers are aligned to at least 4: the kind bits are free (and 0 is a task's).
