@@ -58,19 +58,17 @@ impl RunQueue {
     pub(crate) unsafe fn push(&self, task: NonNull<Header>) -> bool {
         // SAFETY: by the caller the header is valid and its `run_next` is ours.
         let next = unsafe { &task.as_ref().run_next };
-        let mut head = self.head.load(Ordering::Relaxed);
         loop {
+            let head = self.head.load(Ordering::Relaxed);
             // The old head as it is: a task, or a mark that ends the stack.
             next.store(head, Ordering::Relaxed);
             // Release: the task's fields (and `run_next`) are visible to the executor's Acquire.
-            match self.head.compare_exchange_weak(
-                head,
-                task.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return head.is_null(),
-                Err(actual) => head = actual,
+            if self
+                .head
+                .compare_exchange_weak(head, task.as_ptr(), Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                return head.is_null();
             }
         }
     }
