@@ -189,19 +189,23 @@ unsafe fn wake(data: *const ()) {
     // Relaxed reads: a wake that finds nothing to do reads nothing else, and the one that sets
     // `SCHEDULED` does so with the compare-exchange's Acquire, which orders what follows. (On
     // ARM an Acquire load is a load and a barrier: two barriers fewer per wake, 8 B of flash.)
-    let mut current = state.load(Ordering::Relaxed);
+    // (A failed compare-and-swap reads the word again rather than carrying the value it
+    // returned: LLVM's ARM expansion then has no success flag to branch on.)
     loop {
+        let current = state.load(Ordering::Relaxed);
         if current & CLAIMED == 0 || current & (COMPLETE | SCHEDULED) != 0 {
             return;
         }
-        match state.compare_exchange_weak(
-            current,
-            current | SCHEDULED,
-            Ordering::AcqRel,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => break,
-            Err(actual) => current = actual,
+        if state
+            .compare_exchange_weak(
+                current,
+                current | SCHEDULED,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            break;
         }
     }
     // SAFETY: we set SCHEDULED on a claimed task, so its spawn (or the steal that moved it last,
