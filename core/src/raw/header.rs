@@ -133,6 +133,13 @@ impl TimerLink {
 /// depends on its kind, and only the ends of the kinds a program spawns are linked into it. A
 /// program whose tasks are all detached links no join protocol (no `JoinHandle` to hand the
 /// output to, no join waker to wake, no `HANDLE` to wait for).
+///
+/// A task whose storage may be dropped from outside its poll (a cancellable or joinable one) has
+/// a [`DropVTable`], which begins with this one; an uncancellable task's is this one alone (its
+/// future is only ever dropped by its own completion, in `poll`, and it keeps no output), so that
+/// its drop glue is not linked, nor an entry for it (4 bytes of flash per future type on 32-bit
+/// targets). Its state word says which (`UNCANCELLABLE`, see [`super::state`]).
+#[repr(C)]
 pub(crate) struct TaskVTable {
     /// Polls the future with the task's own waker and, on `Ready`, ends the task: drops the
     /// future, stores the output for the `JoinHandle` (or, for a detached task, drops it) and
@@ -150,32 +157,37 @@ pub(crate) struct TaskVTable {
     /// go, or drops (or retires) the future of a cancelled one and completes it. See
     /// `task::run_finishing` and its detached forms.
     pub(crate) finish: unsafe fn(NonNull<Header>, u32),
-    /// Drops what the storage holds, in place: the output if the second argument is
-    /// [`OUTPUT`](super::state::OUTPUT)'s bit (only a joinable task keeps one), else the future.
-    /// `None` for a task spawned uncancellable, whose future is only ever dropped by its own
-    /// completion (in `poll`) and which keeps no output, so that its drop glue is not linked (see
-    /// `RETIRED` in [`super::state`]).
-    ///
-    /// One entry for both drops rather than two: a detached task's vtable then has no entry
-    /// that nothing calls (4 bytes of flash per future type on 32-bit targets).
-    pub(crate) drop_storage: Option<unsafe fn(NonNull<Header>, u32)>,
 }
 
-impl TaskVTable {
-    /// Drops the live future in place; `false` (and nothing dropped) for a task spawned
-    /// uncancellable.
+/// The vtable of a task whose storage may be dropped from outside its poll: a joinable task (its
+/// output, which its `JoinHandle` may never take, and its future, which an abort drops) or a
+/// detached cancellable one (its future). [`TaskVTable`] first, so that a pointer to the whole is
+/// a pointer to it.
+#[repr(C)]
+pub(crate) struct DropVTable {
+    pub(crate) task: TaskVTable,
+    /// Drops what the storage holds, in place: the output if the second argument is
+    /// [`OUTPUT`](super::state::OUTPUT)'s bit (only a joinable task keeps one), else the future.
+    /// One entry for both drops: a detached task has no output to drop.
+    pub(crate) drop_storage: unsafe fn(NonNull<Header>, u32),
+}
+
+impl DropVTable {
+    /// A pointer to the vtable as a [`TaskVTable`], for a header: made from the whole, so that
+    /// [`VTableCell::drops`] may read it as the whole again.
+    pub(crate) const fn as_task(&'static self) -> *const TaskVTable {
+        ptr::from_ref(self).cast()
+    }
+
+    /// Drops the live future in place.
     ///
     /// # Safety
     ///
     /// The storage holds the task's live future, which is never used again.
     #[inline]
-    pub(crate) unsafe fn drop_future(&self, header: NonNull<Header>) -> bool {
-        let Some(drop_storage) = self.drop_storage else {
-            return false;
-        };
+    pub(crate) unsafe fn drop_future(&self, header: NonNull<Header>) {
         // SAFETY: by our caller.
-        unsafe { drop_storage(header, 0) };
-        true
+        unsafe { (self.drop_storage)(header, 0) };
     }
 
     /// Drops the output in place.
@@ -186,44 +198,68 @@ impl TaskVTable {
     /// completion sets), which is never used again.
     #[inline]
     pub(crate) unsafe fn drop_output(&self, header: NonNull<Header>) {
-        debug_assert!(self.drop_storage.is_some(), "a joinable task's vtable");
-        if let Some(drop_storage) = self.drop_storage {
-            // SAFETY: by our caller.
-            unsafe { drop_storage(header, super::state::OUTPUT) };
-        }
+        // SAFETY: by our caller.
+        unsafe { (self.drop_storage)(header, super::state::OUTPUT) };
     }
 }
 
 /// The vtable field of a header: null until the slot's first spawn writes it, so that a free slot
 /// is all zeros (a `static` pool then goes to `.bss` and costs no flash).
 ///
-/// It offers the `with` and `with_mut` of an `UnsafeCell<&'static TaskVTable>`; the reference they
-/// point to may only be read once a spawn has written it (which the state word already demands:
-/// nothing reads the vtable of a slot whose `CLAIMED` was never set).
+/// It holds a raw pointer, not a reference: a [`DropVTable`]'s is stored as a pointer to its
+/// first field, made from the whole ([`DropVTable::as_task`]), and read as the whole again by
+/// [`drops`](VTableCell::drops); a reference to the first field alone would not reach the rest.
+/// The vtable may only be read once a spawn has written it (which the state word already
+/// demands: nothing reads the vtable of a slot whose `CLAIMED` was never set).
 #[repr(transparent)]
-pub(crate) struct VTableCell(UnsafeCell<Option<&'static TaskVTable>>);
+pub(crate) struct VTableCell(UnsafeCell<*const TaskVTable>);
 
 impl VTableCell {
     crate::loom_const_fn! {
         /// Null: no task was ever spawned in the slot.
         pub(crate) fn new() -> VTableCell {
-            VTableCell(UnsafeCell::new(None))
+            VTableCell(UnsafeCell::new(ptr::null()))
         }
     }
 
-    /// Runs `f` with a shared raw pointer to the vtable reference.
+    /// The vtable.
+    ///
+    /// # Safety
+    ///
+    /// A spawn wrote it (the slot was claimed), and nobody writes it meanwhile (the caller owns
+    /// the live task's fields, or it is the executor reading a task it runs; see
+    /// [`super::state`]).
     #[inline(always)]
-    pub(crate) fn with<R>(&self, f: impl FnOnce(*const &'static TaskVTable) -> R) -> R {
-        // `Option<&T>` has the layout of `&T` (`None` is null), so the pointer may be cast; the
-        // caller only reads through it after spawn stored a `Some`.
-        self.0.with(|p| f(p.cast()))
+    pub(crate) unsafe fn get(&self) -> &'static TaskVTable {
+        // SAFETY: by our caller, a pointer that a spawn (or `PointAtGone`) stored, to a `static`
+        // vtable (or a promoted constant one).
+        self.0.with(|p| unsafe { &**p })
     }
 
-    /// Runs `f` with a mutable raw pointer to the vtable reference.
+    /// The vtable of a task whose storage may be dropped from outside its poll.
+    ///
+    /// # Safety
+    ///
+    /// As for [`get`](VTableCell::get), and the task is joinable or detached cancellable (its
+    /// state has no `UNCANCELLABLE`), and its vtable is not [`GONE`].
     #[inline(always)]
-    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut &'static TaskVTable) -> R) -> R {
-        // As in `with`; writing a `&T` there stores `Some`.
-        self.0.with_mut(|p| f(p.cast()))
+    pub(crate) unsafe fn drops(&self) -> &'static DropVTable {
+        // SAFETY: by our caller: a spawn of such a task stored `DropVTable::as_task`, a pointer
+        // to the whole `DropVTable`.
+        self.0.with(|p| unsafe { &*(*p).cast::<DropVTable>() })
+    }
+
+    /// Stores `vtable`.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the task's fields (between a claim and the first push, or as the executor
+    /// running the live task); `vtable` points to a `static` vtable (a [`DropVTable`]'s through
+    /// [`DropVTable::as_task`]).
+    #[inline(always)]
+    pub(crate) unsafe fn set(&self, vtable: *const TaskVTable) {
+        // SAFETY: by our caller, nobody else reads or writes the field now.
+        self.0.with_mut(|p| unsafe { *p = vtable });
     }
 }
 
@@ -428,12 +464,12 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 
 /// The vtable of a task whose future's destructor unwound after it returned `Ready`: the future
 /// is gone and no output was stored, so there is nothing left to drop (and nothing to poll: the
-/// task is `CANCELLED` before anyone could). Its end is the general one, right for every kind of
-/// task (a detached task is one whose `HANDLE` is clear).
+/// task is `CANCELLED` before anyone could). Its end completes the task without a drop, by the
+/// general protocol, right for every kind of task (a detached task is one whose `HANDLE` is
+/// clear).
 pub(crate) static GONE: TaskVTable = TaskVTable {
     poll: |_| {},
-    finish: task::run_finishing,
-    drop_storage: Some(|_, _| {}),
+    finish: task::run_finishing_gone,
 };
 
 /// Points a slot's vtable at [`GONE`] when dropped: the guard of a finished future's drop.
@@ -444,10 +480,8 @@ impl Drop for PointAtGone {
         // SAFETY: only made in `RawTask::poll`, which the task's executor runs while it owns the
         // live task's fields (the vtable among them, see `super::state`); the slot is static.
         let head = unsafe { slot_head(self.0) };
-        head.header.vtable.with_mut(|v| {
-            // SAFETY: as above: nobody else reads or writes the field now.
-            unsafe { *v = &GONE }
-        });
+        // SAFETY: as above: nobody else reads or writes the field now; `GONE` is a static.
+        unsafe { head.header.vtable.set(&GONE) };
     }
 }
 
@@ -455,30 +489,41 @@ impl Drop for PointAtGone {
 pub(crate) struct RawTask<F>(PhantomData<F>);
 
 impl<F: Future> RawTask<F> {
+    /// [`JOINABLE`](RawTask::JOINABLE), as a `'static` reference.
+    pub(crate) const JOINABLE_REF: &'static DropVTable = &Self::JOINABLE;
+    /// [`DETACHED`](RawTask::DETACHED), as a `'static` reference.
+    pub(crate) const DETACHED_REF: &'static DropVTable = &Self::DETACHED;
+    /// [`DETACHED_UNCANCELLABLE`](RawTask::DETACHED_UNCANCELLABLE), as a `'static` reference.
+    pub(crate) const DETACHED_UNCANCELLABLE_REF: &'static TaskVTable =
+        &Self::DETACHED_UNCANCELLABLE;
+
     /// The vtable of tasks whose future is `F` and that have a `JoinHandle` (which may abort
     /// them, and takes the output).
-    pub(crate) const JOINABLE: TaskVTable = TaskVTable {
-        poll: Self::poll::<false>,
-        finish: task::run_finishing,
-        drop_storage: Some(Self::drop_storage),
+    const JOINABLE: DropVTable = DropVTable {
+        task: TaskVTable {
+            poll: Self::poll::<false>,
+            finish: task::run_finishing,
+        },
+        drop_storage: Self::drop_storage,
     };
 
     /// The vtable of detached tasks whose future is `F`: their output is dropped as soon as the
     /// future returns it, and their end does not look for a `JoinHandle` (see
     /// `task::complete_detached`).
-    pub(crate) const DETACHED: TaskVTable = TaskVTable {
-        poll: Self::poll::<true>,
-        finish: task::run_finishing_detached,
-        drop_storage: Some(Self::drop_storage),
+    const DETACHED: DropVTable = DropVTable {
+        task: TaskVTable {
+            poll: Self::poll::<true>,
+            finish: task::run_finishing_detached,
+        },
+        drop_storage: Self::drop_storage,
     };
 
     /// The vtable of detached uncancellable tasks whose future is `F`: no `drop_storage`, so the
     /// future's destructor (the drop glue of every state it can wait in) is only linked through
     /// `poll`'s own completion, and a cancellation retires the task (see `RETIRED`).
-    pub(crate) const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
+    const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
         poll: Self::poll::<true>,
         finish: task::run_finishing_retiring,
-        drop_storage: None,
     };
 
     /// Polls the task and, if its future returned `Ready`, ends it: see [`TaskVTable::poll`].

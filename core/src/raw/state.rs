@@ -85,11 +85,15 @@ pub(crate) const PANICKED: u32 = 1 << 8;
 /// is freed.
 pub(crate) const SEND: u32 = 1 << 9;
 /// The task was cancelled (by `cancel_now`, or a panic in its poll) but its future may not be
-/// dropped: it was spawned uncancellable (`Spawner::spawn_uncancellable`, whose vtable has no
-/// `drop_storage`). It is *retired* instead: set with `COMPLETE | RUNNING` in one step, and
+/// dropped: it was spawned uncancellable (`Spawner::spawn_uncancellable`, `UNCANCELLABLE`, whose
+/// vtable has no `drop_storage`). It is *retired* instead: set with `COMPLETE | RUNNING` in one step, and
 /// `RUNNING` is never given up, so the future stays in its slot, never polled and never dropped,
 /// and the slot is never reused (its memory outlives the pinned future, as `Pin` asks).
 pub(crate) const RETIRED: u32 = 1 << 10;
+/// The task was spawned uncancellable (`Spawner::spawn_uncancellable`): its vtable is a
+/// `TaskVTable` alone, with no drop of its storage, and a cancellation retires it (see
+/// `RETIRED`). Set at spawn, with `CLAIMED`, and never changed until the slot is freed.
+pub(crate) const UNCANCELLABLE: u32 = 1 << 11;
 
 /// A copy of a state word that prints its bits by name.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -97,7 +101,7 @@ pub(crate) struct State(pub(crate) u32);
 
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(u32, &str); 11] = [
+        const NAMES: [(u32, &str); 12] = [
             (CLAIMED, "CLAIMED"),
             (SCHEDULED, "SCHEDULED"),
             (RUNNING, "RUNNING"),
@@ -109,6 +113,7 @@ impl fmt::Debug for State {
             (PANICKED, "PANICKED"),
             (SEND, "SEND"),
             (RETIRED, "RETIRED"),
+            (UNCANCELLABLE, "UNCANCELLABLE"),
         ];
         if self.0 == 0 {
             return f.write_str("State(free)");

@@ -46,13 +46,16 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
     if kind.handle {
         claim |= HANDLE;
     }
+    if !kind.cancellable {
+        claim |= UNCANCELLABLE;
+    }
     // Only one of the three is referenced by a spawn (`kind` is a constant at every call site),
     // so a program links only the ends of the kinds it spawns: no drop glue of `F` without
     // cancellable tasks of type `F`, no join protocol without joinable tasks.
-    let vtable = match (kind.handle, kind.cancellable) {
-        (true, _) => &RawTask::<F>::JOINABLE,
-        (false, true) => &RawTask::<F>::DETACHED,
-        (false, false) => &RawTask::<F>::DETACHED_UNCANCELLABLE,
+    let vtable: *const TaskVTable = match (kind.handle, kind.cancellable) {
+        (true, _) => RawTask::<F>::JOINABLE_REF.as_task(),
+        (false, true) => RawTask::<F>::DETACHED_REF.as_task(),
+        (false, false) => RawTask::<F>::DETACHED_UNCANCELLABLE_REF,
     };
     debug_assert!(
         !kind.handle || kind.cancellable,
@@ -196,7 +199,7 @@ unsafe fn claim_slot<H: SearchHint>(
     slots: SlotArray,
     hint: &H,
     scheduler: &'static Scheduler,
-    vtable: &'static TaskVTable,
+    vtable: *const TaskVTable,
     claim: u32,
 ) -> Option<NonNull<Header>> {
     let len = slots.len;
@@ -232,7 +235,7 @@ unsafe fn claim_slot<H: SearchHint>(
 unsafe fn claim_one(
     header: NonNull<Header>,
     scheduler: &'static Scheduler,
-    vtable: &'static TaskVTable,
+    vtable: *const TaskVTable,
     claim: u32,
 ) -> Option<NonNull<Header>> {
     // SAFETY: by our caller.
@@ -250,7 +253,7 @@ unsafe fn claim_one(
 unsafe fn try_claim(
     header: NonNull<Header>,
     scheduler: &'static Scheduler,
-    vtable: &'static TaskVTable,
+    vtable: *const TaskVTable,
     claim: u32,
 ) -> bool {
     // SAFETY: a header of a `'static` slot (by the caller).
@@ -269,8 +272,9 @@ unsafe fn try_claim(
     {
         return false;
     }
-    // SAFETY: ground rule 2: between the claim and the push we own every field.
-    head.header.vtable.with_mut(|v| unsafe { *v = vtable });
+    // SAFETY: ground rule 2: between the claim and the push we own every field; `vtable` is
+    // one of `spawn_with`'s (by our caller).
+    unsafe { head.header.vtable.set(vtable) };
     // Relaxed: every reader of the pointer is ordered after this store by the push that follows
     // (its Release, acquired by the executor's `take_all`): the executor itself, and a waker,
     // whose compare-and-swap that sets `SCHEDULED` acquires the executor's release of that bit
@@ -328,7 +332,7 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // other bits are the word's now: no subtraction on the hot path.)
     // SAFETY: the vtable was written at spawn, before the first push, and is the task's until
     // its slot is freed, which only its executor does from here.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
+    let vtable = unsafe { head.header.vtable.get() };
     if previous & (COMPLETE | CANCELLED) != 0 {
         // SAFETY: by our caller; `finish` is the one of the task's kind.
         unsafe { (vtable.finish)(header, previous - SCHEDULED) };
@@ -388,8 +392,7 @@ unsafe fn poll_unwound(header: NonNull<Header>, head: &SlotHead) {
 
 /// The rare cases of [`run`]: a task aborted (or whose poll panicked) before this poll, or a
 /// complete task that was woken before it completed and so was still queued. The `finish` of a
-/// joinable task's vtable (and of [`GONE`](super::header::GONE)'s: this general form is right
-/// for every kind of task).
+/// joinable task's vtable (a general form, right for every kind of task).
 ///
 /// # Safety
 ///
@@ -410,7 +413,29 @@ pub(crate) unsafe fn run_finishing(header: NonNull<Header>, current: u32) {
     }
     // SAFETY: the task is live and not complete, on its executor's thread (by our caller): the
     // storage holds the live future, which is never used again, and completing it is ours.
-    unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };
+    unsafe { drop_then_complete(header, head, current) };
+}
+
+/// The `finish` of [`GONE`](super::header::GONE): the task's future is gone (its destructor
+/// unwound after it returned `Ready`) and no output was stored, so its end is
+/// [`run_finishing`]'s without a drop, right for every kind of task (an uncancellable one too:
+/// there is nothing left to retire).
+///
+/// # Safety
+///
+/// As for [`run_finishing`].
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn run_finishing_gone(header: NonNull<Header>, current: u32) {
+    // SAFETY: ground rule 1.
+    let head = unsafe { slot_head(header) };
+    if current & COMPLETE != 0 {
+        // SAFETY: as in `run_finishing`: we hold RUNNING on a complete task.
+        unsafe { release_running(header, head) };
+        return;
+    }
+    // SAFETY: the future is gone, and we are its executor's thread outside a poll of it.
+    unsafe { complete(header, head, ending_of_cancelled(current)) };
 }
 
 /// [`run_finishing`] for a detached, cancellable task (the `finish` of
@@ -440,13 +465,10 @@ pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u3
         }
     }
     let _complete = Complete(head, ending_of_cancelled(current));
-    // SAFETY: the vtable was written at spawn; a detached cancellable task's drops its future
-    // (`RawTask::DETACHED`), and `GONE`'s finish is the general one. By our caller, the storage
-    // holds the live future, never used again.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
-    // SAFETY: as above.
-    let dropped = unsafe { vtable.drop_future(header) };
-    debug_assert!(dropped, "a cancellable task's vtable");
+    // SAFETY: the vtable was written at spawn: a detached cancellable task's is a `DropVTable`
+    // (`RawTask::DETACHED`), and `GONE` has a finish of its own. By our caller, the storage holds
+    // the live future, never used again.
+    unsafe { head.header.vtable.drops().drop_future(header) };
 }
 
 /// [`run_finishing`] for a detached, uncancellable task (the `finish` of
@@ -465,11 +487,12 @@ pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u3
         // SAFETY: we hold RUNNING on a complete detached task.
         unsafe { free_detached(head, current) };
     } else {
-        // RUNNING up with COMPLETE and never given up: the slot is never freed (see `retire`).
-        head.header.state.fetch_or(
-            COMPLETE | RUNNING | RETIRED | ending_of_cancelled(current) as u32,
-            Ordering::AcqRel,
-        );
+        // RUNNING up with COMPLETE and never given up: `RETIRED` keeps `complete_detached` from
+        // freeing the slot (see `retire`). (Its call, rather than a read-modify-write of our
+        // own: the same step, one copy of it.)
+        // SAFETY: the task is detached and live, on its executor's thread outside a poll (by our
+        // caller); its future is not dropped, and never will be: retired, nothing reaches it.
+        unsafe { complete_detached(head, RETIRED | ending_of_cancelled(current) as u32) };
     }
 }
 
@@ -478,12 +501,13 @@ pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u3
 /// the task is still queued (it was woken before it completed), in which case `RUNNING` passes
 /// to that queue entry, as in [`release_running`]. No `JoinHandle` to wake or wait for: its
 /// `HANDLE` and `JOIN_WAKER` are never set. `bits`: those of an [`Ending`] (none for a task
-/// that returned).
+/// that returned), with `RETIRED` for an uncancellable task that is retired instead (its slot
+/// then stays taken: see [`retire`]).
 ///
 /// # Safety
 ///
 /// The caller is the thread of the task's executor, outside a poll of it, and the task was
-/// spawned detached; its future (and output) are gone.
+/// spawned detached; its future (and output) are gone, or (`RETIRED`) never used again.
 #[inline(never)]
 pub(crate) unsafe fn complete_detached(head: &SlotHead, bits: u32) {
     let previous = head
@@ -537,15 +561,18 @@ fn ending_of_cancelled(current: u32) -> Ending {
 /// The storage holds the task's live future, which is never used again, and the caller may
 /// [`complete`] the task (it is the executor's thread, outside a poll of this task, or holds
 /// `RUNNING` on an idle task).
-unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, ending: Ending) {
-    // SAFETY: the vtable was written at spawn, before the first push.
-    let vtable = head.header.vtable.with(|v| unsafe { *v });
-    if vtable.drop_storage.is_none() {
+unsafe fn drop_then_complete(header: NonNull<Header>, head: &SlotHead, current: u32) {
+    let ending = ending_of_cancelled(current);
+    if current & UNCANCELLABLE != 0 {
         // An uncancellable task: its future stays where it is, never dropped (see `RETIRED`).
         // SAFETY: by our caller, completing the task is ours.
         unsafe { retire(header, head, ending) };
         return;
     }
+    // SAFETY: the vtable was written at spawn, before the first push: a cancellable task's is a
+    // `DropVTable`, and a `GONE` task is never dropped here (its vtable's finish completes it,
+    // and `cancel_now` leaves it alone: it is queued).
+    let vtable = unsafe { head.header.vtable.drops() };
     /// Completes the task when dropped: after the destructor returned, or while it unwinds.
     struct Complete<'a> {
         header: NonNull<Header>,
@@ -687,7 +714,7 @@ unsafe fn free(header: NonNull<Header>, head: &SlotHead, current: u32) {
     let _release = Release(head);
     if current & OUTPUT != 0 {
         // SAFETY: the output is in the storage and nobody else can reach it.
-        unsafe { head.header.vtable.with(|v| *v).drop_output(header) };
+        unsafe { head.header.vtable.drops().drop_output(header) };
     }
 }
 
@@ -888,6 +915,6 @@ pub(crate) unsafe fn cancel_now(header: NonNull<Header>) -> bool {
     );
     // SAFETY: we hold RUNNING on an idle task on its executor's thread, outside its poll, so the
     // storage holds its live future, never used again, and completing it is ours.
-    unsafe { drop_then_complete(header, head, ending_of_cancelled(current)) };
+    unsafe { drop_then_complete(header, head, current) };
     true
 }

@@ -1012,11 +1012,7 @@ fn recv_empty_pure(waker: &Waker, empty: Empty) -> bool {
         // Nothing changed under the lock.
         Empty::Foreign => {}
     }
-    // Asked again rather than told by `empty`, as `spsc`'s wait does: in a task's own poll the
-    // waker is known and the test folds away.
-    if !clone_runs_no_user_code(waker) {
-        waker.wake_by_ref();
-    }
+    crate::sync::waker::wake_if_foreign(waker);
     false
 }
 

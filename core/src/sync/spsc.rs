@@ -76,6 +76,8 @@ use crate::blocking_mutex::{
     BlockingMutex, BlockingMutexWith, CriticalSectionRawMutex, NoUserCode, RawMutex,
 };
 use crate::sync::mpsc::ring::{Cursor, Ring};
+#[cfg(feature = "task-wakers-only")]
+use crate::sync::waker::wake_if_foreign;
 use crate::sync::waker::{clone_runs_no_user_code, drop_kept, store_pure, Kept};
 
 pub use crate::sync::mpsc::{AlreadySplit, SendError, TryRecvError, TrySendError};
@@ -223,12 +225,7 @@ fn waited_pure(waker: &Waker, wait: Wait) -> bool {
         Wait::Registered(replaced) => drop_kept(replaced),
         Wait::Foreign => {}
     }
-    // Asked again rather than told by `wait`: in a task's own poll the waker is the task's,
-    // known, and this test folds away, where the test of a third variant stayed (a compare and
-    // a call at every wait, 8 B on a Cortex-M).
-    if !clone_runs_no_user_code(waker) {
-        waker.wake_by_ref();
-    }
+    wake_if_foreign(waker);
     false
 }
 
