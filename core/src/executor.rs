@@ -252,14 +252,19 @@ impl Runner {
     /// It is [`run_until`](Runner::run_until) without a future of its own to wait for: `idle` is
     /// called when [`poll`](Runner::poll) found the run queue empty (pass `|| {}` to spin, or a
     /// function that sleeps until an interrupt unless a task became ready meanwhile, as the
-    /// example below does). With no future to poll, it keeps no root waker, and it takes the
-    /// runner once rather than for every batch: on a microcontroller that is less code than
-    /// `run_until(core::future::pending(), idle)`, which does the same.
+    /// example below does). With no future to poll, it keeps no root waker: on a microcontroller
+    /// that is less code than `run_until(core::future::pending(), idle)`, which does the same.
+    ///
+    /// It borrows the runner mutably, where [`poll`](Runner::poll) and
+    /// [`run_until`](Runner::run_until) borrow it shared and mark it busy at run time: no other
+    /// reference to the runner exists while it runs, so none of the executor's tasks can reach it
+    /// (a task that holds a leaked `&'static Runner` cannot call it; see the second example), and
+    /// it needs no such mark.
     ///
     /// # Panics
     ///
-    /// If called from inside one of the executor's own tasks (through a leaked `&'static Runner`);
-    /// and when a task's poll panics, as [`poll`](Runner::poll) does.
+    /// When a task's poll panics, as [`poll`](Runner::poll) does; the runner may then be run
+    /// again.
     ///
     /// # Examples
     ///
@@ -270,7 +275,7 @@ impl Runner {
     /// static BLINK: TaskCell<64> = TaskCell::new();
     ///
     /// # fn wait_for_interrupt() {}
-    /// let runner = EXECUTOR.runner().unwrap();
+    /// let mut runner = EXECUTOR.runner().unwrap();
     /// runner.spawner().spawn_uncancellable(&BLINK, || async { /* ... */ }).unwrap();
     /// runner.run_forever(|| {
     ///     // On a Cortex-M, with interrupts masked (`cortex_m::interrupt::free`), so that a wake
@@ -280,11 +285,26 @@ impl Runner {
     ///     }
     /// });
     /// ```
-    pub fn run_forever(&self, mut idle: impl FnMut()) -> ! {
-        let _guard = self.enter("run_forever");
+    ///
+    /// A task cannot run its own executor: a runner shared with it is borrowed forever.
+    ///
+    /// ```compile_fail,E0596
+    /// use ebbtide_core::{Executor, Runner, TaskCell};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static SNEAKY: TaskCell<64> = TaskCell::new();
+    ///
+    /// let runner: &'static Runner = Box::leak(Box::new(EXECUTOR.runner().unwrap()));
+    /// runner
+    ///     .spawner()
+    ///     .spawn_uncancellable(&SNEAKY, move || async move { runner.run_forever(|| {}) })
+    ///     .unwrap();
+    /// ```
+    pub fn run_forever(&mut self, mut idle: impl FnMut()) -> ! {
         loop {
-            // SAFETY: as in `poll`: one thread (a `Runner` is unique and `!Send`), and `enter`
-            // refused calls from inside a poll.
+            // SAFETY: as in `poll`: one thread (a `Runner` is unique and `!Send`), and never from
+            // inside a poll: we hold the one `&mut` to the runner, so no task holds a reference to
+            // it (a task's `poll` or `run_until` call would need one).
             if !unsafe { self.executor.scheduler.poll() } {
                 idle();
             }

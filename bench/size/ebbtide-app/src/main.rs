@@ -49,7 +49,7 @@ fn main() -> ! {
     size_bench_board::start(peripherals.SYST);
     let start = Instant::now();
 
-    let runner = EXECUTOR.runner().unwrap();
+    let mut runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
     let (tx, rx) = CHANNEL.split();
     spawner

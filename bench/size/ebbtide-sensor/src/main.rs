@@ -88,7 +88,7 @@ fn main() -> ! {
     size_bench_board::start(peripherals.SYST);
     let start = Instant::now();
 
-    let runner = EXECUTOR.runner().unwrap();
+    let mut runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
     let (readings_tx, readings_rx) = READINGS.split();
     let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
