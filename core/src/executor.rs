@@ -24,9 +24,11 @@
 //! ```
 
 use core::cell::Cell;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
+use core::ops::ControlFlow;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
@@ -301,14 +303,34 @@ impl Runner {
     ///     .unwrap();
     /// ```
     pub fn run_forever(&mut self, mut idle: impl FnMut()) -> ! {
-        loop {
-            // SAFETY: as in `poll`: one thread (a `Runner` is unique and `!Send`), and never from
-            // inside a poll: we hold the one `&mut` to the runner, so no task holds a reference to
-            // it (a task's `poll` or `run_until` call would need one).
-            if !unsafe { self.executor.scheduler.poll() } {
-                idle();
+        let never = || {
+            idle();
+            ControlFlow::<Infallible>::Continue(())
+        };
+        match self.run_rounds(never) {}
+    }
+
+    /// [`run_forever`](Runner::run_forever) until `idle` returns `true`: for the loom models,
+    /// which cannot leave `run_forever` by a panic.
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn run_forever_until(&mut self, mut idle: impl FnMut() -> bool) {
+        self.run_rounds(|| {
+            if idle() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        }
+        })
+    }
+
+    /// The loop of [`run_forever`](Runner::run_forever).
+    #[inline(always)]
+    fn run_rounds<B>(&mut self, idle: impl FnMut() -> ControlFlow<B>) -> B {
+        // SAFETY: as in `poll`: one thread (a `Runner` is unique and `!Send`), and never from
+        // inside a poll: we hold the one `&mut` to the runner, so no task holds a reference to it
+        // (a task's `poll` or `run_until` call would need one).
+        unsafe { self.executor.scheduler.run_rounds(idle) }
     }
 
     /// Marks the runner busy until the guard drops; panics if it already is.

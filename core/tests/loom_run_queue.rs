@@ -182,3 +182,51 @@ fn abort_races_with_completion_and_handle_drop() {
         drop(runner);
     });
 }
+
+/// `Runner::run_forever` goes to sleep as it takes a batch (one swap, no compare-and-swap): a
+/// wake from another thread at any point of its loop still reaches the hook, or lands in a batch
+/// it takes, so its `idle` (here: wait for the hook's flag) never sleeps through it.
+#[test]
+fn run_forever_never_sleeps_through_a_wake() {
+    loom::model(|| {
+        let (executor, flag) = executor_with_flag();
+        let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
+        let mut runner = executor.runner().unwrap();
+        let ready = Arc::new(AtomicBool::new(false));
+        let waker = Arc::new(Mutex::new(None::<Waker>));
+        let handle = runner
+            .spawner()
+            .spawn(
+                pool,
+                WaitForFlag {
+                    ready: ready.clone(),
+                    waker: waker.clone(),
+                },
+            )
+            .unwrap();
+
+        let waking = loom::thread::spawn(move || {
+            ready.store(true, Ordering::SeqCst);
+            let w = waker.lock().unwrap().clone();
+            if let Some(w) = w {
+                w.wake();
+            }
+        });
+        runner.run_forever_until(|| {
+            if handle.is_finished() {
+                return true;
+            }
+            // A lost wake-up would leave us here forever: loom reports the livelock. The flag is
+            // cleared after the wait, not before: a hook call before this `idle` still counts
+            // (and one between the load and the clear belongs to a push that the next batch
+            // takes).
+            while !flag.load(Ordering::SeqCst) {
+                loom::thread::yield_now();
+            }
+            flag.store(false, Ordering::SeqCst);
+            false
+        });
+        waking.join().unwrap();
+        assert!(handle.is_finished());
+    });
+}

@@ -98,3 +98,74 @@ fn a_panicking_task_leaves_run_forever_and_the_rest_is_served_after() {
     assert_eq!(RAN.load(Ordering::SeqCst), 2);
     assert!(ebbtide_core::block_on(bad).is_err());
 }
+
+/// With a wake hook (a driver that parks its thread), `run_forever` marks the executor asleep
+/// as it takes each batch: a wake from another thread while it idles, or while it runs a batch,
+/// reaches the hook, and no wake-up is lost. A lost one would leave `idle` parked until its
+/// timeout, which the test reports.
+#[test]
+fn wakes_from_another_thread_reach_the_wake_hook_and_none_is_lost() {
+    use std::sync::OnceLock;
+    use std::thread::{self, Thread};
+    use std::time::{Duration, Instant};
+
+    use ebbtide_core::sync::spsc;
+    use ebbtide_core::Pool;
+
+    const MESSAGES: u32 = 64;
+    static RUNNER_THREAD: OnceLock<Thread> = OnceLock::new();
+    static HOOK_CALLS: AtomicUsize = AtomicUsize::new(0);
+    static EXECUTOR: Executor = Executor::with_wake_hook(&|| {
+        HOOK_CALLS.fetch_add(1, Ordering::SeqCst);
+        if let Some(thread) = RUNNER_THREAD.get() {
+            thread.unpark();
+        }
+    });
+    static RECEIVER: TaskCell<128> = TaskCell::new();
+    static CHANNEL: spsc::Channel<u32, 2> = spsc::Channel::new();
+    static SUM: AtomicUsize = AtomicUsize::new(0);
+    RUNNER_THREAD.set(thread::current()).unwrap();
+
+    let mut runner = EXECUTOR.runner().unwrap();
+    let (mut tx, mut rx) = CHANNEL.split();
+    runner
+        .spawner()
+        .spawn_uncancellable(&RECEIVER, move || async move {
+            while let Some(value) = rx.recv().await {
+                SUM.fetch_add(value as usize, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    let sender = thread::spawn(move || {
+        for value in 1..=MESSAGES {
+            // Some sends find the receiver waiting (the runner idle), some find room.
+            loop {
+                match tx.try_send(value) {
+                    Ok(()) => break,
+                    Err(_) => thread::yield_now(),
+                }
+            }
+            if value % 16 == 0 {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        // Dropping the sender ends the receiver's loop.
+    });
+
+    run_until_stopped(&mut runner, || {
+        if RECEIVER.is_empty() {
+            std::panic::panic_any(Stop);
+        }
+        let parked = Instant::now();
+        thread::park_timeout(Duration::from_secs(5));
+        // The sender never pauses for long: a park that waited out its timeout missed a wake.
+        assert!(
+            parked.elapsed() < Duration::from_secs(5),
+            "idle waited out its timeout: a wake-up was lost"
+        );
+    });
+    sender.join().unwrap();
+    let expected = (MESSAGES * (MESSAGES + 1) / 2) as usize;
+    assert_eq!(SUM.load(Ordering::SeqCst), expected);
+    assert!(HOOK_CALLS.load(Ordering::SeqCst) > 0);
+}

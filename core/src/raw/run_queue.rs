@@ -34,6 +34,23 @@ pub(crate) struct RunQueue {
 /// which no real task slot occupies.
 const AWAKE: *mut Header = NonNull::<Header>::dangling().as_ptr();
 
+/// What an empty queue's head says about its executor: awake, or asleep (a push must wake it).
+#[derive(Clone, Copy)]
+pub(crate) struct Mark(*mut Header);
+
+impl Mark {
+    /// The executor is awake: a push needs no wake-up.
+    pub(crate) const AWAKE: Mark = Mark(AWAKE);
+    /// The executor may be asleep: a push calls the wake hook.
+    pub(crate) const ASLEEP: Mark = Mark(ptr::null_mut());
+
+    /// Whether this is [`Mark::ASLEEP`].
+    #[inline(always)]
+    pub(crate) fn is_asleep(self) -> bool {
+        self.0.is_null()
+    }
+}
+
 /// Whether `head` (or a `run_next` link) is a task rather than one of the two end marks.
 #[inline(always)]
 fn is_task(head: *mut Header) -> bool {
@@ -89,7 +106,17 @@ impl RunQueue {
 
     /// Takes every queued task, oldest first, and marks the executor awake.
     pub(crate) fn take_all(&self) -> Batch {
-        let stack = self.head.swap(AWAKE, Ordering::AcqRel);
+        self.take_all_as(Mark::AWAKE)
+    }
+
+    /// Takes every queued task, oldest first, and leaves `mark`: [`Mark::ASLEEP`] makes the pushes
+    /// that follow call the wake hook, even while the executor runs the tasks taken (see
+    /// [`Scheduler::run_forever`](super::scheduler::Scheduler::run_forever), which sleeps this
+    /// way when the batch is empty, with one swap instead of `try_sleep`'s compare-and-swap after
+    /// `take_all`'s swap).
+    #[inline]
+    pub(crate) fn take_all_as(&self, mark: Mark) -> Batch {
+        let stack = self.head.swap(mark.0, Ordering::AcqRel);
         Self::reverse(stack)
     }
 
@@ -153,6 +180,12 @@ impl Batch {
         Batch {
             next: ptr::null_mut(),
         }
+    }
+
+    /// Whether the batch has no task left.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.next.is_null()
     }
 }
 

@@ -10,6 +10,7 @@
 //! The *root waker* is the waker of a driver's own top-level future (`Runner::run_until`'s, or a
 //! driver's `block_on`): it points at the scheduler, raises a flag and calls the wake hook.
 
+use core::ops::ControlFlow;
 use core::ptr::{self, NonNull};
 #[cfg(feature = "task-wakers-only")]
 use core::sync::atomic::{AtomicBool as StdAtomicBool, Ordering as StdOrdering};
@@ -17,7 +18,7 @@ use core::task::{Context, RawWaker, RawWakerVTable, Waker};
 
 use super::budget::InScheduler;
 use super::header::Header;
-use super::run_queue::{Batch, RunQueue, SharedBatch};
+use super::run_queue::{Batch, Mark, RunQueue, SharedBatch};
 use super::task;
 use super::waker::header_of;
 #[cfg(feature = "steal")]
@@ -84,6 +85,53 @@ impl Scheduler {
     /// Every call for this scheduler comes from the same thread (the runner's), and never from
     /// inside a poll of one of its tasks.
     pub(crate) unsafe fn poll(&self) -> bool {
+        // SAFETY: by our caller.
+        unsafe { self.run_batch(self.run_queue.take_all()) };
+        // From here on, a push calls the wake hook (see `RunQueue`).
+        !self.run_queue.try_sleep()
+    }
+
+    /// Runs the tasks, calling `idle` whenever none is ready, until `idle` breaks:
+    /// `Runner::run_forever`, whose `idle` never does.
+    ///
+    /// [`poll`](Scheduler::poll) in a loop, but the executor goes to sleep as it takes the next
+    /// batch, with one swap: if the batch is empty, it is asleep and calls `idle`, then takes the
+    /// next batch awake. When tasks did arrive, it stays marked asleep while it runs them, so a
+    /// push meanwhile calls the wake hook when none was needed: a spurious wake-up of a driver
+    /// that has one (a bare-metal loop has none), for less code than `poll`'s swap and
+    /// compare-and-swap per round.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](Scheduler::poll).
+    #[inline(always)]
+    pub(crate) unsafe fn run_rounds<B>(&self, mut idle: impl FnMut() -> ControlFlow<B>) -> B {
+        let mut mark = Mark::AWAKE;
+        loop {
+            let batch = self.run_queue.take_all_as(mark);
+            if mark.is_asleep() && batch.is_empty() {
+                // Asleep, as the run queue's head says: a push from here on calls the wake hook.
+                if let ControlFlow::Break(value) = idle() {
+                    // The queue is as a `poll` that returned `false` leaves it: asleep, or holding
+                    // the tasks pushed since (each push called the wake hook).
+                    return value;
+                }
+                mark = Mark::AWAKE;
+            } else {
+                // SAFETY: by our caller.
+                unsafe { self.run_batch(batch) };
+                mark = Mark::ASLEEP;
+            }
+        }
+    }
+
+    /// Runs `batch`, the tasks just taken from our run queue (see [`poll`](Scheduler::poll)).
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](Scheduler::poll), and `batch` came out of our run queue.
+    #[inline(always)]
+    unsafe fn run_batch(&self, batch: Batch) {
         /// Puts the rest of the batch (local or published) back if a task's poll unwinds.
         struct Requeue<'a> {
             scheduler: &'a Scheduler,
@@ -102,7 +150,6 @@ impl Scheduler {
             }
         }
 
-        let batch = self.run_queue.take_all();
         if self.shared_batch.is_open() {
             // SAFETY: we are the executor's thread (by our caller), and the last published batch
             // is all popped or taken: the last `poll` ended (or unwound) with it empty.
@@ -128,8 +175,6 @@ impl Scheduler {
             }
             drop(guard);
         }
-        // From here on, a push calls the wake hook (see `RunQueue`).
-        !self.run_queue.try_sleep()
     }
 
     /// Ends a batch (or what is left of it after a task's poll unwound): clears `running`, and
