@@ -151,10 +151,7 @@ pub(crate) struct TaskVTable {
     /// the future's inlined poll (a `wake_by_ref` becomes a direct call), and the run loop does
     /// not build and store a `Context` for an opaque callee per task. The run loop does not look
     /// at the result either: the end of a task is here, in code that knows the task's kind.
-    ///
-    /// The second argument is unused: it is `finish`'s, so that the run loop picks either entry
-    /// and makes one call (4 B of flash on `bench/size`'s apps).
-    pub(crate) poll: unsafe fn(NonNull<Header>, u32),
+    pub(crate) poll: unsafe fn(NonNull<Header>),
     /// Finishes a task that the executor dequeued with `COMPLETE` or `CANCELLED` set (the
     /// second argument: its state word, `SCHEDULED` cleared): lets the slot of a complete task
     /// go, or drops (or retires) the future of a cancelled one and completes it. See
@@ -471,7 +468,7 @@ impl<F: Future, const SIZE: usize> AssertFits<F, SIZE> {
 /// general protocol, right for every kind of task (a detached task is one whose `HANDLE` is
 /// clear).
 pub(crate) static GONE: TaskVTable = TaskVTable {
-    poll: |_, _| {},
+    poll: |_| {},
     finish: task::run_finishing_gone,
 };
 
@@ -538,7 +535,7 @@ impl<F: Future> RawTask<F> {
     /// The storage holds a live, pinned `F`, and the caller is the task's executor running it
     /// (which owns a live task's storage; see [`super::state`]), having taken it out of its run
     /// queue.
-    unsafe fn poll<const DETACHED: bool>(header: NonNull<Header>, _: u32) {
+    unsafe fn poll<const DETACHED: bool>(header: NonNull<Header>) {
         // SAFETY: ground rule 1.
         let head = unsafe { slot_head(header) };
         // If the poll (or a destructor below) unwinds, the task is finished by the executor's

@@ -336,21 +336,19 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // SAFETY: the vtable was written at spawn, before the first push, and is the task's until
     // its slot is freed, which only its executor does from here.
     let vtable = unsafe { head.header.vtable.get() };
-    // One call of the entry picked (both take the state word).
-    let entry = if previous & (COMPLETE | CANCELLED) != 0 {
-        // `finish`, the one of the task's kind.
-        vtable.finish
-    } else {
-        // The task is live and not complete: its storage is this thread's (ground rule 2), and
-        // no other party touches it until its end sets COMPLETE. A fresh cooperative budget for
-        // this poll, if the header holds the counter (else the scheduler reset its own).
-        head.header.budget.reset();
-        // `poll` ends the task if the future is done, as its kind does.
-        vtable.poll
-    };
-    // SAFETY: by our caller (for `finish`); for `poll`, the storage holds the live future and is
-    // ours (see above).
-    unsafe { entry(header, previous - SCHEDULED) };
+    if previous & (COMPLETE | CANCELLED) != 0 {
+        // SAFETY: by our caller; `finish` is the one of the task's kind.
+        unsafe { (vtable.finish)(header, previous - SCHEDULED) };
+        return;
+    }
+    // The task is live and not complete: its storage is this thread's (ground rule 2), and no
+    // other party touches it until its end sets COMPLETE.
+    // A fresh cooperative budget for this poll, if the header holds the counter (else the
+    // scheduler reset its own).
+    head.header.budget.reset();
+    // SAFETY: the storage holds the live future and is ours (see above); the vtable's `poll`
+    // ends the task if the future is done, as its kind does.
+    unsafe { (vtable.poll)(header) };
 }
 
 /// Finishes the task (see [`poll_unwound`]) if a `poll` in a vtable unwinds: made before the
