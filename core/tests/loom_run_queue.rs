@@ -59,32 +59,48 @@ impl Future for WaitForFlag {
     }
 }
 
+/// The other side of a [`WaitForFlag`]: sets its flag and wakes it, if it published a waker.
+struct Release {
+    ready: Arc<AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Release {
+    fn release(self) {
+        self.ready.store(true, Ordering::SeqCst);
+        let waker = self.waker.lock().unwrap().clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Spawns a [`WaitForFlag`] task in `pool`; the [`Release`] lets it finish.
+fn spawn_waiting(runner: &Runner, pool: &'static TaskPool<1, 128>) -> (JoinHandle<usize>, Release) {
+    let ready = Arc::new(AtomicBool::new(false));
+    let waker = Arc::new(Mutex::new(None::<Waker>));
+    let handle = runner
+        .spawner()
+        .spawn(
+            pool,
+            WaitForFlag {
+                ready: ready.clone(),
+                waker: waker.clone(),
+            },
+        )
+        .unwrap();
+    (handle, Release { ready, waker })
+}
+
 #[test]
 fn wake_from_another_thread_is_never_lost() {
     loom::model(|| {
         let (executor, flag) = executor_with_flag();
         let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
         let runner = executor.runner().unwrap();
-        let ready = Arc::new(AtomicBool::new(false));
-        let waker = Arc::new(Mutex::new(None::<Waker>));
-        let handle = runner
-            .spawner()
-            .spawn(
-                pool,
-                WaitForFlag {
-                    ready: ready.clone(),
-                    waker: waker.clone(),
-                },
-            )
-            .unwrap();
+        let (handle, release) = spawn_waiting(&runner, pool);
 
-        let waking = loom::thread::spawn(move || {
-            ready.store(true, Ordering::SeqCst);
-            let w = waker.lock().unwrap().clone();
-            if let Some(w) = w {
-                w.wake();
-            }
-        });
+        let waking = loom::thread::spawn(move || release.release());
         drive_until_finished(&runner, flag, &handle);
         waking.join().unwrap();
         assert!(handle.is_finished());
@@ -129,18 +145,7 @@ fn abort_races_with_completion_and_handle_drop() {
         let (executor, flag) = executor_with_flag();
         let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
         let runner = executor.runner().unwrap();
-        let ready = Arc::new(AtomicBool::new(false));
-        let waker = Arc::new(Mutex::new(None::<Waker>));
-        let handle = runner
-            .spawner()
-            .spawn(
-                pool,
-                WaitForFlag {
-                    ready: ready.clone(),
-                    waker: waker.clone(),
-                },
-            )
-            .unwrap();
+        let (handle, release) = spawn_waiting(&runner, pool);
         runner.poll(); // parks, waker published
         let handle = Arc::new(Mutex::new(Some(handle)));
         let h2 = handle.clone();
@@ -149,11 +154,7 @@ fn abort_races_with_completion_and_handle_drop() {
                 h.abort();
             }
         });
-        ready.store(true, Ordering::SeqCst);
-        let w = waker.lock().unwrap().clone();
-        if let Some(w) = w {
-            w.wake();
-        }
+        release.release();
         // Either the task completed (output 7) or was cancelled; never both, never neither.
         loop {
             flag.store(false, Ordering::SeqCst);
@@ -192,26 +193,9 @@ fn run_forever_never_sleeps_through_a_wake() {
         let (executor, flag) = executor_with_flag();
         let pool: &'static TaskPool<1, 128> = leak(TaskPool::new());
         let mut runner = executor.runner().unwrap();
-        let ready = Arc::new(AtomicBool::new(false));
-        let waker = Arc::new(Mutex::new(None::<Waker>));
-        let handle = runner
-            .spawner()
-            .spawn(
-                pool,
-                WaitForFlag {
-                    ready: ready.clone(),
-                    waker: waker.clone(),
-                },
-            )
-            .unwrap();
+        let (handle, release) = spawn_waiting(&runner, pool);
 
-        let waking = loom::thread::spawn(move || {
-            ready.store(true, Ordering::SeqCst);
-            let w = waker.lock().unwrap().clone();
-            if let Some(w) = w {
-                w.wake();
-            }
-        });
+        let waking = loom::thread::spawn(move || release.release());
         runner.run_forever_until(|| {
             if handle.is_finished() {
                 return true;
