@@ -385,7 +385,7 @@ pub(crate) fn is_root_waker(waker: &Waker) -> bool {
 /// Whether the program made a root waker yet (see [`is_root_waker`]).
 #[cfg(feature = "task-wakers-only")]
 #[inline]
-fn root_wakers_made() -> bool {
+pub(super) fn root_wakers_made() -> bool {
     ROOT_WAKERS_MADE.load(StdOrdering::Relaxed)
 }
 
