@@ -157,7 +157,10 @@ impl PureWaker {
         let ptr = self.0.as_ptr();
         let kind = ptr.addr() & Self::KIND;
         // No root kind exists before the program made a root waker: where that is known, the
-        // test goes.
+        // test goes. Where a root kind exists, this read sees the flag raised: `root_waker`
+        // raised it before the waker existed, the kind was made from that waker, and it reached
+        // us through whatever handed us this `PureWaker` (a primitive's lock), each step ordered
+        // before the next; so a root kind never takes the task's way below.
         if super::scheduler::root_wakers_made() && kind == Self::ROOT {
             // SAFETY: a root kind is only made from a root waker's data, an `&'static Scheduler`.
             unsafe { super::scheduler::wake_root_of(ptr.map_addr(|addr| addr & !Self::KIND)) };
