@@ -469,3 +469,69 @@ fn kept_wakers_are_woken_from_another_thread() {
     assert_eq!(got, (Some(7), 5));
     started.unwrap().join().unwrap();
 }
+
+/// The no-op kind that a `Notify` wait keeps in place of a foreign waker is a task kind whose
+/// header is a lone state word that no spawn claims. Here another thread's `notify_one` wakes
+/// it, round after round, while this thread's executor runs tasks that wake themselves: that
+/// wake must read the word, find no task and touch nothing else (a wake that took it for a task
+/// would read a header that is not there). The foreign waker's own wake re-enters a lock.
+#[test]
+fn the_kept_no_op_kind_woken_from_another_thread_touches_no_task() {
+    use ebbtide_core::{Executor, TaskPool};
+    use std::sync::mpsc as std_mpsc;
+
+    const ROUNDS: u32 = 8;
+    const YIELDS: usize = 16;
+    static NOTIFY: Notify = Notify::new();
+    static OTHER: Notify = Notify::new();
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 128> = TaskPool::new();
+    static YIELDED: AtomicUsize = AtomicUsize::new(0);
+
+    let runner = EXECUTOR.runner().unwrap();
+    for _ in 0..2 {
+        runner
+            .spawner()
+            .spawn_detached(&POOL, || async {
+                for _ in 0..YIELDS {
+                    YIELDED.fetch_add(1, SeqCst);
+                    ebbtide_core::task::yield_now().await;
+                }
+            })
+            .unwrap();
+    }
+    let (go, went) = std_mpsc::channel::<()>();
+    let (notified, was_notified) = std_mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for _ in 0..ROUNDS {
+                went.recv().unwrap();
+                // Takes the waiter's kept no-op kind and wakes it, on this thread.
+                NOTIFY.notify_one();
+                notified.send(()).unwrap();
+            }
+        });
+        for _ in 0..ROUNDS {
+            let foreign = Foreign::new();
+            let waker = foreign.waker();
+            foreign.on_wake(|| OTHER.notify_waiters());
+            let mut wait = pin!(NOTIFY.notified());
+            assert!(poll(wait.as_mut(), &waker).is_pending());
+            assert_eq!(
+                foreign.wakes(),
+                1,
+                "the foreign waker was not woken at once"
+            );
+            go.send(()).unwrap();
+            // Real task wakes meanwhile, racing the other thread's wake of the no-op kind.
+            runner.poll();
+            was_notified.recv().unwrap();
+            assert!(poll(wait.as_mut(), &waker).is_ready());
+            drop(waker);
+            foreign.never_kept();
+        }
+    });
+    while runner.poll() {}
+    assert_eq!(YIELDED.load(SeqCst), 2 * YIELDS);
+    assert!(POOL.is_empty(), "every task ran to its end");
+}
