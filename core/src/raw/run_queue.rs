@@ -111,7 +111,7 @@ impl RunQueue {
 
     /// Takes every queued task, oldest first, and leaves `mark`: [`Mark::ASLEEP`] makes the pushes
     /// that follow call the wake hook, even while the executor runs the tasks taken (see
-    /// [`Scheduler::run_forever`](super::scheduler::Scheduler::run_forever), which sleeps this
+    /// [`Scheduler::run_rounds`](super::scheduler::Scheduler::run_rounds), which sleeps this
     /// way when the batch is empty, with one swap instead of `try_sleep`'s compare-and-swap after
     /// `take_all`'s swap).
     #[inline]
