@@ -171,6 +171,17 @@ fn end<M: RawMutex>(lock: &ControlLock<M>, why: usize, forget: bool) {
     wake_both(lock.lock(|ctl| ctl.close(why, forget)));
 }
 
+/// Marks the channel whose control `lock` guards as split; `true` the first time. Not generic
+/// over the message type or the capacity: one copy for every channel's split.
+fn mark_split<M: RawMutex>(lock: &ControlLock<M>) -> bool {
+    lock.lock(|ctl| {
+        // A channel closed before it was split still splits (closed), as an `mpsc` one does.
+        let first = ctl.flags & SPLIT == 0;
+        ctl.flags |= SPLIT;
+        first
+    })
+}
+
 /// Wakes both wakers that [`Control::close`] took, after unlocking.
 #[inline(always)]
 fn wake_both([first, second]: [Option<Kept>; 2]) {
@@ -321,13 +332,7 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
     /// ```
     #[allow(clippy::type_complexity)]
     pub fn try_split(&self) -> Result<(Sender<'_, T, N, M>, Receiver<'_, T, N, M>), AlreadySplit> {
-        let first = self.state.mutex().lock(|ctl| {
-            // A channel closed before it was split still splits (closed), as an `mpsc` one does.
-            let first = ctl.flags & SPLIT == 0;
-            ctl.flags |= SPLIT;
-            first
-        });
-        if first {
+        if mark_split(self.state.mutex()) {
             Ok((Sender { channel: self }, Receiver { channel: self }))
         } else {
             Err(AlreadySplit(()))
