@@ -65,6 +65,11 @@ impl Executor {
         /// per time [`Runner::poll`] returned `false` (plus once per wake of
         /// [`Runner::run_until`]'s future). It must be quick and must not poll the executor.
         ///
+        /// Only with the `wake-hook` feature: without it an executor keeps no hook, and costs
+        /// its 8 bytes (on 32-bit targets) and the test for it in every wake of an idle
+        /// executor nowhere. A bare-metal loop that sleeps in `wfi` with interrupts masked needs
+        /// none: a wake from an interrupt handler leaves the interrupt pending, which ends `wfi`.
+        ///
         /// # Examples
         ///
         /// ```
@@ -77,6 +82,7 @@ impl Executor {
         /// }
         /// static EXECUTOR: Executor = Executor::with_wake_hook(&on_wake);
         /// ```
+        #[cfg(feature = "wake-hook")]
         pub fn with_wake_hook(hook: &'static (dyn Fn() + Send + Sync)) -> Executor {
             Executor { scheduler: Scheduler::new(Some(hook)) }
         }

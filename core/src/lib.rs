@@ -59,8 +59,9 @@
 //! - a `critical-section` implementation that is safe *across* cores (a hardware spinlock, as
 //!   `rp2040-hal` and `embassy-rp` provide). The single-core one of `cortex-m` is not: it only
 //!   masks interrupts on the core that takes it;
-//! - a wake hook ([`Executor::with_wake_hook`]) that rouses the other core from `wfe` when one
-//!   of its tasks is woken from here (`sev`, or a message through the inter-core FIFO).
+//! - a wake hook ([`Executor::with_wake_hook`](Executor#method.with_wake_hook), the `wake-hook` feature) that rouses the other
+//!   core from `wfe` when one of its tasks is woken from here (`sev`, or a message through the
+//!   inter-core FIFO).
 //!
 //! The same code builds for every target ebbtide-core supports, `thumbv6m-none-eabi`
 //! (Cortex-M0+, as the RP2040's cores) included. Here two threads stand in for the two cores:
@@ -142,6 +143,7 @@
 //! | `futures-io` | `io::Compat` between ebbtide's IO traits and `futures-io`'s (implies `std`) |
 //! | `steal` | work stealing between executors (`Executor::steal_from` and its kin); each executor marks the task it runs (one word, one store per task). Without it a task stays on the executor it was spawned on (ebbtide-std's workers turn it on) |
 //! | `steal-batch` | `steal`, and a thief may take what is left of a running batch (ebbtide-std's workers) |
+//! | `wake-hook` | [`Executor::with_wake_hook`](Executor#method.with_wake_hook): a function called when a task becomes ready while its executor sleeps, from whichever thread, core or interrupt woke it (drivers that park a thread or wait in the OS, a second core's `sev`). Without it an executor has no hook (8 B less RAM per executor on 32-bit targets, 12 B less flash): a bare-metal loop that sleeps in `wfi` with interrupts masked needs none (ebbtide-std's runtimes turn it on) |
 //! | `dropped-timer-count` | `time::queue::dropped_timers`, for drivers that report deadlocks (ebbtide-wasi) |
 //! | `small-timer-queue` | the timer queue as one sorted list through the task headers: 12 B of RAM (32-bit) instead of about 1.6 KB, O(n) insertion |
 //! | `one-timer-queue` | only the global timer queue keeps task timers (another queue takes a task's waker as a foreign one), so a timer entry needs no owner and never moves between queues; about 260 B less flash (340 B with `task-timers-only`, which then builds no spin lock: no other queue ever holds a timer); with `task-wakers-only` too, a task's join waker is one word in its header (8 B less RAM per task: 32 B of slot overhead with `small-timer-queue`); under ebbtide-std every runtime then uses the global queue (a runtime's wait also ends for other runtimes' timers; with `task-timers-only` too, a `block_on` future's sleep is woken over and over until it is due) |

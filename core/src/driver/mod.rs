@@ -29,7 +29,8 @@
 //!      reaches them).
 //!    - When the driver keeps no timer queue ([`Park::FIRES_TIMERS`] is `false`), it never sees
 //!      `Wait::Until`: its alarm interrupt fires the timers itself.
-//! 2. **A wake hook**, given to [`Executor::with_wake_hook`](crate::Executor::with_wake_hook). It
+//! 2. **A wake hook**, given to [`Executor::with_wake_hook`](crate::Executor#method.with_wake_hook) (the
+//!    `wake-hook` feature). It
 //!    MUST make the current or the next `park` return (write the eventfd, set the flag, `sev`). It
 //!    runs on whichever thread or interrupt wakes a task, so it MUST be quick and MUST NOT poll
 //!    the executor. A driver whose every wake-up happens on the thread that parks (a single-threaded

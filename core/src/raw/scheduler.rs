@@ -34,6 +34,7 @@ pub(crate) struct Scheduler {
     /// What is left of the running task's cooperative budget, on targets where the header does
     /// not hold it (empty elsewhere): see [`super::budget`].
     budget: InScheduler,
+    #[cfg(feature = "wake-hook")]
     wake_hook: Option<&'static (dyn Fn() + Send + Sync)>,
     /// Whether the one runner (the handle that polls) was handed out.
     runner_taken: AtomicBool,
@@ -52,10 +53,13 @@ impl Scheduler {
         /// A scheduler with an empty run queue that calls `wake_hook` (if any) when a task becomes
         /// ready while it is not being polled.
         pub(crate) fn new(wake_hook: Option<&'static (dyn Fn() + Send + Sync)>) -> Scheduler {
+            #[cfg(not(feature = "wake-hook"))]
+            let _ = wake_hook;
             Scheduler {
                 run_queue: RunQueue::new(),
                 shared_batch: SharedBatch::new(),
                 budget: InScheduler::new(),
+                #[cfg(feature = "wake-hook")]
                 wake_hook,
                 runner_taken: AtomicBool::new(false),
                 root_woken: AtomicBool::new(false),
@@ -249,7 +253,10 @@ impl Scheduler {
 
     /// Whether the scheduler has a wake hook.
     pub(crate) fn has_wake_hook(&self) -> bool {
-        self.wake_hook.is_some()
+        #[cfg(feature = "wake-hook")]
+        return self.wake_hook.is_some();
+        #[cfg(not(feature = "wake-hook"))]
+        false
     }
 
     /// Pushes a task whose `SCHEDULED` bit the caller set.
@@ -270,6 +277,7 @@ impl Scheduler {
 
     /// Calls the wake hook, if any.
     fn call_wake_hook(&self) {
+        #[cfg(feature = "wake-hook")]
         if let Some(hook) = self.wake_hook {
             hook();
         }
