@@ -71,7 +71,10 @@ impl Scheduler {
 
     /// Takes the one runner: `true` the first time, `false` ever after.
     pub(crate) fn take_runner(&self) -> bool {
-        !self.runner_taken.swap(true, Ordering::AcqRel)
+        // Relaxed: the flag guards no data, only its own uniqueness, which any read-modify-write
+        // gives (exactly one swap reads `false`); the run queue and the tasks are ordered by
+        // their own atomics. No barriers around it on ARM (8 B of flash).
+        !self.runner_taken.swap(true, Ordering::Relaxed)
     }
 
     /// Runs every task that is ready now, once each, in the order they were woken; returns
