@@ -110,7 +110,27 @@ impl Executor {
         SendSpawner { executor: self }
     }
 
-    /// Whether a task is ready to run.
+    /// Whether a task is ready to run: a driver's test before it sleeps (a bare-metal loop's,
+    /// with interrupts masked, before `wfi`).
+    ///
+    /// A look at the run queue that orders nothing (a Relaxed load): a task it reports is run,
+    /// with its data synchronised, by the next poll, which takes the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::{Executor, TaskPool};
+    ///
+    /// static EXECUTOR: Executor = Executor::new();
+    /// static POOL: TaskPool<1> = TaskPool::new();
+    ///
+    /// let runner = EXECUTOR.runner().unwrap();
+    /// assert!(!EXECUTOR.has_ready_tasks());
+    /// runner.spawner().spawn(&POOL, async {}).unwrap();
+    /// assert!(EXECUTOR.has_ready_tasks());
+    /// runner.poll();
+    /// assert!(!EXECUTOR.has_ready_tasks());
+    /// ```
     pub fn has_ready_tasks(&self) -> bool {
         self.scheduler.has_tasks()
     }

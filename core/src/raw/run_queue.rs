@@ -91,9 +91,14 @@ impl RunQueue {
     }
 
     /// Whether the queue holds a task.
+    ///
+    /// Relaxed: a look, not a take. Nothing is read through what it sees (the tasks are taken,
+    /// and their fields acquired, by [`take_all`](RunQueue::take_all)), and an Acquire load sees
+    /// no newer value than a Relaxed one. A driver's idle test, `wfi` after it (one barrier less
+    /// on ARM: 4 B of flash).
     #[inline]
     pub(crate) fn has_tasks(&self) -> bool {
-        is_task(self.head.load(Ordering::Acquire))
+        is_task(self.head.load(Ordering::Relaxed))
     }
 
     /// Marks the executor asleep if the queue is empty; returns `false` if tasks arrived instead.
