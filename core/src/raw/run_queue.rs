@@ -44,7 +44,8 @@ impl Mark {
     /// The executor may be asleep: a push calls the wake hook.
     pub(crate) const ASLEEP: Mark = Mark(ptr::null_mut());
 
-    /// Whether this is [`Mark::ASLEEP`].
+    /// Whether this is [`Mark::ASLEEP`] (only a wake hook's pushes read the mark).
+    #[cfg(feature = "wake-hook")]
     #[inline(always)]
     pub(crate) fn is_asleep(self) -> bool {
         self.0.is_null()
