@@ -968,35 +968,54 @@ fn poll_recv<T, const N: usize, M: RawMutex>(
 ) -> Poll<Option<T>> {
     ready!(crate::task::poll_budget(cx));
     let waker = cx.waker();
-    let step = channel.state.lock(|ctl, queue| match pop(ctl, queue) {
-        Some(popped) => Ok(popped),
-        None => Err(wait_locked(ctl.is_closed(), &mut ctl.receiver, waker)),
-    });
-    match step {
-        Ok((message, sender)) => {
-            if let Some(waker) = sender {
-                waker.wake();
+    // Without foreign wakers: the locked part gives the same three things on every path, so
+    // that they stay in registers (an enum whose variants place them differently went through
+    // the stack).
+    #[cfg(feature = "task-wakers-only")]
+    {
+        let (message, other, closed) = channel.state.lock(|ctl, queue| match pop(ctl, queue) {
+            Some((message, sender)) => (Some(message), sender, false),
+            None => match wait_locked(ctl.is_closed(), &mut ctl.receiver, waker) {
+                Wait::Closed => (None, None, true),
+                Wait::Registered(replaced) => (None, replaced, false),
+                Wait::Foreign => (None, None, false),
+            },
+        });
+        if let Some(message) = message {
+            if let Some(sender) = other {
+                sender.wake();
             }
-            Poll::Ready(Some(message))
+            return Poll::Ready(Some(message));
         }
-        #[cfg(feature = "task-wakers-only")]
-        Err(wait) => {
-            if waited_pure(waker, wait) {
-                Poll::Ready(None)
-            } else {
-                Poll::Pending
+        // The replaced waker is dropped here, unlocked (a pure one has no drop).
+        drop_kept(other);
+        if closed {
+            return Poll::Ready(None);
+        }
+        wake_if_foreign(waker);
+        Poll::Pending
+    }
+    #[cfg(not(feature = "task-wakers-only"))]
+    {
+        let step = channel.state.lock(|ctl, queue| match pop(ctl, queue) {
+            Some(popped) => Ok(popped),
+            None => Err(wait_locked(ctl.is_closed(), &mut ctl.receiver, waker)),
+        });
+        match step {
+            Ok((message, sender)) => {
+                if let Some(waker) = sender {
+                    waker.wake();
+                }
+                Poll::Ready(Some(message))
             }
-        }
-        #[cfg(not(feature = "task-wakers-only"))]
-        Err(wait) => match wait {
-            Wait::Closed => Poll::Ready(None),
+            Err(Wait::Closed) => Poll::Ready(None),
             // The replaced waker (maybe foreign) is dropped here, unlocked.
-            Wait::Registered(replaced) => {
+            Err(Wait::Registered(replaced)) => {
                 drop_kept(replaced);
                 Poll::Pending
             }
-            Wait::Foreign => poll_recv_foreign(channel, waker),
-        },
+            Err(Wait::Foreign) => poll_recv_foreign(channel, waker),
+        }
     }
 }
 
