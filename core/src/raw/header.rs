@@ -523,7 +523,7 @@ impl<F: Future> RawTask<F> {
     /// `poll`'s own completion, and a cancellation retires the task (see `RETIRED`).
     const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
         poll: Self::poll::<true>,
-        finish: task::run_finishing_retiring,
+        finish: task::finish_detached,
     };
 
     /// Polls the task and, if its future returned `Ready`, ends it: see [`TaskVTable::poll`].
@@ -569,7 +569,7 @@ impl<F: Future> RawTask<F> {
         // Outside the guards: the join waker a joinable task's end wakes may be user code.
         if DETACHED {
             // SAFETY: the future is gone (its output too), and we are its executor's thread.
-            unsafe { task::complete_detached(head, 0) };
+            unsafe { task::finish_detached(header, super::state::COMPLETE) };
         } else {
             // SAFETY: the future is gone and its output is in the storage; as above.
             unsafe { task::complete_output(header, head) };

@@ -474,28 +474,37 @@ pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u3
     unsafe { head.header.vtable.drops().drop_future(header) };
 }
 
-/// [`run_finishing`] for a detached, uncancellable task (the `finish` of
-/// [`RawTask::DETACHED_UNCANCELLABLE`]): a complete one lets its slot go; a cancelled one is
-/// retired (see `RETIRED`), its future never dropped.
+/// The end of a detached task on its executor's thread, for the ways that need no drop: the
+/// poll that saw its future return (`current` is `COMPLETE` alone: the future and its output are
+/// gone), and, as [`run_finishing`] for a detached, uncancellable task (the `finish` of
+/// [`RawTask::DETACHED_UNCANCELLABLE`]), a dequeue that found it complete (it was woken before
+/// it completed: this queue entry lets the slot go) or cancelled (it is retired, see `RETIRED`,
+/// its future never dropped).
+///
+/// One out-of-line function for the three: a poll's completion is a call with a constant, and
+/// the finish of an uncancellable task is this function itself, not a forwarding one (8 and
+/// 12 B of flash on `bench/size`'s apps, and 24 and 20 B before that for one call to
+/// [`complete_detached`] rather than a branch to a second step).
 ///
 /// # Safety
 ///
-/// As for [`run_finishing_detached`], and the task was spawned uncancellable.
-#[cold]
+/// The caller is the thread of the task's executor, outside a poll of it, and the task was
+/// spawned detached; `current` is `COMPLETE` alone and the future (and output) are gone, or the
+/// caller is [`run`] (as for [`run_finishing`]) and `current` is the word it read, with
+/// `COMPLETE` or, for a task spawned uncancellable only, `CANCELLED`.
 #[inline(never)]
-pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u32) {
+pub(crate) unsafe fn finish_detached(header: NonNull<Header>, current: u32) {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
-    // A complete task: `complete_detached` finds `COMPLETE` and `RUNNING` set (nothing changes)
-    // and, the task no longer queued, lets the slot go. A cancelled one: `RUNNING` goes up with
-    // `COMPLETE` and is never given up, `RETIRED` keeping `complete_detached` from freeing the
-    // slot (see `retire`); its `CANCELLED` (and `PANICKED`) are set already. One call either way:
-    // one copy of the step, and no branch to a second one (24 B of flash on `bench/size`'s
-    // app, 20 on its sensor app).
+    // Complete (from the poll, or a queue entry after it): `RUNNING` goes up with `COMPLETE`, or
+    // both are set already (the read-modify-write changes nothing), and the slot is let go if
+    // the task is not queued. Cancelled: `RUNNING` goes up with `COMPLETE` and is never given
+    // up, `RETIRED` keeping `complete_detached` from freeing the slot (see `retire`); its
+    // `CANCELLED` (and `PANICKED`) are set already.
     let bits = if current & COMPLETE != 0 { 0 } else { RETIRED };
     // SAFETY: the task is detached, on its executor's thread outside a poll (by our caller):
-    // complete, so we hold `RUNNING` on it, or live and never used again: retired, its future
-    // is never dropped and nothing reaches it.
+    // its future is gone, or it is live and never used again: retired, its future is never
+    // dropped and nothing reaches it.
     unsafe { complete_detached(head, bits) };
 }
 
@@ -508,7 +517,7 @@ pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u3
 /// then stays taken: see [`retire`]).
 ///
 /// Also the end of the queue entry of a task that completed while queued
-/// ([`run_finishing_retiring`]): `bits` is then empty, `COMPLETE` and `RUNNING` are set already
+/// ([`finish_detached`]): `bits` is then empty, `COMPLETE` and `RUNNING` are set already
 /// (the read-modify-write changes nothing) and `SCHEDULED` is clear, so the slot is let go (or,
 /// retired, kept).
 ///
@@ -516,7 +525,7 @@ pub(crate) unsafe fn run_finishing_retiring(header: NonNull<Header>, current: u3
 ///
 /// The caller is the thread of the task's executor, outside a poll of it, and the task was
 /// spawned detached; its future (and output) are gone, or (`RETIRED`) never used again.
-#[inline(never)]
+#[inline(always)]
 pub(crate) unsafe fn complete_detached(head: &SlotHead, bits: u32) {
     // Release: the future's drop happens before whatever frees the slot next, here (whose
     // store is Release too) or after a dequeue of the task, whose read-modify-write acquires
