@@ -300,3 +300,68 @@ fn a_detached_task_completes_while_another_thread_wakes_it() {
         });
     }
 }
+
+/// Waits for a flag: `Ready` once it is raised, else keeps its waker (the first poll) and waits.
+struct WaitForFlag {
+    flag: Arc<AtomicBool>,
+    kept: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Future for WaitForFlag {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.flag.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        let mut kept = self.kept.lock().unwrap();
+        if kept.is_none() {
+            *kept = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// A wake happens before the poll it causes, even when it finds its task already queued: a
+/// thread raises a flag (Release) and wakes the task, which is queued (woken before) and which
+/// the executor dequeues and polls meanwhile; the poll reads the flag (Acquire). Either the wake
+/// queues the task again, or the poll that follows it sees the flag: the task finishes. A wake
+/// that only looked at the state word (a load) when it found the task queued was ordered with
+/// nothing, and the poll could read the flag from before the raise (store buffering: the wake's
+/// load and the dequeue's read-modify-write each missing the other's side): a lost wake-up.
+#[test]
+fn a_wake_that_finds_its_task_queued_happens_before_the_poll() {
+    loom::model(|| {
+        let executor: &'static Executor = leak(Executor::new());
+        let pool: &'static TaskPool<1, 64> = leak(TaskPool::new());
+        let runner = executor.runner().unwrap();
+        let flag = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(None));
+        let handle = runner
+            .spawner()
+            .spawn(
+                pool,
+                WaitForFlag {
+                    flag: flag.clone(),
+                    kept: kept.clone(),
+                },
+            )
+            .unwrap();
+        // First poll: the flag is down; the task keeps its waker.
+        runner.poll();
+        let waker: Waker = kept.lock().unwrap().clone().unwrap();
+        // Queued again, so that the other thread's wake finds it queued (or, if the dequeue
+        // below comes first, queues it once more).
+        waker.wake_by_ref();
+        let raising = loom::thread::spawn(move || {
+            flag.store(true, Ordering::Release);
+            waker.wake();
+        });
+        runner.poll();
+        raising.join().unwrap();
+        while runner.poll() {}
+        assert!(
+            handle.is_finished(),
+            "the task missed the raise and its wake"
+        );
+    });
+}

@@ -241,29 +241,39 @@ unsafe fn wake(data: *const ()) {
     // the projection only computes the state's address (offset 0), and the reference covers
     // that word alone, whose every access is atomic.
     let state = unsafe { &*core::ptr::addr_of!((*header.as_ptr()).state) };
-    // Relaxed reads: a wake that finds nothing to do reads nothing else, and the one that sets
-    // `SCHEDULED` does so with the compare-exchange's Acquire, which orders what follows. (On
-    // ARM an Acquire load is a load and a barrier: two barriers fewer per wake, 8 B of flash.)
-    // (A failed compare-and-swap reads the word again rather than carrying the value it
-    // returned: LLVM's ARM expansion then has no success flag to branch on.) No Release on it:
-    // a waker writes nothing of the task before it, and whatever the waking thread wrote before
-    // the wake reaches the executor through the push that follows (Release, acquired by the
-    // executor's take of the queue). One barrier less on ARM (4 B of flash). (A Release-only
-    // push, or a take without Release, fails the loom models of `loom_run_queue`: kept.)
+    // Every wake of a live task is a read-modify-write of its word, the one that finds the task
+    // queued too (it sets `SCHEDULED` again, a no-op): its Release half orders what the waking
+    // thread wrote before the wake ahead of the executor's dequeue (whose read-modify-write
+    // reads this one's value or a later one), and so ahead of the poll that follows. A wake that
+    // only loaded the word when it found `SCHEDULED` ordered nothing: the poll could read, say, a
+    // flag raised before the wake as it was before (store buffering, each side missing the
+    // other's write), and the task waited for a wake that had come: a lost wake-up, which the
+    // loom model `a_wake_that_finds_its_task_queued_happens_before_the_poll` finds. Tokio's and
+    // Embassy's wakes are read-modify-writes too.
+    //
+    // The plain read before it only decides whether there is a task to wake: a free slot, a
+    // complete task (no poll will come) and the no-op kind's `NO_TASK` are left alone, with no
+    // write. Acquire on success: for the scheduler pointer below. (A failed compare-and-swap
+    // reads the word again rather than carrying the value it returned: LLVM's ARM expansion then
+    // has no success flag to branch on.)
     loop {
         let current = state.load(Ordering::Relaxed);
-        if current & CLAIMED == 0 || current & (COMPLETE | SCHEDULED) != 0 {
+        if current & CLAIMED == 0 || current & COMPLETE != 0 {
             return;
         }
         if state
             .compare_exchange_weak(
                 current,
                 current | SCHEDULED,
-                Ordering::Acquire,
+                Ordering::AcqRel,
                 Ordering::Relaxed,
             )
             .is_ok()
         {
+            if current & SCHEDULED != 0 {
+                // Queued already: its dequeue, which our write precedes, is its next poll.
+                return;
+            }
             break;
         }
     }
