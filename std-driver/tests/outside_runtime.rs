@@ -4,7 +4,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use ebbtide_std::time::{interval, sleep, timeout, Duration};
+use ebbtide_std::time::{interval, sleep, timeout, Duration, Instant};
 
 /// Runs `f`, which must panic, and returns its message.
 fn panic_message(f: impl FnOnce()) -> String {
@@ -37,14 +37,19 @@ fn a_timeout_fires_from_the_timer_thread() {
 
 #[test]
 fn an_interval_ticks_from_the_timer_thread() {
-    let started = std::time::Instant::now();
-    ebbtide_core::block_on(async {
+    // Measured on the runtime's clock (whole microseconds): an interval does not round its
+    // ticks up as `sleep` does, so against `std::time::Instant`, read a fraction of a
+    // microsecond before the interval's start, the last tick may come that fraction early.
+    let (first, third, done) = ebbtide_core::block_on(async {
         let mut ticks = interval(Duration::from_millis(5));
-        ticks.tick().await; // the first tick is immediate
-        ticks.tick().await;
-        ticks.tick().await;
+        let first = ticks.tick().await; // the first tick is immediate
+        let second = ticks.tick().await;
+        assert_eq!(second, first + Duration::from_millis(5));
+        let third = ticks.tick().await;
+        (first, third, Instant::now())
     });
-    assert!(started.elapsed() >= std::time::Duration::from_millis(10));
+    assert_eq!(third, first + Duration::from_millis(10));
+    assert!(done >= third, "a tick came before its instant");
 }
 
 #[test]
