@@ -514,7 +514,61 @@ fn test_targets(ws: &Workspace, dir: &str, prefix: &str) -> Result<Vec<String>, 
 }
 
 fn bench_build(ws: &Workspace) -> Result<(), String> {
-    Cmd::cargo("bench -p ebbtide-core -p ebbtide-std --no-run").run(ws)
+    Cmd::cargo("bench -p ebbtide-core -p ebbtide-std --no-run").run(ws)?;
+    bench_bare(ws)
+}
+
+/// `cargo xtask bench`'s `exec_ebbtide_bare` (a crate outside the workspace, which `fmt --all`
+/// and `clippy --workspace` do not see): formatted, lint-free, and every workload it lists runs
+/// once and prints its sample.
+fn bench_bare(ws: &Workspace) -> Result<(), String> {
+    use crate::bench::BARE_DIR;
+    let manifest = format!("{BARE_DIR}/Cargo.toml");
+    // A folder of its own: ebbtide-core with other features than the workspace's.
+    let target = "target/bench-bare";
+    Cmd::cargo("fmt --check --manifest-path")
+        .arg(&manifest)
+        .run(ws)?;
+    Cmd::cargo("clippy --release --manifest-path")
+        .arg(&manifest)
+        .args(["--target-dir", target, "--", "-D", "warnings"])
+        .run(ws)?;
+    Cmd::cargo("build --release --manifest-path")
+        .arg(&manifest)
+        .args(["--target-dir", target])
+        .run(ws)?;
+    let binary = ws.path(&format!("{target}/release/exec_ebbtide_bare"));
+    let list = std::process::Command::new(&binary)
+        .arg("list")
+        .output()
+        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    let mut ran = 0;
+    for line in list.lines() {
+        let (runtime, workload) = line
+            .split_once(' ')
+            .ok_or_else(|| format!("`exec_ebbtide_bare list` printed `{line}`"))?;
+        let out = std::process::Command::new(&binary)
+            .args([runtime, workload, "1"])
+            .output()
+            .map_err(|e| format!("running {}: {e}", binary.display()))?;
+        let printed = String::from_utf8_lossy(&out.stdout);
+        let expected = format!("\"workload\":\"{workload}\",\"runtime\":\"{runtime}\"");
+        if !out.status.success() || !printed.contains(&expected) {
+            return Err(format!(
+                "exec_ebbtide_bare {runtime} {workload} 1 failed ({}): {}{}",
+                out.status,
+                printed,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        ran += 1;
+    }
+    if ran < 14 {
+        return Err(format!("exec_ebbtide_bare lists {ran} workloads, not 14"));
+    }
+    println!("exec_ebbtide_bare: {ran} workloads ran once each");
+    Ok(())
 }
 
 /// The bare-metal demo: a crate of its own (excluded from the workspace), one program for two

@@ -65,6 +65,7 @@ use workloads::{Kind, WORKLOADS};
 /// The benchmark binaries, each linking one runtime (and at most one time driver).
 const BINARIES: &[&str] = &[
     "exec_ebbtide",
+    "exec_ebbtide_bare",
     "exec_tokio",
     "exec_smol",
     "exec_embassy",
@@ -94,11 +95,15 @@ const BINARIES: &[&str] = &[
 /// nginx: built with the benchmark binaries, into the same folder.
 const FILESERVER: &str = "fileserver";
 
+/// The crate of `exec_ebbtide_bare`: ebbtide-core's executor workloads without the executor's
+/// extras that Embassy lacks (outside the workspace, so that ebbtide-std's features stay out).
+pub const BARE_DIR: &str = "bench/bare";
+
 /// How `fs_servers` learns where [`FILESERVER`] is.
 const FILESERVER_ENV: &str = "EBBTIDE_BENCH_FILESERVER";
 
-/// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml` and in
-/// `bench/embassy-timers/Cargo.toml`): release with thin LTO and one codegen unit, as the peers'
+/// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml`, in
+/// `bench/embassy-timers/Cargo.toml` and in [`BARE_DIR`]`/Cargo.toml`): release with thin LTO and one codegen unit, as the peers'
 /// figures in `shared/BENCH.md` were taken.
 const PROFILE: &str = "bench-lto";
 
@@ -287,17 +292,19 @@ fn size_section(ws: &Workspace) -> Result<String, String> {
 
 /// Builds every benchmark binary, and the file server, with [`PROFILE`].
 fn build(ws: &Workspace) -> Result<(), String> {
-    // Embassy's timer and memory workloads come from a crate outside the workspace (see its
-    // Cargo.toml), built into the same target folder.
+    // Embassy's timer and memory workloads, and ebbtide-core without the executor's extras
+    // (`exec_ebbtide_bare`), come from crates outside the workspace (see their Cargo.toml),
+    // built into the same target folder.
     let workspace = format!("build --profile {PROFILE} --package ebbtide-bench --bins");
-    let embassy = format!(
-        "build --profile {PROFILE} --manifest-path bench/embassy-timers/Cargo.toml --target-dir target"
-    );
+    let outside = |dir: &str| {
+        format!("build --profile {PROFILE} --manifest-path {dir}/Cargo.toml --target-dir target")
+    };
     let fileserver =
         format!("build --profile {PROFILE} --package ebbtide-examples --bin {FILESERVER}");
     Cmd::cargo(&workspace)
         .run(ws)
-        .and_then(|()| Cmd::cargo(&embassy).run(ws))
+        .and_then(|()| Cmd::cargo(&outside("bench/embassy-timers")).run(ws))
+        .and_then(|()| Cmd::cargo(&outside(BARE_DIR)).run(ws))
         .and_then(|()| Cmd::cargo(&fileserver).run(ws))
         .map_err(|e| format!("build failed: {e}"))
 }

@@ -155,12 +155,12 @@ fn is_peer(runtime: &str) -> bool {
 }
 
 /// Which of a workload's two like-for-like groups a runtime is in: single-executor channels
-/// (`ebbtide-local`, `embassy` with `NoopRawMutex`) apart from thread-safe ones, and static task
+/// (`ebbtide-local`, `ebbtide-bare-local`, `embassy` with `NoopRawMutex`) apart from thread-safe ones, and static task
 /// pools (`ebbtide`, `embassy`) apart from runtimes that find task memory at run time
 /// (`ebbtide-std`'s size classes, Tokio's and smol's heap). Ratios compare within a group.
 fn is_local(runtime: &str, workload: &str) -> bool {
     if CHANNEL_WORKLOADS.contains(&workload) {
-        runtime == "ebbtide-local" || runtime == "embassy"
+        runtime == "ebbtide-local" || runtime == "ebbtide-bare-local" || runtime == "embassy"
     } else if workload == "task_bytes" {
         runtime == "ebbtide" || runtime == "embassy"
     } else {

@@ -294,6 +294,8 @@ pub const FLOORS: &[&str] = &["mio"];
 pub const RUNTIME_ORDER: &[&str] = &[
     "ebbtide",
     "ebbtide-local",
+    "ebbtide-bare",
+    "ebbtide-bare-local",
     "ebbtide-std",
     "ebbtide-1w",
     "ebbtide-2w",
