@@ -254,7 +254,9 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Runs every task that is ready now, once each, in the order they were woken.
+    /// Runs every task that is ready now, once each, in the order they were woken (with the
+    /// `lifo-batches` feature, newest first). Tasks woken meanwhile, the running ones included,
+    /// wait for the next call.
     ///
     /// Returns `true` if tasks became ready meanwhile (call `poll` again soon), `false` if the
     /// run queue is empty: the driver may wait, and the wake hook will be called as soon as a task

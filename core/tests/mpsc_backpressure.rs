@@ -19,6 +19,9 @@ fn waiting_senders_are_served_in_fifo_order() {
     static POOL: TaskPool<3> = TaskPool::new();
     static CHANNEL: Channel<u32, 1> = Channel::new();
     static DONE: StdMutex<Vec<u32>> = StdMutex::new(Vec::new());
+    // The order the senders started to wait: the spawn order, or its reverse with the executor's
+    // `lifo-batches` feature (the channel's order is what this tests, not the executor's).
+    static WAITING: StdMutex<Vec<u32>> = StdMutex::new(Vec::new());
     let runner = EXECUTOR.runner().unwrap();
     let (tx, mut rx) = CHANNEL.split();
     tx.try_send(0).unwrap(); // full from now on
@@ -29,6 +32,8 @@ fn waiting_senders_are_served_in_fifo_order() {
             runner
                 .spawner()
                 .spawn(&POOL, async move {
+                    // The send waits at its first poll, right after this.
+                    WAITING.lock().unwrap().push(id);
                     tx.send(id).await.unwrap();
                     DONE.lock().unwrap().push(id);
                 })
@@ -47,8 +52,14 @@ fn waiting_senders_are_served_in_fifo_order() {
         }
         while runner.poll() {}
     }
-    assert_eq!(received, [0, 3, 1, 2]);
-    assert_eq!(*DONE.lock().unwrap(), [3, 1, 2]);
+    let waiting = WAITING.lock().unwrap().clone();
+    let mut in_order = vec![3, 1, 2];
+    if cfg!(feature = "lifo-batches") {
+        in_order.reverse();
+    }
+    assert_eq!(waiting, in_order);
+    assert_eq!(received, [0, waiting[0], waiting[1], waiting[2]]);
+    assert_eq!(*DONE.lock().unwrap(), waiting);
     drop(tx);
     assert_eq!(ebbtide_core::block_on(rx.recv()), None);
     for s in senders {

@@ -228,7 +228,7 @@ fn a_thief_takes_the_rest_of_a_running_batch() {
     assert_eq!(unsafe { thief.steal_from(victim) }, 0);
     let stolen = Arc::new(AtomicBool::new(false));
     let blocking = Arc::new(AtomicBool::new(false));
-    let blocker = {
+    let spawn_blocker = || {
         let stolen = stolen.clone();
         let blocking = blocking.clone();
         runner
@@ -241,14 +241,24 @@ fn a_thief_takes_the_rest_of_a_running_batch() {
             })
             .unwrap()
     };
-    let handles: Vec<_> = (0..TASKS)
-        .map(|i| {
-            victim
-                .send_spawner()
-                .spawn(pool, async move { (i, thread::current().id()) })
-                .unwrap()
-        })
-        .collect();
+    let spawn_tasks = || -> Vec<_> {
+        (0..TASKS)
+            .map(|i| {
+                victim
+                    .send_spawner()
+                    .spawn(pool, async move { (i, thread::current().id()) })
+                    .unwrap()
+            })
+            .collect()
+    };
+    // The blocker runs first in the batch: spawned first, or last with `lifo-batches` (each
+    // batch runs newest first).
+    let (blocker, handles) = if cfg!(feature = "lifo-batches") {
+        let handles = spawn_tasks();
+        (spawn_blocker(), handles)
+    } else {
+        (spawn_blocker(), spawn_tasks())
+    };
     let stealing = {
         let stolen = stolen.clone();
         let blocking = blocking.clone();

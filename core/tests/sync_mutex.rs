@@ -48,6 +48,9 @@ fn lock_is_handed_over_in_fifo_order() {
     static POOL: TaskPool<4> = TaskPool::new();
     static LOCK: Mutex<()> = Mutex::new(());
     static ORDER: StdMutex<Vec<u8>> = StdMutex::new(Vec::new());
+    // The order the tasks started to wait: the spawn order, or its reverse with the executor's
+    // `lifo-batches` feature (the lock's order is what this tests, not the executor's).
+    static WAITING: StdMutex<Vec<u8>> = StdMutex::new(Vec::new());
     let runner = EXECUTOR.runner().unwrap();
     let guard = LOCK.try_lock().unwrap();
     let tasks: Vec<_> = [3u8, 1, 2]
@@ -56,6 +59,7 @@ fn lock_is_handed_over_in_fifo_order() {
             runner
                 .spawner()
                 .spawn(&POOL, async move {
+                    WAITING.lock().unwrap().push(id);
                     let _guard = LOCK.lock().await;
                     ORDER.lock().unwrap().push(id);
                 })
@@ -73,7 +77,12 @@ fn lock_is_handed_over_in_fifo_order() {
         },
         || {},
     );
-    assert_eq!(*ORDER.lock().unwrap(), [3, 1, 2]);
+    let mut waited = vec![3, 1, 2];
+    if cfg!(feature = "lifo-batches") {
+        waited.reverse();
+    }
+    assert_eq!(*WAITING.lock().unwrap(), waited);
+    assert_eq!(*ORDER.lock().unwrap(), waited);
 }
 
 #[test]

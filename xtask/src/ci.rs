@@ -69,10 +69,10 @@ fn fmt(ws: &Workspace) -> Result<(), String> {
 
 /// Optional features that no workspace crate turns on, so `--workspace` alone never builds them:
 /// clippy runs once more with them, and the test stage tests them. (`small-timer-queue`,
-/// `task-wakers-only`, which implies `task-timers-only`, `no-coop-budget` and
-/// `one-timer-queue` have their own test run.)
+/// `task-wakers-only`, which implies `task-timers-only`, `no-coop-budget`, `one-timer-queue`
+/// and `lifo-batches` have their own test run.)
 const EXTRA_FEATURES: &str =
-    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only,ebbtide-core/no-coop-budget,ebbtide-core/one-timer-queue";
+    "ebbtide-std/futures-io,ebbtide-std/tokio-compat,ebbtide-core/task-wakers-only,ebbtide-core/no-coop-budget,ebbtide-core/one-timer-queue,ebbtide-core/lifo-batches";
 
 fn clippy(ws: &Workspace) -> Result<(), String> {
     Cmd::cargo("clippy --workspace --all-targets -- -D warnings").run(ws)?;
@@ -114,9 +114,10 @@ fn test(ws: &Workspace) -> Result<(), String> {
     // it, no cooperative budget (`no-coop-budget`: `tests/budget.rs` checks that a ready loop
     // then keeps the executor, and the tests that rely on the budget to end are left out) and
     // task timers in the global queue only (`one-timer-queue`: `tests/timer_queues.rs` checks
-    // that another queue takes a task's waker as a foreign one).
+    // that another queue takes a task's waker as a foreign one), and batches run newest first
+    // (`lifo-batches`: the tests that look at the order of tasks expect its reverse).
     Cmd::cargo("test -p ebbtide-core --lib --tests --features")
-        .arg("small-timer-queue,task-wakers-only,no-coop-budget,one-timer-queue")
+        .arg("small-timer-queue,task-wakers-only,no-coop-budget,one-timer-queue,lifo-batches")
         .run(ws)?;
     disk::remove_test_executables_if_lean(ws);
     // `one-timer-queue` under ebbtide-std (feature unification can bring it there): every
@@ -348,9 +349,10 @@ fn miri(ws: &Workspace) -> Result<(), String> {
             ),
         // The small-target set of `bench/size`: with `one-timer-queue` too, the join waker is one
         // tagged word in the header (a task's header or a runner's scheduler), and a task's timer
-        // entry has no owner field.
-        Cmd::cargo("+nightly miri test -p ebbtide-core --test soundness_task_wakers_only --test join --test timer_queues --features")
-            .arg("small-timer-queue,task-wakers-only,one-timer-queue,no-coop-budget")
+        // entry has no owner field; with `lifo-batches`, a batch ends in a mark, not `null`
+        // (`panic`: a batch's rest requeued).
+        Cmd::cargo("+nightly miri test -p ebbtide-core --test soundness_task_wakers_only --test join --test timer_queues --test panic --features")
+            .arg("small-timer-queue,task-wakers-only,one-timer-queue,no-coop-budget,lifo-batches")
             .env("MIRIFLAGS", MIRI_FLAGS),
         // The C API's unsafe boundary, called from Rust: callbacks that re-enter it (a free
         // refused inside a callback once took ownership of a runtime `ebbtide_rt_run` was
@@ -483,7 +485,14 @@ fn loom(ws: &Workspace) -> Result<(), String> {
     for model in &models {
         cmd = cmd.arg("--test").arg(model);
     }
-    cmd.run(ws)
+    cmd.run(ws)?;
+    // Batches run as taken (`lifo-batches`): a batch then ends in the mark its first push found,
+    // not in `null`, where the executor pops it, a thief takes it, and a panic requeues it.
+    Cmd::cargo("test -p ebbtide-core --release --features lifo-batches")
+        .args(["--test", "loom_run_queue", "--test", "loom_steal"])
+        .env("RUSTFLAGS", "--cfg loom")
+        .env("CARGO_TARGET_DIR", "target/loom")
+        .run(ws)
 }
 
 /// The names of the test targets in `dir` (a crate's `tests` folder, relative to the workspace

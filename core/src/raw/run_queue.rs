@@ -1,7 +1,8 @@
 //! The executor's run queue: an intrusive, lock-free stack of task headers.
 //!
 //! Any thread or interrupt handler pushes with one compare-and-swap on the head. The executor
-//! takes the whole stack with one swap and reverses it, so tasks run in the order they were woken.
+//! takes the whole stack with one swap and reverses it, so tasks run in the order they were woken
+//! (with the `lifo-batches` feature it runs the stack as taken, newest first, as Embassy does).
 //! Tasks woken while a batch runs land in the next batch: a task that wakes itself cannot run twice
 //! in one batch, so every batch ends.
 //!
@@ -59,6 +60,18 @@ fn is_task(head: *mut Header) -> bool {
     head.addr() > AWAKE.addr()
 }
 
+/// Whether `next`, a batch's cursor or a `run_next` link in a batch, ends the batch. A reversed
+/// batch ends in `null` (the reversal starts its chain there): a test for zero, the smallest
+/// code on ARM (`cbz`). A stack taken as it is (`lifo-batches`) ends in either mark.
+#[inline(always)]
+fn ends_batch(next: *mut Header) -> bool {
+    if cfg!(feature = "lifo-batches") {
+        !is_task(next)
+    } else {
+        next.is_null()
+    }
+}
+
 impl RunQueue {
     crate::loom_const_fn! {
         pub(crate) fn new() -> RunQueue {
@@ -114,12 +127,12 @@ impl RunQueue {
             .is_ok()
     }
 
-    /// Takes every queued task, oldest first, and marks the executor awake.
+    /// Takes every queued task, in run order (see [`Batch`]), and marks the executor awake.
     pub(crate) fn take_all(&self) -> Batch {
         self.take_all_as(Mark::AWAKE)
     }
 
-    /// Takes every queued task, oldest first, and leaves `mark`: [`Mark::ASLEEP`] makes the pushes
+    /// Takes every queued task, in run order (see [`Batch`]), and leaves `mark`: [`Mark::ASLEEP`] makes the pushes
     /// that follow call the wake hook, even while the executor runs the tasks taken (see
     /// [`Scheduler::run_rounds`](super::scheduler::Scheduler::run_rounds), which sleeps this
     /// way when the batch is empty, with one swap instead of `try_sleep`'s compare-and-swap after
@@ -127,10 +140,10 @@ impl RunQueue {
     #[inline]
     pub(crate) fn take_all_as(&self, mark: Mark) -> Batch {
         let stack = self.head.swap(mark.0, Ordering::AcqRel);
-        Self::reverse(stack)
+        Self::in_run_order(stack)
     }
 
-    /// Takes every queued task, oldest first, from any thread (a steal): like
+    /// Takes every queued task, in run order, from any thread (a steal): like
     /// [`take_all`](RunQueue::take_all), but an empty queue is left as it is.
     ///
     /// The head becomes [`AWAKE`] only if it held a task. Why that keeps every wake-up (see
@@ -156,14 +169,22 @@ impl RunQueue {
                 .head
                 .compare_exchange_weak(head, AWAKE, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return Self::reverse(head),
+                Ok(_) => return Self::in_run_order(head),
                 Err(actual) => head = actual,
             }
         }
     }
 
-    /// Reverses a taken stack into wake order.
-    fn reverse(mut stack: *mut Header) -> Batch {
+    /// A taken stack as a batch, as it is (`lifo-batches`): newest first, no walk.
+    #[cfg(feature = "lifo-batches")]
+    #[inline(always)]
+    fn in_run_order(stack: *mut Header) -> Batch {
+        Batch { next: stack }
+    }
+
+    /// A taken stack as a batch, reversed into wake order: oldest first.
+    #[cfg(not(feature = "lifo-batches"))]
+    fn in_run_order(mut stack: *mut Header) -> Batch {
         // Reverse the stack into wake order.
         let mut fifo: *mut Header = ptr::null_mut();
         while is_task(stack) {
@@ -179,8 +200,12 @@ impl RunQueue {
     }
 }
 
-/// Tasks taken from a run queue, in the order they were woken.
+/// Tasks taken from a run queue, in the order they run: the order they were woken, or with the
+/// `lifo-batches` feature its reverse.
 pub(crate) struct Batch {
+    /// The next task, whose `run_next` chain ends in `null` or [`AWAKE`] (a stack taken as it
+    /// is ends in the mark that was the head when its first task was pushed); either, when no
+    /// task is left.
     next: *mut Header,
 }
 
@@ -195,7 +220,7 @@ impl Batch {
     /// Whether the batch has no task left.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.next.is_null()
+        ends_batch(self.next)
     }
 }
 
@@ -215,8 +240,8 @@ impl Batch {
 ///   list and pays nothing for this. A thief's first [`take`](SharedBatch::take) turns it into
 ///   `OPEN`, for good: from its next batch on, the executor publishes them.
 /// - `OPEN` ([`AWAKE`]'s address): no task left in the published batch.
-/// - a task: the oldest task not yet run, whose `run_next` chain (the batch's wake order) ends in
-///   `null`.
+/// - a task: the next task to run, whose `run_next` chain (the batch's run order) ends in
+///   `null` or `AWAKE` (which is `OPEN`).
 ///
 /// # Why a pop cannot take a task that a thief took (no ABA)
 ///
@@ -307,7 +332,7 @@ impl SharedBatch {
     /// is all popped or taken), and `batch` came out of its run queue.
     #[inline]
     pub(crate) unsafe fn publish(&self, batch: Batch) {
-        let first = if batch.next.is_null() {
+        let first = if ends_batch(batch.next) {
             OPEN
         } else {
             batch.next
@@ -316,7 +341,7 @@ impl SharedBatch {
         self.head.store(first, Ordering::Release);
     }
 
-    /// Pops the oldest task of the published batch; `None` when none is left.
+    /// Pops the next task of the published batch; `None` when none is left.
     ///
     /// # Safety
     ///
@@ -331,7 +356,8 @@ impl SharedBatch {
             // SAFETY: headers live in static slots; the link is an atomic. If a thief took the
             // task meanwhile, the compare-and-swap below fails and the value is not used.
             let next = unsafe { (*head).run_next.load(Ordering::Relaxed) };
-            let next = if next.is_null() { OPEN } else { next };
+            // The batch's end (`null`, or `AWAKE` for a stack taken as it is) is `OPEN`.
+            let next = if ends_batch(next) { OPEN } else { next };
             match self
                 .head
                 .compare_exchange(head, next, Ordering::Acquire, Ordering::Acquire)
@@ -343,7 +369,7 @@ impl SharedBatch {
         }
     }
 
-    /// Takes every task left in the published batch, oldest first, from any thread; the first
+    /// Takes every task left in the published batch, in run order, from any thread; the first
     /// call ever also makes the executor publish its batches from then on.
     pub(crate) fn take(&self) -> Batch {
         let mut head = self.head.load(Ordering::Acquire);
@@ -371,7 +397,11 @@ impl Iterator for Batch {
 
     #[inline]
     fn next(&mut self) -> Option<NonNull<Header>> {
-        let task = NonNull::new(self.next)?;
+        if ends_batch(self.next) {
+            return None;
+        }
+        // SAFETY: a task (checked), so a valid header, not null.
+        let task = unsafe { NonNull::new_unchecked(self.next) };
         // SAFETY: see `take_all`; the link is read before the task runs and may be re-pushed.
         self.next = unsafe { task.as_ref().run_next.load(Ordering::Relaxed) };
         Some(task)

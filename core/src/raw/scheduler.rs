@@ -77,7 +77,7 @@ impl Scheduler {
         !self.runner_taken.swap(true, Ordering::Relaxed)
     }
 
-    /// Runs every task that is ready now, once each, in the order they were woken; returns
+    /// Runs every task that is ready now, once each, in run order (see `Batch`); returns
     /// whether tasks became ready meanwhile. If it returns `false`, the next push calls the wake
     /// hook (see [`RunQueue`] for why no wake-up is lost).
     ///
