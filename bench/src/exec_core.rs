@@ -5,8 +5,8 @@
 //! - `exec_ebbtide` (this crate): with the features ebbtide-std turns on (`wake-hook`,
 //!   `steal-batch`), since the crate links ebbtide-std and cargo unifies features per build.
 //! - `exec_ebbtide_bare` (`bench/bare`, outside the workspace): without the executor's extras
-//!   that embassy-executor lacks (no wake hook, no work stealing, no cooperative budget, as the
-//!   bare-metal apps of `bench/size` build it): like for like with Embassy.
+//!   that embassy-executor lacks (no wake hook, no work stealing, no cooperative budget, each
+//!   round newest first as Embassy runs it): like for like with Embassy.
 //!
 //! Both include this file with `#[path]`, and `crate::harness` is `src/harness.rs` in both.
 //! Channels come with the default lock (`CriticalSectionRawMutex`, thread-safe: the counterpart

@@ -1,6 +1,6 @@
 //! ebbtide-core's executor and channel workloads (`../../src/exec_core.rs`), ebbtide-core built
 //! without the executor's extras that Embassy lacks (no wake hook, no work stealing, no
-//! cooperative budget; see `Cargo.toml`). Runtime `ebbtide-bare`: channels with the default
+//! cooperative budget, rounds run newest first; see `Cargo.toml`). Runtime `ebbtide-bare`: channels with the default
 //! lock; `ebbtide-bare-local`: with `LocalRawMutex` (against Embassy's `NoopRawMutex`).
 
 // Only part of the harness serves these workloads.
