@@ -465,14 +465,8 @@ loom::lazy_static! {
 /// ```
 #[inline]
 pub fn global() -> &'static TimerQueue {
-    #[cfg(not(loom))]
-    {
-        &GLOBAL
-    }
-    #[cfg(loom)]
-    {
-        &*GLOBAL
-    }
+    // Under loom `GLOBAL` is a lazily made static, which derefs to the queue.
+    &GLOBAL
 }
 
 impl TimerQueue {
