@@ -132,8 +132,9 @@ impl RunQueue {
         self.take_all_as(Mark::AWAKE)
     }
 
-    /// Takes every queued task, in run order (see [`Batch`]), and leaves `mark`: [`Mark::ASLEEP`] makes the pushes
-    /// that follow call the wake hook, even while the executor runs the tasks taken (see
+    /// Takes every queued task, in run order (see [`Batch`]), and leaves `mark`:
+    /// [`Mark::ASLEEP`] makes the pushes that follow call the wake hook, even while the executor
+    /// runs the tasks taken (see
     /// [`Scheduler::run_rounds`](super::scheduler::Scheduler::run_rounds), which sleeps this
     /// way when the batch is empty, with one swap instead of `try_sleep`'s compare-and-swap after
     /// `take_all`'s swap).
