@@ -10,6 +10,18 @@ use ebbtide_core::{Executor, TaskPool};
 /// Whether tasks have a budget in this build.
 const BUDGET: bool = !cfg!(feature = "no-coop-budget");
 
+/// Spawns `first` and `second` so that `first` runs first: in spawn order, or the other way
+/// round with `lifo-batches` (a round runs newest first).
+fn in_run_order<A, B>(first: impl FnOnce() -> A, second: impl FnOnce() -> B) -> (A, B) {
+    if cfg!(feature = "lifo-batches") {
+        let b = second();
+        (first(), b)
+    } else {
+        let a = first();
+        (a, second())
+    }
+}
+
 #[test]
 fn an_always_ready_semaphore_loop_yields_to_other_tasks() {
     static EXECUTOR: Executor = Executor::new();
@@ -20,22 +32,28 @@ fn an_always_ready_semaphore_loop_yields_to_other_tasks() {
 
     let runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
-    let greedy = spawner
-        .spawn(&POOL, async {
-            // Never waits: the permit is always there. Without a budget this loop runs to the
-            // end in one poll and the other task only runs afterwards.
-            for i in 0..10_000 {
-                drop(PERMITS.acquire().await.unwrap());
-                if OTHER_RAN.load(Ordering::SeqCst) {
-                    SEEN_AFTER.store(i, Ordering::SeqCst);
-                    return;
-                }
-            }
-        })
-        .unwrap();
-    let other = spawner
-        .spawn(&POOL, async { OTHER_RAN.store(true, Ordering::SeqCst) })
-        .unwrap();
+    let (greedy, other) = in_run_order(
+        || {
+            spawner
+                .spawn(&POOL, async {
+                    // Never waits: the permit is always there. Without a budget this loop runs
+                    // to the end in one poll and the other task only runs afterwards.
+                    for i in 0..10_000 {
+                        drop(PERMITS.acquire().await.unwrap());
+                        if OTHER_RAN.load(Ordering::SeqCst) {
+                            SEEN_AFTER.store(i, Ordering::SeqCst);
+                            return;
+                        }
+                    }
+                })
+                .unwrap()
+        },
+        || {
+            spawner
+                .spawn(&POOL, async { OTHER_RAN.store(true, Ordering::SeqCst) })
+                .unwrap()
+        },
+    );
     runner.run_until(
         async { (greedy.await.unwrap(), other.await.unwrap()) },
         || {},
@@ -66,29 +84,42 @@ fn a_full_channel_drained_in_a_loop_yields_every_budget() {
     drop(tx);
     let runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
-    let drain = spawner
-        .spawn(&POOL, async move {
-            while rx.recv().await.is_some() {
-                RECEIVED.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-        .unwrap();
-    let ticker = spawner
-        .spawn(&POOL, async {
-            while RECEIVED.load(Ordering::SeqCst) < 512 {
-                POLLS_OF_OTHER.fetch_add(1, Ordering::SeqCst);
-                ebbtide_core::task::yield_now().await;
-            }
-        })
-        .unwrap();
+    let (drain, ticker) = in_run_order(
+        || {
+            spawner
+                .spawn(&POOL, async move {
+                    while rx.recv().await.is_some() {
+                        RECEIVED.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+                .unwrap()
+        },
+        || {
+            spawner
+                .spawn(&POOL, async {
+                    while RECEIVED.load(Ordering::SeqCst) < 512 {
+                        POLLS_OF_OTHER.fetch_add(1, Ordering::SeqCst);
+                        ebbtide_core::task::yield_now().await;
+                    }
+                })
+                .unwrap()
+        },
+    );
     runner.run_until(
         async { (drain.await.unwrap(), ticker.await.unwrap()) },
         || {},
     );
     // 512 messages at 128 per poll: the drain is made to yield after each 128, and the ticker
     // runs in between: after 128, 256 and 384 messages (at 512 it sees the work done). Without a
-    // budget the drain ran to its end in its first poll, before the ticker's first.
-    let expected = if BUDGET { 3 } else { 0 };
+    // budget the drain ran to its end in its first poll, before the ticker's first. With
+    // `lifo-batches` the two take turns being first in a round (each round runs in the reverse
+    // of the order they yielded in the last): drain, ticker; ticker, drain; drain, ticker;
+    // ticker, drain. The ticker runs after 128, 128, 384 and 384 messages.
+    let expected = match (BUDGET, cfg!(feature = "lifo-batches")) {
+        (false, _) => 0,
+        (true, false) => 3,
+        (true, true) => 4,
+    };
     assert_eq!(POLLS_OF_OTHER.load(Ordering::SeqCst), expected);
 }
 
