@@ -176,3 +176,38 @@ fn static_channels_are_reused_for_many_round_trips_between_two_tasks() {
     assert_eq!(runner.run_until(ponger, || {}), Ok(rounds));
     assert!(!PING.is_split() && !PONG.is_split());
 }
+
+/// `split_mut`: a fresh exchange from an exclusive borrow, with no check at run time, as often as
+/// wanted; a value left by a forgotten receiver (forgetting is safe) is dropped when the next
+/// pair is made, never handed to the new receiver.
+#[test]
+fn split_mut_makes_fresh_exchanges() {
+    struct Counted<'a>(&'a AtomicUsize, u32);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let drops = AtomicUsize::new(0);
+    let mut channel: Channel<Counted<'_>> = Channel::new();
+    for round in 0..3 {
+        let (tx, rx) = channel.split_mut();
+        assert!(tx.send(Counted(&drops, round)).is_ok());
+        let value = ebbtide_core::block_on(rx).unwrap();
+        assert_eq!(value.1, round);
+    }
+    assert_eq!(drops.load(SeqCst), 3);
+    let (tx, rx) = channel.split_mut();
+    assert!(tx.send(Counted(&drops, 7)).is_ok());
+    core::mem::forget(rx);
+    assert_eq!(drops.load(SeqCst), 3, "the value waits in the channel");
+    let (tx, mut rx) = channel.split_mut();
+    assert_eq!(
+        drops.load(SeqCst),
+        4,
+        "the forgotten exchange's value is dropped"
+    );
+    assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+    drop(tx);
+    assert!(ebbtide_core::block_on(rx).is_err());
+}

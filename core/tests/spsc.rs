@@ -1439,3 +1439,90 @@ fn the_ends_and_futures_are_send() {
     assert_send::<SendFuture<'static, u32, 2>>();
     assert_send::<RecvFuture<'static, u32, 2>>();
 }
+
+// ---------------------------------------------------------------------------------------------
+// `split_mut`: the ends from an exclusive borrow, with no check at run time.
+
+/// The ends of `split_mut` work as `split`'s, between two tasks (`'static` ends from a leaked
+/// `&'static mut`, as cortex-m-rt's `#[entry]` gives a `static mut`), and every message is
+/// dropped once.
+#[test]
+fn split_mut_ends_work_between_tasks() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<2, 256> = TaskPool::new();
+    let drops: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+    let channel: &'static mut Channel<Counted<'static>, 2> = Box::leak(Box::new(Channel::new()));
+    let runner = EXECUTOR.runner().unwrap();
+    let (mut tx, mut rx) = channel.split_mut();
+    let receiver = runner
+        .spawner()
+        .spawn(&POOL, async move {
+            let mut ids = Vec::new();
+            while let Some(message) = rx.recv().await {
+                ids.push(message.id);
+            }
+            ids
+        })
+        .unwrap();
+    let sender = runner
+        .spawner()
+        .spawn(&POOL, async move {
+            for id in 0..5 {
+                tx.send(counted(drops, id)).await.unwrap();
+            }
+        })
+        .unwrap();
+    let (ids, ()) = runner.run_until(
+        async { (receiver.await.unwrap(), sender.await.unwrap()) },
+        || {},
+    );
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+    assert_eq!(drops.load(SeqCst), 5);
+}
+
+/// When the ends of `split_mut` are gone the channel is closed for good: a later `split` (the
+/// channel was not marked split) gives ends of the closed channel, and a message queued when the
+/// receiver went is dropped then, once.
+#[test]
+fn split_mut_ends_close_the_channel_for_good() {
+    let drops = AtomicUsize::new(0);
+    let mut channel: Channel<Counted<'_>, 2> = Channel::new();
+    let (mut tx, rx) = channel.split_mut();
+    tx.try_send(counted(&drops, 1)).unwrap();
+    drop(rx);
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "the queued message went with the receiver"
+    );
+    drop(tx);
+    let (mut tx, mut rx) = channel
+        .try_split()
+        .expect("split_mut does not mark the channel");
+    assert!(matches!(
+        tx.try_send(counted(&drops, 2)),
+        Err(TrySendError::Closed(_))
+    ));
+    assert_eq!(
+        drops.load(SeqCst),
+        2,
+        "the refused message was dropped once"
+    );
+    assert_eq!(rx.try_recv().map(|m| m.id), Err(TryRecvError::Disconnected));
+}
+
+/// `split_mut` needs the borrow that ends hold: with ends alive it does not compile, and after
+/// ends are forgotten (which ends the borrow) it gives ends again, of the closed channel or the
+/// open one as the forgotten ends left it. Forgetting is safe, so nothing here may misbehave.
+#[test]
+fn split_mut_after_forgotten_ends() {
+    let mut channel: Channel<u32, 2> = Channel::new();
+    let (mut tx, rx) = channel.split_mut();
+    tx.try_send(1).unwrap();
+    core::mem::forget((tx, rx));
+    // The old ends never closed the channel: the new ones find it open, with the message.
+    let (mut tx, mut rx) = channel.split_mut();
+    assert_eq!(rx.try_recv(), Ok(1));
+    tx.try_send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+}

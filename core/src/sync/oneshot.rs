@@ -235,6 +235,44 @@ impl<T, M: RawMutex> Channel<T, M> {
         Ok((Sender { channel: self }, Receiver { channel: self }))
     }
 
+    /// The two ends of a fresh exchange, from an exclusive borrow of the channel: nothing to
+    /// check at run time, since the borrow proves that no end of an earlier pair is alive (an
+    /// end holds a borrow of the channel).
+    ///
+    /// On a small target, a `static mut` declared in cortex-m-rt's `#[entry]` function is such a
+    /// borrow, `'static` and safe to take (see [`spsc::Channel::split_mut`](crate::sync::spsc::Channel::split_mut)).
+    /// [`split`](Channel::split) takes `&self` and checks at run time instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::oneshot::Channel;
+    ///
+    /// let mut channel: Channel<u32> = Channel::new();
+    /// let (tx, rx) = channel.split_mut();
+    /// tx.send(5).unwrap();
+    /// assert_eq!(ebbtide_core::block_on(rx), Ok(5));
+    /// let (tx, rx) = channel.split_mut(); // again: the last pair is gone
+    /// drop(tx);
+    /// assert!(ebbtide_core::block_on(rx).is_err());
+    /// ```
+    pub fn split_mut(&mut self) -> (Sender<'_, T, M>, Receiver<'_, T, M>) {
+        let state = self.state.get_mut();
+        // Both ends of the last pair are gone, and they took all they left (see `try_split`);
+        // whatever is there anyway is dropped before the new pair starts (no lock is held: the
+        // borrow is exclusive).
+        drop((
+            state.value.take(),
+            state.receiver_waker.take(),
+            state.sender_waker.take(),
+        ));
+        state.sender = true;
+        state.receiver = true;
+        state.closed = false;
+        let channel: &Self = self;
+        (Sender { channel }, Receiver { channel })
+    }
+
     /// Whether an end of the current pair is alive, so [`split`](Channel::split) would panic.
     ///
     /// # Examples

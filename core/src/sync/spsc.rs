@@ -314,6 +314,48 @@ impl<T, const N: usize, M: RawMutex> Channel<T, N, M> {
         }
     }
 
+    /// The channel's two ends, from an exclusive borrow of it: nothing to check at run time,
+    /// since the borrow proves that no other end exists while these live (they hold it).
+    ///
+    /// On a small target, a `static mut` declared in cortex-m-rt's `#[entry]` function is such a
+    /// borrow, `'static` and safe to take (the attribute turns it into a `&'static mut`: the
+    /// function runs once). [`split`](Channel::split) takes `&self` and checks at run time
+    /// instead (a lock and a flag: about 20 B of flash per channel on a Cortex-M).
+    ///
+    /// As with `split`, the ends close the channel for good when they go. The channel is not
+    /// marked split (that would cost a store per channel): a later [`split`](Channel::split)
+    /// succeeds, with ends of the closed channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ebbtide_core::sync::spsc::Channel;
+    ///
+    /// let mut channel: Channel<u32, 2> = Channel::new();
+    /// let (mut tx, mut rx) = channel.split_mut();
+    /// tx.try_send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// drop((tx, rx));
+    /// let (mut tx, _rx) = channel.split();
+    /// assert!(tx.try_send(6).is_err()); // closed for good
+    /// ```
+    ///
+    /// On a Cortex-M, `'static` ends with no check (not run here):
+    ///
+    /// ```ignore
+    /// #[cortex_m_rt::entry]
+    /// fn main() -> ! {
+    ///     static mut SAMPLES: Channel<u32, 8> = Channel::new();
+    ///     let (tx, rx) = SAMPLES.split_mut(); // `SAMPLES: &'static mut Channel<u32, 8>`
+    ///     // spawn the producer with `tx` and the consumer with `rx`, then run the executor
+    ///     # loop {}
+    /// }
+    /// ```
+    pub fn split_mut(&mut self) -> (Sender<'_, T, N, M>, Receiver<'_, T, N, M>) {
+        let channel: &Self = self;
+        (Sender { channel }, Receiver { channel })
+    }
+
     /// The channel's two ends, or [`AlreadySplit`] if they were handed out before.
     ///
     /// # Errors

@@ -6,7 +6,9 @@
 //! - `ticker` counts [`TICKS`] ticks of a 25 ms interval (the first one period after start).
 //!
 //! Three tasks, each in a static pool of its own, on a static `Executor`, an `spsc::Channel` (one
-//! producer, as the channel has) with its default `CriticalSectionRawMutex`, `time::sleep` and
+//! producer, as the channel has) with its default `CriticalSectionRawMutex` (a `static mut` of
+//! `main`, which cortex-m-rt's `#[entry]` makes a `&'static mut`, split with `split_mut`: no check
+//! at run time), `time::sleep` and
 //! `time::interval_at`, the board's SysTick driver. The main loop is `Runner::run_forever`,
 //! sleeping in `wfi` when no task is ready.
 //!
@@ -40,17 +42,22 @@ static PRODUCER: TaskCell<40> = TaskCell::new();
 static PRODUCER: TaskCell<56> = TaskCell::new();
 static CONSUMER: TaskCell<48> = TaskCell::new();
 static TICKER: TaskCell<40> = TaskCell::new();
-static CHANNEL: Channel<u32, CAPACITY> = Channel::new();
 static TICKED: AtomicU32 = AtomicU32::new(0);
 
 #[entry]
 fn main() -> ! {
+    // `#[entry]` makes this a `&'static mut` (`main` runs once), so the ends need no check at run
+    // time (`split_mut`); embassy-app's channel is a `static` too.
+    static mut CHANNEL: Channel<u32, CAPACITY> = Channel::new();
     let peripherals = cortex_m::Peripherals::take().unwrap();
     size_bench_board::start(peripherals.SYST);
     let start = Instant::now();
 
     let mut runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
+    #[cfg(not(feature = "general"))]
+    let (tx, rx) = CHANNEL.split_mut();
+    #[cfg(feature = "general")]
     let (tx, rx) = CHANNEL.split();
     spawner
         .spawn_uncancellable(&PRODUCER, || producer(tx))

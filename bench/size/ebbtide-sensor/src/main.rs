@@ -15,7 +15,8 @@
 //!
 //! Five tasks, each in a static `TaskCell` of its own size, on a static `Executor`, three
 //! `spsc::Channel`s (each has one producer) and a `oneshot::Channel` (the stop is sent once) with
-//! their default `CriticalSectionRawMutex`, `select!` with a precondition (`biased;`: top to
+//! their default `CriticalSectionRawMutex`, each a `static mut` of `main` (which cortex-m-rt's
+//! `#[entry]` makes a `&'static mut`) split with `split_mut`, which needs no check at run time, `select!` with a precondition (`biased;`: top to
 //! bottom, as embassy-futures' `select3` polls), `sleep_until` and `interval_at`, the board's
 //! SysTick driver. The main loop is `Runner::run_forever`, sleeping in `wfi` when no task is
 //! ready.
@@ -73,28 +74,37 @@ static COMMANDER: TaskCell<72> = TaskCell::new();
 static HEARTBEAT: TaskCell<72> = TaskCell::new();
 #[cfg(feature = "general")]
 static HEARTBEAT: TaskCell<88> = TaskCell::new();
-static READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
-static SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
-static COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
-/// The actuator tells the heartbeat that the run is over.
-#[cfg(not(feature = "general"))]
-static STOP: oneshot::Channel<()> = oneshot::Channel::new();
+/// The actuator tells the heartbeat that the run is over (the channels, and the `oneshot` that
+/// does this without `general`, are in `main`).
 #[cfg(feature = "general")]
 static STOP: Notify = Notify::new();
 
 #[entry]
 fn main() -> ! {
+    // `#[entry]` makes each of these a `&'static mut` (`main` runs once), so the `spsc` and
+    // `oneshot` ends need no check at run time (`split_mut`); embassy-sensor's are `static`s too.
+    static mut READINGS: Channel<Reading, READING_CAPACITY> = Channel::new();
+    static mut SETPOINTS: Channel<i32, SETPOINT_CAPACITY> = Channel::new();
+    static mut COMMANDS: Channel<Command, COMMAND_CAPACITY> = Channel::new();
+    #[cfg(not(feature = "general"))]
+    static mut STOP: oneshot::Channel<()> = oneshot::Channel::new();
     let peripherals = cortex_m::Peripherals::take().unwrap();
     size_bench_board::start(peripherals.SYST);
     let start = Instant::now();
 
     let mut runner = EXECUTOR.runner().unwrap();
     let spawner = runner.spawner();
-    let (readings_tx, readings_rx) = READINGS.split();
-    let (setpoints_tx, setpoints_rx) = SETPOINTS.split();
-    let (commands_tx, commands_rx) = COMMANDS.split();
     #[cfg(not(feature = "general"))]
-    let (stop_tx, stop_rx) = STOP.split();
+    let ((readings_tx, readings_rx), (setpoints_tx, setpoints_rx), (commands_tx, commands_rx)) = (
+        READINGS.split_mut(),
+        SETPOINTS.split_mut(),
+        COMMANDS.split_mut(),
+    );
+    #[cfg(feature = "general")]
+    let ((readings_tx, readings_rx), (setpoints_tx, setpoints_rx), (commands_tx, commands_rx)) =
+        (READINGS.split(), SETPOINTS.split(), COMMANDS.split());
+    #[cfg(not(feature = "general"))]
+    let (stop_tx, stop_rx) = STOP.split_mut();
     #[cfg(feature = "general")]
     let (stop_tx, stop_rx) = ((), ());
     spawner
