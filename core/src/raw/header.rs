@@ -135,10 +135,12 @@ impl TimerLink {
 /// output to, no join waker to wake, no `HANDLE` to wait for).
 ///
 /// A task whose storage may be dropped from outside its poll (a cancellable or joinable one) has
-/// a [`DropVTable`], which begins with this one; an uncancellable task's is this one alone (its
-/// future is only ever dropped by its own completion, in `poll`, and it keeps no output), so that
-/// its drop glue is not linked, nor an entry for it (4 bytes of flash per future type on 32-bit
-/// targets). Its state word says which (`UNCANCELLABLE`, see [`super::state`]).
+/// a [`DropVTable`], which begins with this one. An uncancellable task has no vtable: its header
+/// holds its `poll` function itself (see [`VTableCell`]). Its future is only ever dropped by its
+/// own completion, in `poll`, it keeps no output, and its `finish` is the same function for every
+/// future type ([`task::finish_detached`], which the run loop calls for it), so neither its drop
+/// glue nor a table is linked (8 bytes of flash per future type on 32-bit targets). Its state
+/// word says which (`UNCANCELLABLE`, see [`super::state`]).
 #[repr(C)]
 pub(crate) struct TaskVTable {
     /// Polls the future with the task's own waker and, on `Ready`, ends the task: drops the
@@ -209,6 +211,9 @@ impl DropVTable {
 /// It holds a raw pointer, not a reference: a [`DropVTable`]'s is stored as a pointer to its
 /// first field, made from the whole ([`DropVTable::as_task`]), and read as the whole again by
 /// [`drops`](VTableCell::drops); a reference to the first field alone would not reach the rest.
+/// An uncancellable task's holds its `poll` function instead, cast to the pointer's type
+/// ([`poll_fn_as_vtable`]): [`poll`](VTableCell::poll) knows it by the task's state, and nothing
+/// else reads it but to compare it with [`GONE`].
 /// The vtable may only be read once a spawn has written it (which the state word already
 /// demands: nothing reads the vtable of a slot whose `CLAIMED` was never set).
 #[repr(transparent)]
@@ -222,18 +227,53 @@ impl VTableCell {
         }
     }
 
-    /// The vtable.
+    /// The task's `poll`: the function itself for an uncancellable task, its vtable's for the
+    /// others. `state`: the task's state word.
     ///
     /// # Safety
     ///
     /// A spawn wrote it (the slot was claimed), and nobody writes it meanwhile (the caller owns
     /// the live task's fields, or it is the executor reading a task it runs; see
-    /// [`super::state`]).
+    /// [`super::state`]); the task is live, not cancelled (so not [`GONE`], which only a
+    /// cancelled task's slot points at).
     #[inline(always)]
-    pub(crate) unsafe fn get(&self) -> &'static TaskVTable {
-        // SAFETY: by our caller, a pointer that a spawn (or `PointAtGone`) stored, to a `static`
-        // vtable (or a promoted constant one).
-        self.0.with(|p| unsafe { &**p })
+    pub(crate) unsafe fn poll(&self, state: u32) -> unsafe fn(NonNull<Header>) {
+        // SAFETY: by our caller, nobody writes the field meanwhile.
+        let p = self.0.with(|p| unsafe { *p });
+        if state & super::state::UNCANCELLABLE != 0 {
+            // SAFETY: an uncancellable task's spawn stored its `poll` itself
+            // (`poll_fn_as_vtable`), and it is not `GONE` (by our caller).
+            unsafe { core::mem::transmute::<*const (), unsafe fn(NonNull<Header>)>(p.cast()) }
+        } else {
+            // SAFETY: by our caller, a pointer that a spawn stored, to a `static` vtable (or a
+            // promoted constant one).
+            unsafe { (*p).poll }
+        }
+    }
+
+    /// The vtable's `finish`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](VTableCell::poll), but the task may be cancelled, and it is not
+    /// uncancellable (its state has no `UNCANCELLABLE`), or its vtable is [`GONE`].
+    #[inline(always)]
+    pub(crate) unsafe fn finish(&self) -> unsafe fn(NonNull<Header>, u32) {
+        // SAFETY: by our caller, a pointer to a `static` vtable (a `DropVTable`'s first field,
+        // made from the whole, or `GONE`).
+        self.0.with(|p| unsafe { (**p).finish })
+    }
+
+    /// Whether the slot points at [`GONE`] (only ever after a future's destructor unwound).
+    ///
+    /// # Safety
+    ///
+    /// As for [`poll`](VTableCell::poll), but the task may be cancelled.
+    #[cfg(panic = "unwind")]
+    #[inline]
+    pub(crate) unsafe fn is_gone(&self) -> bool {
+        // SAFETY: by our caller, nobody writes the field meanwhile; the pointer is only compared.
+        self.0.with(|p| ptr::eq(unsafe { *p }, &GONE))
     }
 
     /// The vtable of a task whose storage may be dropped from outside its poll.
@@ -485,6 +525,12 @@ impl Drop for PointAtGone {
     }
 }
 
+/// An uncancellable task's `poll` as its header's vtable pointer holds it (see [`VTableCell`]).
+#[inline(always)]
+fn poll_fn_as_vtable(poll: unsafe fn(NonNull<Header>)) -> *const TaskVTable {
+    (poll as *const ()).cast()
+}
+
 /// The future and output type of one task, behind its vtable.
 pub(crate) struct RawTask<F>(PhantomData<F>);
 
@@ -493,9 +539,6 @@ impl<F: Future> RawTask<F> {
     pub(crate) const JOINABLE_REF: &'static DropVTable = &Self::JOINABLE;
     /// [`DETACHED`](RawTask::DETACHED), as a `'static` reference.
     pub(crate) const DETACHED_REF: &'static DropVTable = &Self::DETACHED;
-    /// [`DETACHED_UNCANCELLABLE`](RawTask::DETACHED_UNCANCELLABLE), as a `'static` reference.
-    pub(crate) const DETACHED_UNCANCELLABLE_REF: &'static TaskVTable =
-        &Self::DETACHED_UNCANCELLABLE;
 
     /// The vtable of tasks whose future is `F` and that have a `JoinHandle` (which may abort
     /// them, and takes the output).
@@ -518,13 +561,15 @@ impl<F: Future> RawTask<F> {
         drop_storage: Self::drop_storage,
     };
 
-    /// The vtable of detached uncancellable tasks whose future is `F`: no `drop_storage`, so the
-    /// future's destructor (the drop glue of every state it can wait in) is only linked through
-    /// `poll`'s own completion, and a cancellation retires the task (see `RETIRED`).
-    const DETACHED_UNCANCELLABLE: TaskVTable = TaskVTable {
-        poll: Self::poll::<true>,
-        finish: task::finish_detached,
-    };
+    /// What a header of a detached uncancellable task whose future is `F` holds in place of a
+    /// vtable: its `poll` itself (see [`VTableCell`]). No `drop_storage`, so the future's
+    /// destructor (the drop glue of every state it can wait in) is only linked through `poll`'s
+    /// own completion, and a cancellation retires the task (see `RETIRED`); no `finish`, since
+    /// it is [`task::finish_detached`] for every such task, which the run loop calls by the
+    /// state's `UNCANCELLABLE`.
+    pub(crate) fn detached_uncancellable() -> *const TaskVTable {
+        poll_fn_as_vtable(Self::poll::<true>)
+    }
 
     /// Polls the task and, if its future returned `Ready`, ends it: see [`TaskVTable::poll`].
     /// `DETACHED`: the task has no `JoinHandle` (its vtable is one of the detached ones), so the

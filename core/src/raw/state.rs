@@ -90,8 +90,8 @@ pub(crate) const SEND: u32 = 1 << 9;
 /// `RUNNING` is never given up, so the future stays in its slot, never polled and never dropped,
 /// and the slot is never reused (its memory outlives the pinned future, as `Pin` asks).
 pub(crate) const RETIRED: u32 = 1 << 10;
-/// The task was spawned uncancellable (`Spawner::spawn_uncancellable`): its vtable is a
-/// `TaskVTable` alone, with no drop of its storage, and a cancellation retires it (see
+/// The task was spawned uncancellable (`Spawner::spawn_uncancellable`): its header holds its
+/// `poll` function instead of a vtable (see `VTableCell`), and a cancellation retires it (see
 /// `RETIRED`). Set at spawn, with `CLAIMED`, and never changed until the slot is freed.
 pub(crate) const UNCANCELLABLE: u32 = 1 << 11;
 

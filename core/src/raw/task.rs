@@ -55,7 +55,7 @@ pub(crate) fn spawn_with<F: Future, M: FnOnce() -> F, H: SearchHint, const SIZE:
     let vtable: *const TaskVTable = match (kind.handle, kind.cancellable) {
         (true, _) => RawTask::<F>::JOINABLE_REF.as_task(),
         (false, true) => RawTask::<F>::DETACHED_REF.as_task(),
-        (false, false) => RawTask::<F>::DETACHED_UNCANCELLABLE_REF,
+        (false, false) => RawTask::<F>::detached_uncancellable(),
     };
     debug_assert!(
         !kind.handle || kind.cancellable,
@@ -335,10 +335,17 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // other bits are the word's now: no subtraction on the hot path.)
     // SAFETY: the vtable was written at spawn, before the first push, and is the task's until
     // its slot is freed, which only its executor does from here.
-    let vtable = unsafe { head.header.vtable.get() };
+    let vtable = &head.header.vtable;
     if previous & (COMPLETE | CANCELLED) != 0 {
-        // SAFETY: by our caller; `finish` is the one of the task's kind.
-        unsafe { (vtable.finish)(header, previous - SCHEDULED) };
+        if previous & UNCANCELLABLE != 0 {
+            // The finish of every uncancellable task, which has no vtable.
+            // SAFETY: by our caller; the task was spawned detached and uncancellable.
+            unsafe { finish_detached(header, previous - SCHEDULED) };
+        } else {
+            // SAFETY: by our caller; the task is not uncancellable, so its slot points at a
+            // vtable, and `finish` is the one of its kind.
+            unsafe { (vtable.finish())(header, previous - SCHEDULED) };
+        }
         return;
     }
     // The task is live and not complete: its storage is this thread's (ground rule 2), and no
@@ -348,7 +355,7 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     head.header.budget.reset();
     // SAFETY: the storage holds the live future and is ours (see above); the vtable's `poll`
     // ends the task if the future is done, as its kind does.
-    unsafe { (vtable.poll)(header) };
+    unsafe { (vtable.poll(previous))(header) };
 }
 
 /// Finishes the task (see [`poll_unwound`]) if a `poll` in a vtable unwinds: made before the
@@ -496,6 +503,16 @@ pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u3
 pub(crate) unsafe fn finish_detached(header: NonNull<Header>, current: u32) {
     // SAFETY: ground rule 1.
     let head = unsafe { slot_head(header) };
+    // An uncancellable task whose future's destructor unwound (only where panics unwind): the
+    // future is gone, so the task is not retired but ended as `GONE`'s `finish` ends every kind.
+    #[cfg(panic = "unwind")]
+    // SAFETY: we run the task, on its executor's thread (by our caller).
+    if current & COMPLETE == 0 && unsafe { head.header.vtable.is_gone() } {
+        // SAFETY: as for `run_finishing`, by our caller (then `run`, the only caller with a
+        // word that has no `COMPLETE`).
+        unsafe { run_finishing_gone(header, current) };
+        return;
+    }
     // Complete (from the poll, or a queue entry after it): `RUNNING` goes up with `COMPLETE`, or
     // both are set already (the read-modify-write changes nothing), and the slot is let go if
     // the task is not queued. Cancelled: `RUNNING` goes up with `COMPLETE` and is never given
