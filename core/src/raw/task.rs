@@ -333,8 +333,8 @@ pub(crate) unsafe fn run(header: NonNull<Header>) {
     // `abort` set before we cleared `SCHEDULED` (one set after it comes with a wake that queues
     // the task again), and `COMPLETE`, which only this thread sets. (Tested on `previous`, whose
     // other bits are the word's now: no subtraction on the hot path.)
-    // SAFETY: the vtable was written at spawn, before the first push, and is the task's until
-    // its slot is freed, which only its executor does from here.
+    // The vtable (an uncancellable task's `poll`) was written at spawn, before the first push,
+    // and is the task's until its slot is freed, which only its executor does from here.
     let vtable = &head.header.vtable;
     if previous & (COMPLETE | CANCELLED) != 0 {
         if previous & UNCANCELLABLE != 0 {
