@@ -277,3 +277,101 @@ fn a_retired_task_woken_from_other_threads_stays_retired() {
     assert_eq!(DROPS.load(Ordering::SeqCst), 0, "never dropped");
     assert_eq!(POOL.len(), 1);
 }
+
+/// An uncancellable task's future that returns at its second poll, and whose destructor then
+/// wakes the task from another thread, spawns a task (user code re-entering the executor while
+/// it ends this one) and panics.
+struct EndsThenWakesSpawnsAndPanics {
+    polls: u32,
+    spawner: ebbtide_core::Spawner,
+}
+
+static ENDING_WAKER: std::sync::Mutex<Option<std::task::Waker>> = std::sync::Mutex::new(None);
+static ENDING_DROPS: AtomicUsize = AtomicUsize::new(0);
+static SPAWNED_FROM_DROP_RAN: AtomicUsize = AtomicUsize::new(0);
+static FROM_DROP: TaskPool<1, 64> = TaskPool::new();
+
+impl core::future::Future for EndsThenWakesSpawnsAndPanics {
+    type Output = ();
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<()> {
+        self.polls += 1;
+        if self.polls == 1 {
+            *ENDING_WAKER.lock().unwrap() = Some(cx.waker().clone());
+            cx.waker().wake_by_ref();
+            return core::task::Poll::Pending;
+        }
+        core::task::Poll::Ready(())
+    }
+}
+
+impl Drop for EndsThenWakesSpawnsAndPanics {
+    fn drop(&mut self) {
+        ENDING_DROPS.fetch_add(1, Ordering::SeqCst);
+        let waker = ENDING_WAKER.lock().unwrap().clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..3 {
+                waker.wake_by_ref();
+            }
+        })
+        .join()
+        .unwrap();
+        self.spawner
+            .spawn_detached(&FROM_DROP, || async {
+                SPAWNED_FROM_DROP_RAN.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+        panic!("the destructor of a future that returned panics");
+    }
+}
+
+/// An uncancellable task's header holds its `poll`, not a vtable, and the run loop ends it by
+/// its state: here its future returns, and its destructor wakes it from another thread, spawns
+/// a task and panics. The future is gone, so the task is ended, not retired: the future is
+/// dropped once, the slot is freed (the queued wake from the other thread finds the task
+/// cancelled and ends it, later wakes of the stale waker find the slot free), the task spawned
+/// from the destructor runs, and the slot takes a new uncancellable task.
+#[test]
+fn an_uncancellable_end_whose_destructor_wakes_spawns_and_panics_frees_the_slot_once() {
+    static EXECUTOR: Executor = Executor::new();
+    static POOL: TaskPool<1, 96> = TaskPool::new();
+    let runner = EXECUTOR.runner().unwrap();
+    let spawner = runner.spawner();
+    spawner
+        .spawn_uncancellable(&POOL, move || EndsThenWakesSpawnsAndPanics {
+            polls: 0,
+            spawner,
+        })
+        .unwrap();
+    runner.poll(); // first poll: the task wakes itself
+    let unwound = catch_unwind(AssertUnwindSafe(|| runner.poll()));
+    assert!(
+        unwound.is_err(),
+        "the destructor's panic reaches the runner's caller"
+    );
+    assert_eq!(ENDING_DROPS.load(Ordering::SeqCst), 1);
+    while runner.poll() {}
+    assert!(
+        POOL.is_empty(),
+        "the slot is freed: the future is gone, nothing to retire"
+    );
+    assert_eq!(ENDING_DROPS.load(Ordering::SeqCst), 1, "dropped once");
+    assert_eq!(SPAWNED_FROM_DROP_RAN.load(Ordering::SeqCst), 1);
+    // A stale wake from another thread now finds a free slot and changes nothing.
+    let waker = ENDING_WAKER.lock().unwrap().take().unwrap();
+    std::thread::spawn(move || waker.wake()).join().unwrap();
+    assert!(!runner.poll() && POOL.is_empty());
+    // The slot takes a new uncancellable task, which runs to its end.
+    static AGAIN: AtomicUsize = AtomicUsize::new(0);
+    spawner
+        .spawn_uncancellable(&POOL, || async {
+            yield_now().await;
+            AGAIN.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    while runner.poll() {}
+    assert_eq!(AGAIN.load(Ordering::SeqCst), 1);
+    assert!(POOL.is_empty());
+}
