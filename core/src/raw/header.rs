@@ -128,8 +128,8 @@ impl TimerLink {
 
 /// The type-erased operations on a task's future and output.
 ///
-/// There are three vtables per future type, one per kind of task ([`RawTask::JOINABLE`],
-/// [`RawTask::DETACHED`], [`RawTask::DETACHED_UNCANCELLABLE`]): what a task does when it ends
+/// There is a vtable per future type and kind of task ([`RawTask::JOINABLE`],
+/// [`RawTask::DETACHED`]; an uncancellable task has none, see below): what a task does when it ends
 /// depends on its kind, and only the ends of the kinds a program spawns are linked into it. A
 /// program whose tasks are all detached links no join protocol (no `JoinHandle` to hand the
 /// output to, no join waker to wake, no `HANDLE` to wait for).

@@ -483,10 +483,11 @@ pub(crate) unsafe fn run_finishing_detached(header: NonNull<Header>, current: u3
 
 /// The end of a detached task on its executor's thread, for the ways that need no drop: the
 /// poll that saw its future return (`current` is `COMPLETE` alone: the future and its output are
-/// gone), and, as [`run_finishing`] for a detached, uncancellable task (the `finish` of
-/// [`RawTask::DETACHED_UNCANCELLABLE`]), a dequeue that found it complete (it was woken before
+/// gone), and, as [`run_finishing`] for a detached, uncancellable task (which [`run`] calls for
+/// every such task: they have no vtable), a dequeue that found it complete (it was woken before
 /// it completed: this queue entry lets the slot go) or cancelled (it is retired, see `RETIRED`,
-/// its future never dropped).
+/// its future never dropped; or, where panics unwind, ended as [`run_finishing_gone`] ends it if
+/// its future is gone).
 ///
 /// One out-of-line function for the three: a poll's completion is a call with a constant, and
 /// the finish of an uncancellable task is this function itself, not a forwarding one (8 and

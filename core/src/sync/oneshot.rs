@@ -114,6 +114,23 @@ struct State<T> {
     sender_waker: Option<Kept>,
 }
 
+impl<T> State<T> {
+    /// Starts a new pair of ends and returns what the last pair left, for the caller to drop
+    /// unlocked: normally nothing (the ends take all they leave as they go), but a `Receiver`
+    /// that was forgotten leaves its value and waker.
+    #[allow(clippy::type_complexity)]
+    fn start_pair(&mut self) -> (Option<T>, Option<Kept>, Option<Kept>) {
+        self.sender = true;
+        self.receiver = true;
+        self.closed = false;
+        (
+            self.value.take(),
+            self.receiver_waker.take(),
+            self.sender_waker.take(),
+        )
+    }
+}
+
 impl<T> Channel<T> {
     crate::loom_const_fn! {
         /// An empty channel guarded by a [`CriticalSectionRawMutex`]; see
@@ -221,15 +238,8 @@ impl<T, M: RawMutex> Channel<T, M> {
             if state.sender || state.receiver {
                 return Err(AlreadySplit(()));
             }
-            state.sender = true;
-            state.receiver = true;
-            state.closed = false;
-            // Normally all empty already; whatever is left is dropped after unlocking.
-            Ok((
-                state.value.take(),
-                state.receiver_waker.take(),
-                state.sender_waker.take(),
-            ))
+            // Whatever is left is dropped after unlocking.
+            Ok(state.start_pair())
         });
         drop(old?);
         Ok((Sender { channel: self }, Receiver { channel: self }))
@@ -240,7 +250,8 @@ impl<T, M: RawMutex> Channel<T, M> {
     /// end holds a borrow of the channel).
     ///
     /// On a small target, a `static mut` declared in cortex-m-rt's `#[entry]` function is such a
-    /// borrow, `'static` and safe to take (see [`spsc::Channel::split_mut`](crate::sync::spsc::Channel::split_mut)).
+    /// borrow, `'static` and safe to take (see
+    /// [`spsc::Channel::split_mut`](crate::sync::spsc::Channel::split_mut)).
     /// [`split`](Channel::split) takes `&self` and checks at run time instead.
     ///
     /// # Examples
@@ -257,18 +268,8 @@ impl<T, M: RawMutex> Channel<T, M> {
     /// assert!(ebbtide_core::block_on(rx).is_err());
     /// ```
     pub fn split_mut(&mut self) -> (Sender<'_, T, M>, Receiver<'_, T, M>) {
-        let state = self.state.get_mut();
-        // Both ends of the last pair are gone, and they took all they left (see `try_split`);
-        // whatever is there anyway is dropped before the new pair starts (no lock is held: the
-        // borrow is exclusive).
-        drop((
-            state.value.take(),
-            state.receiver_waker.take(),
-            state.sender_waker.take(),
-        ));
-        state.sender = true;
-        state.receiver = true;
-        state.closed = false;
+        // No lock is held (the borrow is exclusive): what the last pair left is dropped here.
+        drop(self.state.get_mut().start_pair());
         let channel: &Self = self;
         (Sender { channel }, Receiver { channel })
     }
