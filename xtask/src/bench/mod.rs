@@ -103,7 +103,8 @@ pub const BARE_DIR: &str = "bench/bare";
 const FILESERVER_ENV: &str = "EBBTIDE_BENCH_FILESERVER";
 
 /// The cargo profile of the benchmark binaries (defined in the root `Cargo.toml`, in
-/// `bench/embassy-timers/Cargo.toml` and in [`BARE_DIR`]`/Cargo.toml`): release with thin LTO and one codegen unit, as the peers'
+/// `bench/embassy-timers/Cargo.toml` and in [`BARE_DIR`]`/Cargo.toml`): release with thin LTO
+/// and one codegen unit, as the peers'
 /// figures in `shared/BENCH.md` were taken.
 const PROFILE: &str = "bench-lto";
 

@@ -155,9 +155,10 @@ fn is_peer(runtime: &str) -> bool {
 }
 
 /// Which of a workload's two like-for-like groups a runtime is in: single-executor channels
-/// (`ebbtide-local`, `ebbtide-bare-local`, `embassy` with `NoopRawMutex`) apart from thread-safe ones, and static task
-/// pools (`ebbtide`, `embassy`) apart from runtimes that find task memory at run time
-/// (`ebbtide-std`'s size classes, Tokio's and smol's heap). Ratios compare within a group.
+/// (`ebbtide-local`, `ebbtide-bare-local`, `embassy` with `NoopRawMutex`) apart from thread-safe
+/// ones, and static task pools (`ebbtide`, `embassy`) apart from runtimes that find task memory
+/// at run time (`ebbtide-std`'s size classes, Tokio's and smol's heap). Ratios compare within a
+/// group.
 fn is_local(runtime: &str, workload: &str) -> bool {
     if CHANNEL_WORKLOADS.contains(&workload) {
         runtime == "ebbtide-local" || runtime == "ebbtide-bare-local" || runtime == "embassy"

@@ -16,7 +16,8 @@
 //! Five tasks, each in a static `TaskCell` of its own size, on a static `Executor`, three
 //! `spsc::Channel`s (each has one producer) and a `oneshot::Channel` (the stop is sent once) with
 //! their default `CriticalSectionRawMutex`, each a `static mut` of `main` (which cortex-m-rt's
-//! `#[entry]` makes a `&'static mut`) split with `split_mut`, which needs no check at run time, `select!` with a precondition (`biased;`: top to
+//! `#[entry]` makes a `&'static mut`) split with `split_mut`, which needs no check at run time,
+//! `select!` with a precondition (`biased;`: top to
 //! bottom, as embassy-futures' `select3` polls), `sleep_until` and `interval_at`, the board's
 //! SysTick driver. The main loop is `Runner::run_forever`, sleeping in `wfi` when no task is
 //! ready.
